@@ -1,0 +1,1 @@
+"""The model server: detection pipeline, batch command line and the queue worker."""

@@ -1,0 +1,124 @@
+"""`trapline-batch`: the whole pipeline on one machine, no Redis needed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from tqdm import tqdm
+
+from model_server.detection import Detector
+from model_server.detectors import load_detector
+from model_server.detectors.precomputed import PrecomputedDetections
+from model_server.inputs import collect_inputs
+from model_server.pipeline import BatchResult, PipelineOptions, run_batch
+from shared.errors import TraplineError
+from shared.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trapline-batch",
+        description="Detect animals, people and vehicles in camera-trap photos and write one "
+        "zip: annotated images, report.xlsx, detections.json (MegaDetector format) and CSVs.",
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                        help="folders (searched recursively), zip files or single images")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.zip")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--model", type=Path, help="MegaDetector .pb or YOLOX .tflite file "
+                        "(default: TRAPLINE_MODEL_PATH)")
+    source.add_argument("--from-json", type=Path, metavar="MD.json",
+                        help="reuse an existing MegaDetector results file instead of a model")
+    parser.add_argument("--threshold", type=_fraction,
+                        help="confidence for outcomes and counts (default: the model's typical)")
+    parser.add_argument("--render-threshold", type=_fraction,
+                        help="draw boxes at or above this confidence (default: --threshold)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="keep intermediate files here; rerunning with it resumes")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _detector(args: argparse.Namespace, settings: Settings) -> Detector:
+    if args.from_json:
+        return PrecomputedDetections(args.from_json)
+    model = args.model or settings.model_path
+    if model is None:
+        raise TraplineError("No model given: use --model PATH, --from-json MD.json, or set "
+                            "TRAPLINE_MODEL_PATH. `trapline-models list` shows what to download.")
+    return load_detector(model, threads=settings.inference_threads)
+
+
+def _print_summary(result: BatchResult) -> None:
+    tally, run = result.tally, result.run
+    print(f"Model: {run.model.name} (threshold {run.threshold})")
+    print(f"Images: {tally.images} in {run.seconds:.1f} s — "
+          f"animal {tally.with_category('animal')}, person {tally.with_category('person')}, "
+          f"vehicle {tally.with_category('vehicle')}, empty {tally.outcomes['empty']}, "
+          f"errors {tally.errors}")
+    if run.skipped:
+        print(f"Skipped {len(run.skipped)} files that are not images.")
+    for warning in result.warnings:
+        print(f"Warning: {warning}")
+    print(f"Result: {result.zip_path}")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    inventory = collect_inputs(args.inputs)
+    detector = _detector(args, settings)
+    opts = PipelineOptions.from_settings(settings, threshold=args.threshold,
+                                         render_threshold=args.render_threshold)
+    bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
+               file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.n = done
+        bar.refresh()
+
+    try:
+        if args.work_dir:
+            result = run_batch(inventory, detector, args.work_dir, args.output, opts,
+                               on_progress=progress)
+        else:
+            with tempfile.TemporaryDirectory(prefix="trapline-") as tmp:
+                result = run_batch(inventory, detector, Path(tmp), args.output, opts,
+                                   on_progress=progress)
+    finally:
+        bar.close()
+        detector.close()
+    _print_summary(result)
+    if result.tally.errors == result.tally.images:
+        print("Error: no image could be processed; see the failure column in the report.",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args, Settings.from_env())
+    except TraplineError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Capture time, camera and GPS from a photo's EXIF, never guessing at broken values.
+
+Pillow reads every GPS layout these cameras write (PITFALLS.md); what it hands back still has to
+be checked by hand: empty N/S/E/W references, 0/0 rationals, out-of-range minutes, the 0,0
+placeholder. A bad field is left blank with a note; nothing here raises on bad metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+
+IFD_EXIF = 0x8769
+IFD_GPS = 0x8825
+TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
+TAG_ORIGINAL, TAG_DIGITIZED, TAG_BODY_SERIAL = 0x9003, 0x9004, 0xA431
+GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
+
+
+@dataclass
+class PhotoMetadata:
+    captured: datetime | None = None
+    captured_source: str = ""  # which tag the time came from
+    make: str = ""
+    model: str = ""
+    serial: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude_m: float | None = None
+    altitude_ref: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def map_link(self) -> str:
+        if self.latitude is None or self.longitude is None:
+            return ""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "captured": self.captured.isoformat() if self.captured else None,
+            "make": self.make, "model": self.model, "serial": self.serial,
+            "latitude": self.latitude, "longitude": self.longitude,
+            "altitude_m": self.altitude_m, "altitude_ref": self.altitude_ref,
+            "map_link": self.map_link, "exif_notes": "; ".join(self.notes),
+        }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "").strip()
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_exif_datetime(value: Any) -> datetime | None:
+    text = _text(value)
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M"):
+        try:
+            return datetime.strptime(text[:19].strip(), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _dms(value: Any, limit: float) -> float | None:
+    """Degrees/minutes/seconds rationals to degrees; None for 0/0, garbage or out of range."""
+    if not isinstance(value, tuple) or not 1 <= len(value) <= 3:
+        return None
+    parts = [_number(v) for v in value]
+    if any(p is None or p < 0 for p in parts):
+        return None
+    degrees, minutes, seconds = (parts + [0.0, 0.0])[:3]
+    if minutes >= 60 or seconds >= 60 or (len(value) > 1 and degrees != int(degrees) and minutes):
+        return None
+    total = degrees + minutes / 60 + seconds / 3600
+    return total if total <= limit else None
+
+
+def _read_capture_time(meta: PhotoMetadata, ifd0: Any, exif_ifd: Any) -> None:
+    for source, tag, where in (
+        ("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
+        ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd),
+        ("DateTime", TAG_DATETIME, ifd0),
+    ):
+        raw = where.get(tag)
+        if raw is None:
+            continue
+        parsed = parse_exif_datetime(raw)
+        if parsed is None:
+            meta.notes.append(f"{source} {_text(raw)!r} is not a valid date")
+            continue
+        meta.captured, meta.captured_source = parsed, source
+        if source != "DateTimeOriginal":
+            meta.notes.append(f"capture time taken from {source}")
+        if parsed > datetime.now():
+            meta.notes.append("capture time is in the future: check the camera clock")
+        return
+    meta.notes.append("no capture time in EXIF")
+
+
+def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
+    if not gps:
+        if pointer_present:
+            meta.notes.append("GPS block present but empty or unreadable")
+        return
+    lat_ref, lon_ref = _text(gps.get(GPS_LAT_REF)).upper(), _text(gps.get(GPS_LON_REF)).upper()
+    has_position = GPS_LAT in gps or GPS_LON in gps
+    if has_position:
+        lat, lon = _dms(gps.get(GPS_LAT), 90.0), _dms(gps.get(GPS_LON), 180.0)
+        if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
+            meta.notes.append("GPS position ignored: latitude/longitude reference (N/S/E/W) missing")
+        elif lat is None or lon is None:
+            meta.notes.append("GPS position ignored: coordinates are unreadable or out of range")
+        elif lat == 0.0 and lon == 0.0:
+            meta.notes.append("GPS position ignored: 0,0 is a camera placeholder, not a location")
+        else:
+            meta.latitude = round(-lat if lat_ref == "S" else lat, 7)
+            meta.longitude = round(-lon if lon_ref == "W" else lon, 7)
+    else:
+        meta.notes.append("GPS block has no position")
+    if GPS_ALT not in gps:
+        return
+    if meta.latitude is None:
+        meta.notes.append("GPS altitude ignored: no valid position")
+        return
+    altitude = _number(gps.get(GPS_ALT))
+    if altitude is None:
+        meta.notes.append("GPS altitude ignored: unreadable value")
+        return
+    ref = gps.get(GPS_ALT_REF)
+    ref_value = ref[0] if isinstance(ref, bytes) and ref else ref
+    if ref_value == 1:
+        meta.altitude_m, meta.altitude_ref = -altitude, "below sea level"
+    else:
+        meta.altitude_m, meta.altitude_ref = altitude, "above sea level"
+        if ref_value is None:
+            meta.notes.append("GPS altitude reference missing: EXIF default (above sea level) used")
+    meta.altitude_m = round(meta.altitude_m, 2)
+
+
+def read_metadata(image: Image.Image) -> PhotoMetadata:
+    """Metadata of an opened (not necessarily decoded) image; broken EXIF gives notes, not errors."""
+    meta = PhotoMetadata()
+    try:
+        exif = image.getexif()
+    except Exception as exc:  # Pillow raises many types on corrupt EXIF blocks
+        meta.notes.append(f"EXIF unreadable: {exc}")
+        return meta
+    if not exif:
+        meta.notes.append("no EXIF metadata")
+        return meta
+    meta.make, meta.model = _text(exif.get(TAG_MAKE)), _text(exif.get(TAG_MODEL))
+    exif_ifd: Any = {}
+    gps: Any = {}
+    try:
+        exif_ifd = exif.get_ifd(IFD_EXIF)
+    except Exception as exc:
+        meta.notes.append(f"EXIF sub-IFD unreadable: {exc}")
+    try:
+        gps = exif.get_ifd(IFD_GPS)
+    except Exception as exc:
+        meta.notes.append(f"GPS block unreadable: {exc}")
+    meta.serial = _text(exif_ifd.get(TAG_BODY_SERIAL))
+    _read_capture_time(meta, exif, exif_ifd)
+    _read_gps(meta, gps, IFD_GPS in exif)
+    return meta

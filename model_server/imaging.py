@@ -1,0 +1,56 @@
+"""Decoding one photo safely, once, the way the user sees it (EXIF orientation applied)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from shared.errors import ImageError
+
+FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP")
+
+
+@contextmanager
+def image_errors() -> Iterator[None]:
+    """Turns everything Pillow raises on bad data into an ImageError fit for an error row."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("not a readable image (JPEG, PNG, TIFF, BMP or WebP expected)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("image dimensions are too large to decode safely") from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise ImageError(f"image data is damaged or truncated ({exc})") from None
+
+
+def open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Reads only the header: the size is checked before a single pixel is decoded."""
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    with image_errors():
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        if image.width * image.height > max_pixels:
+            raise ImageError(
+                f"image is {image.width}x{image.height} pixels, over the safety limit of "
+                f"{max_pixels / 1e6:.0f} megapixels"
+            )
+        return image
+
+
+def upright_rgb(image: Image.Image) -> tuple[Image.Image, bytes]:
+    """Decoded RGB pixels as the user sees them, and the EXIF block for the annotated copy with
+    its orientation tag removed (the pixels are upright now, as MegaDetector reads them)."""
+    with image_errors():
+        upright = ImageOps.exif_transpose(image) or image
+        rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
+        rgb.load()
+    exif = upright.info.get("exif") or image.info.get("exif") or b""
+    return rgb, exif if isinstance(exif, bytes) else b""

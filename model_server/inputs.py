@@ -1,0 +1,142 @@
+"""Finding the images in what a researcher gives us: folders, zips (with folders inside), files.
+
+Zip members are read in place, never extracted, so a hostile name cannot write anywhere; every
+relative path is cleaned to plain components before it is used in an output.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from shared.errors import ImageError, InputError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+# Files operating systems and cameras leave behind; never images, never worth a row.
+JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+def is_image_name(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+def clean_relative_path(name: str) -> str:
+    """Plain components only: no drive, no leading slash, no `.` or `..` (zip slip)."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if parts and len(parts[0]) == 2 and parts[0][1] == ":":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def _is_junk(rel: str) -> bool:
+    parts = rel.split("/")
+    return parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1].lower() in JUNK_NAMES
+
+
+_zip_handles = threading.local()
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """One open ZipFile per thread and archive: ZipFile objects are not shared across threads."""
+    handles: dict[Path, zipfile.ZipFile] = getattr(_zip_handles, "handles", None) or {}
+    _zip_handles.handles = handles
+    if path not in handles:
+        handles[path] = zipfile.ZipFile(path)
+    return handles[path]
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One image-named file: on disk (`member` empty) or inside the zip at `path`."""
+
+    rel_path: str
+    path: Path
+    member: str = ""
+
+    def read(self, max_bytes: int) -> bytes:
+        """The file's bytes, refusing anything larger than `max_bytes` before reading it."""
+        if not self.member:
+            size = self.path.stat().st_size
+            if size > max_bytes:
+                raise ImageError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+            return self.path.read_bytes()
+        archive = _open_zip(self.path)
+        info = archive.getinfo(self.member)
+        if info.flag_bits & 0x1:
+            raise ImageError("file is encrypted inside the zip; upload it without a password")
+        if info.file_size > max_bytes:
+            raise ImageError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit")
+        with archive.open(info) as fh:
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ImageError("file unpacks to more than its zip entry declares (zip bomb?)")
+        return data
+
+
+@dataclass
+class Inventory:
+    items: list[InputItem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not images: listed in the summary
+
+    def add(self, rel: str, path: Path, member: str = "") -> None:
+        rel = clean_relative_path(rel)
+        if not rel or _is_junk(rel):
+            return
+        if not is_image_name(rel):
+            self.skipped.append(rel)
+            return
+        self.items.append(InputItem(rel, path, member))
+
+
+def _scan_zip(inv: Inventory, path: Path, prefix: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path.name} is not a readable zip file ({exc}).") from exc
+    for info in infos:
+        if info.is_dir():
+            continue
+        mode = (info.external_attr >> 16) & 0o170000
+        if mode and mode != 0o100000:  # symbolic links and device entries are never images
+            inv.skipped.append(clean_relative_path(info.filename))
+            continue
+        inv.add(f"{prefix}{info.filename}", path, info.filename)
+
+
+def _dedupe(items: list[InputItem]) -> list[InputItem]:
+    """Two entries may clean to the same path (`a/../b.jpg` and `b.jpg`): keep both, renamed."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        rel = item.rel_path
+        n = 2
+        while rel.lower() in seen:
+            stem = PurePosixPath(item.rel_path)
+            rel = str(stem.with_name(f"{stem.stem}~{n}{stem.suffix}"))
+            n += 1
+        seen.add(rel.lower())
+        out.append(item if rel == item.rel_path else InputItem(rel, item.path, item.member))
+    return out
+
+
+def collect_inputs(paths: list[Path]) -> Inventory:
+    """Every image in `paths`, in a stable order. With one folder or zip, paths are relative to
+    it; with several inputs each keeps its own name as the first folder."""
+    inv = Inventory()
+    single = len(paths) == 1
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path} does not exist.")
+        if path.is_dir():
+            prefix = "" if single else f"{path.name}/"
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+                inv.add(prefix + file.relative_to(path).as_posix(), file)
+        elif path.suffix.lower() == ".zip":
+            _scan_zip(inv, path, "" if single else f"{path.stem}/")
+        else:
+            inv.add(path.name, path)
+    inv.items = _dedupe(inv.items)
+    return inv

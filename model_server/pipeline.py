@@ -1,0 +1,262 @@
+"""The batch pipeline: images in, one result zip out, with decoding and writing overlapping
+inference.
+
+Three stages run at once: loader threads read, decode and parse EXIF ahead of the detector; the
+calling thread runs the detector (TensorFlow releases the GIL); one writer thread draws boxes,
+encodes the annotated copy and appends the checkpoint. Queues between them are small and
+bounded, so memory stays flat however large the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from model_server.detection import Detection, Detector
+from model_server.drawing import draw_detections, encode
+from model_server.excel_report import EXCEL_MAX_ROWS
+from model_server.exif import PhotoMetadata, read_metadata
+from model_server.imaging import open_checked, upright_rgb
+from model_server.inputs import InputItem, Inventory
+from model_server.records import Checkpoint, ImageRecord
+from model_server.reports import REPORT_FILES, write_reports
+from model_server.result_zip import write_result_zip
+from model_server.run_info import RunInfo, Tally
+from shared.errors import ImageError, JobCancelled, NoImagesError
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+STAGES = ("read", "decode", "exif", "inference", "drawing", "encoding", "report", "zip")
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    threshold: float | None = None  # None: the model's typical threshold
+    render_threshold: float | None = None  # None: same as threshold
+    output_min_confidence: float = 0.005
+    max_image_pixels: int = 120_000_000
+    max_file_bytes: int = 200 * 1024 * 1024
+    jpeg_quality: int = 88
+    loader_threads: int = 2
+    excel_max_rows: int = EXCEL_MAX_ROWS
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:
+        base = cls(
+            threshold=settings.detection_threshold,
+            render_threshold=settings.render_threshold,
+            output_min_confidence=settings.output_min_confidence,
+            max_image_pixels=settings.max_image_pixels,
+            max_file_bytes=settings.max_file_bytes,
+            jpeg_quality=settings.jpeg_quality,
+            loader_threads=settings.loader_threads,
+        )
+        return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+@dataclass
+class StageClock:
+    """Seconds spent per stage, summed over threads, and how many times each stage ran."""
+
+    seconds: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        with self._lock:
+            self.seconds[stage] += now - started
+            self.calls[stage] += 1
+        return now
+
+
+@dataclass
+class BatchResult:
+    zip_path: Path
+    run: RunInfo
+    tally: Tally
+    warnings: list[str]
+    clock: StageClock
+
+
+@dataclass
+class _Loaded:
+    item: InputItem
+    image: Image.Image | None = None
+    exif: bytes = b""
+    metadata: PhotoMetadata | None = None
+    error: str | None = None
+
+
+def _load(item: InputItem, opts: PipelineOptions, clock: StageClock) -> _Loaded:
+    t = time.perf_counter()
+    try:
+        data = item.read(opts.max_file_bytes)
+        t = clock.add("read", t)
+        header = open_checked(data, opts.max_image_pixels)
+        metadata = read_metadata(header)
+        t = clock.add("exif", t)
+        image, exif = upright_rgb(header)
+        clock.add("decode", t)
+        return _Loaded(item, image, exif, metadata)
+    except ImageError as exc:
+        return _Loaded(item, error=str(exc))
+    except OSError as exc:
+        return _Loaded(item, error=f"file could not be read ({exc.strerror or exc})")
+
+
+class _Writer(threading.Thread):
+    """Draws, encodes and records results in input order; owns the checkpoint file."""
+
+    def __init__(self, checkpoint: Checkpoint, out_dir: Path, run: RunInfo, opts: PipelineOptions,
+                 clock: StageClock, progress: Callable[[], None]) -> None:
+        super().__init__(name="trapline-writer", daemon=True)
+        self.jobs: queue.Queue[tuple[_Loaded, list[Detection]] | None] = queue.Queue(maxsize=4)
+        self.checkpoint, self.out_dir, self.run_info = checkpoint, out_dir, run
+        self.opts, self.clock, self.progress = opts, clock, progress
+        self.failure: BaseException | None = None
+        self.counter = 0
+
+    def run(self) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                self.checkpoint.append(self._record(*job))
+                self.progress()
+        except BaseException as exc:  # surfaced to the caller by finish()
+            self.failure = exc
+            while self.jobs.get() is not None:  # keep draining so the producer never blocks
+                pass
+
+    def _record(self, loaded: _Loaded, dets: list[Detection]) -> ImageRecord:
+        item = loaded.item
+        if loaded.error is not None or loaded.image is None:
+            return ImageRecord(file=item.rel_path, failure=loaded.error or "not decoded")
+        image = loaded.image
+        t = time.perf_counter()
+        draw_detections(image, dets, self.run_info.render_threshold)
+        t = self.clock.add("drawing", t)
+        suffix = PurePosixPath(item.rel_path).suffix
+        data = encode(image, suffix, loaded.exif, self.opts.jpeg_quality)
+        self.counter += 1
+        name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
+        (self.out_dir / name).write_bytes(data)
+        self.clock.add("encoding", t)
+        meta = loaded.metadata.as_dict() if loaded.metadata else {}
+        return ImageRecord.from_detections(item.rel_path, dets, width=image.width,
+                                           height=image.height, metadata=meta, annotated=name)
+
+    def finish(self) -> None:
+        self.jobs.put(None)
+        self.join()
+        if self.failure is not None:
+            raise self.failure
+
+
+def _detect(detector: Detector, loaded: _Loaded, clock: StageClock) -> list[Detection]:
+    if loaded.image is None:
+        return []
+    t = time.perf_counter()
+    try:
+        return detector.detect(np.asarray(loaded.image), loaded.item.rel_path)
+    except ImageError as exc:
+        loaded.error = str(exc)
+    except Exception as exc:  # one image's inference failing must not sink the batch
+        log.exception("detector failed on %s", loaded.item.rel_path)
+        loaded.error = f"the detector failed on this image ({type(exc).__name__}: {exc})"
+    finally:
+        clock.add("inference", t)
+    return []
+
+
+def run_batch(
+    inventory: Inventory,
+    detector: Detector,
+    work_dir: Path,
+    result_zip: Path,
+    opts: PipelineOptions,
+    *,
+    on_progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BatchResult:
+    """Processes every image not already in the work folder's checkpoint, then writes reports
+    and the zip. Safe to call again on the same work folder after a crash: it resumes."""
+    if not inventory.items:
+        raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
+    threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
+    run = RunInfo(detector.info, threshold,
+                  opts.render_threshold if opts.render_threshold is not None else threshold,
+                  opts.output_min_confidence, datetime.now(), skipped=inventory.skipped)
+    annotated = work_dir / "annotated"
+    annotated.mkdir(parents=True, exist_ok=True)
+    checkpoint = Checkpoint(work_dir / "results.jsonl")
+    done = checkpoint.done_files()
+    todo = [item for item in inventory.items if item.rel_path not in done]
+    total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
+    clock = StageClock()
+
+    def advance() -> None:
+        progress[0] += 1
+        if on_progress:
+            on_progress(progress[0], total)
+
+    if on_progress:
+        on_progress(progress[0], total)
+    writer = _Writer(checkpoint, annotated, run, opts, clock, advance)
+    writer.start()
+    window = max(2, opts.loader_threads * 2)
+    try:
+        with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
+            pending: list[Future[_Loaded]] = []
+            items = iter(todo)
+            for item in items:
+                pending.append(pool.submit(_load, item, opts, clock))
+                if len(pending) >= window:
+                    break
+            while pending:
+                if should_stop and should_stop():
+                    for fut in pending:
+                        fut.cancel()
+                    raise JobCancelled("The job was cancelled.")
+                loaded = pending.pop(0).result()
+                nxt = next(items, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_load, nxt, opts, clock))
+                dets = _detect(detector, loaded, clock)
+                writer.jobs.put((loaded, dets))
+                if writer.failure is not None:
+                    break
+    finally:
+        writer.finish()
+    return _finish(checkpoint, work_dir, result_zip, run, opts, clock)
+
+
+def _finish(checkpoint: Checkpoint, work_dir: Path, result_zip: Path, run: RunInfo,
+            opts: PipelineOptions, clock: StageClock) -> BatchResult:
+    run.finished = datetime.now()
+    reports = work_dir / "reports"
+    if reports.exists():
+        shutil.rmtree(reports)
+    reports.mkdir()
+    t = time.perf_counter()
+    tally, warnings = write_reports(checkpoint, reports, run, excel_max_rows=opts.excel_max_rows)
+    t = clock.add("report", t)
+    entries = [(r.file, work_dir / "annotated" / r.annotated, False)
+               for r in checkpoint.read() if r.annotated]
+    entries += [(name, reports / name, True) for name in REPORT_FILES]
+    write_result_zip(result_zip, entries)
+    clock.add("zip", t)
+    return BatchResult(result_zip, run, tally, warnings, clock)

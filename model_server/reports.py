@@ -1,0 +1,41 @@
+"""Writes report.xlsx, detections.json and the CSVs in one streaming pass over the checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model_server.csv_report import CsvTable
+from model_server.excel_report import EXCEL_MAX_ROWS, ExcelReport
+from model_server.md_json import MdJsonWriter
+from model_server.records import DETECTION_COLUMNS, IMAGE_COLUMNS, Checkpoint, detection_rows, image_row
+from model_server.run_info import RunInfo, Tally
+
+REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "detections.csv")
+
+
+def write_reports(
+    checkpoint: Checkpoint, out_dir: Path, run: RunInfo, *, excel_max_rows: int = EXCEL_MAX_ROWS
+) -> tuple[Tally, list[str]]:
+    """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
+    tally = Tally()
+    excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
+    with (
+        (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
+        (out_dir / "images.csv").open("w", encoding="utf-8-sig", newline="") as images_fh,
+        (out_dir / "detections.csv").open("w", encoding="utf-8-sig", newline="") as dets_fh,
+    ):
+        md_json = MdJsonWriter(json_fh, run)
+        images_csv = CsvTable(images_fh, IMAGE_COLUMNS)
+        dets_csv = CsvTable(dets_fh, DETECTION_COLUMNS)
+        for record in checkpoint.read():
+            tally.add(record, run.threshold)
+            md_json.add(record)
+            row = image_row(record, run.threshold)
+            images_csv.add(row)
+            excel.images.add(row)
+            for det_row in detection_rows(record, run.threshold):
+                dets_csv.add(det_row)
+                excel.detections.add(det_row)
+        md_json.close()
+    warnings = excel.close(run, tally)
+    return tally, warnings

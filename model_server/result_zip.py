@@ -1,0 +1,28 @@
+"""The result zip, written under a temporary name and renamed into place when complete."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from shared.errors import ResultsError
+
+
+def write_result_zip(dest: Path, entries: Iterable[tuple[str, Path, bool]]) -> None:
+    """`entries` are (name in zip, file on disk, compress?). JPEGs are stored as they are:
+    deflating them again costs time and saves almost nothing."""
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(partial, "w", allowZip64=True) as archive:
+            for arcname, path, compress in entries:
+                method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+                archive.write(path, arcname, compress_type=method)
+        with partial.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, dest)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ResultsError(f"could not write the result zip {dest.name}: {exc.strerror or exc}")

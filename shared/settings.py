@@ -1,0 +1,110 @@
+"""The one settings object, built from `TRAPLINE_*` environment variables and parsed strictly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.errors import SettingsError
+
+PREFIX = "TRAPLINE_"
+T = TypeVar("T")
+
+# Development defaults are explicit and named as such; production refuses to start without secrets.
+DEV_SECRET_KEY = "development-only-not-secret"
+
+
+def _parse(env: Mapping[str, str], name: str, convert: Callable[[str], T], default: T) -> T:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return convert(raw.strip())
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(f"{PREFIX}{name}={raw!r} is not valid: {exc}") from None
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be between 0 and 1")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _optional_fraction(raw: str) -> float | None:
+    return _fraction(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, for both processes. Build it once with `from_env()` and pass it down."""
+
+    data_dir: Path = Path("var")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    model_path: Path | None = None
+    secret_key: str = DEV_SECRET_KEY
+    production: bool = False
+    # Detection: None means "the model's own typical threshold".
+    detection_threshold: float | None = None
+    render_threshold: float | None = None
+    # Detections below this never reach any output (MegaDetector's batch runner uses 0.005).
+    output_min_confidence: float = 0.005
+    # Images above this many pixels are refused as decompression bombs (an error row, not a crash).
+    max_image_pixels: int = 120_000_000
+    # One file inside an upload may not be larger than this when read (bytes).
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024**3
+    jpeg_quality: int = 88
+    # Threads that read, decode and parse EXIF ahead of inference.
+    loader_threads: int = 2
+    inference_threads: int = 0  # 0: let TensorFlow decide
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        production = _parse(env, "PRODUCTION", _bool, False)
+        secret = env.get(PREFIX + "SECRET_KEY", "").strip()
+        if production and not secret:
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY must be set in production (a long random string, "
+                "e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+            )
+        model = _parse(env, "MODEL_PATH", Path, None)
+        return cls(
+            data_dir=_parse(env, "DATA_DIR", Path, Path("var")),
+            redis_url=_parse(env, "REDIS_URL", str, cls.redis_url),
+            model_path=model,
+            secret_key=secret or DEV_SECRET_KEY,
+            production=production,
+            detection_threshold=_parse(env, "DETECTION_THRESHOLD", _optional_fraction, None),
+            render_threshold=_parse(env, "RENDER_THRESHOLD", _optional_fraction, None),
+            output_min_confidence=_parse(env, "OUTPUT_MIN_CONFIDENCE", _fraction, 0.005),
+            max_image_pixels=_parse(env, "MAX_IMAGE_PIXELS", _positive_int, cls.max_image_pixels),
+            max_file_bytes=_parse(env, "MAX_FILE_BYTES", _positive_int, cls.max_file_bytes),
+            max_upload_bytes=_parse(env, "MAX_UPLOAD_BYTES", _positive_int, cls.max_upload_bytes),
+            jpeg_quality=_parse(env, "JPEG_QUALITY", _positive_int, cls.jpeg_quality),
+            loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
+            inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
