@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -42,7 +42,6 @@ class ModelInfo:
     is_megadetector: bool = False
     version: str = ""
     notes: str = ""
-    extra_metadata: dict[str, str] = field(default_factory=dict)
 
 
 class Detector(Protocol):

@@ -1,0 +1,149 @@
+"""`trapline-models`: download a detector from its official release, verified by SHA-256.
+
+Downloads resume from a `.part` file, are checked against a pinned checksum, and are renamed
+into place only when they match, so a broken or tampered file is never used as a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import DownloadError
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    key: str
+    filename: str
+    url: str
+    sha256: str | None  # None: no checksum we could verify; the user must supply one
+    description: str
+
+
+MODELS: dict[str, ModelSource] = {
+    "md_v4.1": ModelSource(
+        "md_v4.1", "md_v4.1.0.pb",
+        "https://lilablobssc.blob.core.windows.net/models/camera_traps/megadetector/"
+        "md_v4.1.0/md_v4.1.0.pb",
+        None, "MegaDetector v4.1.0, TensorFlow frozen graph (about 235 MB)",
+    ),
+    "md_v3": ModelSource(
+        "md_v3", "megadetector_v3.pb",
+        "https://lilablobssc.blob.core.windows.net/models/camera_traps/megadetector/"
+        "megadetector_v3.pb",
+        None, "MegaDetector v3, TensorFlow frozen graph (animal and person only)",
+    ),
+    "yolox_nano": ModelSource(
+        "yolox_nano", "yolox_nano_float16_quantize.tflite",
+        "https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/"
+        "0f785c070ce8da070aeaeef46c0da7904ff7012e/model/yolox_nano_float16_quantize.tflite",
+        "6518faf758f5827fb8412c38d2240b7722027c299596518e1f94e678af1e6e29",
+        "YOLOX-Nano (COCO, Apache-2.0), TFLite: a small stand-in, much weaker than MegaDetector",
+    ),
+}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fetch_into(part: Path, url: str, timeout: float) -> None:
+    """Appends to `part` from where it stopped (HTTP Range); restarts if the server can't resume."""
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - https URLs
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # asked past the end: the part file is already complete
+            return
+        raise
+    with response:
+        mode = "ab" if have and response.status == 206 else "wb"
+        with part.open(mode) as fh:
+            while chunk := response.read(CHUNK):
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
+             timeout: float = 60.0, attempts: int = 3,
+             report: Callable[[str], None] = log.info) -> Path:
+    """Downloads `source` into `dest_dir` and returns the verified file's path."""
+    expected = (sha256 or source.sha256 or "").lower()
+    if not expected:
+        raise DownloadError(
+            f"No checksum is pinned for {source.key} in this Trapline release, so it will not "
+            f"be installed unverified. Pass --sha256 with the value published for "
+            f"{source.filename}, or download {source.url} yourself and set TRAPLINE_MODEL_PATH.")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / source.filename
+    if dest.exists():
+        if sha256_of(dest) == expected:
+            report(f"{dest} is already present and verified.")
+            return dest
+        raise DownloadError(f"{dest} exists but does not match the expected checksum; "
+                            "move it away and run the download again.")
+    part = dest.with_name(dest.name + ".part")
+    last_error: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            _fetch_into(part, source.url, timeout)
+            break
+        except (OSError, urllib.error.URLError) as exc:
+            last_error = exc
+            report(f"download of {source.key} interrupted ({exc}); attempt {attempt}/{attempts}")
+    else:
+        raise DownloadError(f"could not download {source.url}: {last_error}. The partial file "
+                            f"{part} is kept; run the command again to resume.")
+    actual = sha256_of(part)
+    if actual != expected:
+        part.unlink()
+        raise DownloadError(f"{source.filename} has checksum {actual}, expected {expected}; the "
+                            "file was deleted. Try again, or check the download address.")
+    os.replace(part, dest)
+    report(f"{source.key} saved to {dest} (sha256 verified).")
+    return dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trapline-models", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="models that can be downloaded")
+    get = sub.add_parser("download", help="download and verify one model")
+    get.add_argument("name", choices=sorted(MODELS))
+    get.add_argument("--dir", type=Path, default=Path("models"), help="where to save it")
+    get.add_argument("--sha256", help="expected checksum (required where none is pinned)")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for source in MODELS.values():
+            pinned = "sha256 pinned" if source.sha256 else "no pinned sha256: needs --sha256"
+            print(f"{source.key:12} {source.filename:38} {source.description} [{pinned}]")
+        return 0
+    try:
+        path = download(MODELS[args.name], args.dir, sha256=args.sha256, report=print)
+    except DownloadError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Set TRAPLINE_MODEL_PATH={path.resolve()} (or pass --model {path}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
