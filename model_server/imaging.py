@@ -11,7 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.errors import ImageError
 
-FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "BMP", "WEBP")
+FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")  # MPO (multi-picture JPEG) opens as JPEG
 
 
 @contextmanager
@@ -26,7 +26,7 @@ def image_errors() -> Iterator[None]:
     except UnidentifiedImageError:
         raise ImageError("not a readable image (JPEG, PNG, TIFF, BMP or WebP expected)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("image dimensions are too large to decode safely") from None
+        raise ImageError("image dimensions are over the safety limit for decoding") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise ImageError(f"image data is damaged or truncated ({exc})") from None
 

@@ -75,11 +75,16 @@ def _fetch_into(part: Path, url: str, timeout: float) -> None:
         raise
     with response:
         mode = "ab" if have and response.status == 206 else "wb"
+        announced = int(response.headers.get("Content-Length") or -1)
+        received = 0
         with part.open(mode) as fh:
             while chunk := response.read(CHUNK):
                 fh.write(chunk)
+                received += len(chunk)
             fh.flush()
             os.fsync(fh.fileno())
+    if 0 <= received < announced:
+        raise ConnectionError(f"connection closed after {received:,} of {announced:,} bytes")
 
 
 def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,

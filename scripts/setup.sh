@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything Trapline needs on a Debian machine, as root: system packages and a Python
+# virtual environment in .venv. Safe to run again; it only adds what is missing.
+#   scripts/setup.sh          the service (Redis, Python packages for web + model server)
+#   scripts/setup.sh --test   also what the test suite needs (nginx, Chromium, systemd-analyze)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=0
+[[ "${1:-}" == "--test" ]] && with_tests=1
+
+packages=(python3 python3-venv python3-pip redis-server)
+commands=(python3 python3 python3 redis-server)
+if (( with_tests )); then
+    packages+=(nginx chromium systemd)
+    commands+=(nginx chromium systemd-analyze)
+fi
+
+missing=()
+for i in "${!packages[@]}"; do
+    command -v "${commands[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
+done
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+
+if (( ${#missing[@]} )); then
+    echo "setup: installing ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+extras="web,model"
+(( with_tests )) && extras="web,model,test"
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
+echo "setup: ready (.venv with extras ${extras})"
