@@ -72,7 +72,7 @@ def detector_alone(detector, photos: list[Path], count: int) -> float:
 
 
 def run_pipeline(detector, folder: Path, work: Path):
-    from model_server.inputs import collect_inputs
+    from shared.inputs import collect_inputs
     from model_server.pipeline import PipelineOptions, run_batch
 
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from model_server.detection import Detector
 from model_server.detectors import load_detector
 from model_server.detectors.precomputed import PrecomputedDetections
-from model_server.inputs import collect_inputs
+from shared.inputs import collect_inputs
 from model_server.pipeline import BatchResult, PipelineOptions, run_batch
 from shared.errors import TraplineError
 from shared.settings import Settings

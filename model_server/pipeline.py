@@ -29,7 +29,7 @@ from model_server.drawing import draw_detections, encode
 from model_server.excel_report import EXCEL_MAX_ROWS
 from model_server.exif import PhotoMetadata, read_metadata
 from model_server.imaging import open_checked, upright_rgb
-from model_server.inputs import InputItem, Inventory
+from shared.inputs import InputItem, Inventory
 from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
 from model_server.result_zip import write_result_zip

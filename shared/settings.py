@@ -77,6 +77,8 @@ class Settings:
     # Threads that read, decode and parse EXIF ahead of inference.
     loader_threads: int = 2
     inference_threads: int = 0  # 0: let TensorFlow decide
+    # Behind nginx: downloads are handed to this internal location with X-Accel-Redirect.
+    accel_redirect_prefix: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
             jpeg_quality=_parse(env, "JPEG_QUALITY", _positive_int, cls.jpeg_quality),
             loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
+            accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from model_server.detectors import load_detector
-from model_server.inputs import collect_inputs
+from shared.inputs import collect_inputs
 from model_server.pipeline import PipelineOptions, run_batch
 from model_server.records import Checkpoint
 from shared.errors import JobCancelled

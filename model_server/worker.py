@@ -1,0 +1,119 @@
+"""`trapline-worker`: the long-running model server.
+
+It loads the detector once (waiting, and saying so on the site, while no model is installed),
+then takes jobs from Redis in this same process: RQ's SimpleWorker, because forking after
+TensorFlow has run hangs, and reloading the model per job costs seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from types import FrameType
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from model_server import jobs
+from model_server.detection import Detector
+from model_server.detectors import MODEL_HELP, load_detector
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
+from shared.errors import ModelLoadError, ModelNotFoundError, TraplineError
+from shared.logs import configure_logging
+from shared.settings import Settings
+from shared.storage import Storage
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10
+
+
+class TraplineWorker(SimpleWorker):
+    """On SIGTERM the running job is released at the next image (its checkpoint kept), rather
+    than the stop waiting hours for a large batch to finish."""
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        jobs.stopping.set()
+        super().request_stop(signum, frame)
+
+
+def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            path = settings.model_path
+            try:
+                if path is None:
+                    raise ModelNotFoundError(f"TRAPLINE_MODEL_PATH is not set. {MODEL_HELP}")
+                return load_detector(path, threads=settings.inference_threads)
+            except (ModelNotFoundError, ModelLoadError) as exc:
+                log.error("no usable detector model: %s (checking again in %.0f s)", exc, poll)
+                try:
+                    redis.set(NOTICE_KEY, str(exc), ex=int(max(poll * 3, 30)))
+                except RedisConnectionError:
+                    pass
+                stop.wait(poll)
+        raise SystemExit(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _heartbeat(redis: Redis, name: str, model: str, stop: threading.Event) -> None:
+    """A key per live model server with a short TTL: /healthz counts these."""
+    while not stop.is_set():
+        try:
+            redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
+            redis.delete(NOTICE_KEY)
+        except RedisConnectionError:
+            log.warning("Redis is unreachable; heartbeat skipped")
+        stop.wait(HEARTBEAT_SECONDS)
+    try:
+        redis.delete(MODEL_SERVER_PREFIX + name)
+    except RedisConnectionError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trapline-worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--name", help="worker name (default: host and a random suffix)")
+    parser.add_argument("--model-poll", type=float, default=30.0,
+                        help="seconds between checks while no model is installed")
+    args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+    except TraplineError as exc:
+        log.error("%s", exc)
+        return 2
+    Storage(settings.data_dir).ensure()
+    redis = Redis.from_url(settings.redis_url)
+    detector = _wait_for_model(settings, redis, args.model_poll)
+    jobs.install(detector, settings)
+    name = args.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    worker = TraplineWorker([job_queue(redis)], connection=redis, name=name,
+                            serializer=JSONSerializer)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(redis, name, detector.info.name, stop),
+                            daemon=True)
+    beat.start()
+    log.info("model server %s ready with %s", name, detector.info.name)
+    try:
+        worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        detector.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Where uploads, work folders and result zips live under the data folder, by job id only."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+# 24 random bytes, URL-safe base64: 32 characters, 192 bits. Nothing else is ever a job id.
+JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def new_job_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def is_job_id(value: str) -> bool:
+    return bool(JOB_ID_PATTERN.fullmatch(value or ""))
+
+
+@dataclass(frozen=True)
+class Storage:
+    root: Path
+
+    def _checked(self, job_id: str) -> str:
+        if not is_job_id(job_id):
+            raise ValueError("not a job id")
+        return job_id
+
+    @property
+    def uploads_root(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def work_root(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def results_root(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def drafts_root(self) -> Path:
+        """Files dropped on the page before the form is submitted, per browser session."""
+        return self.root / "drafts"
+
+    def upload_dir(self, job_id: str) -> Path:
+        return self.uploads_root / self._checked(job_id)
+
+    def work_dir(self, job_id: str) -> Path:
+        return self.work_root / self._checked(job_id)
+
+    def result_zip(self, job_id: str) -> Path:
+        return self.results_root / f"{self._checked(job_id)}.zip"
+
+    def draft_dir(self, draft_id: str) -> Path:
+        return self.drafts_root / self._checked(draft_id)
+
+    def ensure(self) -> None:
+        for folder in (self.uploads_root, self.work_root, self.results_root, self.drafts_root):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def upload_files(self, job_id: str) -> list[Path]:
+        folder = self.upload_dir(job_id)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def remove_job_files(self, job_id: str, *, keep_upload: bool = False) -> None:
+        shutil.rmtree(self.work_dir(job_id), ignore_errors=True)
+        if not keep_upload:
+            shutil.rmtree(self.upload_dir(job_id), ignore_errors=True)

@@ -1,0 +1,60 @@
+"""The upload site: app factory. Views live in one blueprint per area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_dropzone import Dropzone
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from shared.settings import Settings
+from shared.storage import Storage
+from web.errors import error_response
+
+REDIS_DOWN = ("The job queue is not reachable right now, so no job can be created or looked up. "
+              "Your files are safe if the upload finished; please try again in a few minutes.")
+
+
+def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # Dropzone from the app itself: CDNs are unreachable on offline field laptops.
+        DROPZONE_SERVE_LOCAL=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        CHUNK_BYTES=8 * 1024 * 1024,
+    )
+    app.config.update(overrides or {})
+    Storage(settings.data_dir).ensure()
+    app.extensions["trapline.settings"] = settings
+    app.extensions["trapline.redis"] = Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    Dropzone(app)
+
+    from web import api, health, jobs, upload
+
+    for module in (upload, jobs, api, health):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def redis_down(exc: Exception) -> Any:
+        app.logger.error("Redis unreachable: %s", exc)
+        return error_response(503, REDIS_DOWN)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        message = {413: "The upload is larger than this site accepts.",
+                   404: "There is nothing here. Check the link you were given."}.get(
+            exc.code or 500, exc.description or "")
+        return error_response(exc.code or 500, message)
+
+    return app

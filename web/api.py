@@ -1,0 +1,56 @@
+"""The JSON API used by scripts, tests and the job page's own polling."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from shared.storage import is_job_id
+from web import services
+from web.services import UploadRefused
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _job_or_404(job_id: str):
+    state = services.find_job(job_id) if is_job_id(job_id) else None
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.post("/jobs")
+def create() -> Any:
+    store = services.storage()
+    staging = Path(tempfile.mkdtemp(prefix="api-", dir=store.drafts_root))
+    try:
+        email = services.clean_email(request.form.get("email"))
+        files = request.files.getlist("files")
+        if not any(f.filename for f in files):
+            raise UploadRefused("No files: send one or more images or zips as `files`.")
+        staged = services.save_files(files, staging)
+        state = services.create_job(staged, email)
+    except UploadRefused as exc:
+        return jsonify(error=str(exc)), exc.status
+    finally:
+        services.discard(staging)
+    return jsonify(
+        id=state.id,
+        status_url=url_for("api.job_status", job_id=state.id, _external=True),
+        download_url=url_for("jobs.download", job_id=state.id, _external=True),
+        page_url=url_for("jobs.page", job_id=state.id, _external=True),
+    ), 201
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> Any:
+    return jsonify(services.status_payload(_job_or_404(job_id)))
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> Any:
+    state = services.cancel_job(_job_or_404(job_id))
+    return jsonify(services.status_payload(state))

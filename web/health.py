@@ -1,0 +1,31 @@
+"""/healthz for monitors and load balancers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from redis.exceptions import RedisError
+
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY
+from web import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    r = services.redis()
+    try:
+        r.ping()
+        servers = [v.decode() for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
+                   if (v := r.get(k)) is not None]
+        notice = r.get(NOTICE_KEY)
+    except RedisError:
+        return jsonify(status="unavailable", redis="unreachable", model_servers=0), 503
+    body: dict[str, Any] = {"status": "ok", "redis": "ok", "model_servers": len(servers),
+                            "models": sorted(set(servers))}
+    if not servers:
+        body["notice"] = (notice.decode() if notice else
+                          "No model server is running; uploads wait in the queue.")
+    return jsonify(body)

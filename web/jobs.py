@@ -1,0 +1,48 @@
+"""The job page a researcher bookmarks, and the download of the finished zip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
+
+from shared.contract import JobStatus
+from shared.storage import is_job_id
+from web import services
+from web.errors import error_response
+
+bp = Blueprint("jobs", __name__)
+
+
+def _state(job_id: str):
+    state = services.find_job(job_id) if is_job_id(job_id) else None
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.get("/jobs/<job_id>")
+def page(job_id: str) -> Any:
+    state = _state(job_id)
+    return render_template("job.html", job=services.status_payload(state))
+
+
+@bp.get("/download/<job_id>")
+def download(job_id: str) -> Any:
+    state = _state(job_id)
+    path = services.storage().result_zip(job_id)
+    if state.status is JobStatus.EXPIRED or (state.status is JobStatus.FINISHED and not path.is_file()):
+        return error_response(410, "This result has expired and was removed from the server.")
+    if state.status is not JobStatus.FINISHED:
+        if request.accept_mimetypes.accept_html:
+            return render_template("job.html", job=services.status_payload(state)), 409
+        return error_response(409, "The job is not finished yet.")
+    filename = f"trapline-{job_id[:8]}.zip"  # ids are [A-Za-z0-9_-]: safe in a header
+    accel = services.settings().accel_redirect_prefix
+    if accel:
+        # nginx sends the bytes from its internal location; the app only checked the job.
+        return Response(status=200, mimetype="application/zip", headers={
+            "X-Accel-Redirect": f"{accel.rstrip('/')}/{path.name}",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        })
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=filename)

@@ -1,0 +1,160 @@
+"""What the views call: saving uploads, validating them, creating and describing jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from redis import Redis
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
+                             queue_position, save_state)
+from shared.errors import InputError
+from shared.inputs import IMAGE_SUFFIXES, collect_inputs
+from shared.settings import Settings
+from shared.storage import Storage, new_job_id
+
+ALLOWED_SUFFIXES = IMAGE_SUFFIXES | {".zip"}
+
+
+class UploadRefused(Exception):
+    """A refusal with the HTTP status and a message for the person uploading."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def settings() -> Settings:
+    return current_app.extensions["trapline.settings"]
+
+
+def redis() -> Redis:
+    return current_app.extensions["trapline.redis"]
+
+
+def storage() -> Storage:
+    return Storage(settings().data_dir)
+
+
+def clean_email(raw: str | None) -> str:
+    try:
+        return validate_email((raw or "").strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise UploadRefused("Please give a valid email address (for example name@example.org).")
+
+
+def safe_name(original: str, folder: Path) -> str:
+    """A plain file name that does not exist yet in `folder`, keeping the extension."""
+    name = secure_filename(original) or "upload"
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() not in ALLOWED_SUFFIXES:
+        raise UploadRefused(f"{original!r} is not a zip or an image (JPEG, PNG, TIFF, BMP, WebP).",
+                            415)
+    candidate, n = name, 2
+    while (folder / candidate).exists():
+        candidate, n = f"{stem}-{n}{suffix}", n + 1
+    return candidate
+
+
+def save_files(files: list[FileStorage], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for item in files:
+        if not item or not item.filename:
+            continue
+        path = folder / safe_name(item.filename, folder)
+        item.save(path)
+        saved.append(path)
+    return saved
+
+
+def count_images(paths: list[Path]) -> int:
+    """How many images the files hold (zip listings are read, nothing is extracted)."""
+    try:
+        return len(collect_inputs(paths).items) if paths else 0
+    except InputError as exc:
+        raise UploadRefused(str(exc))
+
+
+def create_job(staged: list[Path], email: str) -> JobState:
+    """Moves staged files into a new job's upload folder and queues it. The upload is on disk
+    before Redis is touched, so a Redis outage loses nothing that arrived."""
+    images = count_images(staged)
+    if images == 0:
+        raise UploadRefused("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP), "
+                            "neither as files nor inside a zip.")
+    store = storage()
+    job_id = new_job_id()
+    target = store.upload_dir(job_id)
+    target.mkdir(parents=True)
+    for path in staged:
+        os.replace(path, target / path.name)
+    state = JobState(id=job_id, email=email, total=images)
+    # Who and when, beside the files: enough to queue the job again if Redis loses it.
+    (target / ".job.json").write_text(json.dumps(
+        {"email": email, "created_at": state.created_at, "images": images}), encoding="utf-8")
+    enqueue_job(redis(), state)
+    current_app.logger.info("job %s: queued, %d images", job_id, images)
+    return state
+
+
+def discard(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def status_payload(state: JobState) -> dict[str, Any]:
+    """The one serializer of a job's status, for the API and the job page alike."""
+    r = redis()
+    position = queue_position(r, state)
+    eta: float | None = None
+    if state.status is JobStatus.PROCESSING and state.rate:
+        eta = max(state.total - state.processed, 0) / state.rate
+    elif state.status is JobStatus.QUEUED:
+        recent = r.get(RATE_KEY)
+        if recent and float(recent) > 0:
+            eta = state.total / float(recent)
+    finished = state.status is JobStatus.FINISHED
+    return {
+        "id": state.id,
+        "status": state.status.value,
+        "processed": state.processed,
+        "total": state.total,
+        "queue_position": position,
+        "eta_seconds": round(eta) if eta is not None else None,
+        "download_url": url_for("jobs.download", job_id=state.id, _external=True) if finished else None,
+        "status_url": url_for("api.job_status", job_id=state.id, _external=True),
+        "error": state.error or None,
+        "summary": state.summary or None,
+        "model": state.model or None,
+    }
+
+
+def find_job(job_id: str) -> JobState | None:
+    return load_state(redis(), job_id)
+
+
+def cancel_job(state: JobState) -> JobState:
+    """A queued job is taken off the queue now; a running one stops at its next image."""
+    r = redis()
+    if state.status is JobStatus.QUEUED:
+        from rq.job import Job
+        from rq.serializers import JSONSerializer
+
+        try:
+            Job.fetch(state.rq_id, connection=r, serializer=JSONSerializer).cancel()
+        except Exception:  # already gone from RQ: our record is what matters
+            pass
+        storage().remove_job_files(state.id)
+        return save_state(r, state, status=JobStatus.CANCELLED, finished_at=time.time())
+    if state.status is JobStatus.PROCESSING:
+        return save_state(r, state, cancel_requested=True)
+    return state
