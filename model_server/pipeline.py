@@ -206,6 +206,8 @@ def run_batch(
     done = checkpoint.done_files()
     todo = [item for item in inventory.items if item.rel_path not in done]
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
+    if done:
+        log.info("resuming: %d of %d images already done", progress[0], total)
     clock = StageClock()
 
     def advance() -> None:

@@ -141,3 +141,28 @@ def run_worker(settings, redis_conn):
 
     yield run
     detector.close()
+
+
+@pytest.fixture
+def workers(settings, tmp_path: Path):
+    """Real model-server processes; every one still running is stopped after the test."""
+    from tests.processes import Workers
+
+    pool = Workers(settings, tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real loopback port (werkzeug's threaded server), for the browser."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app.config["SERVER_NAME"] = None
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,6 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from redis import Redis
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
                              queue_position, save_state)
@@ -52,9 +52,30 @@ def clean_email(raw: str | None) -> str:
         raise UploadRefused("Please give a valid email address (for example name@example.org).")
 
 
+def human_size(n: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.0f} {unit}"
+    return f"{n} bytes"
+
+
+def plain_name(original: str) -> str:
+    """The researcher's own file name, made safe to store: last path component only, no control
+    characters, no leading dots, at most 200 bytes. Spaces, parentheses and accents stay, because
+    names like `StationC (2).JPG` carry meaning and appear in every report (werkzeug's
+    secure_filename would turn them into `StationC_2.JPG`)."""
+    name = original.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    name = name.strip().lstrip(".").strip()
+    stem, suffix = os.path.splitext(name)
+    while len((stem + suffix).encode()) > 200 and stem:
+        stem = stem[:-1]
+    return (stem + suffix) or "upload"
+
+
 def safe_name(original: str, folder: Path) -> str:
     """A plain file name that does not exist yet in `folder`, keeping the extension."""
-    name = secure_filename(original) or "upload"
+    name = plain_name(original)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in ALLOWED_SUFFIXES:
         raise UploadRefused(f"{original!r} is not a zip or an image (JPEG, PNG, TIFF, BMP, WebP).",

@@ -53,7 +53,8 @@ def index() -> Any:
     folder = _draft_dir()
     return render_template("upload.html", notice=model_notice(), drafted=_drafted_files(folder),
                            chunk_bytes=current_app.config["CHUNK_BYTES"],
-                           max_mb=services.settings().max_upload_bytes // (1024 * 1024))
+                           max_mb=services.settings().max_upload_bytes // (1024 * 1024),
+                           max_size=services.human_size(services.settings().max_upload_bytes))
 
 
 @bp.post("/upload/chunk")
@@ -104,7 +105,9 @@ def submit() -> Any:
         return render_template("upload.html", error=str(exc), notice=model_notice(),
                                drafted=_drafted_files(folder), email=request.form.get("email", ""),
                                chunk_bytes=current_app.config["CHUNK_BYTES"],
-                               max_mb=services.settings().max_upload_bytes // (1024 * 1024)), exc.status
+                               max_mb=services.settings().max_upload_bytes // (1024 * 1024),
+                               max_size=services.human_size(services.settings().max_upload_bytes)),
+                               exc.status
     services.discard(folder)
     session.pop("draft", None)
     return redirect(url_for("jobs.page", job_id=state.id), code=303)

@@ -44,7 +44,7 @@ def test_upload_queue_process_status_download(client, run_worker, settings) -> N
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         names = set(z.namelist())
         results = json.loads(z.read("detections.json"))
-    assert {"site/cam1/a.jpg", "site/cam1/b.JPG", "StationC_1.JPG", "report.xlsx", "images.csv"} <= names
+    assert {"site/cam1/a.jpg", "site/cam1/b.JPG", "StationC (1).JPG", "report.xlsx", "images.csv"} <= names
     failures = {im["file"]: im.get("failure") for im in results["images"]}
     assert "not a readable image" in failures["site/cam2/broken.jpg"]
     store = Storage(settings.data_dir)
@@ -181,7 +181,7 @@ def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
             "file": (io.BytesIO(piece), "card one.zip")})
         assert response.status_code == 200, response.get_json()
     page = client.get("/")
-    assert b"card_one.zip" in page.data and b"already uploaded" in page.data
+    assert b"card one.zip" in page.data and b"already uploaded" in page.data
     response = client.post("/upload", data={"email": "ranger@example.org"}, content_type="multipart/form-data")
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]

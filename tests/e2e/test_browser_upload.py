@@ -1,0 +1,85 @@
+"""A researcher's path in a real headless Chromium: drop photos into Dropzone, submit, watch the
+progress bar reach the end, download the zip. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, REPO
+from tests.processes import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+PHOTOS = [DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG",
+          DATA / "camera-trap" / "animl-southwest" / "B013_IMG_0005_empty.jpeg",
+          DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG"]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # a download ends its navigation as "aborted" in Chromium: that one is expected
+        page.on("requestfailed", lambda req: "/download/" in req.url
+                or errors.append(f"request failed: {req.url}"))
+        yield page, errors
+        browser.close()
+
+
+def test_drop_submit_watch_download(browser_page, live_server, workers, redis_conn, tmp_path: Path) -> None:
+    page, errors = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    workers.start()
+    wait_for(lambda: list(redis_conn.scan_iter("trapline:model-server:*")), what="model server")
+
+    page.goto(live_server + "/")
+    assert page.locator("script[src*='cdn']").count() == 0  # Dropzone comes from the app itself
+    page.wait_for_function("typeof Dropzone !== 'undefined'")
+    page.screenshot(path=str(ARTIFACTS / "upload-page.png"), full_page=True)
+    page.fill("#email", "ranger@example.org")
+    page.set_input_files("input.dz-hidden-input", [str(p) for p in PHOTOS])
+    page.wait_for_selector("text=3 file(s) uploaded", timeout=60_000)
+    assert page.locator(".dz-preview.dz-success").count() == 3
+    assert page.locator(".dz-preview .dz-progress").count() == 3  # a progress bar per file
+    page.click("#submit")
+    page.wait_for_url("**/jobs/*", timeout=30_000)
+    page.wait_for_function("document.getElementById('status').textContent === 'finished'",
+                           timeout=120_000)
+    progress = page.locator("#progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max") == "3"
+    assert "3 of 3 images" in page.inner_text("#counts")
+    page.screenshot(path=str(ARTIFACTS / "job-finished.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#download")
+    target = tmp_path / "result.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as z:
+        names = set(z.namelist())
+        data = json.loads(z.read("detections.json"))
+    assert {p.name for p in PHOTOS} <= names and "report.xlsx" in names
+    assert {im["file"] for im in data["images"]} == {p.name for p in PHOTOS}
+    assert errors == []
+
+
+def test_refusals_show_on_the_page(browser_page, live_server) -> None:
+    page, _ = browser_page
+    page.goto(live_server + "/")
+    page.fill("#email", "ranger@example.org")
+    page.click("#submit")
+    page.wait_for_selector("#form-error")
+    assert "add a zip or some images" in page.inner_text("#form-error")

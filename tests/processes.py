@@ -1,0 +1,54 @@
+"""Real processes for tests: model servers started as `python -m model_server.worker`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def wait_for(check: Callable[[], object], timeout: float = 60, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Workers:
+    def __init__(self, settings, log_dir: Path) -> None:
+        self.settings, self.log_dir = settings, log_dir
+        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(self, *args: str, model: Path | None = None) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "TRAPLINE_REDIS_URL": self.settings.redis_url,
+               "TRAPLINE_DATA_DIR": str(self.settings.data_dir),
+               "TRAPLINE_MODEL_PATH": str(model or self.settings.model_path),
+               "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        log = self.log_dir / f"worker{len(self.procs)}.log"
+        with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen([sys.executable, "-m", "model_server.worker", *args], cwd=REPO,
+                                    env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append((proc, log))
+        return proc
+
+    def log(self, index: int) -> str:
+        return self.procs[index][1].read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc, _ in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
