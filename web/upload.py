@@ -48,13 +48,17 @@ def _drafted_files(folder: Path) -> list[dict[str, Any]]:
             if p.is_file() and not p.name.endswith(".part")]
 
 
-@bp.get("/")
-def index() -> Any:
-    folder = _draft_dir()
+def _page(folder: Path, **extra: Any) -> str:
+    limit = services.settings().max_upload_bytes
     return render_template("upload.html", notice=model_notice(), drafted=_drafted_files(folder),
                            chunk_bytes=current_app.config["CHUNK_BYTES"],
-                           max_mb=services.settings().max_upload_bytes // (1024 * 1024),
-                           max_size=services.human_size(services.settings().max_upload_bytes))
+                           max_mb=limit // (1024 * 1024), max_size=services.human_size(limit),
+                           **extra)
+
+
+@bp.get("/")
+def index() -> Any:
+    return _page(_draft_dir())
 
 
 @bp.post("/upload/chunk")
@@ -102,12 +106,7 @@ def submit() -> Any:
             raise UploadRefused("Please add a zip or some images before submitting.")
         state = services.create_job(staged, email)
     except UploadRefused as exc:
-        return render_template("upload.html", error=str(exc), notice=model_notice(),
-                               drafted=_drafted_files(folder), email=request.form.get("email", ""),
-                               chunk_bytes=current_app.config["CHUNK_BYTES"],
-                               max_mb=services.settings().max_upload_bytes // (1024 * 1024),
-                               max_size=services.human_size(services.settings().max_upload_bytes)),
-                               exc.status
+        return _page(folder, error=str(exc), email=request.form.get("email", "")), exc.status
     services.discard(folder)
     session.pop("draft", None)
     return redirect(url_for("jobs.page", job_id=state.id), code=303)

@@ -74,6 +74,19 @@ def test_boxes_are_drawn_where_the_detections_say(run_batch_cli) -> None:
     assert np.abs(annotated[100:200, 100:200] - original[100:200, 100:200]).mean() < 3
 
 
+def test_report_loads_into_pandas_with_real_types(run_batch_cli) -> None:
+    """What a researcher's analysis script does next: dates are dates, counts are numbers."""
+    import pandas as pd
+
+    _, _, _, result = run_batch_cli(ENA, "--from-json", MD_JSON)
+    images = pd.read_excel(result.root / "report.xlsx", sheet_name="Images", engine="openpyxl")
+    assert len(images) == 11
+    assert pd.api.types.is_datetime64_any_dtype(images["captured"])
+    assert images["animals"].sum() == 13  # 9455.jpg has 3 animals above 0.8, ten others one each
+    csv = pd.read_csv(result.root / "images.csv", encoding="utf-8-sig")
+    assert list(csv["file"]) == list(images["file"])
+
+
 def test_json_readable_by_downstream_tools(run_batch_cli) -> None:
     """The fields Timelapse and AddaxAI rely on, with the types the format spec requires."""
     _, _, _, result = run_batch_cli(ENA, "--from-json", MD_JSON)

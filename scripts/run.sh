@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the whole service on this machine: Redis, the upload site and
+# one model server. Prints the address; Ctrl-C stops all three cleanly.
+# Settings come from TRAPLINE_* variables (see README); sensible local defaults otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export TRAPLINE_DATA_DIR="${TRAPLINE_DATA_DIR:-$PWD/var}"
+port="${TRAPLINE_PORT:-8000}"
+redis_port="${TRAPLINE_REDIS_PORT:-6379}"
+export TRAPLINE_REDIS_URL="${TRAPLINE_REDIS_URL:-redis://127.0.0.1:${redis_port}/0}"
+mkdir -p "$TRAPLINE_DATA_DIR/redis" models
+
+# The detector: an explicit path, else a model already in models/, else try to download one.
+if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
+    for candidate in models/md_v4.1.0.pb models/megadetector_v3.pb models/yolox_nano_float16_quantize.tflite; do
+        [[ -f "$candidate" ]] && export TRAPLINE_MODEL_PATH="$PWD/$candidate" && break
+    done
+fi
+if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
+    echo "run: no detector model in models/; trying to download one"
+    if .venv/bin/trapline-models download md_v4.1 --dir models; then
+        export TRAPLINE_MODEL_PATH="$PWD/models/md_v4.1.0.pb"
+    elif .venv/bin/trapline-models download yolox_nano --dir models; then
+        export TRAPLINE_MODEL_PATH="$PWD/models/yolox_nano_float16_quantize.tflite"
+    else
+        export TRAPLINE_MODEL_PATH="$PWD/models/md_v4.1.0.pb"
+        echo "run: no model could be downloaded. The site still comes up and says so; uploads"
+        echo "run: wait in the queue until a model is put at $TRAPLINE_MODEL_PATH."
+    fi
+fi
+
+pids=()
+stop() {
+    trap - INT TERM EXIT
+    echo; echo "run: stopping"
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+if .venv/bin/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1]).ping()" "$TRAPLINE_REDIS_URL" 2>/dev/null; then
+    echo "run: using the Redis already answering at $TRAPLINE_REDIS_URL"
+else
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$TRAPLINE_DATA_DIR/redis" \
+        --appendonly yes --save "" --loglevel warning &
+    pids+=($!)
+fi
+
+.venv/bin/trapline-worker &
+pids+=($!)
+.venv/bin/python -m flask --app "web:create_app()" run --host 127.0.0.1 --port "$port" &
+pids+=($!)
+sleep 2
+echo "run: Trapline is up at http://127.0.0.1:${port}/  (model: $TRAPLINE_MODEL_PATH; Ctrl-C stops it)"
+wait -n "${pids[@]}"
