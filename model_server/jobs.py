@@ -16,10 +16,12 @@ from rq import get_current_job
 
 from model_server.detection import Detector
 from shared.inputs import collect_inputs
+from model_server.notify import send_notice
 from model_server.pipeline import PipelineOptions, run_batch
 from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
                              save_state, update_fields)
 from shared.errors import InputError, JobCancelled, ResultsError, TraplineError
+from shared.logs import job_context
 from shared.settings import Settings
 from shared.storage import Storage
 
@@ -82,6 +84,11 @@ class _Progress:
 
 def process_job(job_id: str) -> dict[str, object]:
     """RQ entry point. Outcomes land in the job's state; only unexpected errors propagate."""
+    with job_context(job_id):
+        return _process(job_id)
+
+
+def _process(job_id: str) -> dict[str, object]:
     if _runtime is None:
         raise RuntimeError("no detector installed in this worker process")
     current = get_current_job()
@@ -119,12 +126,14 @@ def process_job(job_id: str) -> dict[str, object]:
         storage.remove_job_files(job_id, keep_upload=keep)
         save_state(redis, state, status=JobStatus.FAILED, error=str(exc), finished_at=time.time())
         log.warning("job %s: failed: %s", job_id, exc)
+        send_notice(settings, state)
         return {"status": "failed"}
     except Exception:
         save_state(redis, state, status=JobStatus.FAILED, finished_at=time.time(),
                    error="The model server hit an unexpected problem with this job. Your upload "
                    "is kept; the site's administrators can see the details and requeue it.")
         log.exception("job %s: unexpected error", job_id)
+        send_notice(settings, state)
         raise
     tally = result.tally
     summary = {"images": tally.images, "errors": tally.errors,
@@ -138,4 +147,5 @@ def process_job(job_id: str) -> dict[str, object]:
     redis.set(RATE_KEY, rate)
     storage.remove_job_files(job_id)
     log.info("job %s: finished, %d images, %d errors", job_id, tally.images, tally.errors)
+    send_notice(settings, final)
     return {"status": "finished", **summary}

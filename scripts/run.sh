@@ -50,7 +50,8 @@ fi
 
 .venv/bin/trapline-worker &
 pids+=($!)
-.venv/bin/python -m flask --app "web:create_app()" run --host 127.0.0.1 --port "$port" &
+GUNICORN_BIND="127.0.0.1:${port}" GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" \
+    .venv/bin/gunicorn -c deploy/gunicorn.conf.py "web:create_app()" &
 pids+=($!)
 sleep 2
 echo "run: Trapline is up at http://127.0.0.1:${port}/  (model: $TRAPLINE_MODEL_PATH; Ctrl-C stops it)"

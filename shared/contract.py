@@ -64,6 +64,7 @@ class JobState:
     cancel_requested: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     model: str = ""
+    base_url: str = ""  # the site's address for links in the email notice
 
     def to_redis(self) -> dict[str, str]:
         data = asdict(self)

@@ -41,6 +41,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
 def _bool(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -79,6 +86,21 @@ class Settings:
     inference_threads: int = 0  # 0: let TensorFlow decide
     # Behind nginx: downloads are handed to this internal location with X-Accel-Redirect.
     accel_redirect_prefix: str = ""
+    # Trust X-Forwarded-* from one proxy in front (nginx) to build correct absolute links.
+    behind_proxy: bool = False
+    # The site's address as researchers see it, for links in emails; default: the address the
+    # upload came in on.
+    public_url: str = ""
+    # Email notice: off unless smtp_host is set.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "trapline@localhost"
+    smtp_starttls: bool = True
+    # Cleanup ages, in days.
+    results_max_age_days: float = 14.0
+    uploads_max_age_days: float = 14.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +129,16 @@ class Settings:
             loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
+            behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),
+            public_url=_parse(env, "PUBLIC_URL", str, "").rstrip("/"),
+            smtp_host=_parse(env, "SMTP_HOST", str, ""),
+            smtp_port=_parse(env, "SMTP_PORT", _positive_int, 587),
+            smtp_user=_parse(env, "SMTP_USER", str, ""),
+            smtp_password=_parse(env, "SMTP_PASSWORD", str, ""),
+            smtp_from=_parse(env, "SMTP_FROM", str, cls.smtp_from),
+            smtp_starttls=_parse(env, "SMTP_STARTTLS", _bool, True),
+            results_max_age_days=_parse(env, "RESULTS_MAX_AGE_DAYS", _positive_float, 14.0),
+            uploads_max_age_days=_parse(env, "UPLOADS_MAX_AGE_DAYS", _positive_float, 14.0),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

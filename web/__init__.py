@@ -10,6 +10,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings
 from shared.storage import Storage
@@ -33,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         CHUNK_BYTES=8 * 1024 * 1024,
     )
     app.config.update(overrides or {})
+    if settings.behind_proxy:
+        # One nginx in front: trust its X-Forwarded-For/Proto/Host for links and client address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     Storage(settings.data_dir).ensure()
     app.extensions["trapline.settings"] = settings
     app.extensions["trapline.redis"] = Redis.from_url(

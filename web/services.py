@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from redis import Redis
 from werkzeug.datastructures import FileStorage
 
@@ -119,7 +119,8 @@ def create_job(staged: list[Path], email: str) -> JobState:
     target.mkdir(parents=True)
     for path in staged:
         os.replace(path, target / path.name)
-    state = JobState(id=job_id, email=email, total=images)
+    base_url = settings().public_url or request.host_url.rstrip("/")
+    state = JobState(id=job_id, email=email, total=images, base_url=base_url)
     # Who and when, beside the files: enough to queue the job again if Redis loses it.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images}), encoding="utf-8")

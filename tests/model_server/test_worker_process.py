@@ -45,6 +45,8 @@ def test_two_model_servers_share_one_queue_and_never_the_same_job(workers, redis
     logs = workers.log(0) + workers.log(1)
     for job_id in job_ids:
         assert logs.count(f"job {job_id}: started") == 1
+        # every line logged during a job carries its id, for `journalctl -u ... | grep <id>`
+        assert f"job={job_id} model_server.jobs: job {job_id}: finished" in logs
     assert "job " in workers.log(0) and "job " in workers.log(1), "both servers took jobs"
 
 
@@ -78,7 +80,7 @@ def test_sigterm_releases_the_running_job_which_resumes_elsewhere(workers, redis
     assert second.wait(timeout=120) == 0
     final = load_state(redis_conn, job_id)
     assert final.status is JobStatus.FINISHED and final.processed == 60
-    assert "resuming:" in workers.log(1)
+    assert f"job={job_id} model_server.pipeline: resuming:" in workers.log(1)
     import json
     import zipfile
 

@@ -1,0 +1,61 @@
+"""The email notice a researcher gets when a job finishes or fails (only when SMTP is set up).
+
+Plain text only, built with the standard library's EmailMessage (which refuses header
+injection); nothing from the upload but the counts goes into it. A failed send is logged and
+never fails the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from shared.contract import JobState, JobStatus
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def compose(settings: Settings, state: JobState) -> EmailMessage:
+    base = (settings.public_url or state.base_url).rstrip("/")
+    page = f"{base}/jobs/{state.id}"
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = state.email
+    if state.status is JobStatus.FINISHED:
+        s = state.summary
+        message["Subject"] = f"Trapline: your {s.get('images', 0)} photos are ready"
+        body = (
+            "Your camera-trap photos have been processed.\n\n"
+            f"Images: {s.get('images', 0)}, animals in {s.get('animal', 0)}, people in "
+            f"{s.get('person', 0)}, vehicles in {s.get('vehicle', 0)}, empty "
+            f"{s.get('empty', 0)}, could not be read {s.get('errors', 0)}.\n"
+            f"Model: {state.model}\n\n"
+            f"Download the results (zip): {base}/download/{state.id}\n"
+            f"Job page: {page}\n\n"
+            f"Results are kept for {settings.results_max_age_days:g} days.\n")
+    else:
+        message["Subject"] = "Trapline: your photos could not be processed"
+        body = (f"Your job could not be processed.\n\nReason: {state.error}\n\nJob page: {page}\n")
+    message.set_content(body)
+    return message
+
+
+def send_notice(settings: Settings, state: JobState) -> bool:
+    """Sends the notice if SMTP is configured; returns whether a message was handed over."""
+    if not settings.smtp_host or not state.email:
+        return False
+    try:
+        message = compose(settings, state)
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls and smtp.has_extn("starttls"):
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        log.warning("email notice to the submitter could not be sent: %s", exc)
+        return False
+    log.info("email notice sent (%s)", state.status.value)
+    return True

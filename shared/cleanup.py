@@ -1,0 +1,170 @@
+"""Removes old uploads, work folders and result zips, and marks their jobs expired in Redis.
+
+Only entries named like a job id (or `<id>.zip`) directly under the data folder's own
+sub-folders are considered; symbolic links are removed as links, never followed; uploads of
+jobs still queued or running are kept whatever their age, because losing a researcher's batch
+is worse than a full disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import stat
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from shared.contract import JobStatus, load_state, save_state
+from shared.errors import TraplineError
+from shared.logs import configure_logging
+from shared.settings import Settings
+from shared.storage import Storage, is_job_id
+
+log = logging.getLogger("trapline.cleanup")
+DAY = 86400.0
+
+
+@dataclass
+class Report:
+    removed: int = 0
+    bytes_freed: int = 0
+    kept_active: int = 0
+    errors: list[str] = field(default_factory=list)
+    would_remove: list[str] = field(default_factory=list)
+
+
+def _size(path: Path) -> int:
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        return info.st_size
+    total = 0
+    for root, dirs, files in os.walk(path, followlinks=False):
+        for name in files + dirs:
+            try:
+                total += (Path(root) / name).lstat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _age_days(path: Path, now: float) -> float:
+    return (now - path.lstat().st_mtime) / DAY
+
+
+def _job_id_of(path: Path) -> str | None:
+    name = path.name
+    for suffix in (".zip",):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    if name.startswith(".") and name.endswith(".partial"):  # a zip being written, or left by a crash
+        name = name[1:].removesuffix(".zip.partial")
+    return name if is_job_id(name) else None
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
+class Cleaner:
+    def __init__(self, settings: Settings, redis: Redis | None, *, dry_run: bool,
+                 results_days: float, uploads_days: float, now: float | None = None) -> None:
+        self.storage = Storage(settings.data_dir)
+        self.redis, self.dry_run = redis, dry_run
+        self.results_days, self.uploads_days = results_days, uploads_days
+        self.now = now or time.time()
+        self.report = Report()
+
+    def _active(self, job_id: str) -> bool:
+        if self.redis is None:
+            return True  # without Redis we cannot tell: keep it
+        state = load_state(self.redis, job_id)
+        return state is not None and state.status in (JobStatus.QUEUED, JobStatus.PROCESSING)
+
+    def _expire(self, job_id: str) -> None:
+        if self.redis is None or self.dry_run:
+            return
+        state = load_state(self.redis, job_id)
+        if state is not None and state.status is JobStatus.FINISHED:
+            save_state(self.redis, state, status=JobStatus.EXPIRED)
+
+    def _sweep(self, folder: Path, max_days: float, *, results: bool) -> None:
+        if not folder.is_dir() or folder.is_symlink():
+            return
+        for entry in sorted(folder.iterdir()):
+            job_id = _job_id_of(entry)
+            try:
+                if job_id is None or _age_days(entry, self.now) <= max_days:
+                    continue
+                if not results and self._active(job_id):
+                    self.report.kept_active += 1
+                    log.info("kept %s: its job is still queued or running", entry)
+                    continue
+                size = _size(entry)
+                if self.dry_run:
+                    self.report.would_remove.append(str(entry))
+                    print(f"would remove {entry} ({size:,} bytes)")
+                    continue
+                _remove(entry)
+                self.report.removed += 1
+                self.report.bytes_freed += size
+                if results:
+                    self._expire(job_id)
+            except (OSError, RedisError) as exc:
+                self.report.errors.append(f"{entry}: {exc}")
+                log.error("could not remove %s: %s", entry, exc)
+
+    def run(self) -> Report:
+        s = self.storage
+        self._sweep(s.results_root, self.results_days, results=True)
+        self._sweep(s.uploads_root, self.uploads_days, results=False)
+        self._sweep(s.work_root, self.uploads_days, results=False)
+        self._sweep(s.drafts_root, self.uploads_days, results=False)
+        return self.report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cleanup_cron.py", description=__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    parser.add_argument("--max-age-days", type=float,
+                        help="one age for everything (default: TRAPLINE_RESULTS_MAX_AGE_DAYS and "
+                        "TRAPLINE_UPLOADS_MAX_AGE_DAYS, 14 days each)")
+    args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+    except TraplineError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.max_age_days is not None and args.max_age_days <= 0:
+        log.error("--max-age-days must be positive")
+        return 2
+    redis: Redis | None = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    try:
+        redis.ping()
+    except RedisError as exc:
+        log.error("Redis unreachable (%s): uploads are kept, results are removed but their "
+                  "links will not say 'expired' until the next run", exc)
+        redis = None
+    cleaner = Cleaner(settings, redis, dry_run=args.dry_run,
+                      results_days=args.max_age_days or settings.results_max_age_days,
+                      uploads_days=args.max_age_days or settings.uploads_max_age_days)
+    report = cleaner.run()
+    verb = "would remove" if args.dry_run else "removed"
+    count = len(report.would_remove) if args.dry_run else report.removed
+    log.info("cleanup: %s %d entries, freed %.1f MB, kept %d of active jobs, %d errors",
+             verb, count, report.bytes_freed / 1e6, report.kept_active, len(report.errors))
+    return 1 if report.errors or redis is None else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The cleanup job on files of chosen ages, with real Redis records."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared.cleanup import Cleaner
+from shared.contract import JobState, JobStatus, load_state, save_state
+from shared.storage import Storage, new_job_id
+from tests.conftest import REPO
+
+DAY = 86400
+
+
+def age(path: Path, days: float) -> None:
+    stamp = time.time() - days * DAY
+    os.utime(path, (stamp, stamp), follow_symlinks=False)
+
+
+def make_job(store: Storage, redis_conn, status: JobStatus, days: float) -> str:
+    job_id = new_job_id()
+    save_state(redis_conn, JobState(id=job_id, status=status))
+    upload = store.upload_dir(job_id)
+    upload.mkdir(parents=True)
+    (upload / "card.zip").write_bytes(b"x" * 1000)
+    work = store.work_dir(job_id)
+    work.mkdir(parents=True)
+    result = store.result_zip(job_id)
+    result.write_bytes(b"z" * 5000)
+    for path in (upload, work, result):
+        age(path, days)
+    return job_id
+
+
+def test_old_files_go_recent_and_active_stay(settings, redis_conn, tmp_path: Path) -> None:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
+    recent = make_job(store, redis_conn, JobStatus.FINISHED, 3)
+    waiting = make_job(store, redis_conn, JobStatus.QUEUED, 30)  # a queued job keeps its upload
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not ours")
+    link = store.results_root / f"{new_job_id()}.zip"
+    link.symlink_to(outside)
+    age(link, 40)
+    stranger = store.results_root / "notes.txt"  # not named like a job: never touched
+    stranger.write_text("sysadmin's file")
+    age(stranger, 400)
+
+    report = Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14).run()
+
+    assert not store.result_zip(old).exists() and not store.upload_dir(old).exists()
+    assert not store.work_dir(old).exists()
+    assert load_state(redis_conn, old).status is JobStatus.EXPIRED
+    assert store.result_zip(recent).exists() and store.upload_dir(recent).exists()
+    assert load_state(redis_conn, recent).status is JobStatus.FINISHED
+    assert store.upload_dir(waiting).exists() and report.kept_active == 2  # upload and work
+    assert not link.exists() and (outside / "keep.txt").read_text() == "not ours"
+    assert stranger.exists()
+    assert report.removed == 5 and report.errors == []
+    assert report.bytes_freed >= 5000 + 1000
+
+
+def test_dry_run_lists_and_removes_nothing(settings, redis_conn) -> None:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
+    report = Cleaner(settings, redis_conn, dry_run=True, results_days=14, uploads_days=14).run()
+    assert str(store.result_zip(old)) in report.would_remove
+    assert store.result_zip(old).exists() and load_state(redis_conn, old).status is JobStatus.FINISHED
+
+
+def test_results_and_uploads_have_their_own_ages(settings, redis_conn) -> None:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    job = make_job(store, redis_conn, JobStatus.FINISHED, 10)
+    Cleaner(settings, redis_conn, dry_run=False, results_days=30, uploads_days=7).run()
+    assert store.result_zip(job).exists() and not store.upload_dir(job).exists()
+
+
+def test_expired_link_says_expired(settings, redis_conn, client) -> None:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14).run()
+    response = client.get(f"/download/{old}", headers={"Accept": "application/json"})
+    assert response.status_code == 410
+
+
+def run_script(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRAPLINE_DATA_DIR": str(settings.data_dir),
+           "TRAPLINE_REDIS_URL": settings.redis_url}
+    return subprocess.run([sys.executable, "scripts/cleanup_cron.py", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+
+
+def test_the_cron_script_as_a_sysadmin_runs_it(settings, redis_conn) -> None:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 5)
+    dry = run_script(settings, "--dry-run", "--max-age-days", "2")
+    assert dry.returncode == 0, dry.stderr
+    assert f"would remove {store.result_zip(old)}" in dry.stdout
+    assert "would remove 3 entries" in dry.stdout
+    assert store.result_zip(old).exists()
+    real = run_script(settings, "--max-age-days", "2")
+    assert real.returncode == 0
+    assert "removed 3 entries, freed 0.0 MB" in real.stdout
+    assert not store.result_zip(old).exists()
+
+
+def test_the_cron_script_fails_loudly(settings) -> None:
+    bad = run_script(settings.with_overrides(redis_url="redis://127.0.0.1:9/0"))
+    assert bad.returncode == 1 and "Redis unreachable" in bad.stdout
+    junk = subprocess.run([sys.executable, "scripts/cleanup_cron.py"], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, "TRAPLINE_RESULTS_MAX_AGE_DAYS": "soon"})
+    assert junk.returncode == 2 and "TRAPLINE_RESULTS_MAX_AGE_DAYS" in junk.stdout
