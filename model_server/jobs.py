@@ -12,14 +12,15 @@ import time
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from model_server.detection import Detector
 from shared.inputs import collect_inputs
 from model_server.notify import send_notice
 from model_server.pipeline import PipelineOptions, run_batch
-from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
-                             save_state, update_fields)
+from shared.contract import (RATE_KEY, JobState, JobStatus, drop_lease, enqueue_job,
+                             load_state, save_state, take_lease, update_fields)
 from shared.errors import InputError, JobCancelled, ResultsError, TraplineError
 from shared.logs import job_context
 from shared.settings import Settings
@@ -38,16 +39,18 @@ class WorkerStopping(TraplineError):
 class _Runtime:
     detector: Detector
     settings: Settings
+    name: str
 
 
 _runtime: _Runtime | None = None
 stopping = threading.Event()  # set by the worker's SIGTERM handler
+running: dict[str, str] = {}  # job id -> this server's name, while a job runs (for the lease)
 
 
-def install(detector: Detector, settings: Settings) -> None:
+def install(detector: Detector, settings: Settings, name: str = "local") -> None:
     """Called once by the worker after the model is loaded, before it takes any job."""
     global _runtime
-    _runtime = _Runtime(detector, settings)
+    _runtime = _Runtime(detector, settings, name)
     stopping.clear()
 
 
@@ -69,7 +72,10 @@ class _Progress:
         self.last_write = now
         elapsed = now - self.started
         rate = (done - self.first_done) / elapsed if elapsed > 0 and done > self.first_done else None
-        update_fields(self.redis, self.job_id, processed=done, total=total, rate=rate)
+        try:
+            update_fields(self.redis, self.job_id, processed=done, total=total, rate=rate)
+        except RedisError as exc:  # progress display only: the checkpoint on disk is the truth
+            log.warning("progress not recorded, Redis unreachable: %s", exc)
 
     def should_stop(self) -> bool:
         if stopping.is_set():
@@ -78,7 +84,10 @@ class _Progress:
         if now - self.last_check < CANCEL_CHECK_INTERVAL:
             return False
         self.last_check = now
-        state = load_state(self.redis, self.job_id)
+        try:
+            state = load_state(self.redis, self.job_id)
+        except RedisError:
+            return False  # cannot tell: keep working, the next check may succeed
         return state is None or state.cancel_requested
 
 
@@ -96,13 +105,26 @@ def _process(job_id: str) -> dict[str, object]:
         raise RuntimeError("process_job runs inside an RQ worker")
     redis = current.connection
     settings = _runtime.settings
-    storage = Storage(settings.data_dir)
     state = load_state(redis, job_id)
     if state is None or state.status.is_final:
         log.warning("job %s: nothing to do (state %s)", job_id, state and state.status.value)
         return {"status": state.status.value if state else "unknown"}
-    save_state(redis, state, status=JobStatus.PROCESSING, started_at=time.time(),
-               model=_runtime.detector.info.name, error="")
+    # The lease says "a live model server has this job"; without it, recovery requeues the job.
+    take_lease(redis, job_id, _runtime.name, settings.lease_seconds)
+    running[job_id] = _runtime.name
+    try:
+        save_state(redis, state, status=JobStatus.PROCESSING, started_at=time.time(),
+                   model=_runtime.detector.info.name, error="")
+        return _run(redis, state, settings)
+    finally:
+        running.pop(job_id, None)
+        drop_lease(redis, job_id)
+
+
+def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]:
+    assert _runtime is not None
+    job_id = state.id
+    storage = Storage(settings.data_dir)
     log.info("job %s: started (attempt %d)", job_id, state.attempt)
     progress = _Progress(redis, job_id)
     try:

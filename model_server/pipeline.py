@@ -34,7 +34,7 @@ from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
 from model_server.result_zip import write_result_zip
 from model_server.run_info import RunInfo, Tally
-from shared.errors import ImageError, JobCancelled, NoImagesError
+from shared.errors import ImageError, JobCancelled, NoImagesError, ResultsError
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,20 @@ class _Writer(threading.Thread):
             while (job := self.jobs.get()) is not None:
                 self.checkpoint.append(self._record(*job))
                 self.progress()
+        except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
+            self.failure = ResultsError(
+                f"The server could not write the results ({exc.strerror or exc}). Your upload is "
+                "kept; the administrators have been told in the logs.")
+            log.error("writing results failed: %s", exc)
+            self._drain()
         except BaseException as exc:  # surfaced to the caller by finish()
             self.failure = exc
-            while self.jobs.get() is not None:  # keep draining so the producer never blocks
-                pass
+            self._drain()
+
+    def _drain(self) -> None:
+        """Keeps taking jobs so the producer never blocks on a dead writer."""
+        while self.jobs.get() is not None:
+            pass
 
     def _record(self, loaded: _Loaded, dets: list[Detection]) -> ImageRecord:
         item = loaded.item
@@ -201,7 +211,11 @@ def run_batch(
                   opts.render_threshold if opts.render_threshold is not None else threshold,
                   opts.output_min_confidence, datetime.now(), skipped=inventory.skipped)
     annotated = work_dir / "annotated"
-    annotated.mkdir(parents=True, exist_ok=True)
+    try:
+        annotated.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"The server could not create its work folder ({exc.strerror or exc})."
+                           " Your upload is kept.") from exc
     checkpoint = Checkpoint(work_dir / "results.jsonl")
     done = checkpoint.done_files()
     todo = [item for item in inventory.items if item.rel_path not in done]
@@ -250,11 +264,15 @@ def _finish(checkpoint: Checkpoint, work_dir: Path, result_zip: Path, run: RunIn
             opts: PipelineOptions, clock: StageClock) -> BatchResult:
     run.finished = datetime.now()
     reports = work_dir / "reports"
-    if reports.exists():
-        shutil.rmtree(reports)
-    reports.mkdir()
     t = time.perf_counter()
-    tally, warnings = write_reports(checkpoint, reports, run, excel_max_rows=opts.excel_max_rows)
+    try:
+        if reports.exists():
+            shutil.rmtree(reports)
+        reports.mkdir()
+        tally, warnings = write_reports(checkpoint, reports, run, excel_max_rows=opts.excel_max_rows)
+    except OSError as exc:
+        raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
+                           "Your upload is kept.") from exc
     t = clock.add("report", t)
     entries = [(r.file, work_dir / "annotated" / r.annotated, False)
                for r in checkpoint.read() if r.annotated]

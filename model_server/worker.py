@@ -19,13 +19,15 @@ from types import FrameType
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from model_server import jobs
 from model_server.detection import Detector
 from model_server.detectors import MODEL_HELP, load_detector
-from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
+from model_server.recovery import recover
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue, take_lease
 from shared.errors import ModelLoadError, ModelNotFoundError, TraplineError
 from shared.logs import configure_logging
 from shared.settings import Settings
@@ -33,6 +35,7 @@ from shared.storage import Storage
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
+RECOVERY_SECONDS = 60
 
 
 class TraplineWorker(SimpleWorker):
@@ -66,15 +69,25 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _heartbeat(redis: Redis, name: str, model: str, stop: threading.Event) -> None:
-    """A key per live model server with a short TTL: /healthz counts these."""
+def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
+               stop: threading.Event) -> None:
+    """A key per live model server with a short TTL (/healthz counts these), the lease of the
+    running job, and the periodic recovery sweep."""
+    storage = Storage(settings.data_dir)
+    interval = min(HEARTBEAT_SECONDS, max(settings.lease_seconds / 3, 0.5))
+    last_sweep = time.monotonic()
     while not stop.is_set():
         try:
             redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
             redis.delete(NOTICE_KEY)
-        except RedisConnectionError:
-            log.warning("Redis is unreachable; heartbeat skipped")
-        stop.wait(HEARTBEAT_SECONDS)
+            for job_id in list(jobs.running):
+                take_lease(redis, job_id, name, settings.lease_seconds)
+            if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
+                recover(redis, storage)
+                last_sweep = time.monotonic()
+        except RedisError as exc:
+            log.warning("Redis is unreachable (%s); heartbeat skipped", exc)
+        stop.wait(interval)
     try:
         redis.delete(MODEL_SERVER_PREFIX + name)
     except RedisConnectionError:
@@ -94,16 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     except TraplineError as exc:
         log.error("%s", exc)
         return 2
-    Storage(settings.data_dir).ensure()
-    redis = Redis.from_url(settings.redis_url)
+    storage = Storage(settings.data_dir)
+    storage.ensure()
+    redis = Redis.from_url(settings.redis_url, health_check_interval=30)
     detector = _wait_for_model(settings, redis, args.model_poll)
-    jobs.install(detector, settings)
     name = args.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    jobs.install(detector, settings, name)
     worker = TraplineWorker([job_queue(redis)], connection=redis, name=name,
                             serializer=JSONSerializer)
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(redis, name, detector.info.name, stop),
-                            daemon=True)
+    try:
+        recover(redis, storage)  # warm start: orphaned jobs and uploads that missed the queue
+    except RedisError as exc:
+        log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
+    beat = threading.Thread(target=_heartbeat,
+                            args=(redis, settings, name, detector.info.name, stop), daemon=True)
     beat.start()
     log.info("model server %s ready with %s", name, detector.info.name)
     try:

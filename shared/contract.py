@@ -26,6 +26,7 @@ STATE_PREFIX = "trapline:job:"
 MODEL_SERVER_PREFIX = "trapline:model-server:"
 NOTICE_KEY = "trapline:notice:no-model"
 RATE_KEY = "trapline:recent-rate"  # images/s of the last finished job, for queued ETAs
+LEASE_PREFIX = "trapline:lease:"  # held by the model server running a job, refreshed while alive
 # Job records stay this long after the job ends; result files are removed by the cleanup job.
 STATE_TTL_SECONDS = 60 * 60 * 24 * 60
 SECONDS_PER_IMAGE_ALLOWANCE = 60  # MegaDetector v4 on a slow CPU, with a wide margin
@@ -108,6 +109,27 @@ def update_fields(redis: Redis, job_id: str, **changes: Any) -> None:
     """Writes only these fields (progress), leaving the rest of the record as it is."""
     redis.hset(state_key(job_id), mapping={k: json.dumps(v.value if isinstance(v, Enum) else v)
                                            for k, v in changes.items()})
+
+
+def take_lease(redis: Redis, job_id: str, holder: str, seconds: int) -> None:
+    redis.set(LEASE_PREFIX + job_id, holder, ex=seconds)
+
+
+def has_lease(redis: Redis, job_id: str) -> bool:
+    return bool(redis.exists(LEASE_PREFIX + job_id))
+
+
+def drop_lease(redis: Redis, job_id: str) -> None:
+    redis.delete(LEASE_PREFIX + job_id)
+
+
+def all_states(redis: Redis) -> list[JobState]:
+    states = []
+    for key in redis.scan_iter(STATE_PREFIX + "*", count=500):
+        raw = redis.hgetall(key)
+        if raw:
+            states.append(JobState.from_redis(raw))
+    return states
 
 
 def job_queue(redis: Redis) -> Queue:

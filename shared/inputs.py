@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -68,8 +69,12 @@ class InputItem:
             raise ImageError("file is encrypted inside the zip; upload it without a password")
         if info.file_size > max_bytes:
             raise ImageError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit")
-        with archive.open(info) as fh:
-            data = fh.read(max_bytes + 1)
+        try:
+            with archive.open(info) as fh:
+                data = fh.read(max_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            # zipfile stops at the declared size and checks the CRC: a lying entry lands here
+            raise ImageError(f"file is damaged inside the zip ({exc})") from None
         if len(data) > max_bytes:
             raise ImageError("file unpacks to more than its zip entry declares (zip bomb?)")
         return data
@@ -90,12 +95,18 @@ class Inventory:
         self.items.append(InputItem(rel, path, member))
 
 
+MAX_ENTRIES = 200_000  # an SD card holds tens of thousands; millions of entries is an attack
+
+
 def _scan_zip(inv: Inventory, path: Path, prefix: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"{path.name} is not a readable zip file ({exc}).") from exc
+    if len(infos) + len(inv.items) > MAX_ENTRIES:
+        raise InputError(f"{path.name} holds {len(infos):,} files; at most {MAX_ENTRIES:,} can be "
+                         "processed in one job. Please split it into smaller zips.")
     for info in infos:
         if info.is_dir():
             continue

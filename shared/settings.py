@@ -98,6 +98,9 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "trapline@localhost"
     smtp_starttls: bool = True
+    # A running job's lease: a model server silent for this long is taken as dead, and its job
+    # is queued again to resume elsewhere.
+    lease_seconds: int = 30
     # Cleanup ages, in days.
     results_max_age_days: float = 14.0
     uploads_max_age_days: float = 14.0
@@ -137,6 +140,7 @@ class Settings:
             smtp_password=_parse(env, "SMTP_PASSWORD", str, ""),
             smtp_from=_parse(env, "SMTP_FROM", str, cls.smtp_from),
             smtp_starttls=_parse(env, "SMTP_STARTTLS", _bool, True),
+            lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),
             results_max_age_days=_parse(env, "RESULTS_MAX_AGE_DAYS", _positive_float, 14.0),
             uploads_max_age_days=_parse(env, "UPLOADS_MAX_AGE_DAYS", _positive_float, 14.0),
         )

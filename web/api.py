@@ -10,7 +10,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from shared.storage import is_job_id
 from web import services
-from web.services import UploadRefused
+from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -35,6 +35,9 @@ def create() -> Any:
         state = services.create_job(staged, email)
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
+    except QueueUnavailable as exc:
+        return jsonify(error=exc.message, id=exc.state.id,
+                       page_url=url_for("jobs.page", job_id=exc.state.id, _external=True)), 503
     finally:
         services.discard(staging)
     return jsonify(

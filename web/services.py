@@ -13,6 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request, url_for
 from redis import Redis
+from redis.exceptions import RedisError
 from werkzeug.datastructures import FileStorage
 
 from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
@@ -23,6 +24,17 @@ from shared.settings import Settings
 from shared.storage import Storage, new_job_id
 
 ALLOWED_SUFFIXES = IMAGE_SUFFIXES | {".zip"}
+
+
+class QueueUnavailable(Exception):
+    """The upload is safe on disk but could not be queued; a model server queues it later."""
+
+    def __init__(self, state: JobState) -> None:
+        super().__init__("queue unavailable")
+        self.state = state
+        self.message = ("The job queue is not reachable right now. Your upload is saved on the "
+                        "server and will be queued automatically when the queue is back; keep "
+                        "this job's link to follow it.")
 
 
 class UploadRefused(Exception):
@@ -121,10 +133,15 @@ def create_job(staged: list[Path], email: str) -> JobState:
         os.replace(path, target / path.name)
     base_url = settings().public_url or request.host_url.rstrip("/")
     state = JobState(id=job_id, email=email, total=images, base_url=base_url)
-    # Who and when, beside the files: enough to queue the job again if Redis loses it.
+    # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
-        {"email": email, "created_at": state.created_at, "images": images}), encoding="utf-8")
-    enqueue_job(redis(), state)
+        {"email": email, "created_at": state.created_at, "images": images,
+         "base_url": base_url}), encoding="utf-8")
+    try:
+        enqueue_job(redis(), state)
+    except RedisError as exc:
+        current_app.logger.error("job %s: saved on disk, Redis unreachable: %s", job_id, exc)
+        raise QueueUnavailable(state) from exc
     current_app.logger.info("job %s: queued, %d images", job_id, images)
     return state
 

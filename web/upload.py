@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 
 from shared.contract import NOTICE_KEY, MODEL_SERVER_PREFIX
 from web import services
-from web.services import UploadRefused
+from web.errors import error_response
+from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("upload", __name__)
 DZ_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -107,6 +108,10 @@ def submit() -> Any:
         state = services.create_job(staged, email)
     except UploadRefused as exc:
         return _page(folder, error=str(exc), email=request.form.get("email", "")), exc.status
+    except QueueUnavailable as exc:
+        session.pop("draft", None)
+        link = url_for("jobs.page", job_id=exc.state.id, _external=True)
+        return error_response(503, f"{exc.message} Your job's link: {link}")
     services.discard(folder)
     session.pop("draft", None)
     return redirect(url_for("jobs.page", job_id=state.id), code=303)

@@ -1,0 +1,74 @@
+"""Warm start: finding work that would otherwise be lost, and putting it back on the queue.
+
+Run by every model server when it starts and then every minute, so a job survives the death of
+the machine that was running it:
+- a job marked processing whose lease has expired (its model server was killed or lost power)
+  is queued again at the front; its checkpoint lets the next server resume where it stopped;
+- an upload that reached the disk but never the queue (Redis was down) is queued.
+A short Redis lock per job makes sure two servers never requeue the same job twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from redis import Redis
+
+from shared.contract import JobState, JobStatus, all_states, enqueue_job, has_lease, load_state
+from shared.storage import Storage, is_job_id
+
+log = logging.getLogger(__name__)
+LOCK_PREFIX = "trapline:recovering:"
+# A job just taken from the queue has its lease within milliseconds; this margin covers the gap.
+GRACE_SECONDS = 5
+
+
+def _claim(redis: Redis, job_id: str) -> bool:
+    return bool(redis.set(LOCK_PREFIX + job_id, "1", nx=True, ex=60))
+
+
+def requeue_orphans(redis: Redis) -> list[str]:
+    requeued = []
+    for state in all_states(redis):
+        if state.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
+            continue
+        if time.time() - (state.started_at or 0) < GRACE_SECONDS or not _claim(redis, state.id):
+            continue
+        fresh = load_state(redis, state.id)
+        if fresh is None or fresh.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
+            continue
+        log.warning("job %s: its model server stopped answering; queued again to resume", state.id)
+        enqueue_job(redis, fresh, at_front=True)
+        requeued.append(state.id)
+    return requeued
+
+
+def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
+    """Uploads with their `.job.json` but no job record: created while Redis was unreachable."""
+    queued = []
+    if not storage.uploads_root.is_dir():
+        return queued
+    for folder in sorted(storage.uploads_root.iterdir()):
+        marker = folder / ".job.json"
+        if not is_job_id(folder.name) or not marker.is_file() or load_state(redis, folder.name):
+            continue
+        if not _claim(redis, folder.name):
+            continue
+        try:
+            meta = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.error("upload %s has an unreadable .job.json; left for an administrator", folder)
+            continue
+        state = JobState(id=folder.name, email=str(meta.get("email", "")),
+                         total=int(meta.get("images", 0)), base_url=str(meta.get("base_url", "")),
+                         created_at=float(meta.get("created_at", time.time())))
+        log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
+        enqueue_job(redis, state)
+        queued.append(state.id)
+    return queued
+
+
+def recover(redis: Redis, storage: Storage) -> list[str]:
+    return requeue_orphans(redis) + enqueue_stranded_uploads(redis, storage)
