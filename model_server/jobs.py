@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.timeouts import JobTimeoutException
 
 from model_server.detection import Detector
 from shared.inputs import collect_inputs
 from model_server.notify import send_notice
 from model_server.pipeline import PipelineOptions, run_batch
 from shared.contract import (RATE_KEY, JobState, JobStatus, drop_lease, enqueue_job,
-                             load_state, save_state, take_lease, update_fields)
+                             job_timeout, load_state, save_state, take_lease, update_fields)
 from shared.errors import InputError, JobCancelled, ResultsError, TraplineError
 from shared.logs import job_context
 from shared.settings import Settings
@@ -131,7 +132,8 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
         inventory = collect_inputs(storage.upload_files(job_id))
         result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
                            storage.result_zip(job_id), PipelineOptions.from_settings(settings),
-                           on_progress=progress, should_stop=progress.should_stop)
+                           on_progress=progress, should_stop=progress.should_stop,
+                           fatal=(JobTimeoutException, WorkerStopping))
     except WorkerStopping:
         log.info("job %s: released by a stopping model server; queued again", job_id)
         enqueue_job(redis, load_state(redis, job_id) or state, at_front=True)
@@ -148,6 +150,15 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
         storage.remove_job_files(job_id, keep_upload=keep)
         save_state(redis, state, status=JobStatus.FAILED, error=str(exc), finished_at=time.time())
         log.warning("job %s: failed: %s", job_id, exc)
+        send_notice(settings, state)
+        return {"status": "failed"}
+    except JobTimeoutException:
+        minutes = job_timeout(state.total) // 60
+        save_state(redis, state, status=JobStatus.FAILED, finished_at=time.time(),
+                   error=f"The job took longer than the {minutes} minutes allowed for "
+                   f"{state.total} images and was stopped. Your upload is kept; the "
+                   "administrators can requeue it, and it resumes where it stopped.")
+        log.error("job %s: timed out", job_id)
         send_notice(settings, state)
         return {"status": "failed"}
     except Exception:

@@ -176,7 +176,8 @@ class _Writer(threading.Thread):
             raise self.failure
 
 
-def _detect(detector: Detector, loaded: _Loaded, clock: StageClock) -> list[Detection]:
+def _detect(detector: Detector, loaded: _Loaded, clock: StageClock,
+            fatal: tuple[type[BaseException], ...]) -> list[Detection]:
     if loaded.image is None:
         return []
     t = time.perf_counter()
@@ -184,6 +185,8 @@ def _detect(detector: Detector, loaded: _Loaded, clock: StageClock) -> list[Dete
         return detector.detect(np.asarray(loaded.image), loaded.item.rel_path)
     except ImageError as exc:
         loaded.error = str(exc)
+    except fatal:
+        raise
     except Exception as exc:  # one image's inference failing must not sink the batch
         log.exception("detector failed on %s", loaded.item.rel_path)
         loaded.error = f"the detector failed on this image ({type(exc).__name__}: {exc})"
@@ -201,9 +204,12 @@ def run_batch(
     *,
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> BatchResult:
     """Processes every image not already in the work folder's checkpoint, then writes reports
-    and the zip. Safe to call again on the same work folder after a crash: it resumes."""
+    and the zip. Safe to call again on the same work folder after a crash: it resumes.
+    `fatal` exceptions (such as the queue's job timeout) end the batch instead of becoming an
+    error row for the image in hand."""
     if not inventory.items:
         raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
@@ -251,7 +257,7 @@ def run_batch(
                 nxt = next(items, None)
                 if nxt is not None:
                     pending.append(pool.submit(_load, nxt, opts, clock))
-                dets = _detect(detector, loaded, clock)
+                dets = _detect(detector, loaded, clock, fatal)
                 writer.jobs.put((loaded, dets))
                 if writer.failure is not None:
                     break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 from collections.abc import Iterable
@@ -24,5 +25,6 @@ def write_result_zip(dest: Path, entries: Iterable[tuple[str, Path, bool]]) -> N
             os.fsync(fh.fileno())
         os.replace(partial, dest)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder itself may be what is broken
+            partial.unlink(missing_ok=True)
         raise ResultsError(f"could not write the result zip {dest.name}: {exc.strerror or exc}")

@@ -19,7 +19,7 @@ def wait_for(check: Callable[[], object], timeout: float = 60, what: str = "cond
         value = check()
         if value:
             return value
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -28,11 +28,12 @@ class Workers:
         self.settings, self.log_dir = settings, log_dir
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
-    def start(self, *args: str, model: Path | None = None) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "TRAPLINE_REDIS_URL": self.settings.redis_url,
+    def start(self, *args: str, model: Path | None = None, redis_url: str | None = None,
+              **extra_env: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "TRAPLINE_REDIS_URL": redis_url or self.settings.redis_url,
                "TRAPLINE_DATA_DIR": str(self.settings.data_dir),
                "TRAPLINE_MODEL_PATH": str(model or self.settings.model_path),
-               "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+               "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
         log = self.log_dir / f"worker{len(self.procs)}.log"
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
             proc = subprocess.Popen([sys.executable, "-m", "model_server.worker", *args], cwd=REPO,

@@ -1,0 +1,225 @@
+"""Faults that really happen, done for real: kill -9 of the model server, Redis going away,
+an unwritable results folder, a job timeout, one image crashing the detector."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import signal
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from redis import Redis
+from rq.serializers import JSONSerializer
+
+from shared.contract import JobState, JobStatus, enqueue_job, job_queue, load_state
+from shared.storage import Storage, new_job_id
+from tests.conftest import REPO, RedisServer
+from tests.images import jpeg_bytes, red_patch_image
+from tests.processes import wait_for
+from tests.web.helpers import form, photo
+
+pytestmark = pytest.mark.slow
+LEASE = {"TRAPLINE_LEASE_SECONDS": "2"}
+
+
+def queue_job(redis_conn, settings, images: int, size=(1600, 1200), job_id: str | None = None,
+              noisy: bool = False) -> str:
+    store = Storage(settings.data_dir)
+    store.ensure()
+    job_id = job_id or new_job_id()
+    folder = store.upload_dir(job_id)
+    folder.mkdir(parents=True)
+    rng = random.Random(7)
+    for i in range(images):
+        w, h = size[0] // 10, size[1] // 10
+        x, y = rng.randrange(0, size[0] - w), rng.randrange(0, size[1] - h)
+        image = red_patch_image(size, (x, y, x + w, y + h))
+        if noisy:  # noise does not compress: big files, so writing the zip takes a while
+            noise = np.random.default_rng(i).integers(0, 120, (size[1], size[0], 3), dtype=np.uint8)
+            image = Image.fromarray(noise)
+            image.paste((255, 0, 0), (x, y, x + w, y + h))
+        (folder / f"img{i:03d}.jpg").write_bytes(jpeg_bytes(image))
+    enqueue_job(redis_conn, JobState(id=job_id, email="r@example.org", total=images))
+    return job_id
+
+
+def result_of(settings, job_id: str) -> tuple[list[dict], dict[str, bytes]]:
+    with zipfile.ZipFile(Storage(settings.data_dir).result_zip(job_id)) as z:
+        images = json.loads(z.read("detections.json"))["images"]
+        pictures = {n: z.read(n) for n in z.namelist() if n.endswith(".jpg")}
+    return images, pictures
+
+
+def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_conn, settings) -> None:
+    killed_job = queue_job(redis_conn, settings, 40, size=(2400, 1800))
+    first = workers.start(**LEASE)
+    stop_at = random.randint(3, 25)
+    wait_for(lambda: load_state(redis_conn, killed_job).processed >= stop_at, what=f"{stop_at} images")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # nobody said goodbye
+    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"), timeout=10, what="lease expiry")
+    second = workers.start("--burst", **LEASE)
+    assert second.wait(timeout=180) == 0
+    assert load_state(redis_conn, killed_job).status is JobStatus.FINISHED
+    log = workers.log(1)
+    assert f"job {killed_job}: its model server stopped answering" in log
+    assert "resuming:" in log
+
+    reference = queue_job(redis_conn, settings, 40, size=(2400, 1800))  # same photos, uninterrupted
+    assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
+    got, got_pictures = result_of(settings, killed_job)
+    want, want_pictures = result_of(settings, reference)
+    assert [im["file"] for im in got] == [f"img{i:03d}.jpg" for i in range(40)]  # each once
+    assert got == want
+    assert got_pictures == want_pictures
+
+
+def test_kill_9_while_writing_the_zip(workers, redis_conn, settings) -> None:
+    job_id = queue_job(redis_conn, settings, 24, size=(2400, 1800), noisy=True)
+    store = Storage(settings.data_dir)
+    partial = store.results_root / f".{job_id}.zip.partial"
+    first = workers.start(**LEASE)
+    wait_for(lambda: partial.exists(), timeout=180, what="the zip being written")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert not store.result_zip(job_id).exists()  # no half-written zip where a download finds it
+    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry")
+    assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
+    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+    images, _ = result_of(settings, job_id)
+    assert len(images) == 24 and not partial.exists()
+
+
+def test_restart_while_jobs_wait_loses_nothing(workers, redis_conn, settings) -> None:
+    first = workers.start(**LEASE)
+    wait_for(lambda: list(redis_conn.scan_iter("trapline:model-server:*")), what="ready")
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=30)
+    waiting = [queue_job(redis_conn, settings, 2, size=(200, 150)) for _ in range(3)]
+    assert workers.start("--burst", **LEASE).wait(timeout=120) == 0
+    assert all(load_state(redis_conn, j).status is JobStatus.FINISHED for j in waiting)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    """A Redis with the production persistence settings that the test can stop and start."""
+    server = RedisServer(tmp_path / "redis-own")
+    server.folder.mkdir()
+    conf = REPO / "deploy" / "redis" / "trapline.conf"
+    server.start("--include", str(conf))
+    yield server, conf
+    server.stop()
+
+
+def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis, workers) -> None:
+    from web import create_app
+
+    server, conf = own_redis
+    site = settings.with_overrides(redis_url=server.url)
+    client = create_app({"TESTING": True}, settings=site).test_client()
+    server.stop()
+    response = client.post("/api/jobs", data=form(files=[(photo(1), "a.jpg"), (photo(2), "b.jpg")]),
+                           content_type="multipart/form-data")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert "saved" in body["error"] and "queued automatically" in body["error"]
+    job_id = body["id"]
+    assert (Storage(settings.data_dir).upload_dir(job_id) / "a.jpg").is_file()
+    assert client.get("/healthz").status_code == 503
+    server.start("--include", str(conf))
+    assert workers.start("--burst", redis_url=server.url).wait(timeout=120) == 0
+    status = client.get(f"/api/jobs/{job_id}").get_json()
+    assert status["status"] == "finished" and status["total"] == 2
+
+
+def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> None:
+    server, conf = own_redis
+    proc = workers.start(redis_url=server.url)
+    client = Redis.from_url(server.url)
+    wait_for(lambda: list(client.scan_iter("trapline:model-server:*")), what="ready")
+    server.stop()
+    cpu_before = _cpu_seconds(proc.pid)
+    import time
+
+    time.sleep(6)
+    assert proc.poll() is None  # did not exit
+    assert _cpu_seconds(proc.pid) - cpu_before < 1.5  # and did not spin
+    server.start("--include", str(conf))
+    client = Redis.from_url(server.url)
+    job_id = queue_job(client, settings, 2, size=(200, 150))
+    wait_for(lambda: load_state(client, job_id).status is JobStatus.FINISHED, timeout=90,
+             what="job after Redis came back")
+
+
+def _cpu_seconds(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_unwritable_results_folder_fails_clearly_and_keeps_the_upload(client, run_worker, settings, redis_conn) -> None:
+    store = Storage(settings.data_dir)
+    response = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data")
+    job_id = response.get_json()["id"]
+    store.results_root.rmdir()
+    store.results_root.write_text("not a folder")  # (tests run as root: permissions would not stop it)
+    run_worker()
+    status = client.get(f"/api/jobs/{job_id}").get_json()
+    assert status["status"] == "failed" and "could not write the result zip" in status["error"]
+    assert (store.upload_dir(job_id) / "a.jpg").is_file()
+    assert client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+
+
+def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_path: Path) -> None:
+    from benchmarks.mdlike_graph import build_mdlike_graph
+    from model_server import jobs
+    from model_server.detectors import load_detector
+    from model_server.worker import TraplineWorker
+
+    job_id = queue_job(redis_conn, settings, 6, size=(400, 300))
+    queue = job_queue(redis_conn)
+    queue.empty()
+    state = load_state(redis_conn, job_id)
+    queue.enqueue("model_server.jobs.process_job", args=(job_id,), job_id=state.rq_id, job_timeout=1)
+    jobs.install(load_detector(build_mdlike_graph(tmp_path / "slow.pb")), settings)
+    TraplineWorker([queue], connection=redis_conn, serializer=JSONSerializer).work(burst=True)
+    final = load_state(redis_conn, job_id)
+    assert final.status is JobStatus.FAILED and "took longer than" in final.error
+    assert Storage(settings.data_dir).upload_dir(job_id).is_dir()
+
+
+def test_a_crash_inside_one_images_inference_is_one_error_row(tmp_path: Path, red_patch_model: Path) -> None:
+    from model_server.detectors import load_detector
+    from model_server.pipeline import PipelineOptions, run_batch
+    from shared.inputs import collect_inputs
+
+    real = load_detector(red_patch_model)
+
+    class Flaky:
+        info = real.info
+
+        def detect(self, image: np.ndarray, source: str = ""):
+            if source == "b.jpg":
+                raise RuntimeError("CUDA error: an illegal memory access was encountered")
+            return real.detect(image, source)
+
+        def close(self) -> None:
+            real.close()
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (folder / name).write_bytes(photo())
+    result = run_batch(collect_inputs([folder]), Flaky(), tmp_path / "work", tmp_path / "r.zip", PipelineOptions())
+    with zipfile.ZipFile(tmp_path / "r.zip") as z:
+        images = {im["file"]: im for im in json.loads(z.read("detections.json"))["images"]}
+    assert "the detector failed on this image (RuntimeError: CUDA error" in images["b.jpg"]["failure"]
+    assert images["a.jpg"]["detections"] and images["c.jpg"]["detections"]
+    assert result.tally.errors == 1
