@@ -48,6 +48,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _password_hash(raw: str) -> str:
+    if ":" not in raw or "$" not in raw:
+        raise ValueError("must be a password hash from `python -m web.admin hash-password`, "
+                         "never the password itself")
+    return raw
+
+
 def _bool(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -98,6 +105,13 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "trapline@localhost"
     smtp_starttls: bool = True
+    # Security: a key scripts must send as X-API-Key to create or cancel jobs (none: open API);
+    # uploads allowed per hour per client address and per email; the admin page's login.
+    api_key: str = ""
+    uploads_per_hour_per_ip: int = 30
+    uploads_per_hour_per_email: int = 20
+    admin_user: str = "admin"
+    admin_password_hash: str = ""  # werkzeug hash; `python -m web.admin hash-password`
     # A running job's lease: a model server silent for this long is taken as dead, and its job
     # is queued again to resume elsewhere.
     lease_seconds: int = 30
@@ -140,6 +154,11 @@ class Settings:
             smtp_password=_parse(env, "SMTP_PASSWORD", str, ""),
             smtp_from=_parse(env, "SMTP_FROM", str, cls.smtp_from),
             smtp_starttls=_parse(env, "SMTP_STARTTLS", _bool, True),
+            api_key=_parse(env, "API_KEY", str, ""),
+            uploads_per_hour_per_ip=_parse(env, "UPLOADS_PER_HOUR_PER_IP", _positive_int, 30),
+            uploads_per_hour_per_email=_parse(env, "UPLOADS_PER_HOUR_PER_EMAIL", _positive_int, 20),
+            admin_user=_parse(env, "ADMIN_USER", str, "admin"),
+            admin_password_hash=_parse(env, "ADMIN_PASSWORD_HASH", _password_hash, ""),
             lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),
             results_max_age_days=_parse(env, "RESULTS_MAX_AGE_DAYS", _positive_float, 14.0),
             uploads_max_age_days=_parse(env, "UPLOADS_MAX_AGE_DAYS", _positive_float, 14.0),

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared.settings import Settings
 from shared.storage import Storage
 from web.errors import error_response
+from web.security import csrf, init_security
 
 REDIS_DOWN = ("The job queue is not reachable right now, so no job can be created or looked up. "
               "Your files are safe if the upload finished; please try again in a few minutes.")
@@ -42,11 +43,13 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     app.extensions["trapline.redis"] = Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     Dropzone(app)
+    init_security(app)
 
-    from web import api, health, jobs, upload
+    from web import admin, api, health, jobs, upload
 
-    for module in (upload, jobs, api, health):
+    for module in (upload, jobs, api, health, admin):
         app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # scripts: the API key guards it instead
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from shared.storage import is_job_id
 from web import services
+from web.security import RateLimited, api_key_required, check_upload_rate, rate_limited_response
 from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -23,11 +24,13 @@ def _job_or_404(job_id: str):
 
 
 @bp.post("/jobs")
+@api_key_required
 def create() -> Any:
     store = services.storage()
     staging = Path(tempfile.mkdtemp(prefix="api-", dir=store.drafts_root))
     try:
         email = services.clean_email(request.form.get("email"))
+        check_upload_rate(email)
         files = request.files.getlist("files")
         if not any(f.filename for f in files):
             raise UploadRefused("No files: send one or more images or zips as `files`.")
@@ -35,6 +38,8 @@ def create() -> Any:
         state = services.create_job(staged, email)
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
+    except RateLimited as exc:
+        return rate_limited_response(exc)
     except QueueUnavailable as exc:
         return jsonify(error=exc.message, id=exc.state.id,
                        page_url=url_for("jobs.page", job_id=exc.state.id, _external=True)), 503
@@ -54,6 +59,7 @@ def job_status(job_id: str) -> Any:
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@api_key_required
 def cancel(job_id: str) -> Any:
     state = services.cancel_job(_job_or_404(job_id))
     return jsonify(services.status_payload(state))

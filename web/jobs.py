@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import (Blueprint, Response, abort, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 
 from shared.contract import JobStatus
 from shared.storage import is_job_id
@@ -25,6 +26,15 @@ def _state(job_id: str):
 def page(job_id: str) -> Any:
     state = _state(job_id)
     return render_template("job.html", job=services.status_payload(state))
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str) -> Any:
+    """The job page's cancel button (CSRF-protected form; the API has its own route)."""
+    state = services.cancel_job(_state(job_id))
+    if request.accept_mimetypes.accept_html and not request.is_json:
+        return redirect(url_for("jobs.page", job_id=state.id), code=303)
+    return jsonify(services.status_payload(state))
 
 
 @bp.get("/download/<job_id>")

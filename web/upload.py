@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from shared.contract import NOTICE_KEY, MODEL_SERVER_PREFIX
 from web import services
 from web.errors import error_response
+from web.security import RateLimited, check_upload_rate, rate_limited_response
 from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("upload", __name__)
@@ -80,8 +81,10 @@ def chunk() -> Any:
         services.safe_name(upload.filename or "", folder)  # refuse wrong types on chunk one
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
-    if size > services.settings().max_upload_bytes or offset + 1 > max(size, 1):
-        return jsonify(error="The file is larger than this site accepts."), 413
+    limit = services.settings().max_upload_bytes
+    drafted = sum(f["size"] for f in _drafted_files(folder))
+    if size > limit or offset + 1 > max(size, 1) or (index == 0 and drafted + size > limit):
+        return jsonify(error="The upload is larger than this site accepts."), 413
     part = folder / f"{uuid}.part"
     with part.open("r+b" if part.exists() else "wb") as fh:
         fh.seek(offset)
@@ -101,6 +104,7 @@ def submit() -> Any:
     folder = _draft_dir()
     try:
         email = services.clean_email(request.form.get("email"))
+        check_upload_rate(email)
         services.save_files(request.files.getlist("files"), folder)
         staged = [folder / f["name"] for f in _drafted_files(folder)]
         if not staged:
@@ -108,6 +112,8 @@ def submit() -> Any:
         state = services.create_job(staged, email)
     except UploadRefused as exc:
         return _page(folder, error=str(exc), email=request.form.get("email", "")), exc.status
+    except RateLimited as exc:
+        return rate_limited_response(exc)
     except QueueUnavailable as exc:
         session.pop("draft", None)
         link = url_for("jobs.page", job_id=exc.state.id, _external=True)

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DATA, REPO
 from tests.processes import wait_for
@@ -34,6 +35,9 @@ def browser_page():
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # the page needs no inline script: any Content-Security-Policy refusal is a defect
+        page.on("console", lambda msg: "Content Security Policy" in msg.text
+                and errors.append(msg.text))
         # a download ends its navigation as "aborted" in Chromium: that one is expected
         page.on("requestfailed", lambda req: "/download/" in req.url
                 or errors.append(f"request failed: {req.url}"))
@@ -49,7 +53,7 @@ def test_drop_submit_watch_download(browser_page, live_server, workers, redis_co
 
     page.goto(live_server + "/")
     assert page.locator("script[src*='cdn']").count() == 0  # Dropzone comes from the app itself
-    page.wait_for_function("typeof Dropzone !== 'undefined'")
+    page.wait_for_selector("input.dz-hidden-input", state="attached")  # Dropzone is running
     page.screenshot(path=str(ARTIFACTS / "upload-page.png"), full_page=True)
     page.fill("#email", "ranger@example.org")
     page.set_input_files("input.dz-hidden-input", [str(p) for p in PHOTOS])
@@ -58,8 +62,7 @@ def test_drop_submit_watch_download(browser_page, live_server, workers, redis_co
     assert page.locator(".dz-preview .dz-progress").count() == 3  # a progress bar per file
     page.click("#submit")
     page.wait_for_url("**/jobs/*", timeout=30_000)
-    page.wait_for_function("document.getElementById('status').textContent === 'finished'",
-                           timeout=120_000)
+    expect(page.locator("#status")).to_have_text("finished", timeout=120_000)
     progress = page.locator("#progress")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "3"
     assert "3 of 3 images" in page.inner_text("#counts")

@@ -28,3 +28,11 @@ def form(email: str = "ranger@example.org", files: list[tuple[bytes, str]] | Non
     if files is not None:
         data["files"] = [(io.BytesIO(content), name) for content, name in files]
     return data
+
+
+def csrf_token(client) -> str:
+    """The token a browser gets with the page; browser forms must send it back."""
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)

@@ -10,7 +10,7 @@ import pytest
 
 from shared.contract import RATE_KEY, JobStatus, load_state, save_state
 from shared.storage import Storage
-from tests.web.helpers import BURST, form, photo, zip_of
+from tests.web.helpers import BURST, csrf_token, form, photo, zip_of
 
 
 def submit(client, **kw) -> dict:
@@ -160,8 +160,8 @@ def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
 
 
 def test_plain_html_form_without_javascript(client, run_worker) -> None:
-    response = client.post("/upload", data=form(files=[(photo(), "a.jpg"), (photo(5), "b.png.jpg")]),
-                           content_type="multipart/form-data")
+    data = form(files=[(photo(), "a.jpg"), (photo(5), "b.png.jpg")]) | {"csrf_token": csrf_token(client)}
+    response = client.post("/upload", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]
     run_worker()
@@ -169,20 +169,22 @@ def test_plain_html_form_without_javascript(client, run_worker) -> None:
 
 
 def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
-    assert client.get("/").status_code == 200  # the page gives this browser its draft folder
+    token = csrf_token(client)  # the page gives this browser its draft folder and its token
     upload = zip_of({f"img{i}.jpg": photo(i) for i in range(3)})
     size, step = len(upload), 1000
     chunks = [upload[i:i + step] for i in range(0, size, step)]
     uuid = "0b5d4c2e-1111-4222-8333-444455556666"
     for index, piece in enumerate(chunks):
-        response = client.post("/upload/chunk", content_type="multipart/form-data", data={
+        response = client.post("/upload/chunk", content_type="multipart/form-data",
+                               headers={"X-CSRFToken": token}, data={
             "dzuuid": uuid, "dzchunkindex": str(index), "dztotalchunkcount": str(len(chunks)),
             "dzchunkbyteoffset": str(index * step), "dztotalfilesize": str(size),
             "file": (io.BytesIO(piece), "card one.zip")})
         assert response.status_code == 200, response.get_json()
     page = client.get("/")
     assert b"card one.zip" in page.data and b"already uploaded" in page.data
-    response = client.post("/upload", data={"email": "ranger@example.org"}, content_type="multipart/form-data")
+    response = client.post("/upload", data={"email": "ranger@example.org", "csrf_token": token},
+                           content_type="multipart/form-data")
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]
     run_worker()
@@ -191,5 +193,6 @@ def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
 
 
 def test_form_errors_render_on_the_page(client) -> None:
-    response = client.post("/upload", data={"email": "bad"}, content_type="multipart/form-data")
+    response = client.post("/upload", data={"email": "bad", "csrf_token": csrf_token(client)},
+                           content_type="multipart/form-data")
     assert response.status_code == 400 and b"valid email" in response.data

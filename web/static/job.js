@@ -45,7 +45,11 @@
   }, 1000);
   $("cancel-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    fetch($("cancel-form").action, { method: "POST" }).then(poll);
+    fetch($("cancel-form").action, {
+      method: "POST",
+      headers: { "Accept": "application/json",
+                 "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content }
+    }).then(poll);
   });
   if (box.dataset.status === "queued" || box.dataset.status === "processing") { poll(); }
 })();

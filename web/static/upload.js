@@ -20,6 +20,7 @@
     timeout: 0,
     maxFilesize: parseInt(el.dataset.maxMb, 10),
     acceptedFiles: el.dataset.accepted,
+    headers: { "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content },
     addRemoveLinks: true
   });
   function busy() {

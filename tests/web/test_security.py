@@ -1,0 +1,157 @@
+"""CSRF, the API key, rate limits, security headers, cookies and the admin page."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from shared.contract import JobStatus, load_state, save_state
+from tests.web.helpers import csrf_token, form, photo
+
+
+def make_client(settings, **overrides):
+    from web import create_app
+
+    return create_app({"TESTING": True}, settings=settings.with_overrides(**overrides)).test_client()
+
+
+def test_browser_forms_need_the_csrf_token(client) -> None:
+    response = client.post("/upload", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data")
+    assert response.status_code == 400 and b"reload the page" in response.data
+    chunk = client.post("/upload/chunk", data={"dzuuid": "x"}, content_type="multipart/form-data")
+    assert chunk.status_code == 400
+    job_cancel = client.post(f"/jobs/{'A' * 32}/cancel")
+    assert job_cancel.status_code == 400
+
+
+def test_api_key_guards_changes_when_configured(settings, redis_conn) -> None:
+    client = make_client(settings, api_key="s3cret-key")
+    data = lambda: form(files=[(photo(), "a.jpg")])  # noqa: E731
+    assert client.post("/api/jobs", data=data(), content_type="multipart/form-data").status_code == 401
+    wrong = client.post("/api/jobs", data=data(), headers={"X-API-Key": "nope"}, content_type="multipart/form-data")
+    assert wrong.status_code == 401
+    ok = client.post("/api/jobs", data=data(), headers={"X-API-Key": "s3cret-key"}, content_type="multipart/form-data")
+    assert ok.status_code == 201
+    job_id = ok.get_json()["id"]
+    assert client.get(f"/api/jobs/{job_id}").status_code == 200  # the id is the capability
+    assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 401
+    assert client.post(f"/api/jobs/{job_id}/cancel", headers={"X-API-Key": "s3cret-key"}).status_code == 200
+
+
+def test_rate_limit_per_address(settings, redis_conn) -> None:
+    client = make_client(settings, uploads_per_hour_per_ip=2)
+    codes = []
+    for i in range(3):
+        response = client.post("/api/jobs", data=form(email=f"r{i}@example.org", files=[(photo(), "a.jpg")]),
+                               content_type="multipart/form-data")
+        codes.append(response.status_code)
+    assert codes == [201, 201, 429]
+    assert "Too many uploads from this address" in response.get_json()["error"]
+    assert 0 < int(response.headers["Retry-After"]) <= 3601
+    other = client.post("/api/jobs", data=form(email="x@example.org", files=[(photo(), "a.jpg")]),
+                        content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 201  # another client is not affected
+
+
+def test_rate_limit_per_email_across_addresses(settings, redis_conn) -> None:
+    client = make_client(settings, uploads_per_hour_per_email=1)
+    first = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data",
+                        environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    second = client.post("/api/jobs", data=form(email="RANGER@example.org", files=[(photo(), "a.jpg")]),
+                         content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert (first.status_code, second.status_code) == (201, 429)
+    assert "this email address" in second.get_json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", f"/jobs/{'A' * 32}", "/nothing-here", "/api/jobs/x"])
+def test_security_headers_on_every_page(client, path: str) -> None:
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script(client) -> None:
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+
+
+def test_session_cookie_flags(settings, redis_conn) -> None:
+    plain = make_client(settings)
+    plain.get("/")
+    cookie = plain.get_cookie("session")
+    assert cookie is not None and cookie.http_only and not cookie.secure
+    production = make_client(settings, production=True, secret_key="x" * 40)
+    production.get("/")
+    assert production.get_cookie("session").secure
+    assert "max-age" in production.get("/").headers["Strict-Transport-Security"]
+
+
+def test_file_names_with_html_are_shown_escaped(client) -> None:
+    token = csrf_token(client)
+    name = '<img src=x onerror=alert(1)>.jpg'
+    client.post("/upload/chunk", headers={"X-CSRFToken": token}, content_type="multipart/form-data", data={
+        "dzuuid": "0b5d4c2e-1111-4222-8333-444455556666", "dzchunkindex": "0", "dztotalchunkcount": "1",
+        "dzchunkbyteoffset": "0", "dztotalfilesize": str(len(photo())), "file": (io.BytesIO(photo()), name)})
+    page = client.get("/").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.jpg" in page
+
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def admin(settings, redis_conn):
+    client = make_client(settings, admin_password_hash=generate_password_hash(ADMIN_PASSWORD))
+    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    return client, {"Authorization": f"Basic {auth}"}
+
+
+def test_admin_page_needs_the_password(admin, settings, redis_conn) -> None:
+    client, headers = admin
+    assert client.get("/admin/").status_code == 401
+    bad = base64.b64encode(b"admin:guess").decode()
+    assert client.get("/admin/", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+    assert client.get("/admin/", headers=headers).status_code == 200
+    assert make_client(settings).get("/admin/").status_code == 404  # no hash configured: no page
+
+
+def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
+    client, headers = admin
+    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                         content_type="multipart/form-data").get_json()["id"]
+    redis_conn.set("trapline:model-server:box-1", "MegaDetector v4.1.0", ex=30)
+    page = client.get("/admin/", headers=headers).get_data(as_text=True)
+    assert job_id[:8] in page and 'id="queue-length">1<' in page and "box-1" in page
+    assert "ranger@example.org" in page and "free of" in page
+    token = csrf_token(client)
+    done = client.post(f"/admin/jobs/{job_id}/cancel", headers=headers, data={"csrf_token": token})
+    assert done.status_code == 303 and load_state(redis_conn, job_id).status is JobStatus.CANCELLED
+
+
+def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
+    client, headers = admin
+    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                         content_type="multipart/form-data").get_json()["id"]
+    state = load_state(redis_conn, job_id)
+    save_state(redis_conn, state, status=JobStatus.FAILED, error="the disk was full")
+    redis_conn.delete("rq:queue:trapline")
+    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
+    run_worker()
+    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+
+
+def test_admin_password_setting_must_be_a_hash() -> None:
+    from shared.errors import SettingsError
+    from shared.settings import Settings
+
+    with pytest.raises(SettingsError, match="never the password itself"):
+        Settings.from_env({"TRAPLINE_ADMIN_PASSWORD_HASH": "hunter2"})

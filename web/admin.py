@@ -1,0 +1,106 @@
+"""The sysadmins' page: queue, model servers, recent jobs with cancel and requeue, disk usage.
+
+Behind HTTP Basic authentication against a password hash from the settings
+(TRAPLINE_ADMIN_PASSWORD_HASH); without one the page does not exist. Make a hash with
+`python -m web.admin hash-password`. Serve it over TLS only (nginx does).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hmac
+import shutil
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shared.contract import MODEL_SERVER_PREFIX, JobStatus, all_states, enqueue_job, job_queue
+from shared.storage import is_job_id
+from web import services
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+RECENT = 100
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        settings = services.settings()
+        if not settings.admin_password_hash:
+            abort(404)
+        auth = request.authorization
+        ok = (auth is not None and auth.type == "basic"
+              and hmac.compare_digest((auth.username or "").encode(), settings.admin_user.encode())
+              and check_password_hash(settings.admin_password_hash, auth.password or ""))
+        if not ok:
+            return Response("Authentication required.", 401,
+                            {"WWW-Authenticate": 'Basic realm="Trapline admin", charset="UTF-8"'})
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _folder_bytes(path: Any) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@bp.get("/")
+@admin_required
+def dashboard() -> Any:
+    r = services.redis()
+    store = services.storage()
+    states = sorted(all_states(r), key=lambda s: s.created_at, reverse=True)[:RECENT]
+    servers = [(k.decode().removeprefix(MODEL_SERVER_PREFIX), (r.get(k) or b"").decode())
+               for k in r.scan_iter(MODEL_SERVER_PREFIX + "*")]
+    disk = shutil.disk_usage(store.root)
+    return render_template(
+        "admin.html", jobs=states, servers=servers, queue_length=job_queue(r).count,
+        disk=disk, uploads_bytes=_folder_bytes(store.uploads_root),
+        results_bytes=_folder_bytes(store.results_root), human=services.human_size)
+
+
+def _job(job_id: str):
+    state = services.find_job(job_id) if is_job_id(job_id) else None
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.post("/jobs/<job_id>/cancel")
+@admin_required
+def cancel(job_id: str) -> Any:
+    services.cancel_job(_job(job_id))
+    return redirect(url_for("admin.dashboard"), code=303)
+
+
+@bp.post("/jobs/<job_id>/requeue")
+@admin_required
+def requeue(job_id: str) -> Any:
+    """Runs a failed, cancelled or stuck job again from its kept upload (and checkpoint)."""
+    state = _job(job_id)
+    if state.status is JobStatus.QUEUED or not services.storage().upload_files(job_id):
+        abort(409)
+    state.error, state.cancel_requested, state.finished_at = "", False, None
+    enqueue_job(services.redis(), state, at_front=True)
+    return redirect(url_for("admin.dashboard"), code=303)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if args != ["hash-password"]:
+        print("usage: python -m web.admin hash-password", file=sys.stderr)
+        return 2
+    password = getpass.getpass("Admin password: ")
+    if len(password) < 12 or password != getpass.getpass("Again: "):
+        print("Passwords differ or are shorter than 12 characters.", file=sys.stderr)
+        return 1
+    print(f"TRAPLINE_ADMIN_PASSWORD_HASH={generate_password_hash(password)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
