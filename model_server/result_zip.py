@@ -27,4 +27,5 @@ def write_result_zip(dest: Path, entries: Iterable[tuple[str, Path, bool]]) -> N
     except OSError as exc:
         with contextlib.suppress(OSError):  # the folder itself may be what is broken
             partial.unlink(missing_ok=True)
-        raise ResultsError(f"could not write the result zip {dest.name}: {exc.strerror or exc}")
+        raise ResultsError(
+            f"could not write the result zip {dest.name}: {exc.strerror or exc}") from exc

@@ -28,9 +28,9 @@ from model_server.detection import Detector
 from model_server.detectors import MODEL_HELP, load_detector
 from model_server.recovery import recover
 from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue, take_lease
-from shared.errors import ModelLoadError, ModelNotFoundError, TraplineError
+from shared.errors import ModelLoadError, ModelNotFoundError
 from shared.logs import configure_logging
-from shared.settings import Settings
+from shared.settings import Settings, settings_for_command
 from shared.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -102,10 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between checks while no model is installed")
     args = parser.parse_args(argv)
     configure_logging()
-    try:
-        settings = Settings.from_env()
-    except TraplineError as exc:
-        log.error("%s", exc)
+    settings = settings_for_command(log)
+    if settings is None:
         return 2
     storage = Storage(settings.data_dir)
     storage.ensure()

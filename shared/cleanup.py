@@ -22,9 +22,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from shared.contract import JobStatus, load_state, save_state
-from shared.errors import TraplineError
 from shared.logs import configure_logging
-from shared.settings import Settings
+from shared.settings import Settings, settings_for_command
 from shared.storage import Storage, is_job_id
 
 log = logging.getLogger("trapline.cleanup")
@@ -140,10 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                         "TRAPLINE_UPLOADS_MAX_AGE_DAYS, 14 days each)")
     args = parser.parse_args(argv)
     configure_logging()
-    try:
-        settings = Settings.from_env()
-    except TraplineError as exc:
-        log.error("%s", exc)
+    settings = settings_for_command(log)
+    if settings is None:
         return 2
     if args.max_age_days is not None and args.max_age_days <= 0:
         log.error("--max-age-days must be positive")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -166,3 +167,13 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def settings_for_command(log: logging.Logger) -> Settings | None:
+    """Settings for a command-line entry point; None, after logging why, when they are invalid
+    (the caller exits with status 2)."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        log.error("%s", exc)
+        return None

@@ -19,7 +19,6 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.contract import MODEL_SERVER_PREFIX, JobStatus, all_states, enqueue_job, job_queue
-from shared.storage import is_job_id
 from web import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -63,17 +62,10 @@ def dashboard() -> Any:
         results_bytes=_folder_bytes(store.results_root), human=services.human_size)
 
 
-def _job(job_id: str):
-    state = services.find_job(job_id) if is_job_id(job_id) else None
-    if state is None:
-        abort(404)
-    return state
-
-
 @bp.post("/jobs/<job_id>/cancel")
 @admin_required
 def cancel(job_id: str) -> Any:
-    services.cancel_job(_job(job_id))
+    services.cancel_job(services.job_or_404(job_id))
     return redirect(url_for("admin.dashboard"), code=303)
 
 
@@ -81,7 +73,7 @@ def cancel(job_id: str) -> Any:
 @admin_required
 def requeue(job_id: str) -> Any:
     """Runs a failed, cancelled or stuck job again from its kept upload (and checkpoint)."""
-    state = _job(job_id)
+    state = services.job_or_404(job_id)
     if state.status is JobStatus.QUEUED or not services.storage().upload_files(job_id):
         abort(409)
     state.error, state.cancel_requested, state.finished_at = "", False, None

@@ -6,21 +6,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
-from shared.storage import is_job_id
 from web import services
 from web.security import RateLimited, api_key_required, check_upload_rate, rate_limited_response
 from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _job_or_404(job_id: str):
-    state = services.find_job(job_id) if is_job_id(job_id) else None
-    if state is None:
-        abort(404)
-    return state
 
 
 @bp.post("/jobs")
@@ -55,11 +47,11 @@ def create() -> Any:
 
 @bp.get("/jobs/<job_id>")
 def job_status(job_id: str) -> Any:
-    return jsonify(services.status_payload(_job_or_404(job_id)))
+    return jsonify(services.status_payload(services.job_or_404(job_id)))
 
 
 @bp.post("/jobs/<job_id>/cancel")
 @api_key_required
 def cancel(job_id: str) -> Any:
-    state = services.cancel_job(_job_or_404(job_id))
+    state = services.cancel_job(services.job_or_404(job_id))
     return jsonify(services.status_payload(state))

@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (Blueprint, Response, abort, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, jsonify, redirect, render_template, request,
                    send_file, url_for)
 
 from shared.contract import JobStatus
-from shared.storage import is_job_id
 from web import services
 from web.errors import error_response
 
 bp = Blueprint("jobs", __name__)
 
 
-def _state(job_id: str):
-    state = services.find_job(job_id) if is_job_id(job_id) else None
-    if state is None:
-        abort(404)
-    return state
-
-
 @bp.get("/jobs/<job_id>")
 def page(job_id: str) -> Any:
-    state = _state(job_id)
+    state = services.job_or_404(job_id)
     return render_template("job.html", job=services.status_payload(state))
 
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel(job_id: str) -> Any:
     """The job page's cancel button (CSRF-protected form; the API has its own route)."""
-    state = services.cancel_job(_state(job_id))
+    state = services.cancel_job(services.job_or_404(job_id))
     if request.accept_mimetypes.accept_html and not request.is_json:
         return redirect(url_for("jobs.page", job_id=state.id), code=303)
     return jsonify(services.status_payload(state))
@@ -39,7 +31,7 @@ def cancel(job_id: str) -> Any:
 
 @bp.get("/download/<job_id>")
 def download(job_id: str) -> Any:
-    state = _state(job_id)
+    state = services.job_or_404(job_id)
     path = services.storage().result_zip(job_id)
     if state.status is JobStatus.EXPIRED or (state.status is JobStatus.FINISHED and not path.is_file()):
         return error_response(410, "This result has expired and was removed from the server.")

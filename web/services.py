@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.datastructures import FileStorage
@@ -61,7 +61,8 @@ def clean_email(raw: str | None) -> str:
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise UploadRefused("Please give a valid email address (for example name@example.org).")
+        raise UploadRefused(
+            "Please give a valid email address (for example name@example.org).") from None
 
 
 def human_size(n: int) -> str:
@@ -115,7 +116,7 @@ def count_images(paths: list[Path]) -> int:
     try:
         return len(collect_inputs(paths).items) if paths else 0
     except InputError as exc:
-        raise UploadRefused(str(exc))
+        raise UploadRefused(str(exc)) from None
 
 
 def create_job(staged: list[Path], email: str) -> JobState:
@@ -178,7 +179,14 @@ def status_payload(state: JobState) -> dict[str, Any]:
 
 
 def find_job(job_id: str) -> JobState | None:
-    return load_state(redis(), job_id)
+    return load_state(redis(), job_id)  # None for anything not shaped like one of our ids
+
+
+def job_or_404(job_id: str) -> JobState:
+    state = find_job(job_id)
+    if state is None:
+        abort(404)
+    return state
 
 
 def cancel_job(state: JobState) -> JobState:

@@ -22,7 +22,8 @@ def load_detector(path: Path, *, threads: int = 0) -> Detector:
         with path.open("rb") as fh:
             fh.read(1)
     except OSError as exc:
-        raise ModelNotFoundError(f"The model file {path} cannot be read ({exc}). {MODEL_HELP}")
+        raise ModelNotFoundError(
+            f"The model file {path} cannot be read ({exc}). {MODEL_HELP}") from None
     suffix = path.suffix.lower()
     if suffix == ".pb":
         from model_server.detectors.megadetector_tf import MegaDetectorGraph

@@ -38,7 +38,8 @@ class PrecomputedDetections:
         try:
             info, table = load_md_results(path)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path.name} is not a readable MegaDetector results file: {exc}")
+            raise InputError(
+                f"{path.name} is not a readable MegaDetector results file: {exc}") from None
         self.info = _info(info, path)
         self._table = table
         self._index: dict[str, str | None] = {}

@@ -3,7 +3,6 @@ progress bar reach the end, download the zip. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import zipfile

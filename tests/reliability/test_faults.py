@@ -3,7 +3,6 @@ an unwritable results folder, a job timeout, one image crashing the detector."""
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import signal

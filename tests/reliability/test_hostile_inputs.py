@@ -10,15 +10,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from model_server.detectors import load_detector
 from model_server.pipeline import PipelineOptions, run_batch
 from shared import inputs
 from shared.errors import InputError
 from shared.inputs import collect_inputs
-from tests.images import exif_block, jpeg_bytes, png_bomb_header, red_patch_image
-from tests.web.helpers import form, photo
+from tests.images import jpeg_bytes, png_bomb_header, red_patch_image
+from tests.web.helpers import form, zip_of
 
 GOOD = jpeg_bytes(red_patch_image((160, 120), (10, 10, 60, 50)))
 
@@ -55,7 +54,7 @@ def hostile_zip(path: Path) -> Path:
         entry("link.jpg", b"/etc/passwd", mode=0o120777),  # a symbolic link entry
         entry("dev.jpg", b"", mode=0o020666),  # a character device entry
         entry("secret.jpg", GOOD),  # marked encrypted below
-        entry("inner.zip", _zip_bytes({"deep.jpg": GOOD})),  # nested zip: not opened
+        entry("inner.zip", zip_of({"deep.jpg": GOOD})),  # nested zip: not opened
         entry("dup.jpg", GOOD),
         entry("dup.jpg", GOOD),  # duplicate name
         entry("Case.jpg", GOOD),
@@ -92,14 +91,6 @@ def set_encrypted_flag(raw: bytearray, name: bytes) -> None:
     assert raw[local:local + 4] == b"PK\x03\x04" and raw[central:central + 4] == b"PK\x01\x02"
     raw[local + 6] |= 0x1
     raw[central + 8] |= 0x1
-
-
-def _zip_bytes(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def run(tmp_path: Path, upload: Path, red_patch_model: Path, **opts):
@@ -176,7 +167,7 @@ def test_entry_lying_about_its_size_is_an_error_row(tmp_path: Path, red_patch_mo
 def test_too_many_entries_is_a_clear_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inputs, "MAX_ENTRIES", 50)
     upload = tmp_path / "many.zip"
-    upload.write_bytes(_zip_bytes({f"{i}.jpg": b"x" for i in range(51)}))
+    upload.write_bytes(zip_of({f"{i}.jpg": b"x" for i in range(51)}))
     with pytest.raises(InputError, match="holds 51 files; at most 50"):
         collect_inputs([upload])
 
