@@ -33,10 +33,6 @@ def stack(settings, redis_conn, tmp_path: Path):
            "TRAPLINE_ACCEL_REDIRECT_PREFIX": "/_protected_results/",
            "GUNICORN_BIND": f"127.0.0.1:{app_port}", "GUNICORN_WORKERS": "2"}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with (tmp_path / "gunicorn.log").open("wb") as log:
-        gunicorn = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-             "web:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     prefix = tmp_path / "nginx"
     (prefix / "logs").mkdir(parents=True)
     server = render(data_dir=settings.data_dir, listen=f"127.0.0.1:{web_port}",
@@ -58,6 +54,10 @@ http {{
     scgi_temp_path {prefix}/scgi;
     {server}
 }}""")
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        gunicorn = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+             "web:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
                               "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{web_port}"

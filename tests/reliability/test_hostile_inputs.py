@@ -61,6 +61,7 @@ def hostile_zip(path: Path) -> Path:
         entry("case.JPG", GOOD),  # differs only in case
         entry(f"long/{long_name}", GOOD),
         entry("cafX.jpg", GOOD),  # renamed below to a cp437 (non-UTF-8) name
+        entry("$(reboot);`id` | rm -rf ~.jpg", GOOD),  # shell characters: never reach a shell
         entry("img/cmyk.jpg", encoded("CMYK", "JPEG")),
         entry("img/sixteen.png", encoded("I;16", "PNG")),
         entry("img/palette.png", encoded("P", "PNG", transparency=0)),
@@ -109,6 +110,7 @@ def test_hostile_zip_every_entry_has_its_exact_outcome(tmp_path: Path, red_patch
     processed = {
         "ok/plain.jpg", "tmp/escape.jpg", "etc/absolute.jpg", "Windows/win.jpg", "dup.jpg", "dup~2.jpg",
         "Case.jpg", "case~2.JPG", f"long/{'L' * 240}.jpg", "café.jpg", "img/cmyk.jpg",
+        "$(reboot);`id` | rm -rf ~.jpg",
         "img/sixteen.png", "img/palette.png", "img/alpha.png", "img/anim.webp",
     }
     failed = {
