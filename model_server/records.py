@@ -34,10 +34,6 @@ class ImageRecord:
                  "bbox": [round(v, 5) for v in d.bbox]} for d in dets]
         return cls(file=file, detections=rows, **kw)
 
-    def detection_objects(self) -> list[Detection]:
-        return [Detection(Category(d["category"]), d["conf"], tuple(d["bbox"]))  # type: ignore[arg-type]
-                for d in self.detections]
-
     def above(self, threshold: float) -> list[dict[str, Any]]:
         return [d for d in self.detections if d["conf"] >= threshold]
 
