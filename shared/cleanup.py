@@ -58,12 +58,11 @@ def _age_days(path: Path, now: float) -> float:
 
 
 def _job_id_of(path: Path) -> str | None:
+    """`<id>`, `<id>.zip`, or `.<id>.zip.partial` (a zip being written, or left by a crash)."""
     name = path.name
-    for suffix in (".zip",):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    if name.startswith(".") and name.endswith(".partial"):  # a zip being written, or left by a crash
+    if name.startswith(".") and name.endswith(".zip.partial"):
         name = name[1:].removesuffix(".zip.partial")
+    name = name.removesuffix(".zip")
     return name if is_job_id(name) else None
 
 

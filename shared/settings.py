@@ -65,10 +65,6 @@ def _bool(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
-def _optional_fraction(raw: str) -> float | None:
-    return _fraction(raw)
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, for both processes. Build it once with `from_env()` and pass it down."""
@@ -137,8 +133,8 @@ class Settings:
             model_path=model,
             secret_key=secret or DEV_SECRET_KEY,
             production=production,
-            detection_threshold=_parse(env, "DETECTION_THRESHOLD", _optional_fraction, None),
-            render_threshold=_parse(env, "RENDER_THRESHOLD", _optional_fraction, None),
+            detection_threshold=_parse(env, "DETECTION_THRESHOLD", _fraction, None),
+            render_threshold=_parse(env, "RENDER_THRESHOLD", _fraction, None),
             output_min_confidence=_parse(env, "OUTPUT_MIN_CONFIDENCE", _fraction, 0.005),
             max_image_pixels=_parse(env, "MAX_IMAGE_PIXELS", _positive_int, cls.max_image_pixels),
             max_file_bytes=_parse(env, "MAX_FILE_BYTES", _positive_int, cls.max_file_bytes),

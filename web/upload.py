@@ -82,8 +82,9 @@ def chunk() -> Any:
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
     limit = services.settings().max_upload_bytes
-    drafted = sum(f["size"] for f in _drafted_files(folder))
-    if size > limit or offset + 1 > max(size, 1) or (index == 0 and drafted + size > limit):
+    # the folder is summed once per file (on its first chunk), not on every chunk
+    too_big = index == 0 and sum(f["size"] for f in _drafted_files(folder)) + size > limit
+    if size > limit or offset + 1 > max(size, 1) or too_big:
         return jsonify(error="The upload is larger than this site accepts."), 413
     part = folder / f"{uuid}.part"
     with part.open("r+b" if part.exists() else "wb") as fh:
