@@ -91,12 +91,14 @@ def _dms(value: Any, limit: float) -> float | None:
     return total if total <= limit else None
 
 
-def _read_capture_time(meta: PhotoMetadata, ifd0: Any, exif_ifd: Any) -> None:
-    for source, tag, where in (
-        ("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
-        ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd),
-        ("DateTime", TAG_DATETIME, ifd0),
-    ):
+def _note_if_future(meta: PhotoMetadata, now: datetime) -> None:
+    if meta.captured is not None and meta.captured > now:
+        meta.notes.append("capture time is in the future: check the camera clock")
+
+
+def _read_capture_time(meta: PhotoMetadata, tags: list[tuple[str, int, Any]]) -> bool:
+    """True when one of these EXIF tags gave the time; notes say why not otherwise."""
+    for source, tag, where in tags:
         raw = where.get(tag)
         if raw is None:
             continue
@@ -107,10 +109,63 @@ def _read_capture_time(meta: PhotoMetadata, ifd0: Any, exif_ifd: Any) -> None:
         meta.captured, meta.captured_source = parsed, source
         if source != "DateTimeOriginal":
             meta.notes.append(f"capture time taken from {source}")
-        if parsed > datetime.now():
-            meta.notes.append("capture time is in the future: check the camera clock")
-        return
-    meta.notes.append("no capture time in EXIF")
+        return True
+    return False
+
+
+# XMP properties that hold when a photo was taken, best first (Lightroom, digiKam and
+# Photoshop exports often carry a date only here).
+XMP_DATE_KEYS = ("DateTimeOriginal", "CreateDate", "DateCreated")
+
+
+def _find_xmp_value(node: Any, key: str) -> str | None:
+    """The first text value under `key` anywhere in Pillow's nested XMP dictionaries."""
+    if isinstance(node, dict):
+        value = node.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("text"), str):
+            return str(value["text"])
+        children: list[Any] = list(node.values())
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        found = _find_xmp_value(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_xmp_datetime(text: str) -> datetime | None:
+    """ISO 8601 as XMP writes it; the camera's local wall-clock time, as EXIF gives it, so any
+    UTC offset is dropped rather than applied."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None, microsecond=0)
+
+
+def _read_xmp_time(meta: PhotoMetadata, image: Image.Image) -> bool:
+    try:
+        xmp = image.getxmp()
+    except Exception as exc:  # malformed XML in a packet written by any tool
+        meta.notes.append(f"XMP unreadable: {type(exc).__name__}")
+        return False
+    for key in XMP_DATE_KEYS:
+        raw = _find_xmp_value(xmp, key)
+        if raw is None:
+            continue
+        parsed = parse_xmp_datetime(raw)
+        if parsed is None:
+            meta.notes.append(f"XMP {key} {raw!r} is not a valid date")
+            continue
+        meta.captured, meta.captured_source = parsed, f"XMP {key}"
+        meta.notes.append(f"capture time taken from XMP {key}")
+        return True
+    return False
 
 
 def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
@@ -153,17 +208,33 @@ def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
     meta.altitude_m = round(meta.altitude_m, 2)
 
 
-def read_metadata(image: Image.Image) -> PhotoMetadata:
-    """Metadata of an opened (not necessarily decoded) image; broken EXIF gives notes, not errors."""
+def read_metadata(image: Image.Image, *, now: datetime) -> PhotoMetadata:
+    """Metadata of an opened (not necessarily decoded) image; broken EXIF gives notes, not errors.
+    `now` is the clock a capture time is compared with to flag camera clocks set in the future."""
     meta = PhotoMetadata()
+    ifd0, exif_ifd = _read_exif(meta, image)
+    # DateTime is when the file last changed (an export, an edit): an XMP creation date written
+    # by the same tool says more about when the photo was taken.
+    found = (_read_capture_time(meta, [("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
+                                       ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd)])
+             or _read_xmp_time(meta, image)
+             or _read_capture_time(meta, [("DateTime", TAG_DATETIME, ifd0)]))
+    if not found and "no EXIF metadata" not in meta.notes:
+        meta.notes.append("no capture time in EXIF")
+    _note_if_future(meta, now)
+    return meta
+
+
+def _read_exif(meta: PhotoMetadata, image: Image.Image) -> tuple[Any, Any]:
+    """Camera and GPS facts into `meta`; returns the main and EXIF directories for the dates."""
     try:
         exif = image.getexif()
     except Exception as exc:  # Pillow raises many types on corrupt EXIF blocks
         meta.notes.append(f"EXIF unreadable: {exc}")
-        return meta
+        return {}, {}
     if not exif:
         meta.notes.append("no EXIF metadata")
-        return meta
+        return {}, {}
     meta.make, meta.model = _text(exif.get(TAG_MAKE)), _text(exif.get(TAG_MODEL))
     exif_ifd: Any = {}
     gps: Any = {}
@@ -176,6 +247,5 @@ def read_metadata(image: Image.Image) -> PhotoMetadata:
     except Exception as exc:
         meta.notes.append(f"GPS block unreadable: {exc}")
     meta.serial = _text(exif_ifd.get(TAG_BODY_SERIAL))
-    _read_capture_time(meta, exif, exif_ifd)
     _read_gps(meta, gps, IFD_GPS in exif)
-    return meta
+    return exif, exif_ifd

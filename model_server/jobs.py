@@ -2,6 +2,10 @@
 
 The detector is loaded once per worker process by `install()` and kept here; the job function
 itself takes only the job id (its signature is a wire contract with jobs already queued).
+
+Every write about a job is fenced by its attempt number: a record only changes while it is still
+on the attempt this server was given, so a server that lost its job (stalled past its lease, cut
+off from Redis, requeued by an admin) can never overwrite what the new owner wrote.
 """
 
 from __future__ import annotations
@@ -17,23 +21,21 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from model_server.detection import Detector
-from shared.inputs import collect_inputs
+from model_server.job_progress import Progress, WorkerStopping, stopping
 from model_server.notify import send_notice
-from model_server.pipeline import PipelineOptions, run_batch
-from shared.contract import (RATE_KEY, JobState, JobStatus, drop_lease, enqueue_job,
-                             job_timeout, load_state, save_state, take_lease, update_fields)
-from shared.errors import InputError, JobCancelled, ResultsError, TraplineError
+from model_server.pipeline import BatchResult, PipelineOptions, run_batch
+from model_server.redis_retry import retry_until_done
+from shared.contract import (RATE_KEY, JobState, JobStatus, TransitionRefused, drop_lease,
+                             enqueue_job, job_timeout, load_state, take_lease, transition)
+from model_server.job_progress import lease_confirmed
+from shared.errors import InputError, JobCancelled, JobLost, ResultsError
+from shared.inputs import collect_inputs
 from shared.logs import job_context
 from shared.settings import Settings
 from shared.storage import Storage
 
 log = logging.getLogger(__name__)
-PROGRESS_INTERVAL = 0.5  # seconds between progress writes
-CANCEL_CHECK_INTERVAL = 1.0
-
-
-class WorkerStopping(TraplineError):
-    """The model server is shutting down: release the job so another one carries on."""
+RUNNING = (JobStatus.PROCESSING,)
 
 
 @dataclass
@@ -44,8 +46,8 @@ class _Runtime:
 
 
 _runtime: _Runtime | None = None
-stopping = threading.Event()  # set by the worker's SIGTERM handler
-running: dict[str, str] = {}  # job id -> this server's name, while a job runs (for the lease)
+running: dict[str, int] = {}  # job id -> attempt, while a job runs here (for the lease)
+_running_lock = threading.Lock()
 
 
 def install(detector: Detector, settings: Settings, name: str = "local") -> None:
@@ -55,41 +57,14 @@ def install(detector: Detector, settings: Settings, name: str = "local") -> None
     stopping.clear()
 
 
-class _Progress:
-    """Throttled progress writes, and the cancel/stop checks between images."""
+def lease_token(name: str, attempt: int) -> str:
+    return f"{name}#{attempt}"
 
-    def __init__(self, redis: Redis, job_id: str) -> None:
-        self.redis, self.job_id = redis, job_id
-        self.started = time.monotonic()
-        self.first_done: int | None = None
-        self.last_write = self.last_check = 0.0
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self.first_done is None:
-            self.first_done, self.started = done, now
-        if now - self.last_write < PROGRESS_INTERVAL and done < total:
-            return
-        self.last_write = now
-        elapsed = now - self.started
-        rate = (done - self.first_done) / elapsed if elapsed > 0 and done > self.first_done else None
-        try:
-            update_fields(self.redis, self.job_id, processed=done, total=total, rate=rate)
-        except RedisError as exc:  # progress display only: the checkpoint on disk is the truth
-            log.warning("progress not recorded, Redis unreachable: %s", exc)
-
-    def should_stop(self) -> bool:
-        if stopping.is_set():
-            raise WorkerStopping("the model server is stopping")
-        now = time.monotonic()
-        if now - self.last_check < CANCEL_CHECK_INTERVAL:
-            return False
-        self.last_check = now
-        try:
-            state = load_state(self.redis, self.job_id)
-        except RedisError:
-            return False  # cannot tell: keep working, the next check may succeed
-        return state is None or state.cancel_requested
+def attempt_of(rq_id: str, job_id: str) -> int:
+    """RQ ids are the job id for attempt 1 and `<id>-<n>` after (see `enqueue_job`)."""
+    suffix = rq_id[len(job_id):].lstrip("-")
+    return int(suffix) if suffix.isdigit() else 1
 
 
 def process_job(job_id: str) -> dict[str, object]:
@@ -106,20 +81,44 @@ def _process(job_id: str) -> dict[str, object]:
         raise RuntimeError("process_job runs inside an RQ worker")
     redis = current.connection
     settings = _runtime.settings
+    attempt = attempt_of(current.id, job_id)
     state = load_state(redis, job_id)
-    if state is None or state.status.is_final:
-        log.warning("job %s: nothing to do (state %s)", job_id, state and state.status.value)
-        return {"status": state.status.value if state else "unknown"}
+    started = transition(redis, job_id, (JobStatus.QUEUED, JobStatus.PROCESSING), attempt=attempt,
+                         status=JobStatus.PROCESSING, started_at=time.time(),
+                         model=_runtime.detector.info.name, error="")
+    if state is None or not started:
+        log.warning("job %s: nothing to do for attempt %d (record says %s)", job_id, attempt,
+                    state and f"{state.status.value}, attempt {state.attempt}")
+        return {"status": "skipped"}
+    state.attempt, state.status, state.model = attempt, JobStatus.PROCESSING, _runtime.detector.info.name
     # The lease says "a live model server has this job"; without it, recovery requeues the job.
-    take_lease(redis, job_id, _runtime.name, settings.lease_seconds)
-    running[job_id] = _runtime.name
+    take_lease(redis, job_id, lease_token(_runtime.name, attempt), settings.lease_seconds)
+    with _running_lock:
+        running[job_id] = attempt
     try:
-        save_state(redis, state, status=JobStatus.PROCESSING, started_at=time.time(),
-                   model=_runtime.detector.info.name, error="")
         return _run(redis, state, settings)
     finally:
-        running.pop(job_id, None)
-        drop_lease(redis, job_id)
+        with _running_lock:
+            running.pop(job_id, None)
+        lease_confirmed.pop(job_id, None)
+        token = lease_token(_runtime.name, attempt)
+        retry_until_done(lambda: drop_lease(redis, job_id, token), what="releasing the lease")
+
+
+def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) -> bool:
+    """The job's final word, fenced by its attempt; retried while Redis is unreachable."""
+    written = retry_until_done(
+        lambda: transition(redis, state.id, RUNNING, attempt=state.attempt, status=status,
+                           finished_at=time.time(), **fields),
+        what=f"recording the job as {status.value}")
+    if written:
+        state.status = status
+        for key, value in fields.items():
+            setattr(state, key, value)
+    else:
+        log.warning("job %s: not recorded as %s: attempt %d no longer owns the job", state.id,
+                    status.value, state.attempt)
+    return bool(written)
 
 
 def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]:
@@ -127,58 +126,84 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     job_id = state.id
     storage = Storage(settings.data_dir)
     log.info("job %s: started (attempt %d)", job_id, state.attempt)
-    progress = _Progress(redis, job_id)
+    progress = Progress(redis, job_id, state.attempt, settings.lease_seconds,
+                        lease_token(_runtime.name, state.attempt))
     try:
         inventory = collect_inputs(storage.upload_files(job_id))
         result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
                            storage.result_zip(job_id), PipelineOptions.from_settings(settings),
                            on_progress=progress, should_stop=progress.should_stop,
-                           fatal=(JobTimeoutException, WorkerStopping))
+                           fatal=(JobTimeoutException, WorkerStopping, JobLost),
+                           may_publish=progress.still_owner, exclusive=False)
     except WorkerStopping:
-        log.info("job %s: released by a stopping model server; queued again", job_id)
-        enqueue_job(redis, load_state(redis, job_id) or state, at_front=True)
-        return {"status": "released"}
+        return _release(redis, state)
+    except JobLost as exc:
+        log.warning("job %s: %s; this server stops working on it and writes nothing more",
+                    job_id, exc)
+        return {"status": "lost"}
     except JobCancelled:
-        storage.remove_job_files(job_id)
-        storage.result_zip(job_id).unlink(missing_ok=True)
-        save_state(redis, load_state(redis, job_id) or state, status=JobStatus.CANCELLED,
-                   finished_at=time.time())
-        log.info("job %s: cancelled", job_id)
+        if _record(redis, state, JobStatus.CANCELLED):
+            storage.remove_job_files(job_id)
+            storage.result_zip(job_id).unlink(missing_ok=True)
+            log.info("job %s: cancelled", job_id)
         return {"status": "cancelled"}
-    except (InputError, ResultsError) as exc:
-        keep = isinstance(exc, ResultsError)  # a disk problem: keep the upload for a retry
-        storage.remove_job_files(job_id, keep_upload=keep)
-        save_state(redis, state, status=JobStatus.FAILED, error=str(exc), finished_at=time.time())
-        log.warning("job %s: failed: %s", job_id, exc)
-        send_notice(settings, state)
-        return {"status": "failed"}
+    except InputError as exc:
+        return _fail(redis, state, settings, str(exc), remove=("work", "upload"))
+    except ResultsError as exc:  # disk trouble: the upload stays for a retry
+        return _fail(redis, state, settings, str(exc), remove=("work",))
     except JobTimeoutException:
         minutes = job_timeout(state.total) // 60
-        save_state(redis, state, status=JobStatus.FAILED, finished_at=time.time(),
-                   error=f"The job took longer than the {minutes} minutes allowed for "
-                   f"{state.total} images and was stopped. Your upload is kept; the "
-                   "administrators can requeue it, and it resumes where it stopped.")
-        log.error("job %s: timed out", job_id)
-        send_notice(settings, state)
-        return {"status": "failed"}
+        return _fail(redis, state, settings,
+                     f"The job took longer than the {minutes} minutes allowed for {state.total} "
+                     "images and was stopped. Your upload is kept; the administrators can requeue "
+                     "it, and it resumes where it stopped.")
     except Exception:
-        save_state(redis, state, status=JobStatus.FAILED, finished_at=time.time(),
-                   error="The model server hit an unexpected problem with this job. Your upload "
-                   "is kept; the site's administrators can see the details and requeue it.")
         log.exception("job %s: unexpected error", job_id)
-        send_notice(settings, state)
+        _fail(redis, state, settings,
+              "The model server hit an unexpected problem with this job. Your upload is kept; "
+              "the site's administrators can see the details and requeue it.")
         raise
+    return _finished(redis, state, settings, storage, result)
+
+
+def _release(redis: Redis, state: JobState) -> dict[str, object]:
+    try:
+        retry_until_done(lambda: enqueue_job(redis, state, at_front=True, allowed=RUNNING,
+                                             expect_attempt=state.attempt),
+                         what="queueing the released job again")
+        log.info("job %s: released by a stopping model server; queued again", state.id)
+    except TransitionRefused as exc:
+        log.warning("job %s: not queued again on release (%s)", state.id, exc)
+    return {"status": "released"}
+
+
+def _fail(redis: Redis, state: JobState, settings: Settings, message: str, *,
+          remove: tuple[str, ...] = ()) -> dict[str, object]:
+    """Records the failure; `remove` names what is gone for good ("work", "upload"). By default
+    both stay, so a requeue resumes from the checkpoint."""
+    if _record(redis, state, JobStatus.FAILED, error=message):
+        if "work" in remove:
+            Storage(settings.data_dir).remove_job_files(state.id,
+                                                        keep_upload="upload" not in remove)
+        log.warning("job %s: failed: %s", state.id, message)
+        send_notice(settings, state)
+    return {"status": "failed"}
+
+
+def _finished(redis: Redis, state: JobState, settings: Settings, storage: Storage,
+              result: BatchResult) -> dict[str, object]:
     tally = result.tally
     summary = {"images": tally.images, "errors": tally.errors,
                "animal": tally.with_category("animal"), "person": tally.with_category("person"),
                "vehicle": tally.with_category("vehicle"), "empty": tally.outcomes["empty"],
-               "threshold": result.run.threshold, "warnings": result.warnings}
-    final = load_state(redis, job_id) or state
+               "threshold": result.run.threshold, "warnings": result.warnings,
+               "failures": tally.failures, "more_failures": tally.errors - len(tally.failures)}
     rate = tally.images / max(result.run.seconds, 1e-6)
-    save_state(redis, final, status=JobStatus.FINISHED, processed=tally.images,
-               total=tally.images, finished_at=time.time(), summary=summary, rate=rate)
-    redis.set(RATE_KEY, rate)
-    storage.remove_job_files(job_id)
-    log.info("job %s: finished, %d images, %d errors", job_id, tally.images, tally.errors)
-    send_notice(settings, final)
+    if not _record(redis, state, JobStatus.FINISHED, processed=tally.images, total=tally.images,
+                   summary=summary, rate=rate):
+        return {"status": "lost"}
+    retry_until_done(lambda: redis.set(RATE_KEY, rate), what="recording the speed")
+    storage.remove_job_files(state.id)
+    log.info("job %s: finished, %d images, %d errors", state.id, tally.images, tally.errors)
+    send_notice(settings, state)
     return {"status": "finished", **summary}

@@ -9,6 +9,8 @@ bounded, so memory stays flat however large the batch.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import queue
 import shutil
@@ -34,7 +36,8 @@ from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
 from model_server.result_zip import write_result_zip
 from model_server.run_info import RunInfo, Tally
-from shared.errors import ImageError, JobCancelled, NoImagesError, ResultsError
+from model_server.work_lock import work_dir_lock
+from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,13 +105,13 @@ class _Loaded:
     error: str | None = None
 
 
-def _load(item: InputItem, opts: PipelineOptions, clock: StageClock) -> _Loaded:
+def _load(item: InputItem, opts: PipelineOptions, clock: StageClock, now: datetime) -> _Loaded:
     t = time.perf_counter()
     try:
         data = item.read(opts.max_file_bytes)
         t = clock.add("read", t)
         header = open_checked(data, opts.max_image_pixels)
-        metadata = read_metadata(header)
+        metadata = read_metadata(header, now=now)
         t = clock.add("exif", t)
         image, exif = upright_rgb(header)
         clock.add("decode", t)
@@ -123,18 +126,25 @@ class _Writer(threading.Thread):
     """Draws, encodes and records results in input order; owns the checkpoint file."""
 
     def __init__(self, checkpoint: Checkpoint, out_dir: Path, run: RunInfo, opts: PipelineOptions,
-                 clock: StageClock, progress: Callable[[], None]) -> None:
+                 clock: StageClock, progress: Callable[[], None],
+                 may_publish: Callable[[], bool]) -> None:
         super().__init__(name="trapline-writer", daemon=True)
         self.jobs: queue.Queue[tuple[_Loaded, list[Detection]] | None] = queue.Queue(maxsize=4)
         self.checkpoint, self.out_dir, self.run_info = checkpoint, out_dir, run
         self.opts, self.clock, self.progress = opts, clock, progress
+        self.may_publish = may_publish
         self.failure: BaseException | None = None
         self.counter = 0
 
     def run(self) -> None:
         try:
             while (job := self.jobs.get()) is not None:
-                self.checkpoint.append(self._record(*job))
+                record = self._record(*job)
+                if not self.may_publish():
+                    log.warning("late write refused: %s is not recorded, this run no longer "
+                                "owns the job", record.file)
+                    raise JobLost("this model server no longer owns the job")
+                self.checkpoint.append(record)
                 self.progress()
         except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
             self.failure = ResultsError(
@@ -205,24 +215,42 @@ def run_batch(
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     fatal: tuple[type[BaseException], ...] = (),
+    now: Callable[[], datetime] = datetime.now,
+    may_publish: Callable[[], bool] = lambda: True,
+    exclusive: bool = True,
 ) -> BatchResult:
     """Processes every image not already in the work folder's checkpoint, then writes reports
     and the zip. Safe to call again on the same work folder after a crash: it resumes.
     `fatal` exceptions (such as the queue's job timeout) end the batch instead of becoming an
-    error row for the image in hand."""
+    error row for the image in hand. `now` is the clock (capture times after the run's start are
+    flagged as camera clocks set in the future). `may_publish` is asked before every write that
+    others can see (checkpoint lines, the zip): a model server that lost its job says no.
+    `exclusive` locks the work folder so a second run on it refuses to start (the batch
+    command); the service fences its writes with `may_publish` instead."""
     if not inventory.items:
         raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
     run = RunInfo(detector.info, threshold,
                   opts.render_threshold if opts.render_threshold is not None else threshold,
-                  opts.output_min_confidence, datetime.now(), skipped=inventory.skipped)
+                  opts.output_min_confidence, now(), skipped=inventory.skipped)
     annotated = work_dir / "annotated"
     try:
         annotated.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"The server could not create its work folder ({exc.strerror or exc})."
                            " Your upload is kept.") from exc
+    with work_dir_lock(work_dir) if exclusive else contextlib.nullcontext():
+        return _run_locked(inventory, detector, work_dir, result_zip, opts, run, on_progress,
+                           should_stop, fatal, now, may_publish)
+
+
+def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result_zip: Path,
+                opts: PipelineOptions, run: RunInfo, on_progress: ProgressFn | None,
+                should_stop: Callable[[], bool] | None, fatal: tuple[type[BaseException], ...],
+                now: Callable[[], datetime], may_publish: Callable[[], bool]) -> BatchResult:
     checkpoint = Checkpoint(work_dir / "results.jsonl")
+    if checkpoint.repair():
+        log.warning("the checkpoint's last line was cut short by a crash; that image is done again")
     done = checkpoint.done_files()
     todo = [item for item in inventory.items if item.rel_path not in done]
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
@@ -237,7 +265,7 @@ def run_batch(
 
     if on_progress:
         on_progress(progress[0], total)
-    writer = _Writer(checkpoint, annotated, run, opts, clock, advance)
+    writer = _Writer(checkpoint, work_dir / "annotated", run, opts, clock, advance, may_publish)
     writer.start()
     window = max(2, opts.loader_threads * 2)
     try:
@@ -245,7 +273,7 @@ def run_batch(
             pending: list[Future[_Loaded]] = []
             items = iter(todo)
             for item in items:
-                pending.append(pool.submit(_load, item, opts, clock))
+                pending.append(pool.submit(_load, item, opts, clock, run.started))
                 if len(pending) >= window:
                     break
             while pending:
@@ -256,19 +284,20 @@ def run_batch(
                 loaded = pending.pop(0).result()
                 nxt = next(items, None)
                 if nxt is not None:
-                    pending.append(pool.submit(_load, nxt, opts, clock))
+                    pending.append(pool.submit(_load, nxt, opts, clock, run.started))
                 dets = _detect(detector, loaded, clock, fatal)
                 writer.jobs.put((loaded, dets))
                 if writer.failure is not None:
                     break
     finally:
         writer.finish()
-    return _finish(checkpoint, work_dir, result_zip, run, opts, clock)
+    run.finished = now()
+    return _finish(checkpoint, work_dir, result_zip, run, opts, clock, may_publish)
 
 
 def _finish(checkpoint: Checkpoint, work_dir: Path, result_zip: Path, run: RunInfo,
-            opts: PipelineOptions, clock: StageClock) -> BatchResult:
-    run.finished = datetime.now()
+            opts: PipelineOptions, clock: StageClock,
+            may_publish: Callable[[], bool]) -> BatchResult:
     reports = work_dir / "reports"
     t = time.perf_counter()
     try:
@@ -280,9 +309,11 @@ def _finish(checkpoint: Checkpoint, work_dir: Path, result_zip: Path, run: RunIn
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc
     t = clock.add("report", t)
-    entries = [(r.file, work_dir / "annotated" / r.annotated, False)
-               for r in checkpoint.read() if r.annotated]
-    entries += [(name, reports / name, True) for name in REPORT_FILES]
-    write_result_zip(result_zip, entries)
+    # a generator: nothing per image is held while the zip is written
+    annotated = ((r.file, work_dir / "annotated" / r.annotated, False)
+                 for r in checkpoint.read() if r.annotated)
+    report_files = ((name, reports / name, True) for name in REPORT_FILES)
+    if not write_result_zip(result_zip, itertools.chain(annotated, report_files), may_publish):
+        raise JobLost("this model server no longer owns the job; its zip was not published")
     clock.add("zip", t)
     return BatchResult(result_zip, run, tally, warnings, clock)

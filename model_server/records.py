@@ -52,22 +52,57 @@ class ImageRecord:
 
 
 class Checkpoint:
-    """Append-only JSON lines of ImageRecords in the job's work folder."""
+    """Append-only JSON lines of ImageRecords in the job's work folder.
+
+    A crash can cut the last line short (power loss, disk full): `repair()` drops it before
+    anything is appended. A file may have been recorded twice (a resumed job that had written a
+    line just before it was stopped); readers keep exactly one record per file, the last.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def repair(self) -> bool:
+        """Truncates a torn last line; True when there was one."""
+        if not self.path.exists():
+            return False
+        with self.path.open("rb+") as fh:
+            size = fh.seek(0, 2)
+            if size == 0:
+                return False
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return False
+            keep = 0
+            fh.seek(0)
+            for line in iter(fh.readline, b""):
+                if line.endswith(b"\n"):
+                    keep += len(line)
+            fh.truncate(keep)
+        return True
+
     def done_files(self) -> set[str]:
         return {record.file for record in self.read()}
 
-    def read(self) -> Iterator[ImageRecord]:
+    def _lines(self) -> Iterator[tuple[int, str]]:
         if not self.path.exists():
             return
         with self.path.open(encoding="utf-8") as fh:
-            for line in fh:
+            for number, line in enumerate(fh):
                 if not line.endswith("\n"):
                     break  # a line cut short by a crash: that image is simply done again
-                yield ImageRecord(**json.loads(line))
+                yield number, line
+
+    def read(self) -> Iterator[ImageRecord]:
+        """One record per file (its last), in file order. Two passes over the
+        file keep memory to one small integer per file, never the records themselves."""
+        last: dict[str, int] = {}
+        for number, line in self._lines():
+            last[json.loads(line)["file"]] = number
+        for number, line in self._lines():
+            data = json.loads(line)
+            if last.get(data["file"]) == number:
+                yield ImageRecord(**data)
 
     def append(self, record: ImageRecord) -> None:
         with self.path.open("a", encoding="utf-8") as fh:

@@ -4,6 +4,8 @@ Run by every model server when it starts and then every minute, so a job survive
 the machine that was running it:
 - a job marked processing whose lease has expired (its model server was killed or lost power)
   is queued again at the front; its checkpoint lets the next server resume where it stopped;
+- a job recorded as queued whose RQ job is gone (written by an older version non-atomically, or
+  lost with a Redis that was restarted without persistence) is queued again;
 - an upload that reached the disk but never the queue (Redis was down) is queued.
 A short Redis lock per job makes sure two servers never requeue the same job twice.
 """
@@ -16,7 +18,13 @@ import time
 
 from redis import Redis
 
-from shared.contract import JobState, JobStatus, all_states, enqueue_job, has_lease, load_state
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.job import JobStatus as RqStatus
+from rq.serializers import JSONSerializer
+
+from shared.contract import (JobState, JobStatus, TransitionRefused, all_states, enqueue_job,
+                             has_lease, job_queue, load_state)
 from shared.storage import Storage, is_job_id
 
 log = logging.getLogger(__name__)
@@ -40,14 +48,56 @@ def requeue_orphans(redis: Redis) -> list[str]:
         if fresh is None or fresh.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
             continue
         log.warning("job %s: its model server stopped answering; queued again to resume", state.id)
-        enqueue_job(redis, fresh, at_front=True)
-        requeued.append(state.id)
+        if _requeue(redis, fresh, JobStatus.PROCESSING, at_front=True):
+            requeued.append(state.id)
+    return requeued
+
+
+def _requeue(redis: Redis, state: JobState, status: JobStatus, *, at_front: bool) -> bool:
+    try:
+        enqueue_job(redis, state, at_front=at_front, allowed=(status,),
+                    expect_attempt=state.attempt)
+    except TransitionRefused as exc:  # it moved on while we looked: nothing to do
+        log.info("job %s: not requeued (%s)", state.id, exc)
+        return False
+    return True
+
+
+ALIVE = {RqStatus.QUEUED, RqStatus.STARTED, RqStatus.DEFERRED, RqStatus.SCHEDULED}
+
+
+def _rq_job_alive(redis: Redis, rq_id: str) -> bool:
+    try:
+        job = Job.fetch(rq_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in ALIVE
+
+
+def requeue_lost_queue_entries(redis: Redis) -> list[str]:
+    """Records that say `queued` while no RQ job carries them would wait forever."""
+    requeued = []
+    waiting = set(job_queue(redis).get_job_ids())
+    for state in all_states(redis):
+        if state.status is not JobStatus.QUEUED or state.rq_id in waiting:
+            continue
+        if time.time() - state.created_at < GRACE_SECONDS or _rq_job_alive(redis, state.rq_id):
+            continue
+        if not _claim(redis, state.id):
+            continue
+        fresh = load_state(redis, state.id)
+        if fresh is None or fresh.status is not JobStatus.QUEUED:
+            continue
+        log.warning("job %s: recorded as queued but missing from the queue; queued again",
+                    state.id)
+        if _requeue(redis, fresh, JobStatus.QUEUED, at_front=False):
+            requeued.append(state.id)
     return requeued
 
 
 def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
     """Uploads with their `.job.json` but no job record: created while Redis was unreachable."""
-    queued = []
+    queued: list[str] = []
     if not storage.uploads_root.is_dir():
         return queued
     for folder in sorted(storage.uploads_root.iterdir()):
@@ -71,4 +121,5 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
 
 
 def recover(redis: Redis, storage: Storage) -> list[str]:
-    return requeue_orphans(redis) + enqueue_stranded_uploads(redis, storage)
+    return (requeue_orphans(redis) + requeue_lost_queue_entries(redis)
+            + enqueue_stranded_uploads(redis, storage))

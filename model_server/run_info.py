@@ -25,17 +25,24 @@ class RunInfo:
         return ((self.finished or datetime.now()) - self.started).total_seconds()
 
 
+LISTED_FAILURES = 100  # named on the job page; the rest are counted (the report has them all)
+
+
 @dataclass
 class Tally:
-    """Counts built while the reports stream past; nothing per image is kept."""
+    """Counts built while the reports stream past; nothing per image is kept beyond the first
+    `LISTED_FAILURES` unreadable files, named so the job page can say which they were."""
 
     images: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     detections: Counter[str] = field(default_factory=Counter)
+    failures: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, record: ImageRecord, threshold: float) -> None:
         self.images += 1
         self.outcomes[record.outcome(threshold)] += 1
+        if record.failure is not None and len(self.failures) < LISTED_FAILURES:
+            self.failures.append({"file": record.file, "reason": record.failure})
         for det in record.above(threshold):
             self.detections[det["category"]] += 1
 

@@ -27,7 +27,8 @@ from model_server import jobs
 from model_server.detection import Detector
 from model_server.detectors import MODEL_HELP, load_detector
 from model_server.recovery import recover
-from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue, take_lease
+from model_server.job_progress import confirm_lease
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
 from shared.errors import ModelLoadError, ModelNotFoundError
 from shared.logs import configure_logging
 from shared.settings import Settings, settings_for_command
@@ -80,8 +81,11 @@ def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
         try:
             redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
             redis.delete(NOTICE_KEY)
-            for job_id in list(jobs.running):
-                take_lease(redis, job_id, name, settings.lease_seconds)
+            for job_id, attempt in list(jobs.running.items()):
+                if not confirm_lease(redis, job_id, jobs.lease_token(name, attempt), attempt,
+                                     settings.lease_seconds):
+                    log.warning("job %s: lease no longer ours; the job stops at its next image",
+                                job_id)
             if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
                 recover(redis, storage)
                 last_sweep = time.monotonic()
@@ -97,7 +101,8 @@ def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trapline-worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
-    parser.add_argument("--name", help="worker name (default: host and a random suffix)")
+    parser.add_argument("--name", help="start of the worker's name, e.g. the systemd instance; "
+                        "a random suffix is always added (default: the host name)")
     parser.add_argument("--model-poll", type=float, default=30.0,
                         help="seconds between checks while no model is installed")
     args = parser.parse_args(argv)
@@ -109,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     storage.ensure()
     redis = Redis.from_url(settings.redis_url, health_check_interval=30)
     detector = _wait_for_model(settings, redis, args.model_poll)
-    name = args.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    # Unique per process: a server restarted right after kill -9 must not collide with the
+    # registration its dead predecessor left in Redis ("There exists an active worker named").
+    name = f"{args.name or socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     jobs.install(detector, settings, name)
     worker = TraplineWorker([job_queue(redis)], connection=redis, name=name,
                             serializer=JSONSerializer)

@@ -21,7 +21,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from shared.contract import JobStatus, load_state, save_state
+from shared.contract import JobStatus, load_state, transition
 from shared.logs import configure_logging
 from shared.settings import Settings, settings_for_command
 from shared.storage import Storage, is_job_id
@@ -91,9 +91,7 @@ class Cleaner:
     def _expire(self, job_id: str) -> None:
         if self.redis is None or self.dry_run:
             return
-        state = load_state(self.redis, job_id)
-        if state is not None and state.status is JobStatus.FINISHED:
-            save_state(self.redis, state, status=JobStatus.EXPIRED)
+        transition(self.redis, job_id, (JobStatus.FINISHED,), status=JobStatus.EXPIRED)
 
     def _sweep(self, folder: Path, max_days: float, *, results: bool) -> None:
         if not folder.is_dir() or folder.is_symlink():

@@ -12,9 +12,11 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import WatchError
 from rq import Queue
 from rq.serializers import JSONSerializer
 
@@ -68,9 +70,7 @@ class JobState:
     base_url: str = ""  # the site's address for links in the email notice
 
     def to_redis(self) -> dict[str, str]:
-        data = asdict(self)
-        data["status"] = self.status.value
-        return {k: json.dumps(v) for k, v in data.items()}
+        return _encode(asdict(self))
 
     @classmethod
     def from_redis(cls, raw: dict[bytes, bytes]) -> JobState:
@@ -87,28 +87,61 @@ def state_key(job_id: str) -> str:
     return STATE_PREFIX + job_id
 
 
+def _encode(changes: dict[str, Any]) -> dict[str, str]:
+    return {k: json.dumps(v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
+
+
 def load_state(redis: Redis, job_id: str) -> JobState | None:
     if not is_job_id(job_id):
         return None
-    raw = redis.hgetall(state_key(job_id))
+    raw: dict[bytes, bytes] = redis.hgetall(state_key(job_id))  # type: ignore[assignment]
     return JobState.from_redis(raw) if raw else None
 
 
-def save_state(redis: Redis, state: JobState, **changes: Any) -> JobState:
-    for key, value in changes.items():
-        setattr(state, key, value)
+def create_state(redis: Redis, state: JobState) -> JobState:
+    """Writes a whole record: only for a job nobody else can know about yet."""
     key = state_key(state.id)
     pipe = redis.pipeline()
-    pipe.hset(key, mapping=state.to_redis())
+    pipe.hset(key, mapping=dict(state.to_redis()))
     pipe.expire(key, STATE_TTL_SECONDS)
     pipe.execute()
     return state
 
 
-def update_fields(redis: Redis, job_id: str, **changes: Any) -> None:
-    """Writes only these fields (progress), leaving the rest of the record as it is."""
-    redis.hset(state_key(job_id), mapping={k: json.dumps(v.value if isinstance(v, Enum) else v)
-                                           for k, v in changes.items()})
+# Sets fields only while the record's status is one of the allowed ones (and, when a fencing
+# attempt is given, only while the record still belongs to that attempt). One script, so no
+# other writer can slip between the check and the write.
+_TRANSITION = """
+local raw = redis.call('HGET', KEYS[1], 'status')
+if not raw then return 0 end
+local allowed = cjson.decode(ARGV[1])
+local ok = false
+for _, s in ipairs(allowed) do if raw == s then ok = true end end
+if not ok then return 0 end
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2] then return 0 end
+local fields = cjson.decode(ARGV[3])
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+def transition(redis: Redis, job_id: str, allowed: Iterable[JobStatus], *,
+               attempt: int | None = None, **changes: Any) -> bool:
+    """Writes `changes` (and only them) if the job's status is in `allowed` and, with `attempt`,
+    if the job is still on that attempt. False when the record moved on: the caller lost a race
+    (a cancel against a finish, a stale model server) and must not act as if it had written."""
+    statuses = json.dumps([json.dumps(s.value) for s in allowed])
+    fence = json.dumps(attempt) if attempt is not None else ""
+    done = redis.eval(_TRANSITION, 1, state_key(job_id), statuses, fence,
+                      json.dumps(_encode(changes)), STATE_TTL_SECONDS)
+    return bool(done)
+
+
+def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None,
+                  **changes: Any) -> bool:
+    """Progress of a running job: written only while it is processing (on that attempt)."""
+    return transition(redis, job_id, (JobStatus.PROCESSING,), attempt=attempt, **changes)
 
 
 def take_lease(redis: Redis, job_id: str, holder: str, seconds: int) -> None:
@@ -119,14 +152,45 @@ def has_lease(redis: Redis, job_id: str) -> bool:
     return bool(redis.exists(LEASE_PREFIX + job_id))
 
 
-def drop_lease(redis: Redis, job_id: str) -> None:
-    redis.delete(LEASE_PREFIX + job_id)
+# Renews a lease held by this token; takes it again if it lapsed while nobody else started the
+# job (a short Redis outage), but never once the record moved on to another attempt.
+_RENEW = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+if holder then return 0 end
+if redis.call('HGET', KEYS[2], 'attempt') ~= ARGV[2] then return 0 end
+if redis.call('HGET', KEYS[2], 'status') ~= ARGV[4] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+def renew_lease(redis: Redis, job_id: str, holder: str, attempt: int, seconds: int) -> bool:
+    return bool(redis.eval(_RENEW, 2, LEASE_PREFIX + job_id, state_key(job_id), holder,
+                           json.dumps(attempt), seconds, json.dumps(JobStatus.PROCESSING.value)))
+
+
+_DROP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def drop_lease(redis: Redis, job_id: str, holder: str | None = None) -> None:
+    """Removes the lease; with `holder`, only while that holder still has it."""
+    if holder is None:
+        redis.delete(LEASE_PREFIX + job_id)
+    else:
+        redis.eval(_DROP, 1, LEASE_PREFIX + job_id, holder)
 
 
 def all_states(redis: Redis) -> list[JobState]:
     states = []
     for key in redis.scan_iter(STATE_PREFIX + "*", count=500):
-        raw = redis.hgetall(key)
+        raw: dict[bytes, bytes] = redis.hgetall(key)  # type: ignore[assignment]
         if raw:
             states.append(JobState.from_redis(raw))
     return states
@@ -140,23 +204,63 @@ def job_timeout(image_count: int) -> int:
     return BASE_TIMEOUT_SECONDS + SECONDS_PER_IMAGE_ALLOWANCE * max(image_count, 1)
 
 
-def enqueue_job(redis: Redis, state: JobState, *, at_front: bool = False) -> JobState:
-    """The only place a job is put on the queue. Each attempt gets its own RQ id so that a job
-    released by a stopping model server can be queued again while RQ still records the old one."""
-    state.attempt += 1
-    rq_id = state.id if state.attempt == 1 else f"{state.id}-{state.attempt}"
-    save_state(redis, state, rq_id=rq_id, status=JobStatus.QUEUED)
-    job_queue(redis).enqueue(
-        JOB_FUNCTION,
-        args=(state.id,),
-        job_id=rq_id,
-        job_timeout=job_timeout(state.total),
-        result_ttl=24 * 3600,
-        failure_ttl=7 * 24 * 3600,
-        ttl=None,  # a queued job waits as long as it takes for a model server
-        description=f"trapline job {state.id[:8]} ({state.total} files)",
-        at_front=at_front,
-    )
+class TransitionRefused(Exception):
+    """The job's record is not in a state that allows this change (any more)."""
+
+
+def enqueue_job(redis: Redis, state: JobState, *, at_front: bool = False,
+                allowed: Iterable[JobStatus] | None = None,
+                expect_attempt: int | None = None) -> JobState:
+    """The only place a job is put on the queue. The record and the queue entry are written in
+    one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job. With
+    `allowed`, the record must be in one of those statuses (checked under WATCH), else
+    TransitionRefused; with `expect_attempt`, the record must still be on that attempt. Each attempt gets its own RQ id so that a job released by a stopping
+    model server can be queued again while RQ still records the old one."""
+    key = state_key(state.id)
+    with redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                current = pipe.hgetall(key)
+                if allowed is not None:
+                    if not current:
+                        raise TransitionRefused("the job no longer exists")
+                    status = JobState.from_redis(current).status  # type: ignore[arg-type]
+                    if status not in set(allowed):
+                        raise TransitionRefused(f"the job is {status.value}")
+                    state.attempt = JobState.from_redis(current).attempt  # type: ignore[arg-type]
+                    if expect_attempt is not None and state.attempt != expect_attempt:
+                        raise TransitionRefused(f"the job is on attempt {state.attempt}")
+                attempt = state.attempt + 1
+                rq_id = state.id if attempt == 1 else f"{state.id}-{attempt}"
+                changes = {"attempt": attempt, "rq_id": rq_id, "status": JobStatus.QUEUED,
+                           "cancel_requested": False}
+                pipe.multi()
+                if current:
+                    pipe.hset(key, mapping=_encode({**changes, "error": state.error,
+                                                    "finished_at": state.finished_at}))
+                else:
+                    pipe.hset(key, mapping=dict(state.to_redis()))
+                    pipe.hset(key, mapping=_encode(changes))
+                pipe.expire(key, STATE_TTL_SECONDS)
+                job_queue(redis).enqueue(
+                    JOB_FUNCTION,
+                    args=(state.id,),
+                    job_id=rq_id,
+                    job_timeout=job_timeout(state.total),
+                    result_ttl=24 * 3600,
+                    failure_ttl=7 * 24 * 3600,
+                    ttl=None,  # a queued job waits as long as it takes for a model server
+                    description=f"trapline job {state.id[:8]} ({state.total} files)",
+                    at_front=at_front,
+                    pipeline=pipe,
+                )
+                pipe.execute()
+                break
+            except WatchError:
+                continue  # someone wrote the record meanwhile: look again
+    state.attempt, state.rq_id, state.status, state.cancel_requested = (
+        attempt, rq_id, JobStatus.QUEUED, False)
     return state
 
 

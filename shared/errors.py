@@ -41,3 +41,8 @@ class ResultsError(TraplineError):
 
 class JobCancelled(TraplineError):
     """The researcher or an admin cancelled the job; no partial result is kept."""
+
+
+class JobLost(TraplineError):
+    """This model server no longer owns the job (its lease lapsed and another server took it
+    over, or an admin requeued it): it must stop and write nothing more."""

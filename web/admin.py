@@ -18,8 +18,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared.contract import MODEL_SERVER_PREFIX, JobStatus, all_states, enqueue_job, job_queue
+from shared.contract import (MODEL_SERVER_PREFIX, JobStatus, TransitionRefused, all_states,
+                             enqueue_job, has_lease, job_queue)
 from web import services
+from web.errors import error_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 RECENT = 100
@@ -74,10 +76,22 @@ def cancel(job_id: str) -> Any:
 def requeue(job_id: str) -> Any:
     """Runs a failed, cancelled or stuck job again from its kept upload (and checkpoint)."""
     state = services.job_or_404(job_id)
-    if state.status is JobStatus.QUEUED or not services.storage().upload_files(job_id):
-        abort(409)
-    state.error, state.cancel_requested, state.finished_at = "", False, None
-    enqueue_job(services.redis(), state, at_front=True)
+    r = services.redis()
+    if has_lease(r, job_id):
+        return error_response(409, "This job is running on a model server right now (its lease "
+                              "is live), so it cannot be queued a second time. Cancel it first, "
+                              "or wait: if its model server died, the job is requeued by itself "
+                              "once the lease lapses.")
+    if not services.storage().upload_files(job_id):
+        return error_response(409, "This job's upload is gone from the server (removed when the "
+                              "job ended, or by the cleanup), so there is nothing to run again. "
+                              "The researcher has to upload the photos again.")
+    state.error, state.finished_at = "", None
+    try:
+        enqueue_job(r, state, at_front=True,
+                    allowed=(JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PROCESSING))
+    except TransitionRefused as exc:
+        return error_response(409, f"This job cannot be requeued: {exc}.")
     return redirect(url_for("admin.dashboard"), code=303)
 
 

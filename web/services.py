@@ -16,8 +16,12 @@ from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.datastructures import FileStorage
 
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
 from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
-                             queue_position, save_state)
+                             queue_position, transition)
 from shared.errors import InputError
 from shared.inputs import IMAGE_SUFFIXES, collect_inputs
 from shared.settings import Settings
@@ -190,18 +194,16 @@ def job_or_404(job_id: str) -> JobState:
 
 
 def cancel_job(state: JobState) -> JobState:
-    """A queued job is taken off the queue now; a running one stops at its next image."""
+    """A queued job is taken off the queue now; a running one stops at its next image. Each
+    step is a guarded transition, so a cancel racing the job's finish changes nothing."""
     r = redis()
-    if state.status is JobStatus.QUEUED:
-        from rq.job import Job
-        from rq.serializers import JSONSerializer
-
+    if transition(r, state.id, (JobStatus.QUEUED,), status=JobStatus.CANCELLED,
+                  finished_at=time.time()):
         try:
             Job.fetch(state.rq_id, connection=r, serializer=JSONSerializer).cancel()
-        except Exception:  # already gone from RQ: our record is what matters
+        except (NoSuchJobError, InvalidJobOperation):  # already gone from RQ: our record rules
             pass
         storage().remove_job_files(state.id)
-        return save_state(r, state, status=JobStatus.CANCELLED, finished_at=time.time())
-    if state.status is JobStatus.PROCESSING:
-        return save_state(r, state, cancel_requested=True)
-    return state
+    else:
+        transition(r, state.id, (JobStatus.PROCESSING,), cancel_requested=True)
+    return load_state(r, state.id) or state

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from shared.cleanup import Cleaner
-from shared.contract import JobState, JobStatus, load_state, save_state
+from shared.contract import JobState, JobStatus, create_state, load_state
 from shared.storage import Storage, new_job_id
 from tests.conftest import REPO
 
@@ -23,7 +23,7 @@ def age(path: Path, days: float) -> None:
 
 def make_job(store: Storage, redis_conn, status: JobStatus, days: float) -> str:
     job_id = new_job_id()
-    save_state(redis_conn, JobState(id=job_id, status=status))
+    create_state(redis_conn, JobState(id=job_id, status=status))
     upload = store.upload_dir(job_id)
     upload.mkdir(parents=True)
     (upload / "card.zip").write_bytes(b"x" * 1000)

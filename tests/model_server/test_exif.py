@@ -16,9 +16,13 @@ EX = DATA / "exif-samples" / "jpg"
 CT = DATA / "camera-trap"
 
 
-def meta(path: Path):
+# A fixed clock: whether a capture time is "in the future" never depends on the day tests run.
+NOW = datetime(2025, 6, 1, 12, 0, 0)
+
+
+def meta(path: Path, now: datetime = NOW):
     with Image.open(path) as image:
-        return read_metadata(image)
+        return read_metadata(image, now=now)
 
 
 def exifread_position(path: Path) -> tuple[float, float]:
@@ -125,9 +129,29 @@ def test_reconyx_makernote_only_frame_has_no_time_and_says_so() -> None:
 
 
 def test_future_date_is_kept_but_flagged() -> None:
-    m = meta(EX / "WWL_(Polaroid)_ION230.jpg")
-    assert m.captured == datetime(2026, 11, 24, 14, 41, 16)
-    assert any("future" in n for n in m.notes)
+    taken = datetime(2026, 11, 24, 14, 41, 16)
+    before = meta(EX / "WWL_(Polaroid)_ION230.jpg", now=datetime(2026, 11, 24, 14, 41, 15))
+    assert before.captured == taken
+    assert "capture time is in the future: check the camera clock" in before.notes
+    after = meta(EX / "WWL_(Polaroid)_ION230.jpg", now=datetime(2026, 11, 24, 14, 41, 17))
+    assert after.captured == taken and not any("future" in n for n in after.notes)
+
+
+@pytest.mark.parametrize(("name", "taken", "key"), [
+    ("invalid/image00971.jpg", datetime(2010, 4, 13, 9, 37, 22), "CreateDate"),  # XMP elements
+    ("xmp/no_exif.jpg", datetime(2013, 9, 23, 10, 9, 46), "CreateDate"),  # XMP attributes
+])
+def test_capture_time_falls_back_to_xmp(name: str, taken: datetime, key: str) -> None:
+    m = meta(EX / name)
+    assert m.captured == taken  # local wall-clock time as written, offset not applied
+    assert m.captured_source == f"XMP {key}"
+    assert f"capture time taken from XMP {key}" in m.notes
+    assert "no capture time in EXIF" not in m.notes
+
+
+def test_exif_time_wins_over_xmp() -> None:
+    m = meta(CT / "megadetector" / "sage-grouse-raw.jpg")
+    assert m.captured_source in ("DateTimeOriginal", "DateTimeDigitized", "DateTime")
 
 
 @pytest.mark.parametrize("name", ["invalid/image00971.jpg", "invalid/image01088.jpg",

@@ -8,7 +8,7 @@ import io
 import pytest
 from werkzeug.security import generate_password_hash
 
-from shared.contract import JobStatus, load_state, save_state
+from shared.contract import JobStatus, load_state, transition
 from tests.web.helpers import csrf_token, form, photo
 
 
@@ -140,7 +140,7 @@ def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
     job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
                          content_type="multipart/form-data").get_json()["id"]
     state = load_state(redis_conn, job_id)
-    save_state(redis_conn, state, status=JobStatus.FAILED, error="the disk was full")
+    transition(redis_conn, state.id, JobStatus, status=JobStatus.FAILED, error="the disk was full")
     redis_conn.delete("rq:queue:trapline")
     response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303

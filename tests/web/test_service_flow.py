@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from shared.contract import RATE_KEY, JobStatus, load_state, save_state
+from shared.contract import RATE_KEY, JobStatus, load_state, transition
 from shared.storage import Storage
 from tests.web.helpers import BURST, csrf_token, form, photo, zip_of
 
@@ -62,7 +62,7 @@ def test_queue_position_and_eta(client, run_worker, redis_conn) -> None:
     redis_conn.set(RATE_KEY, 0.5)  # 0.5 images/s measured on the last job
     assert client.get(f"/api/jobs/{second}").get_json()["eta_seconds"] == 4
     state = load_state(redis_conn, second)
-    save_state(redis_conn, state, status=JobStatus.PROCESSING, processed=1, rate=0.25)
+    transition(redis_conn, state.id, JobStatus, status=JobStatus.PROCESSING, processed=1, rate=0.25)
     processing = client.get(f"/api/jobs/{second}").get_json()
     assert processing["eta_seconds"] == 4 and processing["queue_position"] is None
 
@@ -79,7 +79,7 @@ def test_cancel_a_queued_job(client, run_worker, settings) -> None:
 
 def test_cancel_a_running_job_keeps_no_partial_zip(client, run_worker, redis_conn, settings) -> None:
     job_id = submit(client, files=[(photo(i), f"{i}.jpg") for i in range(6)])["id"]
-    save_state(redis_conn, load_state(redis_conn, job_id), status=JobStatus.PROCESSING)
+    transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
     assert client.post(f"/api/jobs/{job_id}/cancel").get_json()["status"] == "processing"
     assert load_state(redis_conn, job_id).cancel_requested
     run_worker()  # the worker picks it up and stops at its first check
