@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import IO, Any
 
@@ -11,6 +12,20 @@ from model_server.records import ImageRecord
 from model_server.run_info import RunInfo
 
 FORMAT_VERSION = "1.4"
+# MegaDetector writes confidences with 3 significant digits and box coordinates with 4,
+# truncated, not rounded (its run_detector's CONF_DIGITS and COORD_DIGITS).
+CONF_DIGITS, COORD_DIGITS = 3, 4
+
+
+def truncate(x: float, digits: int) -> float:
+    """`x` cut (never rounded) to `digits` significant digits, as MegaDetector cuts them, so
+    Trapline's JSON compares equal with MegaDetector's own on the same detections. The product
+    is rounded to 6 places before flooring so that a value already cut (0.0003 is stored as
+    2.9999999999999996e-4 times ten thousand) stays what it is when read back and written again."""
+    if abs(x) <= 1e-8:
+        return 0.0
+    factor = 10.0 ** (digits - 1 - math.floor(math.log10(abs(x))))
+    return math.floor(round(x * factor, 6)) / factor
 
 
 def _info(run: RunInfo) -> dict[str, Any]:
@@ -38,8 +53,9 @@ def image_entry(record: ImageRecord, min_conf: float) -> dict[str, Any]:
         entry.update(failure=record.failure, detections=None)
         return entry
     dets = [d for d in record.detections if d["conf"] >= min_conf]
-    entry["detections"] = [{"category": d["category"], "conf": round(d["conf"], 3),
-                            "bbox": [round(v, 4) for v in d["bbox"]]} for d in dets]
+    entry["detections"] = [{"category": d["category"], "conf": truncate(d["conf"], CONF_DIGITS),
+                            "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]]}
+                           for d in dets]
     entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
     captured = record.captured
     if captured is not None:

@@ -30,8 +30,9 @@ class ImageRecord:
 
     @classmethod
     def from_detections(cls, file: str, dets: list[Detection], **kw: Any) -> ImageRecord:
-        rows = [{"category": d.category.value, "conf": round(d.conf, 4),
-                 "bbox": [round(v, 5) for v in d.bbox]} for d in dets]
+        # full precision: the outputs decide how to cut (MegaDetector's JSON truncates)
+        rows = [{"category": d.category.value, "conf": float(d.conf),
+                 "bbox": [float(v) for v in d.bbox]} for d in dets]
         return cls(file=file, detections=rows, **kw)
 
     def above(self, threshold: float) -> list[dict[str, Any]]:

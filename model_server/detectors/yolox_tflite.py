@@ -127,13 +127,16 @@ class YoloxTFLite:
         bh = np.exp(rows[:, 3]) * self._strides[mask]
         corners = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1) / r
         h, w = image.shape[:2]
+        # Non-maximum suppression per Trapline category, after the COCO classes are mapped: a
+        # deer scored as both "sheep" and "cow" is one animal, not two boxes on one animal.
+        categories = np.array([COCO_TO_CATEGORY[int(k)].value for k in classes])
         found: list[Detection] = []
-        for k in np.unique(classes):
-            idx = np.flatnonzero(classes == k)
+        for category in np.unique(categories):
+            idx = np.flatnonzero(categories == category)
             for i in (idx[j] for j in nms(corners[idx], scores[idx], NMS_IOU)):
                 x1, y1, x2, y2 = corners[i]
                 bbox = clip_bbox(x1 / w, y1 / h, x2 / w, y2 / h)
-                found.append(Detection(COCO_TO_CATEGORY[int(k)], float(scores[i]), bbox))
+                found.append(Detection(Category(str(category)), float(scores[i]), bbox))
         found.sort(key=lambda d: -d.conf)
         return found
 

@@ -135,3 +135,30 @@ def test_yolox_is_named_as_a_stand_in(yolox) -> None:
     assert "not MegaDetector" in yolox.info.name
     assert not yolox.info.is_megadetector
     assert yolox.info.typical_threshold == 0.25
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    inter = max(0.0, min(ax2, bx2) - max(a[0], b[0])) * max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def test_yolox_never_boxes_one_animal_twice_on_real_trap_photos() -> None:
+    """COCO's dog, sheep, cat... all become "animal": suppression must happen after that
+    mapping, or one animal scored as two COCO classes gets two boxes."""
+    from model_server.detectors.yolox_tflite import NMS_IOU
+
+    detector = load_detector(YOLOX_TFLITE)
+    photos = sorted(p for p in (DATA / "camera-trap").rglob("*")
+                    if p.suffix.lower() == ".jpg" and p.name != "error_img.JPG")  # not an image
+    assert len(photos) >= 30
+    seen = 0
+    for path in photos:
+        dets = [d for d in detector.detect(rgb(path), path.name) if d.conf >= 0.1]
+        seen += len(dets)
+        for i, a in enumerate(dets):
+            for b in dets[i + 1:]:
+                if a.category is b.category:
+                    assert _iou(a.bbox, b.bbox) <= NMS_IOU + 1e-6, (path.name, a, b)
+    assert seen > 0
+    detector.close()

@@ -41,7 +41,7 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
         got = images[name]["detections"]
         assert [(d["category"], d["conf"]) for d in got] == [(d["category"], d["conf"]) for d in dets]
         for g, r in zip(got, dets):
-            assert g["bbox"] == [round(v, 4) for v in r["bbox"]]
+            assert g["bbox"] == r["bbox"]  # MegaDetector's own numbers, digit for digit
     assert images["49.jpg"]["datetime"] == "2016:03:24 10:30:12"
     assert (images["49.jpg"]["width"], images["49.jpg"]["height"]) == (2048, 1536)
 
@@ -110,3 +110,28 @@ def test_images_missing_from_the_json_become_error_rows(run_batch_cli) -> None:
     assert images["49.jpg"]["detections"]
     assert images["zamba-misc/small_cat.jpg"]["failure"] == "not found in the MegaDetector results file"
     assert images["zamba-misc/small_cat.jpg"]["detections"] is None
+
+
+def test_numbers_are_cut_as_megadetector_cuts_them() -> None:
+    from model_server.md_json import truncate
+
+    assert truncate(0.98765, 3) == 0.987  # rounding would give 0.988
+    assert truncate(0.123456, 4) == 0.1234  # rounding would give 0.1235
+    assert truncate(0.0003214884, 3) == 0.000321  # significant digits, not decimal places
+    assert truncate(1.0, 3) == 1.0 and truncate(0.0, 4) == 0.0 and truncate(1e-9, 3) == 0.0
+
+
+def test_cutting_megadetector_numbers_again_changes_none() -> None:
+    """Every conf and bbox value in files written by MegaDetector's own batch runner comes out as
+    it went in (animl's file is written by another tool, at full float precision)."""
+    from model_server.md_json import truncate
+
+    checked = 0
+    for name in ("ena.md.4.1.0.json",):  # the zamba file is a hand-written example
+        data = json.loads((DATA / "megadetector-format" / name).read_text())
+        for image in data["images"]:
+            for det in image.get("detections") or []:
+                assert truncate(det["conf"], 3) == det["conf"], (name, det)
+                assert [truncate(v, 4) for v in det["bbox"]] == det["bbox"], (name, det)
+                checked += 1
+    assert checked > 100
