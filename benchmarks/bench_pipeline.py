@@ -72,8 +72,8 @@ def detector_alone(detector, photos: list[Path], count: int) -> float:
 
 
 def run_pipeline(detector, folder: Path, work: Path):
-    from shared.inputs import collect_inputs
     from model_server.pipeline import PipelineOptions, run_batch
+    from shared.inputs import collect_inputs
 
     start = time.perf_counter()
     result = run_batch(collect_inputs([folder]), detector, work, work.parent / "result.zip",

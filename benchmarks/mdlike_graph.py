@@ -26,7 +26,8 @@ def _costly(width: int, depth: int, side: int):
         pooled = tf.reduce_mean(x, axis=[1, 2])  # [1, width]
         head = tf.Variable(tf.random.normal([width, 4], stddev=0.1, seed=99))
         centre = tf.sigmoid(tf.matmul(pooled, head))[0]  # depends on the pixels, like a real box
-        box = tf.stack([centre[0] * 0.5, centre[1] * 0.5, centre[0] * 0.5 + 0.3, centre[1] * 0.5 + 0.3])
+        top, left = centre[0] * 0.5, centre[1] * 0.5
+        box = tf.stack([top, left, top + 0.3, left + 0.3])
         boxes = tf.reshape(box, [1, 1, 4])
         scores = tf.reshape(tf.sigmoid(tf.reduce_sum(pooled)), [1, 1])
         return boxes, scores, tf.constant([[1.0]]), tf.constant([1.0])

@@ -13,9 +13,9 @@ from tqdm import tqdm
 from model_server.detection import Detector
 from model_server.detectors import load_detector
 from model_server.detectors.precomputed import PrecomputedDetections
-from shared.inputs import collect_inputs
 from model_server.pipeline import BatchResult, PipelineOptions, run_batch
 from shared.errors import TraplineError
+from shared.inputs import collect_inputs
 from shared.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -8,6 +8,7 @@ placeholder. A bad field is left blank with a note; nothing here raises on bad m
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,12 @@ IFD_GPS = 0x8825
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
 TAG_ORIGINAL, TAG_DIGITIZED, TAG_BODY_SERIAL = 0x9003, 0x9004, 0xA431
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
+# What Pillow raises on corrupt EXIF blocks (truncated IFDs, bad offsets, wrong types), and what
+# defusedxml raises on malformed or hostile XMP (ParseError is a SyntaxError; its refusals of
+# entities are ValueErrors). Anything else is a bug worth a traceback in the log.
+EXIF_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, struct.error,
+               ZeroDivisionError, UnicodeDecodeError)
+XMP_ERRORS = (SyntaxError, ValueError, TypeError, AttributeError)
 
 
 @dataclass
@@ -82,9 +89,10 @@ def _dms(value: Any, limit: float) -> float | None:
     if not isinstance(value, tuple) or not 1 <= len(value) <= 3:
         return None
     parts = [_number(v) for v in value]
-    if any(p is None or p < 0 for p in parts):
+    numbers = [p for p in parts if p is not None and p >= 0]
+    if len(numbers) != len(parts):
         return None
-    degrees, minutes, seconds = (parts + [0.0, 0.0])[:3]
+    degrees, minutes, seconds = (numbers + [0.0, 0.0])[:3]
     if minutes >= 60 or seconds >= 60 or (len(value) > 1 and degrees != int(degrees) and minutes):
         return None
     total = degrees + minutes / 60 + seconds / 3600
@@ -142,7 +150,7 @@ def parse_xmp_datetime(text: str) -> datetime | None:
     """ISO 8601 as XMP writes it; the camera's local wall-clock time, as EXIF gives it, so any
     UTC offset is dropped rather than applied."""
     try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
     return parsed.replace(tzinfo=None, microsecond=0)
@@ -151,7 +159,7 @@ def parse_xmp_datetime(text: str) -> datetime | None:
 def _read_xmp_time(meta: PhotoMetadata, image: Image.Image) -> bool:
     try:
         xmp = image.getxmp()
-    except Exception as exc:  # malformed XML in a packet written by any tool
+    except XMP_ERRORS as exc:  # malformed XML in a packet written by any tool
         meta.notes.append(f"XMP unreadable: {type(exc).__name__}")
         return False
     for key in XMP_DATE_KEYS:
@@ -178,7 +186,8 @@ def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
     if has_position:
         lat, lon = _dms(gps.get(GPS_LAT), 90.0), _dms(gps.get(GPS_LON), 180.0)
         if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
-            meta.notes.append("GPS position ignored: latitude/longitude reference (N/S/E/W) missing")
+            meta.notes.append(
+                "GPS position ignored: latitude/longitude reference (N/S/E/W) missing")
         elif lat is None or lon is None:
             meta.notes.append("GPS position ignored: coordinates are unreadable or out of range")
         elif lat == 0.0 and lon == 0.0:
@@ -229,7 +238,7 @@ def _read_exif(meta: PhotoMetadata, image: Image.Image) -> tuple[Any, Any]:
     """Camera and GPS facts into `meta`; returns the main and EXIF directories for the dates."""
     try:
         exif = image.getexif()
-    except Exception as exc:  # Pillow raises many types on corrupt EXIF blocks
+    except EXIF_ERRORS as exc:
         meta.notes.append(f"EXIF unreadable: {exc}")
         return {}, {}
     if not exif:
@@ -240,11 +249,11 @@ def _read_exif(meta: PhotoMetadata, image: Image.Image) -> tuple[Any, Any]:
     gps: Any = {}
     try:
         exif_ifd = exif.get_ifd(IFD_EXIF)
-    except Exception as exc:
+    except EXIF_ERRORS as exc:
         meta.notes.append(f"EXIF sub-IFD unreadable: {exc}")
     try:
         gps = exif.get_ifd(IFD_GPS)
-    except Exception as exc:
+    except EXIF_ERRORS as exc:
         meta.notes.append(f"GPS block unreadable: {exc}")
     meta.serial = _text(exif_ifd.get(TAG_BODY_SERIAL))
     _read_gps(meta, gps, IFD_GPS in exif)

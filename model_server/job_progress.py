@@ -60,7 +60,8 @@ class Progress:
             return
         self.last_write = now
         elapsed = now - self.started
-        rate = (done - self.first_done) / elapsed if elapsed > 0 and done > self.first_done else None
+        moved = done - self.first_done
+        rate = moved / elapsed if elapsed > 0 and moved > 0 else None
         try:
             update_fields(self.redis, self.job_id, attempt=self.attempt, processed=done,
                           total=total, rate=rate)

@@ -16,18 +16,26 @@ import time
 from dataclasses import dataclass
 
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from model_server.detection import Detector
-from model_server.job_progress import Progress, WorkerStopping, stopping
+from model_server.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
 from model_server.notify import send_notice
 from model_server.pipeline import BatchResult, PipelineOptions, run_batch
 from model_server.redis_retry import retry_until_done
-from shared.contract import (RATE_KEY, JobState, JobStatus, TransitionRefused, drop_lease,
-                             enqueue_job, job_timeout, load_state, take_lease, transition)
-from model_server.job_progress import lease_confirmed
+from shared.contract import (
+    RATE_KEY,
+    JobState,
+    JobStatus,
+    TransitionRefused,
+    drop_lease,
+    enqueue_job,
+    job_timeout,
+    load_state,
+    take_lease,
+    transition,
+)
 from shared.errors import InputError, JobCancelled, JobLost, ResultsError
 from shared.inputs import collect_inputs
 from shared.logs import job_context
@@ -90,7 +98,8 @@ def _process(job_id: str) -> dict[str, object]:
         log.warning("job %s: nothing to do for attempt %d (record says %s)", job_id, attempt,
                     state and f"{state.status.value}, attempt {state.attempt}")
         return {"status": "skipped"}
-    state.attempt, state.status, state.model = attempt, JobStatus.PROCESSING, _runtime.detector.info.name
+    state.attempt, state.status = attempt, JobStatus.PROCESSING
+    state.model = _runtime.detector.info.name
     # The lease says "a live model server has this job"; without it, recovery requeues the job.
     take_lease(redis, job_id, lease_token(_runtime.name, attempt), settings.lease_seconds)
     with _running_lock:

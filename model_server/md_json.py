@@ -89,7 +89,7 @@ def load_md_results(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str
     with path.open(encoding="utf-8") as fh:
         data = json.load(fh)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise ValueError("not a MegaDetector results file: no 'images' list")
+        raise ValueError("not a MegaDetector results file: no 'images' list")  # noqa: TRY004
     categories = data.get("detection_categories") or {c.value: c.label for c in Category}
     by_name = {str(k): str(v).lower() for k, v in categories.items()}
     label_to_cat = {c.label: c for c in Category}

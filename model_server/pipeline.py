@@ -16,7 +16,7 @@ import queue
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,13 +31,13 @@ from model_server.drawing import draw_detections, encode
 from model_server.excel_report import EXCEL_MAX_ROWS
 from model_server.exif import PhotoMetadata, read_metadata
 from model_server.imaging import open_checked, upright_rgb
-from shared.inputs import InputItem, Inventory
 from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
 from model_server.result_zip import write_result_zip
 from model_server.run_info import RunInfo, Tally
 from model_server.work_lock import work_dir_lock
 from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
+from shared.inputs import InputItem, Inventory
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class PipelineOptions:
 class StageClock:
     """Seconds spent per stage, summed over threads, and how many times each stage ran."""
 
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     calls: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -152,7 +152,7 @@ class _Writer(threading.Thread):
                 "kept; the administrators have been told in the logs.")
             log.error("writing results failed: %s", exc)
             self._drain()
-        except BaseException as exc:  # surfaced to the caller by finish()
+        except BaseException as exc:  # noqa: BLE001 - kept and re-raised by finish()
             self.failure = exc
             self._drain()
 
@@ -253,8 +253,9 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
         log.warning("the checkpoint's last line was cut short by a crash; that image is done again")
     done = checkpoint.done_files()
     todo = [item for item in inventory.items if item.rel_path not in done]
+    del done  # not needed again: the names of a 200,000-photo resume add up
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
-    if done:
+    if progress[0]:
         log.info("resuming: %d of %d images already done", progress[0], total)
     clock = StageClock()
 
@@ -304,7 +305,8 @@ def _finish(checkpoint: Checkpoint, work_dir: Path, result_zip: Path, run: RunIn
         if reports.exists():
             shutil.rmtree(reports)
         reports.mkdir()
-        tally, warnings = write_reports(checkpoint, reports, run, excel_max_rows=opts.excel_max_rows)
+        tally, warnings = write_reports(checkpoint, reports, run,
+                                        excel_max_rows=opts.excel_max_rows)
     except OSError as exc:
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc

@@ -95,14 +95,26 @@ class Checkpoint:
                 yield number, line
 
     def read(self) -> Iterator[ImageRecord]:
-        """One record per file (its last), in file order. Two passes over the
-        file keep memory to one small integer per file, never the records themselves."""
+        """One record per file (its last), in file order. A first pass finds the files recorded
+        more than once, keeping only a hash per file (never the records or the names, so memory
+        stays small per image); a second pass yields the records."""
+        seen: set[int] = set()
+        maybe_twice: set[str] = set()
+        for _, line in self._lines():
+            name = json.loads(line)["file"]
+            if hash(name) in seen:
+                maybe_twice.add(name)  # or a hash collision: settled by name below
+            seen.add(hash(name))
+        seen.clear()
         last: dict[str, int] = {}
-        for number, line in self._lines():
-            last[json.loads(line)["file"]] = number
+        if maybe_twice:
+            for number, line in self._lines():
+                name = json.loads(line)["file"]
+                if name in maybe_twice:
+                    last[name] = number
         for number, line in self._lines():
             data = json.loads(line)
-            if last.get(data["file"]) == number:
+            if last.get(data["file"], number) == number:
                 yield ImageRecord(**data)
 
     def append(self, record: ImageRecord) -> None:

@@ -17,14 +17,21 @@ import logging
 import time
 
 from redis import Redis
-
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.job import JobStatus as RqStatus
 from rq.serializers import JSONSerializer
 
-from shared.contract import (JobState, JobStatus, TransitionRefused, all_states, enqueue_job,
-                             has_lease, job_queue, load_state)
+from shared.contract import (
+    JobState,
+    JobStatus,
+    TransitionRefused,
+    all_states,
+    enqueue_job,
+    has_lease,
+    job_queue,
+    load_state,
+)
 from shared.storage import Storage, is_job_id
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,13 @@ from pathlib import Path
 from model_server.csv_report import CsvTable
 from model_server.excel_report import EXCEL_MAX_ROWS, ExcelReport
 from model_server.md_json import MdJsonWriter
-from model_server.records import DETECTION_COLUMNS, IMAGE_COLUMNS, Checkpoint, detection_rows, image_row
+from model_server.records import (
+    DETECTION_COLUMNS,
+    IMAGE_COLUMNS,
+    Checkpoint,
+    detection_rows,
+    image_row,
+)
 from model_server.run_info import RunInfo, Tally
 
 REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "detections.csv")

@@ -26,8 +26,8 @@ from rq.serializers import JSONSerializer
 from model_server import jobs
 from model_server.detection import Detector
 from model_server.detectors import MODEL_HELP, load_detector
-from model_server.recovery import recover
 from model_server.job_progress import confirm_lease
+from model_server.recovery import recover
 from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
 from shared.errors import ModelLoadError, ModelNotFoundError
 from shared.logs import configure_logging

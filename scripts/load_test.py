@@ -2,7 +2,8 @@
 """Load test on this machine only: 20 uploads of mixed sizes and 200 status pollers at once for
 60 s, against gunicorn + one model server + Redis that this script starts on loopback ports.
 
-    .venv/bin/python scripts/load_test.py [--model PATH] [--uploads 20] [--pollers 200] [--seconds 60]
+    .venv/bin/python scripts/load_test.py [--model PATH] [--uploads 20] [--pollers 200]
+                                          [--seconds 60]
 
 Prints requests, errors, p50/p99 status latency, jobs completed and images lost (must be 0).
 Every loop is bounded in count and time; nothing but 127.0.0.1 is contacted.
@@ -31,7 +32,8 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-PHOTO_DIRS = [SHARED / "data" / "camtrap-dp" / "example" / "media", SHARED / "data" / "camera-trap" / "ena24"]
+PHOTO_DIRS = [SHARED / "data" / "camtrap-dp" / "example" / "media",
+              SHARED / "data" / "camera-trap" / "ena24"]
 
 
 def free_port() -> int:
@@ -173,14 +175,17 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
         for job_id in set(jobs) - set(finished):
             status = requests.get(f"{url}/api/jobs/{job_id}", timeout=30).json()
             if status["status"] in ("finished", "failed", "cancelled"):
-                finished[job_id] = processed_in_zip(url, job_id) if status["status"] == "finished" else 0
+                done = status["status"] == "finished"
+                finished[job_id] = processed_in_zip(url, job_id) if done else 0
         time.sleep(1)
     uploaded = sum(sizes)
     lost = uploaded - sum(finished.values())
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
-    p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if len(latencies) > 100 else float("nan")
+    enough = len(latencies) > 100
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if enough else float("nan")
     print(f"duration: {time.monotonic() - started:.0f} s (pollers {args.seconds} s)")
-    print(f"requests: {counts['status'] + counts['upload']} ({counts['upload']} uploads, {counts['status']} status)")
+    print(f"requests: {counts['status'] + counts['upload']} ({counts['upload']} uploads, "
+          f"{counts['status']} status)")
     print(f"errors: {counts['errors']}")
     print(f"status latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"jobs completed: {len([j for j, n in finished.items() if n])} of {args.uploads}")
@@ -197,8 +202,10 @@ def processed_in_zip(url: str, job_id: str) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=SHARED / "models" / "yolox_nano_float16_quantize.tflite")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path,
+                        default=SHARED / "models" / "yolox_nano_float16_quantize.tflite")
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)

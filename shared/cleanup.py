@@ -142,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_age_days is not None and args.max_age_days <= 0:
         log.error("--max-age-days must be positive")
         return 2
-    redis: Redis | None = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    redis: Redis | None = client
     try:
-        redis.ping()
+        client.ping()
     except RedisError as exc:
         log.error("Redis unreachable (%s): uploads are kept, results are removed but their "
                   "links will not say 'expired' until the next run", exc)

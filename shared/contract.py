@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from collections.abc import Iterable
 from typing import Any
 
 from redis import Redis
@@ -45,7 +45,8 @@ class JobStatus(str, Enum):
 
     @property
     def is_final(self) -> bool:
-        return self in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED)
+        return self in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED,
+                        JobStatus.EXPIRED)
 
 
 @dataclass
@@ -69,7 +70,7 @@ class JobState:
     model: str = ""
     base_url: str = ""  # the site's address for links in the email notice
 
-    def to_redis(self) -> dict[str, str]:
+    def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))
 
     @classmethod
@@ -87,7 +88,8 @@ def state_key(job_id: str) -> str:
     return STATE_PREFIX + job_id
 
 
-def _encode(changes: dict[str, Any]) -> dict[str, str]:
+def _encode(changes: dict[str, Any]) -> dict[Any, str]:
+    """Field values as JSON; keys typed loosely because redis-py's `hset` mapping is invariant."""
     return {k: json.dumps(v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
 
 
@@ -102,7 +104,7 @@ def create_state(redis: Redis, state: JobState) -> JobState:
     """Writes a whole record: only for a job nobody else can know about yet."""
     key = state_key(state.id)
     pipe = redis.pipeline()
-    pipe.hset(key, mapping=dict(state.to_redis()))
+    pipe.hset(key, mapping=state.to_redis())
     pipe.expire(key, STATE_TTL_SECONDS)
     pipe.execute()
     return state
@@ -187,6 +189,11 @@ def drop_lease(redis: Redis, job_id: str, holder: str | None = None) -> None:
         redis.eval(_DROP, 1, LEASE_PREFIX + job_id, holder)
 
 
+def as_text(value: bytes | str) -> str:
+    """A Redis reply as text (clients made without decode_responses return bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def all_states(redis: Redis) -> list[JobState]:
     states = []
     for key in redis.scan_iter(STATE_PREFIX + "*", count=500):
@@ -214,8 +221,9 @@ def enqueue_job(redis: Redis, state: JobState, *, at_front: bool = False,
     """The only place a job is put on the queue. The record and the queue entry are written in
     one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job. With
     `allowed`, the record must be in one of those statuses (checked under WATCH), else
-    TransitionRefused; with `expect_attempt`, the record must still be on that attempt. Each attempt gets its own RQ id so that a job released by a stopping
-    model server can be queued again while RQ still records the old one."""
+    TransitionRefused; with `expect_attempt`, the record must still be on that attempt. Each
+    attempt gets its own RQ id so that a job released by a stopping model server can be queued
+    again while RQ still records the old one."""
     key = state_key(state.id)
     with redis.pipeline() as pipe:
         while True:
@@ -240,7 +248,7 @@ def enqueue_job(redis: Redis, state: JobState, *, at_front: bool = False,
                     pipe.hset(key, mapping=_encode({**changes, "error": state.error,
                                                     "finished_at": state.finished_at}))
                 else:
-                    pipe.hset(key, mapping=dict(state.to_redis()))
+                    pipe.hset(key, mapping=state.to_redis())
                     pipe.hset(key, mapping=_encode(changes))
                 pipe.expire(key, STATE_TTL_SECONDS)
                 job_queue(redis).enqueue(

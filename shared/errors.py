@@ -1,4 +1,5 @@
-"""Named exceptions used by both processes; each carries a message a researcher or sysadmin can act on."""
+"""Named exceptions used by both processes; each message is one a researcher or sysadmin can act
+on."""
 
 from __future__ import annotations
 

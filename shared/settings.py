@@ -67,7 +67,8 @@ def _bool(raw: str) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, for both processes. Build it once with `from_env()` and pass it down."""
+    """Everything configurable, for both processes. Build it once with `from_env()`, pass it
+    down."""
 
     data_dir: Path = Path("var")
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -18,8 +18,16 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared.contract import (MODEL_SERVER_PREFIX, JobStatus, TransitionRefused, all_states,
-                             enqueue_job, has_lease, job_queue)
+from shared.contract import (
+    MODEL_SERVER_PREFIX,
+    JobStatus,
+    TransitionRefused,
+    all_states,
+    as_text,
+    enqueue_job,
+    has_lease,
+    job_queue,
+)
 from web import services
 from web.errors import error_response
 
@@ -55,7 +63,7 @@ def dashboard() -> Any:
     r = services.redis()
     store = services.storage()
     states = sorted(all_states(r), key=lambda s: s.created_at, reverse=True)[:RECENT]
-    servers = [(k.decode().removeprefix(MODEL_SERVER_PREFIX), (r.get(k) or b"").decode())
+    servers = [(as_text(k).removeprefix(MODEL_SERVER_PREFIX), as_text(r.get(k) or b""))
                for k in r.scan_iter(MODEL_SERVER_PREFIX + "*")]
     disk = shutil.disk_usage(store.root)
     return render_template(

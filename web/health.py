@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 
-from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, as_text
 from web import services
 
 bp = Blueprint("health", __name__)
@@ -18,7 +18,7 @@ def healthz() -> Any:
     r = services.redis()
     try:
         r.ping()
-        servers = [v.decode() for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
+        servers = [as_text(v) for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
                    if (v := r.get(k)) is not None]
         notice = r.get(NOTICE_KEY)
     except RedisError:
@@ -26,6 +26,6 @@ def healthz() -> Any:
     body: dict[str, Any] = {"status": "ok", "redis": "ok", "model_servers": len(servers),
                             "models": sorted(set(servers))}
     if not servers:
-        body["notice"] = (notice.decode() if notice else
+        body["notice"] = (as_text(notice) if notice else
                           "No model server is running; uploads wait in the queue.")
     return jsonify(body)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (Blueprint, Response, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from shared.contract import JobStatus
 from web import services
@@ -33,7 +41,8 @@ def cancel(job_id: str) -> Any:
 def download(job_id: str) -> Any:
     state = services.job_or_404(job_id)
     path = services.storage().result_zip(job_id)
-    if state.status is JobStatus.EXPIRED or (state.status is JobStatus.FINISHED and not path.is_file()):
+    gone = state.status is JobStatus.FINISHED and not path.is_file()
+    if state.status is JobStatus.EXPIRED or gone:
         return error_response(410, "This result has expired and was removed from the server.")
     if state.status is not JobStatus.FINISHED:
         if request.accept_mimetypes.accept_html:

@@ -77,7 +77,8 @@ def check_upload_rate(email: str) -> None:
             if count > limit:
                 who = "this address" if kind == "ip" else "this email address"
                 raise RateLimited(f"Too many uploads from {who} in the last hour (limit {limit}). "
-                                  f"Please try again in {retry_after // 60 + 1} minutes.", retry_after)
+                                  f"Please try again in {retry_after // 60 + 1} minutes.",
+                                  retry_after)
     except RedisError as exc:
         # The upload itself is kept on disk when Redis is down; do not refuse it for this.
         current_app.logger.warning("rate limit not checked, Redis unreachable: %s", exc)

@@ -14,14 +14,20 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app, request, url_for
 from redis import Redis
 from redis.exceptions import RedisError
-from werkzeug.datastructures import FileStorage
-
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from werkzeug.datastructures import FileStorage
 
-from shared.contract import (RATE_KEY, JobState, JobStatus, enqueue_job, load_state,
-                             queue_position, transition)
+from shared.contract import (
+    RATE_KEY,
+    JobState,
+    JobStatus,
+    enqueue_job,
+    load_state,
+    queue_position,
+    transition,
+)
 from shared.errors import InputError
 from shared.inputs import IMAGE_SUFFIXES, collect_inputs
 from shared.settings import Settings
@@ -174,7 +180,8 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "total": state.total,
         "queue_position": position,
         "eta_seconds": round(eta) if eta is not None else None,
-        "download_url": url_for("jobs.download", job_id=state.id, _external=True) if finished else None,
+        "download_url": (url_for("jobs.download", job_id=state.id, _external=True)
+                         if finished else None),
         "status_url": url_for("api.job_status", job_id=state.id, _external=True),
         "error": state.error or None,
         "summary": state.summary or None,

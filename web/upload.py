@@ -8,9 +8,19 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from redis.exceptions import RedisError
 
-from shared.contract import NOTICE_KEY, MODEL_SERVER_PREFIX
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY
 from web import services
 from web.errors import error_response
 from web.security import RateLimited, check_upload_rate, rate_limited_response
@@ -35,8 +45,8 @@ def model_notice() -> str | None:
         if any(True for _ in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)):
             return None
         notice = r.get(NOTICE_KEY)
-    except Exception:
-        return None
+    except RedisError:
+        return None  # the page still works; /healthz and the admin page say Redis is down
     if notice:
         return ("No detector model is installed on the model server yet, so jobs wait in the "
                 "queue. Administrators: see `trapline-models download` in the README.")

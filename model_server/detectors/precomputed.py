@@ -57,7 +57,7 @@ class PrecomputedDetections:
                 dets = self._table[name]
                 if dets is None:
                     raise ImageError(f"the MegaDetector results file lists a failure for {name}")
-                return [Detection(Category(d["category"]), d["conf"], tuple(d["bbox"]))  # type: ignore[arg-type]
+                return [Detection(Category(d["category"]), d["conf"], tuple(d["bbox"]))
                         for d in dets]
         raise ImageError("not found in the MegaDetector results file")
 

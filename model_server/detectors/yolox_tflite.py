@@ -65,7 +65,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
         xx2 = np.minimum(boxes[i, 2], boxes[rest, 2])
         yy2 = np.minimum(boxes[i, 3], boxes[rest, 3])
         inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
-        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+        area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
         union = area(boxes[i]) + area(boxes[rest]) - inter
         order = rest[inter / np.maximum(union, 1e-9) <= iou]
     return keep
