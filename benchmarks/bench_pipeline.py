@@ -1,13 +1,19 @@
-"""Pipeline speed and memory, printed side by side with the detector alone.
+"""Pipeline speed and memory, measured side by side in one run and repeated.
 
-    python -m benchmarks.bench_pipeline speed --detector mdlike --images 24
-    python -m benchmarks.bench_pipeline speed --detector yolox --images 200
-    python -m benchmarks.bench_pipeline memory --counts 100 2000
+    python -m benchmarks.bench_pipeline speed --detector mdlike --images 24 --repeat 3
+    python -m benchmarks.bench_pipeline speed --detector yolox --images 100 --repeat 3
+    python -m benchmarks.bench_pipeline memory --counts 100 2000 5000
 
-`speed` runs the detector alone on pre-decoded photos, then the full pipeline (read, decode,
-EXIF, inference, drawing, encoding, report, zip) on the same photos, and prints both rates, their
-ratio and where the pipeline's time went. `memory` runs the pipeline in a fresh process per batch
-size and prints each peak RSS. Photos are the real ones in ../shared/data, repeated as needed.
+`speed` measures three things on the same real photos, each `--repeat` times, and prints
+min / median / max images per second:
+  - the detector alone, on photos decoded beforehand (decoding not timed);
+  - a serial baseline: every stage of the pipeline (read, EXIF, decode, inference, drawing,
+    encoding, checkpoint, reports, zip) one after another with no overlap;
+  - the pipeline, whose loader threads and writer thread overlap those stages with inference.
+It then prints the ratios and where the pipeline's time went in its last run.
+
+`memory` runs the pipeline in a fresh process per batch size and prints each peak RSS and the
+growth in bytes per image between sizes. Photos are the real ones in ../shared/data, repeated.
 """
 
 from __future__ import annotations
@@ -17,19 +23,25 @@ import itertools
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from benchmarks.serial_baseline import run_serial
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 YOLOX = REPO.parent / "shared" / "models" / "yolox_nano_float16_quantize.tflite"
 PHOTO_DIRS = [DATA / "camtrap-dp" / "example" / "media", DATA / "camera-trap" / "ena24"]
+STAGES = ("read", "exif", "decode", "inference", "drawing", "encoding", "report", "zip")
 
 
 def source_photos() -> list[Path]:
@@ -40,30 +52,51 @@ def make_batch(folder: Path, count: int) -> list[Path]:
     """`count` files cycled from the real photos (copies: each one is a separate upload file)."""
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    for i, src in zip(range(count), itertools.cycle(source_photos())):
+    for i, src in zip(range(count), itertools.cycle(source_photos()), strict=False):
         dest = folder / f"{i:05d}_{src.name}"
         shutil.copyfile(src, dest)
         made.append(dest)
     return made
 
 
-def load_model(kind: str, tmp: Path):
+class ConstantDetector:
+    """One fixed box per photo at no cost: isolates what the pipeline itself holds in memory."""
+
+    def __init__(self) -> None:
+        from model_server.detection import Category, Detection, ModelInfo
+
+        self.info = ModelInfo("constant (memory benchmark)", "constant", 0.5, 0.3)
+        self._box = [Detection(Category.ANIMAL, 0.9, (0.1, 0.2, 0.3, 0.4))]
+
+    def detect(self, image: np.ndarray, source: str = "") -> list[Any]:
+        return list(self._box)
+
+    def close(self) -> None:
+        pass
+
+
+def load_model(kind: str, tmp: Path) -> Any:
     from model_server.detectors import load_detector
 
     if kind == "yolox":
         return load_detector(YOLOX)
+    if kind == "constant":
+        return ConstantDetector()
     from benchmarks.mdlike_graph import build_mdlike_graph
 
     return load_detector(build_mdlike_graph(tmp / "mdlike.pb"))
 
 
-def detector_alone(detector, photos: list[Path], count: int) -> float:
+def detector_alone(detector: Any, photos: list[Path]) -> float:
     """Images per second of detect() alone, on photos decoded beforehand (decoding not timed)."""
-    decoded = {}
-    for p in photos[: len(source_photos())]:
-        with Image.open(p) as im:
-            decoded[p.name.split("_", 1)[1]] = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    arrays = [decoded[p.name.split("_", 1)[1]] for p in photos[:count]]
+    decoded: dict[str, np.ndarray] = {}
+    for p in photos:
+        key = p.name.split("_", 1)[1]
+        if key not in decoded:
+            with Image.open(p) as im:
+                upright = ImageOps.exif_transpose(im) or im
+                decoded[key] = np.asarray(upright.convert("RGB"))
+    arrays = [decoded[p.name.split("_", 1)[1]] for p in photos]
     detector.detect(arrays[0])  # warm-up, as the pipeline's detector is warm too
     start = time.perf_counter()
     for array in arrays:
@@ -71,7 +104,7 @@ def detector_alone(detector, photos: list[Path], count: int) -> float:
     return len(arrays) / (time.perf_counter() - start)
 
 
-def run_pipeline(detector, folder: Path, work: Path):
+def run_pipeline(detector: Any, folder: Path, work: Path) -> tuple[Any, float]:
     from model_server.pipeline import PipelineOptions, run_batch
     from shared.inputs import collect_inputs
 
@@ -81,24 +114,39 @@ def run_pipeline(detector, folder: Path, work: Path):
     return result, time.perf_counter() - start
 
 
+def _spread(values: list[float]) -> str:
+    return (f"min {min(values):8.3f}  median {statistics.median(values):8.3f}  "
+            f"max {max(values):8.3f}")
+
+
 def speed(args: argparse.Namespace) -> None:
+    alone, serial, piped = [], [], []
     with tempfile.TemporaryDirectory(prefix="trapline-bench-") as tmp_name:
         tmp = Path(tmp_name)
         photos = make_batch(tmp / "photos", args.images)
         detector = load_model(args.detector, tmp)
-        alone = detector_alone(detector, photos, args.images)
-        result, seconds = run_pipeline(detector, tmp / "photos", tmp / "work")
-    rate = args.images / seconds
-    print(f"model: {detector.info.name}")
-    print(f"images: {args.images}")
-    print(f"detector alone : {alone:8.3f} images/s")
-    print(f"full pipeline  : {rate:8.3f} images/s")
-    print(f"ratio pipeline/detector: {rate / alone:.3f}")
-    print("where the pipeline's time went (seconds summed over threads; calls per stage):")
-    for stage in ("read", "exif", "decode", "inference", "drawing", "encoding", "report", "zip"):
+        for i in range(args.repeat):  # interleaved, so drift in the machine hits all three
+            alone.append(detector_alone(detector, photos))
+            work = tmp / f"serial{i}"
+            seconds = run_serial(detector, tmp / "photos", work, work.parent / f"serial{i}.zip")
+            serial.append(args.images / seconds)
+            result, seconds = run_pipeline(detector, tmp / "photos", tmp / f"work{i}")
+            piped.append(args.images / seconds)
+            shutil.rmtree(work, ignore_errors=True)
+        name = detector.info.name
+    print(f"model: {name}; images: {args.images}; repeats: {args.repeat} (images/s)")
+    print(f"detector alone : {_spread(alone)}")
+    print(f"serial stages  : {_spread(serial)}")
+    print(f"pipeline       : {_spread(piped)}")
+    med = statistics.median
+    print(f"ratio pipeline/detector (medians): {med(piped) / med(alone):.3f}")
+    print(f"ratio pipeline/serial   (medians): {med(piped) / med(serial):.3f}")
+    print("where the pipeline's time went in its last run (seconds summed over threads):")
+    for stage in STAGES:
         secs, calls = result.clock.seconds[stage], result.clock.calls[stage]
-        print(f"  {stage:10} {secs:8.2f} s  {calls:6d} calls  {1000 * secs / args.images:7.1f} ms/image")
-    print(f"wall time {seconds:.2f} s; images with errors: {result.tally.errors}")
+        per_image = 1000 * secs / args.images
+        print(f"  {stage:10} {secs:8.2f} s  {calls:6d} calls  {per_image:7.1f} ms/image")
+    print(f"images with errors: {result.tally.errors}")
 
 
 def one_memory_run(count: int, kind: str) -> None:
@@ -110,8 +158,9 @@ def one_memory_run(count: int, kind: str) -> None:
         result, seconds = run_pipeline(detector, tmp / "photos", tmp / "work")
         zip_mb = (tmp / "result.zip").stat().st_size / 1e6
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"images": count, "peak_rss_mb": round(peak_mb, 1), "seconds": round(seconds, 1),
-                      "zip_mb": round(zip_mb, 1), "errors": result.tally.errors}))
+    print(json.dumps({"images": count, "peak_rss_mb": round(peak_mb, 2),
+                      "seconds": round(seconds, 1), "zip_mb": round(zip_mb, 1),
+                      "errors": result.tally.errors}))
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -122,26 +171,35 @@ def memory(args: argparse.Namespace) -> None:
                              capture_output=True, text=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{count:6d} images: peak RSS {runs[-1]['peak_rss_mb']:8.1f} MB "
-              f"({runs[-1]['seconds']} s, zip {runs[-1]['zip_mb']} MB)")
-    base = runs[0]["peak_rss_mb"]
-    for run in runs[1:]:
-        print(f"peak RSS {run['images']} vs {runs[0]['images']} images: "
-              f"{run['peak_rss_mb'] / base:.3f}x ({run['peak_rss_mb'] - base:+.1f} MB)")
+              f"({runs[-1]['seconds']} s, zip {runs[-1]['zip_mb']} MB, "
+              f"errors {runs[-1]['errors']})")
+    for a, b in itertools.pairwise(runs):
+        slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) * 1024 * 1024 / (b["images"] - a["images"])
+        print(f"growth {a['images']} -> {b['images']} images: {slope:+.0f} bytes/image "
+              f"(peak RSS {b['peak_rss_mb'] / a['peak_rss_mb']:.3f}x)")
+    first, last = runs[0], runs[-1]
+    overall = ((last["peak_rss_mb"] - first["peak_rss_mb"]) * 1024 * 1024
+               / (last["images"] - first["images"]))
+    print(f"growth {first['images']} -> {last['images']} images: {overall:+.0f} bytes/image "
+          f"(target: under 1024)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
     s.add_argument("--detector", choices=["mdlike", "yolox"], default="mdlike")
     s.add_argument("--images", type=int, default=24)
+    s.add_argument("--repeat", type=int, default=3)
     m = sub.add_parser("memory")
-    m.add_argument("--counts", type=int, nargs="+", default=[100, 2000])
-    m.add_argument("--detector", choices=["mdlike", "yolox"], default="yolox")
+    m.add_argument("--counts", type=int, nargs="+", default=[100, 2000, 5000])
+    m.add_argument("--detector", choices=["constant", "mdlike", "yolox"], default="constant")
     child = sub.add_parser("_memory-child")
     child.add_argument("count", type=int)
     child.add_argument("detector")
     args = parser.parse_args()
+    print(f"# {datetime.now():%Y-%m-%d %H:%M} {sys.executable}")
     if args.command == "speed":
         speed(args)
     elif args.command == "memory":

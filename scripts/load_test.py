@@ -169,17 +169,19 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
         thread.start()
     for thread in threads:
         thread.join(timeout=args.seconds + 180)
-    finished: dict[str, int] = {}
+    finished: dict[str, tuple[int, int]] = {}  # job -> (images in zip, error rows)
     settle = time.monotonic() + 300  # let the queue drain, bounded
     while time.monotonic() < settle and len(finished) < len(jobs):
         for job_id in set(jobs) - set(finished):
             status = requests.get(f"{url}/api/jobs/{job_id}", timeout=30).json()
             if status["status"] in ("finished", "failed", "cancelled"):
                 done = status["status"] == "finished"
-                finished[job_id] = processed_in_zip(url, job_id) if done else 0
+                finished[job_id] = processed_in_zip(url, job_id) if done else (0, 0)
         time.sleep(1)
     uploaded = sum(sizes)
-    lost = uploaded - sum(finished.values())
+    returned = sum(n for n, _ in finished.values())
+    error_rows = sum(e for _, e in finished.values())
+    lost = uploaded - returned
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
     enough = len(latencies) > 100
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if enough else float("nan")
@@ -188,17 +190,21 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
           f"{counts['status']} status)")
     print(f"errors: {counts['errors']}")
     print(f"status latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    print(f"jobs completed: {len([j for j, n in finished.items() if n])} of {args.uploads}")
-    print(f"images uploaded: {uploaded}, in result zips: {sum(finished.values())}, lost: {lost}")
-    return 0 if lost == 0 and counts["errors"] == 0 else 1
+    print(f"jobs completed: {len([j for j, (n, _) in finished.items() if n])} of {args.uploads}")
+    # every photo sent decodes, so an error row is as much a failure as a lost photo
+    print(f"images uploaded: {uploaded}, in result zips: {returned}, of which error rows: "
+          f"{error_rows}, lost: {lost}")
+    return 0 if lost == 0 and error_rows == 0 and counts["errors"] == 0 else 1
 
 
-def processed_in_zip(url: str, job_id: str) -> int:
-    """Images in the result zip's detections.json, each counted once."""
+def processed_in_zip(url: str, job_id: str) -> tuple[int, int]:
+    """Images in the result zip's detections.json, each counted once, and how many of them
+    came back as error rows (a `failure` instead of detections)."""
     body = requests.get(f"{url}/download/{job_id}", timeout=120).content
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        files = [im["file"] for im in json.loads(archive.read("detections.json"))["images"]]
-    return len(set(files))
+        images = json.loads(archive.read("detections.json"))["images"]
+    failed = {im["file"] for im in images if im.get("failure")}
+    return len({im["file"] for im in images}), len(failed)
 
 
 def main() -> int:

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need, then runs the whole test suite. Extra arguments go to pytest.
+# Sets up everything the tests need, then lints, type-checks and runs the whole test suite.
+# Extra arguments go to pytest. Any ruff or mypy finding fails the run before pytest starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+echo "test: ruff"
+.venv/bin/ruff check shared web model_server scripts benchmarks
+echo "test: mypy"
+.venv/bin/mypy
 export TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0
 exec .venv/bin/python -m pytest "$@"
