@@ -37,7 +37,7 @@ from shared.contract import (
     transition,
 )
 from shared.errors import InputError, JobCancelled, JobLost, ResultsError
-from shared.inputs import collect_inputs
+from shared.inputs import collect_upload
 from shared.logs import job_context
 from shared.settings import Settings
 from shared.storage import Storage
@@ -138,7 +138,7 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     progress = Progress(redis, job_id, state.attempt, settings.lease_seconds,
                         lease_token(_runtime.name, state.attempt))
     try:
-        inventory = collect_inputs(storage.upload_files(job_id))
+        inventory = collect_upload(storage.upload_files(job_id))
         result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
                            storage.result_zip(job_id), PipelineOptions.from_settings(settings),
                            on_progress=progress, should_stop=progress.should_stop,

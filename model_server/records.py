@@ -123,7 +123,7 @@ class Checkpoint:
 
 
 IMAGE_COLUMNS = (
-    "file", "outcome", "animals", "persons", "vehicles", "max_confidence", "captured",
+    "file", "folder", "outcome", "animals", "persons", "vehicles", "max_confidence", "captured",
     "make", "model", "serial", "latitude", "longitude", "altitude_m", "altitude_ref",
     "map_link", "width", "height", "failure", "exif_notes",
 )
@@ -139,6 +139,7 @@ def image_row(record: ImageRecord, threshold: float) -> dict[str, Any]:
     meta = record.metadata
     return {
         "file": record.file,
+        "folder": record.file.rpartition("/")[0],  # the camera folder, "" at the top level
         "outcome": record.outcome(threshold),
         "animals": counts[Category.ANIMAL],
         "persons": counts[Category.PERSON],

@@ -138,11 +138,12 @@ def _dedupe(items: list[InputItem]) -> list[InputItem]:
     return out
 
 
-def collect_inputs(paths: list[Path]) -> Inventory:
-    """Every image in `paths`, in a stable order. With one folder or zip, paths are relative to
-    it; with several inputs each keeps its own name as the first folder."""
+def collect_inputs(paths: list[Path], *, named: bool = False) -> Inventory:
+    """Every image in `paths`, sorted by relative path. With one folder or zip, paths are
+    relative to it; with several inputs (or `named`) each keeps its own name as the first
+    folder."""
     inv = Inventory()
-    single = len(paths) == 1
+    single = len(paths) == 1 and not named
     for path in paths:
         if not path.exists():
             raise InputError(f"{path} does not exist.")
@@ -155,5 +156,14 @@ def collect_inputs(paths: list[Path]) -> Inventory:
             _scan_zip(inv, path, "" if single else f"{path.stem}/")
         else:
             inv.add(path.name, path)
-    inv.items = _dedupe(inv.items)
+    inv.items = sorted(_dedupe(inv.items), key=lambda i: (i.rel_path.casefold(), i.rel_path))
     return inv
+
+
+def collect_upload(entries: list[Path]) -> Inventory:
+    """What a job's upload holds. A lone zip (an SD card) reads relative to itself; otherwise
+    every entry keeps its name, so photos from dropped camera folders stay apart
+    (`CamA/IMG_0001.JPG`, `CamB/IMG_0001.JPG`)."""
+    if len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() == ".zip":
+        return collect_inputs(entries)
+    return collect_inputs(entries, named=True)

@@ -108,6 +108,8 @@ class Settings:
     api_key: str = ""
     uploads_per_hour_per_ip: int = 30
     uploads_per_hour_per_email: int = 20
+    # Dropzone chunks (8 MB each) per minute per client address: 600 is 80 MB/s.
+    chunks_per_minute_per_ip: int = 600
     admin_user: str = "admin"
     admin_password_hash: str = ""  # werkzeug hash; `python -m web.admin hash-password`
     # A running job's lease: a model server silent for this long is taken as dead, and its job
@@ -155,6 +157,7 @@ class Settings:
             api_key=_parse(env, "API_KEY", str, ""),
             uploads_per_hour_per_ip=_parse(env, "UPLOADS_PER_HOUR_PER_IP", _positive_int, 30),
             uploads_per_hour_per_email=_parse(env, "UPLOADS_PER_HOUR_PER_EMAIL", _positive_int, 20),
+            chunks_per_minute_per_ip=_parse(env, "CHUNKS_PER_MINUTE_PER_IP", _positive_int, 600),
             admin_user=_parse(env, "ADMIN_USER", str, "admin"),
             admin_password_hash=_parse(env, "ADMIN_PASSWORD_HASH", _password_hash, ""),
             lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),

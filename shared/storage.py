@@ -63,10 +63,14 @@ class Storage:
             folder.mkdir(parents=True, exist_ok=True)
 
     def upload_files(self, job_id: str) -> list[Path]:
+        """The upload's top-level files and folders (dropped camera folders keep their
+        structure); hidden entries such as `.job.json` are ours, not the researcher's."""
         folder = self.upload_dir(job_id)
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        return sorted(p for p in folder.iterdir()
+                      if (p.is_file() or p.is_dir()) and not p.is_symlink()
+                      and not p.name.startswith("."))
 
     def remove_job_files(self, job_id: str, *, keep_upload: bool = False) -> None:
         shutil.rmtree(self.work_dir(job_id), ignore_errors=True)

@@ -44,6 +44,9 @@ def download(job_id: str) -> Any:
     gone = state.status is JobStatus.FINISHED and not path.is_file()
     if state.status is JobStatus.EXPIRED or gone:
         return error_response(410, "This result has expired and was removed from the server.")
+    if state.status is JobStatus.CANCELLED:
+        return error_response(410, "This job was cancelled: its photos were deleted and no "
+                              "results were made. Please upload the photos again.")
     if state.status is not JobStatus.FINISHED:
         if request.accept_mimetypes.accept_html:
             return render_template("job.html", job=services.status_payload(state)), 409

@@ -58,30 +58,57 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+def _rate_key(kind: str, value: str, window: int) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"trapline:rate:{kind}:{digest}:{window}"
+
+
+def _count(kind: str, value: str, limit: int, seconds: int, *, add: bool, what: str) -> None:
+    """Counts (or with add=False only reads) one event in the current window; RateLimited past
+    the limit. A Redis outage never refuses an upload: its files are safe on disk."""
+    window = int(time.time() // seconds)
+    retry_after = int((window + 1) * seconds - time.time()) + 1
+    key = _rate_key(kind, value, window)
+    try:
+        r = services.redis()
+        if add:
+            pipe = r.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, seconds * 2)
+            count = int(pipe.execute()[0])
+        else:
+            count = int(r.get(key) or 0) + 1
+    except RedisError as exc:
+        current_app.logger.warning("rate limit not checked, Redis unreachable: %s", exc)
+        return
+    if count > limit:
+        wait = f"{retry_after // 60 + 1} minutes" if retry_after > 60 else f"{retry_after} s"
+        raise RateLimited(f"Too many {what} (limit {limit}). Please try again in {wait}.",
+                          retry_after)
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
 def check_upload_rate(email: str) -> None:
     """Counts one upload for this client address and this email in the current hour."""
     settings = services.settings()
-    window = int(time.time() // WINDOW_SECONDS)
-    retry_after = int((window + 1) * WINDOW_SECONDS - time.time()) + 1
-    checks = (("ip", request.remote_addr or "unknown", settings.uploads_per_hour_per_ip),
-              ("email", email.lower(), settings.uploads_per_hour_per_email))
-    try:
-        r = services.redis()
-        for kind, value, limit in checks:
-            digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-            key = f"trapline:rate:{kind}:{digest}:{window}"
-            pipe = r.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS * 2)
-            count = pipe.execute()[0]
-            if count > limit:
-                who = "this address" if kind == "ip" else "this email address"
-                raise RateLimited(f"Too many uploads from {who} in the last hour (limit {limit}). "
-                                  f"Please try again in {retry_after // 60 + 1} minutes.",
-                                  retry_after)
-    except RedisError as exc:
-        # The upload itself is kept on disk when Redis is down; do not refuse it for this.
-        current_app.logger.warning("rate limit not checked, Redis unreachable: %s", exc)
+    _count("ip", _address(), settings.uploads_per_hour_per_ip, WINDOW_SECONDS, add=True,
+           what="uploads from this address in the last hour")
+    _count("email", email.lower(), settings.uploads_per_hour_per_email, WINDOW_SECONDS,
+           add=True, what="uploads from this email address in the last hour")
+
+
+def check_chunk_rate(*, first_of_upload: bool) -> None:
+    """Before any bytes are stored: a client already over its hourly upload limit is refused at
+    its first chunk (not after sending gigabytes), and chunks per minute are capped."""
+    settings = services.settings()
+    if first_of_upload:
+        _count("ip", _address(), settings.uploads_per_hour_per_ip, WINDOW_SECONDS, add=False,
+               what="uploads from this address in the last hour")
+    _count("chunk", _address(), settings.chunks_per_minute_per_ip, 60, add=True,
+           what="upload chunks from this address in the last minute")
 
 
 def rate_limited_response(exc: RateLimited) -> Any:

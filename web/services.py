@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +21,21 @@ from rq.serializers import JSONSerializer
 from werkzeug.datastructures import FileStorage
 
 from shared.contract import (
+    LEASE_PREFIX,
+    MODEL_SERVER_PREFIX,
+    NOTICE_KEY,
     RATE_KEY,
     JobState,
     JobStatus,
+    as_text,
     enqueue_job,
+    job_queue,
     load_state,
     queue_position,
     transition,
 )
 from shared.errors import InputError
-from shared.inputs import IMAGE_SUFFIXES, collect_inputs
+from shared.inputs import IMAGE_SUFFIXES, collect_upload
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
 
@@ -124,7 +130,7 @@ def save_files(files: list[FileStorage], folder: Path) -> list[Path]:
 def count_images(paths: list[Path]) -> int:
     """How many images the files hold (zip listings are read, nothing is extracted)."""
     try:
-        return len(collect_inputs(paths).items) if paths else 0
+        return len(collect_upload(paths).items) if paths else 0
     except InputError as exc:
         raise UploadRefused(str(exc)) from None
 
@@ -161,18 +167,59 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def work_ahead(r: Redis, state: JobState) -> tuple[int, int]:
+    """Jobs that will run before this queued one (those queued ahead of it and those running
+    now) and the images they still have to do."""
+    ids = job_queue(r).get_job_ids()
+    if state.rq_id not in ids:
+        return 0, 0
+    jobs = images = 0
+    ahead = [rq_id[:32] for rq_id in ids[:ids.index(state.rq_id)]]
+    running = [as_text(key).removeprefix(LEASE_PREFIX)
+               for key in r.scan_iter(LEASE_PREFIX + "*", count=500)]
+    for job_id in [*ahead, *running]:
+        other = load_state(r, job_id)
+        if other is not None and other.status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            jobs += 1
+            images += max(other.total - other.processed, 0)
+    return jobs, images
+
+
+def model_notice() -> str | None:
+    """Said on the upload page and on waiting jobs' pages while no model server is live, so
+    nobody waits unknowingly."""
+    try:
+        r = redis()
+        if any(True for _ in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)):
+            return None
+        notice = r.get(NOTICE_KEY)
+    except RedisError:
+        return None  # the page still works; /healthz and the admin page say Redis is down
+    if notice:
+        return ("No detector model is installed on the model server yet, so jobs wait in the "
+                "queue. Administrators: see `trapline-models download` in the README.")
+    return "No model server is running right now; jobs wait in the queue until one starts."
+
+
 def status_payload(state: JobState) -> dict[str, Any]:
     """The one serializer of a job's status, for the API and the job page alike."""
     r = redis()
     position = queue_position(r, state)
     eta: float | None = None
+    jobs_ahead = images_ahead = 0
     if state.status is JobStatus.PROCESSING and state.rate:
         eta = max(state.total - state.processed, 0) / state.rate
     elif state.status is JobStatus.QUEUED:
+        jobs_ahead, images_ahead = work_ahead(r, state)
         recent = r.get(RATE_KEY)
         if recent and float(recent) > 0:
-            eta = state.total / float(recent)
+            eta = (images_ahead + state.total) / float(recent)
     finished = state.status is JobStatus.FINISHED
+    waiting = state.status in (JobStatus.QUEUED, JobStatus.PROCESSING)
+    expires = None
+    if finished and state.finished_at:
+        keep = settings().results_max_age_days * 86400
+        expires = datetime.fromtimestamp(state.finished_at + keep, UTC).strftime("%Y-%m-%d")
     return {
         "id": state.id,
         "status": state.status.value,
@@ -186,6 +233,10 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "error": state.error or None,
         "summary": state.summary or None,
         "model": state.model or None,
+        "jobs_ahead": jobs_ahead,
+        "images_ahead": images_ahead,
+        "notice": model_notice() if waiting else None,
+        "expires_on": expires,
     }
 
 

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from shared.contract import JobStatus, load_state, transition
-from tests.web.helpers import csrf_token, form, photo
+from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
 def make_client(settings, **overrides):
@@ -93,14 +93,33 @@ def test_session_cookie_flags(settings, redis_conn) -> None:
     assert "max-age" in production.get("/").headers["Strict-Transport-Security"]
 
 
-def test_file_names_with_html_are_shown_escaped(client) -> None:
-    token = csrf_token(client)
-    name = '<img src=x onerror=alert(1)>.jpg'
-    client.post("/upload/chunk", headers={"X-CSRFToken": token}, content_type="multipart/form-data", data={
-        "dzuuid": "0b5d4c2e-1111-4222-8333-444455556666", "dzchunkindex": "0", "dztotalchunkcount": "1",
-        "dzchunkbyteoffset": "0", "dztotalfilesize": str(len(photo())), "file": (io.BytesIO(photo()), name)})
-    page = client.get("/").get_data(as_text=True)
-    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.jpg" in page
+HOSTILE = "<img src=x onerror=alert(1)>.jpg"
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;.jpg"
+
+
+def test_hostile_file_names_are_shown_escaped_on_job_and_results_pages(client, run_worker) -> None:
+    """A zip entry named like markup, unreadable so the finished job's page names it among the
+    files that failed, and one readable photo beside it."""
+    upload = zip_of({HOSTILE: b"not a photo at all", "ok.jpg": photo()})
+    job_id = client.post("/api/jobs", data=form(files=[(upload, "card.zip")]),
+                         content_type="multipart/form-data").get_json()["id"]
+    queued = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    run_worker()
+    status = client.get(f"/api/jobs/{job_id}").get_json()
+    assert status["status"] == "finished"
+    assert [f["file"] for f in status["summary"]["failures"]] == [HOSTILE]
+    finished = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert ESCAPED in finished  # the name is on the page, as text
+    for page in (queued, finished):
+        assert "<img src=x" not in page and "onerror=alert(1)>" not in page
+
+
+def test_hostile_file_names_are_shown_escaped_in_the_upload_list(client) -> None:
+    fields = page_fields(client)
+    assert send_chunks(client, fields, photo(), HOSTILE).status_code == 200
+    page = client.post("/upload", data={"email": "bad", **fields},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert ESCAPED in page and "<img src=x" not in page
 
 
 ADMIN_PASSWORD = "correct horse battery"

@@ -10,7 +10,7 @@ import pytest
 
 from shared.contract import RATE_KEY, JobStatus, load_state, transition
 from shared.storage import Storage
-from tests.web.helpers import BURST, csrf_token, form, photo, zip_of
+from tests.web.helpers import BURST, csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
 def submit(client, **kw) -> dict:
@@ -60,7 +60,11 @@ def test_queue_position_and_eta(client, run_worker, redis_conn) -> None:
     status = client.get(f"/api/jobs/{second}").get_json()
     assert status["queue_position"] == 2 and status["eta_seconds"] is None  # no speed measured yet
     redis_conn.set(RATE_KEY, 0.5)  # 0.5 images/s measured on the last job
-    assert client.get(f"/api/jobs/{second}").get_json()["eta_seconds"] == 4
+    waiting = client.get(f"/api/jobs/{second}").get_json()
+    # the first job's image runs before this job's two: (1 + 2) / 0.5 images/s
+    assert (waiting["jobs_ahead"], waiting["images_ahead"], waiting["eta_seconds"]) == (1, 1, 6)
+    page = client.get(f"/jobs/{second}").get_data(as_text=True)
+    assert "waiting for 1 job(s) (about 1 min until yours is done)" in page
     state = load_state(redis_conn, second)
     transition(redis_conn, state.id, JobStatus, status=JobStatus.PROCESSING, processed=1, rate=0.25)
     processing = client.get(f"/api/jobs/{second}").get_json()
@@ -69,12 +73,16 @@ def test_queue_position_and_eta(client, run_worker, redis_conn) -> None:
 
 def test_cancel_a_queued_job(client, run_worker, settings) -> None:
     job_id = submit(client, files=[(photo(), "a.jpg")])["id"]
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "deletes your uploaded photos" in page and 'id="cancel-form"' in page
     response = client.post(f"/api/jobs/{job_id}/cancel")
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
     run_worker()
     assert client.get(f"/api/jobs/{job_id}").get_json()["status"] == "cancelled"
     assert not Storage(settings.data_dir).upload_dir(job_id).exists()
-    assert client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+    gone = client.get(f"/download/{job_id}", headers={"Accept": "application/json"})
+    assert gone.status_code == 410 and "was cancelled" in gone.get_json()["error"]
+
 
 
 def test_cancel_a_running_job_keeps_no_partial_zip(client, run_worker, redis_conn, settings) -> None:
@@ -160,7 +168,7 @@ def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
 
 
 def test_plain_html_form_without_javascript(client, run_worker) -> None:
-    data = form(files=[(photo(), "a.jpg"), (photo(5), "b.png.jpg")]) | {"csrf_token": csrf_token(client)}
+    data = form(files=[(photo(), "a.jpg"), (photo(5), "b.png.jpg")]) | page_fields(client)
     response = client.post("/upload", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]
@@ -169,21 +177,11 @@ def test_plain_html_form_without_javascript(client, run_worker) -> None:
 
 
 def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
-    token = csrf_token(client)  # the page gives this browser its draft folder and its token
+    fields = page_fields(client)  # the page gives this tab its own draft folder and its token
     upload = zip_of({f"img{i}.jpg": photo(i) for i in range(3)})
-    size, step = len(upload), 1000
-    chunks = [upload[i:i + step] for i in range(0, size, step)]
-    uuid = "0b5d4c2e-1111-4222-8333-444455556666"
-    for index, piece in enumerate(chunks):
-        response = client.post("/upload/chunk", content_type="multipart/form-data",
-                               headers={"X-CSRFToken": token}, data={
-            "dzuuid": uuid, "dzchunkindex": str(index), "dztotalchunkcount": str(len(chunks)),
-            "dzchunkbyteoffset": str(index * step), "dztotalfilesize": str(size),
-            "file": (io.BytesIO(piece), "card one.zip")})
-        assert response.status_code == 200, response.get_json()
-    page = client.get("/")
-    assert b"card one.zip" in page.data and b"already uploaded" in page.data
-    response = client.post("/upload", data={"email": "ranger@example.org", "csrf_token": token},
+    response = send_chunks(client, fields, upload, "card one.zip")
+    assert response.status_code == 200 and response.get_json()["name"] == "card one.zip"
+    response = client.post("/upload", data={"email": "ranger@example.org", **fields},
                            content_type="multipart/form-data")
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]
@@ -193,6 +191,6 @@ def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
 
 
 def test_form_errors_render_on_the_page(client) -> None:
-    response = client.post("/upload", data={"email": "bad", "csrf_token": csrf_token(client)},
+    response = client.post("/upload", data={"email": "bad", **page_fields(client)},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and b"valid email" in response.data

@@ -5,11 +5,37 @@
   if (!box) { return; }
   var url = box.dataset.statusUrl;
   var eta = null;
+  var ahead = 0;
   function $(id) { return document.getElementById(id); }
   function words(seconds) {
-    if (seconds < 60) { return "about " + Math.max(1, Math.round(seconds)) + " s left"; }
+    if (seconds < 60) { return "about " + Math.max(1, Math.round(seconds)) + " s"; }
     var m = Math.round(seconds / 60);
-    return m < 90 ? "about " + m + " min left" : "about " + (m / 60).toFixed(1) + " h left";
+    return m < 90 ? "about " + m + " min" : "about " + (m / 60).toFixed(1) + " h";
+  }
+  function etaText() {
+    if (ahead > 0) {
+      return "· waiting for " + ahead + " job(s)" +
+        (eta === null ? "" : " (" + words(eta) + " until yours is done)");
+    }
+    return eta === null ? "" : "· " + words(eta) + " left";
+  }
+  function cell(text) {
+    var td = document.createElement("td");
+    td.textContent = text;  // text, never markup: file names come from the upload
+    return td;
+  }
+  function showFailures(s) {
+    var rows = $("failure-rows");
+    rows.textContent = "";
+    (s.failures || []).forEach(function (f) {
+      var tr = document.createElement("tr");
+      tr.appendChild(cell(f.file));
+      tr.appendChild(cell(f.reason));
+      rows.appendChild(tr);
+    });
+    $("failures").hidden = !(s.failures && s.failures.length);
+    $("more-failures").textContent = s.more_failures ?
+      "and " + s.more_failures + " more: the report's failure column lists them all." : "";
   }
   function show(job) {
     $("status").textContent = job.status;
@@ -18,7 +44,10 @@
     $("progress").value = job.processed;
     $("counts").textContent = job.processed + " of " + job.total + " images";
     eta = job.eta_seconds;
-    $("eta").textContent = eta === null ? "" : "· " + words(eta);
+    ahead = job.status === "queued" ? job.jobs_ahead : 0;
+    $("eta").textContent = etaText();
+    $("notice").hidden = !job.notice;
+    $("notice").textContent = job.notice || "";
     $("error").hidden = !job.error;
     $("error").textContent = job.error || "";
     $("cancel-form").hidden = !(job.status === "queued" || job.status === "processing");
@@ -30,6 +59,10 @@
       if (s) {
         $("summary").textContent = s.images + " images: " + s.animal + " with animals, " + s.person +
           " with people, " + s.vehicle + " with vehicles, " + s.empty + " empty, " + s.errors + " could not be read.";
+        showFailures(s);
+      }
+      if (job.expires_on) {
+        $("expires").textContent = "Results are kept until " + job.expires_on + " (UTC), then deleted.";
       }
     }
     return job.status === "queued" || job.status === "processing";
@@ -41,10 +74,12 @@
       .catch(function () { setTimeout(poll, 5000); });
   }
   setInterval(function () {
-    if (eta !== null && eta > 0) { eta -= 1; $("eta").textContent = "· " + words(eta); }
+    if (eta !== null && eta > 0) { eta -= 1; $("eta").textContent = etaText(); }
   }, 1000);
   $("cancel-form").addEventListener("submit", function (event) {
     event.preventDefault();
+    if (!window.confirm("Cancel this job? Your uploaded photos are deleted from the server " +
+                        "and no results are kept.")) { return; }
     fetch($("cancel-form").action, {
       method: "POST",
       headers: { "Accept": "application/json",

@@ -7,6 +7,10 @@
   var form = document.getElementById("job-form");
   var submit = document.getElementById("submit");
   var state = document.getElementById("upload-state");
+  var total = document.getElementById("total");
+  var totalBar = document.getElementById("total-progress");
+  var totalText = document.getElementById("total-text");
+  var csrf = document.querySelector("meta[name=csrf-token]").content;
   document.getElementById("plain-upload").hidden = true;
   var zone = new Dropzone(el, {
     url: el.dataset.url,
@@ -14,32 +18,88 @@
     chunking: true,
     forceChunking: true,
     chunkSize: parseInt(el.dataset.chunkBytes, 10),
-    retryChunks: true,
-    retryChunksLimit: 5,
+    retryChunks: true,          // a chunk lost to a restart or a dropped link is sent again
+    retryChunksLimit: 10,
     parallelUploads: 2,
     timeout: 0,
     maxFilesize: parseInt(el.dataset.maxMb, 10),
     acceptedFiles: el.dataset.accepted,
-    headers: { "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content },
-    addRemoveLinks: true
+    headers: { "X-CSRFToken": csrf },
+    addRemoveLinks: true,
+    dictRemoveFile: "Remove",
+    dictCancelUpload: "Cancel"
+  });
+  zone.on("sending", function (file, xhr, data) {
+    data.append("draft", el.dataset.draft);
+    data.append("fullpath", file.fullPath || "");  // keeps dropped camera folders apart
+  });
+  zone.on("success", function (file, response) {
+    if (response && response.name) { file.serverName = response.name; }
+  });
+  zone.on("removedfile", function (file) {
+    // Removing takes the file off the server too: it is never processed.
+    var data = new FormData();
+    data.append("draft", el.dataset.draft);
+    if (file.serverName) { data.append("name", file.serverName); }
+    if (file.upload && file.upload.uuid) { data.append("uuid", file.upload.uuid); }
+    fetch(el.dataset.removeUrl, { method: "POST", body: data,
+      headers: { "X-CSRFToken": csrf, "Accept": "application/json" } });
+    refresh();
   });
   function busy() {
     return zone.getUploadingFiles().length + zone.getQueuedFiles().length > 0;
   }
-  function refresh() {
-    var done = zone.getAcceptedFiles().filter(function (f) { return f.status === "success"; }).length;
-    submit.disabled = busy();
-    state.textContent = busy() ? "Uploading… please wait before starting detection."
-                               : (done ? done + " file(s) uploaded." : "");
+  function unfinished() {
+    return zone.files.filter(function (f) { return f.status !== Dropzone.SUCCESS; });
   }
+  function refresh() {
+    var done = zone.files.filter(function (f) { return f.status === Dropzone.SUCCESS; }).length;
+    var bad = unfinished().filter(function (f) { return f.status === Dropzone.ERROR; });
+    submit.disabled = busy();
+    if (busy()) {
+      state.textContent = "Uploading… please wait before starting detection.";
+    } else if (bad.length) {
+      state.textContent = "Not uploaded: " + bad.map(function (f) { return f.name; }).join(", ") +
+        ". Remove them (or drop them again) before starting detection.";
+    } else {
+      state.textContent = done ? done + " file(s) uploaded completely." : "";
+    }
+  }
+  var started = null;
+  function human(bytes) {
+    var units = ["bytes", "KB", "MB", "GB"], i = 0;
+    while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i += 1; }
+    return (i ? bytes.toFixed(1) : bytes) + " " + units[i];
+  }
+  zone.on("totaluploadprogress", function (percent, totalBytes, sentBytes) {
+    if (!busy()) { return; }
+    if (started === null) { started = Date.now(); }
+    var seconds = (Date.now() - started) / 1000;
+    var speed = seconds > 0 ? sentBytes / seconds : 0;
+    var left = speed > 0 ? (totalBytes - sentBytes) / speed : null;
+    total.hidden = false;
+    totalBar.value = percent;
+    totalText.textContent = human(sentBytes) + " of " + human(totalBytes) +
+      (speed > 0 ? " · " + human(speed) + "/s" : "") +
+      (left !== null ? " · about " + (left < 90 ? Math.round(left) + " s" : Math.round(left / 60) + " min") + " left" : "");
+  });
   zone.on("addedfile", refresh);
   zone.on("complete", refresh);
-  zone.on("queuecomplete", refresh);
+  zone.on("queuecomplete", function () { started = null; refresh(); });
   zone.on("error", function (file, message) {
     var text = (message && message.error) ? message.error : message;
     state.textContent = file.name + ": " + text;
+    refresh();
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (busy()) { event.preventDefault(); event.returnValue = ""; }
   });
   form.addEventListener("submit", function (event) {
-    if (busy()) { event.preventDefault(); refresh(); }
+    if (event.submitter && event.submitter.classList.contains("remove")) { return; }
+    var bad = unfinished();
+    if (busy() || bad.length) {
+      event.preventDefault();
+      refresh();
+    }
   });
 })();

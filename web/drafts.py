@@ -1,0 +1,196 @@
+"""Draft folders: the files a browser tab has dropped on the upload page before its form is sent.
+
+Each page load opens its own draft (so two tabs never share files), listed in the session so only
+the browser that loaded the page can write to it. Dropzone sends each file in chunks; a file in
+flight is `.<uuid>.part` with a `.<uuid>.json` beside it that holds its name and declared size,
+so quotas count files still arriving and the page can name a file that never finished.
+Dropped folders keep their structure: `CamA/IMG_0001.JPG` and `CamB/IMG_0001.JPG` stay apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from flask import session
+
+from shared.errors import InputError
+from shared.inputs import clean_relative_path, collect_inputs
+from shared.storage import Storage, new_job_id
+from web.services import UploadRefused, plain_name, safe_name
+
+SESSION_KEY = "drafts"
+MAX_DRAFTS = 20  # open pages remembered per browser session
+MAX_DEPTH = 12  # folder levels kept from a dropped folder
+COPY_BLOCK = 1 << 20
+
+
+def open_new(storage: Storage) -> str:
+    """A fresh draft for one page load, remembered in this browser's session."""
+    draft = new_job_id()
+    owned = [d for d in session.get(SESSION_KEY, []) if isinstance(d, str)][-(MAX_DRAFTS - 1):]
+    session[SESSION_KEY] = [*owned, draft]
+    storage.draft_dir(draft).mkdir(parents=True, exist_ok=True)
+    return draft
+
+
+def owned(storage: Storage, draft: str) -> Path:
+    """The draft's folder, if this browser's session opened it; else a refusal."""
+    if draft not in session.get(SESSION_KEY, []):
+        raise UploadRefused("This upload page has expired or was opened in another browser. "
+                            "Please reload the page and add your files again.")
+    return storage.draft_dir(draft)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    uuid: str
+    index: int
+    total: int
+    offset: int
+    size: int
+    filename: str
+    fullpath: str  # Dropzone's path inside a dropped folder, "" for single files
+
+
+def _meta(folder: Path, uuid: str) -> Path:
+    return folder / f".{uuid}.json"
+
+
+def _part(folder: Path, uuid: str) -> Path:
+    return folder / f".{uuid}.part"
+
+
+def relative_target(folder: Path, filename: str, fullpath: str) -> str:
+    """Where a finished file goes in the draft: the dropped folder's path (each part made
+    plain), then a name that is free there and has an accepted suffix."""
+    parts = clean_relative_path(fullpath).split("/")[:-1][-MAX_DEPTH:] if fullpath else []
+    dirs = [p for p in (plain_name(part) for part in parts) if p and p != "upload"]
+    target_dir = folder.joinpath(*dirs)
+    return "/".join([*dirs, safe_name(filename, target_dir)])
+
+
+def in_flight(folder: Path) -> list[dict[str, object]]:
+    out = []
+    for meta in sorted(folder.glob(".*.json")):
+        try:
+            out.append(json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def finished_files(folder: Path) -> list[dict[str, object]]:
+    """Complete files, by their path in the draft, with sizes."""
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return [{"name": p.relative_to(folder).as_posix(), "size": p.stat().st_size}
+            for p in sorted(files)]
+
+
+def used_bytes(folder: Path) -> int:
+    """Finished files plus the declared size of every file still arriving."""
+    done = sum(int(f["size"]) for f in finished_files(folder))  # type: ignore[call-overload]
+    arriving = sum(int(m.get("size", 0)) for m in in_flight(folder))  # type: ignore[call-overload]
+    return done + arriving
+
+
+def write_chunk(folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int,
+                limit: int) -> str | None:
+    """Writes one chunk at its offset, never more than the declared file size or the chunk size
+    allows. Returns the file's name in the draft once its last chunk is in."""
+    part, meta = _part(folder, chunk.uuid), _meta(folder, chunk.uuid)
+    if chunk.index == 0 and not meta.exists():
+        if used_bytes(folder) + chunk.size > limit:
+            raise UploadRefused("The upload is larger than this site accepts.", 413)
+        name = relative_target(folder, chunk.filename, chunk.fullpath)
+        meta.write_text(json.dumps({"name": name, "size": chunk.size, "uuid": chunk.uuid}),
+                        encoding="utf-8")
+    elif not meta.exists():
+        raise UploadRefused("This file's upload was not started or was removed; please drop "
+                            "it again.")
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    if info["size"] != chunk.size or not 0 <= chunk.offset < max(chunk.size, 1):
+        raise UploadRefused("This chunk does not belong to the file being uploaded.")
+    allowed = min(chunk_bytes, chunk.size - chunk.offset)
+    with part.open("r+b" if part.exists() else "wb") as fh:
+        fh.seek(chunk.offset)
+        written = 0
+        while block := stream.read(COPY_BLOCK):
+            written += len(block)
+            if written > allowed:
+                raise UploadRefused("A chunk was larger than its file allows.", 413)
+            fh.write(block)
+    if chunk.index < chunk.total - 1:
+        return None
+    if part.stat().st_size != chunk.size:
+        discard(folder, uuid=chunk.uuid)
+        raise UploadRefused("The upload was incomplete; please drop the file again.")
+    target = folder / info["name"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, target)
+    meta.unlink()
+    return str(info["name"])
+
+
+def problem_with(path: Path) -> str | None:
+    """Why a finished file cannot be part of a job (a zip that cannot be read or holds no
+    images), or None. Images are checked by the model server, one error row each."""
+    if path.suffix.lower() != ".zip":
+        return None
+    try:
+        found = collect_inputs([path])
+    except InputError as exc:
+        return str(exc)
+    if not found.items:
+        return f"{path.name} holds no images (JPEG, PNG, TIFF, BMP or WebP)."
+    return None
+
+
+def discard(folder: Path, *, name: str = "", uuid: str = "") -> bool:
+    """Removes a finished file (by its name in the draft) or one still arriving (by uuid)."""
+    removed = False
+    if uuid:
+        for path in (_part(folder, uuid), _meta(folder, uuid)):
+            if path.exists():
+                path.unlink()
+                removed = True
+    if name:
+        rel = clean_relative_path(name)
+        target = folder / rel
+        if rel and target.is_file() and not target.is_symlink():
+            target.unlink()
+            removed = True
+            for parent in target.parents:  # empty folders left by the removal go too
+                if parent == folder or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    return removed
+
+
+def drop_unusable(folder: Path) -> list[str]:
+    """Removes finished files no job can use; returns "name: reason" for each."""
+    dropped = []
+    for entry in finished_files(folder):
+        path = folder / str(entry["name"])
+        reason = problem_with(path)
+        if reason:
+            path.unlink()
+            dropped.append(f"{entry['name']}: {reason}")
+    return dropped
+
+
+def entries(folder: Path) -> list[Path]:
+    """The draft's top-level files and folders, ready to become a job's upload."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def remove_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
