@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from shared.contract import JobState, JobStatus
@@ -49,8 +50,16 @@ def send_notice(settings: Settings, state: JobState) -> bool:
     try:
         message = compose(settings, state)
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-            if settings.smtp_starttls and smtp.has_extn("starttls"):
-                smtp.starttls()
+            if settings.smtp_starttls:
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    # Never fall back to plain text (and never send the password that way):
+                    # a server that drops STARTTLS may be an attacker in the middle.
+                    raise smtplib.SMTPNotSupportedError(
+                        "the mail server does not offer STARTTLS, which TRAPLINE_SMTP_STARTTLS "
+                        "asks for; nothing was sent")
+                # the server's certificate and host name are checked against the system's CAs
+                smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password)
             smtp.send_message(message)

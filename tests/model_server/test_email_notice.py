@@ -96,3 +96,44 @@ def test_unreachable_smtp_does_not_fail_the_job(client, settings, redis_conn, ca
     run_with(broken, redis_conn)
     assert load_state(redis_conn, job_id).status.value == "finished"
     assert "email notice to the submitter could not be sent" in caplog.text
+
+
+def test_starttls_asked_for_but_not_offered_sends_nothing(client, settings, smtp, redis_conn,
+                                                         caplog) -> None:
+    """A server (or a man in the middle) that drops STARTTLS gets no mail and no password."""
+    controller, inbox = smtp
+    secure = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=controller.port,
+                                     smtp_starttls=True, smtp_user="trapline",
+                                     smtp_password="secret")
+    job_id = submit(client, [(photo(), "a.jpg")])
+    run_with(secure, redis_conn)
+    assert load_state(redis_conn, job_id).status.value == "finished"
+    assert inbox.messages == []
+    assert "does not offer STARTTLS" in caplog.text
+
+
+def test_starttls_checks_the_servers_certificate(client, settings, redis_conn, tmp_path,
+                                                 caplog) -> None:
+    """A self-signed certificate is refused: the notice is not sent over an unverified link."""
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context)
+    controller.start()
+    try:
+        secure = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=controller.port,
+                                         smtp_starttls=True)
+        job_id = submit(client, [(photo(), "a.jpg")])
+        run_with(secure, redis_conn)
+    finally:
+        controller.stop()
+    assert load_state(redis_conn, job_id).status.value == "finished"
+    assert inbox.messages == []
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text

@@ -1,0 +1,218 @@
+"""The upload page's draft folder as a browser uses it: chunks, removal, refusals, two tabs,
+dropped camera folders, quotas and rate limits. Real Redis, real RQ worker, real result zips."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import openpyxl
+
+from shared.storage import Storage
+from tests.web.helpers import form, page_fields, photo, send_chunks, zip_of
+from web import create_app
+
+UUIDS = [f"0b5d4c2e-1111-4222-8333-44445555{i:04d}" for i in range(10)]
+
+
+def submit(client, fields: dict[str, str], email: str = "ranger@example.org", **extra):
+    return client.post("/upload", data={"email": email, **fields, **extra},
+                       content_type="multipart/form-data")
+
+
+def job_of(response) -> str:
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def result(client, job_id: str) -> zipfile.ZipFile:
+    with client.get(f"/download/{job_id}") as response:
+        return zipfile.ZipFile(io.BytesIO(response.data))
+
+
+def test_a_removed_file_is_deleted_and_never_processed(client, run_worker) -> None:
+    fields = page_fields(client)
+    assert send_chunks(client, fields, photo(1), "keep.jpg", uuid=UUIDS[0]).status_code == 200
+    assert send_chunks(client, fields, photo(2), "person.jpg", uuid=UUIDS[1]).status_code == 200
+    removed = client.post("/upload/remove", data={**fields, "name": "person.jpg"},
+                          headers={"X-CSRFToken": fields["csrf_token"],
+                                   "Accept": "application/json"})
+    assert removed.get_json() == {"ok": True}
+    job_id = job_of(submit(client, fields))
+    run_worker()
+    status = client.get(f"/api/jobs/{job_id}").get_json()
+    assert status["total"] == 1 and status["status"] == "finished"
+    assert "person.jpg" not in result(client, job_id).namelist()
+
+
+def test_files_already_in_the_draft_are_listed_with_a_working_remove_button(client) -> None:
+    fields = page_fields(client)
+    send_chunks(client, fields, photo(1), "a.jpg", uuid=UUIDS[0])
+    send_chunks(client, fields, photo(2), "b.jpg", uuid=UUIDS[1])
+    page = submit(client, fields, email="not-an-email").get_data(as_text=True)
+    assert page.count('name="remove"') == 2 and "a.jpg" in page and "b.jpg" in page
+    # the button submits the whole form to the remove route, as a browser without script does
+    after = client.post("/upload/remove", data={**fields, "remove": "b.jpg",
+                                                "email": "ranger@example.org"},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    assert "Removed b.jpg." in after and 'value="b.jpg"' not in after
+    assert 'value="ranger@example.org"' in after  # nothing typed is lost
+
+
+def test_a_corrupt_zip_is_refused_with_its_reason_and_the_rest_goes_through(
+        client, run_worker) -> None:
+    fields = page_fields(client)
+    refused = send_chunks(client, fields, b"PK\x03\x04 not really a zip", "card.zip",
+                          uuid=UUIDS[0])
+    assert refused.status_code == 422
+    assert "card.zip is not a readable zip file" in refused.get_json()["error"]
+    assert send_chunks(client, fields, photo(), "a.jpg", uuid=UUIDS[1]).status_code == 200
+    job_id = job_of(submit(client, fields))
+    run_worker()
+    assert client.get(f"/api/jobs/{job_id}").get_json()["total"] == 1
+
+
+def test_a_corrupt_zip_sent_with_the_plain_form_is_dropped_and_named(client, run_worker) -> None:
+    fields = page_fields(client)
+    files = form(files=[(b"garbage", "broken.zip"), (photo(), "a.jpg")])["files"]
+    first = submit(client, fields, files=files)
+    assert first.status_code == 400
+    text = first.get_data(as_text=True)
+    assert "Removed from this upload: broken.zip: broken.zip is not a readable zip file" in text
+    job_id = job_of(submit(client, fields))  # the rest is still there: submit again
+    run_worker()
+    assert client.get(f"/api/jobs/{job_id}").get_json()["total"] == 1
+
+
+def test_two_tabs_have_their_own_drafts(client, run_worker) -> None:
+    tab1, tab2 = page_fields(client), page_fields(client)  # one browser session, two page loads
+    assert tab1["draft"] != tab2["draft"]
+    send_chunks(client, tab1, photo(1), "tab1.jpg", uuid=UUIDS[0])
+    send_chunks(client, tab2, zip_of({"x.jpg": photo(2), "y.jpg": photo(3)}), "tab2.zip",
+                uuid=UUIDS[1])
+    first, second = job_of(submit(client, tab1)), job_of(submit(client, tab2))
+    run_worker()
+    assert client.get(f"/api/jobs/{first}").get_json()["total"] == 1
+    assert client.get(f"/api/jobs/{second}").get_json()["total"] == 2
+    assert "tab1.jpg" in result(client, first).namelist()
+
+
+def test_another_browser_cannot_write_into_a_draft(client, app) -> None:
+    fields = page_fields(client)
+    stranger = app.test_client()
+    stranger_fields = page_fields(stranger)
+    response = send_chunks(stranger, {**stranger_fields, "draft": fields["draft"]}, photo(),
+                           "a.jpg")
+    assert response.status_code == 400 and "reload the page" in response.get_json()["error"]
+
+
+def test_dropped_camera_folders_keep_their_structure(client, run_worker) -> None:
+    fields = page_fields(client)
+    for i, camera in enumerate(("CamB", "CamA")):
+        response = send_chunks(client, fields, photo(i), "IMG_0001.JPG", uuid=UUIDS[i],
+                               fullpath=f"{camera}/IMG_0001.JPG")
+        assert response.get_json() == {"ok": True, "name": f"{camera}/IMG_0001.JPG"}
+    job_id = job_of(submit(client, fields))
+    run_worker()
+    archive = result(client, job_id)
+    assert {"CamA/IMG_0001.JPG", "CamB/IMG_0001.JPG"} <= set(archive.namelist())
+    sheet = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")))["Images"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("file", "folder")
+    assert [r[:2] for r in rows[1:]] == [("CamA/IMG_0001.JPG", "CamA"),
+                                         ("CamB/IMG_0001.JPG", "CamB")]  # sorted by path
+    images = json.loads(archive.read("detections.json"))["images"]
+    assert [im["file"] for im in images] == ["CamA/IMG_0001.JPG", "CamB/IMG_0001.JPG"]
+
+
+def small_site(settings, redis_conn, **overrides):
+    return create_app({"TESTING": True}, settings=settings.with_overrides(**overrides)).test_client()
+
+
+def test_a_chunk_cannot_write_past_its_files_declared_size(settings, redis_conn) -> None:
+    client = small_site(settings, redis_conn, max_upload_bytes=10_000)
+    fields = page_fields(client)
+    response = client.post("/upload/chunk", content_type="multipart/form-data",
+                           headers={"X-CSRFToken": fields["csrf_token"]}, data={
+        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "1",
+        "dzchunkbyteoffset": "0", "dztotalfilesize": "5000", "draft": fields["draft"],
+        "file": (io.BytesIO(b"x" * 90_000), "a.jpg")})
+    assert response.status_code == 413
+    draft = Storage(settings.data_dir).draft_dir(fields["draft"])
+    written = sum(p.stat().st_size for p in draft.glob("*.part"))
+    assert written <= 5000
+
+
+def test_files_still_arriving_count_against_the_quota(settings, redis_conn) -> None:
+    client = small_site(settings, redis_conn, max_upload_bytes=10_000)
+    fields = page_fields(client)
+    first = client.post("/upload/chunk", content_type="multipart/form-data",
+                        headers={"X-CSRFToken": fields["csrf_token"]}, data={
+        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "2",
+        "dzchunkbyteoffset": "0", "dztotalfilesize": "6000", "draft": fields["draft"],
+        "file": (io.BytesIO(b"x" * 100), "a.jpg")})
+    assert first.status_code == 200
+    second = send_chunks(client, fields, b"y" * 6000, "b.jpg", uuid=UUIDS[1])
+    assert second.status_code == 413  # 6,000 declared and arriving + 6,000 > 10,000
+
+
+def test_a_client_over_its_hourly_limit_is_refused_at_the_first_chunk(settings, redis_conn) -> None:
+    client = small_site(settings, redis_conn, uploads_per_hour_per_ip=1)
+    fields = page_fields(client)
+    send_chunks(client, fields, photo(), "a.jpg", uuid=UUIDS[0])
+    assert submit(client, fields).status_code == 303
+    again = send_chunks(client, page_fields(client), photo(), "b.jpg", uuid=UUIDS[1])
+    assert again.status_code == 429 and "Too many uploads" in again.get_json()["error"]
+    assert int(again.headers["Retry-After"]) > 0
+
+
+def test_chunks_are_rate_limited(settings, redis_conn) -> None:
+    client = small_site(settings, redis_conn, chunks_per_minute_per_ip=3)
+    fields = page_fields(client)
+    response = send_chunks(client, fields, b"z" * 4000, "a.jpg", step=1000)
+    assert response.status_code == 429 and "upload chunks" in response.get_json()["error"]
+
+
+def test_a_file_that_never_finished_is_named_at_submit(client) -> None:
+    fields = page_fields(client)
+    client.post("/upload/chunk", content_type="multipart/form-data",
+                headers={"X-CSRFToken": fields["csrf_token"]}, data={
+        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "3",
+        "dzchunkbyteoffset": "0", "dztotalfilesize": "3000", "draft": fields["draft"],
+        "file": (io.BytesIO(b"x" * 1000), "big card.zip")})
+    response = submit(client, fields)
+    assert response.status_code == 400
+    assert "Still uploading or failed part-way: big card.zip" in response.get_data(as_text=True)
+
+
+def test_the_page_says_whether_email_is_sent_and_how_long_results_stay(settings, redis_conn,
+                                                                        client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "This site sends no email" in page and "kept for 14 days" in page
+    mailing = small_site(settings, redis_conn, smtp_host="mail.example.org",
+                         results_max_age_days=30.0)
+    page = mailing.get("/").get_data(as_text=True)
+    assert "emails you the download link" in page and "kept for 30 days" in page
+
+
+def test_finished_job_page_shows_the_expiry_date(client, run_worker, redis_conn) -> None:
+    from shared.contract import JobStatus, transition
+
+    fields = page_fields(client)
+    send_chunks(client, fields, photo(), "a.jpg")
+    job_id = job_of(submit(client, fields))
+    run_worker()
+    transition(redis_conn, job_id, JobStatus, finished_at=1_767_225_600.0)  # 2026-01-01 UTC
+    assert client.get(f"/api/jobs/{job_id}").get_json()["expires_on"] == "2026-01-15"
+    assert "kept until 2026-01-15 (UTC)" in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+
+def test_a_waiting_job_says_when_no_model_server_can_run_it(client, redis_conn) -> None:
+    fields = page_fields(client)
+    send_chunks(client, fields, photo(), "a.jpg")
+    job_id = job_of(submit(client, fields))
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "No model server is running right now" in page
+    redis_conn.set("trapline:model-server:test-1", "some model")
+    assert client.get(f"/api/jobs/{job_id}").get_json()["notice"] is None
