@@ -17,8 +17,9 @@ from model_server.records import DETECTION_COLUMNS, IMAGE_COLUMNS
 from model_server.run_info import RunInfo, Tally
 
 EXCEL_MAX_ROWS = 1_048_576
-WIDTHS = {"file": 40, "folder": 24, "outcome": 16, "captured": 20, "make": 14, "model": 20, "serial": 14,
-          "map_link": 18, "failure": 40, "exif_notes": 50, "category": 10, "altitude_ref": 16}
+WIDTHS = {"file": 40, "folder": 24, "outcome": 16, "captured": 20, "make": 14, "model": 20,
+          "serial": 14, "map_link": 18, "failure": 40, "exif_notes": 50, "category": 10,
+          "altitude_ref": 16}
 
 
 class _Sheet:

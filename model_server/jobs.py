@@ -29,11 +29,11 @@ from shared.contract import (
     JobState,
     JobStatus,
     TransitionRefused,
+    acquire_lease,
     drop_lease,
     enqueue_job,
     job_timeout,
     load_state,
-    take_lease,
     transition,
 )
 from shared.errors import InputError, JobCancelled, JobLost, ResultsError
@@ -90,18 +90,24 @@ def _process(job_id: str) -> dict[str, object]:
     redis = current.connection
     settings = _runtime.settings
     attempt = attempt_of(current.id, job_id)
+    token = lease_token(_runtime.name, attempt)
     state = load_state(redis, job_id)
+    # The lease says "a live model server has this job"; without it, recovery requeues the job.
+    # It is taken before the record says `processing`, so no processing record is ever without
+    # a lease while its server lives.
+    if not acquire_lease(redis, job_id, token, attempt, settings.lease_seconds):
+        log.warning("job %s: attempt %d is already running elsewhere; skipped", job_id, attempt)
+        return {"status": "skipped"}
     started = transition(redis, job_id, (JobStatus.QUEUED, JobStatus.PROCESSING), attempt=attempt,
                          status=JobStatus.PROCESSING, started_at=time.time(),
                          model=_runtime.detector.info.name, error="")
     if state is None or not started:
+        drop_lease(redis, job_id, token)
         log.warning("job %s: nothing to do for attempt %d (record says %s)", job_id, attempt,
                     state and f"{state.status.value}, attempt {state.attempt}")
         return {"status": "skipped"}
     state.attempt, state.status = attempt, JobStatus.PROCESSING
     state.model = _runtime.detector.info.name
-    # The lease says "a live model server has this job"; without it, recovery requeues the job.
-    take_lease(redis, job_id, lease_token(_runtime.name, attempt), settings.lease_seconds)
     with _running_lock:
         running[job_id] = attempt
     try:
@@ -110,7 +116,6 @@ def _process(job_id: str) -> dict[str, object]:
         with _running_lock:
             running.pop(job_id, None)
         lease_confirmed.pop(job_id, None)
-        token = lease_token(_runtime.name, attempt)
         retry_until_done(lambda: drop_lease(redis, job_id, token), what="releasing the lease")
 
 
@@ -176,6 +181,10 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
 
 
 def _release(redis: Redis, state: JobState) -> dict[str, object]:
+    assert _runtime is not None
+    # the lease goes first: the server that takes the requeued job must find it free
+    token = lease_token(_runtime.name, state.attempt)
+    retry_until_done(lambda: drop_lease(redis, state.id, token), what="releasing the lease")
     try:
         retry_until_done(lambda: enqueue_job(redis, state, at_front=True, allowed=RUNNING,
                                              expect_attempt=state.attempt),

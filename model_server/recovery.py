@@ -36,7 +36,9 @@ from shared.storage import Storage, is_job_id
 
 log = logging.getLogger(__name__)
 LOCK_PREFIX = "trapline:recovering:"
-# A job just taken from the queue has its lease within milliseconds; this margin covers the gap.
+# A record written this recently may still be on its way into the queue (an older version wrote
+# the two apart); it is left alone for this long. A running job needs no such margin: its lease
+# is taken before its record says `processing`.
 GRACE_SECONDS = 5
 
 
@@ -49,7 +51,7 @@ def requeue_orphans(redis: Redis) -> list[str]:
     for state in all_states(redis):
         if state.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
             continue
-        if time.time() - (state.started_at or 0) < GRACE_SECONDS or not _claim(redis, state.id):
+        if not _claim(redis, state.id):
             continue
         fresh = load_state(redis, state.id)
         if fresh is None or fresh.status is not JobStatus.PROCESSING or has_lease(redis, state.id):

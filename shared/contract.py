@@ -147,7 +147,25 @@ def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None,
 
 
 def take_lease(redis: Redis, job_id: str, holder: str, seconds: int) -> None:
+    """Sets the lease unconditionally (tests and tools); model servers use `acquire_lease`."""
     redis.set(LEASE_PREFIX + job_id, holder, ex=seconds)
+
+
+# Holders are "<server>#<attempt>": a lease held for the same or a later attempt is never taken.
+_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder then
+  local held = tonumber(string.match(holder, '#(%d+)$') or '0')
+  if held >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+def acquire_lease(redis: Redis, job_id: str, holder: str, attempt: int, seconds: int) -> bool:
+    """Takes the lease for this attempt unless it is held for this attempt or a later one."""
+    return bool(redis.eval(_ACQUIRE, 1, LEASE_PREFIX + job_id, holder, attempt, seconds))
 
 
 def has_lease(redis: Redis, job_id: str) -> bool:

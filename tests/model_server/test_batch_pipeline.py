@@ -3,7 +3,9 @@ the annotated copy, bad files as error rows, formulas kept as text, row limits, 
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import shutil
 import zipfile
 from datetime import datetime
@@ -212,3 +214,67 @@ def test_folders_are_searched_recursively_with_paths_kept(tmp_path: Path, red_pa
         "DCIM/100CUDDY/StationC__2009-04-11__21-46-00(1).JPG",
         "DCIM/100CUDDY/StationC__2009-04-11__21-46-00(2).JPG",
     ]
+
+
+def _stopped_after(tmp_path: Path, red_patch_model: Path, images: int, done: int):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(images):
+        (folder / f"{i:02d}.jpg").write_bytes(
+            jpeg_bytes(red_patch_image((80, 60), (i, i, i + 20, i + 20))))
+    detector = load_detector(red_patch_model)
+    asked: list[bool] = []
+    with pytest.raises(JobCancelled):
+        run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
+                  PipelineOptions(), should_stop=lambda: bool(asked.append(True)) or
+                  len(asked) > done)
+    return folder, detector, tmp_path / "work" / "results.jsonl"
+
+
+def test_a_torn_last_checkpoint_line_is_dropped_and_the_run_resumes(
+        tmp_path: Path, red_patch_model: Path) -> None:
+    """Power loss or a full disk cut the last line: the next run must not fail on it."""
+    folder, detector, path = _stopped_after(tmp_path, red_patch_model, 6, 3)
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole.splitlines(keepends=True)[0][:37])  # a line cut mid-record
+    result = run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
+                       PipelineOptions())
+    assert result.tally.images == 6 and result.tally.errors == 0
+    assert all(line.endswith(b"\n") for line in path.read_bytes().splitlines(keepends=True))
+    with zipfile.ZipFile(tmp_path / "r.zip") as z:
+        files = [im["file"] for im in json.loads(z.read("detections.json"))["images"]]
+        members = [n for n in z.namelist() if n.endswith(".jpg")]
+    assert files == [f"{i:02d}.jpg" for i in range(6)] and sorted(members) == files
+
+
+def test_a_file_recorded_twice_gives_one_row_and_one_zip_entry(
+        tmp_path: Path, red_patch_model: Path) -> None:
+    folder, detector, path = _stopped_after(tmp_path, red_patch_model, 5, 2)
+    with path.open("ab") as fh:  # the same image's line written again, as a resume after a
+        fh.write(path.read_bytes().splitlines(keepends=True)[0])  # stop could have done
+    result = run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
+                       PipelineOptions())
+    assert result.tally.images == 5
+    with zipfile.ZipFile(tmp_path / "r.zip") as z:
+        names = z.namelist()
+        rows = list(csv.DictReader(io.StringIO(z.read("images.csv").decode("utf-8-sig"))))
+    assert len([n for n in names if n.endswith(".jpg")]) == 5 == len(set(names)) - 4
+    assert sorted(r["file"] for r in rows) == [f"{i:02d}.jpg" for i in range(5)]
+
+
+def test_two_runs_cannot_share_one_work_folder(tmp_path: Path, red_patch_model: Path,
+                                               run_batch_cli) -> None:
+    from model_server.work_lock import work_dir_lock
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg_bytes(red_patch_image((80, 60), (5, 5, 30, 30))))
+    work = tmp_path / "work"
+    work.mkdir()
+    with work_dir_lock(work):  # another run holds the folder
+        code, _, err, result = run_batch_cli(folder, "--model", red_patch_model,
+                                             "--work-dir", work)
+    assert code == 1 and result is None
+    assert f"Another run is using the work folder {work}" in err
+    code, _, err, result = run_batch_cli(folder, "--model", red_patch_model, "--work-dir", work)
+    assert code == 0, err

@@ -174,3 +174,31 @@ def test_admin_password_setting_must_be_a_hash() -> None:
 
     with pytest.raises(SettingsError, match="never the password itself"):
         Settings.from_env({"TRAPLINE_ADMIN_PASSWORD_HASH": "hunter2"})
+
+
+def test_admin_requeue_refuses_a_job_whose_lease_is_live(admin, redis_conn) -> None:
+    """Two model servers writing one job's results is how batches get corrupted."""
+    client, headers = admin
+    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                         content_type="multipart/form-data").get_json()["id"]
+    transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
+    redis_conn.set(f"trapline:lease:{job_id}", "host-1-abc#1", ex=30)
+    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers,
+                           data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 409
+    assert "running on a model server right now" in response.get_data(as_text=True)
+    assert load_state(redis_conn, job_id).attempt == 1  # nothing was queued
+
+
+def test_admin_requeue_says_when_the_upload_is_gone(admin, redis_conn, settings) -> None:
+    from shared.storage import Storage
+
+    client, headers = admin
+    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                         content_type="multipart/form-data").get_json()["id"]
+    transition(redis_conn, job_id, JobStatus, status=JobStatus.FAILED)
+    Storage(settings.data_dir).remove_job_files(job_id)
+    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers,
+                           data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 409
+    assert "upload is gone from the server" in response.get_data(as_text=True)
