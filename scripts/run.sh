@@ -4,7 +4,8 @@
 # Settings come from TRAPLINE_* variables (see README); sensible local defaults otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# TRAPLINE_SKIP_SETUP=1 skips the install step (the tests of this script use it).
+[[ "${TRAPLINE_SKIP_SETUP:-}" == 1 ]] || bash scripts/setup.sh
 
 export TRAPLINE_DATA_DIR="${TRAPLINE_DATA_DIR:-$PWD/var}"
 port="${TRAPLINE_PORT:-8000}"
@@ -31,6 +32,16 @@ if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
     fi
 fi
 
+# Bad settings and a busy port are clear errors now, not a crash-looping process later.
+if ! problem=$(.venv/bin/python -c "from shared.settings import Settings; Settings.from_env()" 2>&1); then
+    echo "run: the settings are not valid: ${problem##*SettingsError: }" >&2
+    exit 2
+fi
+if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+    echo "run: port $port is already in use by another program; stop it or set TRAPLINE_PORT" >&2
+    exit 2
+fi
+
 pids=()
 stop() {
     trap - INT TERM EXIT
@@ -53,6 +64,27 @@ pids+=($!)
 GUNICORN_BIND="127.0.0.1:${port}" GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" \
     .venv/bin/gunicorn -c deploy/gunicorn.conf.py "web:create_app()" &
 pids+=($!)
-sleep 2
+# "up" only once the site really answers (a 503 from /healthz is an answer: it says why).
+if ! .venv/bin/python - "$port" "${pids[-1]}" <<'PY'
+import os, sys, time, urllib.error, urllib.request
+port, pid = sys.argv[1], int(sys.argv[2])
+for _ in range(600):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            sys.exit(1)
+        time.sleep(0.1)
+sys.exit(1)
+PY
+then
+    echo "run: the upload site did not start on port ${port}; see the messages above" >&2
+    exit 1
+fi
 echo "run: Trapline is up at http://127.0.0.1:${port}/  (model: $TRAPLINE_MODEL_PATH; Ctrl-C stops it)"
 wait -n "${pids[@]}"

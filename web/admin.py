@@ -103,16 +103,20 @@ def requeue(job_id: str) -> Any:
     return redirect(url_for("admin.dashboard"), code=303)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None,
+         ask: Callable[[str], str] = getpass.getpass) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if args != ["hash-password"]:
         print("usage: python -m web.admin hash-password", file=sys.stderr)
         return 2
-    password = getpass.getpass("Admin password: ")
-    if len(password) < 12 or password != getpass.getpass("Again: "):
+    password = ask("Admin password: ")
+    if len(password) < 12 or password != ask("Again: "):
         print("Passwords differ or are shorter than 12 characters.", file=sys.stderr)
         return 1
-    print(f"TRAPLINE_ADMIN_PASSWORD_HASH={generate_password_hash(password)}")
+    # The hash holds `$` signs: single quotes keep them literal in the env file, which both
+    # systemd's EnvironmentFile and a shell's `source` read the same way.
+    print(f"TRAPLINE_ADMIN_PASSWORD_HASH='{generate_password_hash(password)}'")
+    print("Paste that line, quotes included, into /etc/trapline/trapline.env.", file=sys.stderr)
     return 0
 
 
