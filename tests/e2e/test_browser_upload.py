@@ -55,9 +55,17 @@ def test_drop_submit_watch_download(browser_page, live_server, workers, redis_co
     page.wait_for_selector("input.dz-hidden-input", state="attached")  # Dropzone is running
     page.screenshot(path=str(ARTIFACTS / "upload-page.png"), full_page=True)
     page.fill("#email", "ranger@example.org")
-    page.set_input_files("input.dz-hidden-input", [str(p) for p in PHOTOS])
-    page.wait_for_selector("text=3 file(s) uploaded", timeout=60_000)
-    assert page.locator(".dz-preview.dz-success").count() == 3
+    extra = DATA / "camera-trap" / "ena24" / "2480.jpg"  # dropped by mistake, then removed
+    page.set_input_files("input.dz-hidden-input", [str(p) for p in [*PHOTOS, extra]])
+    page.wait_for_selector("text=4 file(s) uploaded completely", timeout=60_000)
+    assert page.locator(".dz-preview.dz-success").count() == 4
+    # the whole drop's progress: bytes, speed and time left
+    assert page.locator("#total-progress").get_attribute("value") == "100"
+    assert " of " in page.inner_text("#total-text")
+    with page.expect_response("**/upload/remove") as removal:
+        page.locator(".dz-preview", has_text="2480.jpg").locator(".dz-remove").click()
+    assert removal.value.json() == {"ok": True}
+    page.wait_for_selector("text=3 file(s) uploaded completely")
     assert page.locator(".dz-preview .dz-progress").count() == 3  # a progress bar per file
     page.click("#submit")
     page.wait_for_url("**/jobs/*", timeout=30_000)
