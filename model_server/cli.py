@@ -77,7 +77,7 @@ def _print_summary(result: BatchResult) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    inventory = collect_inputs(args.inputs)
+    inventory = collect_inputs(args.inputs, max_file_bytes=settings.max_file_bytes)
     detector = _detector(args, settings)
     opts = PipelineOptions.from_settings(settings, threshold=args.threshold,
                                          render_threshold=args.render_threshold)

@@ -43,6 +43,38 @@ def draw_detections(image: Image.Image, detections: Iterable[Detection], thresho
     return drawn
 
 
+# The largest side each format can hold, and the largest EXIF block a JPEG APP1 segment holds.
+SIDE_LIMITS = {"JPEG": 65_500, "WEBP": 16_383}
+JPEG_MAX_EXIF = 65_533
+
+
+def encode_copy(image: Image.Image, suffix: str, exif: bytes,
+                jpeg_quality: int) -> tuple[bytes, list[str]]:
+    """The annotated copy, made to fit its format: scaled down where the format cannot hold the
+    image's size, written without the original EXIF where that block cannot be stored. Returns
+    the bytes and a note for each change, for the report."""
+    notes: list[str] = []
+    fmt = SAVE_FORMATS.get(suffix.lower(), "JPEG")
+    limit = SIDE_LIMITS.get(fmt)
+    if limit and max(image.size) > limit:
+        scale = limit / max(image.size)
+        size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+        notes.append(f"annotated copy scaled down to {size[0]}x{size[1]}: {fmt} holds at most "
+                     f"{limit} pixels a side")
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    if exif and fmt == "JPEG" and len(exif) > JPEG_MAX_EXIF:
+        notes.append(f"annotated copy has no EXIF: the original's {len(exif):,}-byte block is "
+                     "larger than a JPEG can hold")
+        exif = b""
+    try:
+        return encode(image, suffix, exif, jpeg_quality), notes
+    except (ValueError, OSError) as exc:
+        if not exif:
+            raise
+        notes.append(f"annotated copy has no EXIF: it could not be written ({exc})")
+        return encode(image, suffix, b"", jpeg_quality), notes
+
+
 def encode(image: Image.Image, suffix: str, exif: bytes, jpeg_quality: int) -> bytes:
     """The annotated copy in the original's format, carrying its EXIF (date, camera, GPS)."""
     fmt = SAVE_FORMATS.get(suffix.lower(), "JPEG")

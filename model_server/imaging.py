@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.errors import ImageError
@@ -45,11 +46,30 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
         return image
 
 
+# Thermal and near-infrared cameras write 16-bit (and some tools 32-bit) grayscale.
+WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """A wide grayscale image scaled to 8 bits by its own value range. Pillow's plain
+    conversion clips at 255, which turns a 16-bit frame almost white and hides its animals."""
+    values = np.asarray(image, dtype=np.float32)
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    span = high - low
+    scaled = np.zeros(values.shape, np.uint8) if span <= 0 else np.clip(
+        np.nan_to_num((values - low) * (255.0 / span), nan=0.0), 0, 255).round().astype(np.uint8)
+    return Image.fromarray(scaled, mode="L")
+
+
 def upright_rgb(image: Image.Image) -> tuple[Image.Image, bytes]:
     """Decoded RGB pixels as the user sees them, and the EXIF block for the annotated copy with
     its orientation tag removed (the pixels are upright now, as MegaDetector reads them)."""
     with image_errors():
         upright = ImageOps.exif_transpose(image) or image
+        if upright.mode in WIDE_MODES:
+            upright.load()
+            upright = to_8bit(upright)
         rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
         rgb.load()
     exif = upright.info.get("exif") or image.info.get("exif") or b""

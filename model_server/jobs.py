@@ -143,7 +143,8 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     progress = Progress(redis, job_id, state.attempt, settings.lease_seconds,
                         lease_token(_runtime.name, state.attempt))
     try:
-        inventory = collect_upload(storage.upload_files(job_id))
+        inventory = collect_upload(storage.upload_files(job_id),
+                                   max_file_bytes=settings.max_file_bytes)
         result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
                            storage.result_zip(job_id), PipelineOptions.from_settings(settings),
                            on_progress=progress, should_stop=progress.should_stop,

@@ -24,13 +24,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from PIL import Image
 
 from model_server.detection import Detection, Detector
-from model_server.drawing import draw_detections, encode
+from model_server.drawing import draw_detections, encode_copy
 from model_server.excel_report import EXCEL_MAX_ROWS
-from model_server.exif import PhotoMetadata, read_metadata
-from model_server.imaging import open_checked, upright_rgb
+from model_server.loading import LoadContext, Loaded, load_image
+from model_server.pixel_budget import PixelBudget
 from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
 from model_server.result_zip import write_result_zip
@@ -55,6 +54,7 @@ class PipelineOptions:
     max_file_bytes: int = 200 * 1024 * 1024
     jpeg_quality: int = 88
     loader_threads: int = 2
+    max_pixels_in_flight: int = 150_000_000
     excel_max_rows: int = EXCEL_MAX_ROWS
 
     @classmethod
@@ -67,6 +67,7 @@ class PipelineOptions:
             max_file_bytes=settings.max_file_bytes,
             jpeg_quality=settings.jpeg_quality,
             loader_threads=settings.loader_threads,
+            max_pixels_in_flight=settings.max_pixels_in_flight,
         )
         return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 
@@ -96,50 +97,27 @@ class BatchResult:
     clock: StageClock
 
 
-@dataclass
-class _Loaded:
-    item: InputItem
-    image: Image.Image | None = None
-    exif: bytes = b""
-    metadata: PhotoMetadata | None = None
-    error: str | None = None
-
-
-def _load(item: InputItem, opts: PipelineOptions, clock: StageClock, now: datetime) -> _Loaded:
-    t = time.perf_counter()
-    try:
-        data = item.read(opts.max_file_bytes)
-        t = clock.add("read", t)
-        header = open_checked(data, opts.max_image_pixels)
-        metadata = read_metadata(header, now=now)
-        t = clock.add("exif", t)
-        image, exif = upright_rgb(header)
-        clock.add("decode", t)
-        return _Loaded(item, image, exif, metadata)
-    except ImageError as exc:
-        return _Loaded(item, error=str(exc))
-    except OSError as exc:
-        return _Loaded(item, error=f"file could not be read ({exc.strerror or exc})")
-
-
 class _Writer(threading.Thread):
     """Draws, encodes and records results in input order; owns the checkpoint file."""
 
     def __init__(self, checkpoint: Checkpoint, out_dir: Path, run: RunInfo, opts: PipelineOptions,
                  clock: StageClock, progress: Callable[[], None],
-                 may_publish: Callable[[], bool]) -> None:
+                 may_publish: Callable[[], bool], budget: PixelBudget) -> None:
         super().__init__(name="trapline-writer", daemon=True)
-        self.jobs: queue.Queue[tuple[_Loaded, list[Detection]] | None] = queue.Queue(maxsize=4)
+        self.jobs: queue.Queue[tuple[Loaded, list[Detection]] | None] = queue.Queue(maxsize=4)
         self.checkpoint, self.out_dir, self.run_info = checkpoint, out_dir, run
         self.opts, self.clock, self.progress = opts, clock, progress
-        self.may_publish = may_publish
+        self.may_publish, self.budget = may_publish, budget
         self.failure: BaseException | None = None
         self.counter = 0
 
     def run(self) -> None:
         try:
             while (job := self.jobs.get()) is not None:
-                record = self._record(*job)
+                try:
+                    record = self._record(*job)
+                finally:
+                    self.budget.release(job[0].pixels)
                 if not self.may_publish():
                     log.warning("late write refused: %s is not recorded, this run no longer "
                                 "owns the job", record.file)
@@ -158,10 +136,10 @@ class _Writer(threading.Thread):
 
     def _drain(self) -> None:
         """Keeps taking jobs so the producer never blocks on a dead writer."""
-        while self.jobs.get() is not None:
-            pass
+        while (job := self.jobs.get()) is not None:
+            self.budget.release(job[0].pixels)
 
-    def _record(self, loaded: _Loaded, dets: list[Detection]) -> ImageRecord:
+    def _record(self, loaded: Loaded, dets: list[Detection]) -> ImageRecord:
         item = loaded.item
         if loaded.error is not None or loaded.image is None:
             return ImageRecord(file=item.rel_path, failure=loaded.error or "not decoded")
@@ -170,14 +148,22 @@ class _Writer(threading.Thread):
         draw_detections(image, dets, self.run_info.render_threshold)
         t = self.clock.add("drawing", t)
         suffix = PurePosixPath(item.rel_path).suffix
-        data = encode(image, suffix, loaded.exif, self.opts.jpeg_quality)
-        self.counter += 1
-        name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
-        (self.out_dir / name).write_bytes(data)
-        self.clock.add("encoding", t)
+        width, height = image.size
         meta = loaded.metadata.as_dict() if loaded.metadata else {}
-        return ImageRecord.from_detections(item.rel_path, dets, width=image.width,
-                                           height=image.height, metadata=meta, annotated=name)
+        name = ""
+        try:  # an image the copy's format cannot hold is that image's problem, not the disk's
+            data, notes = encode_copy(image, suffix, loaded.exif, self.opts.jpeg_quality)
+        except (ValueError, OSError) as exc:
+            notes = [f"no annotated copy: it could not be encoded ({exc})"]
+        else:
+            self.counter += 1
+            name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
+            (self.out_dir / name).write_bytes(data)
+        self.clock.add("encoding", t)
+        if notes:
+            meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
+        return ImageRecord.from_detections(item.rel_path, dets, width=width, height=height,
+                                           metadata=meta, annotated=name)
 
     def finish(self) -> None:
         self.jobs.put(None)
@@ -186,7 +172,7 @@ class _Writer(threading.Thread):
             raise self.failure
 
 
-def _detect(detector: Detector, loaded: _Loaded, clock: StageClock,
+def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
             fatal: tuple[type[BaseException], ...]) -> list[Detection]:
     if loaded.image is None:
         return []
@@ -205,6 +191,27 @@ def _detect(detector: Detector, loaded: _Loaded, clock: StageClock,
     return []
 
 
+def _next_image(pending: list[tuple[InputItem, Future[Loaded]]], detector: Detector,
+                writer: _Writer, clock: StageClock, fatal: tuple[type[BaseException], ...],
+                should_stop: Callable[[], bool] | None,
+                in_flight: Callable[[list[str]], None] | None, budget: PixelBudget) -> None:
+    """Detects the oldest loaded image and hands it to the writer."""
+    if should_stop and should_stop():
+        for _, fut in pending:
+            fut.cancel()
+        raise JobCancelled("The job was cancelled.")
+    if in_flight:
+        in_flight([item.rel_path for item, _ in pending])
+    _, future = pending.pop(0)
+    loaded = future.result()
+    try:
+        dets = _detect(detector, loaded, clock, fatal)
+    except BaseException:
+        budget.release(loaded.pixels)
+        raise
+    writer.jobs.put((loaded, dets))
+
+
 def run_batch(
     inventory: Inventory,
     detector: Detector,
@@ -218,6 +225,7 @@ def run_batch(
     now: Callable[[], datetime] = datetime.now,
     may_publish: Callable[[], bool] = lambda: True,
     exclusive: bool = True,
+    in_flight: Callable[[list[str]], None] | None = None,
 ) -> BatchResult:
     """Processes every image not already in the work folder's checkpoint, then writes reports
     and the zip. Safe to call again on the same work folder after a crash: it resumes.
@@ -226,7 +234,8 @@ def run_batch(
     flagged as camera clocks set in the future). `may_publish` is asked before every write that
     others can see (checkpoint lines, the zip): a model server that lost its job says no.
     `exclusive` locks the work folder so a second run on it refuses to start (the batch
-    command); the service fences its writes with `may_publish` instead."""
+    command); the service fences its writes with `may_publish` instead. `in_flight` hears the
+    files being read and detected before each image (what a crash would have had in hand)."""
     if not inventory.items:
         raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
@@ -241,13 +250,14 @@ def run_batch(
                            " Your upload is kept.") from exc
     with work_dir_lock(work_dir) if exclusive else contextlib.nullcontext():
         return _run_locked(inventory, detector, work_dir, result_zip, opts, run, on_progress,
-                           should_stop, fatal, now, may_publish)
+                           should_stop, fatal, now, may_publish, in_flight)
 
 
 def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result_zip: Path,
                 opts: PipelineOptions, run: RunInfo, on_progress: ProgressFn | None,
                 should_stop: Callable[[], bool] | None, fatal: tuple[type[BaseException], ...],
-                now: Callable[[], datetime], may_publish: Callable[[], bool]) -> BatchResult:
+                now: Callable[[], datetime], may_publish: Callable[[], bool],
+                in_flight: Callable[[list[str]], None] | None) -> BatchResult:
     checkpoint = Checkpoint(work_dir / "results.jsonl")
     if checkpoint.repair():
         log.warning("the checkpoint's last line was cut short by a crash; that image is done again")
@@ -266,31 +276,27 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
 
     if on_progress:
         on_progress(progress[0], total)
-    writer = _Writer(checkpoint, work_dir / "annotated", run, opts, clock, advance, may_publish)
+    budget = PixelBudget(opts.max_pixels_in_flight)
+    loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget)
+    writer = _Writer(checkpoint, work_dir / "annotated", run, opts, clock, advance, may_publish,
+                     budget)
     writer.start()
     window = max(2, opts.loader_threads * 2)
     try:
         with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
-            pending: list[Future[_Loaded]] = []
-            items = iter(todo)
-            for item in items:
-                pending.append(pool.submit(_load, item, opts, clock, run.started))
+            pending: list[tuple[InputItem, Future[Loaded]]] = []
+            for ticket, item in enumerate(todo):
                 if len(pending) >= window:
-                    break
-            while pending:
-                if should_stop and should_stop():
-                    for fut in pending:
-                        fut.cancel()
-                    raise JobCancelled("The job was cancelled.")
-                loaded = pending.pop(0).result()
-                nxt = next(items, None)
-                if nxt is not None:
-                    pending.append(pool.submit(_load, nxt, opts, clock, run.started))
-                dets = _detect(detector, loaded, clock, fatal)
-                writer.jobs.put((loaded, dets))
-                if writer.failure is not None:
-                    break
+                    _next_image(pending, detector, writer, clock, fatal, should_stop, in_flight,
+                                budget)
+                    if writer.failure is not None:
+                        break
+                pending.append((item, pool.submit(load_image, item, ticket, loading)))
+            while pending and writer.failure is None:
+                _next_image(pending, detector, writer, clock, fatal, should_stop, in_flight,
+                            budget)
     finally:
+        budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
     run.finished = now()
     return _finish(checkpoint, work_dir, result_zip, run, opts, clock, may_publish)

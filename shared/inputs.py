@@ -6,6 +6,7 @@ relative path is cleaned to plain components before it is used in an output.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import zipfile
 import zlib
@@ -100,9 +101,38 @@ class Inventory:
 
 
 MAX_ENTRIES = 200_000  # an SD card holds tens of thousands; millions of entries is an attack
+# Camera photos barely compress (JPEG inside a zip is about 1:1), so a zip that unpacks to twenty
+# times its size and to more than 64 MB is built to exhaust the server, not a card of photos.
+MAX_EXPANSION, EXPANSION_FLOOR = 20, 64 * 1024 * 1024
+LOCAL_HEADER_BYTES = 30
 
 
-def _scan_zip(inv: Inventory, path: Path, prefix: str) -> None:
+def _entry_end(info: zipfile.ZipInfo) -> int:
+    """Where an entry's data ends, at the least (its local extra field can only add to it)."""
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    name = len(info.orig_filename.encode(encoding, errors="replace"))
+    return info.header_offset + LOCAL_HEADER_BYTES + name + info.compress_size
+
+
+def _check_layout(path: Path, infos: list[zipfile.ZipInfo], max_file_bytes: int) -> None:
+    """Refuses zips whose entries share their data (one compressed block listed many times:
+    a zip bomb that costs minutes and gigabytes) or that unpack far beyond their size. Entries
+    over the per-file limit do not count: they are refused one by one, never unpacked."""
+    files = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
+    for first, second in itertools.pairwise(files):
+        if second.header_offset < _entry_end(first):
+            raise InputError(f"{path.name} is not a normal zip: its entries {first.filename!r} "
+                             f"and {second.filename!r} overlap inside the archive (a zip bomb "
+                             "trick). Please zip the photos again with an ordinary tool.")
+    unpacked = sum(i.file_size for i in files if i.file_size <= max_file_bytes)
+    packed = path.stat().st_size
+    if unpacked > max(EXPANSION_FLOOR, MAX_EXPANSION * packed):
+        raise InputError(f"{path.name} would unpack to {unpacked / 1e9:.2f} GB from "
+                         f"{packed / 1e6:.1f} MB; camera photos do not compress like that, so "
+                         "it is refused as a zip bomb.")
+
+
+def _scan_zip(inv: Inventory, path: Path, prefix: str, max_file_bytes: int) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -111,6 +141,7 @@ def _scan_zip(inv: Inventory, path: Path, prefix: str) -> None:
     if len(infos) + len(inv.items) > MAX_ENTRIES:
         raise InputError(f"{path.name} holds {len(infos):,} files; at most {MAX_ENTRIES:,} can be "
                          "processed in one job. Please split it into smaller zips.")
+    _check_layout(path, infos, max_file_bytes)
     for info in infos:
         if info.is_dir():
             continue
@@ -138,7 +169,11 @@ def _dedupe(items: list[InputItem]) -> list[InputItem]:
     return out
 
 
-def collect_inputs(paths: list[Path], *, named: bool = False) -> Inventory:
+DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024  # Settings.max_file_bytes
+
+
+def collect_inputs(paths: list[Path], *, named: bool = False,
+                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
     """Every image in `paths`, sorted by relative path. With one folder or zip, paths are
     relative to it; with several inputs (or `named`) each keeps its own name as the first
     folder."""
@@ -153,17 +188,17 @@ def collect_inputs(paths: list[Path], *, named: bool = False) -> Inventory:
                 member = file.relative_to(path).as_posix()
                 inv.add(prefix + member, path, member)
         elif path.suffix.lower() == ".zip":
-            _scan_zip(inv, path, "" if single else f"{path.stem}/")
+            _scan_zip(inv, path, "" if single else f"{path.stem}/", max_file_bytes)
         else:
             inv.add(path.name, path)
     inv.items = sorted(_dedupe(inv.items), key=lambda i: (i.rel_path.casefold(), i.rel_path))
     return inv
 
 
-def collect_upload(entries: list[Path]) -> Inventory:
+def collect_upload(entries: list[Path], *,
+                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
     """What a job's upload holds. A lone zip (an SD card) reads relative to itself; otherwise
     every entry keeps its name, so photos from dropped camera folders stay apart
     (`CamA/IMG_0001.JPG`, `CamB/IMG_0001.JPG`)."""
-    if len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() == ".zip":
-        return collect_inputs(entries)
-    return collect_inputs(entries, named=True)
+    lone_zip = len(entries) == 1 and entries[0].is_file() and entries[0].suffix.lower() == ".zip"
+    return collect_inputs(entries, named=not lone_zip, max_file_bytes=max_file_bytes)

@@ -88,6 +88,11 @@ class Settings:
     jpeg_quality: int = 88
     # Threads that read, decode and parse EXIF ahead of inference.
     loader_threads: int = 2
+    # Decoded pixels held at once across loading, detection and writing (RGB: 3 bytes each);
+    # one image larger than this still goes through, alone.
+    max_pixels_in_flight: int = 150_000_000
+    # A job whose model server died this many times is failed, naming the images in hand.
+    max_attempts: int = 3
     inference_threads: int = 0  # 0: let TensorFlow decide
     # Behind nginx: downloads are handed to this internal location with X-Accel-Redirect.
     accel_redirect_prefix: str = ""
@@ -144,6 +149,9 @@ class Settings:
             max_upload_bytes=_parse(env, "MAX_UPLOAD_BYTES", _positive_int, cls.max_upload_bytes),
             jpeg_quality=_parse(env, "JPEG_QUALITY", _positive_int, cls.jpeg_quality),
             loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
+            max_pixels_in_flight=_parse(env, "MAX_PIXELS_IN_FLIGHT", _positive_int,
+                                        cls.max_pixels_in_flight),
+            max_attempts=_parse(env, "MAX_ATTEMPTS", _positive_int, cls.max_attempts),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),

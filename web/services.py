@@ -130,7 +130,8 @@ def save_files(files: list[FileStorage], folder: Path) -> list[Path]:
 def count_images(paths: list[Path]) -> int:
     """How many images the files hold (zip listings are read, nothing is extracted)."""
     try:
-        return len(collect_upload(paths).items) if paths else 0
+        found = collect_upload(paths, max_file_bytes=settings().max_file_bytes)
+        return len(found.items) if paths else 0
     except InputError as exc:
         raise UploadRefused(str(exc)) from None
 

@@ -95,7 +95,9 @@ def set_encrypted_flag(raw: bytearray, name: bytes) -> None:
 
 
 def run(tmp_path: Path, upload: Path, red_patch_model: Path, **opts):
-    result = run_batch(collect_inputs([upload]), load_detector(red_patch_model), tmp_path / "data" / "work",
+    limit = {"max_file_bytes": opts["max_file_bytes"]} if "max_file_bytes" in opts else {}
+    result = run_batch(collect_inputs([upload], **limit), load_detector(red_patch_model),
+                       tmp_path / "data" / "work",
                        tmp_path / "data" / "result.zip", PipelineOptions(threshold=0.4, **opts))
     with zipfile.ZipFile(tmp_path / "data" / "result.zip") as archive:
         images = {im["file"]: im for im in json.loads(archive.read("detections.json"))["images"]}
