@@ -15,6 +15,7 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
+from model_server.redis_retry import retry_until_done
 from shared.contract import load_state, renew_lease, update_fields
 from shared.errors import JobLost, TraplineError
 
@@ -68,17 +69,38 @@ class Progress:
         except RedisError as exc:  # progress display only: the checkpoint on disk is the truth
             log.warning("progress not recorded, Redis unreachable: %s", exc)
 
+    def _confirm(self) -> bool:
+        return confirm_lease(self.redis, self.job_id, self.token, self.attempt,
+                             self.lease_seconds)
+
     def still_owner(self) -> bool:
-        """Whether writing results is safe: the lease was confirmed less than its length ago."""
+        """Whether writing results is safe: the lease was confirmed less than its length ago.
+        When it was not and Redis cannot be asked, this waits until Redis answers: during an
+        outage nobody can take the job over, and after a partition the answer is known."""
         confirmed = lease_confirmed.get(self.job_id, self.started)
         if time.monotonic() - confirmed >= self.lease_seconds / 3:
             try:
-                confirm_lease(self.redis, self.job_id, self.token, self.attempt,
-                              self.lease_seconds)
+                if not self._confirm():
+                    return False  # another attempt holds the job
             except RedisError:
                 pass  # judged on the last confirmation below
             confirmed = lease_confirmed.get(self.job_id, confirmed)
-        return time.monotonic() - confirmed < self.lease_seconds
+        if time.monotonic() - confirmed < self.lease_seconds:
+            return True
+        log.warning("job %s: Redis has not confirmed this server's lease for %d s; pausing "
+                    "until it answers", self.job_id, self.lease_seconds)
+        owner = retry_until_done(self._confirm, what="checking who owns the job")
+        if owner:
+            log.info("job %s: Redis answers again and the job is still ours; carrying on",
+                     self.job_id)
+        return owner
+
+    def note_in_flight(self, names: list[str]) -> None:
+        """The files in hand, so that a server that dies on one of them can be diagnosed."""
+        try:
+            update_fields(self.redis, self.job_id, attempt=self.attempt, in_flight=names)
+        except RedisError:
+            pass  # a diagnosis aid: never worth stopping for
 
     def should_stop(self) -> bool:
         """True when the job was cancelled; raises when this server must let go of it."""

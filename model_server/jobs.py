@@ -149,7 +149,8 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
                            storage.result_zip(job_id), PipelineOptions.from_settings(settings),
                            on_progress=progress, should_stop=progress.should_stop,
                            fatal=(JobTimeoutException, WorkerStopping, JobLost),
-                           may_publish=progress.still_owner, exclusive=False)
+                           may_publish=progress.still_owner, exclusive=False,
+                           in_flight=progress.note_in_flight)
     except WorkerStopping:
         return _release(redis, state)
     except JobLost as exc:

@@ -22,6 +22,7 @@ from rq.job import Job
 from rq.job import JobStatus as RqStatus
 from rq.serializers import JSONSerializer
 
+from model_server.notify import send_notice
 from shared.contract import (
     JobState,
     JobStatus,
@@ -31,7 +32,9 @@ from shared.contract import (
     has_lease,
     job_queue,
     load_state,
+    transition,
 )
+from shared.settings import Settings
 from shared.storage import Storage, is_job_id
 
 log = logging.getLogger(__name__)
@@ -46,20 +49,56 @@ def _claim(redis: Redis, job_id: str) -> bool:
     return bool(redis.set(LOCK_PREFIX + job_id, "1", nx=True, ex=60))
 
 
-def requeue_orphans(redis: Redis) -> list[str]:
+def requeue_orphans(redis: Redis, settings: Settings | None = None) -> list[str]:
+    """Jobs whose model server died: queued again at the front to resume, or failed once their
+    servers have died `max_attempts` times on them (a poison job would take every server down)."""
+    max_attempts = settings.max_attempts if settings else Settings().max_attempts
     requeued = []
     for state in all_states(redis):
         if state.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
             continue
         if not _claim(redis, state.id):
             continue
-        fresh = load_state(redis, state.id)
-        if fresh is None or fresh.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
-            continue
-        log.warning("job %s: its model server stopped answering; queued again to resume", state.id)
-        if _requeue(redis, fresh, JobStatus.PROCESSING, at_front=True):
-            requeued.append(state.id)
+        try:
+            fresh = load_state(redis, state.id)
+            if fresh is None or fresh.status is not JobStatus.PROCESSING \
+                    or has_lease(redis, state.id):
+                continue
+            if _count_crash(redis, fresh, max_attempts, settings) and _requeue(
+                    redis, fresh, JobStatus.PROCESSING, at_front=True):
+                requeued.append(state.id)
+        finally:
+            redis.delete(LOCK_PREFIX + state.id)
     return requeued
+
+
+def _count_crash(redis: Redis, state: JobState, max_attempts: int,
+                 settings: Settings | None) -> bool:
+    """Records one more death of the job's server; True to requeue it, False once it failed."""
+    in_hand = state.in_flight
+    suspects = [name for name in state.suspects if name in in_hand] if state.crashes else []
+    suspects = suspects or in_hand
+    crashes = state.crashes + 1
+    if crashes < max_attempts:
+        log.warning("job %s: its model server stopped answering (%d of %d allowed); queued again "
+                    "to resume", state.id, crashes, max_attempts - 1)
+        return transition(redis, state.id, (JobStatus.PROCESSING,), attempt=state.attempt,
+                          crashes=crashes, suspects=suspects, in_flight=[])
+    names = ", ".join(suspects[:10]) or "(not recorded)"
+    message = (f"The model server stopped {crashes} times while working on this job (killed, "
+               "out of memory, or crashed), each time with one of these files in hand: "
+               f"{names}. The job was stopped so that it cannot take the server down again. "
+               "Your upload is kept: the administrators can look at those files, remove them, "
+               "and requeue the job, which resumes where it stopped.")
+    if transition(redis, state.id, (JobStatus.PROCESSING,), attempt=state.attempt,
+                  status=JobStatus.FAILED, finished_at=time.time(), crashes=crashes,
+                  suspects=suspects, error=message):
+        log.error("job %s: failed after %d model server deaths; suspects: %s", state.id, crashes,
+                  names)
+        if settings is not None:
+            state.status, state.error = JobStatus.FAILED, message
+            send_notice(settings, state)
+    return False
 
 
 def _requeue(redis: Redis, state: JobState, status: JobStatus, *, at_front: bool) -> bool:
@@ -129,6 +168,6 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
     return queued
 
 
-def recover(redis: Redis, storage: Storage) -> list[str]:
-    return (requeue_orphans(redis) + requeue_lost_queue_entries(redis)
+def recover(redis: Redis, storage: Storage, settings: Settings | None = None) -> list[str]:
+    return (requeue_orphans(redis, settings) + requeue_lost_queue_entries(redis)
             + enqueue_stranded_uploads(redis, storage))

@@ -87,7 +87,7 @@ def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
                     log.warning("job %s: lease no longer ours; the job stops at its next image",
                                 job_id)
             if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
-                recover(redis, storage)
+                recover(redis, storage, settings)
                 last_sweep = time.monotonic()
         except RedisError as exc:
             log.warning("Redis is unreachable (%s); heartbeat skipped", exc)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                             serializer=JSONSerializer)
     stop = threading.Event()
     try:
-        recover(redis, storage)  # warm start: orphaned jobs and uploads that missed the queue
+        recover(redis, storage, settings)  # warm start: orphans and uploads that missed the queue
     except RedisError as exc:
         log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
     beat = threading.Thread(target=_heartbeat,

@@ -69,6 +69,9 @@ class JobState:
     summary: dict[str, Any] = field(default_factory=dict)
     model: str = ""
     base_url: str = ""  # the site's address for links in the email notice
+    in_flight: list[str] = field(default_factory=list)  # files in hand on the model server
+    crashes: int = 0  # times its model server died while running it
+    suspects: list[str] = field(default_factory=list)  # in hand at every one of those deaths
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))

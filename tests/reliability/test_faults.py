@@ -265,3 +265,81 @@ def test_a_crash_inside_one_images_inference_is_one_error_row(tmp_path: Path, re
     assert "the detector failed on this image (RuntimeError: CUDA error" in images["b.jpg"]["failure"]
     assert images["a.jpg"]["detections"] and images["c.jpg"]["detections"]
     assert result.tally.errors == 1
+
+
+def _each_once(settings, job_id: str, count: int) -> None:
+    images, _ = result_of(settings, job_id)
+    assert [im["file"] for im in images] == [f"img{i:03d}.jpg" for i in range(count)]
+    with zipfile.ZipFile(Storage(settings.data_dir).result_zip(job_id)) as z:
+        names = z.namelist()
+    assert len(names) == len(set(names)) == count + 4  # the photos and the four reports
+
+
+def test_a_stalled_server_writes_nothing_once_another_took_its_job(workers, redis_conn,
+                                                                   settings) -> None:
+    """SIGSTOP past the lease (a stall, a partition), another server takes the job over, then
+    SIGCONT: the first server's late writes are refused and logged, the result has each image
+    once."""
+    job_id = queue_job(redis_conn, settings, 30, size=(2400, 1800))
+    first = workers.start(**LEASE)
+    wait_for(lambda: load_state(redis_conn, job_id).processed >= 4, what="4 images")
+    first.send_signal(signal.SIGSTOP)
+    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10,
+             what="lease expiry")
+    second = workers.start(**LEASE)
+    wait_for(lambda: load_state(redis_conn, job_id).attempt == 2, timeout=60,
+             what="the second server taking the job")
+    first.send_signal(signal.SIGCONT)
+    wait_for(lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED, timeout=240,
+             what="the job finished by the second server")
+    wait_for(lambda: "writes nothing more" in workers.log(0) or "late write refused"
+             in workers.log(0), timeout=60, what="the first server letting go")
+    assert first.poll() is None and second.poll() is None  # both still serving
+    _each_once(settings, job_id, 30)
+    assert f"job {job_id}: finished" in workers.log(1)
+    assert f"job {job_id}: finished" not in workers.log(0)
+
+
+def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redis,
+                                                               workers) -> None:
+    server, conf = own_redis
+    client = Redis.from_url(server.url)
+    job_id = queue_job(client, settings, 12, size=(2400, 1800))
+    proc = workers.start(redis_url=server.url, **LEASE)
+    wait_for(lambda: load_state(client, job_id).processed >= 9, timeout=120, what="9 images")
+    server.stop()
+    wait_for(lambda: "pausing until it answers" in workers.log(0)
+             or "Redis unreachable while recording" in workers.log(0), timeout=90,
+             what="the server waiting for Redis")
+    assert proc.poll() is None  # it did not exit
+    server.start("--include", str(conf))
+    client = Redis.from_url(server.url)
+    wait_for(lambda: load_state(client, job_id).status is JobStatus.FINISHED, timeout=120,
+             what="the job finished after Redis came back")
+    assert proc.poll() is None
+    _each_once(settings, job_id, 12)
+
+
+def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(workers, redis_conn,
+                                                                        settings) -> None:
+    """Each time the server has the poison file in hand it dies (as the OOM killer would do):
+    after three deaths the job fails with a message naming it, and the upload stays."""
+    job_id = queue_job(redis_conn, settings, 24, size=(1600, 1200))
+    store = Storage(settings.data_dir)
+    poison = "img012.jpg"
+    for death in range(3):
+        proc = workers.start(**LEASE)
+        def in_hand(attempt: int = death + 1) -> bool:
+            state = load_state(redis_conn, job_id)
+            return state.attempt == attempt and poison in state.in_flight
+
+        wait_for(in_hand, timeout=120, what=f"the poison file in hand ({death + 1})")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10,
+                 what="lease expiry")
+    assert workers.start("--burst", **LEASE).wait(timeout=120) == 0
+    final = load_state(redis_conn, job_id)
+    assert final.status is JobStatus.FAILED and final.crashes == 3
+    assert "stopped 3 times" in final.error and poison in final.error
+    assert (store.upload_dir(job_id) / poison).is_file()
