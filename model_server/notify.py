@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def compose(settings: Settings, state: JobState) -> EmailMessage:
+    # Only the configured address: links are never built from what a request claimed.
     base = (settings.public_url or state.base_url).rstrip("/")
+    if not base:
+        log.warning("TRAPLINE_PUBLIC_URL is not set: the notice carries links without a host")
     page = f"{base}/jobs/{state.id}"
     message = EmailMessage()
     message["From"] = settings.smtp_from

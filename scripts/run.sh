@@ -11,6 +11,7 @@ export TRAPLINE_DATA_DIR="${TRAPLINE_DATA_DIR:-$PWD/var}"
 port="${TRAPLINE_PORT:-8000}"
 redis_port="${TRAPLINE_REDIS_PORT:-6379}"
 export TRAPLINE_REDIS_URL="${TRAPLINE_REDIS_URL:-redis://127.0.0.1:${redis_port}/0}"
+export TRAPLINE_PUBLIC_URL="${TRAPLINE_PUBLIC_URL:-http://127.0.0.1:${port}}"
 mkdir -p "$TRAPLINE_DATA_DIR/redis" models
 
 # The detector: an explicit path, else a model already in models/, else try to download one.

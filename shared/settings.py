@@ -134,6 +134,11 @@ class Settings:
                 f"{PREFIX}SECRET_KEY must be set in production (a long random string, "
                 "e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
+        public_url = _parse(env, "PUBLIC_URL", str, "").rstrip("/")
+        if production and not public_url:
+            raise SettingsError(
+                f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://traps.example.org): "
+                "links in notice emails are built from it, never from a request's Host header.")
         model = _parse(env, "MODEL_PATH", Path, None)
         return cls(
             data_dir=_parse(env, "DATA_DIR", Path, Path("var")),
@@ -155,7 +160,7 @@ class Settings:
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),
-            public_url=_parse(env, "PUBLIC_URL", str, "").rstrip("/"),
+            public_url=public_url,
             smtp_host=_parse(env, "SMTP_HOST", str, ""),
             smtp_port=_parse(env, "SMTP_PORT", _positive_int, 587),
             smtp_user=_parse(env, "SMTP_USER", str, ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_dropzone import Dropzone
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,6 +17,11 @@ from shared.storage import Storage
 from web.errors import error_response
 from web.security import csrf, init_security
 
+UNREADABLE_FORM = ("The upload could not be read: the form data is malformed, most often because "
+                   "a file name is not UTF-8 text (an old tool or script). Nothing was stored. "
+                   "Rename the file with ordinary letters, digits and spaces, or zip it, and "
+                   "send it again.")
+UNREADABLE_CHECKED = {"upload.submit", "upload.chunk", "upload.remove", "api.create"}
 REDIS_DOWN = ("The job queue is not reachable right now, so no job can be created or looked up. "
               "Your files are safe if the upload finished; please try again in a few minutes.")
 
@@ -43,7 +48,19 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     app.extensions["trapline.redis"] = Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     Dropzone(app)
-    init_security(app)
+
+    @app.before_request
+    def unreadable_form() -> Any:
+        """werkzeug drops a whole multipart body it cannot decode (a file name that is not
+        UTF-8, from a script or an old tool) and the view would then blame the email address.
+        Say what really happened instead."""
+        if (request.method == "POST" and request.mimetype == "multipart/form-data"
+                and (request.content_length or 0) > 0 and not request.form and not request.files
+                and request.endpoint in UNREADABLE_CHECKED):
+            return error_response(400, UNREADABLE_FORM)
+        return None
+
+    init_security(app)  # after the check above: CSRF would otherwise blame an expired form
 
     from web import admin, api, health, jobs, upload
 

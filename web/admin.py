@@ -30,9 +30,19 @@ from shared.contract import (
 )
 from web import services
 from web.errors import error_response
+from web.security import RateLimited, check_login_failures, rate_limited_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 RECENT = 100
+
+
+def _login_ok(auth: Any) -> bool:
+    """Both checks always run, so a right user name with a wrong password takes as long as a
+    wrong user name: the timing says nothing about which user names exist."""
+    settings = services.settings()
+    user_ok = hmac.compare_digest((auth.username or "").encode(), settings.admin_user.encode())
+    password_ok = check_password_hash(settings.admin_password_hash, auth.password or "")
+    return user_ok and password_ok
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,13 +52,16 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if not settings.admin_password_hash:
             abort(404)
         auth = request.authorization
-        ok = (auth is not None and auth.type == "basic"
-              and hmac.compare_digest((auth.username or "").encode(), settings.admin_user.encode())
-              and check_password_hash(settings.admin_password_hash, auth.password or ""))
-        if not ok:
-            return Response("Authentication required.", 401,
-                            {"WWW-Authenticate": 'Basic realm="Trapline admin", charset="UTF-8"'})
-        return view(*args, **kwargs)
+        if auth is not None and auth.type == "basic":
+            try:
+                check_login_failures(auth.username or "", count=False)
+                if _login_ok(auth):
+                    return view(*args, **kwargs)
+                check_login_failures(auth.username or "", count=True)
+            except RateLimited as exc:
+                return rate_limited_response(exc)
+        return Response("Authentication required.", 401,
+                        {"WWW-Authenticate": 'Basic realm="Trapline admin", charset="UTF-8"'})
 
     return wrapped
 

@@ -100,6 +100,19 @@ def check_upload_rate(email: str) -> None:
            add=True, what="uploads from this email address in the last hour")
 
 
+LOGIN_WINDOW_SECONDS, LOGIN_FAILURES = 15 * 60, 10
+
+
+def check_login_failures(user: str, *, count: bool) -> None:
+    """Failed admin logins, per client address and per user name: past 10 in 15 minutes every
+    attempt is refused (429) until the window ends. `count` records one more failure."""
+    what = "failed logins"
+    _count("login-ip", _address(), LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, add=count,
+           what=f"{what} from this address")
+    _count("login-user", user, LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, add=count,
+           what=f"{what} for this user name")
+
+
 def check_chunk_rate(*, first_of_upload: bool) -> None:
     """Before any bytes are stored: a client already over its hourly upload limit is refused at
     its first chunk (not after sending gigabytes), and chunks per minute are capped."""

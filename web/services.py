@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, url_for
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -149,7 +149,9 @@ def create_job(staged: list[Path], email: str) -> JobState:
     target.mkdir(parents=True)
     for path in staged:
         os.replace(path, target / path.name)
-    base_url = settings().public_url or request.host_url.rstrip("/")
+    # Never the request's Host header: a forged one would put its host into the email
+    # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
+    base_url = settings().public_url
     state = JobState(id=job_id, email=email, total=images, base_url=base_url)
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(

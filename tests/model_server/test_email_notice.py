@@ -35,7 +35,8 @@ def smtp():
 def mailing(settings, smtp):
     controller, _ = smtp
     return settings.with_overrides(smtp_host="127.0.0.1", smtp_port=controller.port,
-                                   smtp_starttls=False, smtp_from="trapline@example.org")
+                                   smtp_starttls=False, smtp_from="trapline@example.org",
+                                   public_url="https://traps.example.org")
 
 
 def submit(client, files) -> str:
@@ -65,7 +66,7 @@ def test_finished_job_sends_link_and_summary(client, mailing, smtp, redis_conn) 
     assert mail["To"] == "Ranger.Ana@example.org" and mail["From"] == "trapline@example.org"
     assert mail["Subject"] == "Trapline: your 3 photos are ready"
     body = mail.get_content()
-    assert f"http://trapline.test/download/{job_id}" in body
+    assert f"https://traps.example.org/download/{job_id}" in body
     assert "Images: 3, animals in 2, people in 2, vehicles in 0, empty 0, could not be read 1." in body
     assert "red_patch_md.pb" in body
 
@@ -137,3 +138,27 @@ def test_starttls_checks_the_servers_certificate(client, settings, redis_conn, t
     assert load_state(redis_conn, job_id).status.value == "finished"
     assert inbox.messages == []
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+
+
+def test_a_forged_host_header_never_reaches_the_email(client, settings, smtp, redis_conn) -> None:
+    controller, inbox = smtp
+    response = client.post("/api/jobs", data=form(email="ana@example.org", files=[(photo(), "a.jpg")]),
+                           content_type="multipart/form-data", headers={"Host": "evil.example"})
+    assert response.status_code == 201
+    plain = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=controller.port,
+                                    smtp_starttls=False)
+    run_with(plain, redis_conn)
+    body = inbox.messages[0].get_content()
+    assert "evil.example" not in body
+    assert f"/download/{response.get_json()['id']}" in body
+
+
+def test_production_requires_the_public_address() -> None:
+    from shared.errors import SettingsError
+    from shared.settings import Settings
+
+    env = {"TRAPLINE_PRODUCTION": "true", "TRAPLINE_SECRET_KEY": "x" * 40}
+    with pytest.raises(SettingsError, match="TRAPLINE_PUBLIC_URL must be set in production"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "TRAPLINE_PUBLIC_URL": "https://t.example.org/"}).public_url \
+        == "https://t.example.org"

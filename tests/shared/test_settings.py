@@ -36,4 +36,5 @@ def test_junk_fails_naming_the_variable(name: str, value: str) -> None:
 def test_production_needs_a_secret() -> None:
     with pytest.raises(SettingsError, match="TRAPLINE_SECRET_KEY"):
         Settings.from_env({"TRAPLINE_PRODUCTION": "true"})
-    assert Settings.from_env({"TRAPLINE_PRODUCTION": "1", "TRAPLINE_SECRET_KEY": "s3"}).secret_key == "s3"
+    assert Settings.from_env({"TRAPLINE_PRODUCTION": "1", "TRAPLINE_SECRET_KEY": "s3",
+                              "TRAPLINE_PUBLIC_URL": "https://t.example.org"}).secret_key == "s3"

@@ -202,3 +202,70 @@ def test_admin_requeue_says_when_the_upload_is_gone(admin, redis_conn, settings)
                            data={"csrf_token": csrf_token(client)})
     assert response.status_code == 409
     assert "upload is gone from the server" in response.get_data(as_text=True)
+
+
+def test_failed_admin_logins_are_throttled_per_address(admin) -> None:
+    client, headers = admin
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
+    for _ in range(10):
+        assert client.get("/admin/", headers=wrong).status_code == 401
+    refused = client.get("/admin/", headers=headers)  # even the right password, for a while
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    other = client.get("/admin/", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 429  # the user name is throttled too, from any address
+
+
+def test_failed_admin_logins_are_throttled_per_user_across_addresses(admin) -> None:
+    client, _ = admin
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
+    for i in range(10):
+        client.get("/admin/", headers=wrong, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+    assert client.get("/admin/", headers=wrong,
+                      environ_base={"REMOTE_ADDR": "10.0.1.1"}).status_code == 429
+
+
+def test_a_wrong_user_name_costs_the_same_password_check(admin, monkeypatch) -> None:
+    """The password hash is checked whatever the user name, so timing cannot tell a right user
+    name from a wrong one (it took 2 ms against 228 ms before)."""
+    from web import admin as admin_module
+
+    client, _ = admin
+    calls: list[str] = []
+    real = admin_module.check_password_hash
+    monkeypatch.setattr(admin_module, "check_password_hash",
+                        lambda h, p: calls.append(p) or real(h, p))
+    for user in ("nobody", "admin"):
+        auth = base64.b64encode(f"{user}:guess".encode()).decode()
+        assert client.get("/admin/", headers={"Authorization": f"Basic {auth}"}).status_code == 401
+    assert calls == ["guess", "guess"]
+
+
+def test_with_an_api_key_the_form_routes_need_the_pages_session(settings, redis_conn) -> None:
+    """Scripts use the API and its key; the browser forms need a session that loaded the page
+    (its draft) and its CSRF token, so they are no way around the key."""
+    keyed = make_client(settings, api_key="k" * 32)
+    script = make_client(settings, api_key="k" * 32)  # never loaded a page
+    fields = page_fields(keyed)
+    forged = script.post("/upload", data={**form(files=[(photo(), "a.jpg")]), **fields},
+                         content_type="multipart/form-data")
+    assert forged.status_code == 400  # a token from another session is worthless here
+    job = keyed.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                     content_type="multipart/form-data")
+    assert job.status_code == 401
+    job_id = keyed.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
+                        content_type="multipart/form-data",
+                        headers={"X-API-Key": "k" * 32}).get_json()["id"]
+    assert script.post(f"/jobs/{job_id}/cancel").status_code == 400  # no CSRF token
+    assert script.post(f"/api/jobs/{job_id}/cancel").status_code == 401  # no key
+
+
+def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(client) -> None:
+    body = (b'--XX\r\nContent-Disposition: form-data; name="email"\r\n\r\nana@example.org\r\n'
+            b'--XX\r\nContent-Disposition: form-data; name="files"; filename="caf\xe9.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n" + photo() + b"\r\n--XX--\r\n")
+    for path in ("/api/jobs", "/upload"):
+        response = client.post(path, data=body, content_type="multipart/form-data; boundary=XX",
+                               headers={"Accept": "application/json"})
+        assert response.status_code == 400, path
+        message = response.get_json()["error"]
+        assert "a file name is not UTF-8 text" in message and "email" not in message
