@@ -29,13 +29,12 @@ MAX_DEPTH = 12  # folder levels kept from a dropped folder
 COPY_BLOCK = 1 << 20
 
 
-def open_new(storage: Storage) -> str:
+def open_new() -> str:
     """A fresh draft for one page load, remembered in this browser's session."""
     draft = new_job_id()
     owned = [d for d in session.get(SESSION_KEY, []) if isinstance(d, str)][-(MAX_DRAFTS - 1):]
     session[SESSION_KEY] = [*owned, draft]
-    storage.draft_dir(draft).mkdir(parents=True, exist_ok=True)
-    return draft
+    return draft  # its folder is made by the first file, so page views leave nothing on disk
 
 
 def owned(storage: Storage, draft: str) -> Path:

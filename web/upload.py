@@ -32,7 +32,7 @@ def _page(draft: str, **extra: Any) -> str:
 
 @bp.get("/")
 def index() -> Any:
-    return _page(drafts.open_new(services.storage()))
+    return _page(drafts.open_new())
 
 
 def _chunk_fields() -> drafts.Chunk:
@@ -64,6 +64,7 @@ def chunk() -> Any:
             and not drafts.in_flight(folder)
         check_chunk_rate(first_of_upload=first)
         upload = request.files["file"]
+        folder.mkdir(parents=True, exist_ok=True)
         name = drafts.write_chunk(folder, fields, upload.stream,
                                   current_app.config["CHUNK_BYTES"], settings.max_upload_bytes)
     except UploadRefused as exc:
@@ -125,7 +126,7 @@ def submit() -> Any:
     try:
         folder = drafts.owned(store, draft)
     except UploadRefused as exc:
-        return _page(drafts.open_new(store), error=str(exc),
+        return _page(drafts.open_new(), error=str(exc),
                      email=request.form.get("email", "")), exc.status
     try:
         state = _submit(folder)
