@@ -171,15 +171,26 @@ def one_memory_run(count: int, kind: str) -> None:
 
 
 def memory(args: argparse.Namespace) -> None:
+    """Each size `--repeat` times in fresh processes, interleaved; slopes from the medians."""
+    by_count: dict[int, list[dict[str, Any]]] = {count: [] for count in args.counts}
+    for _ in range(args.repeat):
+        for count in args.counts:
+            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline",
+                                  "_memory-child", str(count), args.detector], cwd=REPO,
+                                 check=True, capture_output=True, text=True)
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            by_count[count].append(run)
+            print(f"{count:6d} images: peak RSS {run['peak_rss_mb']:8.1f} MB, peak Python heap "
+                  f"{run['heap_peak_mb']:8.2f} MB ({run['seconds']} s, zip {run['zip_mb']} MB, "
+                  f"errors {run['errors']})")
     runs = []
-    for count in args.counts:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline", "_memory-child",
-                              str(count), args.detector], cwd=REPO, check=True,
-                             capture_output=True, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"{count:6d} images: peak RSS {runs[-1]['peak_rss_mb']:8.1f} MB, peak Python heap "
-              f"{runs[-1]['heap_peak_mb']:8.2f} MB ({runs[-1]['seconds']} s, zip "
-              f"{runs[-1]['zip_mb']} MB, errors {runs[-1]['errors']})")
+    for count, done in by_count.items():
+        rss = [r["peak_rss_mb"] for r in done]
+        heap = [r["heap_peak_mb"] for r in done]
+        runs.append({"images": count, "peak_rss_mb": statistics.median(rss),
+                     "heap_peak_mb": statistics.median(heap)})
+        print(f"{count:6d} images, {len(done)} runs: peak RSS MB {_spread(rss)}; "
+              f"Python heap MB {_spread(heap)}")
 
     def slope(a: dict[str, Any], b: dict[str, Any], key: str) -> float:
         return (b[key] - a[key]) * 2**20 / (b["images"] - a["images"])
@@ -204,6 +215,7 @@ def main() -> None:
     m = sub.add_parser("memory")
     m.add_argument("--counts", type=int, nargs="+", default=[100, 2000, 5000])
     m.add_argument("--detector", choices=["constant", "mdlike", "yolox"], default="constant")
+    m.add_argument("--repeat", type=int, default=3)
     child = sub.add_parser("_memory-child")
     child.add_argument("count", type=int)
     child.add_argument("detector")

@@ -28,7 +28,6 @@ import numpy as np
 from model_server.detection import Detection, Detector
 from model_server.drawing import draw_detections, encode_copy
 from model_server.excel_report import EXCEL_MAX_ROWS
-from model_server.heap import TRIM_EVERY, give_back_free_memory
 from model_server.loading import LoadContext, Loaded, load_image
 from model_server.pixel_budget import PixelBudget
 from model_server.records import Checkpoint, ImageRecord
@@ -110,7 +109,6 @@ class _Writer(threading.Thread):
         self.opts, self.clock, self.progress = opts, clock, progress
         self.may_publish, self.budget = may_publish, budget
         self.failure: BaseException | None = None
-        self.written = 0
         self.counter = 0
 
     def run(self) -> None:
@@ -126,9 +124,6 @@ class _Writer(threading.Thread):
                     raise JobLost("this model server no longer owns the job")
                 self.checkpoint.append(record)
                 self.progress()
-                self.written += 1
-                if self.written % TRIM_EVERY == 0:
-                    give_back_free_memory()
         except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
             self.failure = ResultsError(
                 f"The server could not write the results ({exc.strerror or exc}). Your upload is "

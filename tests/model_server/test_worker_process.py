@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -57,7 +56,10 @@ def test_waits_for_a_model_and_says_so_then_starts(workers, redis_conn, settings
     assert str(model).encode() in notice and b"trapline-models download" in notice
     assert live_servers(redis_conn) == 0  # not ready without a model: it never pretends
     job_id = queue_job(redis_conn, settings, 1)
-    time.sleep(1)
+    seen = workers.log(0).count("no usable detector model")
+    # two more model checks after the job arrived (events, not a sleep): it stays queued
+    wait_for(lambda: workers.log(0).count("no usable detector model") >= seen + 2, timeout=30,
+             what="two more checks for the model")
     assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
     model.parent.mkdir()
     shutil.copyfile(settings.model_path, model)

@@ -181,17 +181,20 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis
 
 
 def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> None:
+    import time
+
     server, conf = own_redis
-    proc = workers.start(redis_url=server.url)
+    proc = workers.start(redis_url=server.url, **LEASE)
     client = Redis.from_url(server.url)
     wait_for(lambda: list(client.scan_iter("trapline:model-server:*")), what="ready")
     server.stop()
-    cpu_before = _cpu_seconds(proc.pid)
-    import time
-
-    time.sleep(6)
+    cpu_before, wall_before = _cpu_seconds(proc.pid), time.monotonic()
+    # events, not a sleep: five missed heartbeats (one every 0.67 s with a 2 s lease)
+    wait_for(lambda: workers.log(0).count("Redis is unreachable") >= 5, timeout=60,
+             what="the server noticing the outage")
     assert proc.poll() is None  # did not exit
-    assert _cpu_seconds(proc.pid) - cpu_before < 1.5  # and did not spin
+    spent = _cpu_seconds(proc.pid) - cpu_before
+    assert spent < 0.25 * (time.monotonic() - wall_before) + 0.3  # and did not spin
     server.start("--include", str(conf))
     client = Redis.from_url(server.url)
     job_id = queue_job(client, settings, 2, size=(200, 150))
