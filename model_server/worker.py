@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("model server %s ready with %s", name, detector.info.name)
     try:
         worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
+    except RedisError as exc:  # RQ's own farewell needs Redis; stopping during an outage is fine
+        log.warning("model server %s stopped while Redis was unreachable (%s)", name, exc)
     finally:
         stop.set()
         beat.join(timeout=5)
