@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,13 +105,15 @@ def _note_if_future(meta: PhotoMetadata, now: datetime) -> None:
         meta.notes.append("capture time is in the future: check the camera clock")
 
 
-def _read_capture_time(meta: PhotoMetadata, tags: list[tuple[str, int, Any]]) -> bool:
-    """True when one of these EXIF tags gave the time; notes say why not otherwise."""
-    for source, tag, where in tags:
-        raw = where.get(tag)
+DateParser = Callable[[Any], "datetime | None"]
+
+
+def _first_date(meta: PhotoMetadata, found: Iterable[tuple[str, Any, DateParser]]) -> bool:
+    """Takes the first candidate that parses; notes the ones that do not. True when one did."""
+    for source, raw, parse in found:
         if raw is None:
             continue
-        parsed = parse_exif_datetime(raw)
+        parsed = parse(raw)
         if parsed is None:
             meta.notes.append(f"{source} {_text(raw)!r} is not a valid date")
             continue
@@ -119,6 +122,10 @@ def _read_capture_time(meta: PhotoMetadata, tags: list[tuple[str, int, Any]]) ->
             meta.notes.append(f"capture time taken from {source}")
         return True
     return False
+
+
+def _exif_dates(tags: list[tuple[str, int, Any]]) -> list[tuple[str, Any, DateParser]]:
+    return [(source, where.get(tag), parse_exif_datetime) for source, tag, where in tags]
 
 
 # XMP properties that hold when a photo was taken, best first (Lightroom, digiKam and
@@ -156,24 +163,14 @@ def parse_xmp_datetime(text: str) -> datetime | None:
     return parsed.replace(tzinfo=None, microsecond=0)
 
 
-def _read_xmp_time(meta: PhotoMetadata, image: Image.Image) -> bool:
+def _xmp_dates(meta: PhotoMetadata, image: Image.Image) -> list[tuple[str, Any, DateParser]]:
     try:
         xmp = image.getxmp()
     except XMP_ERRORS as exc:  # malformed XML in a packet written by any tool
         meta.notes.append(f"XMP unreadable: {type(exc).__name__}")
-        return False
-    for key in XMP_DATE_KEYS:
-        raw = _find_xmp_value(xmp, key)
-        if raw is None:
-            continue
-        parsed = parse_xmp_datetime(raw)
-        if parsed is None:
-            meta.notes.append(f"XMP {key} {raw!r} is not a valid date")
-            continue
-        meta.captured, meta.captured_source = parsed, f"XMP {key}"
-        meta.notes.append(f"capture time taken from XMP {key}")
-        return True
-    return False
+        return []
+    return [(f"XMP {key}", _find_xmp_value(xmp, key), parse_xmp_datetime)
+            for key in XMP_DATE_KEYS]
 
 
 def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
@@ -224,10 +221,10 @@ def read_metadata(image: Image.Image, *, now: datetime) -> PhotoMetadata:
     ifd0, exif_ifd = _read_exif(meta, image)
     # DateTime is when the file last changed (an export, an edit): an XMP creation date written
     # by the same tool says more about when the photo was taken.
-    found = (_read_capture_time(meta, [("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
-                                       ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd)])
-             or _read_xmp_time(meta, image)
-             or _read_capture_time(meta, [("DateTime", TAG_DATETIME, ifd0)]))
+    found = (_first_date(meta, _exif_dates([("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
+                                            ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd)]))
+             or _first_date(meta, _xmp_dates(meta, image))
+             or _first_date(meta, _exif_dates([("DateTime", TAG_DATETIME, ifd0)])))
     if not found and "no EXIF metadata" not in meta.notes:
         meta.notes.append("no capture time in EXIF")
     _note_if_future(meta, now)

@@ -82,13 +82,17 @@ def chunk() -> Any:
     return jsonify(ok=True, name=name)
 
 
+def _form_draft() -> tuple[str, Path]:
+    """The draft this form names, if this browser's session opened it (else UploadRefused)."""
+    draft = request.form.get("draft", "")
+    return draft, drafts.owned(services.storage(), draft)
+
+
 @bp.post("/upload/remove")
 def remove() -> Any:
     """Takes a file out of the draft: Dropzone's remove link (JSON) or the page's own buttons."""
-    store = services.storage()
-    draft = request.form.get("draft", "")
     try:
-        folder = drafts.owned(store, draft)
+        draft, folder = _form_draft()
     except UploadRefused as exc:
         return error_response(exc.status, str(exc))
     name = request.form.get("name", "") or request.form.get("remove", "")
@@ -121,10 +125,8 @@ def _submit(folder: Path) -> Any:
 @bp.post("/upload")
 def submit() -> Any:
     """The form: an email, the draft's files and any files posted with the form itself."""
-    store = services.storage()
-    draft = request.form.get("draft", "")
     try:
-        folder = drafts.owned(store, draft)
+        draft, folder = _form_draft()
     except UploadRefused as exc:
         return _page(drafts.open_new(), error=str(exc),
                      email=request.form.get("email", "")), exc.status
