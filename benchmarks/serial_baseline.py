@@ -8,11 +8,9 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import numpy as np
-
 from model_server.drawing import draw_detections, encode
 from model_server.exif import read_metadata
-from model_server.imaging import open_checked, upright_rgb
+from model_server.imaging import open_checked, pixels_of, upright_rgb
 from model_server.pipeline import PipelineOptions
 from model_server.records import Checkpoint, ImageRecord
 from model_server.reports import REPORT_FILES, write_reports
@@ -34,7 +32,7 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
         header = open_checked(item.read(opts.max_file_bytes), opts.max_image_pixels)
         metadata = read_metadata(header, now=run.started)
         image, exif = upright_rgb(header)
-        dets = detector.detect(np.asarray(image), item.rel_path)
+        dets = detector.detect(pixels_of(image), item.rel_path)
         draw_detections(image, dets, threshold)
         suffix = PurePosixPath(item.rel_path).suffix
         name = f"{n:06d}{suffix.lower()}"

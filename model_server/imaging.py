@@ -62,11 +62,19 @@ def to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(scaled, mode="L")
 
 
+def pixels_of(image: Image.Image) -> np.ndarray:
+    """The RGB pixels as a read-only HxWx3 array, with one copy: `np.asarray(image)` makes two
+    (its bytes, then the array), 528 MB at once for an 88-megapixel photo."""
+    return np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(image.height, image.width, 3)
+
+
 def upright_rgb(image: Image.Image) -> tuple[Image.Image, bytes]:
     """Decoded RGB pixels as the user sees them, and the EXIF block for the annotated copy with
     its orientation tag removed (the pixels are upright now, as MegaDetector reads them)."""
     with image_errors():
-        upright = ImageOps.exif_transpose(image) or image
+        # in place: no second full-size copy of every photo (264 MB for an 88-megapixel frame)
+        ImageOps.exif_transpose(image, in_place=True)
+        upright = image
         if upright.mode in WIDE_MODES:
             upright.load()
             upright = to_8bit(upright)

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import numpy as np
-
 from model_server.detection import Detection, Detector
 from model_server.drawing import draw_detections, encode_copy
 from model_server.excel_report import EXCEL_MAX_ROWS
+from model_server.imaging import pixels_of
 from model_server.loading import LoadContext, Loaded, load_image
 from model_server.pixel_budget import PixelBudget
 from model_server.records import Checkpoint, ImageRecord
@@ -178,7 +177,7 @@ def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
         return []
     t = time.perf_counter()
     try:
-        return detector.detect(np.asarray(loaded.image), loaded.item.rel_path)
+        return detector.detect(pixels_of(loaded.image), loaded.item.rel_path)
     except ImageError as exc:
         loaded.error = str(exc)
     except fatal:
