@@ -62,10 +62,23 @@ def to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(scaled, mode="L")
 
 
+STRIP_BYTES = 32 * 1024 * 1024
+
+
 def pixels_of(image: Image.Image) -> np.ndarray:
-    """The RGB pixels as a read-only HxWx3 array, with one copy: `np.asarray(image)` makes two
-    (its bytes, then the array), 528 MB at once for an 88-megapixel photo."""
-    return np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(image.height, image.width, 3)
+    """The RGB pixels as an HxWx3 array. `tobytes()` briefly holds the pixels twice (its pieces,
+    then their join): fine for a camera photo, 528 MB at once for an 88-megapixel one, which is
+    therefore copied in strips into one array instead."""
+    width, height = image.size
+    if width * height * 3 <= STRIP_BYTES:
+        return np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width, 3)
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    rows = max(1, STRIP_BYTES // (width * 3))
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(height, top + rows)))
+        out[top:top + strip.height] = np.frombuffer(
+            strip.tobytes(), dtype=np.uint8).reshape(strip.height, width, 3)
+    return out
 
 
 def upright_rgb(image: Image.Image) -> tuple[Image.Image, bytes]:

@@ -116,6 +116,8 @@ class _Writer(threading.Thread):
                 try:
                     record = self._record(*job)
                 finally:
+                    # the pixels go before the budget says so, not when the next job comes
+                    job[0].image = None
                     self.budget.release(job[0].pixels)
                 if not self.may_publish():
                     log.warning("late write refused: %s is not recorded, this run no longer "

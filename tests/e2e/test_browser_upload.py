@@ -93,3 +93,43 @@ def test_refusals_show_on_the_page(browser_page, live_server) -> None:
     page.click("#submit")
     page.wait_for_selector("#form-error")
     assert "add a zip or some images" in page.inner_text("#form-error")
+
+
+def test_a_chunk_lost_on_the_way_is_sent_again(browser_page, live_server, settings) -> None:
+    """A restart of the site or a dropped link fails a chunk in flight: Dropzone sends it
+    again and the file completes; nothing is marked done before its last chunk is in."""
+    page, errors = browser_page
+    failed: list[str] = []
+
+    def flaky(route) -> None:
+        if not failed:
+            failed.append(route.request.url)
+            route.abort("connectionreset")  # the first chunk never arrives
+        else:
+            route.continue_()
+
+    page.route("**/upload/chunk", flaky)
+    page.goto(live_server + "/")
+    page.set_input_files("input.dz-hidden-input", [str(PHOTOS[0])])
+    page.wait_for_selector("text=1 file(s) uploaded completely", timeout=60_000)
+    assert failed and page.locator(".dz-preview.dz-success").count() == 1
+    draft = page.get_attribute("input[name=draft]", "value")
+    from shared.storage import Storage
+
+    stored = Storage(settings.data_dir).draft_dir(draft) / PHOTOS[0].name
+    assert stored.read_bytes() == PHOTOS[0].read_bytes()
+    assert [e for e in errors if "upload/chunk" not in e] == []
+
+
+def test_leaving_the_page_while_files_upload_asks_first(browser_page, live_server) -> None:
+    page, _ = browser_page
+    held: list[object] = []
+    page.route("**/upload/chunk", lambda route: held.append(route))  # never answered: uploading
+    page.goto(live_server + "/")
+    page.click("#email")  # a real gesture: browsers ask before unload only after one
+    page.set_input_files("input.dz-hidden-input", [str(PHOTOS[0])])
+    page.wait_for_selector("text=Uploading", timeout=30_000)
+    with page.expect_event("dialog", timeout=10_000) as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()  # stay on the page: the upload goes on

@@ -193,3 +193,14 @@ def test_a_batch_of_huge_photos_runs_within_a_small_budget(tmp_path: Path,
                            loader_threads=3)
     assert result.tally.images == 6 and result.tally.errors == 0
     assert all(out["images"][f"{i}.jpg"]["detections"] for i in range(6))
+
+
+def test_pixels_of_a_huge_photo_are_copied_in_strips_exactly() -> None:
+    from model_server.imaging import STRIP_BYTES, pixels_of
+
+    rng = np.random.default_rng(3)
+    small = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8))
+    assert np.array_equal(pixels_of(small), np.asarray(small))
+    big = Image.fromarray(rng.integers(0, 255, (3001, 4000, 3), dtype=np.uint8))
+    assert 4000 * 3001 * 3 > STRIP_BYTES  # takes the strip path, with a short last strip
+    assert np.array_equal(pixels_of(big), np.asarray(big))
