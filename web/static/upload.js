@@ -84,6 +84,7 @@
       (left !== null ? " · about " + (left < 90 ? Math.round(left) + " s" : Math.round(left / 60) + " min") + " left" : "");
   });
   zone.on("addedfile", refresh);
+  zone.on("processing", refresh);  // says "Uploading…" as soon as a file starts
   zone.on("complete", refresh);
   zone.on("queuecomplete", function () { started = null; refresh(); });
   zone.on("error", function (file, message) {
