@@ -14,14 +14,17 @@ from shared.storage import Storage, new_job_id
 from tests.conftest import REPO
 
 DAY = 86400
+# The cleaner's clock for the in-process tests: ages never depend on when the tests run.
+NOW = 1_790_000_000.0
 
 
-def age(path: Path, days: float) -> None:
-    stamp = time.time() - days * DAY
+def age(path: Path, days: float, now: float = NOW) -> None:
+    stamp = now - days * DAY
     os.utime(path, (stamp, stamp), follow_symlinks=False)
 
 
-def make_job(store: Storage, redis_conn, status: JobStatus, days: float) -> str:
+def make_job(store: Storage, redis_conn, status: JobStatus, days: float,
+             now: float = NOW) -> str:
     job_id = new_job_id()
     create_state(redis_conn, JobState(id=job_id, status=status))
     upload = store.upload_dir(job_id)
@@ -32,7 +35,7 @@ def make_job(store: Storage, redis_conn, status: JobStatus, days: float) -> str:
     result = store.result_zip(job_id)
     result.write_bytes(b"z" * 5000)
     for path in (upload, work, result):
-        age(path, days)
+        age(path, days, now)
     return job_id
 
 
@@ -52,7 +55,8 @@ def test_old_files_go_recent_and_active_stay(settings, redis_conn, tmp_path: Pat
     stranger.write_text("sysadmin's file")
     age(stranger, 400)
 
-    report = Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14).run()
+    report = Cleaner(settings, redis_conn, dry_run=False, results_days=14,
+                      uploads_days=14, now=NOW).run()
 
     assert not store.result_zip(old).exists() and not store.upload_dir(old).exists()
     assert not store.work_dir(old).exists()
@@ -70,7 +74,8 @@ def test_dry_run_lists_and_removes_nothing(settings, redis_conn) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
-    report = Cleaner(settings, redis_conn, dry_run=True, results_days=14, uploads_days=14).run()
+    report = Cleaner(settings, redis_conn, dry_run=True, results_days=14,
+                      uploads_days=14, now=NOW).run()
     assert str(store.result_zip(old)) in report.would_remove
     assert store.result_zip(old).exists() and load_state(redis_conn, old).status is JobStatus.FINISHED
 
@@ -79,7 +84,8 @@ def test_results_and_uploads_have_their_own_ages(settings, redis_conn) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     job = make_job(store, redis_conn, JobStatus.FINISHED, 10)
-    Cleaner(settings, redis_conn, dry_run=False, results_days=30, uploads_days=7).run()
+    Cleaner(settings, redis_conn, dry_run=False, results_days=30,
+                      uploads_days=7, now=NOW).run()
     assert store.result_zip(job).exists() and not store.upload_dir(job).exists()
 
 
@@ -87,7 +93,8 @@ def test_expired_link_says_expired(settings, redis_conn, client) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
-    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14).run()
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14,
+                      uploads_days=14, now=NOW).run()
     response = client.get(f"/download/{old}", headers={"Accept": "application/json"})
     assert response.status_code == 410
 
@@ -102,7 +109,7 @@ def run_script(settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_cron_script_as_a_sysadmin_runs_it(settings, redis_conn) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
-    old = make_job(store, redis_conn, JobStatus.FINISHED, 5)
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 5, now=time.time())  # the script's clock
     dry = run_script(settings, "--dry-run", "--max-age-days", "2")
     assert dry.returncode == 0, dry.stderr
     assert f"would remove {store.result_zip(old)}" in dry.stdout
