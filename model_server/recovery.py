@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from redis import Redis
 from rq.exceptions import NoSuchJobError
@@ -122,14 +123,15 @@ def _rq_job_alive(redis: Redis, rq_id: str) -> bool:
     return job.get_status(refresh=False) in ALIVE
 
 
-def requeue_lost_queue_entries(redis: Redis) -> list[str]:
+def requeue_lost_queue_entries(redis: Redis,
+                               now: Callable[[], float] = time.time) -> list[str]:
     """Records that say `queued` while no RQ job carries them would wait forever."""
     requeued = []
     waiting = set(job_queue(redis).get_job_ids())
     for state in all_states(redis):
         if state.status is not JobStatus.QUEUED or state.rq_id in waiting:
             continue
-        if time.time() - state.created_at < GRACE_SECONDS or _rq_job_alive(redis, state.rq_id):
+        if now() - state.created_at < GRACE_SECONDS or _rq_job_alive(redis, state.rq_id):
             continue
         if not _claim(redis, state.id):
             continue
@@ -168,6 +170,7 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
     return queued
 
 
-def recover(redis: Redis, storage: Storage, settings: Settings | None = None) -> list[str]:
-    return (requeue_orphans(redis, settings) + requeue_lost_queue_entries(redis)
+def recover(redis: Redis, storage: Storage, settings: Settings | None = None,
+            now: Callable[[], float] = time.time) -> list[str]:
+    return (requeue_orphans(redis, settings) + requeue_lost_queue_entries(redis, now)
             + enqueue_stranded_uploads(redis, storage))

@@ -149,11 +149,6 @@ def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None,
     return transition(redis, job_id, (JobStatus.PROCESSING,), attempt=attempt, **changes)
 
 
-def take_lease(redis: Redis, job_id: str, holder: str, seconds: int) -> None:
-    """Sets the lease unconditionally (tests and tools); model servers use `acquire_lease`."""
-    redis.set(LEASE_PREFIX + job_id, holder, ex=seconds)
-
-
 # Holders are "<server>#<attempt>": a lease held for the same or a later attempt is never taken.
 _ACQUIRE = """
 local holder = redis.call('GET', KEYS[1])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -190,6 +189,3 @@ def entries(folder: Path) -> list[Path]:
         return []
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
-
-def remove_folder(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)

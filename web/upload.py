@@ -139,5 +139,5 @@ def submit() -> Any:
     except QueueUnavailable as exc:
         link = url_for("jobs.page", job_id=exc.state.id, _external=True)
         return error_response(503, f"{exc.message} Your job's link: {link}")
-    drafts.remove_folder(folder)
+    services.discard(folder)
     return redirect(url_for("jobs.page", job_id=state.id), code=303)

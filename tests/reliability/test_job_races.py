@@ -27,7 +27,7 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(app, client, run_
 
     job_id = submit(client)
     stale = load_state(redis_conn, job_id)
-    stale.status, stale.started_at = JobStatus.PROCESSING, time.time() - 600
+    stale.status = JobStatus.PROCESSING
     run_worker()
     assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
     with app.test_request_context():
@@ -74,7 +74,10 @@ def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     ready.wait(5)
-    time.sleep(0.2)  # MONITOR is registered once its reply has been read
+    deadline = time.monotonic() + 10
+    while "PING" not in seen and time.monotonic() < deadline:  # MONITOR is listening once it
+        redis_conn.ping()                                      # reports a command of ours
+    assert "PING" in seen
     job_id = new_job_id()
     enqueue_job(redis_conn, JobState(id=job_id, email="r@example.org", total=1))
     thread.join(10)
@@ -93,9 +96,12 @@ def test_a_queued_record_without_its_rq_job_is_queued_again(client, run_worker,
 
     job_id = submit(client, 2)
     redis_conn.delete("rq:queue:trapline", f"rq:job:{job_id}")
-    transition(redis_conn, job_id, JobStatus, created_at=time.time() - 120)
-    assert recover(redis_conn, Storage(settings.data_dir)) == [job_id]
-    assert recover(redis_conn, Storage(settings.data_dir)) == []  # once is enough
+    created = 1_790_000_000.0
+    transition(redis_conn, job_id, JobStatus, created_at=created)
+    store = Storage(settings.data_dir)
+    assert recover(redis_conn, store, now=lambda: created + 2) == []  # may still be on its way
+    assert recover(redis_conn, store, now=lambda: created + 120) == [job_id]
+    assert recover(redis_conn, store, now=lambda: created + 180) == []  # once is enough
     run_worker()
     final = load_state(redis_conn, job_id)
     assert final.status is JobStatus.FINISHED and final.processed == 2

@@ -126,6 +126,16 @@ def test_dropped_camera_folders_keep_their_structure(client, run_worker) -> None
     assert [im["file"] for im in images] == ["CamA/IMG_0001.JPG", "CamB/IMG_0001.JPG"]
 
 
+def first_chunk(client, fields: dict[str, str], body: bytes, name: str, *, size: int,
+                chunks: int, uuid: str = UUIDS[0]):
+    """Chunk 0 of a file declared as `size` bytes in `chunks` chunks, carrying `body`."""
+    return client.post("/upload/chunk", content_type="multipart/form-data",
+                       headers={"X-CSRFToken": fields["csrf_token"]}, data={
+        "dzuuid": uuid, "dzchunkindex": "0", "dztotalchunkcount": str(chunks),
+        "dzchunkbyteoffset": "0", "dztotalfilesize": str(size), "draft": fields["draft"],
+        "file": (io.BytesIO(body), name)})
+
+
 def small_site(settings, redis_conn, **overrides):
     return create_app({"TESTING": True}, settings=settings.with_overrides(**overrides)).test_client()
 
@@ -133,11 +143,7 @@ def small_site(settings, redis_conn, **overrides):
 def test_a_chunk_cannot_write_past_its_files_declared_size(settings, redis_conn) -> None:
     client = small_site(settings, redis_conn, max_upload_bytes=10_000)
     fields = page_fields(client)
-    response = client.post("/upload/chunk", content_type="multipart/form-data",
-                           headers={"X-CSRFToken": fields["csrf_token"]}, data={
-        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "1",
-        "dzchunkbyteoffset": "0", "dztotalfilesize": "5000", "draft": fields["draft"],
-        "file": (io.BytesIO(b"x" * 90_000), "a.jpg")})
+    response = first_chunk(client, fields, b"x" * 90_000, "a.jpg", size=5000, chunks=1)
     assert response.status_code == 413
     draft = Storage(settings.data_dir).draft_dir(fields["draft"])
     written = sum(p.stat().st_size for p in draft.glob("*.part"))
@@ -147,11 +153,7 @@ def test_a_chunk_cannot_write_past_its_files_declared_size(settings, redis_conn)
 def test_files_still_arriving_count_against_the_quota(settings, redis_conn) -> None:
     client = small_site(settings, redis_conn, max_upload_bytes=10_000)
     fields = page_fields(client)
-    first = client.post("/upload/chunk", content_type="multipart/form-data",
-                        headers={"X-CSRFToken": fields["csrf_token"]}, data={
-        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "2",
-        "dzchunkbyteoffset": "0", "dztotalfilesize": "6000", "draft": fields["draft"],
-        "file": (io.BytesIO(b"x" * 100), "a.jpg")})
+    first = first_chunk(client, fields, b"x" * 100, "a.jpg", size=6000, chunks=2)
     assert first.status_code == 200
     second = send_chunks(client, fields, b"y" * 6000, "b.jpg", uuid=UUIDS[1])
     assert second.status_code == 413  # 6,000 declared and arriving + 6,000 > 10,000
@@ -176,11 +178,7 @@ def test_chunks_are_rate_limited(settings, redis_conn) -> None:
 
 def test_a_file_that_never_finished_is_named_at_submit(client) -> None:
     fields = page_fields(client)
-    client.post("/upload/chunk", content_type="multipart/form-data",
-                headers={"X-CSRFToken": fields["csrf_token"]}, data={
-        "dzuuid": UUIDS[0], "dzchunkindex": "0", "dztotalchunkcount": "3",
-        "dzchunkbyteoffset": "0", "dztotalfilesize": "3000", "draft": fields["draft"],
-        "file": (io.BytesIO(b"x" * 1000), "big card.zip")})
+    first_chunk(client, fields, b"x" * 1000, "big card.zip", size=3000, chunks=3)
     response = submit(client, fields)
     assert response.status_code == 400
     assert "Still uploading or failed part-way: big card.zip" in response.get_data(as_text=True)
