@@ -38,7 +38,8 @@ def make_zip(path: Path, photos: int, megapixels: float) -> None:
 
 
 def child(zip_path: Path, budget: int) -> None:
-    from model_server.pipeline import PipelineOptions, run_batch
+    from model_server.pipeline.batch import run_batch
+    from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
 
     with tempfile.TemporaryDirectory(prefix="trapline-hostile-") as tmp:

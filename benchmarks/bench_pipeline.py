@@ -64,7 +64,7 @@ class ConstantDetector:
     """One fixed box per photo at no cost: isolates what the pipeline itself holds in memory."""
 
     def __init__(self) -> None:
-        from model_server.detection import Category, Detection, ModelInfo
+        from model_server.detectors.base import Category, Detection, ModelInfo
 
         self.info = ModelInfo("constant (memory benchmark)", "constant", 0.5, 0.3)
         self._box = [Detection(Category.ANIMAL, 0.9, (0.1, 0.2, 0.3, 0.4))]
@@ -106,7 +106,8 @@ def detector_alone(detector: Any, photos: list[Path]) -> float:
 
 
 def run_pipeline(detector: Any, folder: Path, work: Path) -> tuple[Any, float]:
-    from model_server.pipeline import PipelineOptions, run_batch
+    from model_server.pipeline.batch import run_batch
+    from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
 
     start = time.perf_counter()

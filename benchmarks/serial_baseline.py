@@ -8,14 +8,14 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from model_server.drawing import draw_detections, encode
-from model_server.exif import read_metadata
-from model_server.imaging import open_checked, pixels_of, upright_rgb
-from model_server.pipeline import PipelineOptions
-from model_server.records import Checkpoint, ImageRecord
-from model_server.reports import REPORT_FILES, write_reports
-from model_server.result_zip import write_result_zip
-from model_server.run_info import RunInfo
+from model_server.media.exif import read_metadata
+from model_server.media.imaging import open_checked, pixels_of, upright_rgb
+from model_server.outputs.drawing import draw_detections, encode
+from model_server.outputs.reports import REPORT_FILES, write_reports
+from model_server.outputs.result_zip import write_result_zip
+from model_server.pipeline.options import PipelineOptions
+from model_server.pipeline.records import Checkpoint, ImageRecord
+from model_server.pipeline.run_info import RunInfo
 from shared.inputs import collect_inputs
 
 

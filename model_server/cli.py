@@ -10,10 +10,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from model_server.detection import Detector
 from model_server.detectors import load_detector
+from model_server.detectors.base import Detector
 from model_server.detectors.precomputed import PrecomputedDetections
-from model_server.pipeline import BatchResult, PipelineOptions, run_batch
+from model_server.pipeline.batch import BatchResult, run_batch
+from model_server.pipeline.options import PipelineOptions
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
 from shared.settings import Settings

@@ -2,7 +2,8 @@
 # Installs everything Trapline needs on a Debian machine, as root: system packages and a Python
 # virtual environment in .venv. Safe to run again; it only adds what is missing.
 #   scripts/setup.sh          the service (Redis, Python packages for web + model server)
-#   scripts/setup.sh --test   also what the test suite needs (nginx, Chromium, systemd-analyze)
+#   scripts/setup.sh --test   also what the test suite needs (nginx, Chromium, systemd-analyze,
+#                             a PostgreSQL server the tests start on their own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,10 @@ for i in "${!packages[@]}"; do
     command -v "${commands[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")
 done
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+# PostgreSQL's server programs live off PATH, under /usr/lib/postgresql/<version>/bin
+if (( with_tests )) && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    missing+=(postgresql)
+fi
 
 if (( ${#missing[@]} )); then
     echo "setup: installing ${missing[*]}"

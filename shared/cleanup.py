@@ -1,4 +1,5 @@
-"""Removes old uploads, work folders and result zips, and marks their jobs expired in Redis.
+"""Removes old uploads, work folders, result zips and thumbnails with the jobs' rows in the
+results database, and marks those jobs expired in Redis.
 
 Only entries named like a job id (or `<id>.zip`) directly under the data folder's own
 sub-folders are considered; symbolic links are removed as links, never followed; uploads of
@@ -16,15 +17,21 @@ import stat
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.contract import JobStatus, load_state, transition
 from shared.logs import configure_logging
 from shared.settings import Settings, settings_for_command
 from shared.storage import Storage, is_job_id
+from shared.store import open_configured_store
+from shared.store.reads import ended_before
+from shared.store.writes import delete_job
 
 log = logging.getLogger("trapline.cleanup")
 DAY = 86400.0
@@ -75,9 +82,10 @@ def _remove(path: Path) -> None:
 
 class Cleaner:
     def __init__(self, settings: Settings, redis: Redis | None, *, dry_run: bool,
-                 results_days: float, uploads_days: float, now: float | None = None) -> None:
+                 results_days: float, uploads_days: float, now: float | None = None,
+                 store: Engine | None = None) -> None:
         self.storage = Storage(settings.data_dir)
-        self.redis, self.dry_run = redis, dry_run
+        self.redis, self.dry_run, self.store = redis, dry_run, store
         self.results_days, self.uploads_days = results_days, uploads_days
         self.now = now or time.time()
         self.report = Report()
@@ -92,6 +100,34 @@ class Cleaner:
         if self.redis is None or self.dry_run:
             return
         transition(self.redis, job_id, (JobStatus.FINISHED,), status=JobStatus.EXPIRED)
+
+    def _forget(self, job_id: str) -> None:
+        """A job whose results are gone loses its thumbnails and its rows (one transaction)."""
+        shutil.rmtree(self.storage.thumbnail_dir(job_id), ignore_errors=True)
+        if self.store is not None and delete_job(self.store, job_id):
+            log.info("removed the stored results of job %s", job_id)
+
+    def _sweep_rows(self) -> None:
+        """Rows of jobs that ended longer ago than the results are kept, whose files were
+        already gone (removed by hand, or by a cleanup that ran without the database)."""
+        if self.store is None:
+            return
+        cutoff = datetime.fromtimestamp(self.now - self.results_days * DAY, UTC)
+        for job_id in ended_before(self.store, cutoff):
+            if not is_job_id(job_id) or self.storage.result_zip(job_id).exists():
+                continue
+            if self._active(job_id):
+                continue
+            if self.dry_run:
+                self.report.would_remove.append(f"database rows of job {job_id}")
+                continue
+            try:
+                self._forget(job_id)
+                self._expire(job_id)
+                self.report.removed += 1
+            except (RedisError, SQLAlchemyError) as exc:
+                self.report.errors.append(f"job {job_id}: {exc}")
+                log.error("could not remove the stored results of job %s: %s", job_id, exc)
 
     def _sweep(self, folder: Path, max_days: float, *, results: bool) -> None:
         if not folder.is_dir() or folder.is_symlink():
@@ -114,8 +150,9 @@ class Cleaner:
                 self.report.removed += 1
                 self.report.bytes_freed += size
                 if results:
+                    self._forget(job_id)
                     self._expire(job_id)
-            except (OSError, RedisError) as exc:
+            except (OSError, RedisError, SQLAlchemyError) as exc:
                 self.report.errors.append(f"{entry}: {exc}")
                 log.error("could not remove %s: %s", entry, exc)
 
@@ -125,6 +162,8 @@ class Cleaner:
         self._sweep(s.uploads_root, self.uploads_days, results=False)
         self._sweep(s.work_root, self.uploads_days, results=False)
         self._sweep(s.drafts_root, self.uploads_days, results=False)
+        self._sweep(s.thumbnails_root, self.results_days, results=True)
+        self._sweep_rows()
         return self.report
 
 
@@ -152,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         redis = None
     cleaner = Cleaner(settings, redis, dry_run=args.dry_run,
                       results_days=args.max_age_days or settings.results_max_age_days,
-                      uploads_days=args.max_age_days or settings.uploads_max_age_days)
+                      uploads_days=args.max_age_days or settings.uploads_max_age_days,
+                      store=open_configured_store(settings))
     report = cleaner.run()
     verb = "would remove" if args.dry_run else "removed"
     count = len(report.would_remove) if args.dry_run else report.removed

@@ -1,7 +1,8 @@
 """The job contract between the web site and the model servers.
 
-One queue, one job function (by dotted name, so the web never imports the model server), one
-function that owns every enqueue option, and one status schema kept in a Redis hash per job.
+One queue, named kinds of work each with its job function (by dotted name, so the web never
+imports the model server), one function that owns every enqueue option, and one status schema
+kept in a Redis hash per job.
 The hash, not RQ's own job record, is what the site shows: it outlives RQ's TTLs and holds
 progress.
 """
@@ -9,6 +10,7 @@ progress.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,12 +25,27 @@ from rq.serializers import JSONSerializer
 from shared.storage import is_job_id
 
 QUEUE_NAME = "trapline"
-JOB_FUNCTION = "model_server.jobs.process_job"
+
+
+class JobKind(str, Enum):
+    """The kinds of work a model server does for a job. DETECT is the upload's run, which the
+    job's status follows; the others are follow-ups on a finished job (`follow_up` in its record
+    says which one is waiting or running)."""
+
+    DETECT = "detect"
+    EXPORT = "export"  # the outputs made again from the store (after review)
+    # room for: EVALUATE (against ground truth), CLASSIFY (species on stored animal boxes)
+
+
+JOB_FUNCTIONS = {
+    JobKind.DETECT: "model_server.service.jobs.process_job",
+    JobKind.EXPORT: "model_server.service.exports.export_job",
+}
+JOB_FUNCTION = JOB_FUNCTIONS[JobKind.DETECT]
 STATE_PREFIX = "trapline:job:"
 MODEL_SERVER_PREFIX = "trapline:model-server:"
 NOTICE_KEY = "trapline:notice:no-model"
 RATE_KEY = "trapline:recent-rate"  # images/s of the last finished job, for queued ETAs
-LEASE_PREFIX = "trapline:lease:"  # held by the model server running a job, refreshed while alive
 # Job records stay this long after the job ends; result files are removed by the cleanup job.
 STATE_TTL_SECONDS = 60 * 60 * 24 * 60
 SECONDS_PER_IMAGE_ALLOWANCE = 60  # MegaDetector v4 on a slow CPU, with a wide margin
@@ -72,6 +89,8 @@ class JobState:
     in_flight: list[str] = field(default_factory=list)  # files in hand on the model server
     crashes: int = 0  # times its model server died while running it
     suspects: list[str] = field(default_factory=list)  # in hand at every one of those deaths
+    follow_up: str = ""  # a JobKind other than detect, queued or running on the finished job
+    exported_at: float | None = None  # when the outputs were last made again from the store
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))
@@ -149,62 +168,6 @@ def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None,
     return transition(redis, job_id, (JobStatus.PROCESSING,), attempt=attempt, **changes)
 
 
-# Holders are "<server>#<attempt>": a lease held for the same or a later attempt is never taken.
-_ACQUIRE = """
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local held = tonumber(string.match(holder, '#(%d+)$') or '0')
-  if held >= tonumber(ARGV[2]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
-
-def acquire_lease(redis: Redis, job_id: str, holder: str, attempt: int, seconds: int) -> bool:
-    """Takes the lease for this attempt unless it is held for this attempt or a later one."""
-    return bool(redis.eval(_ACQUIRE, 1, LEASE_PREFIX + job_id, holder, attempt, seconds))
-
-
-def has_lease(redis: Redis, job_id: str) -> bool:
-    return bool(redis.exists(LEASE_PREFIX + job_id))
-
-
-# Renews a lease held by this token; takes it again if it lapsed while nobody else started the
-# job (a short Redis outage), but never once the record moved on to another attempt.
-_RENEW = """
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  return 1
-end
-if holder then return 0 end
-if redis.call('HGET', KEYS[2], 'attempt') ~= ARGV[2] then return 0 end
-if redis.call('HGET', KEYS[2], 'status') ~= ARGV[4] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
-
-def renew_lease(redis: Redis, job_id: str, holder: str, attempt: int, seconds: int) -> bool:
-    return bool(redis.eval(_RENEW, 2, LEASE_PREFIX + job_id, state_key(job_id), holder,
-                           json.dumps(attempt), seconds, json.dumps(JobStatus.PROCESSING.value)))
-
-
-_DROP = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
-def drop_lease(redis: Redis, job_id: str, holder: str | None = None) -> None:
-    """Removes the lease; with `holder`, only while that holder still has it."""
-    if holder is None:
-        redis.delete(LEASE_PREFIX + job_id)
-    else:
-        redis.eval(_DROP, 1, LEASE_PREFIX + job_id, holder)
-
-
 def as_text(value: bytes | str) -> str:
     """A Redis reply as text (clients made without decode_responses return bytes)."""
     return value.decode() if isinstance(value, bytes) else value
@@ -231,61 +194,97 @@ class TransitionRefused(Exception):
     """The job's record is not in a state that allows this change (any more)."""
 
 
-def enqueue_job(redis: Redis, state: JobState, *, at_front: bool = False,
-                allowed: Iterable[JobStatus] | None = None,
+def enqueue_job(redis: Redis, state: JobState, *, kind: JobKind = JobKind.DETECT,
+                at_front: bool = False, allowed: Iterable[JobStatus] | None = None,
                 expect_attempt: int | None = None) -> JobState:
-    """The only place a job is put on the queue. The record and the queue entry are written in
+    """The only place work is put on the queue. The record and the queue entry are written in
     one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job. With
     `allowed`, the record must be in one of those statuses (checked under WATCH), else
     TransitionRefused; with `expect_attempt`, the record must still be on that attempt. Each
-    attempt gets its own RQ id so that a job released by a stopping model server can be queued
-    again while RQ still records the old one."""
+    detect attempt gets its own RQ id so that a job released by a stopping model server can be
+    queued again while RQ still records the old one. Other kinds need a finished job and leave
+    its status alone."""
     key = state_key(state.id)
     with redis.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(key)
                 current = pipe.hgetall(key)
-                if allowed is not None:
-                    if not current:
-                        raise TransitionRefused("the job no longer exists")
-                    status = JobState.from_redis(current).status  # type: ignore[arg-type]
-                    if status not in set(allowed):
-                        raise TransitionRefused(f"the job is {status.value}")
-                    state.attempt = JobState.from_redis(current).attempt  # type: ignore[arg-type]
-                    if expect_attempt is not None and state.attempt != expect_attempt:
-                        raise TransitionRefused(f"the job is on attempt {state.attempt}")
-                attempt = state.attempt + 1
-                rq_id = state.id if attempt == 1 else f"{state.id}-{attempt}"
-                changes = {"attempt": attempt, "rq_id": rq_id, "status": JobStatus.QUEUED,
-                           "cancel_requested": False}
-                pipe.multi()
-                if current:
-                    pipe.hset(key, mapping=_encode({**changes, "error": state.error,
-                                                    "finished_at": state.finished_at}))
-                else:
-                    pipe.hset(key, mapping=state.to_redis())
-                    pipe.hset(key, mapping=_encode(changes))
-                pipe.expire(key, STATE_TTL_SECONDS)
-                job_queue(redis).enqueue(
-                    JOB_FUNCTION,
-                    args=(state.id,),
-                    job_id=rq_id,
-                    job_timeout=job_timeout(state.total),
-                    result_ttl=24 * 3600,
-                    failure_ttl=7 * 24 * 3600,
-                    ttl=None,  # a queued job waits as long as it takes for a model server
-                    description=f"trapline job {state.id[:8]} ({state.total} files)",
-                    at_front=at_front,
-                    pipeline=pipe,
-                )
-                pipe.execute()
-                break
+                found = JobState.from_redis(current) if current else None  # type: ignore[arg-type]
+                if kind is not JobKind.DETECT:
+                    _queue_follow_up(redis, pipe, state, kind, found)
+                    return state
+                _check(found, allowed, expect_attempt)
+                if found is not None and allowed is not None:
+                    state.attempt = found.attempt
+                _queue_detect(redis, pipe, state, at_front, found is not None)
+                return state
             except WatchError:
                 continue  # someone wrote the record meanwhile: look again
+
+
+def _check(found: JobState | None, allowed: Iterable[JobStatus] | None,
+           expect_attempt: int | None) -> None:
+    if allowed is None:
+        return
+    if found is None:
+        raise TransitionRefused("the job no longer exists")
+    if found.status not in set(allowed):
+        raise TransitionRefused(f"the job is {found.status.value}")
+    if expect_attempt is not None and found.attempt != expect_attempt:
+        raise TransitionRefused(f"the job is on attempt {found.attempt}")
+
+
+def _queue_detect(redis: Redis, pipe: Any, state: JobState, at_front: bool, exists: bool) -> None:
+    attempt = state.attempt + 1
+    rq_id = state.id if attempt == 1 else f"{state.id}-{attempt}"
+    changes = {"attempt": attempt, "rq_id": rq_id, "status": JobStatus.QUEUED,
+               "cancel_requested": False}
+    key = state_key(state.id)
+    pipe.multi()
+    if exists:
+        pipe.hset(key, mapping=_encode({**changes, "error": state.error,
+                                        "finished_at": state.finished_at}))
+    else:
+        pipe.hset(key, mapping=state.to_redis())
+        pipe.hset(key, mapping=_encode(changes))
+    pipe.expire(key, STATE_TTL_SECONDS)
+    _rq_enqueue(redis, pipe, JobKind.DETECT, state, rq_id, at_front)
+    pipe.execute()
     state.attempt, state.rq_id, state.status, state.cancel_requested = (
         attempt, rq_id, JobStatus.QUEUED, False)
-    return state
+
+
+def _queue_follow_up(redis: Redis, pipe: Any, state: JobState, kind: JobKind,
+                     found: JobState | None) -> None:
+    if found is None or found.status is not JobStatus.FINISHED:
+        raise TransitionRefused(
+            f"the job is {found.status.value if found else 'gone'}; only a finished job can "
+            f"have its {kind.value} done")
+    if found.follow_up:
+        raise TransitionRefused(f"the job's {found.follow_up} is already waiting or running")
+    pipe.multi()
+    pipe.hset(state_key(state.id), mapping=_encode({"follow_up": kind.value}))
+    _rq_enqueue(redis, pipe, kind, found, f"{state.id}-{kind.value}-{secrets.token_hex(4)}",
+                False)
+    pipe.execute()
+    state.follow_up = kind.value
+
+
+def _rq_enqueue(redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: str,
+                at_front: bool) -> None:
+    job_queue(redis).enqueue(
+        JOB_FUNCTIONS[kind],
+        args=(state.id,),
+        job_id=rq_id,
+        job_timeout=job_timeout(state.total),
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        ttl=None,  # a queued job waits as long as it takes for a model server
+        description=f"trapline {kind.value} {state.id[:8]} ({state.total} files)",
+        at_front=at_front,
+        pipeline=pipe,
+    )
 
 
 def queue_position(redis: Redis, state: JobState) -> int | None:

@@ -72,6 +72,8 @@ class Settings:
 
     data_dir: Path = Path("var")
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The results database; empty: an SQLite file `trapline.db` in the data folder.
+    database_url: str = ""
     model_path: Path | None = None
     secret_key: str = DEV_SECRET_KEY
     production: bool = False
@@ -91,6 +93,9 @@ class Settings:
     # Decoded pixels held at once across loading, detection and writing (RGB: 3 bytes each);
     # one image larger than this still goes through, alone.
     max_pixels_in_flight: int = 150_000_000
+    # Results are stored in transactions of this many images (or every 15 s, whichever comes
+    # first): what a crash can cost, against one commit per image.
+    store_batch_images: int = 250
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
     inference_threads: int = 0  # 0: let TensorFlow decide
@@ -143,6 +148,7 @@ class Settings:
         return cls(
             data_dir=_parse(env, "DATA_DIR", Path, Path("var")),
             redis_url=_parse(env, "REDIS_URL", str, cls.redis_url),
+            database_url=_parse(env, "DATABASE_URL", str, ""),
             model_path=model,
             secret_key=secret or DEV_SECRET_KEY,
             production=production,
@@ -157,6 +163,8 @@ class Settings:
             max_pixels_in_flight=_parse(env, "MAX_PIXELS_IN_FLIGHT", _positive_int,
                                         cls.max_pixels_in_flight),
             max_attempts=_parse(env, "MAX_ATTEMPTS", _positive_int, cls.max_attempts),
+            store_batch_images=_parse(env, "STORE_BATCH_IMAGES", _positive_int,
+                                      cls.store_batch_images),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),

@@ -42,6 +42,11 @@ class Storage:
         return self.root / "results"
 
     @property
+    def thumbnails_root(self) -> Path:
+        """The small annotated copies the site shows; they live as long as the result zip."""
+        return self.root / "thumbnails"
+
+    @property
     def drafts_root(self) -> Path:
         """Files dropped on the page before the form is submitted, per browser session."""
         return self.root / "drafts"
@@ -55,11 +60,15 @@ class Storage:
     def result_zip(self, job_id: str) -> Path:
         return self.results_root / f"{self._checked(job_id)}.zip"
 
+    def thumbnail_dir(self, job_id: str) -> Path:
+        return self.thumbnails_root / self._checked(job_id)
+
     def draft_dir(self, draft_id: str) -> Path:
         return self.drafts_root / self._checked(draft_id)
 
     def ensure(self) -> None:
-        for folder in (self.uploads_root, self.work_root, self.results_root, self.drafts_root):
+        for folder in (self.uploads_root, self.work_root, self.results_root, self.drafts_root,
+                       self.thumbnails_root):
             folder.mkdir(parents=True, exist_ok=True)
 
     def upload_files(self, job_id: str) -> list[Path]:

@@ -101,12 +101,56 @@ def redis_conn(redis_server: RedisServer):
     client.close()
 
 
+# --- the results database: SQLite by default, a real PostgreSQL for the session -------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def database_url_for(kind: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    """A fresh, empty database of that kind."""
+    if kind == "postgresql":
+        return request.getfixturevalue("postgres_server").new_database()
+    return f"sqlite:///{folder / 'trapline.db'}"
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    return database_url_for(request.param, request, tmp_path)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, redis_server: RedisServer, red_patch_model: Path):
+def store(database_url: str):
+    """A migrated store on each database in turn."""
+    from shared.store import open_store
+
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer,
+             red_patch_model: Path):
+    """The service's settings; `parametrize("settings", ["postgresql"], indirect=True)` puts
+    its results database on the session's PostgreSQL instead of an SQLite file."""
     from shared.settings import Settings
 
+    kind = getattr(request, "param", "sqlite")
+    url = database_url_for(kind, request, tmp_path) if kind == "postgresql" else ""
     return Settings(data_dir=tmp_path / "data", redis_url=redis_server.url,
-                    model_path=red_patch_model, detection_threshold=0.4)
+                    model_path=red_patch_model, detection_threshold=0.4, database_url=url)
 
 
 @pytest.fixture
@@ -125,14 +169,17 @@ def client(app):
 @pytest.fixture
 def run_worker(settings, redis_conn):
     """Runs queued jobs now, in this process, with a real RQ SimpleWorker in burst mode."""
-    from model_server import jobs
-    from model_server.detectors import load_detector
-    from model_server.worker import TraplineWorker
     from rq.serializers import JSONSerializer
+
+    from model_server.detectors import load_detector
+    from model_server.service import jobs
+    from model_server.service.worker import TraplineWorker
     from shared.contract import job_queue
+    from shared.store import open_configured_store
 
     detector = load_detector(settings.model_path)
-    jobs.install(detector, settings)
+    store = open_configured_store(settings)
+    jobs.install(detector, settings, store)
 
     def run() -> None:
         worker = TraplineWorker([job_queue(redis_conn)], connection=redis_conn,
@@ -141,6 +188,7 @@ def run_worker(settings, redis_conn):
 
     yield run
     detector.close()
+    store.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model_server.tf_runtime import import_tensorflow
+from model_server.detectors.tf_runtime import import_tensorflow
 
 OUTPUT_NAMES = ["detection_boxes", "detection_scores", "detection_classes", "num_detections"]
 PERSON_BOX = (0.05, 0.05, 0.25, 0.20)  # ymin, xmin, ymax, xmax as the graph emits it

@@ -1,4 +1,4 @@
-"""Real processes for tests: model servers started as `python -m model_server.worker`."""
+"""Real processes for tests: model servers started as `python -m model_server.service.worker`."""
 
 from __future__ import annotations
 
@@ -33,10 +33,11 @@ class Workers:
         env = {**os.environ, "TRAPLINE_REDIS_URL": redis_url or self.settings.redis_url,
                "TRAPLINE_DATA_DIR": str(self.settings.data_dir),
                "TRAPLINE_MODEL_PATH": str(model or self.settings.model_path),
+               "TRAPLINE_DATABASE_URL": self.settings.database_url,
                "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
         log = self.log_dir / f"worker{len(self.procs)}.log"
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen([sys.executable, "-m", "model_server.worker", *args], cwd=REPO,
+            proc = subprocess.Popen([sys.executable, "-m", "model_server.service.worker", *args], cwd=REPO,
                                     env=env, stdout=out, stderr=subprocess.STDOUT)
         self.procs.append((proc, log))
         return proc
@@ -52,4 +53,6 @@ class Workers:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                print(f"a model server ignored SIGTERM for 30 s; killed: {proc.args}")
                 proc.kill()
+                proc.wait(timeout=30)

@@ -11,7 +11,7 @@ from tests.conftest import REPO
 def pip_lines(name: str) -> set[str]:
     text = (REPO / name).read_text()
     # the packages are the entries of the `- pip:` list, indented six spaces
-    return {m.group(1).strip() for m in re.finditer(r"^ {6}- (.+)$", text, re.M)} - {"-e ."}
+    return {m.group(1).strip() for m in re.finditer(r"^ {6}- (.+)$", text, re.MULTILINE)} - {"-e ."}
 
 
 def test_conda_files_match_pyproject_groups() -> None:

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings
 from shared.storage import Storage
+from shared.store import open_configured_store
 from web.errors import error_response
 from web.security import csrf, init_security
 
@@ -47,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     app.extensions["trapline.settings"] = settings
     app.extensions["trapline.redis"] = Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    app.extensions["trapline.store"] = open_configured_store(settings)  # migrates at start-up
     Dropzone(app)
 
     @app.before_request
@@ -62,11 +64,12 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
 
     init_security(app)  # after the check above: CSRF would otherwise blame an expired form
 
-    from web import admin, api, health, jobs, upload
+    from web import admin, api, health, jobs, results, upload
 
-    for module in (upload, jobs, api, health, admin):
+    for module in (upload, jobs, api, results, health, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
+    csrf.exempt(results.bp)
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)

@@ -25,9 +25,9 @@ from shared.contract import (
     all_states,
     as_text,
     enqueue_job,
-    has_lease,
     job_queue,
 )
+from shared.leases import has_lease
 from web import services
 from web.errors import error_response
 from web.security import RateLimited, check_login_failures, rate_limited_response

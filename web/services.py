@@ -18,10 +18,10 @@ from redis.exceptions import RedisError
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from sqlalchemy import Engine
 from werkzeug.datastructures import FileStorage
 
 from shared.contract import (
-    LEASE_PREFIX,
     MODEL_SERVER_PREFIX,
     NOTICE_KEY,
     RATE_KEY,
@@ -36,8 +36,10 @@ from shared.contract import (
 )
 from shared.errors import InputError
 from shared.inputs import IMAGE_SUFFIXES, collect_upload
+from shared.leases import LEASE_PREFIX
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
+from shared.store.writes import delete_job
 
 ALLOWED_SUFFIXES = IMAGE_SUFFIXES | {".zip"}
 
@@ -71,6 +73,10 @@ def redis() -> Redis:
 
 def storage() -> Storage:
     return Storage(settings().data_dir)
+
+
+def results_store() -> Engine:
+    return current_app.extensions["trapline.store"]
 
 
 def clean_email(raw: str | None) -> str:
@@ -265,6 +271,7 @@ def cancel_job(state: JobState) -> JobState:
         except (NoSuchJobError, InvalidJobOperation):  # already gone from RQ: our record rules
             pass
         storage().remove_job_files(state.id)
+        delete_job(results_store(), state.id)  # a job queued again may have stored some
     else:
         transition(r, state.id, (JobStatus.PROCESSING,), cancel_requested=True)
     return load_state(r, state.id) or state

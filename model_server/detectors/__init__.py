@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model_server.detection import Detector
+from model_server.detectors.base import Detector
 from shared.errors import ModelLoadError, ModelNotFoundError
 
 MODEL_HELP = (

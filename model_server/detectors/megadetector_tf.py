@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model_server.detection import Category, Detection, ModelInfo, clip_bbox
-from model_server.tf_runtime import import_tensorflow
+from model_server.detectors.base import Category, Detection, ModelInfo, clip_bbox
+from model_server.detectors.tf_runtime import import_tensorflow
 from shared.errors import ModelLoadError
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model_server.detection import Category, Detection, ModelInfo
-from model_server.md_json import load_md_results
+from model_server.detectors.base import Category, Detection, ModelInfo
+from model_server.outputs.md_json import load_md_results
 from shared.errors import ImageError, InputError
 
 

@@ -16,8 +16,17 @@ from PIL import Image
 from redis import Redis
 from rq.serializers import JSONSerializer
 
-from shared.contract import JobState, JobStatus, enqueue_job, job_queue, load_state
+from shared.contract import (
+    JOB_FUNCTION,
+    JobState,
+    JobStatus,
+    enqueue_job,
+    job_queue,
+    load_state,
+)
 from shared.storage import Storage, new_job_id
+from shared.store import open_configured_store
+from shared.store.writes import done_paths
 from tests.conftest import REPO, RedisServer
 from tests.images import jpeg_bytes, red_patch_image
 from tests.processes import wait_for
@@ -25,6 +34,7 @@ from tests.web.helpers import form, photo
 
 pytestmark = pytest.mark.slow
 LEASE = {"TRAPLINE_LEASE_SECONDS": "2"}
+BATCH = {"TRAPLINE_STORE_BATCH_IMAGES": "4"}
 # The kill point is drawn from this seed (printed with the test's output); set
 # TRAPLINE_TEST_SEED to replay another run's choice.
 SEED = int(os.environ.get("TRAPLINE_TEST_SEED", "20261124"))
@@ -58,9 +68,12 @@ def result_of(settings, job_id: str) -> tuple[list[dict], dict[str, bytes]]:
     return images, pictures
 
 
+@pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_conn, settings) -> None:
+    """Results are stored 4 images at a time here, so the kill lands between commits, after
+    some: the resumed run must store each image once and give what an uninterrupted run gives."""
     killed_job = queue_job(redis_conn, settings, 40, size=(2400, 1800))
-    first = workers.start(**LEASE)
+    first = workers.start(**LEASE, **BATCH)
     stop_at = random.Random(SEED).randint(3, 25)
     print(f"kill point: image {stop_at} (TRAPLINE_TEST_SEED={SEED})")
     wait_for(lambda: load_state(redis_conn, killed_job).processed >= stop_at, what=f"{stop_at} images")
@@ -68,12 +81,16 @@ def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_c
     first.wait(timeout=10)
     assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # nobody said goodbye
     wait_for(lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"), timeout=10, what="lease expiry")
-    second = workers.start("--burst", **LEASE)
+    engine = open_configured_store(settings)
+    stored = len(done_paths(engine, killed_job))
+    engine.dispose()
+    assert 4 <= stored <= stop_at + 8 and stored % 4 == 0  # whole transactions only
+    second = workers.start("--burst", **LEASE, **BATCH)
     assert second.wait(timeout=180) == 0
     assert load_state(redis_conn, killed_job).status is JobStatus.FINISHED
     log = workers.log(1)
     assert f"job {killed_job}: its model server stopped answering" in log
-    assert "resuming:" in log
+    assert f"resuming: {stored} of 40 images already stored" in log
 
     reference = queue_job(redis_conn, settings, 40, size=(2400, 1800))  # same photos, uninterrupted
     assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
@@ -224,16 +241,18 @@ def test_unwritable_results_folder_fails_clearly_and_keeps_the_upload(client, ru
 
 def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_path: Path) -> None:
     from benchmarks.mdlike_graph import build_mdlike_graph
-    from model_server import jobs
     from model_server.detectors import load_detector
-    from model_server.worker import TraplineWorker
+    from model_server.service import jobs
+    from shared.store import open_configured_store
+    from model_server.service.worker import TraplineWorker
 
     job_id = queue_job(redis_conn, settings, 6, size=(400, 300))
     queue = job_queue(redis_conn)
     queue.empty()
     state = load_state(redis_conn, job_id)
-    queue.enqueue("model_server.jobs.process_job", args=(job_id,), job_id=state.rq_id, job_timeout=1)
-    jobs.install(load_detector(build_mdlike_graph(tmp_path / "slow.pb")), settings)
+    queue.enqueue(JOB_FUNCTION, args=(job_id,), job_id=state.rq_id, job_timeout=1)
+    jobs.install(load_detector(build_mdlike_graph(tmp_path / "slow.pb")), settings,
+                 open_configured_store(settings))
     TraplineWorker([queue], connection=redis_conn, serializer=JSONSerializer).work(burst=True)
     final = load_state(redis_conn, job_id)
     assert final.status is JobStatus.FAILED and "took longer than" in final.error
@@ -242,7 +261,8 @@ def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_p
 
 def test_a_crash_inside_one_images_inference_is_one_error_row(tmp_path: Path, red_patch_model: Path) -> None:
     from model_server.detectors import load_detector
-    from model_server.pipeline import PipelineOptions, run_batch
+    from model_server.pipeline.batch import run_batch
+    from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
 
     real = load_detector(red_patch_model)

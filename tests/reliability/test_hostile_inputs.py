@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from model_server.detectors import load_detector
-from model_server.pipeline import PipelineOptions, run_batch
+from model_server.pipeline.batch import run_batch
+from model_server.pipeline.options import PipelineOptions
 from shared import inputs
 from shared.errors import InputError
 from shared.inputs import collect_inputs

@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 
 from model_server.detectors import load_detector
-from model_server.pipeline import PipelineOptions, run_batch
-from model_server.pixel_budget import PixelBudget
+from model_server.media.pixel_budget import PixelBudget
+from model_server.pipeline.batch import run_batch
+from model_server.pipeline.options import PipelineOptions
 from shared.errors import InputError
 from shared.inputs import collect_inputs
 from tests.conftest import DATA, YOLOX_TFLITE
@@ -196,7 +197,7 @@ def test_a_batch_of_huge_photos_runs_within_a_small_budget(tmp_path: Path,
 
 
 def test_pixels_of_a_huge_photo_are_copied_in_strips_exactly() -> None:
-    from model_server.imaging import STRIP_BYTES, pixels_of
+    from model_server.media.imaging import STRIP_BYTES, pixels_of
 
     rng = np.random.default_rng(3)
     small = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8))

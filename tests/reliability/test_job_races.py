@@ -21,7 +21,7 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(app, client, run_
                                                                redis_conn, settings) -> None:
     """The cancel view read the record while the job was running; the job finished before the
     cancel wrote. The finished job must stay finished, and nothing may requeue it."""
-    from model_server.recovery import recover
+    from model_server.service.recovery import recover
     from shared.storage import Storage
     from web import services
 
@@ -91,7 +91,7 @@ def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis
 def test_a_queued_record_without_its_rq_job_is_queued_again(client, run_worker,
                                                             redis_conn, settings) -> None:
     """What a non-atomic write (an older version, a Redis restored without its queue) left."""
-    from model_server.recovery import recover
+    from model_server.service.recovery import recover
     from shared.storage import Storage
 
     job_id = submit(client, 2)

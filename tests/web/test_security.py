@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -29,7 +28,7 @@ def test_browser_forms_need_the_csrf_token(client) -> None:
 
 def test_api_key_guards_changes_when_configured(settings, redis_conn) -> None:
     client = make_client(settings, api_key="s3cret-key")
-    data = lambda: form(files=[(photo(), "a.jpg")])  # noqa: E731
+    data = lambda: form(files=[(photo(), "a.jpg")])
     assert client.post("/api/jobs", data=data(), content_type="multipart/form-data").status_code == 401
     wrong = client.post("/api/jobs", data=data(), headers={"X-API-Key": "nope"}, content_type="multipart/form-data")
     assert wrong.status_code == 401

@@ -10,7 +10,7 @@ import pytest
 
 from shared.contract import RATE_KEY, JobStatus, load_state, transition
 from shared.storage import Storage
-from tests.web.helpers import BURST, csrf_token, form, page_fields, photo, send_chunks, zip_of
+from tests.web.helpers import BURST, form, page_fields, photo, send_chunks, zip_of
 
 
 def submit(client, **kw) -> dict:

@@ -1,0 +1,110 @@
+"""report.xlsx: Summary, Images and Detections sheets, streamed row by row (constant memory).
+
+Every user-supplied string goes through write_string, so a file name such as `=HYPERLINK(...)`
+stays text; only the map link we build ourselves from numbers becomes a hyperlink.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from model_server.detectors.base import Category
+from model_server.outputs.rows import DETECTION_COLUMNS, IMAGE_COLUMNS
+from model_server.pipeline.run_info import RunInfo, Tally
+
+EXCEL_MAX_ROWS = 1_048_576
+WIDTHS = {"file": 40, "folder": 24, "outcome": 16, "captured": 20, "make": 14, "model": 20,
+          "serial": 14, "map_link": 18, "failure": 40, "exif_notes": 50, "category": 10,
+          "altitude_ref": 16}
+
+
+class _Sheet:
+    def __init__(self, book: ExcelReport, name: str, columns: tuple[str, ...], max_rows: int):
+        self.ws = book.book.add_worksheet(name)
+        self.book, self.name, self.columns, self.max_rows = book, name, columns, max_rows
+        self.row = 0
+        self.truncated = False
+        for col, title in enumerate(columns):
+            self.ws.set_column(col, col, WIDTHS.get(title, 12))
+            self.ws.write_string(0, col, title, book.bold)
+        self.ws.freeze_panes(1, 0)
+
+    def add(self, values: dict[str, Any]) -> None:
+        if self.row + 1 >= self.max_rows:
+            self.truncated = True
+            return
+        self.row += 1
+        for col, key in enumerate(self.columns):
+            self.book.write_cell(self.ws, self.row, col, key, values.get(key))
+
+    def finish(self) -> None:
+        self.ws.autofilter(0, 0, max(self.row, 1), len(self.columns) - 1)
+
+
+class ExcelReport:
+    def __init__(self, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> None:
+        self.book = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "strings_to_formulas": False,
+            "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self.bold = self.book.add_format({"bold": True})
+        self.date = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.summary = self.book.add_worksheet("Summary")
+        self.images = _Sheet(self, "Images", IMAGE_COLUMNS, max_rows)
+        self.detections = _Sheet(self, "Detections", DETECTION_COLUMNS, max_rows)
+
+    def write_cell(self, ws: Any, row: int, col: int, key: str, value: Any) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, datetime):
+            ws.write_datetime(row, col, value, self.date)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value)
+        elif key == "map_link":
+            ws.write_url(row, col, value, string="map")
+        else:
+            ws.write_string(row, col, str(value))
+
+    def _summary(self, run: RunInfo, tally: Tally) -> list[str]:
+        warnings = [f"The {s.name} sheet stopped at Excel's limit of {s.max_rows:,} rows; every "
+                    f"row is in the CSV files and detections.json."
+                    for s in (self.images, self.detections) if s.truncated]
+        rows: list[tuple[str, Any]] = [
+            ("Model", run.model.name),
+            ("Model file", run.model.detector_id),
+            ("Threshold used for outcomes and counts", run.threshold),
+            ("Typical threshold for this model", run.model.typical_threshold),
+            ("Conservative threshold for this model", run.model.conservative_threshold),
+            ("Boxes drawn at or above", run.render_threshold),
+            ("Started", run.started),
+            ("Run time (seconds)", round(run.seconds, 1)),
+            ("Images", tally.images),
+        ]
+        if run.model.notes:
+            rows.insert(1, ("Note", run.model.notes))
+        rows += [(f"Images: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
+        rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
+        rows.append(("Files skipped (not images)", len(run.skipped)))
+        rows += [("Warning", text) for text in warnings]
+        ws = self.summary
+        ws.set_column(0, 0, 40)
+        ws.set_column(1, 1, 60)
+        ws.write_string(0, 0, "Trapline detection report", self.bold)
+        for i, (label, value) in enumerate(rows, start=1):
+            ws.write_string(i, 0, label)
+            self.write_cell(ws, i, 1, label, value)
+        return warnings
+
+    def close(self, run: RunInfo, tally: Tally) -> list[str]:
+        """Writes the Summary and the file; returns the warnings it put there."""
+        warnings = self._summary(run, tally)
+        self.images.finish()
+        self.detections.finish()
+        self.book.close()
+        return warnings

@@ -1,0 +1,77 @@
+"""Every output of a job, made from what the store holds: the reports streamed from paged
+queries, then the zip with the annotated copies. The batch calls it when its last image is
+stored; an export again (after review) calls it on a finished job."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from model_server.outputs.excel_report import EXCEL_MAX_ROWS
+from model_server.outputs.reports import REPORT_FILES, write_reports
+from model_server.outputs.result_zip import Source, write_result_zip
+from model_server.pipeline.options import StageClock
+from model_server.pipeline.run_info import RunInfo, Tally
+from shared.errors import JobLost, ResultsError
+from shared.store.reads import iter_media
+from shared.store.records import MediaRecord
+
+# Where a record's annotated copy comes from: a file in the work folder, a member of the
+# previous zip, or nothing.
+CopySource = Callable[[MediaRecord], Source | None]
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    engine: Engine
+    job_id: str
+    reports_dir: Path  # emptied and filled
+    result_zip: Path
+
+
+def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource, *,
+                  may_publish: Callable[[], bool] = lambda: True,
+                  excel_max_rows: int = EXCEL_MAX_ROWS,
+                  clock: StageClock | None = None) -> tuple[Tally, list[str]]:
+    """Writes the reports, then the zip (renamed into place only while `may_publish()`).
+    Returns the tallies and warnings; raises JobLost when publishing was refused."""
+    clock = clock or StageClock()
+    reports = target.reports_dir
+    t = time.perf_counter()
+    try:
+        if reports.exists():
+            shutil.rmtree(reports)
+        reports.mkdir(parents=True)
+        tally, warnings = write_reports(iter_media(target.engine, target.job_id), reports, run,
+                                        excel_max_rows=excel_max_rows)
+    except OSError as exc:
+        raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
+                           "Your upload is kept.") from exc
+    t = clock.add("report", t)
+    # generators: nothing per image is held while the zip is written
+    annotated = _annotated_entries(iter_media(target.engine, target.job_id), copies)
+    report_files = ((name, reports / name, True) for name in REPORT_FILES)
+    entries: Iterator[tuple[str, Source, bool]] = itertools.chain(annotated, report_files)
+    if not write_result_zip(target.result_zip, entries, may_publish):
+        raise JobLost("this model server no longer owns the job; its zip was not published")
+    clock.add("zip", t)
+    return tally, warnings
+
+
+def _annotated_entries(records: Iterator[MediaRecord],
+                       copies: CopySource) -> Iterator[tuple[str, Source, bool]]:
+    for record in records:
+        source = copies(record)
+        if source is not None:
+            yield record.file, source, False
+
+
+def work_folder_copies(folder: Path) -> CopySource:
+    """The annotated copies the batch wrote into its work folder."""
+    return lambda record: folder / record.annotated if record.annotated else None

@@ -1,0 +1,109 @@
+"""MegaDetector batch-output JSON (format 1.4), streamed image by image; read back for reuse."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import IO, Any
+
+from model_server.detectors.base import Category
+from model_server.pipeline.run_info import RunInfo
+from shared.store.records import MediaRecord
+
+FORMAT_VERSION = "1.4"
+# MegaDetector writes confidences with 3 significant digits and box coordinates with 4,
+# truncated, not rounded (its run_detector's CONF_DIGITS and COORD_DIGITS).
+CONF_DIGITS, COORD_DIGITS = 3, 4
+
+
+def truncate(x: float, digits: int) -> float:
+    """`x` cut (never rounded) to `digits` significant digits, as MegaDetector cuts them, so
+    Trapline's JSON compares equal with MegaDetector's own on the same detections. The product
+    is rounded to 6 places before flooring so that a value already cut (0.0003 is stored as
+    2.9999999999999996e-4 times ten thousand) stays what it is when read back and written again."""
+    if abs(x) <= 1e-8:
+        return 0.0
+    factor = 10.0 ** (digits - 1 - math.floor(math.log10(abs(x))))
+    return math.floor(round(x * factor, 6)) / factor
+
+
+def _info(run: RunInfo) -> dict[str, Any]:
+    finished = run.finished or run.started
+    meta: dict[str, Any] = {
+        "typical_detection_threshold": run.model.typical_threshold,
+        "conservative_detection_threshold": run.model.conservative_threshold,
+        "threshold_used_in_report": run.threshold,
+        "model_name": run.model.name,
+    }
+    if run.model.is_megadetector:
+        meta["megadetector_version"] = run.model.version
+    return {
+        "format_version": FORMAT_VERSION,
+        "detector": run.model.detector_id,
+        "detection_completion_time": finished.strftime("%Y-%m-%d %H:%M:%S"),
+        "detector_metadata": meta,
+        "producer": "Trapline",
+    }
+
+
+def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {"file": record.file}
+    if record.failure is not None:
+        entry.update(failure=record.failure, detections=None)
+        return entry
+    dets = [d for d in record.detections if d["conf"] >= min_conf]
+    entry["detections"] = [{"category": d["category"], "conf": truncate(d["conf"], CONF_DIGITS),
+                            "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]]}
+                           for d in dets]
+    entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
+    captured = record.captured
+    if captured is not None:
+        entry["datetime"] = captured.strftime("%Y:%m:%d %H:%M:%S")
+    entry["width"], entry["height"] = record.width, record.height
+    return entry
+
+
+class MdJsonWriter:
+    """Writes `{"info":…, "detection_categories":…, "images":[` then one entry per add()."""
+
+    def __init__(self, fh: IO[str], run: RunInfo) -> None:
+        self._fh, self._run, self._first = fh, run, True
+        categories = {c.value: c.label for c in run.model.categories}
+        head = json.dumps({"detection_categories": categories}, indent=1)[:-2]
+        fh.write(head + ',\n "images": [\n')
+
+    def add(self, record: MediaRecord) -> None:
+        sep = "" if self._first else ",\n"
+        self._first = False
+        entry = image_entry(record, self._run.output_min_confidence)
+        self._fh.write(sep + "  " + json.dumps(entry, ensure_ascii=False))
+
+    def close(self) -> None:
+        # info goes last so that it can carry the completion time of the whole run
+        self._fh.write('\n ],\n "info": ' + json.dumps(_info(self._run), indent=1) + "\n}\n")
+
+
+def load_md_results(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]] | None]]:
+    """Reads a MegaDetector results file: (info, {file: detections or None for failures})."""
+    with path.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise ValueError("not a MegaDetector results file: no 'images' list")  # noqa: TRY004
+    categories = data.get("detection_categories") or {c.value: c.label for c in Category}
+    by_name = {str(k): str(v).lower() for k, v in categories.items()}
+    label_to_cat = {c.label: c for c in Category}
+    table: dict[str, list[dict[str, Any]] | None] = {}
+    for image in data["images"]:
+        name = str(image.get("file", "")).replace("\\", "/")
+        if image.get("failure") or image.get("detections") is None:
+            table[name] = None
+            continue
+        dets = []
+        for det in image["detections"]:
+            cat = label_to_cat.get(by_name.get(str(det.get("category")), ""))
+            if cat is not None:  # categories we do not know are "no detection" per the spec
+                dets.append({"category": cat.value, "conf": float(det["conf"]),
+                             "bbox": [float(v) for v in det["bbox"]]})
+        table[name] = dets
+    return data.get("info") or {}, table

@@ -1,0 +1,45 @@
+"""Writes report.xlsx, detections.json and the CSVs in one streaming pass over a job's stored
+media."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from model_server.outputs.csv_report import CsvTable
+from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
+from model_server.outputs.md_json import MdJsonWriter
+from model_server.outputs.rows import DETECTION_COLUMNS, IMAGE_COLUMNS, detection_rows, image_row
+from model_server.pipeline.run_info import RunInfo, Tally
+from shared.store.records import MediaRecord
+
+REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "detections.csv")
+
+
+def write_reports(
+    records: Iterable[MediaRecord], out_dir: Path, run: RunInfo, *,
+    excel_max_rows: int = EXCEL_MAX_ROWS,
+) -> tuple[Tally, list[str]]:
+    """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
+    tally = Tally()
+    excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
+    with (
+        (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
+        (out_dir / "images.csv").open("w", encoding="utf-8-sig", newline="") as images_fh,
+        (out_dir / "detections.csv").open("w", encoding="utf-8-sig", newline="") as dets_fh,
+    ):
+        md_json = MdJsonWriter(json_fh, run)
+        images_csv = CsvTable(images_fh, IMAGE_COLUMNS)
+        dets_csv = CsvTable(dets_fh, DETECTION_COLUMNS)
+        for record in records:
+            tally.add(record, run.threshold)
+            md_json.add(record)
+            row = image_row(record, run.threshold)
+            images_csv.add(row)
+            excel.images.add(row)
+            for det_row in detection_rows(record, run.threshold):
+                dets_csv.add(det_row)
+                excel.detections.add(det_row)
+        md_json.close()
+    warnings = excel.close(run, tally)
+    return tally, warnings

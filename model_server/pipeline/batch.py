@@ -1,0 +1,221 @@
+"""The batch pipeline: images in, results stored, one result zip out, with decoding and writing
+overlapping inference.
+
+Three stages run at once: loader threads read, decode and parse EXIF ahead of the detector; the
+calling thread runs the detector (TensorFlow releases the GIL); one writer thread draws boxes,
+encodes the annotated copy and stores results. Queues between them are small and bounded, so
+memory stays flat however large the batch. The store is the checkpoint: a run on a job that is
+partly stored does only the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from model_server.detectors.base import Detection, Detector
+from model_server.media.imaging import pixels_of
+from model_server.media.loading import LoadContext, Loaded, load_image
+from model_server.media.pixel_budget import PixelBudget
+from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
+from model_server.pipeline.options import PipelineOptions, StageClock
+from model_server.pipeline.run_info import RunInfo, Tally, job_row_for
+from model_server.pipeline.work_lock import work_dir_lock
+from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
+from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
+from shared.inputs import InputItem, Inventory
+from shared.store import open_store
+from shared.store.writes import done_paths, finish_job, start_job
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+BATCH_JOB_ID = "batch"  # the one job in a batch command's own SQLite file
+
+
+@dataclass
+class BatchResult:
+    zip_path: Path
+    run: RunInfo
+    tally: Tally
+    warnings: list[str]
+    clock: StageClock
+
+
+@dataclass
+class _Hooks:
+    on_progress: ProgressFn | None
+    should_stop: Callable[[], bool] | None
+    fatal: tuple[type[BaseException], ...]
+    may_publish: Callable[[], bool]
+    in_flight: Callable[[list[str]], None] | None
+
+
+Pending = list[tuple[int, InputItem, "Future[Loaded]"]]
+
+
+def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
+            fatal: tuple[type[BaseException], ...]) -> list[Detection]:
+    if loaded.image is None:
+        return []
+    t = time.perf_counter()
+    try:
+        return detector.detect(pixels_of(loaded.image), loaded.item.rel_path)
+    except ImageError as exc:
+        loaded.error = str(exc)
+    except fatal:
+        raise
+    except Exception as exc:  # one image's inference failing must not sink the batch
+        log.exception("detector failed on %s", loaded.item.rel_path)
+        loaded.error = f"the detector failed on this image ({type(exc).__name__}: {exc})"
+    finally:
+        clock.add("inference", t)
+    return []
+
+
+def _next_image(pending: Pending, detector: Detector, writer: ResultWriter, clock: StageClock,
+                hooks: _Hooks, budget: PixelBudget) -> None:
+    """Detects the oldest loaded image and hands it to the writer."""
+    if hooks.should_stop and hooks.should_stop():
+        for _, _, fut in pending:
+            fut.cancel()
+        raise JobCancelled("The job was cancelled.")
+    if hooks.in_flight:
+        hooks.in_flight([item.rel_path for _, item, _ in pending])
+    ordinal, _, future = pending.pop(0)
+    loaded = future.result()
+    try:
+        dets = _detect(detector, loaded, clock, hooks.fatal)
+    except BaseException:
+        budget.release(loaded.pixels)
+        raise
+    writer.jobs.put((loaded, dets, ordinal))
+
+
+def run_batch(
+    inventory: Inventory,
+    detector: Detector,
+    work_dir: Path,
+    result_zip: Path,
+    opts: PipelineOptions,
+    *,
+    store: StoreTarget | None = None,
+    thumbnails: Path | None = None,
+    on_progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    fatal: tuple[type[BaseException], ...] = (),
+    now: Callable[[], datetime] = datetime.now,
+    may_publish: Callable[[], bool] = lambda: True,
+    exclusive: bool = True,
+    in_flight: Callable[[list[str]], None] | None = None,
+) -> BatchResult:
+    """Processes every image not already stored for the job, then writes reports and the zip
+    from the store. Safe to call again after a crash: it resumes. `store` is the database and
+    job id (default: an SQLite file in the work folder, as the batch command uses);
+    `thumbnails` the folder for the small copies (default: in the work folder).
+    `fatal` exceptions (such as the queue's job timeout) end the batch instead of becoming an
+    error row for the image in hand. `now` is the clock (capture times after the run's start are
+    flagged as camera clocks set in the future). `may_publish` is asked before every write that
+    others can see (store commits, the zip): a model server that lost its job says no.
+    `exclusive` locks the work folder so a second run on it refuses to start (the batch
+    command); the service fences its writes with `may_publish` instead. `in_flight` hears the
+    files being read and detected before each image (what a crash would have had in hand)."""
+    if not inventory.items:
+        raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
+    threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
+    run = RunInfo(detector.info, threshold,
+                  opts.render_threshold if opts.render_threshold is not None else threshold,
+                  opts.output_min_confidence, now(), skipped=inventory.skipped)
+    folders = WriterFolders(work_dir / "annotated", thumbnails or work_dir / "thumbnails")
+    try:
+        for folder in (folders.annotated, folders.thumbnails):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"The server could not create its work folder ({exc.strerror or exc})."
+                           " Your upload is kept.") from exc
+    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight)
+    with (work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
+          _own_store(store, work_dir) as target):
+        return _run_locked(inventory, detector, work_dir, result_zip, opts, run, folders,
+                           target, hooks, now)
+
+
+@contextlib.contextmanager
+def _own_store(store: StoreTarget | None, work_dir: Path) -> Iterator[StoreTarget]:
+    if store is not None:
+        yield store
+        return
+    engine = open_store(f"sqlite:///{(work_dir / 'results.db').resolve()}")
+    try:
+        yield StoreTarget(engine, BATCH_JOB_ID)
+    finally:
+        engine.dispose()
+
+
+def _todo(inventory: Inventory, target: StoreTarget) -> list[tuple[int, InputItem]]:
+    done = done_paths(target.engine, target.job_id)
+    todo = [(i, item) for i, item in enumerate(inventory.items) if item.rel_path not in done]
+    if len(todo) < len(inventory.items):
+        log.info("resuming: %d of %d images already stored", len(inventory.items) - len(todo),
+                 len(inventory.items))
+    return todo
+
+
+def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result_zip: Path,
+                opts: PipelineOptions, run: RunInfo, folders: WriterFolders,
+                target: StoreTarget, hooks: _Hooks, now: Callable[[], datetime]) -> BatchResult:
+    start_job(target.engine,
+              job_row_for(target.job_id, run, created=target.created or run.started))
+    todo = _todo(inventory, target)
+    total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
+    clock = StageClock()
+
+    def advance() -> None:
+        progress[0] += 1
+        if hooks.on_progress:
+            hooks.on_progress(progress[0], total)
+
+    if hooks.on_progress:
+        hooks.on_progress(progress[0], total)
+    budget = PixelBudget(opts.max_pixels_in_flight)
+    loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget)
+    writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
+    writer.start()
+    try:
+        _feed(todo, detector, writer, clock, hooks, budget, loading, opts)
+    finally:
+        budget.close()  # loaders still waiting for their turn go on, so the pool can end
+        writer.finish()
+    run.finished = now()
+    export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip)
+    tally, warnings = write_outputs(export, run, work_folder_copies(folders.annotated),
+                                    may_publish=hooks.may_publish,
+                                    excel_max_rows=opts.excel_max_rows, clock=clock)
+    if not hooks.may_publish():
+        raise JobLost("this model server no longer owns the job")
+    finish_job(target.engine, target.job_id, run.finished, images=tally.images,
+               failures=tally.errors, counts=tally.as_counts())
+    return BatchResult(result_zip, run, tally, warnings, clock)
+
+
+def _feed(todo: list[tuple[int, InputItem]], detector: Detector, writer: ResultWriter,
+          clock: StageClock, hooks: _Hooks, budget: PixelBudget, loading: LoadContext,
+          opts: PipelineOptions) -> None:
+    """Keeps the loaders a few images ahead of the detector, in input order."""
+    window = max(2, opts.loader_threads * 2)
+    with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
+        pending: Pending = []
+        for ticket, (ordinal, item) in enumerate(todo):
+            if len(pending) >= window:
+                _next_image(pending, detector, writer, clock, hooks, budget)
+                if writer.failure is not None:
+                    return
+            pending.append((ordinal, item, pool.submit(load_image, item, ticket, loading)))
+        while pending and writer.failure is None:
+            _next_image(pending, detector, writer, clock, hooks, budget)

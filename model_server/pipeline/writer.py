@@ -1,0 +1,154 @@
+"""The pipeline's last stage: draws boxes, writes the annotated copy and its thumbnail, and
+stores results in the database in batched transactions, in input order."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from model_server.detectors.base import Detection
+from model_server.media.loading import Loaded
+from model_server.media.pixel_budget import PixelBudget
+from model_server.outputs.drawing import draw_detections, encode_copy
+from model_server.outputs.thumbnails import thumbnail_jpeg
+from model_server.pipeline.options import PipelineOptions, StageClock
+from model_server.pipeline.run_info import RunInfo
+from shared.errors import JobLost, ResultsError
+from shared.store.records import MediaRecord
+from shared.store.writes import DuplicateMedia, add_media
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Where a batch's results go: the database, the job's id in it and when the job was
+    made (default: when the run started)."""
+
+    engine: Engine
+    job_id: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WriterFolders:
+    annotated: Path  # full-size annotated copies (they go into the zip)
+    thumbnails: Path  # small copies the site shows; they outlive the work folder
+
+
+class ResultWriter(threading.Thread):
+    def __init__(self, target: StoreTarget, folders: WriterFolders, run: RunInfo,
+                 opts: PipelineOptions, clock: StageClock, progress: Callable[[], None],
+                 may_publish: Callable[[], bool], budget: PixelBudget) -> None:
+        super().__init__(name="trapline-writer", daemon=True)
+        self.jobs: queue.Queue[tuple[Loaded, list[Detection], int] | None] = queue.Queue(4)
+        self.target, self.folders, self.run_info = target, folders, run
+        self.opts, self.clock, self.progress = opts, clock, progress
+        self.may_publish, self.budget = may_publish, budget
+        self.failure: BaseException | None = None
+        self.counter = 0
+        self.pending: list[MediaRecord] = []
+        self.last_commit = time.monotonic()
+
+    def run(self) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                try:
+                    record = self._record(*job)
+                finally:
+                    # the pixels go before the budget says so, not when the next job comes
+                    job[0].image = None
+                    self.budget.release(job[0].pixels)
+                self.pending.append(record)
+                self.progress()
+                if (len(self.pending) >= self.opts.commit_every
+                        or time.monotonic() - self.last_commit >= self.opts.commit_seconds):
+                    self._commit()
+            self._commit()
+        except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
+            self.failure = ResultsError(
+                f"The server could not write the results ({exc.strerror or exc}). Your upload is "
+                "kept; the administrators have been told in the logs.")
+            log.error("writing results failed: %s", exc)
+            self._drain()
+        except BaseException as exc:  # noqa: BLE001 - kept and re-raised by finish()
+            self.failure = exc
+            self._drain()
+
+    def _commit(self) -> None:
+        """One transaction for everything written since the last one, if this run may still
+        publish (a model server that lost its job writes nothing more)."""
+        if not self.pending:
+            return
+        if not self.may_publish():
+            log.warning("late write refused: %d results are not stored, this run no longer "
+                        "owns the job", len(self.pending))
+            raise JobLost("this model server no longer owns the job")
+        t = time.perf_counter()
+        try:
+            add_media(self.target.engine, self.target.job_id, self.pending,
+                      self.run_info.threshold, self.run_info.model.name)
+        except DuplicateMedia as exc:
+            raise JobLost(f"another run already stored these results ({exc})") from exc
+        except SQLAlchemyError as exc:  # the database is down, full or refuses the login
+            log.error("storing results failed: %s", exc)
+            raise ResultsError("The server could not store the results (its database did not "
+                               "answer). Your upload is kept; the administrators have been told "
+                               "in the logs.") from exc
+        self.clock.add("store", t)
+        self.pending = []
+        self.last_commit = time.monotonic()
+
+    def _drain(self) -> None:
+        """Keeps taking jobs so the producer never blocks on a dead writer."""
+        while (job := self.jobs.get()) is not None:
+            self.budget.release(job[0].pixels)
+
+    def _record(self, loaded: Loaded, dets: list[Detection], ordinal: int) -> MediaRecord:
+        item = loaded.item
+        if loaded.error is not None or loaded.image is None:
+            return MediaRecord(file=item.rel_path, failure=loaded.error or "not decoded",
+                               ordinal=ordinal)
+        image = loaded.image
+        t = time.perf_counter()
+        draw_detections(image, dets, self.run_info.render_threshold)
+        t = self.clock.add("drawing", t)
+        meta = loaded.metadata.as_dict() if loaded.metadata else {}
+        name, notes = self._annotated_copy(loaded, PurePosixPath(item.rel_path).suffix)
+        thumb = f"{ordinal:07d}.jpg"
+        (self.folders.thumbnails / thumb).write_bytes(
+            thumbnail_jpeg(image, self.opts.thumbnail_size))
+        self.clock.add("encoding", t)
+        if notes:
+            meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
+        rows = [{"category": d.category.value, "conf": float(d.conf),
+                 "bbox": [float(v) for v in d.bbox]} for d in dets]
+        return MediaRecord(file=item.rel_path, detections=rows, width=image.width,
+                           height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
+                           ordinal=ordinal)
+
+    def _annotated_copy(self, loaded: Loaded, suffix: str) -> tuple[str, list[str]]:
+        assert loaded.image is not None
+        try:  # an image the copy's format cannot hold is that image's problem, not the disk's
+            data, notes = encode_copy(loaded.image, suffix, loaded.exif, self.opts.jpeg_quality)
+        except (ValueError, OSError) as exc:
+            return "", [f"no annotated copy: it could not be encoded ({exc})"]
+        self.counter += 1
+        name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
+        (self.folders.annotated / name).write_bytes(data)
+        return name, notes
+
+    def finish(self) -> None:
+        self.jobs.put(None)
+        self.join()
+        if self.failure is not None:
+            raise self.failure

@@ -1,0 +1,250 @@
+"""The job function RQ runs on a model server: one submission in, one result zip out.
+
+The detector is loaded once per worker process by `install()` and kept here; the job function
+itself takes only the job id (its signature is a wire contract with jobs already queued).
+
+Every write about a job is fenced by its attempt number: a record only changes while it is still
+on the attempt this server was given, so a server that lost its job (stalled past its lease, cut
+off from Redis, requeued by an admin) can never overwrite what the new owner wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from redis import Redis
+from rq import get_current_job
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import Engine
+
+from model_server.detectors.base import Detector
+from model_server.pipeline.batch import BatchResult, run_batch
+from model_server.pipeline.options import PipelineOptions
+from model_server.pipeline.writer import StoreTarget
+from model_server.service.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
+from model_server.service.notify import send_notice
+from model_server.service.redis_retry import retry_until_done
+from shared.contract import (
+    RATE_KEY,
+    JobState,
+    JobStatus,
+    TransitionRefused,
+    enqueue_job,
+    job_timeout,
+    load_state,
+    transition,
+)
+from shared.errors import InputError, JobCancelled, JobLost, ResultsError
+from shared.inputs import collect_upload
+from shared.leases import acquire_lease, drop_lease
+from shared.logs import job_context
+from shared.settings import Settings
+from shared.storage import Storage
+from shared.store.writes import delete_job
+
+log = logging.getLogger(__name__)
+RUNNING = (JobStatus.PROCESSING,)
+
+
+@dataclass
+class _Runtime:
+    detector: Detector
+    settings: Settings
+    name: str
+    store: Engine
+
+
+_runtime: _Runtime | None = None
+running: dict[str, int] = {}  # job id -> attempt, while a job runs here (for the lease)
+_running_lock = threading.Lock()
+
+
+def runtime() -> _Runtime:
+    if _runtime is None:
+        raise RuntimeError("no detector installed in this worker process")
+    return _runtime
+
+
+def install(detector: Detector, settings: Settings, store: Engine, name: str = "local") -> None:
+    """Called once by the worker after the model is loaded and the store migrated, before it
+    takes any job."""
+    global _runtime
+    _runtime = _Runtime(detector, settings, name, store)
+    stopping.clear()
+
+
+def lease_token(name: str, attempt: int) -> str:
+    return f"{name}#{attempt}"
+
+
+def attempt_of(rq_id: str, job_id: str) -> int:
+    """RQ ids are the job id for attempt 1 and `<id>-<n>` after (see `enqueue_job`)."""
+    suffix = rq_id[len(job_id):].lstrip("-")
+    return int(suffix) if suffix.isdigit() else 1
+
+
+def process_job(job_id: str) -> dict[str, object]:
+    """RQ entry point. Outcomes land in the job's state; only unexpected errors propagate."""
+    with job_context(job_id):
+        return _process(job_id)
+
+
+def _process(job_id: str) -> dict[str, object]:
+    if _runtime is None:
+        raise RuntimeError("no detector installed in this worker process")
+    current = get_current_job()
+    if current is None:
+        raise RuntimeError("process_job runs inside an RQ worker")
+    redis = current.connection
+    settings = _runtime.settings
+    attempt = attempt_of(current.id, job_id)
+    token = lease_token(_runtime.name, attempt)
+    state = load_state(redis, job_id)
+    # The lease says "a live model server has this job"; without it, recovery requeues the job.
+    # It is taken before the record says `processing`, so no processing record is ever without
+    # a lease while its server lives.
+    if not acquire_lease(redis, job_id, token, attempt, settings.lease_seconds):
+        log.warning("job %s: attempt %d is already running elsewhere; skipped", job_id, attempt)
+        return {"status": "skipped"}
+    started = transition(redis, job_id, (JobStatus.QUEUED, JobStatus.PROCESSING), attempt=attempt,
+                         status=JobStatus.PROCESSING, started_at=time.time(),
+                         model=_runtime.detector.info.name, error="")
+    if state is None or not started:
+        drop_lease(redis, job_id, token)
+        log.warning("job %s: nothing to do for attempt %d (record says %s)", job_id, attempt,
+                    state and f"{state.status.value}, attempt {state.attempt}")
+        return {"status": "skipped"}
+    state.attempt, state.status = attempt, JobStatus.PROCESSING
+    state.model = _runtime.detector.info.name
+    with _running_lock:
+        running[job_id] = attempt
+    try:
+        return _run(redis, state, settings)
+    finally:
+        with _running_lock:
+            running.pop(job_id, None)
+        lease_confirmed.pop(job_id, None)
+        retry_until_done(lambda: drop_lease(redis, job_id, token), what="releasing the lease")
+
+
+def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) -> bool:
+    """The job's final word, fenced by its attempt; retried while Redis is unreachable."""
+    written = retry_until_done(
+        lambda: transition(redis, state.id, RUNNING, attempt=state.attempt, status=status,
+                           finished_at=time.time(), **fields),
+        what=f"recording the job as {status.value}")
+    if written:
+        state.status = status
+        for key, value in fields.items():
+            setattr(state, key, value)
+    else:
+        log.warning("job %s: not recorded as %s: attempt %d no longer owns the job", state.id,
+                    status.value, state.attempt)
+    return bool(written)
+
+
+def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]:
+    assert _runtime is not None
+    job_id = state.id
+    storage = Storage(settings.data_dir)
+    log.info("job %s: started (attempt %d)", job_id, state.attempt)
+    progress = Progress(redis, job_id, state.attempt, settings.lease_seconds,
+                        lease_token(_runtime.name, state.attempt))
+    try:
+        inventory = collect_upload(storage.upload_files(job_id),
+                                   max_file_bytes=settings.max_file_bytes)
+        created = datetime.fromtimestamp(state.created_at, UTC)
+        result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
+                           storage.result_zip(job_id), PipelineOptions.from_settings(settings),
+                           store=StoreTarget(_runtime.store, job_id, created),
+                           thumbnails=storage.thumbnail_dir(job_id), on_progress=progress,
+                           should_stop=progress.should_stop,
+                           fatal=(JobTimeoutException, WorkerStopping, JobLost),
+                           may_publish=progress.still_owner, exclusive=False,
+                           in_flight=progress.note_in_flight)
+    except WorkerStopping:
+        return _release(redis, state)
+    except JobLost as exc:
+        log.warning("job %s: %s; this server stops working on it and writes nothing more",
+                    job_id, exc)
+        return {"status": "lost"}
+    except JobCancelled:
+        if _record(redis, state, JobStatus.CANCELLED):
+            storage.remove_job_files(job_id)
+            storage.result_zip(job_id).unlink(missing_ok=True)
+            _forget_results(storage, job_id)
+            log.info("job %s: cancelled", job_id)
+        return {"status": "cancelled"}
+    except InputError as exc:
+        return _fail(redis, state, settings, str(exc), remove=("work", "upload"))
+    except ResultsError as exc:  # disk trouble: the upload stays for a retry
+        return _fail(redis, state, settings, str(exc), remove=("work",))
+    except JobTimeoutException:
+        minutes = job_timeout(state.total) // 60
+        return _fail(redis, state, settings,
+                     f"The job took longer than the {minutes} minutes allowed for {state.total} "
+                     "images and was stopped. Your upload is kept; the administrators can requeue "
+                     "it, and it resumes where it stopped.")
+    except Exception:
+        log.exception("job %s: unexpected error", job_id)
+        _fail(redis, state, settings,
+              "The model server hit an unexpected problem with this job. Your upload is kept; "
+              "the site's administrators can see the details and requeue it.")
+        raise
+    return _finished(redis, state, settings, storage, result)
+
+
+def _release(redis: Redis, state: JobState) -> dict[str, object]:
+    assert _runtime is not None
+    # the lease goes first: the server that takes the requeued job must find it free
+    token = lease_token(_runtime.name, state.attempt)
+    retry_until_done(lambda: drop_lease(redis, state.id, token), what="releasing the lease")
+    try:
+        retry_until_done(lambda: enqueue_job(redis, state, at_front=True, allowed=RUNNING,
+                                             expect_attempt=state.attempt),
+                         what="queueing the released job again")
+        log.info("job %s: released by a stopping model server; queued again", state.id)
+    except TransitionRefused as exc:
+        log.warning("job %s: not queued again on release (%s)", state.id, exc)
+    return {"status": "released"}
+
+
+def _fail(redis: Redis, state: JobState, settings: Settings, message: str, *,
+          remove: tuple[str, ...] = ()) -> dict[str, object]:
+    """Records the failure; `remove` names what is gone for good ("work", "upload"). By default
+    both stay, so a requeue resumes from the checkpoint."""
+    if _record(redis, state, JobStatus.FAILED, error=message):
+        if "work" in remove:
+            storage = Storage(settings.data_dir)
+            storage.remove_job_files(state.id, keep_upload="upload" not in remove)
+            _forget_results(storage, state.id)
+        log.warning("job %s: failed: %s", state.id, message)
+        send_notice(settings, state)
+    return {"status": "failed"}
+
+
+def _forget_results(storage: Storage, job_id: str) -> None:
+    """The stored rows and thumbnails of a job that will not resume: they were its checkpoint."""
+    assert _runtime is not None
+    delete_job(_runtime.store, job_id)
+    shutil.rmtree(storage.thumbnail_dir(job_id), ignore_errors=True)
+
+
+def _finished(redis: Redis, state: JobState, settings: Settings, storage: Storage,
+              result: BatchResult) -> dict[str, object]:
+    tally = result.tally
+    summary = tally.summary(result.run.threshold, result.warnings)
+    rate = tally.images / max(result.run.seconds, 1e-6)
+    if not _record(redis, state, JobStatus.FINISHED, processed=tally.images, total=tally.images,
+                   summary=summary, rate=rate):
+        return {"status": "lost"}
+    retry_until_done(lambda: redis.set(RATE_KEY, rate), what="recording the speed")
+    storage.remove_job_files(state.id)
+    log.info("job %s: finished, %d images, %d errors", state.id, tally.images, tally.errors)
+    send_notice(settings, state)
+    return {"status": "finished", **summary}

@@ -1,0 +1,145 @@
+"""`trapline-worker`: the long-running model server.
+
+It loads the detector once (waiting, and saying so on the site, while no model is installed),
+then takes jobs from Redis in this same process: RQ's SimpleWorker, because forking after
+TensorFlow has run hangs, and reloading the model per job costs seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from types import FrameType
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from model_server.detectors import MODEL_HELP, load_detector
+from model_server.detectors.base import Detector
+from model_server.service import jobs
+from model_server.service.job_progress import confirm_lease
+from model_server.service.recovery import recover
+from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
+from shared.errors import ModelLoadError, ModelNotFoundError
+from shared.logs import configure_logging
+from shared.settings import Settings, settings_for_command
+from shared.storage import Storage
+from shared.store import open_configured_store
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10
+RECOVERY_SECONDS = 60
+
+
+class TraplineWorker(SimpleWorker):
+    """On SIGTERM the running job is released at the next image (its checkpoint kept), rather
+    than the stop waiting hours for a large batch to finish."""
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        jobs.stopping.set()
+        super().request_stop(signum, frame)
+
+
+def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            path = settings.model_path
+            try:
+                if path is None:
+                    raise ModelNotFoundError(f"TRAPLINE_MODEL_PATH is not set. {MODEL_HELP}")
+                return load_detector(path, threads=settings.inference_threads)
+            except (ModelNotFoundError, ModelLoadError) as exc:
+                log.error("no usable detector model: %s (checking again in %.0f s)", exc, poll)
+                try:
+                    redis.set(NOTICE_KEY, str(exc), ex=int(max(poll * 3, 30)))
+                except RedisConnectionError:
+                    pass
+                stop.wait(poll)
+        raise SystemExit(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
+               stop: threading.Event) -> None:
+    """A key per live model server with a short TTL (/healthz counts these), the lease of the
+    running job, and the periodic recovery sweep."""
+    storage = Storage(settings.data_dir)
+    interval = min(HEARTBEAT_SECONDS, max(settings.lease_seconds / 3, 0.5))
+    last_sweep = time.monotonic()
+    while not stop.is_set():
+        try:
+            redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
+            redis.delete(NOTICE_KEY)
+            for job_id, attempt in list(jobs.running.items()):
+                if not confirm_lease(redis, job_id, jobs.lease_token(name, attempt), attempt,
+                                     settings.lease_seconds):
+                    log.warning("job %s: lease no longer ours; the job stops at its next image",
+                                job_id)
+            if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
+                recover(redis, storage, settings)
+                last_sweep = time.monotonic()
+        except RedisError as exc:
+            log.warning("Redis is unreachable (%s); heartbeat skipped", exc)
+        stop.wait(interval)
+    try:
+        redis.delete(MODEL_SERVER_PREFIX + name)
+    except RedisConnectionError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trapline-worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--name", help="start of the worker's name, e.g. the systemd instance; "
+                        "a random suffix is always added (default: the host name)")
+    parser.add_argument("--model-poll", type=float, default=30.0,
+                        help="seconds between checks while no model is installed")
+    args = parser.parse_args(argv)
+    configure_logging()
+    settings = settings_for_command(log)
+    if settings is None:
+        return 2
+    storage = Storage(settings.data_dir)
+    storage.ensure()
+    redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+    detector = _wait_for_model(settings, redis, args.model_poll)
+    # Unique per process: a server restarted right after kill -9 must not collide with the
+    # registration its dead predecessor left in Redis ("There exists an active worker named").
+    name = f"{args.name or socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    jobs.install(detector, settings, open_configured_store(settings), name)
+    worker = TraplineWorker([job_queue(redis)], connection=redis, name=name,
+                            serializer=JSONSerializer)
+    stop = threading.Event()
+    try:
+        recover(redis, storage, settings)  # warm start: orphans and uploads that missed the queue
+    except RedisError as exc:
+        log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
+    beat = threading.Thread(target=_heartbeat,
+                            args=(redis, settings, name, detector.info.name, stop), daemon=True)
+    beat.start()
+    log.info("model server %s ready with %s", name, detector.info.name)
+    try:
+        worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
+    except RedisError as exc:  # RQ's own farewell needs Redis; stopping during an outage is fine
+        log.warning("model server %s stopped while Redis was unreachable (%s)", name, exc)
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        detector.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

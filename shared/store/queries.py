@@ -1,0 +1,140 @@
+"""The site's questions about a job, each answered by a few indexed queries: a page of media
+with their detections (filtered and ordered), and the job's counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, select
+
+from shared.store.reads import aware, detections_of
+from shared.store.records import CATEGORY_LABELS, OUTCOMES, outcomes_with
+from shared.store.schema import jobs, media
+
+ORDERS = {
+    "path": (media.c.ordinal, media.c.id),
+    "captured": (media.c.captured.is_(None), media.c.captured, media.c.ordinal),
+    "confidence": (media.c.max_conf.is_(None), media.c.max_conf.desc(), media.c.ordinal),
+}
+MAX_PER_PAGE = 500
+
+
+class BadQuery(ValueError):
+    """A filter or order the API does not know; the message says which."""
+
+
+@dataclass(frozen=True)
+class MediaQuery:
+    outcome: str = ""  # animal | person | vehicle | empty | error; "" for all
+    folder: str | None = None  # None for all; "" is the top level
+    min_conf: float | None = None
+    max_conf: float | None = None
+    order: str = "path"
+    page: int = 1
+    per_page: int = 50
+
+    def check(self) -> None:
+        if self.outcome and self.outcome not in OUTCOMES:
+            raise BadQuery(f"outcome must be one of {', '.join(OUTCOMES)}")
+        if self.order not in ORDERS:
+            raise BadQuery(f"order must be one of {', '.join(ORDERS)}")
+        if self.page < 1 or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise BadQuery(f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
+        for value in (self.min_conf, self.max_conf):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise BadQuery("min_conf and max_conf are between 0 and 1")
+
+
+def _filtered(job_id: str, query: MediaQuery, columns: Any) -> Select[Any]:
+    stmt = select(columns).where(media.c.job_id == job_id)
+    if query.outcome:
+        stmt = stmt.where(media.c.outcome.in_(outcomes_with(query.outcome)))
+    if query.folder is not None:
+        stmt = stmt.where(media.c.folder == query.folder)
+    if query.min_conf is not None:
+        stmt = stmt.where(media.c.max_conf >= query.min_conf)
+    if query.max_conf is not None:
+        stmt = stmt.where(func.coalesce(media.c.max_conf, 0.0) <= query.max_conf)
+    return stmt
+
+
+def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id, "path": row.path, "folder": row.folder, "kind": row.kind,
+        "outcome": row.outcome, "max_conf": row.max_conf,
+        "counts": {"animal": row.animals, "person": row.persons, "vehicle": row.vehicles},
+        "captured": row.captured.isoformat() if row.captured else None,
+        "captured_from": row.captured_from, "make": row.make, "model": row.model,
+        "serial": row.serial, "latitude": row.latitude, "longitude": row.longitude,
+        "altitude": row.altitude, "width": row.width, "height": row.height,
+        "failure": row.failure, "thumbnail": row.thumbnail or None,
+        "detections": [{"category": CATEGORY_LABELS.get(d["category"], d["category"]),
+                        "confidence": d["conf"], "bbox": d["bbox"]} for d in dets],
+    }
+
+
+def job_exists(engine: Engine, job_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(jobs.c.id).where(jobs.c.id == job_id)).first() is not None
+
+
+def media_page(engine: Engine, job_id: str, query: MediaQuery) -> dict[str, Any]:
+    """One page of the job's media, each with its detections (every stored one: the threshold
+    is the client's to apply), and how many match in all."""
+    query.check()
+    with engine.connect() as conn:
+        total = conn.execute(_filtered(job_id, query, func.count()).order_by(None)).scalar_one()
+        rows = conn.execute(_filtered(job_id, query, media).order_by(*ORDERS[query.order])
+                            .limit(query.per_page)
+                            .offset((query.page - 1) * query.per_page)).all()
+        dets = detections_of(conn, [r.id for r in rows])
+    return {"job": job_id, "page": query.page, "per_page": query.per_page, "total": total,
+            "pages": -(-total // query.per_page), "order": query.order,
+            "media": [_media_json(r, dets.get(r.id, [])) for r in rows]}
+
+
+def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
+    """Counts per outcome, per category (images and boxes at the job's threshold) and per
+    folder; None for an unknown job."""
+    with engine.connect() as conn:
+        job = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        if job is None:
+            return None
+        outcomes: dict[str, int] = dict(conn.execute(
+            select(media.c.outcome, func.count()).where(media.c.job_id == job_id)
+            .group_by(media.c.outcome)).all())
+        boxes = conn.execute(select(func.sum(media.c.animals), func.sum(media.c.persons),
+                                    func.sum(media.c.vehicles))
+                             .where(media.c.job_id == job_id)).one()
+        folders = conn.execute(
+            select(media.c.folder, media.c.outcome, func.count()).where(media.c.job_id == job_id)
+            .group_by(media.c.folder, media.c.outcome)).all()
+    return {
+        "job": job_id, "model": job.model_name, "threshold": job.threshold,
+        "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at),
+        "images": sum(outcomes.values()),
+        "outcomes": _by_label(outcomes),
+        "categories": {label: {"images": _by_label(outcomes)[label], "detections": int(n or 0)}
+                       for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)},
+        "folders": _folders(folders),
+    }
+
+
+def _iso(moment: Any) -> str | None:
+    found = aware(moment)
+    return found.isoformat() if found else None
+
+
+def _by_label(counts: dict[str, int]) -> dict[str, int]:
+    """{outcome label: images}; an image with an animal and a person counts under both."""
+    return {label: sum(counts.get(o, 0) for o in outcomes_with(label)) for label in OUTCOMES}
+
+
+def _folders(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    grouped: dict[str, dict[str, int]] = {}
+    for folder, outcome, n in rows:
+        grouped.setdefault(folder, {})[outcome] = n
+    return [{"folder": folder, "images": sum(counts.values()), **_by_label(counts)}
+            for folder, counts in sorted(grouped.items())]

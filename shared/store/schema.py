@@ -1,0 +1,121 @@
+"""The results database's tables, written with SQLAlchemy Core. The migrations in
+`migrations/versions/` create exactly these; `tests/shared/store/test_migrations.py` checks that
+the two never drift apart.
+
+`media` keeps, next to the raw facts, a few values computed at the job's threshold (`outcome`,
+the per-category counts, `max_conf`) so the site can filter and order 50,000 rows by index; the
+detections keep every confidence, so any other threshold can be applied from them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite only makes a rowid alias of INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),  # the latest run's start
+    Column("finished_at", DateTime(timezone=True)),
+    Column("model_name", Text, nullable=False),
+    Column("model_meta", JSON, nullable=False),  # detector id, thresholds it suggests, notes
+    Column("threshold", Double, nullable=False),  # outcomes and counts
+    Column("render_threshold", Double, nullable=False),  # boxes drawn
+    Column("min_confidence", Double, nullable=False),  # nothing below reaches any output
+    Column("options", JSON, nullable=False),
+    Column("images", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("counts", JSON, nullable=False),  # outcomes and detections, at `threshold`
+    Column("skipped", JSON, nullable=False),  # files that were not media
+)
+
+media = Table(
+    "media", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("ordinal", Integer, nullable=False),  # position in the upload, sorted by path
+    Column("path", Text, nullable=False),  # relative to the upload, "/"-separated
+    Column("folder", Text, nullable=False),  # the path's folder, "" at the top level
+    Column("kind", String(8), nullable=False, default="image"),  # image | video
+    Column("outcome", String(32), nullable=False),  # error | empty | animal | animal+person ...
+    Column("animals", Integer, nullable=False, default=0),
+    Column("persons", Integer, nullable=False, default=0),
+    Column("vehicles", Integer, nullable=False, default=0),
+    Column("max_conf", Double),  # best detection's confidence, any threshold
+    Column("captured", DateTime(timezone=False)),  # the camera's own clock, no time zone
+    Column("captured_from", String(40), nullable=False, default=""),  # the tag it came from
+    Column("make", Text, nullable=False, default=""),
+    Column("model", Text, nullable=False, default=""),
+    Column("serial", Text, nullable=False, default=""),
+    Column("latitude", Double),
+    Column("longitude", Double),
+    Column("altitude", Double),  # metres
+    Column("altitude_ref", String(40), nullable=False, default=""),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("failure", Text),
+    Column("notes", Text, nullable=False, default=""),  # EXIF and encoding remarks
+    Column("annotated", Text, nullable=False, default=""),  # the annotated copy in the work folder
+    Column("thumbnail", Text, nullable=False, default=""),  # relative to the job's media folder
+    UniqueConstraint("job_id", "path", name="uq_media_job_path"),
+    Index("ix_media_job_ordinal", "job_id", "ordinal"),
+    Index("ix_media_job_outcome", "job_id", "outcome"),
+    Index("ix_media_job_folder", "job_id", "folder"),
+    Index("ix_media_job_max_conf", "job_id", "max_conf"),
+    Index("ix_media_job_captured", "job_id", "captured"),
+)
+
+detections = Table(
+    "detections", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(8), nullable=False),  # MegaDetector's ids: "1", "2", "3"
+    Column("confidence", Double, nullable=False),
+    Column("x", Double, nullable=False),  # normalised to the image, MegaDetector's bbox order
+    Column("y", Double, nullable=False),
+    Column("w", Double, nullable=False),
+    Column("h", Double, nullable=False),
+    Column("frame", Integer),  # video frames, later; None for photos
+    Column("source", String(16), nullable=False, default="machine"),  # machine | human
+    Column("model", Text, nullable=False, default=""),
+    Index("ix_detections_media", "media_id"),
+)
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE")),
+    Column("detection_id", BigId, ForeignKey("detections.id", ondelete="CASCADE")),
+    Column("action", String(32), nullable=False),  # accept | reject | relabel | add | empty
+    Column("new_category", String(8)),
+    Column("species", Text),
+    Column("reviewer", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_reviews_job", "job_id"),
+    Index("ix_reviews_media", "media_id"),
+)

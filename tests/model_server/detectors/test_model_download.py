@@ -1,0 +1,118 @@
+"""The model download command against a real local HTTP server that supports Range requests and
+can drop the connection half-way, as a flaky field-station link would."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from model_server.detectors.download import MODELS, ModelSource, download, main
+from shared.errors import DownloadError
+
+PAYLOAD = os.urandom(3 * 1024 * 1024 + 123)
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+class Server:
+    def __init__(self) -> None:
+        self.cut_after: int | None = None  # bytes sent before the connection is dropped, once
+        self.requests: list[str | None] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.requests.append(self.headers.get("Range"))
+                start = 0
+                if self.headers.get("Range"):
+                    start = int(self.headers["Range"].split("=")[1].split("-")[0])
+                body = PAYLOAD[start:]
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.cut_after is not None:
+                    limit, server.cut_after = server.cut_after, None
+                    self.wfile.write(body[:limit])
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/model.pb"
+
+    def source(self, sha: str | None = SHA) -> ModelSource:
+        return ModelSource("test", "model.pb", self.url, sha, "test model")
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    thread = threading.Thread(target=srv.httpd.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+
+
+def test_download_verifies_and_writes_in_place(server: Server, tmp_path: Path) -> None:
+    path = download(server.source(), tmp_path)
+    assert path == tmp_path / "model.pb" and path.read_bytes() == PAYLOAD
+    assert not (tmp_path / "model.pb.part").exists()
+    assert download(server.source(), tmp_path) == path  # present and verified: no new request
+    assert len(server.requests) == 1
+
+
+def test_broken_download_resumes_where_it_stopped(server: Server, tmp_path: Path) -> None:
+    server.cut_after = 1024 * 1024
+    path = download(server.source(), tmp_path, timeout=5)
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests[0] is None
+    assert server.requests[1] == f"bytes={1024 * 1024}-"
+
+
+def test_mismatching_file_is_refused_and_removed(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="expected"):
+        download(server.source("0" * 64), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_with_wrong_checksum_is_not_overwritten(server: Server, tmp_path: Path) -> None:
+    (tmp_path / "model.pb").write_bytes(b"someone else's file")
+    with pytest.raises(DownloadError, match="does not match"):
+        download(server.source(), tmp_path)
+    assert (tmp_path / "model.pb").read_bytes() == b"someone else's file"
+
+
+def test_unpinned_model_needs_an_explicit_checksum(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="--sha256"):
+        download(server.source(None), tmp_path)
+    assert download(server.source(None), tmp_path, sha256=SHA).read_bytes() == PAYLOAD
+
+
+def test_unreachable_server_keeps_nothing_half_done(tmp_path: Path) -> None:
+    source = ModelSource("x", "x.pb", "http://127.0.0.1:9/x.pb", SHA, "nothing listens on port 9")
+    with pytest.raises(DownloadError, match="could not download"):
+        download(source, tmp_path, attempts=1, timeout=2)
+    assert not (tmp_path / "x.pb").exists()
+
+
+def test_cli_lists_models_and_their_checksums(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "md_v4.1" in out and "md_v3" in out and "yolox_nano" in out
+    assert MODELS["yolox_nano"].sha256 == "6518faf758f5827fb8412c38d2240b7722027c299596518e1f94e678af1e6e29"
+
+
+def test_pinned_yolox_checksum_matches_the_shared_file() -> None:
+    from tests.conftest import YOLOX_TFLITE
+
+    assert hashlib.sha256(YOLOX_TFLITE.read_bytes()).hexdigest() == MODELS["yolox_nano"].sha256
