@@ -1,5 +1,7 @@
 """The pipeline's stages run one after another, with no threads and no overlap: the baseline
-that shows what the pipeline's overlap of decoding, inference and writing is worth."""
+that shows what the pipeline's overlap of decoding, inference and writing is worth. It does
+the same work: annotated copy, thumbnail, results stored in the same batches, outputs from the
+store."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ from typing import Any
 from model_server.media.exif import read_metadata
 from model_server.media.imaging import open_checked, pixels_of, upright_rgb
 from model_server.outputs.drawing import draw_detections, encode
-from model_server.outputs.reports import REPORT_FILES, write_reports
-from model_server.outputs.result_zip import write_result_zip
+from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
+from model_server.outputs.thumbnails import thumbnail_jpeg
 from model_server.pipeline.options import PipelineOptions
-from model_server.pipeline.records import Checkpoint, ImageRecord
-from model_server.pipeline.run_info import RunInfo
+from model_server.pipeline.run_info import RunInfo, job_row_for
 from shared.inputs import collect_inputs
+from shared.store import open_store
+from shared.store.records import MediaRecord
+from shared.store.writes import add_media, start_job
+
+JOB = "serial"
 
 
 def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float:
@@ -26,8 +32,11 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
     threshold = detector.info.typical_threshold
     run = RunInfo(detector.info, threshold, threshold, opts.output_min_confidence,
                   datetime.now())
-    (work / "annotated").mkdir(parents=True)
-    checkpoint = Checkpoint(work / "results.jsonl")
+    for sub in ("annotated", "thumbnails"):
+        (work / sub).mkdir(parents=True)
+    store = open_store(f"sqlite:///{work / 'results.db'}")
+    start_job(store, job_row_for(JOB, run, created=run.started))
+    pending: list[MediaRecord] = []
     for n, item in enumerate(collect_inputs([folder]).items):
         header = open_checked(item.read(opts.max_file_bytes), opts.max_image_pixels)
         metadata = read_metadata(header, now=run.started)
@@ -37,12 +46,18 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
         suffix = PurePosixPath(item.rel_path).suffix
         name = f"{n:06d}{suffix.lower()}"
         (work / "annotated" / name).write_bytes(encode(image, suffix, exif, opts.jpeg_quality))
-        checkpoint.append(ImageRecord.from_detections(
-            item.rel_path, dets, width=image.width, height=image.height,
-            metadata=metadata.as_dict(), annotated=name))
-    (work / "reports").mkdir()
-    write_reports(checkpoint, work / "reports", run)
-    entries = [(r.file, work / "annotated" / r.annotated, False) for r in checkpoint.read()]
-    entries += [(name, work / "reports" / name, True) for name in REPORT_FILES]
-    write_result_zip(zip_path, entries)
+        (work / "thumbnails" / f"{n:07d}.jpg").write_bytes(
+            thumbnail_jpeg(image, opts.thumbnail_size))
+        pending.append(MediaRecord(
+            item.rel_path, [{"category": d.category.value, "conf": float(d.conf),
+                             "bbox": [float(v) for v in d.bbox]} for d in dets],
+            width=image.width, height=image.height, metadata=metadata.as_dict(),
+            annotated=name, thumbnail=f"{n:07d}.jpg", ordinal=n))
+        if len(pending) >= opts.commit_every:
+            add_media(store, JOB, pending, threshold, detector.info.name)
+            pending = []
+    add_media(store, JOB, pending, threshold, detector.info.name)
+    write_outputs(ExportTarget(store, JOB, work / "reports", zip_path), run,
+                  work_folder_copies(work / "annotated"))
+    store.dispose()
     return time.perf_counter() - start

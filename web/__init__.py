@@ -70,7 +70,11 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
     csrf.exempt(results.bp)
+    _error_pages(app)
+    return app
 
+
+def _error_pages(app: Flask) -> None:
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     def redis_down(exc: Exception) -> Any:
@@ -83,5 +87,3 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
                    404: "There is nothing here. Check the link you were given."}.get(
             exc.code or 500, exc.description or "")
         return error_response(exc.code or 500, message)
-
-    return app

@@ -149,24 +149,11 @@ def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) 
 
 
 def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]:
-    assert _runtime is not None
     job_id = state.id
     storage = Storage(settings.data_dir)
     log.info("job %s: started (attempt %d)", job_id, state.attempt)
-    progress = Progress(redis, job_id, state.attempt, settings.lease_seconds,
-                        lease_token(_runtime.name, state.attempt))
     try:
-        inventory = collect_upload(storage.upload_files(job_id),
-                                   max_file_bytes=settings.max_file_bytes)
-        created = datetime.fromtimestamp(state.created_at, UTC)
-        result = run_batch(inventory, _runtime.detector, storage.work_dir(job_id),
-                           storage.result_zip(job_id), PipelineOptions.from_settings(settings),
-                           store=StoreTarget(_runtime.store, job_id, created),
-                           thumbnails=storage.thumbnail_dir(job_id), on_progress=progress,
-                           should_stop=progress.should_stop,
-                           fatal=(JobTimeoutException, WorkerStopping, JobLost),
-                           may_publish=progress.still_owner, exclusive=False,
-                           in_flight=progress.note_in_flight)
+        result = _detect(redis, state, settings, storage)
     except WorkerStopping:
         return _release(redis, state)
     except JobLost as exc:
@@ -197,6 +184,25 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
               "the site's administrators can see the details and requeue it.")
         raise
     return _finished(redis, state, settings, storage, result)
+
+
+def _detect(redis: Redis, state: JobState, settings: Settings,
+            storage: Storage) -> BatchResult:
+    """The batch on the job's upload, its results stored under the job's id."""
+    rt = runtime()
+    progress = Progress(redis, state.id, state.attempt, settings.lease_seconds,
+                        lease_token(rt.name, state.attempt))
+    inventory = collect_upload(storage.upload_files(state.id),
+                               max_file_bytes=settings.max_file_bytes)
+    created = datetime.fromtimestamp(state.created_at, UTC)
+    return run_batch(inventory, rt.detector, storage.work_dir(state.id),
+                     storage.result_zip(state.id), PipelineOptions.from_settings(settings),
+                     store=StoreTarget(rt.store, state.id, created),
+                     thumbnails=storage.thumbnail_dir(state.id), on_progress=progress,
+                     should_stop=progress.should_stop,
+                     fatal=(JobTimeoutException, WorkerStopping, JobLost),
+                     may_publish=progress.still_owner, exclusive=False,
+                     in_flight=progress.note_in_flight)
 
 
 def _release(redis: Redis, state: JobState) -> dict[str, object]:

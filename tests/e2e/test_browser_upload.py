@@ -44,7 +44,10 @@ def browser_page():
         browser.close()
 
 
-def test_drop_submit_watch_download(browser_page, live_server, workers, redis_conn, tmp_path: Path) -> None:
+# the whole service on PostgreSQL, as production runs it: site, model server process, browser
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
+def test_drop_submit_watch_download(browser_page, live_server, workers, redis_conn, tmp_path: Path,
+                                    settings) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     workers.start()
@@ -83,6 +86,10 @@ def test_drop_submit_watch_download(browser_page, live_server, workers, redis_co
         data = json.loads(z.read("detections.json"))
     assert {p.name for p in PHOTOS} <= names and "report.xlsx" in names
     assert {im["file"] for im in data["images"]} == {p.name for p in PHOTOS}
+    assert settings.database_url.startswith("postgresql")
+    job_id = page.url.rsplit("/", 1)[1]
+    media = page.request.get(f"{live_server}/api/jobs/{job_id}/media").json()["media"]
+    assert sorted(m["path"] for m in media) == sorted(p.name for p in PHOTOS)
     assert errors == []
 
 

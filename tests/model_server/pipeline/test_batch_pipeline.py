@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import piexif
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from model_server.detectors import load_detector
 from model_server.pipeline.batch import run_batch
 from model_server.pipeline.options import PipelineOptions
 from shared.errors import JobCancelled
 from shared.inputs import collect_inputs
+from model_server.outputs.thumbnails import thumbnail_jpeg
 from shared.store import open_store
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
@@ -245,3 +246,33 @@ def test_the_store_takes_whole_batches_and_never_a_file_twice(
     with pytest.raises(DuplicateMedia):
         add_media(store, "batch", [new, again], 0.5, "test")
     assert len(done_paths(store, "batch")) == 7  # nothing of the refused batch was kept
+
+
+def test_each_photo_gets_a_small_annotated_thumbnail(tmp_path: Path, red_patch_model: Path) -> None:
+    """Real trap photos (2048 px and more) get a 320-pixel JPEG with the boxes drawn, named in
+    the store; a failed file gets none."""
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for photo in sorted((DATA / "camtrap-dp" / "example" / "media").glob("*.JPG"))[:2]:
+        shutil.copy(photo, folder / photo.name)
+    red = red_patch_image((1600, 1200), (200, 200, 900, 700))
+    (folder / "red.jpg").write_bytes(jpeg_bytes(red))
+    (folder / "broken.jpg").write_bytes(b"not a photo")
+    run_batch(collect_inputs([folder]), load_detector(red_patch_model), tmp_path / "work",
+              tmp_path / "r.zip", PipelineOptions(), thumbnails=tmp_path / "thumbs")
+    store = open_store(f"sqlite:///{tmp_path / 'work' / 'results.db'}")
+    records = {r.file: r for r in iter_media(store, "batch")}
+    assert records["broken.jpg"].thumbnail == ""
+    for record in records.values():
+        if record.failure:
+            continue
+        with Image.open(tmp_path / "thumbs" / record.thumbnail) as thumb:
+            assert thumb.format == "JPEG" and max(thumb.size) == 320
+            ratio = record.width / record.height
+            assert abs(thumb.width / thumb.height - ratio) < 0.02
+    assert len(records) == 4 and records["red.jpg"].detections
+    plain = Image.open(io.BytesIO(thumbnail_jpeg(red, 320))).convert("L")
+    with Image.open(tmp_path / "thumbs" / records["red.jpg"].thumbnail) as thumb:
+        # the box and its label are drawn: the thumbnail is not the plain photo scaled down
+        drawn = ImageChops.difference(thumb.convert("L"), plain)
+        assert drawn.getbbox() is not None and drawn.getextrema()[1] > 60

@@ -40,7 +40,9 @@ def live_servers(redis_conn) -> int:
     return len(list(redis_conn.scan_iter(MODEL_SERVER_PREFIX + "*")))
 
 
-def test_two_model_servers_share_one_queue_and_never_the_same_job(workers, redis_conn, settings) -> None:
+@pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
+def test_two_model_servers_share_one_queue_and_never_the_same_job(workers, redis_conn,
+                                                                  settings) -> None:
     workers.start()
     workers.start()
     wait_for(lambda: live_servers(redis_conn) == 2, what="two ready model servers")
