@@ -20,6 +20,8 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared.storage import is_job_id
@@ -89,7 +91,7 @@ class JobState:
     in_flight: list[str] = field(default_factory=list)  # files in hand on the model server
     crashes: int = 0  # times its model server died while running it
     suspects: list[str] = field(default_factory=list)  # in hand at every one of those deaths
-    follow_up: str = ""  # a JobKind other than detect, queued or running on the finished job
+    follow_up: str = ""  # RQ id of another kind of work queued or running on the finished job
     exported_at: float | None = None  # when the outputs were last made again from the store
 
     def to_redis(self) -> dict[Any, str]:
@@ -261,14 +263,25 @@ def _queue_follow_up(redis: Redis, pipe: Any, state: JobState, kind: JobKind,
         raise TransitionRefused(
             f"the job is {found.status.value if found else 'gone'}; only a finished job can "
             f"have its {kind.value} done")
-    if found.follow_up:
-        raise TransitionRefused(f"the job's {found.follow_up} is already waiting or running")
+    if found.follow_up and _still_pending(redis, found.follow_up):
+        raise TransitionRefused(f"the job's {found.follow_up.split('-')[-2]} is already "
+                                "waiting or running")
+    rq_id = f"{state.id}-{kind.value}-{secrets.token_hex(4)}"
     pipe.multi()
-    pipe.hset(state_key(state.id), mapping=_encode({"follow_up": kind.value}))
-    _rq_enqueue(redis, pipe, kind, found, f"{state.id}-{kind.value}-{secrets.token_hex(4)}",
-                False)
+    pipe.hset(state_key(state.id), mapping=_encode({"follow_up": rq_id}))
+    _rq_enqueue(redis, pipe, kind, found, rq_id, False)
     pipe.execute()
-    state.follow_up = kind.value
+    state.follow_up = rq_id
+
+
+def _still_pending(redis: Redis, rq_id: str) -> bool:
+    """Whether a follow-up's RQ job still waits or runs; a mark left by a model server that
+    died during it does not block the next one."""
+    try:
+        status = Job.fetch(rq_id, connection=redis, serializer=JSONSerializer).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED.value, "started", "deferred", "scheduled")
 
 
 def _rq_enqueue(redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: str,
