@@ -158,7 +158,8 @@ def app(settings, redis_conn):
     from web import create_app
 
     application = create_app({"TESTING": True, "SERVER_NAME": "trapline.test"}, settings=settings)
-    return application
+    yield application
+    application.extensions["trapline.store"].dispose()
 
 
 @pytest.fixture
