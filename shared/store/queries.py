@@ -13,10 +13,12 @@ from shared.store.reads import aware, detections_of
 from shared.store.records import CATEGORY_LABELS, OUTCOMES, outcomes_with
 from shared.store.schema import jobs, media
 
+# Files without a capture time or a detection come last in both databases; each order but
+# the confidence one (mixed directions) follows an index, so no page sorts the whole job.
 ORDERS = {
     "path": (media.c.ordinal, media.c.id),
-    "captured": (media.c.captured.is_(None), media.c.captured, media.c.ordinal),
-    "confidence": (media.c.max_conf.is_(None), media.c.max_conf.desc(), media.c.ordinal),
+    "captured": (media.c.captured.asc().nulls_last(), media.c.ordinal),
+    "confidence": (media.c.max_conf.desc().nulls_last(), media.c.ordinal),
 }
 MAX_PER_PAGE = 500
 
@@ -102,15 +104,16 @@ def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
         job = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if job is None:
             return None
-        outcomes: dict[str, int] = dict(conn.execute(
-            select(media.c.outcome, func.count()).where(media.c.job_id == job_id)
-            .group_by(media.c.outcome)).all())
-        boxes = conn.execute(select(func.sum(media.c.animals), func.sum(media.c.persons),
-                                    func.sum(media.c.vehicles))
-                             .where(media.c.job_id == job_id)).one()
+        # one pass over one covering index: everything else is added up from its rows
         folders = conn.execute(
-            select(media.c.folder, media.c.outcome, func.count()).where(media.c.job_id == job_id)
-            .group_by(media.c.folder, media.c.outcome)).all()
+            select(media.c.folder, media.c.outcome, func.count(), func.sum(media.c.animals),
+                   func.sum(media.c.persons), func.sum(media.c.vehicles))
+            .where(media.c.job_id == job_id).group_by(media.c.folder, media.c.outcome)).all()
+    outcomes: dict[str, int] = {}
+    boxes = [0, 0, 0]
+    for _, outcome, n, *sums in folders:
+        outcomes[outcome] = outcomes.get(outcome, 0) + n
+        boxes = [total + int(s or 0) for total, s in zip(boxes, sums, strict=True)]
     return {
         "job": job_id, "model": job.model_name, "threshold": job.threshold,
         "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at),
@@ -134,7 +137,7 @@ def _by_label(counts: dict[str, int]) -> dict[str, int]:
 
 def _folders(rows: Sequence[Any]) -> list[dict[str, Any]]:
     grouped: dict[str, dict[str, int]] = {}
-    for folder, outcome, n in rows:
+    for folder, outcome, n, *_ in rows:
         grouped.setdefault(folder, {})[outcome] = n
     return [{"folder": folder, "images": sum(counts.values()), **_by_label(counts)}
             for folder, counts in sorted(grouped.items())]

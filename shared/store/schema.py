@@ -83,10 +83,11 @@ media = Table(
     Column("thumbnail", Text, nullable=False, default=""),  # relative to the job's media folder
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
+    # the counts ride along in the folder index so the summary never reads the table itself
     Index("ix_media_job_outcome", "job_id", "outcome"),
-    Index("ix_media_job_folder", "job_id", "folder"),
+    Index("ix_media_job_folder", "job_id", "folder", "outcome", "animals", "persons", "vehicles"),
     Index("ix_media_job_max_conf", "job_id", "max_conf"),
-    Index("ix_media_job_captured", "job_id", "captured"),
+    Index("ix_media_job_captured", "job_id", "captured", "ordinal"),
 )
 
 detections = Table(

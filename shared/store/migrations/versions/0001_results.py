@@ -74,9 +74,12 @@ def _media() -> None:
                                 name="fk_media_job_id_jobs"),
         sa.UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     )
-    for name, columns in (("ordinal", ["job_id", "ordinal"]), ("outcome", ["job_id", "outcome"]),
-                          ("folder", ["job_id", "folder"]), ("max_conf", ["job_id", "max_conf"]),
-                          ("captured", ["job_id", "captured"])):
+    for name, columns in (("ordinal", ["job_id", "ordinal"]),
+                          ("outcome", ["job_id", "outcome"]),
+                          ("folder", ["job_id", "folder", "outcome", "animals", "persons",
+                                      "vehicles"]),
+                          ("max_conf", ["job_id", "max_conf"]),
+                          ("captured", ["job_id", "captured", "ordinal"])):
         op.create_index(f"ix_media_job_{name}", "media", columns)
 
 
