@@ -37,12 +37,12 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks.serial_baseline import run_serial
+from model_server.pipeline.options import STAGES
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 YOLOX = REPO.parent / "shared" / "models" / "yolox_nano_float16_quantize.tflite"
 PHOTO_DIRS = [DATA / "camtrap-dp" / "example" / "media", DATA / "camera-trap" / "ena24"]
-STAGES = ("read", "exif", "decode", "inference", "drawing", "encoding", "report", "zip")
 
 
 def source_photos() -> list[Path]:
