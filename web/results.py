@@ -25,10 +25,13 @@ def store() -> Engine:
 
 
 def _missing(job_id: str) -> Any:
-    """410 for a job the cleanup removed, 404 for anything else."""
+    """410 for a job the cleanup removed, 409 for one that has stored nothing yet (waiting for
+    a model server), 404 for anything else."""
     state = services.find_job(job_id)
     if state is not None and state.status is JobStatus.EXPIRED:
         return error_response(410, EXPIRED)
+    if state is not None and state.status is JobStatus.QUEUED:
+        return error_response(409, "No results yet: the job is waiting for a model server.")
     abort(404)
 
 

@@ -90,6 +90,9 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{missing}/media").status_code == 404
     assert client.get(f"/api/jobs/{missing}/summary").status_code == 404
     assert client.get("/api/jobs/not-an-id/media").status_code == 404
+    waiting = client.post("/api/jobs", data=form(files=[(photo(1), "a.jpg")]),
+                          content_type="multipart/form-data").get_json()["id"]
+    assert client.get(f"/api/jobs/{waiting}/media").status_code == 409
     job_id = finished_job(client, run_worker)
     bad = client.get(f"/api/jobs/{job_id}/media?order=random")
     assert bad.status_code == 400 and "order must be one of" in bad.get_json()["error"]
