@@ -49,8 +49,7 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
         (work / "thumbnails" / f"{n:07d}.jpg").write_bytes(
             thumbnail_jpeg(image, opts.thumbnail_size))
         pending.append(MediaRecord(
-            item.rel_path, [{"category": d.category.value, "conf": float(d.conf),
-                             "bbox": [float(v) for v in d.bbox]} for d in dets],
+            item.rel_path, [d.as_stored() for d in dets],
             width=image.width, height=image.height, metadata=metadata.as_dict(),
             annotated=name, thumbnail=f"{n:07d}.jpg", ordinal=n))
         if len(pending) >= opts.commit_every:

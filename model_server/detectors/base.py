@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,6 +30,11 @@ class Detection:
     category: Category
     conf: float
     bbox: tuple[float, float, float, float]
+
+    def as_stored(self) -> dict[str, Any]:
+        """The store's form: full precision, the category as MegaDetector's id."""
+        return {"category": self.category.value, "conf": float(self.conf),
+                "bbox": [float(v) for v in self.bbox]}
 
 
 @dataclass(frozen=True)

@@ -130,9 +130,8 @@ class ResultWriter(threading.Thread):
         self.clock.add("encoding", t)
         if notes:
             meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
-        rows = [{"category": d.category.value, "conf": float(d.conf),
-                 "bbox": [float(v) for v in d.bbox]} for d in dets]
-        return MediaRecord(file=item.rel_path, detections=rows, width=image.width,
+        return MediaRecord(file=item.rel_path, detections=[d.as_stored() for d in dets],
+                           width=image.width,
                            height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
                            ordinal=ordinal)
 
