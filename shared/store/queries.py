@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, and_, exists, func, select
 
 from shared.store.reads import aware, detections_of
 from shared.store.records import CATEGORY_LABELS, OUTCOMES, outcomes_with
-from shared.store.schema import jobs, media
+from shared.store.schema import detections, jobs, media
 
 # Files without a capture time or a detection come last in both databases; each order but
 # the confidence one (mixed directions) follows an index, so no page sorts the whole job.
@@ -19,7 +19,10 @@ ORDERS = {
     "path": (media.c.ordinal, media.c.id),
     "captured": (media.c.captured.asc().nulls_last(), media.c.ordinal),
     "confidence": (media.c.max_conf.desc().nulls_last(), media.c.ordinal),
+    "uncertain": (media.c.doubt.asc().nulls_last(), media.c.ordinal),
 }
+REVIEWED = {"": None, "yes": True, "no": False}
+CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
 MAX_PER_PAGE = 500
 
 
@@ -31,8 +34,10 @@ class BadQuery(ValueError):
 class MediaQuery:
     outcome: str = ""  # animal | person | vehicle | empty | error; "" for all
     folder: str | None = None  # None for all; "" is the top level
+    category: str = ""  # with a category, the confidence range is that category's boxes'
     min_conf: float | None = None
     max_conf: float | None = None
+    reviewed: str = ""  # yes | no; "" for all
     order: str = "path"
     page: int = 1
     per_page: int = 50
@@ -40,6 +45,10 @@ class MediaQuery:
     def check(self) -> None:
         if self.outcome and self.outcome not in OUTCOMES:
             raise BadQuery(f"outcome must be one of {', '.join(OUTCOMES)}")
+        if self.category and self.category not in CATEGORY_IDS:
+            raise BadQuery("category must be animal, person or vehicle")
+        if self.reviewed not in REVIEWED:
+            raise BadQuery("reviewed must be yes or no")
         if self.order not in ORDERS:
             raise BadQuery(f"order must be one of {', '.join(ORDERS)}")
         if self.page < 1 or not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -49,17 +58,42 @@ class MediaQuery:
                 raise BadQuery("min_conf and max_conf are between 0 and 1")
 
 
-def _filtered(job_id: str, query: MediaQuery, columns: Any) -> Select[Any]:
-    stmt = select(columns).where(media.c.job_id == job_id)
+def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
+    stmt = select(*columns).where(media.c.job_id == job_id)
     if query.outcome:
         stmt = stmt.where(media.c.outcome.in_(outcomes_with(query.outcome)))
     if query.folder is not None:
         stmt = stmt.where(media.c.folder == query.folder)
+    if REVIEWED[query.reviewed] is not None:
+        stmt = stmt.where((media.c.review != "") if REVIEWED[query.reviewed]
+                          else (media.c.review == ""))
+    if query.category:
+        return stmt.where(exists().where(_boxes_in_range(query)))
     if query.min_conf is not None:
         stmt = stmt.where(media.c.max_conf >= query.min_conf)
     if query.max_conf is not None:
         stmt = stmt.where(func.coalesce(media.c.max_conf, 0.0) <= query.max_conf)
     return stmt
+
+
+def _boxes_in_range(query: MediaQuery) -> Any:
+    """A detector's box of the query's category within its confidence range."""
+    terms = [detections.c.media_id == media.c.id, detections.c.source == "machine",
+             detections.c.category == CATEGORY_IDS[query.category]]
+    if query.min_conf is not None:
+        terms.append(detections.c.confidence >= query.min_conf)
+    if query.max_conf is not None:
+        terms.append(detections.c.confidence <= query.max_conf)
+    return and_(*terms)
+
+
+def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
+    verified = d.get("verified_category")
+    return {"id": d["id"], "category": CATEGORY_LABELS.get(d["category"], d["category"]),
+            "confidence": d["conf"], "bbox": d["bbox"], "source": d["source"],
+            "review": d["verdict"] or "",
+            "verified_category": CATEGORY_LABELS.get(verified, verified) if verified else None,
+            "species": d["species"], "reviewer": d["reviewer"]}
 
 
 def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -71,9 +105,10 @@ def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
         "captured_from": row.captured_from, "make": row.make, "model": row.model,
         "serial": row.serial, "latitude": row.latitude, "longitude": row.longitude,
         "altitude": row.altitude, "width": row.width, "height": row.height,
-        "failure": row.failure, "thumbnail": row.thumbnail or None,
-        "detections": [{"category": CATEGORY_LABELS.get(d["category"], d["category"]),
-                        "confidence": d["conf"], "bbox": d["bbox"]} for d in dets],
+        "failure": row.failure, "thumbnail": row.thumbnail or None, "view": row.view or None,
+        "doubt": row.doubt, "review": row.review, "verified_outcome": row.verified_outcome,
+        "reviewer": row.reviewer, "reviewed_at": _iso(row.reviewed_at), "version": row.version,
+        "detections": [_detection_json(d) for d in dets],
     }
 
 
@@ -87,14 +122,33 @@ def media_page(engine: Engine, job_id: str, query: MediaQuery) -> dict[str, Any]
     is the client's to apply), and how many match in all."""
     query.check()
     with engine.connect() as conn:
-        total = conn.execute(_filtered(job_id, query, func.count()).order_by(None)).scalar_one()
-        rows = conn.execute(_filtered(job_id, query, media).order_by(*ORDERS[query.order])
+        total = conn.execute(filtered(job_id, query, func.count()).order_by(None)).scalar_one()
+        rows = conn.execute(filtered(job_id, query, media).order_by(*ORDERS[query.order])
                             .limit(query.per_page)
                             .offset((query.page - 1) * query.per_page)).all()
         dets = detections_of(conn, [r.id for r in rows])
     return {"job": job_id, "page": query.page, "per_page": query.per_page, "total": total,
             "pages": -(-total // query.per_page), "order": query.order,
             "media": [_media_json(r, dets.get(r.id, [])) for r in rows]}
+
+
+def one_media(engine: Engine, job_id: str, media_id: int) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(media).where(media.c.id == media_id,
+                                               media.c.job_id == job_id)).first()
+        if row is None:
+            return None
+        return _media_json(row, detections_of(conn, [row.id]).get(row.id, []))
+
+
+def species_used(engine: Engine, job_id: str) -> list[str]:
+    """The species names reviewers gave in this job, for suggestions."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(detections.c.species).join(media)
+            .where(media.c.job_id == job_id, detections.c.species.is_not(None))
+            .group_by(detections.c.species).order_by(func.count().desc(), detections.c.species)
+            .limit(200)).scalars())
 
 
 def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:

@@ -52,7 +52,9 @@ def _record(row: Row[Any], dets: list[dict[str, Any]]) -> MediaRecord:
     }
     return MediaRecord(file=row.path, detections=dets, failure=row.failure, width=row.width,
                        height=row.height, metadata=meta, annotated=row.annotated,
-                       thumbnail=row.thumbnail, ordinal=row.ordinal, kind=row.kind)
+                       thumbnail=row.thumbnail, ordinal=row.ordinal, kind=row.kind,
+                       view=row.view, review=row.review, reviewer=row.reviewer,
+                       verified_outcome=row.verified_outcome)
 
 
 def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -63,7 +65,10 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
     query = (select(detections).where(detections.c.media_id.in_(media_ids))
              .order_by(detections.c.media_id, detections.c.id))
     for d in engine_or_conn.execute(query):
-        entry = {"category": d.category, "conf": d.confidence, "bbox": [d.x, d.y, d.w, d.h]}
+        entry = {"category": d.category, "conf": d.confidence, "bbox": [d.x, d.y, d.w, d.h],
+                 "id": d.id, "source": d.source, "verdict": d.verdict,
+                 "verified_category": d.verified_category, "species": d.species,
+                 "reviewer": d.reviewer}
         if d.frame is not None:
             entry["frame"] = d.frame
         found[d.media_id].append(entry)

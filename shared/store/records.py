@@ -12,6 +12,15 @@ from typing import Any
 CATEGORY_LABELS = {"1": "animal", "2": "person", "3": "vehicle"}
 COUNT_COLUMNS = {"1": "animals", "2": "persons", "3": "vehicles"}
 OUTCOMES = ("animal", "person", "vehicle", "empty", "error")
+# What a person said about a box: kept in the verified counts unless rejected.
+KEPT_VERDICTS = ("accepted", "changed", "added")
+
+
+def doubt_of(confidences: list[float], threshold: float) -> float:
+    """How uncertain an image's outcome is: the distance from the threshold of its detection
+    nearest to it (a box just above may be a false alarm, one just below a miss). An image with
+    no detection at all is as far from the threshold as a zero confidence."""
+    return min((abs(c - threshold) for c in confidences), default=threshold)
 
 
 def map_link(latitude: float | None, longitude: float | None) -> str:
@@ -41,6 +50,8 @@ def outcomes_with(label: str) -> list[str]:
 @dataclass
 class MediaRecord:
     """`detections` are {"category": "1", "conf": 0.93, "bbox": [x, y, w, h]} (normalised).
+    Read back from the store, detections also carry their `id`, `source` (machine | human) and
+    what a reviewer said (`verdict`, `verified_category`, `species`, `reviewer`).
     `metadata` holds what EXIF said: captured (ISO text), captured_from, make, model, serial,
     latitude, longitude, altitude_m, altitude_ref, map_link, exif_notes."""
 
@@ -54,9 +65,27 @@ class MediaRecord:
     thumbnail: str = ""  # file name of the small annotated copy in the job's media folder
     ordinal: int = 0  # position in the upload (sorted by path)
     kind: str = "image"
+    view: str = ""  # file name of the clean web-sized rendition in the job's media folder
+    review: str = ""  # "" (not reviewed) | accepted | changed | rejected
+    reviewer: str = ""
+    verified_outcome: str | None = None
+
+    @property
+    def machine(self) -> list[dict[str, Any]]:
+        return [d for d in self.detections if d.get("source", "machine") == "machine"]
 
     def above(self, threshold: float) -> list[dict[str, Any]]:
-        return [d for d in self.detections if d["conf"] >= threshold]
+        """The detector's boxes at or above `threshold` (a reviewer's drawn boxes are not)."""
+        return [d for d in self.machine if d["conf"] >= threshold]
+
+    def kept(self) -> list[dict[str, Any]]:
+        """The boxes a reviewer confirmed, changed or drew."""
+        return [d for d in self.detections if d.get("verdict") in KEPT_VERDICTS]
+
+    def doubt(self, threshold: float) -> float | None:
+        if self.failure is not None:
+            return None
+        return doubt_of([d["conf"] for d in self.machine], threshold)
 
     def outcome(self, threshold: float) -> str:
         return outcome_of({d["category"] for d in self.above(threshold)}, self.failure is not None)
@@ -72,4 +101,4 @@ class MediaRecord:
 
     @property
     def max_conf(self) -> float | None:
-        return max((d["conf"] for d in self.detections), default=None)
+        return max((d["conf"] for d in self.machine), default=None)

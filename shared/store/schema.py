@@ -81,6 +81,14 @@ media = Table(
     Column("notes", Text, nullable=False, default=""),  # EXIF and encoding remarks
     Column("annotated", Text, nullable=False, default=""),  # the annotated copy in the work folder
     Column("thumbnail", Text, nullable=False, default=""),  # relative to the job's media folder
+    # review (migration 0002): the machine's columns above never change when a person reviews
+    Column("view", Text, nullable=False, default="", server_default=""),  # web-sized rendition
+    Column("doubt", Double),  # |confidence - threshold| of the detection nearest it; see README
+    Column("review", String(16), nullable=False, default="", server_default=""),
+    Column("verified_outcome", String(32)),  # the outcome a person confirmed
+    Column("reviewer", Text, nullable=False, default="", server_default=""),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
     # the counts ride along in the folder index so the summary never reads the table itself
@@ -88,6 +96,9 @@ media = Table(
     Index("ix_media_job_folder", "job_id", "folder", "outcome", "animals", "persons", "vehicles"),
     Index("ix_media_job_max_conf", "job_id", "max_conf"),
     Index("ix_media_job_captured", "job_id", "captured", "ordinal"),
+    # "most uncertain first", over the whole job and over what is not reviewed yet
+    Index("ix_media_job_doubt", "job_id", "doubt", "ordinal"),
+    Index("ix_media_job_review", "job_id", "review", "doubt", "ordinal"),
 )
 
 detections = Table(
@@ -103,6 +114,11 @@ detections = Table(
     Column("frame", Integer),  # video frames, later; None for photos
     Column("source", String(16), nullable=False, default="machine"),  # machine | human
     Column("model", Text, nullable=False, default=""),
+    # review (migration 0002): what a person said about this box; category and confidence stay
+    Column("verdict", String(16)),  # accepted | rejected | changed | added; None: not reviewed
+    Column("verified_category", String(8)),
+    Column("species", Text),
+    Column("reviewer", Text, nullable=False, default="", server_default=""),
     Index("ix_detections_media", "media_id"),
 )
 
@@ -112,11 +128,18 @@ reviews = Table(
     Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE")),
     Column("detection_id", BigId, ForeignKey("detections.id", ondelete="CASCADE")),
-    Column("action", String(32), nullable=False),  # accept | reject | relabel | add | empty
+    Column("action", String(32), nullable=False),  # see shared/store/review.py
     Column("new_category", String(8)),
     Column("species", Text),
     Column("reviewer", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # migration 0002: what undo needs
+    Column("detail", JSON),  # the action's own fields (a drawn box, the added detection's id)
+    Column("before", JSON),  # the media's review state before the action
+    Column("version", Integer),  # the media's version the action produced
+    Column("batch", String(32)),  # one bulk action's reviews share it
+    Column("undone_at", DateTime(timezone=True)),
     Index("ix_reviews_job", "job_id"),
+    Index("ix_reviews_batch", "batch"),
     Index("ix_reviews_media", "media_id"),
 )

@@ -71,7 +71,8 @@ def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, 
         "latitude": meta.get("latitude"), "longitude": meta.get("longitude"),
         "altitude": meta.get("altitude_m"), "width": record.width, "height": record.height,
         "failure": record.failure, "notes": meta.get("exif_notes") or "",
-        "annotated": record.annotated, "thumbnail": record.thumbnail,
+        "annotated": record.annotated, "thumbnail": record.thumbnail, "view": record.view,
+        "doubt": record.doubt(threshold),
     }
 
 

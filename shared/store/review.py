@@ -1,0 +1,233 @@
+"""A person's corrections to a job's results. The machine's detections are never changed: a
+review writes its verdict beside them (`verdict`, `verified_category`, `species`), boxes a person
+draws are new rows with source "human", and every action is a `reviews` row that keeps what it
+replaced, so it can be undone.
+
+The first action on an image means someone looked at it: the detector's boxes at or above the
+job's threshold that nobody has judged yet become "accepted" as the AI saw them, then the action
+applies. Each change bumps the image's `version`; a change made on an older version is refused
+with `Conflict` (two people reviewing one job at once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from shared.store.records import CATEGORY_LABELS, KEPT_VERDICTS
+from shared.store.review_state import restore, snapshot, summarise
+from shared.store.schema import detections, jobs, media, reviews
+
+ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "undo")
+CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
+MAX_TEXT = 120
+
+
+class ReviewRefused(ValueError):
+    """The action is malformed or not possible on this image; the message says why."""
+
+
+class NotInJob(LookupError):
+    """The image, box or review named is not part of this job."""
+
+
+class Conflict(Exception):
+    """The image changed since the version the action was made on."""
+
+    def __init__(self, message: str, media_id: int) -> None:
+        super().__init__(message)
+        self.media_id = media_id
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    action: str
+    reviewer: str
+    media_id: int | None = None
+    detection_id: int | None = None
+    version: int | None = None  # the image's version the person saw; None: whatever is current
+    category: str | None = None  # animal | person | vehicle (relabel, add)
+    species: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # normalised x, y, w, h (add)
+    review_id: int | None = None  # undo
+
+    def check(self) -> None:
+        if self.action not in ACTIONS:
+            raise ReviewRefused(f"action must be one of {', '.join(ACTIONS)}")
+        if not self.reviewer.strip() or len(self.reviewer) > MAX_TEXT:
+            raise ReviewRefused("reviewer: give your name (up to 120 characters)")
+        needs = {"reject": "detection_id", "relabel": "detection_id", "species": "detection_id",
+                 "undo": "review_id", "add": "media_id", "empty": "media_id"}.get(self.action)
+        if needs and getattr(self, needs) is None:
+            raise ReviewRefused(f"{self.action} needs {needs}")
+        if self.action == "accept" and self.media_id is None and self.detection_id is None:
+            raise ReviewRefused("accept needs media_id (the image) or detection_id (one box)")
+        if self.action in ("relabel", "add") and self.category not in CATEGORY_IDS:
+            raise ReviewRefused("category must be animal, person or vehicle")
+        if self.species is not None and len(self.species) > MAX_TEXT:
+            raise ReviewRefused("species: up to 120 characters")
+        if self.action == "add":
+            _check_box(self.bbox)
+
+
+def _check_box(bbox: tuple[float, ...] | None) -> None:
+    if bbox is None or len(bbox) != 4:
+        raise ReviewRefused("bbox is [x, y, width, height], each a fraction of the image")
+    x, y, w, h = bbox
+    if not (0 <= x < 1 and 0 <= y < 1 and 0.002 <= w <= 1 and 0.002 <= h <= 1
+            and x + w <= 1.0001 and y + h <= 1.0001):
+        raise ReviewRefused("bbox must lie inside the image: [x, y, width, height] in 0..1")
+
+
+def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> dict[str, Any]:
+    """Applies one action in one transaction; returns the review's id and the image's new
+    version."""
+    action.check()
+    with engine.begin() as conn:
+        if action.action == "undo":
+            assert action.review_id is not None
+            return _undo(conn, job_id, action.review_id, action.reviewer.strip(), now)
+        media_id = _media_of(conn, job_id, action)
+        version = _bump(conn, media_id, action.version)
+        threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar_one()
+        before = snapshot(conn, media_id)
+        reviewer = action.reviewer.strip()
+        _accept_unjudged(conn, media_id, threshold, reviewer)
+        detail = _ACTIONS[action.action](conn, media_id, action, reviewer)
+        summarise(conn, media_id, threshold, reviewer, now)
+        review_id = conn.execute(insert(reviews).values(
+            job_id=job_id, media_id=media_id, detection_id=action.detection_id,
+            action=action.action, new_category=CATEGORY_IDS.get(action.category or ""),
+            species=action.species, reviewer=reviewer, created_at=now, detail=detail,
+            before=before, version=version)).inserted_primary_key
+    return {"review_id": review_id[0] if review_id else None, "media_id": media_id, "version": version}
+
+
+def _media_of(conn: Connection, job_id: str, action: ReviewAction) -> int:
+    """The image the action is about, refusing anything outside this job."""
+    if action.detection_id is not None:
+        found = conn.execute(select(detections.c.media_id).join(media).where(
+            detections.c.id == action.detection_id, media.c.job_id == job_id)).scalar()
+        if found is None or (action.media_id is not None and found != action.media_id):
+            raise NotInJob("There is no such box in this job.")
+        media_id = int(found)
+    else:
+        media_id = int(action.media_id or 0)
+    row = conn.execute(select(media.c.failure).where(media.c.id == media_id,
+                                                      media.c.job_id == job_id)).first()
+    if row is None:
+        raise NotInJob("There is no such image in this job.")
+    if row.failure is not None:
+        raise ReviewRefused("This file could not be read, so it has nothing to review.")
+    return media_id
+
+
+def _bump(conn: Connection, media_id: int, seen: int | None) -> int:
+    """The image's next version; the update is the check (and, on PostgreSQL, the row lock)."""
+    stmt = update(media).where(media.c.id == media_id)
+    if seen is not None:
+        stmt = stmt.where(media.c.version == seen)
+    if not conn.execute(stmt.values(version=media.c.version + 1)).rowcount:
+        raise Conflict("Someone else changed this image since you opened it; it has been "
+                       "reloaded with their change.", media_id)
+    return int(conn.execute(select(media.c.version).where(media.c.id == media_id)).scalar_one())
+
+
+def _accept_unjudged(conn: Connection, media_id: int, threshold: float, reviewer: str) -> None:
+    conn.execute(update(detections).where(
+        detections.c.media_id == media_id, detections.c.verdict.is_(None),
+        detections.c.source == "machine", detections.c.confidence >= threshold,
+    ).values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer))
+
+
+def _box(conn: Connection, action: ReviewAction) -> Any:
+    return conn.execute(select(detections).where(detections.c.id == action.detection_id)).one()
+
+
+def _judge(conn: Connection, detection_id: int, reviewer: str, **values: Any) -> None:
+    conn.execute(update(detections).where(detections.c.id == detection_id)
+                 .values(reviewer=reviewer, **values))
+
+
+def _accept(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    if action.detection_id is not None:
+        box = _box(conn, action)
+        if box.verdict not in KEPT_VERDICTS:
+            _judge(conn, box.id, reviewer, verdict="accepted", verified_category=box.category)
+    return {}
+
+
+def _reject(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    _judge(conn, _box(conn, action).id, reviewer, verdict="rejected")
+    return {}
+
+
+def _relabel(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    box = _box(conn, action)
+    new = CATEGORY_IDS[action.category or ""]
+    verdict = "added" if box.source == "human" else (
+        "accepted" if new == box.category else "changed")
+    species = box.species if new == "1" else None  # a species names an animal only
+    _judge(conn, box.id, reviewer, verdict=verdict, verified_category=new, species=species)
+    return {}
+
+
+def _empty(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    conn.execute(update(detections).where(detections.c.media_id == media_id)
+                 .values(verdict="rejected", reviewer=reviewer))
+    return {}
+
+
+def _add(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    assert action.bbox is not None
+    x, y, w, h = (round(float(v), 6) for v in action.bbox)
+    category = CATEGORY_IDS[action.category or ""]
+    species = (action.species or "").strip() or None
+    added = conn.execute(insert(detections).values(
+        media_id=media_id, category=category, confidence=1.0, x=x, y=y, w=min(w, 1 - x),
+        h=min(h, 1 - y), source="human", model="", verdict="added",
+        verified_category=category, species=species if category == "1" else None,
+        reviewer=reviewer)).inserted_primary_key
+    return {"added": added[0] if added else None, "bbox": [x, y, w, h]}
+
+
+def _species(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    box = _box(conn, action)
+    if box.verdict == "rejected":
+        raise ReviewRefused("This box was rejected; accept it before naming its species.")
+    if (box.verified_category or box.category) != "1":
+        raise ReviewRefused("A species can only be named on an animal box.")
+    verdict = box.verdict if box.verdict in KEPT_VERDICTS else "accepted"
+    _judge(conn, box.id, reviewer, verdict=verdict, verified_category="1",
+           species=(action.species or "").strip() or None)
+    return {}
+
+
+_ACTIONS = {"accept": _accept, "reject": _reject, "relabel": _relabel, "empty": _empty,
+            "add": _add, "species": _species}
+
+
+def _undo(conn: Connection, job_id: str, review_id: int, reviewer: str,
+          now: datetime) -> dict[str, Any]:
+    found = conn.execute(select(reviews).where(reviews.c.id == review_id,
+                                               reviews.c.job_id == job_id)).first()
+    if found is None or found.action == "undo":
+        raise NotInJob("There is no such review in this job.")
+    if found.undone_at is not None:
+        raise ReviewRefused("This change was already undone.")
+    later = conn.execute(select(reviews.c.reviewer).where(
+        reviews.c.media_id == found.media_id, reviews.c.id > review_id,
+        reviews.c.undone_at.is_(None), reviews.c.action != "undo")).first()
+    if later is not None:
+        raise Conflict(f"{later.reviewer or 'Someone'} changed this image after that; undo their "
+                       "change first.", found.media_id)
+    version = _bump(conn, found.media_id, None)
+    restore(conn, found.media_id, found.before, (found.detail or {}).get("added"))
+    conn.execute(update(reviews).where(reviews.c.id == review_id).values(undone_at=now))
+    conn.execute(insert(reviews).values(
+        job_id=job_id, media_id=found.media_id, action="undo", reviewer=reviewer,
+        created_at=now, detail={"review_id": review_id}, version=version))
+    return {"review_id": review_id, "media_id": found.media_id, "version": version}
+
