@@ -69,7 +69,7 @@ def _job_id_of(path: Path) -> str | None:
     name = path.name
     if name.startswith(".") and name.endswith(".zip.partial"):
         name = name[1:].removesuffix(".zip.partial")
-    name = name.removesuffix(".zip")
+    name = name.removesuffix(".zip").removesuffix(".reports")
     return name if is_job_id(name) else None
 
 
@@ -101,8 +101,17 @@ class Cleaner:
             return
         transition(self.redis, job_id, (JobStatus.FINISHED,), status=JobStatus.EXPIRED)
 
+    def _results_kept(self, job_id: str, entry: Path) -> bool:
+        """A job's results go as one: none of it while any of its zips is younger than the
+        limit (an export after review makes a fresh one)."""
+        return any(_age_days(p, self.now) <= self.results_days
+                   for p in self.storage.result_zips(job_id) if p != entry)
+
     def _forget(self, job_id: str) -> None:
-        """A job whose results are gone loses its thumbnails and its rows (one transaction)."""
+        """A job whose results are gone loses its other zips, its thumbnails and its rows (one
+        transaction)."""
+        for path in self.storage.result_zips(job_id):
+            path.unlink(missing_ok=True)
         shutil.rmtree(self.storage.thumbnail_dir(job_id), ignore_errors=True)
         if self.store is not None and delete_job(self.store, job_id):
             log.info("removed the stored results of job %s", job_id)
@@ -136,6 +145,8 @@ class Cleaner:
             job_id = _job_id_of(entry)
             try:
                 if job_id is None or _age_days(entry, self.now) <= max_days:
+                    continue
+                if results and self._results_kept(job_id, entry):
                     continue
                 if not results and self._active(job_id):
                     self.report.kept_active += 1

@@ -93,6 +93,8 @@ class JobState:
     suspects: list[str] = field(default_factory=list)  # in hand at every one of those deaths
     follow_up: str = ""  # RQ id of another kind of work queued or running on the finished job
     exported_at: float | None = None  # when the outputs were last made again from the store
+    export_photos: bool = True  # the export asked for: annotated copies, or the reports alone
+    export_progress: dict[str, Any] = field(default_factory=dict)  # {"stage", "done"}
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))

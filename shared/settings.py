@@ -96,6 +96,7 @@ class Settings:
     # Results are stored in transactions of this many images (or every 15 s, whichever comes
     # first): what a crash can cost, against one commit per image.
     store_batch_images: int = 250
+    view_size: int = 1280  # long side of the web rendition the review page shows
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
     inference_threads: int = 0  # 0: let TensorFlow decide
@@ -165,6 +166,7 @@ class Settings:
             max_attempts=_parse(env, "MAX_ATTEMPTS", _positive_int, cls.max_attempts),
             store_batch_images=_parse(env, "STORE_BATCH_IMAGES", _positive_int,
                                       cls.store_batch_images),
+            view_size=_parse(env, "VIEW_SIZE", _positive_int, cls.view_size),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),

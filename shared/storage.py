@@ -43,7 +43,8 @@ class Storage:
 
     @property
     def thumbnails_root(self) -> Path:
-        """The small annotated copies the site shows; they live as long as the result zip."""
+        """The thumbnails and web renditions the site shows; they live as long as the result
+        zip."""
         return self.root / "thumbnails"
 
     @property
@@ -59,6 +60,15 @@ class Storage:
 
     def result_zip(self, job_id: str) -> Path:
         return self.results_root / f"{self._checked(job_id)}.zip"
+
+    def reports_zip(self, job_id: str) -> Path:
+        """An export of the reports without the annotated photos."""
+        return self.results_root / f"{self._checked(job_id)}.reports.zip"
+
+    def result_zips(self, job_id: str) -> list[Path]:
+        """The job's zips that exist, newest first."""
+        found = [p for p in (self.result_zip(job_id), self.reports_zip(job_id)) if p.is_file()]
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
     def thumbnail_dir(self, job_id: str) -> Path:
         return self.thumbnails_root / self._checked(job_id)

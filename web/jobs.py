@@ -39,8 +39,15 @@ def cancel(job_id: str) -> Any:
 
 @bp.get("/download/<job_id>")
 def download(job_id: str) -> Any:
+    """The newest export (`?what=full` or `?what=reports` picks one)."""
     state = services.job_or_404(job_id)
-    path = services.storage().result_zip(job_id)
+    store = services.storage()
+    zips = store.result_zips(job_id)
+    what = request.args.get("what", "")
+    if what in ("full", "reports"):
+        wanted = store.result_zip(job_id) if what == "full" else store.reports_zip(job_id)
+        zips = [p for p in zips if p == wanted]
+    path = zips[0] if zips else store.result_zip(job_id)
     gone = state.status is JobStatus.FINISHED and not path.is_file()
     if state.status is JobStatus.EXPIRED or gone:
         return error_response(410, "This result has expired and was removed from the server.")
@@ -51,7 +58,8 @@ def download(job_id: str) -> Any:
         if request.accept_mimetypes.accept_html:
             return render_template("job.html", job=services.status_payload(state)), 409
         return error_response(409, "The job is not finished yet.")
-    filename = f"trapline-{job_id[:8]}.zip"  # ids are [A-Za-z0-9_-]: safe in a header
+    kind = "-reports" if path == store.reports_zip(job_id) else ""
+    filename = f"trapline-{job_id[:8]}{kind}.zip"  # ids are [A-Za-z0-9_-]: safe in a header
     accel = services.settings().accel_redirect_prefix
     if accel:
         # nginx sends the bytes from its internal location; the app only checked the job.

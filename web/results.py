@@ -4,17 +4,25 @@ database only (Redis is asked only to tell an expired job from one that never ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, send_from_directory, url_for
 from sqlalchemy import Engine
 
-from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
+from shared.contract import JobStatus
 from shared.storage import is_job_id
-from shared.store.queries import BadQuery, MediaQuery, job_exists, media_page, summary
+from shared.store.queries import (
+    BadQuery,
+    MediaQuery,
+    job_exists,
+    media_page,
+    species_used,
+    summary,
+)
+from shared.store.thresholds import counts_at
 from web import services
 from web.errors import error_response
-from web.security import api_key_required
 
 bp = Blueprint("results", __name__)
 EXPIRED = "This result has expired and was removed from the server."
@@ -35,8 +43,8 @@ def _missing(job_id: str) -> Any:
     abort(404)
 
 
-def _number(name: str, kind: type[float | int]) -> Any:
-    raw = request.args.get(name, "").strip()
+def _number(args: Mapping[str, Any], name: str, kind: type[float | int]) -> Any:
+    raw = str(args.get(name) if args.get(name) is not None else "").strip()
     if raw == "":
         return None
     try:
@@ -45,13 +53,27 @@ def _number(name: str, kind: type[float | int]) -> Any:
         raise BadQuery(f"{name} must be a number") from None
 
 
-def _query() -> MediaQuery:
-    args = request.args
-    return MediaQuery(outcome=args.get("outcome", "").strip().lower(),
-                      folder=args.get("folder"), min_conf=_number("min_conf", float),
-                      max_conf=_number("max_conf", float),
-                      order=args.get("order", "path").strip().lower() or "path",
-                      page=_number("page", int) or 1, per_page=_number("per_page", int) or 50)
+def _text(args: Mapping[str, Any], name: str, default: str = "") -> str:
+    return str(args.get(name) or default).strip().lower() or default
+
+
+def media_query(args: Mapping[str, Any]) -> MediaQuery:
+    """The gallery's filters and order, from a query string or a JSON object."""
+    folder = args.get("folder")
+    return MediaQuery(outcome=_text(args, "outcome"), category=_text(args, "category"),
+                      folder=None if folder is None else str(folder),
+                      min_conf=_number(args, "min_conf", float),
+                      max_conf=_number(args, "max_conf", float),
+                      reviewed=_text(args, "reviewed"), order=_text(args, "order", "path"),
+                      page=_number(args, "page", int) or 1,
+                      per_page=_number(args, "per_page", int) or 50)
+
+
+def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    for key in ("thumbnail", "view"):
+        if item[key]:
+            item[f"{key}_url"] = url_for("results.thumbnail", job_id=job_id, name=item[key])
+    return item
 
 
 @bp.get("/api/jobs/<job_id>/media")
@@ -59,24 +81,32 @@ def media(job_id: str) -> Any:
     if not is_job_id(job_id):
         abort(404)
     try:
-        query = _query()
+        query = media_query(request.args)
         if not job_exists(store(), job_id):
             return _missing(job_id)
         page = media_page(store(), job_id, query)
     except BadQuery as exc:
         return jsonify(error=str(exc)), 400
     for item in page["media"]:
-        if item["thumbnail"]:
-            item["thumbnail_url"] = url_for("results.thumbnail", job_id=job_id,
-                                            name=item["thumbnail"])
+        with_urls(job_id, item)
     return jsonify(page)
 
 
 @bp.get("/api/jobs/<job_id>/summary")
 def job_summary(job_id: str) -> Any:
+    """The counts; with `?threshold=T` also what they would be at T (the page's slider)."""
+    try:
+        at = _number(request.args, "threshold", float)
+    except BadQuery as exc:
+        return jsonify(error=str(exc)), 400
     found = summary(store(), job_id) if is_job_id(job_id) else None
     if found is None:
         return _missing(job_id)
+    if at is not None:
+        if not 0 < at <= 1:
+            return jsonify(error="threshold is a number above 0, at most 1"), 400
+        found["at_threshold"] = counts_at(store(), job_id, at)
+    found["species"] = species_used(store(), job_id)
     return jsonify(found)
 
 
@@ -88,15 +118,3 @@ def thumbnail(job_id: str, name: str) -> Any:
     response = send_from_directory(folder, name, mimetype="image/jpeg", max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@bp.post("/api/jobs/<job_id>/export")
-@api_key_required
-def export(job_id: str) -> Any:
-    """Makes the zip, Excel, JSON and CSVs again from the store (after review)."""
-    state = services.job_or_404(job_id)
-    try:
-        enqueue_job(services.redis(), state, kind=JobKind.EXPORT)
-    except TransitionRefused as exc:
-        return jsonify(error=f"Not exported: {exc}."), 409
-    return jsonify(services.status_payload(state)), 202

@@ -130,6 +130,26 @@ def rate_limited_response(exc: RateLimited) -> Any:
     return response
 
 
+def script_or_browser(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For views both the page and scripts call. A request with an X-API-Key header is a
+    script's: the key must match when one is configured (a browser cannot add that header to a
+    cross-site request without the site's consent, so CSRF cannot forge it). Any other request
+    is the page's and must carry the CSRF token (X-CSRFToken)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        given = request.headers.get("X-API-Key")
+        if given is None:
+            csrf.protect()
+            return view(*args, **kwargs)
+        expected = services.settings().api_key
+        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+            return jsonify(error="A valid X-API-Key header is required."), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def api_key_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """When TRAPLINE_API_KEY is set, scripts must send it as X-API-Key to change anything."""
 

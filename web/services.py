@@ -246,7 +246,24 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "images_ahead": images_ahead,
         "notice": model_notice() if waiting else None,
         "expires_on": expires,
+        "downloads": downloads(state) if finished else [],
+        "export": ({"running": bool(state.follow_up), "photos": state.export_photos,
+                    **state.export_progress} if state.follow_up else None),
+        "exported_at": state.exported_at,
     }
+
+
+def downloads(state: JobState) -> list[dict[str, Any]]:
+    """The job's zips, newest first, with their sizes (shown before anyone downloads)."""
+    store = storage()
+    found = []
+    for path in store.result_zips(state.id):
+        what = "reports" if path == store.reports_zip(state.id) else "full"
+        found.append({"what": what, "bytes": path.stat().st_size,
+                      "size": human_size(path.stat().st_size),
+                      "url": url_for("jobs.download", job_id=state.id, what=what, _external=True),
+                      "made_at": datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()})
+    return found
 
 
 def find_job(job_id: str) -> JobState | None:

@@ -20,19 +20,23 @@ SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", 
 
 def draw_detections(image: Image.Image, detections: Iterable[Detection], threshold: float) -> int:
     """Draws in place every detection at or above `threshold`; returns how many were drawn."""
+    boxes = [(d.bbox, d.category, f"{d.category.label} {d.conf:.1%}")
+             for d in sorted(detections, key=lambda d: d.conf) if d.conf >= threshold]
+    return draw_boxes(image, boxes)
+
+
+def draw_boxes(image: Image.Image,
+               boxes: Iterable[tuple[tuple[float, float, float, float], Category, str]]) -> int:
+    """Draws each (normalised bbox, category, label) in place, later ones on top."""
     short_side = min(image.size)
     width = max(2, round(short_side / 250))
     font = ImageFont.load_default(size=max(12, round(short_side / 40)))
     draw = ImageDraw.Draw(image)
     drawn = 0
-    for det in sorted(detections, key=lambda d: d.conf):
-        if det.conf < threshold:
-            continue
-        x, y, w, h = det.bbox
+    for (x, y, w, h), category, label in boxes:
         box = (x * image.width, y * image.height, (x + w) * image.width, (y + h) * image.height)
-        colour = COLOURS[det.category]
+        colour = COLOURS[category]
         draw.rectangle(box, outline=colour, width=width)
-        label = f"{det.category.label} {det.conf:.1%}"
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         text_h, text_w = bottom - top + 2 * width, right - left + 2 * width
         # The label sits above the box, or inside its top edge when the box touches the top.

@@ -91,6 +91,9 @@ class ExcelReport:
         rows += [(f"Images: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
         rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
         rows.append(("Files skipped (not images)", len(run.skipped)))
+        rows.append(("Images reviewed by a person", sum(tally.verified.values())))
+        rows += [(f"Reviewed images, verified: {outcome}", n)
+                 for outcome, n in sorted(tally.verified.items())]
         rows += [("Warning", text) for text in warnings]
         ws = self.summary
         ws.set_column(0, 0, 40)

@@ -35,12 +35,16 @@ class ExportTarget:
     result_zip: Path
 
 
-def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource, *,
+def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None, *,
                   may_publish: Callable[[], bool] = lambda: True,
                   excel_max_rows: int = EXCEL_MAX_ROWS,
-                  clock: StageClock | None = None) -> tuple[Tally, list[str]]:
-    """Writes the reports, then the zip (renamed into place only while `may_publish()`).
-    Returns the tallies and warnings; raises JobLost when publishing was refused."""
+                  clock: StageClock | None = None,
+                  progress: Callable[[str, int], None] = lambda stage, done: None,
+                  ) -> tuple[Tally, list[str]]:
+    """Writes the reports, then the zip (renamed into place only while `may_publish()`);
+    `copies` None makes a zip of the reports alone. `progress(stage, images done)` is called
+    every few hundred images. Returns the tallies and warnings; raises JobLost when publishing
+    was refused."""
     clock = clock or StageClock()
     reports = target.reports_dir
     t = time.perf_counter()
@@ -48,20 +52,31 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource, *,
         if reports.exists():
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
-        tally, warnings = write_reports(iter_media(target.engine, target.job_id), reports, run,
-                                        excel_max_rows=excel_max_rows)
+        tally, warnings = write_reports(
+            _counted(iter_media(target.engine, target.job_id), "report", progress), reports,
+            run, excel_max_rows=excel_max_rows)
     except OSError as exc:
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc
     t = clock.add("report", t)
     # generators: nothing per image is held while the zip is written
-    annotated = _annotated_entries(iter_media(target.engine, target.job_id), copies)
+    annotated = (_annotated_entries(_counted(iter_media(target.engine, target.job_id), "zip",
+                                             progress), copies)
+                 if copies is not None else iter(()))
     report_files = ((name, reports / name, True) for name in REPORT_FILES)
     entries: Iterator[tuple[str, Source, bool]] = itertools.chain(annotated, report_files)
     if not write_result_zip(target.result_zip, entries, may_publish):
         raise JobLost("this model server no longer owns the job; its zip was not published")
     clock.add("zip", t)
     return tally, warnings
+
+
+def _counted(records: Iterator[MediaRecord], stage: str,
+             progress: Callable[[str, int], None], every: int = 500) -> Iterator[MediaRecord]:
+    for done, record in enumerate(records, start=1):
+        yield record
+        if done % every == 0:
+            progress(stage, done)
 
 
 def _annotated_entries(records: Iterator[MediaRecord],

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from model_server.detectors.base import Category
 from model_server.pipeline.run_info import RunInfo
-from shared.store.records import MediaRecord
+from shared.store.records import KEPT_VERDICTS, MediaRecord
 
 FORMAT_VERSION = "1.4"
 # MegaDetector writes confidences with 3 significant digits and box coordinates with 4,
@@ -52,16 +52,36 @@ def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
     if record.failure is not None:
         entry.update(failure=record.failure, detections=None)
         return entry
-    dets = [d for d in record.detections if d["conf"] >= min_conf]
-    entry["detections"] = [{"category": d["category"], "conf": truncate(d["conf"], CONF_DIGITS),
-                            "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]]}
-                           for d in dets]
+    dets = [d for d in record.detections if d.get("source", "machine") == "machine"
+            and (d["conf"] >= min_conf or d.get("verdict"))]
+    entry["detections"] = [_detection(d, bool(record.review)) for d in dets]
     entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
+    # boxes a reviewer drew come after the machine's, marked as theirs
+    entry["detections"] += [_detection(d, True) for d in record.detections
+                            if d.get("source") == "human"]
     captured = record.captured
     if captured is not None:
         entry["datetime"] = captured.strftime("%Y:%m:%d %H:%M:%S")
     entry["width"], entry["height"] = record.width, record.height
     return entry
+
+
+def _detection(d: dict[str, Any], reviewed: bool) -> dict[str, Any]:
+    """A detection as MegaDetector writes it; on a reviewed image, `verified` says whether a
+    person kept it (with `verified_category` where they changed it and `species` where they
+    named one); a box a person drew has `source` "human" and confidence 1."""
+    out: dict[str, Any] = {"category": d["category"], "conf": truncate(d["conf"], CONF_DIGITS),
+                           "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]]}
+    if d.get("source") == "human":
+        out["category"] = d.get("verified_category") or d["category"]
+        out["source"] = "human"
+    if reviewed:
+        out["verified"] = d.get("verdict") in KEPT_VERDICTS
+        if d.get("verdict") == "changed":
+            out["verified_category"] = d["verified_category"]
+    if d.get("species"):
+        out["species"] = d["species"]
+    return out
 
 
 class MdJsonWriter:

@@ -1,5 +1,5 @@
-"""The small annotated JPEG the browser shows for each image, so it never decodes full-size
-photos."""
+"""The small JPEGs the browser shows for each image (a gallery thumbnail and a web-sized
+rendition for the viewer), so it never decodes full-size photos."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ class PipelineOptions:
     commit_every: int = 250
     commit_seconds: float = 15.0
     thumbnail_size: int = 320  # the long side of the browser's thumbnails, in pixels
+    view_size: int = 1280  # the long side of the review page's web rendition
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:
@@ -42,6 +43,7 @@ class PipelineOptions:
             loader_threads=settings.loader_threads,
             max_pixels_in_flight=settings.max_pixels_in_flight,
             commit_every=settings.store_batch_images,
+            view_size=settings.view_size,
         )
         return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 

@@ -39,9 +39,12 @@ class Tally:
     outcomes: Counter[str] = field(default_factory=Counter)
     detections: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
+    verified: Counter[str] = field(default_factory=Counter)  # reviewed images, their outcome
 
     def add(self, record: MediaRecord, threshold: float) -> None:
         self.images += 1
+        if record.review:
+            self.verified[record.verified_outcome or "empty"] += 1
         self.outcomes[record.outcome(threshold)] += 1
         if record.failure is not None and len(self.failures) < LISTED_FAILURES:
             self.failures.append({"file": record.file, "reason": record.failure})
@@ -58,7 +61,8 @@ class Tally:
                 "animal": self.with_category("animal"), "person": self.with_category("person"),
                 "vehicle": self.with_category("vehicle"), "empty": self.outcomes["empty"],
                 "threshold": threshold, "warnings": warnings, "failures": self.failures,
-                "more_failures": self.errors - len(self.failures)}
+                "more_failures": self.errors - len(self.failures),
+                "reviewed": sum(self.verified.values())}
 
     @property
     def errors(self) -> int:

@@ -120,20 +120,23 @@ class ResultWriter(threading.Thread):
                                ordinal=ordinal)
         image = loaded.image
         t = time.perf_counter()
+        # the site's renditions are clean: the browser draws the boxes it is asked to show
+        thumb, view = f"{ordinal:07d}.jpg", f"{ordinal:07d}.view.jpg"
+        (self.folders.thumbnails / thumb).write_bytes(
+            thumbnail_jpeg(image, self.opts.thumbnail_size))
+        (self.folders.thumbnails / view).write_bytes(thumbnail_jpeg(image, self.opts.view_size))
+        t = self.clock.add("encoding", t)
         draw_detections(image, dets, self.run_info.render_threshold)
         t = self.clock.add("drawing", t)
         meta = loaded.metadata.as_dict() if loaded.metadata else {}
         name, notes = self._annotated_copy(loaded, PurePosixPath(item.rel_path).suffix)
-        thumb = f"{ordinal:07d}.jpg"
-        (self.folders.thumbnails / thumb).write_bytes(
-            thumbnail_jpeg(image, self.opts.thumbnail_size))
         self.clock.add("encoding", t)
         if notes:
             meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
         return MediaRecord(file=item.rel_path, detections=[d.as_stored() for d in dets],
                            width=image.width,
                            height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
-                           ordinal=ordinal)
+                           view=view, ordinal=ordinal)
 
     def _annotated_copy(self, loaded: Loaded, suffix: str) -> tuple[str, list[str]]:
         assert loaded.image is not None

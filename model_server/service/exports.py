@@ -1,10 +1,11 @@
 """The export job: a finished job's outputs made again from the store, after its results were
 reviewed. The annotated copies come from the job's previous zip (the work folder is gone by
-then); the reports are written by the same code the batch uses."""
+then), except those whose boxes a reviewer changed, which are drawn again; the reports are
+written by the same code the batch uses. The export may leave the photos out: a small zip of the
+reports alone, kept beside the full one."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import tempfile
 import time
@@ -14,8 +15,8 @@ from pathlib import Path
 from redis import Redis
 from rq import get_current_job
 
-from model_server.outputs.export import CopySource, ExportTarget, write_outputs
-from model_server.outputs.result_zip import Source
+from model_server.outputs.export import ExportTarget, write_outputs
+from model_server.outputs.reviewed_copies import export_copies
 from model_server.pipeline.run_info import run_from_job
 from model_server.service.jobs import runtime
 from model_server.service.redis_retry import retry_until_done
@@ -24,7 +25,6 @@ from shared.errors import JobLost
 from shared.logs import job_context
 from shared.storage import Storage
 from shared.store.reads import job_row
-from shared.store.records import MediaRecord
 
 log = logging.getLogger(__name__)
 AFTER = (JobStatus.FINISHED, JobStatus.EXPIRED, JobStatus.CANCELLED, JobStatus.FAILED)
@@ -44,17 +44,6 @@ def export_job(job_id: str) -> dict[str, object]:
                              what="clearing the export mark")
 
 
-def _previous_copies(previous: zipfile.ZipFile) -> CopySource:
-    names = set(previous.namelist())
-
-    def source(record: MediaRecord) -> Source | None:
-        if not record.annotated or record.file not in names:
-            return None
-        return functools.partial(previous.open, record.file)
-
-    return source
-
-
 def _export(redis: Redis, job_id: str) -> dict[str, object]:
     rt = runtime()
     storage = Storage(rt.settings.data_dir)
@@ -68,18 +57,29 @@ def _export(redis: Redis, job_id: str) -> dict[str, object]:
         state = load_state(redis, job_id)
         return state is not None and state.status is JobStatus.FINISHED
 
+    state = load_state(redis, job_id)
+    photos = state.export_photos if state is not None else True
+
+    def progress(stage: str, done: int) -> None:
+        transition(redis, job_id, (JobStatus.FINISHED,),
+                   export_progress={"stage": stage, "done": done})
+
     run = run_from_job(job)
+    quality = rt.settings.jpeg_quality
     with (zipfile.ZipFile(zip_path) as previous,
           tempfile.TemporaryDirectory(prefix=f"export-{job_id[:8]}-",
                                       dir=storage.work_root) as tmp):
-        target = ExportTarget(rt.store, job_id, Path(tmp) / "reports", zip_path)
+        target = ExportTarget(rt.store, job_id, Path(tmp) / "reports",
+                              zip_path if photos else storage.reports_zip(job_id))
+        copies = export_copies(previous, storage.thumbnail_dir(job_id), quality)
         try:
-            tally, warnings = write_outputs(target, run, _previous_copies(previous),
-                                            may_publish=still_finished)
+            tally, warnings = write_outputs(target, run, copies if photos else None,
+                                            may_publish=still_finished, progress=progress)
         except JobLost:
             log.warning("job %s: no longer finished; the export was not published", job_id)
             return {"status": "skipped"}
     summary = tally.summary(run.threshold, warnings)
-    transition(redis, job_id, (JobStatus.FINISHED,), summary=summary, exported_at=time.time())
+    transition(redis, job_id, (JobStatus.FINISHED,), summary=summary, exported_at=time.time(),
+               export_progress={})
     log.info("job %s: exported again, %d images", job_id, tally.images)
     return {"status": "exported", **summary}

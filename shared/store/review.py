@@ -102,7 +102,8 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
             action=action.action, new_category=CATEGORY_IDS.get(action.category or ""),
             species=action.species, reviewer=reviewer, created_at=now, detail=detail,
             before=before, version=version)).inserted_primary_key
-    return {"review_id": review_id[0] if review_id else None, "media_id": media_id, "version": version}
+    return {"review_id": review_id[0] if review_id else None, "media_id": media_id,
+            "version": version}
 
 
 def _media_of(conn: Connection, job_id: str, action: ReviewAction) -> int:

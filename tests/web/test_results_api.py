@@ -19,6 +19,7 @@ from shared.contract import JobStatus, load_state
 from shared.store.schema import detections, media
 from tests.web.helpers import form, photo, zip_of
 
+SCRIPT = {"X-API-Key": "a script"}  # no key configured: any value marks a script
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
 
@@ -121,13 +122,13 @@ def test_export_again_writes_the_outputs_from_the_store(client, run_worker, sett
     with store.begin() as conn:  # what a review that rejects a box will do
         gone = conn.execute(select(media.c.id).where(media.c.path == "cam1/a.jpg")).scalar()
         conn.execute(delete(detections).where(detections.c.media_id == gone))
-    assert client.post(f"/api/jobs/{job_id}/export").status_code == 202
-    again = client.post(f"/api/jobs/{job_id}/export")
+    assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202
+    again = client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT)
     assert again.status_code == 409 and "export is already waiting" in again.get_json()["error"]
     # a model server that died during the export leaves its mark: it must not block the next
     mark = load_state(redis_conn, job_id).follow_up
     Job.fetch(mark, connection=redis_conn, serializer=JSONSerializer).delete()
-    assert client.post(f"/api/jobs/{job_id}/export").status_code == 202
+    assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["animal"] == 3 and status["status"] == "finished"
@@ -139,4 +140,4 @@ def test_export_again_writes_the_outputs_from_the_store(client, run_worker, sett
     pictures = sorted(n for n in before.namelist() if n.endswith(".jpg"))
     assert pictures == sorted(n for n in now.namelist() if n.endswith(".jpg"))
     assert all(before.read(n) == now.read(n) for n in pictures)
-    assert client.post(f"/api/jobs/{job_id}/export").status_code == 202  # the mark was cleared
+    assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202  # the mark was cleared

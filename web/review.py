@@ -1,0 +1,152 @@
+"""Review through the JSON API the results page uses (and scripts may): one action at a time or
+a bulk accept, another threshold, and asking for the outputs to be made again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job, transition
+from shared.storage import is_job_id
+from shared.store.bulk_review import bulk_accept, undo_bulk
+from shared.store.queries import BadQuery, job_exists, one_media
+from shared.store.review import Conflict, NotInJob, ReviewAction, ReviewRefused, apply
+from shared.store.thresholds import apply_threshold
+from web import services
+from web.results import media_query, store, with_urls
+from web.security import script_or_browser
+
+bp = Blueprint("review", __name__)
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ReviewRefused("Send one action as a JSON object.")
+    return body
+
+
+def _int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ReviewRefused(f"{name} must be a whole number")
+    return value
+
+
+def _action(body: dict[str, Any]) -> ReviewAction:
+    bbox = body.get("bbox")
+    if bbox is not None:
+        if (not isinstance(bbox, list) or len(bbox) != 4
+                or not all(isinstance(v, (int, float)) for v in bbox)):
+            raise ReviewRefused("bbox is [x, y, width, height], each a fraction of the image")
+        bbox = tuple(float(v) for v in bbox)
+    category, species = body.get("category"), body.get("species")
+    if any(v is not None and not isinstance(v, str) for v in (category, species)):
+        raise ReviewRefused("category and species are text")
+    return ReviewAction(action=str(body.get("action", "")), reviewer=str(body.get("reviewer", "")),
+                        media_id=_int(body, "media_id"), detection_id=_int(body, "detection_id"),
+                        version=_int(body, "version"), review_id=_int(body, "review_id"),
+                        category=category, species=species, bbox=bbox)
+
+
+def _job(job_id: str) -> None:
+    if not is_job_id(job_id) or not job_exists(store(), job_id):
+        abort(404)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.post("/api/jobs/<job_id>/reviews")
+@script_or_browser
+def review(job_id: str) -> Any:
+    """One action: accept, reject, relabel, empty, add, species, undo; or bulk_accept with a
+    `filter` (the gallery's query fields) and undo_bulk with its `batch`."""
+    _job(job_id)
+    try:
+        body = _body()
+        reviewer = str(body.get("reviewer", ""))
+        if body.get("action") == "bulk_accept":
+            query = media_query(body.get("filter") or {})
+            return jsonify(bulk_accept(store(), job_id, query, reviewer, _now())), 201
+        if body.get("action") == "undo_bulk":
+            return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer,
+                                     _now()))
+        done = apply(store(), job_id, _action(body), _now())
+    except (ReviewRefused, BadQuery) as exc:
+        return jsonify(error=str(exc)), 400
+    except NotInJob as exc:
+        return jsonify(error=str(exc)), 404
+    except Conflict as exc:
+        return jsonify(error=str(exc), media=_media(job_id, exc.media_id)), 409
+    return jsonify({**done, "media": _media(job_id, done["media_id"])}), 201
+
+
+def _media(job_id: str, media_id: int) -> dict[str, Any] | None:
+    found = one_media(store(), job_id, media_id)
+    return with_urls(job_id, found) if found else None
+
+
+@bp.get("/api/jobs/<job_id>/media/<int:media_id>")
+def media_one(job_id: str, media_id: int) -> Any:
+    found = _media(job_id, media_id) if is_job_id(job_id) else None
+    if found is None:
+        abort(404)
+    return jsonify(found)
+
+
+def _threshold(body: dict[str, Any]) -> float | None:
+    value = body.get("threshold")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ReviewRefused("threshold is a number above 0, at most 1")
+    return float(value)
+
+
+@bp.post("/api/jobs/<job_id>/threshold")
+@script_or_browser
+def threshold(job_id: str) -> Any:
+    """Makes another threshold the job's: outcomes, filters and the next export use it."""
+    _job(job_id)
+    try:
+        chosen = _threshold(_body())
+    except ReviewRefused as exc:
+        return jsonify(error=str(exc)), 400
+    if chosen is None:
+        return jsonify(error="Give the threshold, for example {\"threshold\": 0.3}."), 400
+    apply_threshold(store(), job_id, chosen)
+    return jsonify(threshold=chosen)
+
+
+@bp.post("/api/jobs/<job_id>/exports")
+@bp.post("/api/jobs/<job_id>/export")
+@script_or_browser
+def export(job_id: str) -> Any:
+    """Starts an export job: the zip, Excel, JSON and CSVs made again from the store. JSON body
+    (optional): `threshold` to apply first, `photos` false for the reports alone."""
+    state = services.job_or_404(job_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        chosen = _threshold(body if isinstance(body, dict) else {})
+    except ReviewRefused as exc:
+        return jsonify(error=str(exc)), 400
+    if state.status is not JobStatus.FINISHED:
+        return jsonify(error=f"Not exported: the job is {state.status.value}."), 409
+    if chosen is not None:
+        apply_threshold(store(), job_id, chosen)
+    photos = not (isinstance(body, dict) and body.get("photos") is False)
+    transition(services.redis(), job_id, (JobStatus.FINISHED,), export_photos=photos,
+               export_progress={"stage": "queued", "done": 0})
+    try:
+        enqueue_job(services.redis(), state, kind=JobKind.EXPORT)
+    except TransitionRefused as exc:
+        return jsonify(error=f"Not exported: {exc}."), 409
+    payload = services.status_payload(services.job_or_404(job_id))
+    return jsonify({**payload, "photos": photos}), 202, {
+        "Location": url_for("api.job_status", job_id=job_id, _external=True)}
