@@ -124,8 +124,8 @@ def threshold(job_id: str) -> Any:
     return jsonify(threshold=chosen)
 
 
-@bp.post("/api/jobs/<job_id>/exports")
-@bp.post("/api/jobs/<job_id>/export")
+@bp.post("/api/jobs/<job_id>/export")  # the name of the first release, kept for scripts
+@bp.post("/api/jobs/<job_id>/exports")  # registered first: url_for gives this one
 @script_or_browser
 def export(job_id: str) -> Any:
     """Starts an export job: the zip, Excel, JSON and CSVs made again from the store. JSON body

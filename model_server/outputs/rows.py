@@ -63,7 +63,7 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
         x, y, w, h = det["bbox"]
         px = (record.width or 0, record.height or 0)
         human = det.get("source") == "human"
-        verified = det.get("verified_category")
+        verified = det.get("verified_category") if det.get("verdict") != "rejected" else None
         yield {
             "file": record.file,
             "category": CATEGORY_LABELS[det["category"]],

@@ -1,0 +1,70 @@
+// Draws a media item's boxes over its picture as positioned elements (no canvas, no inline
+// style attributes: positions are set through the CSSOM, which the site's CSP allows).
+(function () {
+  "use strict";
+  var T = window.Trapline = window.Trapline || {};
+
+  // What a box is now: the reviewer's word where there is one, else the machine's.
+  T.boxState = function (d, threshold) {
+    var category = d.verified_category || d.category;
+    var kept = d.review === "accepted" || d.review === "changed" || d.review === "added";
+    var counted = d.review ? kept : (d.source === "machine" && d.confidence >= threshold);
+    return { category: category, counted: counted, rejected: d.review === "rejected",
+             shown: counted || d.review === "rejected" };
+  };
+
+  T.boxLabel = function (d) {
+    var s = T.boxState(d, 0);
+    var text = d.species || s.category;
+    if (d.source === "human") { return text + " (drawn)"; }
+    var pct = Math.round(d.confidence * 100) + "%";
+    if (d.review === "changed") { return text + " (AI: " + d.category + " " + pct + ") ✓"; }
+    text += " " + pct;
+    if (d.review === "rejected") { return text + " rejected"; }
+    return d.review ? text + " ✓" : text;
+  };
+
+  // Fits a frame of the image's aspect ratio inside width x height.
+  T.fit = function (frame, item, width, height) {
+    var w = item.width || 4, h = item.height || 3;
+    var scale = Math.min(width / w, height / h);
+    frame.style.width = Math.floor(w * scale) + "px";
+    frame.style.height = Math.floor(h * scale) + "px";
+  };
+
+  T.drawBoxes = function (overlay, item, threshold, options) {
+    options = options || {};
+    overlay.textContent = "";
+    if (options.hidden) { return; }
+    (item.detections || []).forEach(function (d, index) {
+      var s = T.boxState(d, threshold);
+      if (!s.shown) { return; }
+      var box = document.createElement("div");
+      box.className = "box cat-" + s.category + (s.rejected ? " rejected" : "") +
+        (index === options.selected ? " selected" : "") + (d.source === "human" ? " human" : "");
+      box.style.left = (d.bbox[0] * 100) + "%";
+      box.style.top = (d.bbox[1] * 100) + "%";
+      box.style.width = (d.bbox[2] * 100) + "%";
+      box.style.height = (d.bbox[3] * 100) + "%";
+      box.dataset.index = String(index);
+      if (options.labels) {
+        var label = document.createElement("span");
+        label.className = "label";
+        label.textContent = T.boxLabel(d);
+        box.appendChild(label);
+      }
+      overlay.appendChild(box);
+    });
+  };
+
+  T.outcomeOf = function (item, threshold) {
+    if (item.failure) { return "error"; }
+    var found = {};
+    (item.detections || []).forEach(function (d) {
+      var s = T.boxState(d, threshold);
+      if (s.counted) { found[s.category] = true; }
+    });
+    var names = ["animal", "person", "vehicle"].filter(function (c) { return found[c]; });
+    return names.length ? names.join("+") : "empty";
+  };
+})();

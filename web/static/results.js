@@ -1,0 +1,232 @@
+// The results page: counts and the threshold slider, filters, the paged gallery, bulk accept
+// and exports. Everything is read from the JSON API a page at a time (50,000-image jobs).
+(function () {
+  "use strict";
+  var T = window.Trapline = window.Trapline || {};
+  var root = document.getElementById("results");
+  if (!root) { return; }
+  var $ = function (id) { return document.getElementById(id); };
+  var state = T.state = { threshold: 0.5, jobThreshold: 0.5, page: 1, pages: 1, total: 0,
+                          perPage: 48, items: [], query: {} };
+  var lastBulk = null;
+
+  T.post = function (url, body) {
+    return fetch(url, { method: "POST", body: JSON.stringify(body), headers: {
+      "Content-Type": "application/json", "Accept": "application/json",
+      "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content } })
+      .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
+  };
+  T.message = function (text) {
+    $("results-message").hidden = !text;
+    $("results-message").textContent = text || "";
+  };
+  T.reviewer = function () {
+    var name = $("reviewer").value.trim();
+    if (!name) { T.message("Type your name first: it is recorded with each correction."); $("reviewer").focus(); }
+    return name;
+  };
+  $("reviewer").value = localStorage.getItem("trapline.reviewer") || "";
+  $("reviewer").addEventListener("change", function () {
+    localStorage.setItem("trapline.reviewer", $("reviewer").value.trim());
+  });
+
+  function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
+  function row(cells) { var tr = document.createElement("tr"); cells.forEach(function (c) { tr.appendChild(cell(c)); }); return tr; }
+
+  function showCounts(outcomes, boxes) {
+    var rows = $("outcome-rows");
+    rows.textContent = "";
+    ["animal", "person", "vehicle", "empty", "error"].forEach(function (o) {
+      rows.appendChild(row([o, String(outcomes[o] || 0), boxes[o] === undefined ? "" : String(boxes[o])]));
+    });
+  }
+  function showSummary(s) {
+    state.jobThreshold = s.threshold;
+    var boxes = {};
+    Object.keys(s.categories).forEach(function (k) { boxes[k] = s.categories[k].detections; });
+    showCounts(s.outcomes, boxes);
+    var folders = $("folder-rows"), select = $("folder-filter");
+    folders.textContent = "";
+    s.folders.forEach(function (f) {
+      folders.appendChild(row([f.folder || "(top level)", f.images, f.animal, f.person, f.vehicle, f.empty, f.error].map(String)));
+      if (!select.dataset.filled) {
+        var opt = document.createElement("option");
+        opt.value = f.folder; opt.textContent = f.folder || "(top level)";
+        select.appendChild(opt);
+      }
+    });
+    select.dataset.filled = "1";
+    var list = $("species-list");
+    list.textContent = "";
+    (s.species || []).forEach(function (name) { var o = document.createElement("option"); o.value = name; list.appendChild(o); });
+  }
+  T.refreshSummary = function () {
+    return fetch(root.dataset.summaryUrl).then(function (r) { return r.json(); }).then(showSummary);
+  };
+
+  var slideTimer = null;
+  function onSlide() {
+    state.threshold = parseFloat($("threshold").value);
+    $("threshold-value").textContent = state.threshold.toFixed(2);
+    $("threshold-apply").disabled = Math.abs(state.threshold - state.jobThreshold) < 0.001;
+    renderGallery();
+    if (T.viewerRedraw) { T.viewerRedraw(); }
+    clearTimeout(slideTimer);
+    slideTimer = setTimeout(function () {
+      fetch(root.dataset.summaryUrl + "?threshold=" + state.threshold)
+        .then(function (r) { return r.json(); })
+        .then(function (s) { showCounts(s.at_threshold.outcomes, s.at_threshold.detections); });
+    }, 150);
+  }
+  $("threshold").addEventListener("input", onSlide);
+  $("threshold-apply").addEventListener("click", function () {
+    T.post(root.dataset.thresholdUrl, { threshold: state.threshold }).then(function (res) {
+      if (res.status !== 200) { T.message(res.body.error); return; }
+      T.message("Outcomes, filters and the next export now use " + state.threshold.toFixed(2) + ".");
+      T.refreshSummary().then(onSlide);
+      T.loadPage(state.page);
+    });
+  });
+
+  function readFilters() {
+    var form = $("filters"), q = {};
+    ["outcome", "category", "min_conf", "max_conf", "reviewed", "order"].forEach(function (n) {
+      if (form.elements[n].value !== "") { q[n] = form.elements[n].value; }
+    });
+    var folder = form.elements.folder;
+    if (folder.selectedIndex > 0) { q.folder = folder.value; }
+    return q;
+  }
+  T.setFilters = function (values) {
+    var form = $("filters");
+    Object.keys(values).forEach(function (k) { form.elements[k].value = values[k]; });
+    state.query = readFilters();
+  };
+  $("filters").addEventListener("change", function () { state.query = readFilters(); T.loadPage(1); });
+
+  T.loadPage = function (page) {
+    var params = new URLSearchParams(state.query);
+    params.set("page", page);
+    params.set("per_page", state.perPage);
+    return fetch(root.dataset.mediaUrl + "?" + params.toString())
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (res) {
+        if (!res.ok) { T.message(res.body.error); return; }
+        state.page = res.body.page; state.pages = Math.max(1, res.body.pages);
+        state.total = res.body.total; state.items = res.body.media;
+        renderGallery();
+      });
+  };
+
+  function tile(item, index) {
+    var a = document.createElement("button");
+    a.type = "button";
+    a.className = "tile" + (item.review ? " reviewed" : "") + (item.failure ? " failed" : "");
+    a.dataset.index = String(index);
+    var frame = document.createElement("div");
+    frame.className = "frame";
+    if (item.thumbnail_url) {
+      var img = document.createElement("img");
+      img.src = item.thumbnail_url; img.alt = item.path; img.loading = "lazy";
+      frame.appendChild(img);
+    }
+    var overlay = document.createElement("div");
+    overlay.className = "overlay";
+    frame.appendChild(overlay);
+    T.fit(frame, item, 232, 160);
+    T.drawBoxes(overlay, item, state.threshold, {});
+    var caption = document.createElement("span");
+    caption.className = "caption";
+    var outcome = item.review ? item.verified_outcome : T.outcomeOf(item, state.threshold);
+    caption.textContent = (item.review ? "✓ " : "") + outcome +
+      (item.max_conf !== null ? " · " + Math.round(item.max_conf * 100) + "%" : "") +
+      (item.failure ? " · " + item.failure : "");
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = item.path;
+    a.appendChild(frame); a.appendChild(caption); a.appendChild(name);
+    return a;
+  }
+  function renderGallery() {
+    var gallery = $("gallery");
+    gallery.textContent = "";
+    state.items.forEach(function (item, i) { gallery.appendChild(tile(item, i)); });
+    $("page-info").textContent = "page " + state.page + " of " + state.pages;
+    $("gallery-count").textContent = state.total.toLocaleString() + " images match";
+    $("page-prev").disabled = state.page <= 1;
+    $("page-next").disabled = state.page >= state.pages;
+  }
+  T.renderGallery = renderGallery;
+  $("gallery").addEventListener("click", function (event) {
+    var t = event.target.closest(".tile");
+    if (t) { T.openViewer((state.page - 1) * state.perPage + parseInt(t.dataset.index, 10)); }
+  });
+  $("page-prev").addEventListener("click", function () { T.loadPage(state.page - 1); });
+  $("page-next").addEventListener("click", function () { T.loadPage(state.page + 1); });
+  $("review-uncertain").addEventListener("click", function () {
+    T.setFilters({ reviewed: "no", order: "uncertain" });
+    T.loadPage(1).then(function () { if (state.total) { T.openViewer(0); } else { T.message("Nothing left to review in this filter."); } });
+  });
+
+  $("bulk-accept").addEventListener("click", function () {
+    var who = T.reviewer();
+    if (!who) { return; }
+    if (!window.confirm("Accept, as the AI saw them, all images in this filter that nobody reviewed yet?")) { return; }
+    T.post(root.dataset.reviewsUrl, { action: "bulk_accept", reviewer: who, filter: state.query }).then(function (res) {
+      if (res.status !== 201) { T.message(res.body.error); return; }
+      lastBulk = res.body.batch;
+      T.undoStack.push({ batch: lastBulk });
+      $("bulk-undo").hidden = false;
+      T.message("Accepted " + res.body.images + " images.");
+      T.loadPage(state.page); T.refreshSummary();
+    });
+  });
+  $("bulk-undo").addEventListener("click", function () {
+    T.post(root.dataset.reviewsUrl, { action: "undo_bulk", batch: lastBulk, reviewer: T.reviewer() }).then(function (res) {
+      T.message(res.status === 200 ? "Undone on " + res.body.undone + " images" +
+        (res.body.kept ? " (" + res.body.kept + " changed since were kept)." : ".") : res.body.error);
+      $("bulk-undo").hidden = true;
+      T.loadPage(state.page);
+    });
+  });
+
+  function showExports(job) {
+    var list = $("downloads");
+    list.textContent = "";
+    (job.downloads || []).forEach(function (d) {
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = d.url; a.textContent = (d.what === "full" ? "Photos and reports" : "Reports only") + " (" + d.size + ")";
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(" made " + d.made_at.replace("T", " ").slice(0, 16) + " UTC"));
+      list.appendChild(li);
+    });
+    var e = job.export;
+    $("export-progress").textContent = e ? "Making the zip: " + (e.stage === "queued" ? "waiting for the model server" :
+      (e.stage || "starting") + ", " + (e.done || 0) + " of " + job.total + " images") : "";
+    $("export-full").disabled = $("export-reports").disabled = !!e;
+    return !!e;
+  }
+  function pollExport() {
+    fetch(root.dataset.statusUrl).then(function (r) { return r.json(); }).then(function (job) {
+      if (showExports(job)) { setTimeout(pollExport, 1500); }
+    });
+  }
+  function startExport(photos) {
+    T.post(root.dataset.exportsUrl, { photos: photos, threshold: state.threshold }).then(function (res) {
+      if (res.status !== 202) { T.message(res.body.error); return; }
+      state.jobThreshold = state.threshold;
+      showExports(res.body); pollExport();
+    });
+  }
+  $("export-full").addEventListener("click", function () { startExport(true); });
+  $("export-reports").addEventListener("click", function () { startExport(false); });
+
+  T.undoStack = [];
+  T.refreshSummary().then(function () {
+    $("threshold").value = state.jobThreshold;
+    onSlide();
+  });
+  state.query = readFilters();
+  T.loadPage(1);
+  pollExport();
+})();

@@ -1,0 +1,247 @@
+// The image viewer and review: a large web rendition with the boxes drawn by the browser,
+// previous/next through the gallery's filter and order, and every review action on one click or
+// one key, each undoable. Conflicts (someone else changed the image) reload it with a message.
+(function () {
+  "use strict";
+  var T = window.Trapline = window.Trapline || {};
+  var root = document.getElementById("results");
+  if (!root) { return; }
+  var $ = function (id) { return document.getElementById(id); };
+  var v = { index: 0, item: null, selected: -1, hidden: false, drawing: false, start: null };
+
+  function state() { return T.state; }
+  function current() { return v.item; }
+
+  function say(text) { $("v-message").hidden = !text; $("v-message").textContent = text || ""; }
+
+  function layout() {
+    var stage = $("stage");
+    T.fit($("frame"), v.item, stage.clientWidth - 16, stage.clientHeight - 16);
+  }
+  function redraw() {
+    if (!v.item) { return; }
+    T.drawBoxes($("overlay"), v.item, state().threshold, { selected: v.selected, labels: true, hidden: v.hidden });
+    panel();
+  }
+  T.viewerRedraw = redraw;
+
+  function facts(item) {
+    var parts = [];
+    if (item.captured) { parts.push("Taken " + item.captured.replace("T", " ")); }
+    var camera = [item.make, item.model].filter(Boolean).join(" ");
+    if (camera) { parts.push("Camera " + camera + (item.serial ? " (" + item.serial + ")" : "")); }
+    if (item.width) { parts.push(item.width + " × " + item.height + " px"); }
+    return parts.join(" · ");
+  }
+  function panel() {
+    var item = v.item, s = state();
+    $("v-pos").textContent = (v.index + 1) + " of " + s.total;
+    $("v-file").textContent = item.path;
+    $("v-outcome").textContent = "AI: " + T.outcomeOf(Object.assign({}, item, { detections: item.detections.filter(function (d) { return d.source === "machine"; }).map(function (d) { return Object.assign({}, d, { review: "" }); }) }), s.threshold) +
+      (item.review ? " · reviewed (" + item.review + ") by " + item.reviewer + ": " + item.verified_outcome : " · not reviewed yet");
+    var f = $("v-facts");
+    f.textContent = facts(item);
+    if (item.latitude !== null && item.longitude !== null) {
+      var a = document.createElement("a");
+      a.href = "https://www.openstreetmap.org/?mlat=" + item.latitude + "&mlon=" + item.longitude;
+      a.textContent = " GPS " + item.latitude.toFixed(5) + ", " + item.longitude.toFixed(5);
+      a.rel = "noopener"; a.target = "_blank";
+      f.appendChild(a);
+    }
+    var list = $("v-boxes");
+    list.textContent = "";
+    item.detections.forEach(function (d, i) {
+      var st = T.boxState(d, s.threshold);
+      var li = document.createElement("li");
+      li.className = (i === v.selected ? "selected " : "") + (st.shown ? "" : "below");
+      li.dataset.index = String(i);
+      var label = document.createElement("span");
+      label.textContent = T.boxLabel(d) + (st.shown ? "" : " (below threshold)");
+      li.appendChild(label);
+      [["✓", "accept"], ["✗", "reject"]].forEach(function (b) {
+        var btn = document.createElement("button");
+        btn.type = "button"; btn.textContent = b[0]; btn.dataset.act = b[1]; btn.title = b[1];
+        li.appendChild(btn);
+      });
+      var sel = document.createElement("select");
+      sel.dataset.act = "relabel"; sel.setAttribute("aria-label", "category");
+      ["animal", "person", "vehicle"].forEach(function (c) { var o = document.createElement("option"); o.textContent = c; sel.appendChild(o); });
+      sel.value = st.category;
+      li.appendChild(sel);
+      if (st.category === "animal" && !st.rejected) {
+        var sp = document.createElement("input");
+        sp.type = "text"; sp.placeholder = "species"; sp.value = d.species || "";
+        sp.setAttribute("list", "species-list"); sp.dataset.act = "species";
+        sp.setAttribute("aria-label", "species");
+        li.appendChild(sp);
+      }
+      list.appendChild(li);
+    });
+  }
+
+  function show(item) {
+    v.item = item;
+    if (v.selected >= item.detections.length) { v.selected = -1; }
+    say("");
+    $("photo").src = item.view_url || item.thumbnail_url || "";
+    $("photo").alt = item.path;
+    layout(); redraw();
+  }
+  T.openViewer = function (index) {
+    var s = state();
+    if (index < 0 || index >= s.total) { return; }
+    var page = Math.floor(index / s.perPage) + 1;
+    var go = page === s.page ? Promise.resolve() : T.loadPage(page);
+    go.then(function () {
+      v.index = index; v.selected = -1;
+      $("viewer").hidden = false;
+      document.body.classList.add("viewing");
+      show(state().items[index - (state().page - 1) * s.perPage]);
+    });
+  };
+  function close() {
+    $("viewer").hidden = true; document.body.classList.remove("viewing"); v.drawing = false;
+    T.renderGallery();
+  }
+
+  function replace(item) {
+    var s = state(), i = s.items.findIndex(function (m) { return m.id === item.id; });
+    if (i >= 0) { s.items[i] = item; }
+    if (v.item && v.item.id === item.id) { show(item); }
+  }
+  function send(body) {
+    var who = T.reviewer();
+    if (!who) { say("Type your name in the box on the page first."); return Promise.resolve(); }
+    body.reviewer = who;
+    return T.post(root.dataset.reviewsUrl, body).then(function (res) {
+      if (res.status === 201) {
+        if (body.action !== "undo") { T.undoStack.push({ review_id: res.body.review_id }); }
+        replace(res.body.media);
+      } else if (res.status === 409) {
+        if (res.body.media) { replace(res.body.media); }
+        say(res.body.error);
+      } else { say(res.body.error || "Not saved."); }
+      return res;
+    });
+  }
+  function act(action, extra) {
+    var item = current();
+    if (!item) { return; }
+    var body = Object.assign({ action: action, version: item.version }, extra || {});
+    if (!body.detection_id) { body.media_id = item.id; }
+    return send(body);
+  }
+  function selectedBox() {
+    var d = v.item && v.item.detections[v.selected];
+    if (!d) { say("Select a box first (J / K or click it)."); }
+    return d;
+  }
+  function boxAct(action, extra) {
+    var d = selectedBox();
+    if (d) { act(action, Object.assign({ detection_id: d.id }, extra || {})); }
+  }
+  function undo() {
+    var last = T.undoStack.pop();
+    if (!last) { say("Nothing of yours to undo."); return; }
+    if (last.batch) {
+      T.post(root.dataset.reviewsUrl, { action: "undo_bulk", batch: last.batch, reviewer: T.reviewer() })
+        .then(function () { T.loadPage(state().page).then(function () { if (!$("viewer").hidden) { T.openViewer(v.index); } }); });
+      return;
+    }
+    send({ action: "undo", review_id: last.review_id }).then(function (res) {
+      if (res && res.status === 201 && (!v.item || res.body.media.id !== v.item.id)) {
+        say("Undone on " + res.body.media.path + ".");
+      }
+    });
+  }
+
+  $("v-boxes").addEventListener("click", function (event) {
+    var li = event.target.closest("li");
+    if (!li) { return; }
+    v.selected = parseInt(li.dataset.index, 10);
+    var a = event.target.dataset.act;
+    if (a === "accept" || a === "reject") { boxAct(a); } else { redraw(); }
+  });
+  $("v-boxes").addEventListener("change", function (event) {
+    var a = event.target.dataset.act;
+    if (a === "relabel") { boxAct("relabel", { category: event.target.value }); }
+    if (a === "species") { boxAct("species", { species: event.target.value }); }
+  });
+  $("overlay").addEventListener("click", function (event) {
+    var box = event.target.closest(".box");
+    if (box && !v.drawing) { v.selected = parseInt(box.dataset.index, 10); redraw(); }
+  });
+
+  // drawing a missing box: press D (or the button), then drag on the photo
+  function point(event) {
+    var r = $("frame").getBoundingClientRect();
+    return { x: Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)),
+             y: Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)) };
+  }
+  function startDrawing() { v.drawing = true; $("frame").classList.add("drawing"); say("Drag on the photo to draw the box."); }
+  $("frame").addEventListener("mousedown", function (event) {
+    if (!v.drawing) { return; }
+    event.preventDefault();
+    v.start = point(event);
+    var ghost = document.createElement("div");
+    ghost.className = "box ghost"; ghost.id = "ghost";
+    $("overlay").appendChild(ghost);
+  });
+  $("frame").addEventListener("mousemove", function (event) {
+    var ghost = $("ghost");
+    if (!v.start || !ghost) { return; }
+    var p = point(event);
+    ghost.style.left = Math.min(p.x, v.start.x) * 100 + "%";
+    ghost.style.top = Math.min(p.y, v.start.y) * 100 + "%";
+    ghost.style.width = Math.abs(p.x - v.start.x) * 100 + "%";
+    ghost.style.height = Math.abs(p.y - v.start.y) * 100 + "%";
+  });
+  window.addEventListener("mouseup", function (event) {
+    if (!v.start) { return; }
+    var p = point(event), s = v.start;
+    v.start = null; v.drawing = false; $("frame").classList.remove("drawing");
+    var box = [Math.min(p.x, s.x), Math.min(p.y, s.y), Math.abs(p.x - s.x), Math.abs(p.y - s.y)];
+    if (box[2] < 0.005 || box[3] < 0.005) { redraw(); say("That box was too small; press D to try again."); return; }
+    act("add", { bbox: box, category: $("v-draw-category").value });
+  });
+
+  $("v-prev").addEventListener("click", function () { T.openViewer(v.index - 1); });
+  $("v-next").addEventListener("click", function () { T.openViewer(v.index + 1); });
+  $("v-close").addEventListener("click", close);
+  $("v-accept").addEventListener("click", function () { act("accept"); });
+  $("v-empty").addEventListener("click", function () { act("empty"); });
+  $("v-draw").addEventListener("click", startDrawing);
+  $("v-undo").addEventListener("click", undo);
+  window.addEventListener("resize", function () { if (v.item) { layout(); } });
+
+  var KEYS = {
+    ArrowLeft: function () { T.openViewer(v.index - 1); },
+    ArrowRight: function () { T.openViewer(v.index + 1); },
+    a: function () { act("accept"); },
+    e: function () { act("empty"); },
+    d: startDrawing,
+    j: function () { if (v.item.detections.length) { v.selected = (v.selected + 1) % v.item.detections.length; redraw(); } },
+    k: function () { var n = v.item.detections.length; if (n) { v.selected = (v.selected - 1 + n) % n; redraw(); } },
+    x: function () { boxAct("reject"); },
+    c: function () { boxAct("accept"); },
+    1: function () { boxAct("relabel", { category: "animal" }); },
+    2: function () { boxAct("relabel", { category: "person" }); },
+    3: function () { boxAct("relabel", { category: "vehicle" }); },
+    s: function () { var input = $("v-boxes").querySelector("li.selected input"); if (input) { input.focus(); } else { say("Select an animal box first."); } },
+    z: undo,
+    b: function () { v.hidden = !v.hidden; redraw(); },
+    Escape: close
+  };
+  document.addEventListener("keydown", function (event) {
+    if ($("viewer").hidden || event.altKey || event.metaKey) { return; }
+    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
+    if (typing) {
+      if (event.key === "Enter" || event.key === "Escape") { event.target.blur(); }
+      return;
+    }
+    var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (event.ctrlKey && key !== "z") { return; }
+    var handler = KEYS[key];
+    if (handler) { event.preventDefault(); handler(); }
+  });
+})();
