@@ -1,14 +1,16 @@
 """How fast the site's result queries answer for a large job, on SQLite and on PostgreSQL.
 
-    python -m benchmarks.bench_store --media 50000 --repeat 7
+    python -m benchmarks.bench_store --media 50000 --repeat 100
     python -m benchmarks.bench_store --database postgresql+psycopg://user@host/db
 
 Fills a fresh store with one job of `--media` synthetic photos (0-3 detections each, 40 camera
 folders, capture times, 1 in 50 a failure) through the model server's own batched writes, then
-times each API request through the Flask app (`GET /api/jobs/<id>/media` with the filters and
-orders the gallery uses, and `/summary`), `--repeat` times each, and prints min / median / max
-milliseconds. Without `--database` it measures an SQLite file and a throwaway PostgreSQL server
-started like the test suite's (Debian's `postgresql` package must be installed).
+accepts a tenth of it in bulk as a reviewer would, then times each API request through the
+Flask app (`GET /api/jobs/<id>/media` with the filters and orders the gallery and the review
+mode use, `/summary`, and one review action), `--repeat` times each, and prints min / median
+(p50) / p99 / max milliseconds. Without `--database` it measures an SQLite file and a
+throwaway PostgreSQL server started like the test suite's (Debian's `postgresql` package must
+be installed).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from shared.settings import Settings
 from shared.store import open_store
@@ -37,6 +40,13 @@ REQUESTS = {
     "confidence 0.2-0.5": "media?min_conf=0.2&max_conf=0.5&per_page=50",
     "empty images, page 100": "media?outcome=empty&page=100&per_page=50",
     "summary": "summary",
+    # review: the gallery in uncertain-first order and the review mode's next image, after a
+    # tenth of the job was accepted in bulk
+    "gallery, most uncertain first": "media?order=uncertain&per_page=48",
+    "gallery, not reviewed, uncertain": "media?reviewed=no&order=uncertain&per_page=48",
+    "next uncertain (review mode)": "media?reviewed=no&order=uncertain&per_page=1",
+    "uncertain, not reviewed, page 200": "media?reviewed=no&order=uncertain&page=200&per_page=48",
+    "counts at threshold 0.6 (slider)": "summary?threshold=0.6",
 }
 
 
@@ -85,16 +95,39 @@ def measure(url: str, data_dir: Path, count: int, repeat: int) -> None:
     app = create_app({"TESTING": True}, Settings(data_dir=data_dir, database_url=url))
     client = app.test_client()
     print(f"\n{url.split(':', 1)[0]}: {count:,} media stored at {rate:,.0f} images/s")
+    began = time.perf_counter()
+    for folder in range(4):  # a tenth of the job: four camera folders of forty
+        client.post(f"/api/jobs/{JOB}/reviews", headers=SCRIPT, json={
+            "action": "bulk_accept", "reviewer": "bench",
+            "filter": {"folder": f"site/cam{folder:02d}"}})
+    print(f"  bulk accept of {count // 10:,} images: {time.perf_counter() - began:.2f} s")
     for label, path in REQUESTS.items():
-        times = []
-        for _ in range(repeat):
-            began = time.perf_counter()
-            response = client.get(f"/api/jobs/{JOB}/{path}")
-            times.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, response.get_data(as_text=True)
-        print(f"  {label:32} min {min(times):7.1f}  median {statistics.median(times):7.1f}  "
-              f"max {max(times):7.1f} ms")
+        report(label, [timed(lambda p=path: client.get(f"/api/jobs/{JOB}/{p}"))
+                       for _ in range(repeat)])
+    targets = client.get(f"/api/jobs/{JOB}/media?reviewed=no&order=uncertain&per_page={repeat}")
+    report("one review action (accept)", [timed(lambda m=m: client.post(
+        f"/api/jobs/{JOB}/reviews", headers=SCRIPT,
+        json={"action": "accept", "media_id": m["id"], "reviewer": "bench"}), 201)
+        for m in targets.get_json()["media"]])
     app.extensions["trapline.store"].dispose()
+
+
+SCRIPT = {"X-API-Key": "benchmark"}
+
+
+def timed(request: Callable[[], Any], status: int = 200) -> float:
+    began = time.perf_counter()
+    response = request()
+    elapsed = (time.perf_counter() - began) * 1000
+    assert response.status_code == status, response.get_data(as_text=True)
+    return elapsed
+
+
+def report(label: str, times: list[float]) -> None:
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    print(f"  {label:34} min {ordered[0]:6.1f}  p50 {statistics.median(ordered):6.1f}  "
+          f"p99 {p99:6.1f}  max {ordered[-1]:6.1f} ms  ({len(ordered)} runs)")
 
 
 @contextmanager
@@ -114,7 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--media", type=int, default=50_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--database", action="append", help="a database URL (repeatable)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="trapline-bench-store-") as tmp:

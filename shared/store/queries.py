@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Select, and_, exists, func, select
 
 from shared.store.reads import aware, detections_of
 from shared.store.records import CATEGORY_LABELS, OUTCOMES, outcomes_with
-from shared.store.schema import detections, jobs, media
+from shared.store.schema import detections, jobs, media, reviews
 
 # Files without a capture time or a detection come last in both databases; each order but
 # the confidence one (mixed directions) follows an index, so no page sorts the whole job.
@@ -142,12 +142,14 @@ def one_media(engine: Engine, job_id: str, media_id: int) -> dict[str, Any] | No
 
 
 def species_used(engine: Engine, job_id: str) -> list[str]:
-    """The species names reviewers gave in this job, for suggestions."""
+    """The species names reviewers gave in this job, most used first, for suggestions (read
+    from the job's reviews, a small indexed set, never from all of its detections)."""
     with engine.connect() as conn:
         return list(conn.execute(
-            select(detections.c.species).join(media)
-            .where(media.c.job_id == job_id, detections.c.species.is_not(None))
-            .group_by(detections.c.species).order_by(func.count().desc(), detections.c.species)
+            select(reviews.c.species)
+            .where(reviews.c.job_id == job_id, reviews.c.species.is_not(None),
+                   reviews.c.species != "", reviews.c.undone_at.is_(None))
+            .group_by(reviews.c.species).order_by(func.count().desc(), reviews.c.species)
             .limit(200)).scalars())
 
 

@@ -100,8 +100,8 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
         review_id = conn.execute(insert(reviews).values(
             job_id=job_id, media_id=media_id, detection_id=action.detection_id,
             action=action.action, new_category=CATEGORY_IDS.get(action.category or ""),
-            species=action.species, reviewer=reviewer, created_at=now, detail=detail,
-            before=before, version=version)).inserted_primary_key
+            species=(action.species or "").strip() or None, reviewer=reviewer, created_at=now,
+            detail=detail, before=before, version=version)).inserted_primary_key
     return {"review_id": review_id[0] if review_id else None, "media_id": media_id,
             "version": version}
 
