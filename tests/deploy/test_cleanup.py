@@ -127,3 +127,26 @@ def test_the_cron_script_fails_loudly(settings) -> None:
     junk = subprocess.run([sys.executable, "scripts/cleanup_cron.py"], cwd=REPO, capture_output=True,
                           text=True, env={**os.environ, "TRAPLINE_RESULTS_MAX_AGE_DAYS": "soon"})
     assert junk.returncode == 2 and "TRAPLINE_RESULTS_MAX_AGE_DAYS" in junk.stdout
+
+
+def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
+    """An export after review makes a fresh zip: nothing of that job goes while any of its zips
+    is young, and everything goes with the last one."""
+    store = Storage(settings.data_dir)
+    store.ensure()
+    job_id = make_job(store, redis_conn, JobStatus.FINISHED, 20)
+    reports = store.reports_zip(job_id)
+    reports.write_bytes(b"r" * 100)
+    thumbs = store.thumbnail_dir(job_id)
+    thumbs.mkdir(parents=True)
+    (thumbs / "0000000.jpg").write_bytes(b"t")
+    age(reports, 2)
+    age(thumbs, 20)
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=NOW).run()
+    assert store.result_zip(job_id).exists() and reports.exists() and thumbs.exists()
+    later = NOW + 13 * DAY
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14,
+            now=later).run()
+    assert not store.result_zip(job_id).exists() and not reports.exists()
+    assert not thumbs.exists()
+    assert load_state(redis_conn, job_id).status is JobStatus.EXPIRED
