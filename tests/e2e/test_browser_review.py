@@ -16,25 +16,28 @@ from playwright.sync_api import expect
 
 from tests.conftest import DATA
 from tests.e2e.test_browser_upload import ARTIFACTS, PHOTOS, browser_page  # noqa: F401
-from tests.web.helpers import form
+from tests.web.helpers import zip_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MORE = [DATA / "camera-trap" / "ena24" / "2480.jpg",
         DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG"]
 
 
-def finished(app, run_worker) -> str:
-    files = [(p.read_bytes(), p.name) for p in [*PHOTOS, *MORE]]
-    response = app.test_client().post("/api/jobs", data=form(files=files),
-                                      content_type="multipart/form-data")
-    assert response.status_code == 201, response.get_json()
+def finished(page, live_server: str, run_worker) -> str:
+    """An SD card's zip sent to the API over HTTP, then run by a real RQ worker."""
+    card = zip_of({p.name: p.read_bytes() for p in [*PHOTOS, *MORE]})
+    response = page.request.post(f"{live_server}/api/jobs", multipart={
+        "email": "ranger@example.org",
+        "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card}})
+    assert response.status == 201, response.text()
     run_worker()
-    return response.get_json()["id"]
+    return response.json()["id"]
 
 
 def sheet(archive: zipfile.ZipFile, name: str) -> list[dict]:
     book = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")), read_only=True)
     rows = list(book[name].iter_rows(values_only=True))
+    book.close()
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
@@ -45,11 +48,11 @@ def wait_review(page, key: str) -> dict:
     return done.value.json()
 
 
-def test_review_in_the_browser_and_download_again(browser_page, live_server, app, run_worker,  # noqa: F811
-                                                  tmp_path: Path) -> None:
+def test_review_in_the_browser_and_download_again(browser_page, live_server,  # noqa: F811
+                                                  run_worker, tmp_path: Path) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
-    job_id = finished(app, run_worker)
+    job_id = finished(page, live_server, run_worker)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server}/jobs/{job_id}")
     expect(page.locator("#gallery .tile")).to_have_count(5)

@@ -43,6 +43,7 @@ def read_zip(client, job_id: str, what: str = "") -> zipfile.ZipFile:
 def sheet(archive: zipfile.ZipFile, name: str) -> list[dict]:
     book = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")), read_only=True)
     rows = list(book[name].iter_rows(values_only=True))
+    book.close()
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 

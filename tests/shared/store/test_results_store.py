@@ -58,7 +58,11 @@ def test_what_goes_in_comes_back_exactly_in_upload_order(store) -> None:
     back = list(iter_media(store, "job-a", page=250))
     assert [r.file for r in back] == [r.file for r in records]
     for original, stored in zip(records, back, strict=True):
-        assert stored.detections == original.detections  # every digit of every float
+        # every digit of every float; read back, each box also has its id and review fields
+        assert [{k: d[k] for k in ("category", "conf", "bbox")} for d in stored.detections] \
+            == original.detections
+        assert all(d["id"] and d["source"] == "machine" and d["verdict"] is None
+                   for d in stored.detections)
         assert stored.failure == original.failure
         assert (stored.width, stored.height) == (original.width, original.height)
         assert stored.captured == original.captured
