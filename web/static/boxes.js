@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var T = window.Trapline = window.Trapline || {};
+  T.$ = function (id) { return document.getElementById(id); };
+  T.root = document.getElementById("results");  // the results section, when the job is done
 
   // What a box is now: the reviewer's word where there is one, else the machine's.
   T.boxState = function (d, threshold) {

@@ -2,10 +2,8 @@
 // and exports. Everything is read from the JSON API a page at a time (50,000-image jobs).
 (function () {
   "use strict";
-  var T = window.Trapline = window.Trapline || {};
-  var root = document.getElementById("results");
+  var T = window.Trapline, root = T.root, $ = T.$;
   if (!root) { return; }
-  var $ = function (id) { return document.getElementById(id); };
   var state = T.state = { threshold: 0.5, jobThreshold: 0.5, page: 1, pages: 1, total: 0,
                           perPage: 48, items: [], query: {} };
   var lastBulk = null;

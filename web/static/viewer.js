@@ -3,10 +3,8 @@
 // one key, each undoable. Conflicts (someone else changed the image) reload it with a message.
 (function () {
   "use strict";
-  var T = window.Trapline = window.Trapline || {};
-  var root = document.getElementById("results");
+  var T = window.Trapline, root = T.root, $ = T.$;
   if (!root) { return; }
-  var $ = function (id) { return document.getElementById(id); };
   var v = { index: 0, item: null, selected: -1, hidden: false, drawing: false, start: null };
 
   function state() { return T.state; }
