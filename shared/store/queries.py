@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, and_, exists, func, select
 
 from shared.store.reads import aware, detections_of
-from shared.store.records import CATEGORY_LABELS, OUTCOMES, outcomes_with
+from shared.store.records import CATEGORY_IDS, CATEGORY_LABELS, OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
 
 # Files without a capture time or a detection come last in both databases; each order but
@@ -22,7 +22,7 @@ ORDERS = {
     "uncertain": (media.c.doubt.asc().nulls_last(), media.c.ordinal),
 }
 REVIEWED = {"": None, "yes": True, "no": False}
-CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
+
 MAX_PER_PAGE = 500
 
 

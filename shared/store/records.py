@@ -10,6 +10,7 @@ from typing import Any
 
 # MegaDetector's category ids and names, in report order.
 CATEGORY_LABELS = {"1": "animal", "2": "person", "3": "vehicle"}
+CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
 COUNT_COLUMNS = {"1": "animals", "2": "persons", "3": "vehicles"}
 OUTCOMES = ("animal", "person", "vehicle", "empty", "error")
 # What a person said about a box: kept in the verified counts unless rejected.

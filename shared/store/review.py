@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from shared.store.records import CATEGORY_LABELS, KEPT_VERDICTS
+from shared.store.records import CATEGORY_IDS, KEPT_VERDICTS
 from shared.store.review_state import restore, snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
 
 ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "undo")
-CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
 MAX_TEXT = 120
 
 
