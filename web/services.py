@@ -259,10 +259,10 @@ def downloads(state: JobState) -> list[dict[str, Any]]:
     found = []
     for path in store.result_zips(state.id):
         what = "reports" if path == store.reports_zip(state.id) else "full"
-        found.append({"what": what, "bytes": path.stat().st_size,
-                      "size": human_size(path.stat().st_size),
+        info = path.stat()
+        found.append({"what": what, "bytes": info.st_size, "size": human_size(info.st_size),
                       "url": url_for("jobs.download", job_id=state.id, what=what, _external=True),
-                      "made_at": datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()})
+                      "made_at": datetime.fromtimestamp(info.st_mtime, UTC).isoformat()})
     return found
 
 

@@ -59,10 +59,15 @@
     });
   };
 
-  T.outcomeOf = function (item, threshold) {
+  // The image's outcome now; with `machine` the AI's own, ignoring every review.
+  T.outcomeOf = function (item, threshold, machine) {
     if (item.failure) { return "error"; }
     var found = {};
     (item.detections || []).forEach(function (d) {
+      if (machine) {
+        if (d.source === "machine" && d.confidence >= threshold) { found[d.category] = true; }
+        return;
+      }
       var s = T.boxState(d, threshold);
       if (s.counted) { found[s.category] = true; }
     });

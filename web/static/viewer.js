@@ -35,7 +35,7 @@
     var item = v.item, s = state();
     $("v-pos").textContent = (v.index + 1) + " of " + s.total;
     $("v-file").textContent = item.path;
-    $("v-outcome").textContent = "AI: " + T.outcomeOf(Object.assign({}, item, { detections: item.detections.filter(function (d) { return d.source === "machine"; }).map(function (d) { return Object.assign({}, d, { review: "" }); }) }), s.threshold) +
+    $("v-outcome").textContent = "AI: " + T.outcomeOf(item, s.threshold, true) +
       (item.review ? " · reviewed (" + item.review + ") by " + item.reviewer + ": " + item.verified_outcome : " · not reviewed yet") +
       (item.doubt !== null && !item.review ? " · nearest box " + item.doubt.toFixed(2) + " from the threshold" : "");
     var f = $("v-facts");
