@@ -47,3 +47,7 @@ class JobCancelled(TraplineError):
 class JobLost(TraplineError):
     """This model server no longer owns the job (its lease lapsed and another server took it
     over, or an admin requeued it): it must stop and write nothing more."""
+
+
+class TruthError(TraplineError):
+    """A ground-truth file for evaluation cannot be read; the message names the row or field."""

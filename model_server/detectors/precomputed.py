@@ -7,13 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from model_server.detectors.base import Category, Detection, ModelInfo
-from model_server.outputs.md_json import load_md_results
 from shared.errors import ImageError, InputError
-
-
-def _suffixes(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/".join(parts[i:]) for i in range(len(parts))]
+from shared.md_results import TailIndex, load_md_results, typical_threshold
 
 
 def _info(info: dict, source: Path) -> ModelInfo:
@@ -24,7 +19,7 @@ def _info(info: dict, source: Path) -> ModelInfo:
         name=f"{detector} (results reused from {source.name})",
         detector_id=detector,
         version=str(meta.get("megadetector_version", "")),
-        typical_threshold=float(meta.get("typical_detection_threshold", 0.2 if is_v5 else 0.8)),
+        typical_threshold=typical_threshold(info),
         conservative_threshold=float(
             meta.get("conservative_detection_threshold", 0.05 if is_v5 else 0.3)),
         is_megadetector="md" in detector.lower() or "megadetector" in detector.lower(),
@@ -42,24 +37,16 @@ class PrecomputedDetections:
                 f"{path.name} is not a readable MegaDetector results file: {exc}") from None
         self.info = _info(info, path)
         self._table = table
-        self._index: dict[str, str | None] = {}
-        for name in table:
-            for suffix in _suffixes(name):
-                # None marks a tail shared by two entries: too ambiguous to use.
-                self._index[suffix] = None if suffix in self._index else name
+        self._names = TailIndex(table)
 
     def lookup(self, source: str) -> list[Detection]:
-        for suffix in _suffixes(source):
-            if suffix in self._index:
-                name = self._index[suffix]
-                if name is None:
-                    continue
-                dets = self._table[name]
-                if dets is None:
-                    raise ImageError(f"the MegaDetector results file lists a failure for {name}")
-                return [Detection(Category(d["category"]), d["conf"], tuple(d["bbox"]))
-                        for d in dets]
-        raise ImageError("not found in the MegaDetector results file")
+        name = self._names.find(source)
+        if name is None:
+            raise ImageError("not found in the MegaDetector results file")
+        dets = self._table[name]
+        if dets is None:
+            raise ImageError(f"the MegaDetector results file lists a failure for {name}")
+        return [Detection(Category(d["category"]), d["conf"], tuple(d["bbox"])) for d in dets]
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:
         return self.lookup(source)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import IO, Any
 
-from model_server.detectors.base import Category
 from model_server.pipeline.run_info import RunInfo
 from shared.store.records import KEPT_VERDICTS, MediaRecord
 
@@ -102,28 +100,3 @@ class MdJsonWriter:
     def close(self) -> None:
         # info goes last so that it can carry the completion time of the whole run
         self._fh.write('\n ],\n "info": ' + json.dumps(_info(self._run), indent=1) + "\n}\n")
-
-
-def load_md_results(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]] | None]]:
-    """Reads a MegaDetector results file: (info, {file: detections or None for failures})."""
-    with path.open(encoding="utf-8") as fh:
-        data = json.load(fh)
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise ValueError("not a MegaDetector results file: no 'images' list")  # noqa: TRY004
-    categories = data.get("detection_categories") or {c.value: c.label for c in Category}
-    by_name = {str(k): str(v).lower() for k, v in categories.items()}
-    label_to_cat = {c.label: c for c in Category}
-    table: dict[str, list[dict[str, Any]] | None] = {}
-    for image in data["images"]:
-        name = str(image.get("file", "")).replace("\\", "/")
-        if image.get("failure") or image.get("detections") is None:
-            table[name] = None
-            continue
-        dets = []
-        for det in image["detections"]:
-            cat = label_to_cat.get(by_name.get(str(det.get("category")), ""))
-            if cat is not None:  # categories we do not know are "no detection" per the spec
-                dets.append({"category": cat.value, "conf": float(det["conf"]),
-                             "bbox": [float(v) for v in det["bbox"]]})
-        table[name] = dets
-    return data.get("info") or {}, table

@@ -75,15 +75,18 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
     return found
 
 
-def iter_media(engine: Engine, job_id: str, page: int = PAGE) -> Iterator[MediaRecord]:
-    """Every media record of the job in upload order (keyset paging: no OFFSET, each page is
-    one index range however deep into the job)."""
+def iter_media(engine: Engine, job_id: str, page: int = PAGE, *,
+               reviewed_only: bool = False) -> Iterator[MediaRecord]:
+    """Every media record of the job (or every one a person reviewed) in upload order (keyset
+    paging: no OFFSET, each page is one index range however deep into the job)."""
     after = (-1, -1)
+    wanted = [media.c.job_id == job_id]
+    if reviewed_only:
+        wanted.append(media.c.review != "")
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(media).where(media.c.job_id == job_id,
-                                    tuple_(media.c.ordinal, media.c.id) > after)
+                select(media).where(*wanted, tuple_(media.c.ordinal, media.c.id) > after)
                 .order_by(media.c.ordinal, media.c.id).limit(page)).all()
             dets = detections_of(conn, [r.id for r in rows])
         if not rows:

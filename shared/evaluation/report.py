@@ -1,0 +1,27 @@
+"""One evaluation from start to end: pair the results with the truth, compute the figures, say
+what could not be compared. The job page, the API and `trapline-evaluate` all call this."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.evaluation.metrics import Flagged, evaluate
+from shared.evaluation.model import Predicted, TruthSet
+from shared.evaluation.pairing import LISTED, pair
+
+
+def against_truth(predicted: list[Predicted], truth: TruthSet, threshold: float, *,
+                  recall: float | None = None, recall_label: str = "animal",
+                  flagged: Flagged | None = None, listed: int = LISTED) -> dict[str, Any]:
+    """`flagged` counts images over the whole job; without it, over `predicted`."""
+    paired = pair(predicted, truth)
+    if flagged is None:
+        def flagged(label: str, at: float) -> int:
+            return sum(any(label in ("non-empty", b.category) and b.conf >= at for b in p.boxes)
+                       for p in predicted)
+    report = evaluate(paired.pairs, threshold, recall=recall, recall_label=recall_label,
+                      flagged=flagged)
+    report["truth"] = {"format": truth.source, "notes": truth.notes,
+                       "files": len(truth.items) + len(truth.unusable)}
+    report["unpaired"] = paired.listing(listed)
+    return report

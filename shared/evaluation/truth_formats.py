@@ -1,0 +1,157 @@
+"""The ground-truth formats researchers already have: a Camtrap DP package (`observations.csv`
+with `media.csv`), a plain CSV of `file,category` with optional box columns, and a COCO Camera
+Traps JSON."""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.errors import TruthError
+from shared.evaluation.model import TruthSet
+from shared.evaluation.truth_builder import Bbox, TruthBuilder, checked_box
+
+FILE_COLUMNS = ("file", "filepath", "path", "filename", "image", "imagepath", "media")
+CATEGORY_COLUMNS = ("category", "label", "class", "species", "observationtype")
+BOX_COLUMNS = (("x", "y", "width", "height"), ("bboxx", "bboxy", "bboxwidth", "bboxheight"),
+               ("xmin", "ymin", "width", "height"))
+
+
+def _rows(text: str, what: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames:
+        raise TruthError(f"{what} is empty")
+    return [{_key(k): (v or "").strip() for k, v in row.items() if k is not None}
+            for row in reader]
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _box(row: dict[str, str], columns: tuple[str, ...] | None, where: str) -> Bbox | None:
+    if columns is None or not all(row.get(c) for c in columns):
+        return None
+    try:
+        values = [float(row[c]) for c in columns]
+    except ValueError:
+        raise TruthError(f"{where}: box values must be numbers") from None
+    return checked_box(values, where)
+
+
+def read_csv(text: str) -> TruthSet:
+    rows = _rows(text, "the CSV")
+    head = set(rows[0]) if rows else set()
+    file_col = next((c for c in FILE_COLUMNS if c in head), None)
+    cat_col = next((c for c in CATEGORY_COLUMNS if c in head), None)
+    if file_col is None or cat_col is None:
+        raise TruthError("the CSV needs a 'file' column and a 'category' column (animal, person, "
+                         "vehicle, empty, or a species name), and optionally x, y, width, height")
+    box_cols = next((cols for cols in BOX_COLUMNS if set(cols) <= head), None)
+    truth = TruthBuilder("CSV (file, category)")
+    for n, row in enumerate(rows, start=2):
+        if row[file_col]:
+            truth.add(row[file_col], row[cat_col], _box(row, box_cols, f"CSV row {n}"))
+    return truth.build()
+
+
+def _moment(text: str, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TruthError(f"{where}: '{text}' is not an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class _Events:
+    """Event-level observations of one deployment, found by time."""
+
+    def __init__(self) -> None:
+        self.starts: list[datetime] = []
+        self.rows: list[tuple[datetime, datetime, dict[str, str]]] = []
+
+    def add(self, start: datetime, end: datetime, row: dict[str, str]) -> None:
+        at = bisect.bisect(self.starts, start)
+        self.starts.insert(at, start)
+        self.rows.insert(at, (start, end, row))
+
+    def covering(self, moment: datetime) -> list[dict[str, str]]:
+        last = bisect.bisect(self.starts, moment)
+        return [row for start, end, row in self.rows[:last] if start <= moment <= end]
+
+
+def read_camtrap_dp(observations: str, media: str) -> TruthSet:
+    """Media-level observations say what is in each file (with its box); a file that has none
+    takes the event-level observations of its deployment whose time span covers it."""
+    files: dict[str, tuple[str, str]] = {}  # mediaID -> (path, deploymentID)
+    stamps: dict[str, datetime | None] = {}
+    for n, row in enumerate(_rows(media, "media.csv"), start=2):
+        if not row.get("mediaid"):
+            raise TruthError(f"media.csv row {n}: no mediaID")
+        files[row["mediaid"]] = (row.get("filepath") or row.get("filename") or row["mediaid"],
+                                 row.get("deploymentid", ""))
+        stamps[row["mediaid"]] = (_moment(row["timestamp"], f"media.csv row {n}")
+                                  if row.get("timestamp") else None)
+    by_media: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    events: dict[str, _Events] = {}
+    for n, row in enumerate(_rows(observations, "observations.csv"), start=2):
+        if row.get("observationlevel") == "event":
+            where = f"observations.csv row {n}"
+            events.setdefault(row.get("deploymentid", ""), _Events()).add(
+                _moment(row["eventstart"], where), _moment(row["eventend"], where), row)
+        elif row.get("mediaid"):
+            by_media.setdefault(row["mediaid"], []).append((n, row))
+    truth = TruthBuilder("Camtrap DP (observations.csv + media.csv)")
+    from_events = 0
+    for media_id, (path, deployment) in files.items():
+        if media_id in by_media:
+            for n, row in by_media[media_id]:
+                truth.add(path, row.get("observationtype", ""),
+                          _box(row, BOX_COLUMNS[1], f"observations.csv row {n}"))
+            continue
+        stamp = stamps[media_id]
+        covering = events[deployment].covering(stamp) if stamp and deployment in events else []
+        for row in covering:
+            truth.add(path, row.get("observationtype", ""))
+        from_events += bool(covering)
+        if not covering:
+            truth.unusable(path, "no observation of this media or of an event covering its time")
+    if from_events:
+        truth.notes.append(f"{from_events} media have event-level observations only: they count "
+                           f"at image level, without boxes")
+    return truth.build()
+
+
+def read_coco(data: Any) -> TruthSet:
+    """COCO Camera Traps: boxes in pixels, made relative with the image's width and height."""
+    try:
+        images = {img["id"]: img for img in data["images"]}
+        names = {cat["id"]: str(cat["name"]) for cat in data["categories"]}
+        annotations = list(data.get("annotations") or [])
+    except (KeyError, TypeError):
+        raise TruthError("a COCO Camera Traps file needs 'images' (id, file_name) and "
+                         "'categories' (id, name)") from None
+    truth = TruthBuilder("COCO Camera Traps JSON")
+    annotated = set()
+    for n, ann in enumerate(annotations):
+        image = images.get(ann.get("image_id"))
+        if image is None or ann.get("category_id") not in names:
+            raise TruthError(f"annotation {n} names an image or category the file does not have")
+        annotated.add(image["id"])
+        truth.add(str(image["file_name"]), names[ann["category_id"]], _pixel_box(ann, image, n))
+    for image_id, image in images.items():
+        if image_id not in annotated:
+            truth.unusable(str(image["file_name"]), "the COCO file has no annotation for it")
+    return truth.build()
+
+
+def _pixel_box(ann: dict[str, Any], image: dict[str, Any], n: int) -> Bbox | None:
+    box, width, height = ann.get("bbox"), image.get("width"), image.get("height")
+    if not box or not width or not height:
+        return None
+    x, y, w, h = (float(v) for v in box)
+    return checked_box([x / width, y / height, w / width, h / height], f"annotation {n}")

@@ -1,0 +1,115 @@
+"""Reading ground truth in each format: the official Camtrap DP example package, zamba's
+ENA24 COCO Camera Traps file and label CSV, small hand-made files, and refusals that say what
+is wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shared.errors import TruthError
+from shared.evaluation.truth_files import read_truth_files, read_truth_path
+from tests.conftest import DATA
+
+PACKAGE = DATA / "camtrap-dp" / "example"
+ENA24 = DATA / "megadetector-format"
+
+
+def test_camtrap_dp_example_package_gives_the_burst_its_boxes() -> None:
+    truth = read_truth_path(PACKAGE)
+    assert truth.source.startswith("Camtrap DP")
+    burst = {k: v for k, v in truth.items.items() if k.startswith("media/")}
+    assert len(burst) == 10
+    first = burst["media/20210531082538-RCNX0031.JPG"]
+    assert first.categories == {"animal"}
+    assert first.boxes is not None and len(first.boxes) == 1
+    assert first.boxes[0].bbox == (0.35947, 0.61382, 0.32951, 0.31225)
+    # 423 media: 11 carry only "unknown"/"unclassified" answers and are set aside, named
+    assert len(truth.items) + len(truth.unusable) == 423
+    assert len(truth.unusable) == 11 and any("no usable answer" in n for n in truth.notes)
+    # the same package from its datapackage.json, its observations.csv, or zipped
+    assert read_truth_path(PACKAGE / "datapackage.json").items == truth.items
+    assert read_truth_path(PACKAGE / "observations.csv").items == truth.items
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for name in ("datapackage.json", "media.csv", "observations.csv"):
+            archive.write(PACKAGE / name, f"example/{name}")
+    assert read_truth_files({"package.zip": packed.getvalue()}).items == truth.items
+
+
+def test_blank_and_human_observations_mean_empty_and_person() -> None:
+    truth = read_truth_path(PACKAGE)
+    categories = [t.categories for t in truth.items.values()]
+    assert frozenset() in categories and any("person" in c for c in categories)
+    assert any("vehicle" in c for c in categories)
+
+
+def test_event_level_observations_cover_media_by_time() -> None:
+    media = ("mediaID,deploymentID,timestamp,filePath\n"
+             "m1,d1,2024-01-01T10:00:00Z,cam/1.jpg\nm2,d1,2024-01-01T10:00:30+00:00,cam/2.jpg\n"
+             "m3,d1,2024-01-01T11:00:00Z,cam/3.jpg\nm4,d2,2024-01-01T10:00:10Z,cam2/4.jpg\n")
+    observations = (
+        "observationID,deploymentID,mediaID,eventStart,eventEnd,observationLevel,"
+        "observationType,bboxX,bboxY,bboxWidth,bboxHeight\n"
+        "o1,d1,,2024-01-01T10:00:00Z,2024-01-01T10:01:00Z,event,animal,,,,\n"
+        "o2,d2,m4,,,media,human,0.1,0.1,0.2,0.2\n")
+    truth = read_truth_files({"observations.csv": observations.encode(),
+                              "media.csv": media.encode()})
+    assert truth.items["cam/1.jpg"].categories == {"animal"}
+    assert truth.items["cam/1.jpg"].boxes is None  # an event says what, not where
+    assert truth.items["cam/2.jpg"].categories == {"animal"}
+    assert truth.unusable == {"cam/3.jpg": "no observation of this media or of an event "
+                                           "covering its time"}
+    assert truth.items["cam2/4.jpg"].boxes[0].category == "person"
+    assert any("event-level" in n for n in truth.notes)
+
+
+def test_coco_camera_traps_boxes_are_made_relative() -> None:
+    truth = read_truth_path(ENA24 / "zamba_ena24_small_coco_annotations.json")
+    assert len(truth.items) == 21
+    first = truth.items["2480.jpg"]  # 1920x1080, bbox [1, 11, 111, 10] in pixels
+    assert first.categories == {"animal"}
+    assert first.boxes[0].bbox == pytest.approx((1 / 1920, 11 / 1080, 111 / 1920, 10 / 1080))
+    assert any("Virginia Opossum" in n and "'animal'" in n for n in truth.notes)
+
+
+def test_label_csv_with_species_names() -> None:
+    truth = read_truth_path(ENA24 / "zamba_ena24_small_labels.csv")
+    assert len(truth.items) == 21
+    assert all(t.categories == {"animal"} and t.boxes is None for t in truth.items.values())
+
+
+def test_csv_with_boxes_empty_rows_and_several_rows_per_file(tmp_path: Path) -> None:
+    path = tmp_path / "truth.csv"
+    path.write_text("\ufefffile,category,x,y,width,height\n"
+                    "a.jpg,animal,0.1,0.1,0.2,0.2\na.jpg,Person,0.5,0.5,0.1,0.1\n"
+                    "b.jpg,empty,,,,\nc.jpg,Red fox,,,,\nd.jpg,unclassified,,,,\n",
+                    encoding="utf-8")
+    truth = read_truth_path(path)
+    assert truth.items["a.jpg"].categories == {"animal", "person"}
+    assert [b.category for b in truth.items["a.jpg"].boxes] == ["animal", "person"]
+    assert truth.items["b.jpg"].categories == frozenset() and truth.items["b.jpg"].boxes == []
+    assert truth.items["c.jpg"].categories == {"animal"} and truth.items["c.jpg"].boxes is None
+    assert "d.jpg" in truth.unusable
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"t.csv": b"name,what\na.jpg,animal\n"}, "needs a 'file' column"),
+    ({"t.csv": b"file,category,x,y,width,height\na.jpg,animal,10,20,300,400\n"},
+     "row 2: the box .* is not normalised"),
+    ({"observations.csv": b"observationID\n"}, "needs the package's media.csv"),
+    ({"t.json": b"{\"images\": []}"}, "not a COCO Camera Traps file"),
+    ({"t.json": b"{not json"}, "not valid JSON"),
+    ({"t.zip": b"PK\x03\x04 not really"}, "not a readable zip"),
+    ({"a.csv": b"file,category\n", "b.csv": b"file,category\n"}, "expected one truth file"),
+    ({"t.json": json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [],
+                            "annotations": [{"image_id": 1, "category_id": 9}]}).encode()},
+     "annotation 0 names an image or category"),
+])
+def test_unreadable_truth_says_what_is_wrong(files: dict, message: str) -> None:
+    with pytest.raises(TruthError, match=message):
+        read_truth_files(files)
