@@ -12,7 +12,7 @@ from shared.errors import TraplineError
 from shared.evaluation.metrics import IOU_MATCH
 from shared.evaluation.model import LABELS, NON_EMPTY
 from shared.evaluation.pairing import predicted_from_md
-from shared.evaluation.report import against_truth
+from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import FORMATS, read_truth_path
 from shared.md_results import load_md_results, typical_threshold
 
@@ -71,21 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     about += [("Note", note) for note in truth.notes]
     target = report["recall_target"]
     if target:
-        about.append(("Recall target", _target_sentence(target)))
+        about.append(("Recall target", recall_sentence(target)))
     write_evaluation_workbook(args.output, report, about)
     _print(report, threshold, args.output)
     return EXIT_OK if report["images"] else EXIT_FAILED
-
-
-def _target_sentence(target: dict) -> str:
-    if target["threshold"] is None:
-        best = target["best_recall"]
-        return (f"a recall of {target['target']:.0%} for {target['category']} is not reachable: "
-                f"the detector's boxes find at most "
-                + ("none of them" if best is None else f"{best:.1%}") + " of them")
-    return (f"use {target['threshold']} for a recall of {target['recall']:.1%} of "
-            f"{target['category']} (precision {_percent(target['precision']).strip()}); "
-            f"you would review {target['images_to_review']:,} images")
 
 
 def _print(report: dict, threshold: float, output: Path) -> None:
@@ -103,7 +92,7 @@ def _print(report: dict, threshold: float, output: Path) -> None:
           f"truth, {unpaired['truth_without_result']['count']} truth file(s) without result, "
           f"{unpaired['not_evaluated']['count']} not evaluated (listed in the workbook)")
     if report["recall_target"]:
-        print(_target_sentence(report["recall_target"]))
+        print(recall_sentence(report["recall_target"]))
     print(f"wrote {output}")
 
 

@@ -32,7 +32,7 @@ def store() -> Engine:
     return services.results_store()
 
 
-def _missing(job_id: str) -> Any:
+def missing(job_id: str) -> Any:
     """410 for a job the cleanup removed, 409 for one that has stored nothing yet (waiting for
     a model server), 404 for anything else."""
     state = services.find_job(job_id)
@@ -83,7 +83,7 @@ def media(job_id: str) -> Any:
     try:
         query = media_query(request.args)
         if not job_exists(store(), job_id):
-            return _missing(job_id)
+            return missing(job_id)
         page = media_page(store(), job_id, query)
     except BadQuery as exc:
         return jsonify(error=str(exc)), 400
@@ -101,7 +101,7 @@ def job_summary(job_id: str) -> Any:
         return jsonify(error=str(exc)), 400
     found = summary(store(), job_id) if is_job_id(job_id) else None
     if found is None:
-        return _missing(job_id)
+        return missing(job_id)
     if at is not None:
         if not 0 < at <= 1:
             return jsonify(error="threshold is a number above 0, at most 1"), 400

@@ -13,6 +13,7 @@ from typing import Any
 import xlsxwriter
 
 from model_server.detectors.base import Category
+from model_server.outputs.excel_charts import write_activity
 from model_server.outputs.rows import DETECTION_COLUMNS, IMAGE_COLUMNS
 from model_server.pipeline.run_info import RunInfo, Tally
 
@@ -102,6 +103,7 @@ class ExcelReport:
         for i, (label, value) in enumerate(rows, start=1):
             ws.write_string(i, 0, label)
             self.write_cell(ws, i, 1, label, value)
+        write_activity(self.book, ws, len(rows) + 2, tally, run.threshold, self.bold)
         return warnings
 
     def close(self, run: RunInfo, tally: Tally) -> list[str]:

@@ -40,6 +40,10 @@ class Tally:
     detections: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
     verified: Counter[str] = field(default_factory=Counter)  # reviewed images, their outcome
+    # detections at the threshold by (capture hour, category id) and by (folder, category id);
+    # a folder's images under (folder, "images")
+    hours: Counter[tuple[int, str]] = field(default_factory=Counter)
+    folders: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, record: MediaRecord, threshold: float) -> None:
         self.images += 1
@@ -48,8 +52,13 @@ class Tally:
         self.outcomes[record.outcome(threshold)] += 1
         if record.failure is not None and len(self.failures) < LISTED_FAILURES:
             self.failures.append({"file": record.file, "reason": record.failure})
+        self.folders[(record.folder, "images")] += 1
+        captured = record.captured
         for det in record.above(threshold):
             self.detections[det["category"]] += 1
+            self.folders[(record.folder, det["category"])] += 1
+            if captured is not None:
+                self.hours[(captured.hour, det["category"])] += 1
 
     def as_counts(self) -> dict[str, Any]:
         """What the store keeps in the job's `counts`."""

@@ -25,3 +25,17 @@ def against_truth(predicted: list[Predicted], truth: TruthSet, threshold: float,
                        "files": len(truth.items) + len(truth.unusable)}
     report["unpaired"] = paired.listing(listed)
     return report
+
+
+def recall_sentence(target: dict[str, Any]) -> str:
+    """What `recall_target` found, said the way a researcher plans review with it."""
+    if target["threshold"] is None:
+        best = target["best_recall"]
+        return (f"a recall of {target['target']:.0%} for {target['category']} is not reachable: "
+                f"the detector's boxes find at most "
+                + ("none" if best is None else f"{best:.1%}") + " of them")
+    precision = target["precision"]
+    return (f"use {target['threshold']} for a recall of {target['recall']:.1%} of "
+            f"{target['category']} (precision "
+            + ("n/a" if precision is None else f"{precision:.1%}")
+            + f"); you would review {target['images_to_review']:,} images")

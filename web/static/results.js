@@ -82,6 +82,7 @@
       if (res.status !== 200) { T.message(res.body.error); return; }
       T.message("Outcomes, filters and the next export now use " + state.threshold.toFixed(2) + ".");
       T.refreshSummary().then(onSlide);
+      if (T.refreshDashboard) { T.refreshDashboard(); }
       T.loadPage(state.page);
     });
   });

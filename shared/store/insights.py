@@ -1,0 +1,96 @@
+"""What the cameras saw, for the results dashboard: detections by hour of day and by day (the
+camera's own clock), and each folder's camera position with its counts. Counts are boxes at the
+job's threshold (the `animals`/`persons`/`vehicles` columns), so they follow a new threshold
+once it is applied."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, extract, func, select
+
+from shared.store.schema import media
+
+LONG_SURVEY_DAYS = 180  # beyond this the daily chart counts per week instead
+
+
+def _counts(row: Any) -> dict[str, int]:
+    return {"images": int(row.images), "animal": int(row.animal or 0),
+            "person": int(row.person or 0), "vehicle": int(row.vehicle or 0)}
+
+
+def _sums() -> tuple[Any, ...]:
+    return (func.count().label("images"), func.sum(media.c.animals).label("animal"),
+            func.sum(media.c.persons).label("person"), func.sum(media.c.vehicles).label("vehicle"))
+
+
+def by_hour(engine: Engine, job_id: str) -> list[dict[str, int]]:
+    """24 rows, hour 0 to 23, of images and detections with a capture time."""
+    hour = extract("hour", media.c.captured)
+    with engine.connect() as conn:
+        rows = conn.execute(select(hour.label("hour"), *_sums())
+                            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+                            .group_by(hour)).all()
+    found = {int(r.hour): _counts(r) for r in rows}
+    empty = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
+    return [{"hour": h, **found.get(h, empty)} for h in range(24)]
+
+
+def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
+    """Every day (or, over a survey longer than LONG_SURVEY_DAYS, every week starting on a
+    Monday) from the first capture to the last, days without a photo included as zeros."""
+    day = func.date(media.c.captured)
+    with engine.connect() as conn:
+        rows = conn.execute(select(day.label("day"), *_sums())
+                            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+                            .group_by(day)).all()
+    counts = {date.fromisoformat(str(r.day)[:10]): _counts(r) for r in rows}
+    if not counts:
+        return {"unit": "day", "rows": []}
+    first, last = min(counts), max(counts)
+    weekly = (last - first).days > LONG_SURVEY_DAYS
+    step = timedelta(days=7 if weekly else 1)
+    start = first - timedelta(days=first.weekday()) if weekly else first
+    bins: dict[date, dict[str, int]] = {}
+    at = start
+    while at <= last:
+        bins[at] = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
+        at += step
+    for when, values in counts.items():
+        key = when - timedelta(days=when.weekday()) if weekly else when
+        for name, n in values.items():
+            bins[key][name] += n
+    return {"unit": "week" if weekly else "day",
+            "rows": [{"day": d.isoformat(), **v} for d, v in bins.items()]}
+
+
+def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:
+    """One row per folder: its counts, first and last capture, and its position (the median of
+    its photos' GPS fixes; None when none has one)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(media.c.folder, *_sums(), func.min(media.c.captured).label("first"),
+                   func.max(media.c.captured).label("last"))
+            .where(media.c.job_id == job_id).group_by(media.c.folder)
+            .order_by(media.c.folder)).all()
+        fixes = conn.execute(
+            select(media.c.folder, media.c.latitude, media.c.longitude)
+            .where(media.c.job_id == job_id, media.c.latitude.is_not(None),
+                   media.c.longitude.is_not(None))).all()
+    where: dict[str, tuple[list[float], list[float]]] = {}
+    for folder, lat, lon in fixes:
+        lats, lons = where.setdefault(folder, ([], []))
+        lats.append(lat)
+        lons.append(lon)
+    out = []
+    for r in rows:
+        lats, lons = where.get(r.folder, ([], []))
+        out.append({"folder": r.folder, **_counts(r),
+                    "first": r.first.isoformat() if r.first else None,
+                    "last": r.last.isoformat() if r.last else None,
+                    "with_gps": len(lats),
+                    "latitude": statistics.median(lats) if lats else None,
+                    "longitude": statistics.median(lons) if lons else None})
+    return out

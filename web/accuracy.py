@@ -1,0 +1,141 @@
+"""How good the detections were: the job's Accuracy page and `/api/jobs/<id>/evaluation`,
+against the researcher's own review or against a ground-truth file they upload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request
+
+from shared.errors import TruthError
+from shared.evaluation.metrics import evaluate
+from shared.evaluation.model import LABELS, NON_EMPTY
+from shared.evaluation.report import against_truth, recall_sentence
+from shared.evaluation.truth_files import read_truth_files
+from shared.storage import is_job_id
+from shared.store.evaluation_data import flagged_in_job, job_predictions, reviewed_pairs
+from shared.store.reads import job_row
+from web import services
+from web.charts.curves import precision_recall
+from web.results import missing, store
+from web.security import csrf, script_or_browser
+
+bp = Blueprint("accuracy", __name__)
+
+
+class BadRequest(ValueError):
+    """A parameter the evaluation cannot use; the message says which."""
+
+
+def _options(args: Mapping[str, Any], job_threshold: float) -> dict[str, Any]:
+    def fraction(name: str) -> float | None:
+        raw = str(args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise BadRequest(f"{name} must be a number") from None
+        if not 0 < value <= 1:
+            raise BadRequest(f"{name} is a number above 0, at most 1")
+        return value
+
+    label = str(args.get("category") or "animal").strip().lower()
+    if label not in (*LABELS, NON_EMPTY):
+        raise BadRequest("category is animal, person, vehicle or non-empty")
+    return {"threshold": fraction("threshold") or job_threshold, "recall": fraction("recall"),
+            "recall_label": label}
+
+
+def _job_threshold(job_id: str) -> float | None:
+    if not is_job_id(job_id):
+        abort(404)
+    job = job_row(store(), job_id)
+    return None if job is None else job.threshold
+
+
+def _from_review(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
+    report = evaluate(reviewed_pairs(store(), job_id), options["threshold"],
+                      recall=options["recall"], recall_label=options["recall_label"],
+                      flagged=flagged_in_job(store(), job_id))
+    report["source"] = "review"
+    return report
+
+
+def _from_truth(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
+    files = {f.filename or "truth": f.read() for f in request.files.getlist("truth")}
+    if not files:
+        raise TruthError("Choose a truth file to upload (field 'truth').")
+    report = against_truth(job_predictions(store(), job_id), read_truth_files(files),
+                           options["threshold"], recall=options["recall"],
+                           recall_label=options["recall_label"],
+                           flagged=flagged_in_job(store(), job_id))
+    report["source"] = "truth"
+    report["truth"]["uploaded"] = sorted(files)
+    return report
+
+
+def _finish(report: dict[str, Any]) -> dict[str, Any]:
+    if report["recall_target"]:
+        report["recall_target"]["sentence"] = recall_sentence(report["recall_target"])
+    return report
+
+
+@bp.get("/api/jobs/<job_id>/evaluation")
+def evaluation(job_id: str) -> Any:
+    """The figures on the images a person reviewed (`?threshold=&recall=&category=`)."""
+    job_threshold = _job_threshold(job_id)
+    if job_threshold is None:
+        return missing(job_id)
+    try:
+        options = _options(request.args, job_threshold)
+    except BadRequest as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(_finish(_from_review(job_id, options)))
+
+
+@bp.post("/api/jobs/<job_id>/evaluation")
+@script_or_browser
+def evaluation_against_truth(job_id: str) -> Any:
+    """The figures against an uploaded truth file (multipart field `truth`, one or more)."""
+    job_threshold = _job_threshold(job_id)
+    if job_threshold is None:
+        return missing(job_id)
+    try:
+        report = _from_truth(job_id, _options(request.form, job_threshold))
+    except (BadRequest, TruthError) as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(_finish(report))
+
+
+@bp.route("/jobs/<job_id>/accuracy", methods=["GET", "POST"])
+def page(job_id: str) -> Any:
+    """The Accuracy page: figures against the review; a truth file posted here adds figures
+    against it."""
+    state = services.job_or_404(job_id)
+    job_threshold = _job_threshold(job_id)
+    if job_threshold is None:
+        return missing(job_id)
+    if request.method == "POST":
+        csrf.protect()
+    args = request.form if request.method == "POST" else request.args
+    error, truth = "", None
+    try:
+        options = _options(args, job_threshold)
+    except BadRequest as exc:
+        options = _options({}, job_threshold)
+        error = str(exc)
+    if request.method == "POST" and not error:
+        try:
+            truth = _finish(_from_truth(job_id, options))
+        except TruthError as exc:
+            error = str(exc)
+    review = _finish(_from_review(job_id, options))
+    charts = {"review": precision_recall(review["curves"])}
+    if truth:
+        charts["truth"] = precision_recall(truth["curves"],
+                                           title="Precision and recall against the truth file")
+    return render_template("accuracy.html", job=services.status_payload(state), review=review,
+                           truth=truth, charts=charts, options=options, error=error,
+                           job_threshold=job_threshold), 400 if error else 200

@@ -1,0 +1,95 @@
+"""The results dashboard's data and charts: detections by hour of day and by day, the cameras
+with their counts and positions (a table, a map drawn here, and GeoJSON for QGIS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify
+
+from shared.storage import is_job_id
+from shared.store.insights import by_day, by_hour, cameras
+from shared.store.reads import job_row
+from web.charts.bars import stacked_bars
+from web.charts.camera_map import camera_map
+from web.results import missing, store
+
+bp = Blueprint("insights", __name__)
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+
+
+def _threshold(job_id: str) -> float | None:
+    if not is_job_id(job_id):
+        abort(404)
+    job = job_row(store(), job_id)
+    return None if job is None else job.threshold
+
+
+def _with_detections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["detections"] = row["animal"] + row["person"] + row["vehicle"]
+    return rows
+
+
+@bp.get("/api/jobs/<job_id>/insights")
+def insights(job_id: str) -> Any:
+    threshold = _threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    engine = store()
+    return jsonify(threshold=threshold, cameras=_with_detections(cameras(engine, job_id)),
+                   hours=by_hour(engine, job_id), days=by_day(engine, job_id))
+
+
+def _svg(text: str) -> Response:
+    return Response(text, mimetype="image/svg+xml", headers=SVG_HEADERS)
+
+
+@bp.get("/jobs/<job_id>/charts/<name>.svg")
+def chart(job_id: str, name: str) -> Any:
+    threshold = _threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    unit = f"Detections (boxes at or above {threshold:g})"
+    if name == "hours":
+        rows = by_hour(store(), job_id)
+        return _svg(stacked_bars("Detections by hour of day", [f"{r['hour']:02d}" for r in rows],
+                                 rows, x_title="Hour of day (camera clock, 00 = midnight to 1 am)",
+                                 y_title=unit))
+    if name == "days":
+        days = by_day(store(), job_id)
+        rows, unit_name = days["rows"], days["unit"]
+        years = sorted({r["day"][:4] for r in rows})
+        span = "–".join(dict.fromkeys([years[0], years[-1]])) if years else ""
+        weeks = ", weeks start on Monday" if unit_name == "week" else ""
+        return _svg(stacked_bars(
+            f"Detections per {unit_name} over the survey", [r["day"][5:] for r in rows], rows,
+            x_title=f"{unit_name.capitalize()} (month-day{weeks})" + (f" in {span}" if span else ""),
+            y_title=unit, label_every=max(1, len(rows) // 16)))
+    if name == "map":
+        return _svg(camera_map(_with_detections(cameras(store(), job_id))))
+    abort(404)
+
+
+@bp.get("/api/jobs/<job_id>/cameras.geojson")
+def geojson(job_id: str) -> Any:
+    """The cameras with a GPS position as points (longitude, latitude; WGS 84) with their
+    counts, for QGIS or any GIS."""
+    threshold = _threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    features = [{
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [c["longitude"], c["latitude"]]},
+        "properties": {"folder": c["folder"], "images": c["images"],
+                       "images_with_gps": c["with_gps"], "animal_detections": c["animal"],
+                       "person_detections": c["person"], "vehicle_detections": c["vehicle"],
+                       "detections": c["detections"], "first_capture": c["first"],
+                       "last_capture": c["last"], "threshold": threshold},
+    } for c in _with_detections(cameras(store(), job_id)) if c["latitude"] is not None]
+    response = jsonify(type="FeatureCollection", features=features)
+    response.mimetype = "application/geo+json"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="trapline-{job_id[:8]}-cameras.geojson"')
+    return response
