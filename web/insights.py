@@ -65,7 +65,8 @@ def chart(job_id: str, name: str) -> Any:
         weeks = ", weeks start on Monday" if unit_name == "week" else ""
         return _svg(stacked_bars(
             f"Detections per {unit_name} over the survey", [r["day"][5:] for r in rows], rows,
-            x_title=f"{unit_name.capitalize()} (month-day{weeks})" + (f" in {span}" if span else ""),
+            x_title=f"{unit_name.capitalize()} (month-day{weeks})"
+            + (f" in {span}" if span else ""),
             y_title=unit, label_every=max(1, len(rows) // 16)))
     if name == "map":
         return _svg(camera_map(_with_detections(cameras(store(), job_id))))
