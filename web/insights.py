@@ -15,7 +15,7 @@ from web.charts.camera_map import camera_map
 from web.results import missing, store
 
 bp = Blueprint("insights", __name__)
-SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'",
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
 
 
@@ -62,12 +62,14 @@ def chart(job_id: str, name: str) -> Any:
         rows, unit_name = days["rows"], days["unit"]
         years = sorted({r["day"][:4] for r in rows})
         span = "–".join(dict.fromkeys([years[0], years[-1]])) if years else ""
-        weeks = ", weeks start on Monday" if unit_name == "week" else ""
+        label = {"day": "month-day", "week": "month-day, weeks start on Monday",
+                 "month": "year-month"}[unit_name]
+        keys = [r["day"][:7] if unit_name == "month" else r["day"][5:] for r in rows]
         return _svg(stacked_bars(
-            f"Detections per {unit_name} over the survey", [r["day"][5:] for r in rows], rows,
-            x_title=f"{unit_name.capitalize()} (month-day{weeks})"
+            f"Detections per {unit_name} over the survey", keys, rows,
+            x_title=f"{unit_name.capitalize()} ({label})"
             + (f" in {span}" if span else ""),
-            y_title=unit, label_every=max(1, len(rows) // 16)))
+            y_title=unit))
     if name == "map":
         return _svg(camera_map(_with_detections(cameras(store(), job_id))))
     abort(404)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, extract, func, select
 
 from shared.store.schema import media
 
-LONG_SURVEY_DAYS = 180  # beyond this the daily chart counts per week instead
+DAILY_UP_TO, WEEKLY_UP_TO = 180, 3 * 366  # survey spans (days) beyond which bars get wider
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -38,9 +38,24 @@ def by_hour(engine: Engine, job_id: str) -> list[dict[str, int]]:
     return [{"hour": h, **found.get(h, empty)} for h in range(24)]
 
 
+def _bin_start(day: date, unit: str) -> date:
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next(start: date, unit: str) -> date:
+    if unit == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=7 if unit == "week" else 1)
+
+
 def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
-    """Every day (or, over a survey longer than LONG_SURVEY_DAYS, every week starting on a
-    Monday) from the first capture to the last, days without a photo included as zeros."""
+    """Every day from the first capture to the last, days without a photo included as zeros;
+    over a longer survey every week (starting on Monday) or every month, so a chart keeps a
+    readable number of bars."""
     day = func.date(media.c.captured)
     with engine.connect() as conn:
         rows = conn.execute(select(day.label("day"), *_sums())
@@ -50,20 +65,18 @@ def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
     if not counts:
         return {"unit": "day", "rows": []}
     first, last = min(counts), max(counts)
-    weekly = (last - first).days > LONG_SURVEY_DAYS
-    step = timedelta(days=7 if weekly else 1)
-    start = first - timedelta(days=first.weekday()) if weekly else first
+    span = (last - first).days
+    unit = "day" if span <= DAILY_UP_TO else "week" if span <= WEEKLY_UP_TO else "month"
     bins: dict[date, dict[str, int]] = {}
-    at = start
+    at = _bin_start(first, unit)
     while at <= last:
         bins[at] = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
-        at += step
+        at = _next(at, unit)
     for when, values in counts.items():
-        key = when - timedelta(days=when.weekday()) if weekly else when
+        into = bins[_bin_start(when, unit)]
         for name, n in values.items():
-            bins[key][name] += n
-    return {"unit": "week" if weekly else "day",
-            "rows": [{"day": d.isoformat(), **v} for d, v in bins.items()]}
+            into[name] += n
+    return {"unit": unit, "rows": [{"day": d.isoformat(), **v} for d, v in bins.items()]}
 
 
 def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:

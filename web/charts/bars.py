@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 from web.charts.svg import FILLS, Svg, nice_ticks, number
 
 LABELS = ("animal", "person", "vehicle")
 
 
 def stacked_bars(title: str, keys: list[str], rows: list[dict[str, int]], *, x_title: str,
-                 y_title: str, width: int = 760, height: int = 330, label_every: int = 1) -> str:
-    """One bar per key, stacked by category (black, hatched, grey), with a legend."""
+                 y_title: str, width: int = 760, height: int = 330) -> str:
+    """One bar per key, stacked by category (black, hatched, grey), with a legend; as many key
+    labels under the bars as fit without overlapping."""
     svg = Svg(width, height, title)
     left, right, top, bottom = 64, 16, 40, 64
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -22,6 +25,8 @@ def stacked_bars(title: str, keys: list[str], rows: list[dict[str, int]], *, x_t
         svg.line(left, y, left + plot_w, y, colour="#ccc", width=0.6)
         svg.text(left - 6, y + 4, number(tick), anchor="end", size=11)
     slot = plot_w / max(len(rows), 1)
+    label_px = 6.5 * max((len(k) for k in keys), default=1) + 8  # at font size 10
+    label_every = max(1, math.ceil(label_px / slot))
     bar = max(slot * 0.75, 1)
     for i, (key, row) in enumerate(zip(keys, rows, strict=True)):
         x = left + i * slot + (slot - bar) / 2

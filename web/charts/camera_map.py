@@ -31,7 +31,12 @@ def camera_map(cameras: list[dict[str, Any]], *, width: int = 640, height: int =
     placed = [c for c in cameras if c["latitude"] is not None and c["longitude"] is not None]
     svg = Svg(width, height, title)
     svg.text(16, 22, title, size=15, weight="bold")
-    left, top, plot_w, plot_h = 70, 40, width - 140, height - 110
+    unplaced = [c["folder"] or "(top level)" for c in cameras if c not in placed]
+    if unplaced:
+        more = f" and {len(unplaced) - 6} more" if len(unplaced) > 6 else ""
+        svg.text(70, height - 24, f"Not on the map (no GPS in their photos): "
+                 f"{', '.join(unplaced[:6])}{more}", size=11)
+    left, top, plot_w, plot_h = 70, 40, width - 140, height - 136
     svg.add(f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='#fff' "
             f"stroke='#111' stroke-width='1'/>")
     if not placed:
@@ -60,9 +65,9 @@ def camera_map(cameras: list[dict[str, Any]], *, width: int = 640, height: int =
                 f"fill-opacity='0.75' stroke='#fff' stroke-width='1.5'/>")
         svg.text(sx + radius + 4, sy + 4, f"{name} ({number(camera['detections'])})", size=11)
     _frame(svg, left, top, plot_w, plot_h, px_per_km, lat0, lon0, km_lon)
-    svg.text(left, height - 30, "Circle area: detections at the threshold (the number in "
+    svg.text(left, height - 62, "Circle area: detections at the threshold (the number in "
              "brackets).", size=11)
-    svg.text(left, height - 14, "Positions on a plane about the survey's centre; no map "
+    svg.text(left, height - 46, "Positions on a plane about the survey's centre; no map "
              "background.", size=11)
     return svg.render()
 
