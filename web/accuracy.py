@@ -6,19 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from shared.errors import TruthError
 from shared.evaluation.metrics import evaluate
 from shared.evaluation.model import LABELS, NON_EMPTY
 from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import read_truth_files
-from shared.storage import is_job_id
 from shared.store.evaluation_data import flagged_in_job, job_predictions, reviewed_pairs
-from shared.store.reads import job_row
 from web import services
 from web.charts.curves import precision_recall
-from web.results import missing, store
+from web.results import job_threshold, missing, store
 from web.security import csrf, script_or_browser
 
 bp = Blueprint("accuracy", __name__)
@@ -28,7 +26,7 @@ class BadRequest(ValueError):
     """A parameter the evaluation cannot use; the message says which."""
 
 
-def _options(args: Mapping[str, Any], job_threshold: float) -> dict[str, Any]:
+def _options(args: Mapping[str, Any], default: float) -> dict[str, Any]:
     def fraction(name: str) -> float | None:
         raw = str(args.get(name) or "").strip()
         if not raw:
@@ -44,15 +42,8 @@ def _options(args: Mapping[str, Any], job_threshold: float) -> dict[str, Any]:
     label = str(args.get("category") or "animal").strip().lower()
     if label not in (*LABELS, NON_EMPTY):
         raise BadRequest("category is animal, person, vehicle or non-empty")
-    return {"threshold": fraction("threshold") or job_threshold, "recall": fraction("recall"),
+    return {"threshold": fraction("threshold") or default, "recall": fraction("recall"),
             "recall_label": label}
-
-
-def _job_threshold(job_id: str) -> float | None:
-    if not is_job_id(job_id):
-        abort(404)
-    job = job_row(store(), job_id)
-    return None if job is None else job.threshold
 
 
 def _from_review(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -85,11 +76,11 @@ def _finish(report: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/api/jobs/<job_id>/evaluation")
 def evaluation(job_id: str) -> Any:
     """The figures on the images a person reviewed (`?threshold=&recall=&category=`)."""
-    job_threshold = _job_threshold(job_id)
-    if job_threshold is None:
+    stored = job_threshold(job_id)
+    if stored is None:
         return missing(job_id)
     try:
-        options = _options(request.args, job_threshold)
+        options = _options(request.args, stored)
     except BadRequest as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(_finish(_from_review(job_id, options)))
@@ -99,11 +90,11 @@ def evaluation(job_id: str) -> Any:
 @script_or_browser
 def evaluation_against_truth(job_id: str) -> Any:
     """The figures against an uploaded truth file (multipart field `truth`, one or more)."""
-    job_threshold = _job_threshold(job_id)
-    if job_threshold is None:
+    stored = job_threshold(job_id)
+    if stored is None:
         return missing(job_id)
     try:
-        report = _from_truth(job_id, _options(request.form, job_threshold))
+        report = _from_truth(job_id, _options(request.form, stored))
     except (BadRequest, TruthError) as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(_finish(report))
@@ -114,17 +105,17 @@ def page(job_id: str) -> Any:
     """The Accuracy page: figures against the review; a truth file posted here adds figures
     against it."""
     state = services.job_or_404(job_id)
-    job_threshold = _job_threshold(job_id)
-    if job_threshold is None:
+    stored = job_threshold(job_id)
+    if stored is None:
         return missing(job_id)
     if request.method == "POST":
         csrf.protect()
     args = request.form if request.method == "POST" else request.args
     error, truth = "", None
     try:
-        options = _options(args, job_threshold)
+        options = _options(args, stored)
     except BadRequest as exc:
-        options = _options({}, job_threshold)
+        options = _options({}, stored)
         error = str(exc)
     if request.method == "POST" and not error:
         try:
@@ -138,4 +129,4 @@ def page(job_id: str) -> Any:
                                            title="Precision and recall against the truth file")
     return render_template("accuracy.html", job=services.status_payload(state), review=review,
                            truth=truth, charts=charts, options=options, error=error,
-                           job_threshold=job_threshold), 400 if error else 200
+                           job_threshold=stored), 400 if error else 200

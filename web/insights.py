@@ -7,23 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
-from shared.storage import is_job_id
 from shared.store.insights import by_day, by_hour, cameras
-from shared.store.reads import job_row
 from web.charts.bars import stacked_bars
 from web.charts.camera_map import camera_map
-from web.results import missing, store
+from web.results import job_threshold, missing, store
 
 bp = Blueprint("insights", __name__)
 SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'",
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
-
-
-def _threshold(job_id: str) -> float | None:
-    if not is_job_id(job_id):
-        abort(404)
-    job = job_row(store(), job_id)
-    return None if job is None else job.threshold
 
 
 def _with_detections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,7 +25,7 @@ def _with_detections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @bp.get("/api/jobs/<job_id>/insights")
 def insights(job_id: str) -> Any:
-    threshold = _threshold(job_id)
+    threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
     engine = store()
@@ -48,7 +39,7 @@ def _svg(text: str) -> Response:
 
 @bp.get("/jobs/<job_id>/charts/<name>.svg")
 def chart(job_id: str, name: str) -> Any:
-    threshold = _threshold(job_id)
+    threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
     unit = f"Detections (boxes at or above {threshold:g})"
@@ -79,7 +70,7 @@ def chart(job_id: str, name: str) -> Any:
 def geojson(job_id: str) -> Any:
     """The cameras with a GPS position as points (longitude, latitude; WGS 84) with their
     counts, for QGIS or any GIS."""
-    threshold = _threshold(job_id)
+    threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
     features = [{

@@ -20,6 +20,7 @@ from shared.store.queries import (
     species_used,
     summary,
 )
+from shared.store.reads import job_row
 from shared.store.thresholds import counts_at
 from web import services
 from web.errors import error_response
@@ -41,6 +42,15 @@ def missing(job_id: str) -> Any:
     if state is not None and state.status is JobStatus.QUEUED:
         return error_response(409, "No results yet: the job is waiting for a model server.")
     abort(404)
+
+
+def job_threshold(job_id: str) -> float | None:
+    """The stored job's threshold; None when the store has no such job (404 for a malformed
+    id)."""
+    if not is_job_id(job_id):
+        abort(404)
+    job = job_row(store(), job_id)
+    return None if job is None else job.threshold
 
 
 def _number(args: Mapping[str, Any], name: str, kind: type[float | int]) -> Any:

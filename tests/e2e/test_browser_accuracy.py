@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import DATA, YOLOX_TFLITE
+from tests.e2e.test_browser_review import finished
 from tests.e2e.test_browser_upload import ARTIFACTS, browser_page  # noqa: F401
-from tests.web.helpers import zip_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PACKAGE = DATA / "camtrap-dp" / "example"
@@ -29,15 +29,10 @@ def settings(settings):
 
 
 def upload(page, live_server: str, run_worker) -> str:
-    card = zip_of({**{f"heron-pond/{p.name}": p.read_bytes() for p in HERON},
-                   **{f"tuscany/{p.name}": p.read_bytes() for p in TUSCANY},
-                   **{f"mixed/{p.name}": p.read_bytes() for p in MIXED}})
-    response = page.request.post(f"{live_server}/api/jobs", multipart={
-        "email": "ranger@example.org",
-        "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card}})
-    assert response.status == 201, response.text()
-    run_worker()
-    return response.json()["id"]
+    return finished(page, live_server, run_worker, {
+        **{f"heron-pond/{p.name}": p.read_bytes() for p in HERON},
+        **{f"tuscany/{p.name}": p.read_bytes() for p in TUSCANY},
+        **{f"mixed/{p.name}": p.read_bytes() for p in MIXED}})
 
 
 def review_the_burst(page, live_server: str, job_id: str) -> int:

@@ -23,9 +23,10 @@ MORE = [DATA / "camera-trap" / "ena24" / "2480.jpg",
         DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG"]
 
 
-def finished(page, live_server: str, run_worker) -> str:
-    """An SD card's zip sent to the API over HTTP, then run by a real RQ worker."""
-    card = zip_of({p.name: p.read_bytes() for p in [*PHOTOS, *MORE]})
+def finished(page, live_server: str, run_worker, entries: dict[str, bytes] | None = None) -> str:
+    """An SD card's zip (`entries`, by default this test's photos) sent to the API over HTTP,
+    then run by a real RQ worker."""
+    card = zip_of(entries or {p.name: p.read_bytes() for p in [*PHOTOS, *MORE]})
     response = page.request.post(f"{live_server}/api/jobs", multipart={
         "email": "ranger@example.org",
         "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card}})
