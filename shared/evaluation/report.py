@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.evaluation.metrics import Flagged, evaluate
-from shared.evaluation.model import Predicted, TruthSet
+from shared.evaluation.model import NON_EMPTY, Predicted, TruthSet
 from shared.evaluation.pairing import LISTED, pair
 
 
@@ -17,7 +17,7 @@ def against_truth(predicted: list[Predicted], truth: TruthSet, threshold: float,
     paired = pair(predicted, truth)
     if flagged is None:
         def flagged(label: str, at: float) -> int:
-            return sum(any(label in ("non-empty", b.category) and b.conf >= at for b in p.boxes)
+            return sum(any(label in (NON_EMPTY, b.category) and b.conf >= at for b in p.boxes)
                        for p in predicted)
     report = evaluate(paired.pairs, threshold, recall=recall, recall_label=recall_label,
                       flagged=flagged)

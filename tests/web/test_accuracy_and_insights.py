@@ -156,6 +156,10 @@ def test_accuracy_page_with_review_and_with_a_truth_file(client, run_worker) -> 
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in text and "intersection over union" in text
     assert "you would review" in text and "3</strong> image(s) compared" in text
+    truth = {"truth": (io.BytesIO(b"file,category\ncam1/a.jpg,animal\n"), "truth.csv")}
+    forged = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data",
+                         data=truth)
+    assert forged.status_code == 400  # the page's form needs its CSRF token
     token = csrf_token(client)
     posted = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data", data={
         "csrf_token": token, "threshold": "0.4", "category": "animal",
