@@ -139,6 +139,13 @@ def thinned(points: list[dict[str, float]], most: int = CURVE_POINTS) -> list[di
     return [points[round(i * step)] for i in range(most)]
 
 
+def flagged_among(predicted: Sequence[Predicted]) -> Flagged:
+    """Counts, among `predicted`, the images with a box of a label at or above a threshold."""
+    def count(label: str, threshold: float) -> int:
+        return sum(_has(p.found(threshold), label) for p in predicted)
+    return count
+
+
 def recall_target(pairs: Sequence[Pair], label: str, target: float,
                   flagged: Flagged | None = None) -> dict[str, Any]:
     """The highest threshold (cut down to three decimals, so never above it) at which the
@@ -152,7 +159,7 @@ def recall_target(pairs: Sequence[Pair], label: str, target: float,
         return answer
     threshold = max(math.floor(reached["threshold"] * 1000) / 1000, 0.001)
     counts = image_counts(pairs, label, threshold).row(label)
-    count = flagged or (lambda lab, t: sum(_has(p.found(t), lab) for p, _ in pairs))
+    count = flagged or flagged_among([p for p, _ in pairs])
     answer.update(threshold=threshold, recall=counts["recall"], precision=counts["precision"],
                   images_to_review=count(label, threshold))
     return answer

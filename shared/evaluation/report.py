@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.evaluation.metrics import Flagged, evaluate
-from shared.evaluation.model import NON_EMPTY, Predicted, TruthSet
+from shared.evaluation.metrics import Flagged, evaluate, flagged_among
+from shared.evaluation.model import Predicted, TruthSet
 from shared.evaluation.pairing import LISTED, pair
 
 
@@ -15,12 +15,8 @@ def against_truth(predicted: list[Predicted], truth: TruthSet, threshold: float,
                   flagged: Flagged | None = None, listed: int = LISTED) -> dict[str, Any]:
     """`flagged` counts images over the whole job; without it, over `predicted`."""
     paired = pair(predicted, truth)
-    if flagged is None:
-        def flagged(label: str, at: float) -> int:
-            return sum(any(label in (NON_EMPTY, b.category) and b.conf >= at for b in p.boxes)
-                       for p in predicted)
     report = evaluate(paired.pairs, threshold, recall=recall, recall_label=recall_label,
-                      flagged=flagged)
+                      flagged=flagged or flagged_among(predicted))
     report["truth"] = {"format": truth.source, "notes": truth.notes,
                        "files": len(truth.items) + len(truth.unusable)}
     report["unpaired"] = paired.listing(listed)
