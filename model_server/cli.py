@@ -18,6 +18,7 @@ from model_server.pipeline.options import PipelineOptions
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
 from shared.settings import Settings
+from shared.video_options import parse_frame_interval, parse_max_frames
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,14 +30,30 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _interval(text: str) -> float:
+    try:
+        return parse_frame_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _frames(text: str) -> int:
+    try:
+        return parse_max_frames(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trapline-batch",
-        description="Detect animals, people and vehicles in camera-trap photos and write one "
-        "zip: annotated images, report.xlsx, detections.json (MegaDetector format) and CSVs.",
+        description="Detect animals, people and vehicles in camera-trap photos and videos and "
+        "write one zip: annotated images (a video's best frame), report.xlsx, detections.json "
+        "(MegaDetector format) and CSVs.",
     )
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="folders (searched recursively), zip files or single images")
+                        help="folders (searched recursively), zip files or single photos or "
+                        "videos")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.zip")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", type=Path, help="MegaDetector .pb or YOLOX .tflite file "
@@ -47,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="confidence for outcomes and counts (default: the model's typical)")
     parser.add_argument("--render-threshold", type=_fraction,
                         help="draw boxes at or above this confidence (default: --threshold)")
+    parser.add_argument("--frame-interval", type=_interval, metavar="SECONDS",
+                        help="check one video frame every SECONDS (default: "
+                        "TRAPLINE_VIDEO_FRAME_INTERVAL, 1); the first and last always")
+    parser.add_argument("--max-frames", type=_frames, metavar="N",
+                        help="at most N checked frames per video (default: "
+                        "TRAPLINE_VIDEO_MAX_FRAMES, 600); the interval widens to fit")
+    parser.add_argument("--video-clips", action="store_true",
+                        help="also put an annotated MP4 of each video's checked frames in the zip")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -66,12 +91,13 @@ def _detector(args: argparse.Namespace, settings: Settings) -> Detector:
 def _print_summary(result: BatchResult) -> None:
     tally, run = result.tally, result.run
     print(f"Model: {run.model.name} (threshold {run.threshold})")
-    print(f"Images: {tally.images} in {run.seconds:.1f} s — "
+    videos = f", videos: {tally.videos}" if tally.videos else ""
+    print(f"Images: {tally.images - tally.videos}{videos} in {run.seconds:.1f} s — "
           f"animal {tally.with_category('animal')}, person {tally.with_category('person')}, "
           f"vehicle {tally.with_category('vehicle')}, empty {tally.outcomes['empty']}, "
           f"errors {tally.errors}")
     if run.skipped:
-        print(f"Skipped {len(run.skipped)} files that are not images.")
+        print(f"Skipped {len(run.skipped)} files that are not photos or videos.")
     for warning in result.warnings:
         print(f"Warning: {warning}")
     print(f"Result: {result.zip_path}")
@@ -81,7 +107,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     inventory = collect_inputs(args.inputs, max_file_bytes=settings.max_file_bytes)
     detector = _detector(args, settings)
     opts = PipelineOptions.from_settings(settings, threshold=args.threshold,
-                                         render_threshold=args.render_threshold)
+                                         render_threshold=args.render_threshold,
+                                         frame_interval=args.frame_interval,
+                                         max_frames=args.max_frames,
+                                         video_clips=args.video_clips or None)
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
                file=sys.stderr)
 
@@ -102,7 +131,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         detector.close()
     _print_summary(result)
     if result.tally.errors == result.tally.images:
-        print("Error: no image could be processed; see the failure column in the report.",
+        print("Error: no photo or video could be processed; see the failure column in the "
+              "report.",
               file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

@@ -95,6 +95,10 @@ class JobState:
     exported_at: float | None = None  # when the outputs were last made again from the store
     export_photos: bool = True  # the export asked for: annotated copies, or the reports alone
     export_progress: dict[str, Any] = field(default_factory=dict)  # {"stage", "done"}
+    # what the uploader chose for videos: seconds between checked frames (None: the site's
+    # setting) and whether the zip gets an annotated clip of each
+    frame_interval: float | None = None
+    video_clips: bool = False
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))

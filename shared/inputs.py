@@ -1,4 +1,5 @@
-"""Finding the images in what a researcher gives us: folders, zips (with folders inside), files.
+"""Finding the photos and videos in what a researcher gives us: folders, zips (with folders
+inside), files.
 
 Zip members are read in place, never extracted, so a hostile name cannot write anywhere; every
 relative path is cleaned to plain components before it is used in an output.
@@ -16,12 +17,25 @@ from pathlib import Path, PurePosixPath
 from shared.errors import ImageError, InputError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+# What camera traps record: MP4/MOV (most), AVI (older Bushnell, Reconyx), ASF/WMV (older
+# Moultrie, PICT*.ASF), MKV and M4V from converted footage.
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".asf", ".wmv", ".m4v"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+MEDIA_WORDS = "photos (JPEG, PNG, TIFF, BMP, WebP) or videos (MP4, AVI, MOV, MKV, ASF, WMV, M4V)"
 # Files operating systems and cameras leave behind; never images, never worth a row.
 JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
 
 def is_image_name(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_video_name(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_media_name(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in MEDIA_SUFFIXES
 
 
 def clean_relative_path(name: str) -> str:
@@ -51,9 +65,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 
 @dataclass(frozen=True, slots=True)
 class InputItem:
-    """One image-named file: `member` is its path below the folder `root`, or its entry name in
-    the zip `root`. `root` is one object shared by every item from the same input, so a batch of
-    200,000 photos costs a few hundred bytes per photo, not a Path object each."""
+    """One photo- or video-named file: `member` is its path below the folder `root`, or its
+    entry name in the zip `root`. `root` is one object shared by every item from the same input,
+    so a batch of 200,000 photos costs a few hundred bytes per photo, not a Path object each."""
 
     rel_path: str
     root: Path
@@ -84,17 +98,22 @@ class InputItem:
             raise ImageError("file unpacks to more than its zip entry declares (zip bomb?)")
         return data
 
+    @property
+    def kind(self) -> str:
+        """`video` or `image`, by the name's suffix (the decoder finds out what it really is)."""
+        return "video" if is_video_name(self.rel_path) else "image"
+
 
 @dataclass
 class Inventory:
     items: list[InputItem] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # not images: listed in the summary
+    skipped: list[str] = field(default_factory=list)  # not media: listed in the summary
 
     def add(self, rel: str, root: Path, member: str = "", *, in_zip: bool = False) -> None:
         rel = clean_relative_path(rel)
         if not rel or _is_junk(rel):
             return
-        if not is_image_name(rel):
+        if not is_media_name(rel):
             self.skipped.append(rel)
             return
         self.items.append(InputItem(rel, root, rel if member == rel else member, in_zip))
@@ -146,7 +165,7 @@ def _scan_zip(inv: Inventory, path: Path, prefix: str, max_file_bytes: int) -> N
         if info.is_dir():
             continue
         mode = (info.external_attr >> 16) & 0o170000
-        if mode and mode != 0o100000:  # symbolic links and device entries are never images
+        if mode and mode != 0o100000:  # symbolic links and device entries are never media
             inv.skipped.append(clean_relative_path(info.filename))
             continue
         inv.add(f"{prefix}{info.filename}", path, info.filename, in_zip=True)
@@ -174,7 +193,7 @@ DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024  # Settings.max_file_bytes
 
 def collect_inputs(paths: list[Path], *, named: bool = False,
                    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
-    """Every image in `paths`, sorted by relative path. With one folder or zip, paths are
+    """Every photo and video in `paths`, sorted by relative path. With one folder or zip, paths are
     relative to it; with several inputs (or `named`) each keeps its own name as the first
     folder."""
     inv = Inventory()

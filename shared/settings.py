@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from shared.errors import SettingsError
+from shared.video_options import (
+    DEFAULT_FRAME_INTERVAL,
+    DEFAULT_MAX_FRAMES,
+    parse_frame_interval,
+    parse_max_frames,
+)
 
 PREFIX = "TRAPLINE_"
 T = TypeVar("T")
@@ -97,6 +103,10 @@ class Settings:
     # first): what a crash can cost, against one commit per image.
     store_batch_images: int = 250
     view_size: int = 1280  # long side of the web rendition the review page shows
+    # Videos: one frame checked every this many seconds (a job may ask for another interval),
+    # and at most this many frames per video (the interval widens to fit).
+    video_frame_interval: float = DEFAULT_FRAME_INTERVAL
+    video_max_frames: int = DEFAULT_MAX_FRAMES
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
     inference_threads: int = 0  # 0: let TensorFlow decide
@@ -167,6 +177,10 @@ class Settings:
             store_batch_images=_parse(env, "STORE_BATCH_IMAGES", _positive_int,
                                       cls.store_batch_images),
             view_size=_parse(env, "VIEW_SIZE", _positive_int, cls.view_size),
+            video_frame_interval=_parse(env, "VIDEO_FRAME_INTERVAL", parse_frame_interval,
+                                        cls.video_frame_interval),
+            video_max_frames=_parse(env, "VIDEO_MAX_FRAMES", parse_max_frames,
+                                    cls.video_max_frames),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),

@@ -22,12 +22,13 @@ def create() -> Any:
     staging = Path(tempfile.mkdtemp(prefix="api-", dir=store.drafts_root))
     try:
         email = services.clean_email(request.form.get("email"))
+        choices = services.video_choices(request.form)
         check_upload_rate(email)
         files = request.files.getlist("files")
         if not any(f.filename for f in files):
-            raise UploadRefused("No files: send one or more images or zips as `files`.")
+            raise UploadRefused("No files: send one or more photos, videos or zips as `files`.")
         staged = services.save_files(files, staging)
-        state = services.create_job(staged, email)
+        state = services.create_job(staged, email, choices)
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
     except RateLimited as exc:

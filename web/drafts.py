@@ -18,7 +18,7 @@ from typing import IO
 from flask import session
 
 from shared.errors import InputError
-from shared.inputs import clean_relative_path, collect_inputs
+from shared.inputs import MEDIA_WORDS, clean_relative_path, collect_inputs
 from shared.storage import Storage, new_job_id
 from web.services import UploadRefused, plain_name, safe_name
 
@@ -138,7 +138,7 @@ def write_chunk(folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int,
 
 def problem_with(path: Path) -> str | None:
     """Why a finished file cannot be part of a job (a zip that cannot be read or holds no
-    images), or None. Images are checked by the model server, one error row each."""
+    photos or videos), or None. Media are checked by the model server, one error row each."""
     if path.suffix.lower() != ".zip":
         return None
     try:
@@ -146,7 +146,7 @@ def problem_with(path: Path) -> str | None:
     except InputError as exc:
         return str(exc)
     if not found.items:
-        return f"{path.name} holds no images (JPEG, PNG, TIFF, BMP or WebP)."
+        return f"{path.name} holds no {MEDIA_WORDS}."
     return None
 
 

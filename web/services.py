@@ -7,6 +7,8 @@ import os
 import shutil
 import time
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,14 @@ from shared.contract import (
     transition,
 )
 from shared.errors import InputError
-from shared.inputs import IMAGE_SUFFIXES, collect_upload
+from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.leases import LEASE_PREFIX
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
+from shared.video_options import parse_frame_interval
 from shared.store.writes import delete_job
 
-ALLOWED_SUFFIXES = IMAGE_SUFFIXES | {".zip"}
+ALLOWED_SUFFIXES = MEDIA_SUFFIXES | {".zip"}
 
 
 class QueueUnavailable(Exception):
@@ -113,8 +116,7 @@ def safe_name(original: str, folder: Path) -> str:
     name = plain_name(original)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in ALLOWED_SUFFIXES:
-        raise UploadRefused(f"{original!r} is not a zip or an image (JPEG, PNG, TIFF, BMP, WebP).",
-                            415)
+        raise UploadRefused(f"{original!r} is not a zip, a photo or a video ({MEDIA_WORDS}).", 415)
     candidate, n = name, 2
     while (folder / candidate).exists():
         candidate, n = f"{stem}-{n}{suffix}", n + 1
@@ -142,12 +144,32 @@ def count_images(paths: list[Path]) -> int:
         raise UploadRefused(str(exc)) from None
 
 
-def create_job(staged: list[Path], email: str) -> JobState:
+@dataclass(frozen=True)
+class VideoChoices:
+    """What the uploader chose for videos (page fields or API form fields)."""
+
+    frame_interval: float | None = None
+    video_clips: bool = False
+
+
+def video_choices(form: Mapping[str, str]) -> VideoChoices:
+    """`frame_interval` (seconds, blank for the site's default) and `video_clips` (on/true/1)."""
+    raw = (form.get("frame_interval") or "").strip()
+    try:
+        interval = parse_frame_interval(raw) if raw else None
+    except ValueError as exc:
+        raise UploadRefused(f"Please give a valid frame interval: {exc}.") from None
+    clips = (form.get("video_clips") or "").strip().lower() in ("1", "on", "true", "yes")
+    return VideoChoices(interval, clips)
+
+
+def create_job(staged: list[Path], email: str,
+               choices: VideoChoices = VideoChoices()) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
     before Redis is touched, so a Redis outage loses nothing that arrived."""
     images = count_images(staged)
     if images == 0:
-        raise UploadRefused("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP), "
+        raise UploadRefused(f"The upload contained no {MEDIA_WORDS}, "
                             "neither as files nor inside a zip.")
     store = storage()
     job_id = new_job_id()
@@ -158,11 +180,13 @@ def create_job(staged: list[Path], email: str) -> JobState:
     # Never the request's Host header: a forged one would put its host into the email
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = settings().public_url
-    state = JobState(id=job_id, email=email, total=images, base_url=base_url)
+    state = JobState(id=job_id, email=email, total=images, base_url=base_url,
+                     frame_interval=choices.frame_interval, video_clips=choices.video_clips)
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images,
-         "base_url": base_url}), encoding="utf-8")
+         "base_url": base_url, "frame_interval": choices.frame_interval,
+         "video_clips": choices.video_clips}), encoding="utf-8")
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:

@@ -27,7 +27,9 @@ def _page(draft: str, **extra: Any) -> str:
         chunk_bytes=current_app.config["CHUNK_BYTES"],
         max_mb=settings.max_upload_bytes // (1024 * 1024),
         max_size=services.human_size(settings.max_upload_bytes),
-        sends_email=bool(settings.smtp_host), keep_days=settings.results_max_age_days, **extra)
+        sends_email=bool(settings.smtp_host), keep_days=settings.results_max_age_days,
+        accepted=",".join(sorted(services.ALLOWED_SUFFIXES)),
+        frame_interval=settings.video_frame_interval, **extra)
 
 
 @bp.get("/")
@@ -106,6 +108,7 @@ def remove() -> Any:
 
 def _submit(folder: Path) -> Any:
     email = services.clean_email(request.form.get("email"))
+    choices = services.video_choices(request.form)
     check_upload_rate(email)
     services.save_files(request.files.getlist("files"), folder)
     unfinished = [str(m.get("name", "a file")) for m in drafts.in_flight(folder)]
@@ -119,7 +122,7 @@ def _submit(folder: Path) -> Any:
     staged = drafts.entries(folder)
     if not staged:
         raise UploadRefused("Please add a zip or some images before submitting.")
-    return services.create_job(staged, email)
+    return services.create_job(staged, email, choices)
 
 
 @bp.post("/upload")

@@ -29,6 +29,8 @@ def _info(info: dict, source: Path) -> ModelInfo:
 class PrecomputedDetections:
     """Looks each image up by its relative path; the longest matching tail of the path wins."""
 
+    per_file = True  # one result per file: a video's frames cannot be told apart
+
     def __init__(self, path: Path) -> None:
         try:
             info, table = load_md_results(path)

@@ -1,5 +1,6 @@
-"""The loading stage: one photo read, its EXIF parsed and its pixels decoded, on a loader
-thread, within the pipeline's budget of decoded pixels."""
+"""The loading stage, on a loader thread, within the pipeline's budget of decoded pixels: one
+photo read, its EXIF parsed and its pixels decoded; or one video's decoder process started and
+its container read (its frames follow while the detector takes them)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from PIL import Image
 from model_server.media.exif import PhotoMetadata, read_metadata
 from model_server.media.imaging import open_checked, upright_rgb
 from model_server.media.pixel_budget import PixelBudget
+from model_server.media.video_decode import DecodeRequest
+from model_server.media.video_process import DecoderProcess
 from shared.errors import ImageError
 from shared.inputs import InputItem
 
 if TYPE_CHECKING:
     from model_server.pipeline.options import StageClock
+    from model_server.pipeline.video_frames import VideoResult
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ class Loaded:
     metadata: PhotoMetadata | None = None
     error: str | None = None
     pixels: int = 0  # taken from the budget; the writer gives them back
+    video: DecoderProcess | None = None  # a video whose frames are still to come
+    video_result: VideoResult | None = None  # a video once its frames were detected
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,49 @@ class LoadContext:
     clock: StageClock
     now: datetime  # capture times after this are flagged
     budget: PixelBudget
+    frame_interval: float = 1.0
+    max_frames: int = 600
+    thumbnail_size: int = 320
+
+
+def load_media(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
+    if item.kind == "video":
+        return load_video(item, ticket, ctx)
+    return load_image(item, ticket, ctx)
+
+
+def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
+    """Starts the video's decoder process and waits for what its container says; the budget
+    holds two frames of it (one in the pipe, one with the detector)."""
+    t = time.perf_counter()
+    counted = False
+    try:
+        if not item.in_zip:
+            path = item.root / item.member if item.member else item.root
+            size = path.stat().st_size
+            if size == 0:
+                return Loaded(item, error="the file is empty (0 bytes)")
+            if size > ctx.max_file_bytes:
+                return Loaded(item, error=f"file is {size:,} bytes, over the "
+                                          f"{ctx.max_file_bytes:,}-byte limit")
+        request = DecodeRequest(str(item.root / item.member if not item.in_zip and item.member
+                                    else item.root), item.member if item.in_zip else "",
+                                ctx.max_file_bytes, ctx.frame_interval, ctx.max_frames,
+                                ctx.thumbnail_size)
+        decoder = DecoderProcess(request)
+        ctx.clock.add("read", t)
+        if decoder.facts is None:
+            decoder.close()
+            return Loaded(item, error=decoder.unreadable)
+        pixels = 2 * decoder.facts["width"] * decoder.facts["height"]
+        ctx.budget.acquire(ticket, pixels)
+        counted = True
+        return Loaded(item, video=decoder, pixels=pixels)
+    except OSError as exc:
+        return Loaded(item, error=f"file could not be read ({exc.strerror or exc})")
+    finally:
+        if not counted:
+            ctx.budget.pass_turn(ticket)
 
 
 def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:

@@ -1,4 +1,5 @@
-"""report.xlsx: Summary, Images and Detections sheets, streamed row by row (constant memory).
+"""report.xlsx: Summary, Media (photos and videos), Frames (videos' checked frames with a
+detection) and Detections sheets, streamed row by row (constant memory).
 
 Every user-supplied string goes through write_string, so a file name such as `=HYPERLINK(...)`
 stays text; only the map link we build ourselves from numbers becomes a hyperlink.
@@ -14,7 +15,7 @@ import xlsxwriter
 
 from model_server.detectors.base import Category
 from model_server.outputs.excel_charts import write_activity
-from model_server.outputs.rows import DETECTION_COLUMNS, IMAGE_COLUMNS
+from model_server.outputs.rows import DETECTION_COLUMNS, FRAME_COLUMNS, MEDIA_COLUMNS
 from model_server.pipeline.run_info import RunInfo, Tally
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -55,7 +56,8 @@ class ExcelReport:
         self.bold = self.book.add_format({"bold": True})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.summary = self.book.add_worksheet("Summary")
-        self.images = _Sheet(self, "Images", IMAGE_COLUMNS, max_rows)
+        self.media = _Sheet(self, "Media", MEDIA_COLUMNS, max_rows)
+        self.frames = _Sheet(self, "Frames", FRAME_COLUMNS, max_rows)
         self.detections = _Sheet(self, "Detections", DETECTION_COLUMNS, max_rows)
 
     def write_cell(self, ws: Any, row: int, col: int, key: str, value: Any) -> None:
@@ -75,7 +77,7 @@ class ExcelReport:
     def _summary(self, run: RunInfo, tally: Tally) -> list[str]:
         warnings = [f"The {s.name} sheet stopped at Excel's limit of {s.max_rows:,} rows; every "
                     f"row is in the CSV files and detections.json."
-                    for s in (self.images, self.detections) if s.truncated]
+                    for s in (self.media, self.frames, self.detections) if s.truncated]
         rows: list[tuple[str, Any]] = [
             ("Model", run.model.name),
             ("Model file", run.model.detector_id),
@@ -85,15 +87,18 @@ class ExcelReport:
             ("Boxes drawn at or above", run.render_threshold),
             ("Started", run.started),
             ("Run time (seconds)", round(run.seconds, 1)),
-            ("Images", tally.images),
+            ("Images", tally.images - tally.videos),
+            ("Videos", tally.videos),
         ]
+        if tally.videos:
+            rows.append(("Video frames checked", tally.frames_checked))
         if run.model.notes:
             rows.insert(1, ("Note", run.model.notes))
-        rows += [(f"Images: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
+        rows += [(f"Media: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
         rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
-        rows.append(("Files skipped (not images)", len(run.skipped)))
-        rows.append(("Images reviewed by a person", sum(tally.verified.values())))
-        rows += [(f"Reviewed images, verified: {outcome}", n)
+        rows.append(("Files skipped (not photos or videos)", len(run.skipped)))
+        rows.append(("Media reviewed by a person", sum(tally.verified.values())))
+        rows += [(f"Reviewed media, verified: {outcome}", n)
                  for outcome, n in sorted(tally.verified.items())]
         rows += [("Warning", text) for text in warnings]
         ws = self.summary
@@ -109,7 +114,7 @@ class ExcelReport:
     def close(self, run: RunInfo, tally: Tally) -> list[str]:
         """Writes the Summary and the file; returns the warnings it put there."""
         warnings = self._summary(run, tally)
-        self.images.finish()
-        self.detections.finish()
+        for sheet in (self.media, self.frames, self.detections):
+            sheet.finish()
         self.book.close()
         return warnings

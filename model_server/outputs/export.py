@@ -22,9 +22,24 @@ from shared.errors import JobLost, ResultsError
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
 
-# Where a record's annotated copy comes from: a file in the work folder, a member of the
-# previous zip, or nothing.
-CopySource = Callable[[MediaRecord], Source | None]
+# A record's annotated files in the zip, each with where it comes from: a file in the work
+# folder or a member of the previous zip. A photo has its annotated copy under its own name; a
+# video its best frame (`<video>.best.jpg`) and, when the job asked, its clip
+# (`<video>.boxes.mp4`).
+CopySource = Callable[[MediaRecord], list[tuple[str, Source]]]
+
+
+def copy_name(record: MediaRecord) -> str:
+    return f"{record.file}.best.jpg" if record.kind == "video" else record.file
+
+
+def clip_name(record: MediaRecord) -> str:
+    return f"{record.file}.boxes.mp4"
+
+
+def clip_of(record: MediaRecord) -> str:
+    """The annotated clip's file name in the work folder, "" when there is none."""
+    return str((record.video or {}).get("clip") or "")
 
 
 @dataclass(frozen=True)
@@ -82,11 +97,18 @@ def _counted(records: Iterator[MediaRecord], stage: str,
 def _annotated_entries(records: Iterator[MediaRecord],
                        copies: CopySource) -> Iterator[tuple[str, Source, bool]]:
     for record in records:
-        source = copies(record)
-        if source is not None:
-            yield record.file, source, False
+        for name, source in copies(record):
+            yield name, source, False
 
 
 def work_folder_copies(folder: Path) -> CopySource:
     """The annotated copies the batch wrote into its work folder."""
-    return lambda record: folder / record.annotated if record.annotated else None
+    def source(record: MediaRecord) -> list[tuple[str, Source]]:
+        found: list[tuple[str, Source]] = []
+        if record.annotated:
+            found.append((copy_name(record), folder / record.annotated))
+        if clip_of(record) and (folder / clip_of(record)).is_file():
+            found.append((clip_name(record), folder / clip_of(record)))
+        return found
+
+    return source

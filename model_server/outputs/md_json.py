@@ -46,10 +46,18 @@ def _info(run: RunInfo) -> dict[str, Any]:
 
 
 def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
+    """An `images` entry; a video's is MegaDetector's video entry: `frame_rate`,
+    `frames_processed` (the checked frames' numbers, ascending) and `frame_number` on each
+    detection."""
     entry: dict[str, Any] = {"file": record.file}
+    video = record.video if record.kind == "video" else None
+    if video and video.get("frame_rate"):
+        entry["frame_rate"] = video["frame_rate"]
     if record.failure is not None:
         entry.update(failure=record.failure, detections=None)
         return entry
+    if video is not None:
+        entry["frames_processed"] = sorted(video.get("frames_processed") or [])
     dets = [d for d in record.detections if d.get("source", "machine") == "machine"
             and (d["conf"] >= min_conf or d.get("verdict"))]
     entry["detections"] = [_detection(d, bool(record.review)) for d in dets]
@@ -79,6 +87,8 @@ def _detection(d: dict[str, Any], reviewed: bool) -> dict[str, Any]:
             out["verified_category"] = d["verified_category"]
     if d.get("species"):
         out["species"] = d["species"]
+    if d.get("frame") is not None:
+        out["frame_number"] = d["frame"]
     return out
 
 

@@ -9,11 +9,19 @@ from pathlib import Path
 from model_server.outputs.csv_report import CsvTable
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
 from model_server.outputs.md_json import MdJsonWriter
-from model_server.outputs.rows import DETECTION_COLUMNS, IMAGE_COLUMNS, detection_rows, image_row
+from model_server.outputs.rows import (
+    DETECTION_COLUMNS,
+    FRAME_COLUMNS,
+    MEDIA_COLUMNS,
+    detection_rows,
+    frame_rows,
+    media_row,
+)
 from model_server.pipeline.run_info import RunInfo, Tally
 from shared.store.records import MediaRecord
 
-REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "detections.csv")
+# images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does
+REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv")
 
 
 def write_reports(
@@ -26,17 +34,22 @@ def write_reports(
     with (
         (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
         (out_dir / "images.csv").open("w", encoding="utf-8-sig", newline="") as images_fh,
+        (out_dir / "frames.csv").open("w", encoding="utf-8-sig", newline="") as frames_fh,
         (out_dir / "detections.csv").open("w", encoding="utf-8-sig", newline="") as dets_fh,
     ):
         md_json = MdJsonWriter(json_fh, run)
-        images_csv = CsvTable(images_fh, IMAGE_COLUMNS)
+        images_csv = CsvTable(images_fh, MEDIA_COLUMNS)
+        frames_csv = CsvTable(frames_fh, FRAME_COLUMNS)
         dets_csv = CsvTable(dets_fh, DETECTION_COLUMNS)
         for record in records:
             tally.add(record, run.threshold)
             md_json.add(record)
-            row = image_row(record, run.threshold)
+            row = media_row(record, run.threshold)
             images_csv.add(row)
-            excel.images.add(row)
+            excel.media.add(row)
+            for frame_row in frame_rows(record, run.threshold):
+                frames_csv.add(frame_row)
+                excel.frames.add(frame_row)
             for det_row in detection_rows(record, run.threshold):
                 dets_csv.add(det_row)
                 excel.detections.add(det_row)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from model_server.detectors.base import Category
 from model_server.outputs.drawing import draw_boxes, encode
-from model_server.outputs.export import CopySource
+from model_server.outputs.export import CopySource, clip_name, clip_of, copy_name
 from model_server.outputs.result_zip import Source
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
@@ -26,22 +26,30 @@ def reviewed_copy(record: MediaRecord, view: Path, quality: int) -> bytes:
     with Image.open(view) as opened:
         image = opened.convert("RGB")
     boxes = []
-    for d in record.kept():
+    best = (record.video or {}).get("best_frame")
+    # a video's rendition is its best frame: the boxes seen in it, and those a person drew on it
+    for d in (k for k in record.kept() if k.get("frame") in (None, best)):
         category = Category(d["verified_category"] or d["category"])
         name = d.get("species") or CATEGORY_LABELS[category.value]
         boxes.append((tuple(d["bbox"]), category, f"{name} (checked)"))
     draw_boxes(image, boxes)
-    return encode(image, PurePosixPath(record.file).suffix, b"", quality)
+    suffix = ".jpg" if record.kind == "video" else PurePosixPath(record.file).suffix
+    return encode(image, suffix, b"", quality)
 
 
 def export_copies(previous: zipfile.ZipFile, views: Path, quality: int) -> CopySource:
     names = set(previous.namelist())
 
-    def source(record: MediaRecord) -> Source | None:
+    def source(record: MediaRecord) -> list[tuple[str, Source]]:
+        found: list[tuple[str, Source]] = []
+        name = copy_name(record)
         if record.review in REDRAWN and record.view and (views / record.view).is_file():
-            return lambda: io.BytesIO(reviewed_copy(record, views / record.view, quality))
-        if not record.annotated or record.file not in names:
-            return None
-        return functools.partial(previous.open, record.file)
+            found.append((name, lambda: io.BytesIO(
+                reviewed_copy(record, views / record.view, quality))))
+        elif record.annotated and name in names:
+            found.append((name, functools.partial(previous.open, name)))
+        if clip_of(record) and clip_name(record) in names:
+            found.append((clip_name(record), functools.partial(previous.open, clip_name(record))))
+        return found
 
     return source

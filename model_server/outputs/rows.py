@@ -1,5 +1,7 @@
-"""The rows of the Images and Detections tables (Excel sheets and CSVs), made from stored media
-records at the run's threshold, with what reviewers said beside the machine's own values."""
+"""The rows of the Media, Frames and Detections tables (Excel sheets and CSVs), made from stored
+media records at the run's threshold, with what reviewers said beside the machine's own values.
+A video is one Media row (its counts are the most boxes seen in any one checked frame); each
+of its checked frames with a detection is a Frames row."""
 
 from __future__ import annotations
 
@@ -9,14 +11,16 @@ from typing import Any
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 REVIEW_COLUMNS = ("review", "reviewer", "verified_category", "species")
-IMAGE_COLUMNS = (
-    "file", "folder", "outcome", "animals", "persons", "vehicles", "max_confidence",
+MEDIA_COLUMNS = (
+    "file", "folder", "kind", "outcome", "animals", "persons", "vehicles", "max_confidence",
     *REVIEW_COLUMNS, "captured", "make", "model", "serial", "latitude", "longitude",
-    "altitude_m", "altitude_ref", "map_link", "width", "height", "failure", "exif_notes",
+    "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s", "frame_rate",
+    "codec", "frames_checked", "best_frame", "best_frame_s", "failure", "exif_notes",
 )
+FRAME_COLUMNS = ("file", "frame", "time_s", "animals", "persons", "vehicles", "max_confidence")
 DETECTION_COLUMNS = (
-    "file", "category", "confidence", "source", *REVIEW_COLUMNS, "x_min", "y_min", "width",
-    "height", "x_min_px", "y_min_px", "width_px", "height_px",
+    "file", "frame", "category", "confidence", "source", *REVIEW_COLUMNS, "x_min", "y_min",
+    "width", "height", "x_min_px", "y_min_px", "width_px", "height_px",
 )
 
 
@@ -24,13 +28,25 @@ def species_of(record: MediaRecord) -> str:
     return "; ".join(sorted({d["species"] for d in record.kept() if d.get("species")}))
 
 
-def image_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
-    kept = record.above(threshold)
-    counts = {label: sum(1 for d in kept if d["category"] == value)
-              for value, label in CATEGORY_LABELS.items()}
+def _video_columns(record: MediaRecord) -> dict[str, Any]:
+    video = record.video or {}
+    if record.kind != "video" or not video:
+        return {}
+    times = dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
+                     strict=False))
+    best = video.get("best_frame")
+    return {"duration_s": video.get("duration"), "frame_rate": video.get("frame_rate"),
+            "codec": video.get("codec"), "frames_checked": len(times),
+            "best_frame": best, "best_frame_s": times.get(best)}
+
+
+def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
+    found = record.counts(threshold)
+    counts = {label: found[value] for value, label in CATEGORY_LABELS.items()}
     meta = record.metadata
     return {
         "file": record.file,
+        "kind": record.kind,
         "folder": record.folder,  # the camera folder, "" at the top level
         "outcome": record.outcome(threshold),
         "animals": counts["animal"],
@@ -46,6 +62,7 @@ def image_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
                                     "altitude_m", "altitude_ref", "map_link")},
         "width": record.width,
         "height": record.height,
+        **_video_columns(record),
         "failure": record.failure or "",
         "exif_notes": meta.get("exif_notes", ""),
     }
@@ -66,6 +83,7 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
         verified = det.get("verified_category") if det.get("verdict") != "rejected" else None
         yield {
             "file": record.file,
+            "frame": det.get("frame"),
             "category": CATEGORY_LABELS[det["category"]],
             "confidence": None if human else det["conf"],
             "source": det.get("source", "machine"),
@@ -77,3 +95,20 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
             "x_min_px": round(x * px[0]), "y_min_px": round(y * px[1]),
             "width_px": round(w * px[0]), "height_px": round(h * px[1]),
         }
+
+
+def frame_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, Any]]:
+    """One row per checked frame of a video with a detection at the threshold."""
+    video = record.video or {}
+    times = dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
+                     strict=False))
+    by_frame: dict[int, list[dict[str, Any]]] = {}
+    for det in record.above(threshold):
+        if det.get("frame") is not None:
+            by_frame.setdefault(det["frame"], []).append(det)
+    for frame in sorted(by_frame):
+        dets = by_frame[frame]
+        yield {"file": record.file, "frame": frame, "time_s": times.get(frame),
+               **{label: sum(1 for d in dets if d["category"] == value)
+                  for value, label in (("1", "animals"), ("2", "persons"), ("3", "vehicles"))},
+               "max_confidence": max(d["conf"] for d in dets)}

@@ -21,15 +21,16 @@ from pathlib import Path
 
 from model_server.detectors.base import Detection, Detector
 from model_server.media.imaging import pixels_of
-from model_server.media.loading import LoadContext, Loaded, load_image
+from model_server.media.loading import LoadContext, Loaded, load_media
 from model_server.media.pixel_budget import PixelBudget
 from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
 from model_server.pipeline.options import PipelineOptions, StageClock
 from model_server.pipeline.run_info import RunInfo, Tally, job_row_for
+from model_server.pipeline.video_frames import VideoContext, detect_video
 from model_server.pipeline.work_lock import work_dir_lock
 from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
 from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
-from shared.inputs import InputItem, Inventory
+from shared.inputs import MEDIA_WORDS, InputItem, Inventory
 from shared.store import open_store
 from shared.store.writes import done_paths, finish_job, start_job
 
@@ -60,6 +61,22 @@ class _Hooks:
 Pending = list[tuple[int, InputItem, "Future[Loaded]"]]
 
 
+def _detect_video(loaded: Loaded, video: VideoContext) -> None:
+    assert loaded.video is not None
+    try:
+        loaded.video_result = detect_video(loaded.video, loaded.item.rel_path, video)
+    except video.fatal:
+        raise
+    except JobCancelled:
+        raise
+    except Exception as exc:  # one video's failure must not sink the batch
+        log.exception("video %s failed", loaded.item.rel_path)
+        loaded.error = f"the video could not be processed ({type(exc).__name__}: {exc})"
+    finally:
+        loaded.video.close()
+        loaded.video = None
+
+
 def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
             fatal: tuple[type[BaseException], ...]) -> list[Detection]:
     if loaded.image is None:
@@ -79,21 +96,34 @@ def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
     return []
 
 
+def _abandon(pending: Pending) -> None:
+    """Cancels what is not loaded yet and stops the decoders of videos that are."""
+    for _, _, fut in pending:
+        if not fut.cancel() and fut.done() and fut.exception() is None:
+            loaded = fut.result()
+            if loaded.video is not None:
+                loaded.video.close()
+
+
 def _next_image(pending: Pending, detector: Detector, writer: ResultWriter, clock: StageClock,
-                hooks: _Hooks, budget: PixelBudget) -> None:
-    """Detects the oldest loaded image and hands it to the writer."""
+                hooks: _Hooks, budget: PixelBudget, video: VideoContext) -> None:
+    """Detects the oldest loaded image (or video) and hands it to the writer."""
     if hooks.should_stop and hooks.should_stop():
-        for _, _, fut in pending:
-            fut.cancel()
+        _abandon(pending)
         raise JobCancelled("The job was cancelled.")
     if hooks.in_flight:
         hooks.in_flight([item.rel_path for _, item, _ in pending])
     ordinal, _, future = pending.pop(0)
     loaded = future.result()
     try:
-        dets = _detect(detector, loaded, clock, hooks.fatal)
+        if loaded.video is not None:
+            _detect_video(loaded, video)
+            dets: list[Detection] = []
+        else:
+            dets = _detect(detector, loaded, clock, hooks.fatal)
     except BaseException:
         budget.release(loaded.pixels)
+        _abandon(pending)
         raise
     writer.jobs.put((loaded, dets, ordinal))
 
@@ -127,7 +157,7 @@ def run_batch(
     command); the service fences its writes with `may_publish` instead. `in_flight` hears the
     files being read and detected before each image (what a crash would have had in hand)."""
     if not inventory.items:
-        raise NoImagesError("The upload contained no images (JPEG, PNG, TIFF, BMP or WebP).")
+        raise NoImagesError(f"The upload contained no images or videos: no {MEDIA_WORDS}.")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
     run = RunInfo(detector.info, threshold,
                   opts.render_threshold if opts.render_threshold is not None else threshold,
@@ -170,8 +200,10 @@ def _todo(inventory: Inventory, target: StoreTarget) -> list[tuple[int, InputIte
 def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result_zip: Path,
                 opts: PipelineOptions, run: RunInfo, folders: WriterFolders,
                 target: StoreTarget, hooks: _Hooks, now: Callable[[], datetime]) -> BatchResult:
-    start_job(target.engine,
-              job_row_for(target.job_id, run, created=target.created or run.started))
+    row = job_row_for(target.job_id, run, created=target.created or run.started)
+    row.options = {"frame_interval": opts.frame_interval, "max_frames": opts.max_frames,
+                   "video_clips": opts.video_clips}
+    start_job(target.engine, row)
     todo = _todo(inventory, target)
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
     clock = StageClock()
@@ -184,11 +216,14 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
     if hooks.on_progress:
         hooks.on_progress(progress[0], total)
     budget = PixelBudget(opts.max_pixels_in_flight)
-    loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget)
+    loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget,
+                          opts.frame_interval, opts.max_frames, opts.thumbnail_size)
     writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
+    video = VideoContext(detector, clock, hooks.fatal, hooks.should_stop, run.render_threshold,
+                         folders.annotated if opts.video_clips else None)
     writer.start()
     try:
-        _feed(todo, detector, writer, clock, hooks, budget, loading, opts)
+        _feed(todo, detector, writer, clock, hooks, budget, loading, opts, video)
     finally:
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
@@ -206,16 +241,16 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
 
 def _feed(todo: list[tuple[int, InputItem]], detector: Detector, writer: ResultWriter,
           clock: StageClock, hooks: _Hooks, budget: PixelBudget, loading: LoadContext,
-          opts: PipelineOptions) -> None:
+          opts: PipelineOptions, video: VideoContext) -> None:
     """Keeps the loaders a few images ahead of the detector, in input order."""
     window = max(2, opts.loader_threads * 2)
     with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
         pending: Pending = []
         for ticket, (ordinal, item) in enumerate(todo):
             if len(pending) >= window:
-                _next_image(pending, detector, writer, clock, hooks, budget)
+                _next_image(pending, detector, writer, clock, hooks, budget, video)
                 if writer.failure is not None:
                     return
-            pending.append((ordinal, item, pool.submit(load_image, item, ticket, loading)))
+            pending.append((ordinal, item, pool.submit(load_media, item, ticket, loading)))
         while pending and writer.failure is None:
-            _next_image(pending, detector, writer, clock, hooks, budget)
+            _next_image(pending, detector, writer, clock, hooks, budget, video)

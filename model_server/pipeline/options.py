@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
 from shared.settings import Settings
+from shared.video_options import DEFAULT_FRAME_INTERVAL, DEFAULT_MAX_FRAMES
 
 STAGES = ("read", "decode", "exif", "inference", "drawing", "encoding", "store", "report", "zip")
 
@@ -30,6 +31,9 @@ class PipelineOptions:
     commit_seconds: float = 15.0
     thumbnail_size: int = 320  # the long side of the browser's thumbnails, in pixels
     view_size: int = 1280  # the long side of the review page's web rendition
+    frame_interval: float = DEFAULT_FRAME_INTERVAL  # seconds between a video's checked frames
+    max_frames: int = DEFAULT_MAX_FRAMES  # per video
+    video_clips: bool = False  # an annotated MP4 of each video's checked frames in the zip
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:
@@ -44,6 +48,8 @@ class PipelineOptions:
             max_pixels_in_flight=settings.max_pixels_in_flight,
             commit_every=settings.store_batch_images,
             view_size=settings.view_size,
+            frame_interval=settings.video_frame_interval,
+            max_frames=settings.video_max_frames,
         )
         return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 

@@ -35,7 +35,9 @@ class Tally:
     """Counts built while the reports stream past; nothing per image is kept beyond the first
     `LISTED_FAILURES` unreadable files, named so the job page can say which they were."""
 
-    images: int = 0
+    images: int = 0  # photos and videos
+    videos: int = 0
+    frames_checked: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     detections: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, str]] = field(default_factory=list)
@@ -47,6 +49,9 @@ class Tally:
 
     def add(self, record: MediaRecord, threshold: float) -> None:
         self.images += 1
+        if record.kind == "video":
+            self.videos += 1
+            self.frames_checked += len((record.video or {}).get("frames_processed") or [])
         if record.review:
             self.verified[record.verified_outcome or "empty"] += 1
         self.outcomes[record.outcome(threshold)] += 1
@@ -54,11 +59,14 @@ class Tally:
             self.failures.append({"file": record.file, "reason": record.failure})
         self.folders[(record.folder, "images")] += 1
         captured = record.captured
-        for det in record.above(threshold):
-            self.detections[det["category"]] += 1
-            self.folders[(record.folder, det["category"])] += 1
+        # a video counts the most boxes seen in one frame, not one per frame it was seen in
+        for category, n in record.counts(threshold).items():
+            if not n:
+                continue
+            self.detections[category] += n
+            self.folders[(record.folder, category)] += n
             if captured is not None:
-                self.hours[(captured.hour, det["category"])] += 1
+                self.hours[(captured.hour, category)] += n
 
     def as_counts(self) -> dict[str, Any]:
         """What the store keeps in the job's `counts`."""
@@ -66,7 +74,7 @@ class Tally:
 
     def summary(self, threshold: float, warnings: list[str]) -> dict[str, Any]:
         """What the job's record shows on the site."""
-        return {"images": self.images, "errors": self.errors,
+        return {"images": self.images, "videos": self.videos, "errors": self.errors,
                 "animal": self.with_category("animal"), "person": self.with_category("person"),
                 "vehicle": self.with_category("vehicle"), "empty": self.outcomes["empty"],
                 "threshold": threshold, "warnings": warnings, "failures": self.failures,

@@ -22,8 +22,9 @@ from model_server.outputs.drawing import draw_detections, encode_copy
 from model_server.outputs.thumbnails import thumbnail_jpeg
 from model_server.pipeline.options import PipelineOptions, StageClock
 from model_server.pipeline.run_info import RunInfo
+from model_server.pipeline.video_frames import VideoResult
 from shared.errors import JobLost, ResultsError
-from shared.store.records import MediaRecord
+from shared.store.records import MediaRecord, frame_thumbnail, map_link
 from shared.store.writes import DuplicateMedia, add_media
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class ResultWriter(threading.Thread):
                 finally:
                     # the pixels go before the budget says so, not when the next job comes
                     job[0].image = None
+                    job[0].video_result = None
                     self.budget.release(job[0].pixels)
                 self.pending.append(record)
                 self.progress()
@@ -115,9 +117,11 @@ class ResultWriter(threading.Thread):
 
     def _record(self, loaded: Loaded, dets: list[Detection], ordinal: int) -> MediaRecord:
         item = loaded.item
+        if loaded.video_result is not None and loaded.error is None:
+            return self._video_record(loaded, loaded.video_result, ordinal)
         if loaded.error is not None or loaded.image is None:
             return MediaRecord(file=item.rel_path, failure=loaded.error or "not decoded",
-                               ordinal=ordinal)
+                               ordinal=ordinal, kind=item.kind)
         image = loaded.image
         t = time.perf_counter()
         # the site's renditions are clean: the browser draws the boxes it is asked to show
@@ -137,6 +141,37 @@ class ResultWriter(threading.Thread):
                            width=image.width,
                            height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
                            view=view, ordinal=ordinal)
+
+    def _video_record(self, loaded: Loaded, result: VideoResult, ordinal: int) -> MediaRecord:
+        """The video's row: its best frame stands for it in the gallery, the viewer and the
+        zip (annotated, `<video>.best.jpg`); every checked frame gets a filmstrip thumbnail."""
+        item, image = loaded.item, result.best
+        meta = dict(result.facts.get("metadata") or {})
+        notes = [n for n in (meta.get("exif_notes"), *result.notes) if n]
+        meta["exif_notes"] = "; ".join(notes)
+        meta["map_link"] = map_link(meta.get("latitude"), meta.get("longitude"))
+        if result.failure is not None or image is None:
+            return MediaRecord(file=item.rel_path, failure=result.failure or "not decoded",
+                               ordinal=ordinal, kind="video", metadata=meta,
+                               video=result.summary())
+        t = time.perf_counter()
+        thumb, view = f"{ordinal:07d}.jpg", f"{ordinal:07d}.view.jpg"
+        folder = self.folders.thumbnails
+        (folder / thumb).write_bytes(thumbnail_jpeg(image, self.opts.thumbnail_size))
+        (folder / view).write_bytes(thumbnail_jpeg(image, self.opts.view_size))
+        for number, jpeg in result.thumbnails.items():
+            (folder / frame_thumbnail(thumb, number)).write_bytes(jpeg)
+        t = self.clock.add("encoding", t)
+        draw_detections(image, result.best_detections, self.run_info.render_threshold)
+        t = self.clock.add("drawing", t)
+        data, _ = encode_copy(image, ".jpg", b"", self.opts.jpeg_quality)
+        self.counter += 1
+        name = f"{self.counter:06d}-{time.time_ns()}.best.jpg"
+        (self.folders.annotated / name).write_bytes(data)
+        self.clock.add("encoding", t)
+        return MediaRecord(file=item.rel_path, detections=result.detections, width=image.width,
+                           height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
+                           view=view, ordinal=ordinal, kind="video", video=result.summary())
 
     def _annotated_copy(self, loaded: Loaded, suffix: str) -> tuple[str, list[str]]:
         assert loaded.image is not None

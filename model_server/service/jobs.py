@@ -196,7 +196,9 @@ def _detect(redis: Redis, state: JobState, settings: Settings,
                                max_file_bytes=settings.max_file_bytes)
     created = datetime.fromtimestamp(state.created_at, UTC)
     return run_batch(inventory, rt.detector, storage.work_dir(state.id),
-                     storage.result_zip(state.id), PipelineOptions.from_settings(settings),
+                     storage.result_zip(state.id),
+                     PipelineOptions.from_settings(settings, frame_interval=state.frame_interval,
+                                                   video_clips=state.video_clips or None),
                      store=StoreTarget(rt.store, state.id, created),
                      thumbnails=storage.thumbnail_dir(state.id), on_progress=progress,
                      should_stop=progress.should_stop,

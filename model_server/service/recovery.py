@@ -163,7 +163,9 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
             continue
         state = JobState(id=folder.name, email=str(meta.get("email", "")),
                          total=int(meta.get("images", 0)), base_url=str(meta.get("base_url", "")),
-                         created_at=float(meta.get("created_at", time.time())))
+                         created_at=float(meta.get("created_at", time.time())),
+                         frame_interval=meta.get("frame_interval"),
+                         video_clips=bool(meta.get("video_clips", False)))
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)

@@ -54,7 +54,7 @@ def _record(row: Row[Any], dets: list[dict[str, Any]]) -> MediaRecord:
                        height=row.height, metadata=meta, annotated=row.annotated,
                        thumbnail=row.thumbnail, ordinal=row.ordinal, kind=row.kind,
                        view=row.view, review=row.review, reviewer=row.reviewer,
-                       verified_outcome=row.verified_outcome)
+                       verified_outcome=row.verified_outcome, video=row.video)
 
 
 def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -31,6 +31,11 @@ def map_link(latitude: float | None, longitude: float | None) -> str:
     return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}"
 
 
+def frame_thumbnail(thumbnail: str, frame: int) -> str:
+    """The filmstrip thumbnail of a video's checked frame, beside the video's own thumbnail."""
+    return f"{thumbnail.removesuffix('.jpg')}.f{frame:06d}.jpg"
+
+
 def outcome_of(categories: set[str], failed: bool) -> str:
     """`error`, `empty`, or the categories found joined in report order, e.g. `animal+person`."""
     if failed:
@@ -70,6 +75,9 @@ class MediaRecord:
     review: str = ""  # "" (not reviewed) | accepted | changed | rejected
     reviewer: str = ""
     verified_outcome: str | None = None
+    # a video's facts: codec, frame_rate, duration, interval, expected_frames,
+    # frames_processed and frame_times (the checked frames), best_frame, first_seen, clip
+    video: dict[str, Any] | None = None
 
     @property
     def machine(self) -> list[dict[str, Any]]:
@@ -78,6 +86,18 @@ class MediaRecord:
     def above(self, threshold: float) -> list[dict[str, Any]]:
         """The detector's boxes at or above `threshold` (a reviewer's drawn boxes are not)."""
         return [d for d in self.machine if d["conf"] >= threshold]
+
+    def counts(self, threshold: float) -> dict[str, int]:
+        """Boxes per category at `threshold`; for a video, the most seen in any one checked frame
+        (two frames of one deer are one deer, not two)."""
+        per_frame: dict[tuple[Any, str], int] = {}
+        for d in self.above(threshold):
+            key = (d.get("frame"), d["category"])
+            per_frame[key] = per_frame.get(key, 0) + 1
+        found = {value: 0 for value in CATEGORY_LABELS}
+        for (_, category), n in per_frame.items():
+            found[category] = max(found.get(category, 0), n)
+        return found
 
     def kept(self) -> list[dict[str, Any]]:
         """The boxes a reviewer confirmed, changed or drew."""

@@ -89,6 +89,8 @@ media = Table(
     Column("reviewer", Text, nullable=False, default="", server_default=""),
     Column("reviewed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=0, server_default="0"),
+    # videos (migration 0003): codec, frame rate, duration, the checked frames and their times
+    Column("video", JSON),
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
     # the counts ride along in the folder index so the summary never reads the table itself
@@ -111,7 +113,7 @@ detections = Table(
     Column("y", Double, nullable=False),
     Column("w", Double, nullable=False),
     Column("h", Double, nullable=False),
-    Column("frame", Integer),  # video frames, later; None for photos
+    Column("frame", Integer),  # the video frame it was seen in; None for photos
     Column("source", String(16), nullable=False, default="machine"),  # machine | human
     Column("model", Text, nullable=False, default=""),
     # review (migration 0002): what a person said about this box; category and confidence stay

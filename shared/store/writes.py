@@ -59,9 +59,8 @@ def start_job(engine: Engine, job: JobRow) -> None:
 
 def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, Any]:
     meta = record.metadata
-    kept = record.above(threshold)
-    counts = {column: sum(1 for d in kept if d["category"] == value)
-              for value, column in COUNT_COLUMNS.items()}
+    found = record.counts(threshold)
+    counts = {column: found[value] for value, column in COUNT_COLUMNS.items()}
     return {
         "job_id": job_id, "ordinal": record.ordinal, "path": record.file,
         "folder": record.folder, "kind": record.kind, "outcome": record.outcome(threshold),
@@ -72,7 +71,7 @@ def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, 
         "altitude": meta.get("altitude_m"), "width": record.width, "height": record.height,
         "failure": record.failure, "notes": meta.get("exif_notes") or "",
         "annotated": record.annotated, "thumbnail": record.thumbnail, "view": record.view,
-        "doubt": record.doubt(threshold),
+        "doubt": record.doubt(threshold), "video": record.video,
     }
 
 

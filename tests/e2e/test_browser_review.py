@@ -121,7 +121,7 @@ def test_review_in_the_browser_and_download_again(browser_page, live_server,  # 
     target = tmp_path / "again.zip"
     info.value.save_as(target)
     with zipfile.ZipFile(target) as archive:
-        images = {r["file"]: r for r in sheet(archive, "Images")}
+        images = {r["file"]: r for r in sheet(archive, "Media")}
         boxes = [r for r in sheet(archive, "Detections") if r["file"] == first]
         entries = {e["file"]: e for e in json.loads(archive.read("detections.json"))["images"]}
     assert images[first]["review"] == "changed" and images[first]["reviewer"] == "Ana Silva"

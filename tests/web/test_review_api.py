@@ -72,7 +72,7 @@ def test_each_action_and_the_export_that_carries_it(client, run_worker, settings
     assert client.post(f"/api/jobs/{job_id}/exports", json={}, headers=SCRIPT).status_code == 202
     run_worker()
     after = read_zip(client, job_id)
-    images = {r["file"]: r for r in sheet(after, "Images")}
+    images = {r["file"]: r for r in sheet(after, "Media")}
     assert [images[f]["review"] for f in ("cam1/a.jpg", "cam1/b.jpg", "cam2/c.jpg", "top.jpg")] \
         == ["changed", "changed", "changed", "accepted"]
     assert images["cam1/a.jpg"]["verified_category"] == "person"

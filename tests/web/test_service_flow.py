@@ -123,9 +123,9 @@ def test_not_ready_download_shows_the_job_page_to_browsers(client) -> None:
     ("a@b.org\r\nBcc: x@y.org", [(b"x", "a.jpg")], 400, "valid email"),
     ("", [(b"x", "a.jpg")], 400, "valid email"),
     ("ranger@example.org", [], 400, "No files"),
-    ("ranger@example.org", [(zip_of({"notes.txt": b"hi"}), "empty.zip")], 400, "no images"),
+    ("ranger@example.org", [(zip_of({"notes.txt": b"hi"}), "empty.zip")], 400, "contained no photos (JPEG"),
     ("ranger@example.org", [(b"not a zip", "broken.zip")], 400, "not a readable zip"),
-    ("ranger@example.org", [(b"MZ...", "tool.exe")], 415, "not a zip or an image"),
+    ("ranger@example.org", [(b"MZ...", "tool.exe")], 415, "not a zip, a photo or a video"),
 ])
 def test_bad_submissions_are_refused_clearly(client, redis_conn, email, files, status, words) -> None:
     response = client.post("/api/jobs", data=form(email=email, files=files), content_type="multipart/form-data")

@@ -117,7 +117,7 @@ def test_dropped_camera_folders_keep_their_structure(client, run_worker) -> None
     run_worker()
     archive = result(client, job_id)
     assert {"CamA/IMG_0001.JPG", "CamB/IMG_0001.JPG"} <= set(archive.namelist())
-    sheet = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")))["Images"]
+    sheet = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")))["Media"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("file", "folder")
     assert [r[:2] for r in rows[1:]] == [("CamA/IMG_0001.JPG", "CamA"),

@@ -27,7 +27,7 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
     assert "Images: 11" in out and "animal 11" in out and "md_v4.1.0.pb" in out
     ref = reference()
     assert len(ref) == 11
-    expected = sorted([*ref, "report.xlsx", "detections.json", "images.csv", "detections.csv"])
+    expected = sorted([*ref, "report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv"])
     assert result.names == expected
 
     data = result.json()
@@ -45,7 +45,7 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
     assert images["49.jpg"]["datetime"] == "2016:03:24 10:30:12"
     assert (images["49.jpg"]["width"], images["49.jpg"]["height"]) == (2048, 1536)
 
-    rows = {r["file"].value: r for r in result.sheet_rows("Images")}
+    rows = {r["file"].value: r for r in result.sheet_rows("Media")}
     assert rows["5899.jpg"]["outcome"].value == "animal"  # person 0.757 is under 0.8
     assert rows["9455.jpg"]["animals"].value == 3
     assert rows["49.jpg"]["captured"].value == datetime(2016, 3, 24, 10, 30, 12)
@@ -79,7 +79,7 @@ def test_report_loads_into_pandas_with_real_types(run_batch_cli) -> None:
     import pandas as pd
 
     _, _, _, result = run_batch_cli(ENA, "--from-json", MD_JSON)
-    images = pd.read_excel(result.root / "report.xlsx", sheet_name="Images", engine="openpyxl")
+    images = pd.read_excel(result.root / "report.xlsx", sheet_name="Media", engine="openpyxl")
     assert len(images) == 11
     assert pd.api.types.is_datetime64_any_dtype(images["captured"])
     assert images["animals"].sum() == 13  # 9455.jpg has 3 animals above 0.8, ten others one each

@@ -51,7 +51,7 @@ def test_orientation_is_honoured_and_exif_kept(tmp_path: Path, red_patch_model: 
     assert exif["0th"].get(piexif.ImageIFD.Orientation, 1) == 1  # pixels are upright now
     assert exif["Exif"][piexif.ExifIFD.DateTimeOriginal] == b"2021:06:01 05:30:00"
     assert exif["GPS"][piexif.GPSIFD.GPSLatitudeRef] == b"S"
-    row = result.sheet_rows("Images")[0]
+    row = result.sheet_rows("Media")[0]
     assert row["latitude"].value == pytest.approx(-33.5, abs=1e-4)
     assert row["longitude"].value == pytest.approx(151.25, abs=1e-4)
     assert row["captured"].value == datetime(2021, 6, 1, 5, 30)
@@ -107,14 +107,14 @@ def test_mixed_zip_every_file_accounted_for(tmp_path: Path, red_patch_model: Pat
     for name, words in failed.items():
         assert words in images[name]["failure"], (name, images[name]["failure"])
         assert name not in result.names
-    assert "Skipped 1 files that are not images." in out
-    rows = {r["file"].value: r for r in result.sheet_rows("Images")}
+    assert "Skipped 1 files that are not photos or videos." in out
+    rows = {r["file"].value: r for r in result.sheet_rows("Media")}
     assert rows["upload/bad/bomb.png"]["outcome"].value == "error"
     assert rows["upload/Site A/cam 1/IMG (1).JPG"]["outcome"].value == "animal+person"
     assert rows["upload/Site B/StationC(1).JPG"]["outcome"].value == "person"
     assert rows["upload/Site B/StationC(1).JPG"]["make"].value == "G4"
     summary = {r[0].value: r[1].value for r in result.workbook()["Summary"].iter_rows() if r[1].value is not None}
-    assert summary["Images"] == 14 and summary["Images: error"] == 5
+    assert summary["Images"] == 14 and summary["Videos"] == 0 and summary["Media: error"] == 5
     assert summary["Detections: vehicle"] == 0  # the graph's vehicle (0.1) is under 0.4
     assert summary["Threshold used for outcomes and counts"] == 0.4
 
@@ -124,7 +124,7 @@ def test_formulas_in_names_stay_text(tmp_path: Path, red_patch_model: Path, run_
     photo.write_bytes(jpeg_bytes(red_patch_image((100, 80), (1, 1, 9, 9))))
     code, _, _, result = run_batch_cli(photo, "--model", red_patch_model)
     assert code == 0
-    for sheet in ("Images", "Detections"):
+    for sheet in ("Media", "Detections"):
         cell = result.sheet_rows(sheet)[0]["file"]
         assert cell.data_type == "s" and cell.value == photo.name
 
@@ -140,14 +140,14 @@ def test_excel_row_limit_refused_with_a_message(tmp_path: Path, red_patch_model:
     detector = load_detector(red_patch_model)
     result = run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
                        PipelineOptions(threshold=0.3, excel_max_rows=4))
-    assert any("Images sheet stopped at Excel's limit of 4 rows" in w for w in result.warnings)
+    assert any("Media sheet stopped at Excel's limit of 4 rows" in w for w in result.warnings)
     assert any("Detections sheet" in w for w in result.warnings)
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         assert z.read("images.csv").decode("utf-8-sig").count("\n") == 6  # header + 5: CSV has all
         import openpyxl
 
         book = openpyxl.load_workbook(io.BytesIO(z.read("report.xlsx")))
-    assert book["Images"].max_row == 4
+    assert book["Media"].max_row == 4
     assert any("limit" in str(c.value) for row in book["Summary"].iter_rows() for c in row)
 
 
@@ -156,8 +156,8 @@ def test_sheets_have_frozen_headers_and_filters(tmp_path: Path, red_patch_model:
     photo.write_bytes(jpeg_bytes(red_patch_image((64, 48), (1, 1, 9, 9))))
     _, _, _, result = run_batch_cli(photo, "--model", red_patch_model)
     book = result.workbook()
-    assert book.sheetnames == ["Summary", "Images", "Detections"]
-    for name in ("Images", "Detections"):
+    assert book.sheetnames == ["Summary", "Media", "Frames", "Detections"]
+    for name in ("Media", "Frames", "Detections"):
         assert book[name].freeze_panes == "A2"
         assert book[name].auto_filter.ref.startswith("A1:")
         assert book[name].column_dimensions["A"].width >= 30
@@ -195,9 +195,9 @@ def test_exit_codes_a_script_can_act_on(tmp_path: Path, red_patch_model: Path, r
     empty.mkdir()
     (empty / "readme.txt").write_text("nothing here")
     code, _, err, _ = run_batch_cli(empty, "--model", red_patch_model)
-    assert code == 1 and "no images" in err
+    assert code == 1 and "no images or videos" in err
     code, _, err, _ = run_batch_cli(DATA / "camera-trap" / "animl-southwest" / "error_img.JPG", "--model", red_patch_model)
-    assert code == 1 and "no image could be processed" in err
+    assert code == 1 and "no photo or video could be processed" in err
     code, _, err, _ = run_batch_cli(empty, "--model", tmp_path / "nope.pb")
     assert code == 1 and "No detector model" in err
     code, _, err, _ = run_batch_cli(tmp_path / "missing-folder", "--model", red_patch_model)

@@ -1,0 +1,207 @@
+"""Decoding one video with PyAV (its own bundled FFmpeg): the container's facts, then the
+sampled frames as RGB pixels, in memory. This runs inside a decoder process
+(`video_process.py`), so a codec that crashes takes that process down, never the model server.
+
+Every frame is decoded (inter frames need their predecessors) but only the sampled ones are
+converted to RGB and sent on; converting and copying pixels is what costs at high resolution.
+Damaged packets are skipped and counted: FFmpeg resynchronises at the next good frame.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import av
+from PIL import Image
+
+from model_server.media.video_metadata import container_metadata
+from model_server.media.video_sampling import Sampler, SamplingPlan, plan_sampling
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[tuple[Any, ...]], None]
+
+
+@dataclass
+class VideoFacts:
+    """What the container says, sent before the first frame."""
+
+    codec: str
+    width: int
+    height: int
+    frame_rate: float | None
+    duration: float | None  # seconds
+    expected_frames: int | None
+    interval: float
+    max_frames: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    """What a decoder process is asked to do; plain values, so it crosses a process boundary."""
+
+    path: str  # a file on disk, or the zip holding the video
+    member: str  # the zip entry, "" for a file on disk
+    max_bytes: int
+    frame_interval: float
+    max_frames: int
+    thumbnail_size: int
+
+
+class VideoUnreadable(Exception):
+    """The video cannot be decoded at all; the message says why in a researcher's words."""
+
+
+def _open(request: DecodeRequest) -> Any:
+    if request.member:
+        # imported here: the decoder process needs the zip reader only for zipped videos
+        from pathlib import Path
+
+        from shared.inputs import InputItem
+        data = InputItem(request.member, Path(request.path), request.member, True).read(
+            request.max_bytes)
+        source: Any = io.BytesIO(data)
+    else:
+        source = request.path
+    try:
+        return av.open(source, mode="r")
+    except av.error.FFmpegError as exc:
+        raise VideoUnreadable(f"not a readable video ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(": '", 1)[0]
+
+
+def _rate(stream: Any) -> float | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0 < float(rate) < 1000:
+            return float(rate)
+    return None
+
+
+def _duration(container: Any, stream: Any) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    return None
+
+
+def facts_of(container: Any, request: DecodeRequest) -> tuple[VideoFacts, Any]:
+    if not container.streams.video:
+        raise VideoUnreadable("the file has no video stream (sound only?)")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame threads: the codec decodes ahead on other cores
+    rate, duration = _rate(stream), _duration(container, stream)
+    expected = stream.frames or (round(duration * rate) if duration and rate else None)
+    plan = plan_sampling(request.frame_interval, request.max_frames, frame_rate=rate,
+                         duration=duration)
+    ctx = stream.codec_context
+    facts = VideoFacts(codec=ctx.name, width=ctx.width, height=ctx.height, frame_rate=rate,
+                       duration=duration, expected_frames=expected or None,
+                       interval=plan.interval, max_frames=plan.max_frames,
+                       metadata=container_metadata(container, stream))
+    if plan.note:
+        facts.notes.append(plan.note)
+    return facts, stream
+
+
+@dataclass
+class _Frame:
+    number: int
+    time: float
+    frame: Any
+
+
+def _frames(container: Any, stream: Any, counts: dict[str, int]) -> Iterator[_Frame]:
+    """Decoded frames with their number (decode order of presentation, from 0) and their time
+    from the first frame; damaged packets are counted and skipped."""
+    number, first_pts = 0, None
+    rate = _rate(stream)
+    by_time = rate is not None
+    demux = container.demux(stream)
+    while True:
+        try:
+            packet = next(demux)
+        except StopIteration:
+            break
+        except av.error.FFmpegError as exc:
+            counts["demux_errors"] += 1
+            counts["stopped_at"] = number
+            log.info("demuxing stopped: %s", exc)
+            break
+        try:
+            decoded = packet.decode()
+        except av.error.FFmpegError:
+            counts["bad_packets"] += 1
+            continue
+        for frame in decoded:
+            if frame.pts is not None and frame.time_base is not None:
+                first_pts = frame.pts if first_pts is None else first_pts
+                time = float((frame.pts - first_pts) * frame.time_base)
+                # numbered by time, so a frame lost to damage does not shift the ones after it
+                if by_time and rate:
+                    number = max(number, round(time * rate))
+            else:
+                time = number / rate if rate else float(number)
+            yield _Frame(number, time, frame)
+            number += 1
+
+
+def _message(item: _Frame, thumb_size: int) -> tuple[Any, ...]:
+    image = item.frame.to_image()  # any pixel format, frame by frame (Bushnell's first frame)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    thumb = image.copy()
+    thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80)
+    return ("frame", item.number, round(item.time, 3), image.size, image.tobytes(),
+            out.getvalue())
+
+
+def decode(request: DecodeRequest, send: Send) -> None:
+    """Sends ("facts", dict), then ("frame", number, seconds, (w, h), rgb bytes, thumbnail
+    JPEG) per sampled frame, then ("end", dict); or ("unreadable", reason)."""
+    try:
+        container = _open(request)
+    except VideoUnreadable as exc:
+        send(("unreadable", str(exc)))
+        return
+    except OSError as exc:  # the zip entry is damaged or over the limit
+        send(("unreadable", str(exc)))
+        return
+    with container:
+        try:
+            facts, stream = facts_of(container, request)
+        except VideoUnreadable as exc:
+            send(("unreadable", str(exc)))
+            return
+        send(("facts", asdict(facts)))
+        _decode_frames(container, stream, facts, request, send)
+
+
+def _decode_frames(container: Any, stream: Any, facts: VideoFacts, request: DecodeRequest,
+                   send: Send) -> None:
+    sampler = Sampler(SamplingPlan(facts.interval, facts.max_frames), facts.frame_rate)
+    counts = {"bad_packets": 0, "demux_errors": 0, "stopped_at": -1}
+    last: _Frame | None = None
+    last_sent = -1
+    decoded = 0
+    for item in _frames(container, stream, counts):
+        decoded += 1
+        if sampler.take(item.time):
+            send(_message(item, request.thumbnail_size))
+            last_sent = item.number
+        last = item
+    if last is not None and last.number != last_sent:
+        send(_message(last, request.thumbnail_size))
+    send(("end", {"decoded": decoded, "capped": sampler.capped, **counts}))

@@ -1,0 +1,28 @@
+"""How a job samples its videos: checked the same way by the upload page, the API, the batch
+command and the settings, so a value is refused with the same words wherever it is typed."""
+
+from __future__ import annotations
+
+DEFAULT_FRAME_INTERVAL = 1.0  # seconds, as AddaxAI samples
+DEFAULT_MAX_FRAMES = 600
+MAX_FRAME_INTERVAL = 3600.0
+
+
+def parse_frame_interval(raw: str | float) -> float:
+    """Seconds between the frames checked: a positive number up to an hour. (Shorter than one
+    frame of a given video means every frame of it.)"""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"the frame interval {raw!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_FRAME_INTERVAL:
+        raise ValueError(f"the frame interval must be more than 0 and at most "
+                         f"{MAX_FRAME_INTERVAL:g} seconds, not {value:g}")
+    return value
+
+
+def parse_max_frames(raw: str | int) -> int:
+    value = int(raw)
+    if value < 2:
+        raise ValueError("at least 2 frames per video (the first and the last)")
+    return value
