@@ -41,8 +41,8 @@ from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.leases import LEASE_PREFIX
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
-from shared.video_options import parse_frame_interval
 from shared.store.writes import delete_job
+from shared.video_options import parse_frame_interval
 
 ALLOWED_SUFFIXES = MEDIA_SUFFIXES | {".zip"}
 

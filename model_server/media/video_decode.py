@@ -58,7 +58,13 @@ class VideoUnreadable(Exception):
     """The video cannot be decoded at all; the message says why in a researcher's words."""
 
 
+# What a file that is not a video often is, by its first bytes.
+SIGNATURES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG", "a PNG image"),
+              (b"PK\x03\x04", "a zip archive"), (b"%PDF", "a PDF document"))
+
+
 def _open(request: DecodeRequest) -> Any:
+    source: Any
     if request.member:
         # imported here: the decoder process needs the zip reader only for zipped videos
         from pathlib import Path
@@ -66,18 +72,36 @@ def _open(request: DecodeRequest) -> Any:
         from shared.inputs import InputItem
         data = InputItem(request.member, Path(request.path), request.member, True).read(
             request.max_bytes)
-        source: Any = io.BytesIO(data)
+        head, source = data[:16], io.BytesIO(data)
     else:
+        with open(request.path, "rb") as fh:
+            head = fh.read(16)
         source = request.path
+    if not head:
+        raise VideoUnreadable("the file is empty (0 bytes)")
     try:
-        return av.open(source, mode="r")
+        container = av.open(source, mode="r")
     except av.error.FFmpegError as exc:
-        raise VideoUnreadable(f"not a readable video ({_reason(exc)})") from None
+        raise VideoUnreadable(_why_unreadable(head, exc)) from None
+    if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+        # FFmpeg reads a still image as a one-frame video; it is a photo with the wrong name
+        container.close()
+        raise VideoUnreadable(_why_unreadable(head, None))
+    return container
 
 
-def _reason(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(": '", 1)[0]
+def _why_unreadable(head: bytes, exc: Exception | None) -> str:
+    for magic, what in SIGNATURES:
+        if head.startswith(magic):
+            return f"this is {what} with a video's file name, not a video"
+    if exc is None:
+        return "this is a still image with a video's file name, not a video"
+    if head[4:8] == b"ftyp":
+        # MP4 and MOV keep their index at the end unless written for streaming
+        return ("the video's index is missing: the file was probably cut short while it was "
+                "recorded or copied")
+    reason = (getattr(exc, "strerror", None) or str(exc)).split(": '", 1)[0]
+    return f"not a readable video (FFmpeg: {reason.lower()})"
 
 
 def _rate(stream: Any) -> float | None:
@@ -122,11 +146,12 @@ class _Frame:
 
 
 def _frames(container: Any, stream: Any, counts: dict[str, int]) -> Iterator[_Frame]:
-    """Decoded frames with their number (decode order of presentation, from 0) and their time
-    from the first frame; damaged packets are counted and skipped."""
-    number, first_pts = 0, None
+    """Decoded frames with their number in the video (from 0) and their time from the first
+    frame; damaged packets are counted and skipped. With timestamps and a frame rate a frame is
+    numbered by its time, so a frame lost to damage does not shift the ones after it, and a
+    frame that would come back in time (damage again) is dropped and counted."""
+    number, first_pts, last = 0, None, -1
     rate = _rate(stream)
-    by_time = rate is not None
     demux = container.demux(stream)
     while True:
         try:
@@ -135,7 +160,7 @@ def _frames(container: Any, stream: Any, counts: dict[str, int]) -> Iterator[_Fr
             break
         except av.error.FFmpegError as exc:
             counts["demux_errors"] += 1
-            counts["stopped_at"] = number
+            counts["stopped_at"] = last + 1
             log.info("demuxing stopped: %s", exc)
             break
         try:
@@ -144,16 +169,17 @@ def _frames(container: Any, stream: Any, counts: dict[str, int]) -> Iterator[_Fr
             counts["bad_packets"] += 1
             continue
         for frame in decoded:
-            if frame.pts is not None and frame.time_base is not None:
+            if frame.pts is not None and frame.time_base is not None and rate:
                 first_pts = frame.pts if first_pts is None else first_pts
                 time = float((frame.pts - first_pts) * frame.time_base)
-                # numbered by time, so a frame lost to damage does not shift the ones after it
-                if by_time and rate:
-                    number = max(number, round(time * rate))
+                number = round(time * rate)
             else:
-                time = number / rate if rate else float(number)
+                number, time = last + 1, (last + 1) / rate if rate else float(last + 1)
+            if number <= last:
+                counts["out_of_order"] += 1
+                continue
+            last = number
             yield _Frame(number, time, frame)
-            number += 1
 
 
 def _message(item: _Frame, thumb_size: int) -> tuple[Any, ...]:
@@ -192,7 +218,7 @@ def decode(request: DecodeRequest, send: Send) -> None:
 def _decode_frames(container: Any, stream: Any, facts: VideoFacts, request: DecodeRequest,
                    send: Send) -> None:
     sampler = Sampler(SamplingPlan(facts.interval, facts.max_frames), facts.frame_rate)
-    counts = {"bad_packets": 0, "demux_errors": 0, "stopped_at": -1}
+    counts = {"bad_packets": 0, "demux_errors": 0, "stopped_at": -1, "out_of_order": 0}
     last: _Frame | None = None
     last_sent = -1
     decoded = 0

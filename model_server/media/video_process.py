@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from model_server.media import video_decode
-from model_server.media.video_decode import DecodeRequest
+from model_server.media.video_decode import DecodeRequest, Send, decode
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +32,14 @@ def _context() -> Any:
     return ctx
 
 
-def _child(request: DecodeRequest, conn: Connection) -> None:
-    """The decoder process's body; the decoding function is looked up here so that a test can
-    put a crashing one in its place (`video_decode.decode`)."""
+Decode = Callable[[DecodeRequest, Send], None]
+
+
+def _child(decode: Decode, request: DecodeRequest, conn: Connection) -> None:
+    """The decoder process's body. `decode` travels by name (a module-level function), so a
+    test can hand in one that crashes the way a codec would."""
     try:
-        video_decode.decode(request, conn.send)
+        decode(request, conn.send)
     except BrokenPipeError:  # the model server stopped listening (job cancelled)
         pass
     except Exception as exc:  # noqa: BLE001 - sent to the parent: it becomes the video's error
@@ -59,11 +61,12 @@ class DecoderProcess:
     """One video being decoded. `facts` arrives first (or `unreadable`); then iterate `frames()`;
     `ending` says how decoding ended (counts of damaged packets, a crash) once it is over."""
 
-    def __init__(self, request: DecodeRequest, *, stall_seconds: float = STALL_SECONDS) -> None:
+    def __init__(self, request: DecodeRequest, *, stall_seconds: float = STALL_SECONDS,
+                 decode: Decode = decode) -> None:
         ctx = _context()
         self._conn, child_conn = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, args=(request, child_conn), daemon=True,
-                                    name="trapline-video")
+        self._process = ctx.Process(target=_child, args=(decode, request, child_conn),
+                                    daemon=True, name="trapline-video")
         self._process.start()
         child_conn.close()
         self.stall_seconds = stall_seconds
