@@ -32,11 +32,12 @@ def compose(settings: Settings, state: JobState) -> EmailMessage:
         videos = int(s.get("videos", 0))
         photos = int(s.get("images", 0)) - videos
         what = f"{photos} photos and {videos} videos" if videos else f"{photos} photos"
+        kinds = "photos and videos have" if videos else "photos have"
+        counted = f"Images: {photos}, videos: {videos}" if videos else f"Images: {photos}"
         message["Subject"] = f"Trapline: your {what} are ready"
         body = (
-            f"Your camera-trap {'photos and videos have' if videos else 'photos have'} been "
-            "processed.\n\n"
-            f"Images: {photos}{f', videos: {videos}' if videos else ''}, animals in {s.get('animal', 0)}, people in "
+            f"Your camera-trap {kinds} been processed.\n\n"
+            f"{counted}, animals in {s.get('animal', 0)}, people in "
             f"{s.get('person', 0)}, vehicles in {s.get('vehicle', 0)}, empty "
             f"{s.get('empty', 0)}, could not be read {s.get('errors', 0)}.\n"
             f"Model: {state.model}\n\n"
