@@ -21,6 +21,7 @@ from shared.store.queries import (
     summary,
 )
 from shared.store.reads import job_row
+from shared.store.records import frame_thumbnail
 from shared.store.thresholds import counts_at
 from web import services
 from web.errors import error_response
@@ -83,6 +84,11 @@ def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
     for key in ("thumbnail", "view"):
         if item[key]:
             item[f"{key}_url"] = url_for("results.thumbnail", job_id=job_id, name=item[key])
+    if item.get("video") and item["thumbnail"]:
+        for frame in item["video"]["frames"]:  # the filmstrip
+            frame["thumbnail_url"] = url_for(
+                "results.thumbnail", job_id=job_id,
+                name=frame_thumbnail(item["thumbnail"], frame["number"]))
     return item
 
 

@@ -50,7 +50,8 @@ def _action(body: dict[str, Any]) -> ReviewAction:
     return ReviewAction(action=str(body.get("action", "")), reviewer=str(body.get("reviewer", "")),
                         media_id=_int(body, "media_id"), detection_id=_int(body, "detection_id"),
                         version=_int(body, "version"), review_id=_int(body, "review_id"),
-                        category=category, species=species, bbox=bbox)
+                        category=category, species=species, bbox=bbox,
+                        frame=_int(body, "frame"))
 
 
 def _job(job_id: str) -> None:

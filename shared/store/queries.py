@@ -93,7 +93,7 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
             "confidence": d["conf"], "bbox": d["bbox"], "source": d["source"],
             "review": d["verdict"] or "",
             "verified_category": CATEGORY_LABELS.get(verified, verified) if verified else None,
-            "species": d["species"], "reviewer": d["reviewer"]}
+            "species": d["species"], "reviewer": d["reviewer"], "frame": d.get("frame")}
 
 
 def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,7 +109,17 @@ def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
         "doubt": row.doubt, "review": row.review, "verified_outcome": row.verified_outcome,
         "reviewer": row.reviewer, "reviewed_at": _iso(row.reviewed_at), "version": row.version,
         "detections": [_detection_json(d) for d in dets],
+        "video": _video_json(row.video) if row.kind == "video" and row.video else None,
     }
+
+
+def _video_json(video: dict[str, Any]) -> dict[str, Any]:
+    """A video's facts for the site: the checked frames as (number, seconds) pairs."""
+    frames = [{"number": n, "time": t} for n, t in zip(
+        video.get("frames_processed") or [], video.get("frame_times") or [], strict=False)]
+    return {"codec": video.get("codec"), "frame_rate": video.get("frame_rate"),
+            "duration": video.get("duration"), "best_frame": video.get("best_frame"),
+            "first_seen": video.get("first_seen") or {}, "frames": frames}
 
 
 def job_exists(engine: Engine, job_id: str) -> bool:

@@ -51,6 +51,7 @@ class ReviewAction:
     species: str | None = None
     bbox: tuple[float, float, float, float] | None = None  # normalised x, y, w, h (add)
     review_id: int | None = None  # undo
+    frame: int | None = None  # add, on a video: the checked frame the box was drawn on
 
     def check(self) -> None:
         if self.action not in ACTIONS:
@@ -182,12 +183,16 @@ def _empty(conn: Connection, media_id: int, action: ReviewAction, reviewer: str)
 
 def _add(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
     assert action.bbox is not None
+    if action.frame is not None:
+        video = conn.execute(select(media.c.video).where(media.c.id == media_id)).scalar_one()
+        if action.frame not in ((video or {}).get("frames_processed") or []):
+            raise ReviewRefused("frame must be one of the video's checked frames")
     x, y, w, h = (round(float(v), 6) for v in action.bbox)
     category = CATEGORY_IDS[action.category or ""]
     species = (action.species or "").strip() or None
     added = conn.execute(insert(detections).values(
         media_id=media_id, category=category, confidence=1.0, x=x, y=y, w=min(w, 1 - x),
-        h=min(h, 1 - y), source="human", model="", verdict="added",
+        h=min(h, 1 - y), frame=action.frame, source="human", model="", verdict="added",
         verified_category=category, species=species if category == "1" else None,
         reviewer=reviewer)).inserted_primary_key
     return {"added": added[0] if added else None, "bbox": [x, y, w, h]}

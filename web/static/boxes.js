@@ -34,13 +34,20 @@
     frame.style.height = Math.floor(h * scale) + "px";
   };
 
+  // A video shows one checked frame at a time (its best one unless `frame` says which): only
+  // that frame's boxes, and the boxes a person drew.
+  T.inFrame = function (item, d, frame) {
+    if (!item.video || d.frame === null || d.frame === undefined) { return true; }
+    return d.frame === (frame === undefined || frame === null ? item.video.best_frame : frame);
+  };
+
   T.drawBoxes = function (overlay, item, threshold, options) {
     options = options || {};
     overlay.textContent = "";
     if (options.hidden) { return; }
     (item.detections || []).forEach(function (d, index) {
       var s = T.boxState(d, threshold);
-      if (!s.shown) { return; }
+      if (!s.shown || !T.inFrame(item, d, options.frame)) { return; }
       var box = document.createElement("div");
       box.className = "box cat-" + s.category + (s.rejected ? " rejected" : "") +
         (index === options.selected ? " selected" : "") + (d.source === "human" ? " human" : "");

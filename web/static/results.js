@@ -137,7 +137,9 @@
     var caption = document.createElement("span");
     caption.className = "caption";
     var outcome = item.review ? item.verified_outcome : T.outcomeOf(item, state.threshold);
-    caption.textContent = (item.review ? "✓ " : "") + outcome +
+    if (item.kind === "video") { a.className += " video"; }
+    caption.textContent = (item.review ? "✓ " : "") +
+      (item.video ? "▶ " + item.video.frames.length + " frames · " : "") + outcome +
       (item.max_conf !== null ? " · " + Math.round(item.max_conf * 100) + "%" : "") +
       (item.failure ? " · " + item.failure : "");
     var name = document.createElement("span");

@@ -1,11 +1,14 @@
 // The image viewer and review: a large web rendition with the boxes drawn by the browser,
 // previous/next through the gallery's filter and order, and every review action on one click or
 // one key, each undoable. Conflicts (someone else changed the image) reload it with a message.
+// A video shows its best frame large and its checked frames as a filmstrip; each frame shows
+// its own boxes.
 (function () {
   "use strict";
   var T = window.Trapline, root = T.root, $ = T.$;
   if (!root) { return; }
-  var v = { index: 0, item: null, selected: -1, hidden: false, drawing: false, start: null };
+  var v = { index: 0, item: null, selected: -1, hidden: false, drawing: false, start: null,
+            frame: null };
 
   function state() { return T.state; }
   function current() { return v.item; }
@@ -13,13 +16,16 @@
   function say(text) { $("v-message").hidden = !text; $("v-message").textContent = text || ""; }
 
   function layout() {
-    var stage = $("stage");
-    T.fit($("frame"), v.item, stage.clientWidth - 16, stage.clientHeight - 16);
+    var stage = $("stage"), strip = $("filmstrip");
+    var below = strip.hidden ? 0 : strip.offsetHeight;
+    T.fit($("frame"), v.item, stage.clientWidth - 16, stage.clientHeight - 16 - below);
   }
   function redraw() {
     if (!v.item) { return; }
-    T.drawBoxes($("overlay"), v.item, state().threshold, { selected: v.selected, labels: true, hidden: v.hidden });
+    T.drawBoxes($("overlay"), v.item, state().threshold,
+                { selected: v.selected, labels: true, hidden: v.hidden, frame: v.frame });
     panel();
+    film();
   }
   T.viewerRedraw = redraw;
 
@@ -29,8 +35,78 @@
     var camera = [item.make, item.model].filter(Boolean).join(" ");
     if (camera) { parts.push("Camera " + camera + (item.serial ? " (" + item.serial + ")" : "")); }
     if (item.width) { parts.push(item.width + " × " + item.height + " px"); }
+    if (item.video) {
+      var vid = item.video, shown = frameInfo(item, v.frame);
+      parts.push("Video " + (vid.duration ? vid.duration.toFixed(1) + " s" : "") +
+        (vid.frame_rate ? " at " + vid.frame_rate + " fps" : "") + " (" + vid.codec + "), " +
+        vid.frames.length + " frames checked");
+      if (shown) {
+        parts.push("Showing frame " + shown.number + " at " + shown.time.toFixed(1) + " s" +
+          (shown.number === vid.best_frame ? " (its best detection)" : ""));
+      }
+    }
     return parts.join(" · ");
   }
+  function frameInfo(item, number) {
+    if (!item.video) { return null; }
+    return item.video.frames.find(function (f) { return f.number === number; }) || null;
+  }
+  // the filmstrip: every checked frame, small, with its boxes; the one shown is marked
+  function film() {
+    var strip = $("filmstrip"), item = v.item;
+    if (!item.video || !item.video.frames.length) { strip.hidden = true; strip.textContent = ""; return; }
+    var s = state();
+    if (strip.dataset.media !== String(item.id) + ":" + item.version + ":" + s.threshold) {
+      strip.textContent = "";
+      strip.dataset.media = String(item.id) + ":" + item.version + ":" + s.threshold;
+      item.video.frames.forEach(function (f) {
+        var b = document.createElement("button");
+        b.type = "button"; b.dataset.frame = String(f.number);
+        b.title = "frame " + f.number + " at " + f.time.toFixed(1) + " s";
+        var frame = document.createElement("div"), img = document.createElement("img");
+        frame.className = "frame";
+        img.src = f.thumbnail_url; img.alt = b.title; img.loading = "lazy";
+        var overlay = document.createElement("div");
+        overlay.className = "overlay";
+        frame.appendChild(img); frame.appendChild(overlay);
+        T.fit(frame, item, 96, 54);
+        T.drawBoxes(overlay, item, s.threshold, { frame: f.number });
+        var seen = item.detections.some(function (d) {
+          return d.frame === f.number && T.boxState(d, s.threshold).counted;
+        });
+        if (seen) { b.className = "seen"; }
+        var time = document.createElement("span");
+        time.className = "time"; time.textContent = f.time.toFixed(1) + " s";
+        b.appendChild(frame); b.appendChild(time);
+        strip.appendChild(b);
+      });
+      strip.hidden = false;
+      layout();
+    }
+    Array.prototype.forEach.call(strip.children, function (b) {
+      b.classList.toggle("current", b.dataset.frame === String(v.frame));
+    });
+  }
+  function showFrame(number) {
+    var item = v.item, info = frameInfo(item, number);
+    if (!info) { return; }
+    v.frame = number;
+    v.selected = -1;
+    // the best frame has a large rendition; the others their filmstrip picture, enlarged
+    $("photo").src = number === item.video.best_frame && item.view_url ? item.view_url : info.thumbnail_url;
+    redraw();
+  }
+  function stepFrame(delta) {
+    var item = v.item;
+    if (!item || !item.video) { return; }
+    var frames = item.video.frames, i = frames.findIndex(function (f) { return f.number === v.frame; });
+    var next = frames[i + delta];
+    if (next) { showFrame(next.number); }
+  }
+  $("filmstrip").addEventListener("click", function (event) {
+    var b = event.target.closest("button");
+    if (b) { showFrame(parseInt(b.dataset.frame, 10)); }
+  });
   function panel() {
     var item = v.item, s = state();
     $("v-pos").textContent = (v.index + 1) + " of " + s.total;
@@ -50,6 +126,7 @@
     var list = $("v-boxes");
     list.textContent = "";
     item.detections.forEach(function (d, i) {
+      if (!T.inFrame(item, d, v.frame)) { return; }
       var st = T.boxState(d, s.threshold);
       var li = document.createElement("li");
       li.className = (i === v.selected ? "selected " : "") + (st.shown ? "" : "below");
@@ -79,11 +156,16 @@
   }
 
   function show(item) {
+    var same = v.item && v.item.id === item.id;
     v.item = item;
     if (v.selected >= item.detections.length) { v.selected = -1; }
+    if (!same || !frameInfo(item, v.frame)) { v.frame = item.video ? item.video.best_frame : null; }
     say("");
-    $("photo").src = item.view_url || item.thumbnail_url || "";
+    var info = frameInfo(item, v.frame);
+    $("photo").src = info && v.frame !== item.video.best_frame ? info.thumbnail_url
+      : item.view_url || item.thumbnail_url || "";
     $("photo").alt = item.path;
+    if (!item.video) { $("filmstrip").hidden = true; }
     layout(); redraw();
   }
   T.openViewer = function (index) {
@@ -129,6 +211,15 @@
     var body = Object.assign({ action: action, version: item.version }, extra || {});
     if (!body.detection_id) { body.media_id = item.id; }
     return send(body);
+  }
+  // J / K: the next or previous box of the frame shown
+  function cycle(delta) {
+    var item = v.item, shown = [];
+    item.detections.forEach(function (d, i) { if (T.inFrame(item, d, v.frame)) { shown.push(i); } });
+    if (!shown.length) { return; }
+    var at = shown.indexOf(v.selected);
+    v.selected = shown[at < 0 ? (delta > 0 ? 0 : shown.length - 1) : (at + delta + shown.length) % shown.length];
+    redraw();
   }
   function selectedBox() {
     var d = v.item && v.item.detections[v.selected];
@@ -201,7 +292,9 @@
     v.start = null; v.drawing = false; $("frame").classList.remove("drawing");
     var box = [Math.min(p.x, s.x), Math.min(p.y, s.y), Math.abs(p.x - s.x), Math.abs(p.y - s.y)];
     if (box[2] < 0.005 || box[3] < 0.005) { redraw(); say("That box was too small; press D to try again."); return; }
-    act("add", { bbox: box, category: $("v-draw-category").value });
+    var added = { bbox: box, category: $("v-draw-category").value };
+    if (v.item.video) { added.frame = v.frame; }  // drawn on the frame shown
+    act("add", added);
   });
 
   $("v-prev").addEventListener("click", function () { T.openViewer(v.index - 1); });
@@ -219,8 +312,10 @@
     a: function () { act("accept"); },
     e: function () { act("empty"); },
     d: startDrawing,
-    j: function () { if (v.item.detections.length) { v.selected = (v.selected + 1) % v.item.detections.length; redraw(); } },
-    k: function () { var n = v.item.detections.length; if (n) { v.selected = (v.selected - 1 + n) % n; redraw(); } },
+    j: function () { cycle(1); },
+    k: function () { cycle(-1); },
+    "[": function () { stepFrame(-1); },
+    "]": function () { stepFrame(1); },
     x: function () { boxAct("reject"); },
     c: function () { boxAct("accept"); },
     1: function () { boxAct("relabel", { category: "animal" }); },
