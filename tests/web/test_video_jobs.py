@@ -42,6 +42,8 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
     job_id = video_job(client, run_worker, tmp_path, frame_interval="2", video_clips="on")
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["images"] == 3 and status["summary"]["videos"] == 2
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "1 images and 2 videos: 2 with animals" in " ".join(page.split())
     found = media(client, job_id)
     visit = found["visit.mp4"]
     assert visit["kind"] == "video" and visit["outcome"] == "animal+person"

@@ -57,7 +57,8 @@
       $("download").href = job.download_url;
       var s = job.summary;
       if (s) {
-        $("summary").textContent = s.images + " images: " + s.animal + " with animals, " + s.person +
+        var media = s.videos ? (s.images - s.videos) + " images and " + s.videos + " videos" : s.images + " images";
+        $("summary").textContent = media + ": " + s.animal + " with animals, " + s.person +
           " with people, " + s.vehicle + " with vehicles, " + s.empty + " empty, " + s.errors + " could not be read.";
         showFailures(s);
       }
