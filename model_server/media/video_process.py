@@ -1,51 +1,116 @@
-"""Decoder processes: each video is decoded in a child process that streams its sampled frames
-back over a pipe, so a codec crash (a segfault in FFmpeg on a hostile file) ends that child and
+"""Decoder processes: each video is decoded by a worker process that streams its sampled frames
+back over a pipe, so a codec crash (a segfault in FFmpeg on a hostile file) ends that worker and
 becomes the video's error, never the model server's death.
 
-Children come from a fork server: a fresh interpreter, started once, that has imported PyAV but
-never TensorFlow, forks one child per video in milliseconds (the model server itself never
-forks after TensorFlow is loaded)."""
+Workers are fresh interpreters started with `subprocess` (exec at once: the model server itself
+never forks after TensorFlow is loaded, and multiprocessing's start methods would import the
+model server's main module again in every child, half a second each). A worker that finished a
+video waits for the next one, so a card of short clips pays the start-up once per loader, not
+once per clip; a worker whose video was abandoned midway, or that died, is not reused."""
 
 from __future__ import annotations
 
+import atexit
 import logging
-import multiprocessing
+import os
 import signal
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from model_server.media.video_decode import DecodeRequest, Send, decode
+from model_server.media.video_decode import DecodeRequest
 
 log = logging.getLogger(__name__)
 
 # A decoder that sends nothing for this long is stuck in a codec loop: it is killed and the
 # video keeps the frames it had sent. Decoding one frame takes milliseconds.
 STALL_SECONDS = 120.0
-PRELOAD = ["model_server.media.video_process"]
+DECODE = "model_server.media.video_decode:decode"
+MAX_IDLE = 4
 
 
-def _context() -> Any:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    return ctx
+class _Worker:
+    def __init__(self) -> None:
+        req_r, req_w = os.pipe()
+        msg_r, msg_w = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "model_server.media.decoder_worker", str(req_r),
+                 str(msg_w)], pass_fds=(req_r, msg_w), stdin=subprocess.DEVNULL, env=env)
+        finally:
+            os.close(req_r)
+            os.close(msg_w)
+        self.requests = Connection(req_w, readable=False)
+        self.messages = Connection(msg_r, writable=False)
+
+    def kill(self) -> None:
+        self.requests.close()
+        self.messages.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def retire(self) -> None:
+        """Closing its requests pipe is the worker's signal to end."""
+        self.requests.close()
+        self.messages.close()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
-Decode = Callable[[DecodeRequest, Send], None]
+class _Pool:
+    def __init__(self) -> None:
+        self.idle: list[_Worker] = []
+        self.lock = threading.Lock()
+        atexit.register(self.shutdown)
+
+    def take(self) -> _Worker:
+        with self.lock:
+            while self.idle:
+                worker = self.idle.pop()
+                if worker.process.poll() is None:
+                    return worker
+                worker.kill()
+        return _Worker()
+
+    def give_back(self, worker: _Worker) -> None:
+        with self.lock:
+            if len(self.idle) < MAX_IDLE:
+                self.idle.append(worker)
+                return
+        worker.retire()
+
+    def shutdown(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for worker in idle:
+            worker.retire()
 
 
-def _child(decode: Decode, request: DecodeRequest, conn: Connection) -> None:
-    """The decoder process's body. `decode` travels by name (a module-level function), so a
-    test can hand in one that crashes the way a codec would."""
-    try:
-        decode(request, conn.send)
-    except BrokenPipeError:  # the model server stopped listening (job cancelled)
-        pass
-    except Exception as exc:  # noqa: BLE001 - sent to the parent: it becomes the video's error
-        conn.send(("crashed", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _Pool()
+        return _pool
+
+
+def shutdown_decoders() -> None:
+    """Ends the idle decoder workers (the model server does this when it stops)."""
+    if _pool is not None:
+        _pool.shutdown()
 
 
 @dataclass
@@ -59,21 +124,23 @@ class Frame:
 
 class DecoderProcess:
     """One video being decoded. `facts` arrives first (or `unreadable`); then iterate `frames()`;
-    `ending` says how decoding ended (counts of damaged packets, a crash) once it is over."""
+    `ending` says how decoding ended (counts of damaged packets) and `crash` whether the worker
+    died. `decode` names the decoding function (`module:function`) the worker runs."""
 
     def __init__(self, request: DecodeRequest, *, stall_seconds: float = STALL_SECONDS,
-                 decode: Decode = decode) -> None:
-        ctx = _context()
-        self._conn, child_conn = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, args=(decode, request, child_conn),
-                                    daemon=True, name="trapline-video")
-        self._process.start()
-        child_conn.close()
+                 decode: str = DECODE) -> None:
         self.stall_seconds = stall_seconds
         self.ending: dict[str, Any] = {}
-        self.crash: str = ""
+        self.crash = ""
         self.facts: dict[str, Any] | None = None
-        self.unreadable: str = ""
+        self.unreadable = ""
+        self._done = False
+        self._pool = _shared_pool()
+        self._worker: _Worker | None = self._pool.take()
+        try:
+            self._worker.requests.send((decode, request))
+        except OSError:
+            self._lost("the video decoder could not be started")
         first = self._receive()
         if first is None:
             self.unreadable = self.crash or "the video decoder stopped before reading anything"
@@ -81,27 +148,37 @@ class DecoderProcess:
             self.facts = first[1]
         else:
             self.unreadable = str(first[1])
+            self._done = True
+
+    def _lost(self, why: str) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+        self.crash = why
 
     def _receive(self) -> tuple[Any, ...] | None:
-        """The next message, or None when the child is gone (with `crash` saying why)."""
+        """The next message, or None when the worker is gone (with `crash` saying why)."""
+        worker = self._worker
+        if worker is None:
+            return None
         try:
-            if not self._conn.poll(self.stall_seconds):
-                self.crash = (f"the video decoder sent nothing for {self.stall_seconds:g} s and "
-                              "was stopped")
-                self.close()
+            if not worker.messages.poll(self.stall_seconds):
+                self._lost(f"the video decoder sent nothing for {self.stall_seconds:g} s and "
+                           "was stopped")
                 return None
-            message: tuple[Any, ...] = self._conn.recv()
+            message: tuple[Any, ...] = worker.messages.recv()
         except (EOFError, OSError):
-            self._process.join(5)
-            code = self._process.exitcode
-            if code is not None and code < 0:
-                name = signal.Signals(-code).name if -code in signal.valid_signals() else code
-                self.crash = f"the video decoder crashed ({name}) on this file"
-            else:
-                self.crash = "the video decoder ended unexpectedly"
+            try:
+                code = worker.process.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            name = signal.Signals(-code).name if code is not None and code < 0 else code
+            self._lost(f"the video decoder crashed ({name}) on this file" if code and code < 0
+                       else "the video decoder ended unexpectedly")
             return None
         if message[0] == "crashed":
             self.crash = f"the video decoder failed ({message[1]})"
+            self._done = True
             return None
         return message
 
@@ -109,12 +186,17 @@ class DecoderProcess:
         while (message := self._receive()) is not None:
             if message[0] == "end":
                 self.ending = message[1]
+                self._done = True
                 return
             _, number, time, size, rgb, thumb = message
             yield Frame(number, time, tuple(size), rgb, thumb)
 
     def close(self) -> None:
-        self._conn.close()
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join(5)
+        """Gives the worker back when its video is over; a worker still sending is killed."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if self._done:
+            self._pool.give_back(worker)
+        else:
+            worker.kill()

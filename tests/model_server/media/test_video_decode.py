@@ -15,11 +15,12 @@ from model_server.media.video_decode import DecodeRequest
 from model_server.media.video_metadata import parse_creation_time, parse_iso6709
 from model_server.media.video_process import DecoderProcess, Frame
 from tests.conftest import DATA
-from tests.model_server.media import crashing_decoder
 from tests.videos import bushnell_avi, garbled, red_patch_clip, sound_only
 
 VIDEOS = DATA / "videos" / "zamba"
 PHOTO = next((DATA / "camera-trap" / "ena24").glob("*.jpg"))
+CRASH_MIDWAY = "tests.model_server.media.crashing_decoder:segfault_after_three_frames"
+CRASH_AT_ONCE = "tests.model_server.media.crashing_decoder:segfault_at_once"
 
 
 def decoded(path: Path, *, interval: float = 1.0, member: str = "", max_frames: int = 600,
@@ -165,10 +166,10 @@ def test_a_first_frame_in_another_pixel_format_bushnell(tmp_path: Path) -> None:
 
 def test_a_decoder_that_segfaults_takes_only_its_own_process(tmp_path: Path) -> None:
     decoder, frames = decoded(VIDEOS / "04250002.MP4",
-                              decode=crashing_decoder.segfault_after_three_frames)
+                              decode=CRASH_MIDWAY)
     assert [f.number for f in frames] == [0, 1, 2]  # what it sent before dying is kept
     assert decoder.crash == "the video decoder crashed (SIGSEGV) on this file"
-    decoder, frames = decoded(VIDEOS / "04250002.MP4", decode=crashing_decoder.segfault_at_once)
+    decoder, frames = decoded(VIDEOS / "04250002.MP4", decode=CRASH_AT_ONCE)
     assert decoder.unreadable == "the video decoder crashed (SIGSEGV) on this file"
     decoder, frames = decoded(VIDEOS / "01170043.MP4")  # the next video decodes as ever
     assert len(frames) == 6

@@ -23,11 +23,11 @@ from model_server.pipeline.options import PipelineOptions
 from shared.inputs import collect_inputs
 from tests.conftest import DATA
 from tests.images import jpeg_bytes, red_patch_image
-from tests.model_server.media import crashing_decoder
 from tests.videos import garbled, red_patch_clip, sound_only
 
 VIDEOS = DATA / "videos" / "zamba"
 TAGS = {"creation_time": "2024-06-01T05:42:10.000000Z", "location": "-2.3333+034.8333+1500.0/"}
+CRASH_MIDWAY = "tests.model_server.media.crashing_decoder:segfault_after_three_frames"
 
 
 def check_md_video_entry(entry: dict, frame_count: int, rate: float, interval: float) -> None:
@@ -144,7 +144,7 @@ def test_a_crashing_decoder_costs_one_video_its_remaining_frames(
     for name in ("04250002.MP4", "01170043.MP4"):
         (folder / name).write_bytes((VIDEOS / name).read_bytes())
     monkeypatch.setattr(loading, "DecoderProcess", functools.partial(
-        DecoderProcess, decode=crashing_decoder.segfault_after_three_frames))
+        DecoderProcess, decode=CRASH_MIDWAY))
     detector = load_detector(red_patch_model)
     result = run_batch(collect_inputs([folder]), detector, tmp_path / "work",
                        tmp_path / "r.zip", PipelineOptions(threshold=0.4))
