@@ -1,7 +1,9 @@
-"""What decoding costs per checked video frame: Trapline's decoder process (every frame decoded,
-only the checked ones converted to RGB and sent over the pipe) against the same decoding done in
-the model server's own process (what the isolation costs) and against converting every frame
-and keeping the checked ones (a naive frame loop). Side by side in one run, repeated.
+"""What decoding costs per checked video frame: Trapline's decoder process (frames decoded in
+order, only the checked ones converted to RGB and sent over the pipe; long gaps jumped by
+seeking) against the same decoding done in the model server's own process (what the isolation
+costs), against converting every frame and keeping the checked ones (a naive frame loop), and,
+at a long interval, against decoding every frame without jumping. Side by side in one run,
+repeated.
 
     python -m benchmarks.bench_video --seconds 20 --size 1280x720 --fps 30 --repeat 5
 
@@ -23,6 +25,7 @@ import av
 import numpy as np
 
 from benchmarks.bench_pipeline import REPO
+from model_server.media import video_walk
 from model_server.media.video_decode import DecodeRequest, decode
 from model_server.media.video_process import DecoderProcess
 
@@ -62,6 +65,16 @@ def in_process(path: Path, interval: float) -> int:
     sent: list[Any] = []
     decode(request(path, interval), lambda message: sent.append(message[0]))
     return sent.count("frame")
+
+
+def no_jumps(path: Path, interval: float) -> int:
+    """In-process, decoding every frame however far the next checked one is."""
+    gap = video_walk.SEEK_GAP
+    video_walk.SEEK_GAP = float("inf")
+    try:
+        return in_process(path, interval)
+    finally:
+        video_walk.SEEK_GAP = gap
 
 
 def every_frame(path: Path, interval: float) -> int:
@@ -104,7 +117,11 @@ def bench(label: str, path: Path, interval: float, repeat: int) -> None:
     local = row("same decoding, in-process", *measure(in_process, path, interval, repeat))
     naive = row("convert every frame, keep some", *measure(every_frame, path, interval, repeat))
     print(f"  ratios (median): every-frame loop / Trapline {naive / child:.2f}x;  "
-          f"process isolation costs {child / local:.2f}x of in-process decoding\n")
+          f"process isolation costs {child / local:.2f}x of in-process decoding")
+    if interval > video_walk.SEEK_GAP:
+        whole = row("in-process, no jumps", *measure(no_jumps, path, interval, repeat))
+        print(f"  jumping saves: no-jumps / in-process {whole / local:.2f}x")
+    print()
 
 
 def main() -> None:
@@ -113,16 +130,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--fps", type=int, default=30)
-    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--interval", type=float, nargs="+", default=[1.0, 5.0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="trapline-video-bench-") as tmp:
         clip = make_clip(Path(tmp) / "clip.mp4", args.seconds, (width, height), args.fps)
-        bench(f"made clip {width}x{height}, {args.fps} fps, {args.seconds} s", clip,
-              args.interval, args.repeat)
+        for interval in args.interval:
+            bench(f"made clip {width}x{height}, {args.fps} fps, {args.seconds} s", clip,
+                  interval, args.repeat)
     if CHIMP.is_file():
-        bench("chimp.mp4 (real, 320x180, 30 fps, 15 s)", CHIMP, args.interval, args.repeat)
+        for interval in args.interval:
+            bench("chimp.mp4 (real, 320x180, 30 fps, 15 s)", CHIMP, interval, args.repeat)
 
 
 if __name__ == "__main__":

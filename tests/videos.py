@@ -19,8 +19,10 @@ GREY = (90, 110, 90)
 
 
 def clip(path: Path, frames: Iterable[Image.Image], fps: int, *,
-         tags: dict[str, str] | None = None, codec: str = "libx264") -> Path:
-    """Encodes `frames` at `fps` into `path` (the container from its suffix)."""
+         tags: dict[str, str] | None = None, codec: str = "libx264",
+         keyframe_every: int | None = None) -> Path:
+    """Encodes `frames` at `fps` into `path` (the container from its suffix), with a keyframe
+    every `keyframe_every` frames if given (the encoder's choice otherwise)."""
     frames = list(frames)
     # QuickTime's own keys (make, model) are kept only as metadata tags
     options = {"movflags": "use_metadata_tags"} if tags and path.suffix.lower() in (
@@ -31,6 +33,8 @@ def clip(path: Path, frames: Iterable[Image.Image], fps: int, *,
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height = frames[0].size
         stream.pix_fmt = "yuv420p"
+        if keyframe_every:
+            stream.codec_context.gop_size = keyframe_every
         for image in frames:
             for packet in stream.encode(av.VideoFrame.from_image(image)):
                 out.mux(packet)

@@ -2,16 +2,17 @@
 sampled frames as RGB pixels, in memory. This runs inside a decoder process
 (`video_process.py`), so a codec that crashes takes that process down, never the model server.
 
-Every frame is decoded (inter frames need their predecessors) but only the sampled ones are
-converted to RGB and sent on; converting and copying pixels is what costs at high resolution.
-Damaged packets are skipped and counted: FFmpeg resynchronises at the next good frame.
+Frames are decoded in order (inter frames need their predecessors), jumping ahead by seeking
+where the next checked frame is far (`video_walk.py`); only the checked frames are converted to
+RGB and sent on. Damaged packets are skipped and counted: FFmpeg resynchronises at the next
+good frame.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from PIL import Image
 
 from model_server.media.video_metadata import container_metadata
 from model_server.media.video_sampling import Sampler, SamplingPlan, plan_sampling
+from model_server.media.video_walk import FrameWalker, Walked
 
 log = logging.getLogger(__name__)
 
@@ -138,51 +140,7 @@ def facts_of(container: Any, request: DecodeRequest) -> tuple[VideoFacts, Any]:
     return facts, stream
 
 
-@dataclass
-class _Frame:
-    number: int
-    time: float
-    frame: Any
-
-
-def _frames(container: Any, stream: Any, counts: dict[str, int]) -> Iterator[_Frame]:
-    """Decoded frames with their number in the video (from 0) and their time from the first
-    frame; damaged packets are counted and skipped. With timestamps and a frame rate a frame is
-    numbered by its time, so a frame lost to damage does not shift the ones after it, and a
-    frame that would come back in time (damage again) is dropped and counted."""
-    number, first_pts, last = 0, None, -1
-    rate = _rate(stream)
-    demux = container.demux(stream)
-    while True:
-        try:
-            packet = next(demux)
-        except StopIteration:
-            break
-        except av.error.FFmpegError as exc:
-            counts["demux_errors"] += 1
-            counts["stopped_at"] = last + 1
-            log.info("demuxing stopped: %s", exc)
-            break
-        try:
-            decoded = packet.decode()
-        except av.error.FFmpegError:
-            counts["bad_packets"] += 1
-            continue
-        for frame in decoded:
-            if frame.pts is not None and frame.time_base is not None and rate:
-                first_pts = frame.pts if first_pts is None else first_pts
-                time = float((frame.pts - first_pts) * frame.time_base)
-                number = round(time * rate)
-            else:
-                number, time = last + 1, (last + 1) / rate if rate else float(last + 1)
-            if number <= last:
-                counts["out_of_order"] += 1
-                continue
-            last = number
-            yield _Frame(number, time, frame)
-
-
-def _message(item: _Frame, thumb_size: int) -> tuple[Any, ...]:
+def _message(item: Walked, thumb_size: int) -> tuple[Any, ...]:
     image = item.frame.to_image()  # any pixel format, frame by frame (Bushnell's first frame)
     if image.mode != "RGB":
         image = image.convert("RGB")
@@ -218,16 +176,14 @@ def decode(request: DecodeRequest, send: Send) -> None:
 def _decode_frames(container: Any, stream: Any, facts: VideoFacts, request: DecodeRequest,
                    send: Send) -> None:
     sampler = Sampler(SamplingPlan(facts.interval, facts.max_frames), facts.frame_rate)
-    counts = {"bad_packets": 0, "demux_errors": 0, "stopped_at": -1, "out_of_order": 0}
-    last: _Frame | None = None
+    walker = FrameWalker(container, stream, facts.frame_rate, facts.duration, sampler)
+    last: Walked | None = None
     last_sent = -1
-    decoded = 0
-    for item in _frames(container, stream, counts):
-        decoded += 1
+    for item in walker.frames():
         if sampler.take(item.time):
             send(_message(item, request.thumbnail_size))
             last_sent = item.number
         last = item
     if last is not None and last.number != last_sent:
         send(_message(last, request.thumbnail_size))
-    send(("end", {"decoded": decoded, "capped": sampler.capped, **counts}))
+    send(("end", {**walker.counts.as_dict(), "capped": sampler.capped}))

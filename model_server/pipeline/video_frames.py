@@ -72,7 +72,8 @@ def _ending_notes(decoder: DecoderProcess, result: VideoResult) -> list[str]:
         notes.append("the file ends early or is damaged: reading stopped at frame "
                      f"{ending['stopped_at']}")
     expected, decoded = facts.get("expected_frames"), ending.get("decoded")
-    if expected and decoded is not None and decoded < expected:
+    # after a jump (seek) the frames passed over were never meant to be decoded
+    if expected and decoded is not None and decoded < expected and not ending.get("seeks"):
         notes.append(f"{expected - decoded} of {expected} frames could not be decoded")
     if ending.get("capped"):
         notes.append(f"only the first {facts['max_frames'] - 1} sampled frames and the last "

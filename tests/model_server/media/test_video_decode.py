@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from model_server.media.video_decode import DecodeRequest
+from model_server.media import video_walk
+from model_server.media.video_decode import DecodeRequest, decode
 from model_server.media.video_metadata import parse_creation_time, parse_iso6709
 from model_server.media.video_process import DecoderProcess, Frame
 from tests.conftest import DATA
-from tests.videos import bushnell_avi, garbled, red_patch_clip, sound_only
+from tests.images import red_patch_image
+from tests.videos import bushnell_avi, clip, garbled, red_patch_clip, sound_only
 
 VIDEOS = DATA / "videos" / "zamba"
 PHOTO = next((DATA / "camera-trap" / "ena24").glob("*.jpg"))
@@ -173,3 +175,38 @@ def test_a_decoder_that_segfaults_takes_only_its_own_process(tmp_path: Path) -> 
     assert decoder.unreadable == "the video decoder crashed (SIGSEGV) on this file"
     decoder, frames = decoded(VIDEOS / "01170043.MP4")  # the next video decodes as ever
     assert len(frames) == 6
+
+
+def frames_in_process(path: Path, interval: float) -> tuple[list[tuple], dict]:
+    sent: list[tuple] = []
+    decode(DecodeRequest(str(path), "", 10**9, interval, 600, 320), sent.append)
+    return [m for m in sent if m[0] == "frame"], sent[-1][1]
+
+
+def test_long_gaps_are_jumped_and_give_the_same_frames(tmp_path: Path, monkeypatch) -> None:
+    # 20 s at 10 fps with a keyframe every second, as many traps write them
+    frames = [red_patch_image((96, 64), (i, 5, i + 20, 30)) for i in range(0, 200)]
+    path = clip(tmp_path / "keyed.mp4", frames, 10, keyframe_every=10)
+    jumped, ending = frames_in_process(path, 4.0)
+    assert [m[1] for m in jumped] == [0, 40, 80, 120, 160, 199]
+    assert ending["seeks"] >= 4 and ending["wasted_seeks"] == 0 and ending["decoded"] < 120
+    monkeypatch.setattr(video_walk, "SEEK_GAP", 1e9)  # frame by frame, the whole video
+    walked, ending = frames_in_process(path, 4.0)
+    assert ending["seeks"] == 0 and ending["decoded"] == 200
+    # the same frames, pixel for pixel: a jump lands where decoding on would have
+    assert [(m[1], m[2], m[4]) for m in jumped] == [(m[1], m[2], m[4]) for m in walked]
+
+
+@pytest.mark.parametrize(("name", "interval", "numbers"), [
+    ("chimp.mp4", 4.0, [0, 120, 240, 360, 449]),  # keyframes 250 frames apart
+    ("PICT0021.ASF", 10.0, [0, 10, 20, 30, 40, 50, 60]),  # keyframes 12 s apart
+    ("PICT0265.AVI", 7.0, [0, 7, 14, 21, 28, 35, 42, 49, 56, 60]),
+])
+def test_real_videos_give_the_same_frames_with_or_without_jumps(name, interval, numbers,
+                                                                monkeypatch) -> None:
+    jumped, ending = frames_in_process(VIDEOS / name, interval)
+    assert [m[1] for m in jumped] == numbers
+    assert ending["decoded"] <= numbers[-1] + 1
+    monkeypatch.setattr(video_walk, "SEEK_GAP", 1e9)
+    walked, _ = frames_in_process(VIDEOS / name, interval)
+    assert [(m[1], m[2], m[4]) for m in jumped] == [(m[1], m[2], m[4]) for m in walked]
