@@ -99,11 +99,12 @@ class FrameWalker:
                 self.counts.bad_packets += 1
                 continue
             for frame in decoded:
-                by_time = frame.pts is not None and frame.time_base is not None and self.rate
-                if by_time:
+                rate = self.rate
+                by_time = frame.pts is not None and frame.time_base is not None and bool(rate)
+                if by_time and rate:
                     first_pts = frame.pts if first_pts is None else first_pts
                     time = float((frame.pts - first_pts) * frame.time_base)
-                    number = round(time * self.rate)
+                    number = round(time * rate)
                 else:
                     number = last + 1
                     time = number / self.rate if self.rate else float(number)
