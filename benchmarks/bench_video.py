@@ -38,7 +38,8 @@ def make_clip(path: Path, seconds: int, size: tuple[int, int], fps: int) -> Path
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        stream.options = {"preset": "veryfast", "g": str(fps * 2)}
+        stream.options = {"preset": "veryfast", "sc_threshold": "0"}  # no scene-cut keyframes
+        stream.codec_context.gop_size = fps * 2  # a keyframe every 2 s, as many traps write
         for i in range(seconds * fps):
             dx, dy = i % 64, (i * 2) % 64
             frame = base[dy:dy + size[1], dx:dx + size[0]]
@@ -136,6 +137,10 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="trapline-video-bench-") as tmp:
         clip = make_clip(Path(tmp) / "clip.mp4", args.seconds, (width, height), args.fps)
+        with av.open(str(clip)) as made:
+            stream = made.streams.video[0]
+            keys = [float(p.pts * p.time_base) for p in made.demux(stream) if p.is_keyframe]
+        print(f"made clip keyframes at {', '.join(f'{k:.1f}' for k in keys)} s")
         for interval in args.interval:
             bench(f"made clip {width}x{height}, {args.fps} fps, {args.seconds} s", clip,
                   interval, args.repeat)
