@@ -22,6 +22,7 @@ from PIL import Image
 from model_server.media.video_metadata import container_metadata
 from model_server.media.video_sampling import Sampler, SamplingPlan, plan_sampling
 from model_server.media.video_walk import FrameWalker, Walked
+from shared.errors import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def decode(request: DecodeRequest, send: Send) -> None:
     except VideoUnreadable as exc:
         send(("unreadable", str(exc)))
         return
-    except OSError as exc:  # the zip entry is damaged or over the limit
+    except (OSError, ImageError) as exc:  # unreadable, damaged in the zip or over the limit
         send(("unreadable", str(exc)))
         return
     with container:

@@ -1,6 +1,10 @@
 """Another threshold for a finished job: the counts it would give (the results page's slider
 asks while it moves) and making it the job's threshold (outcomes, counts and doubt of every
-image recomputed from the stored confidences, in a few set-based statements)."""
+image recomputed from the stored confidences, in a few set-based statements).
+
+Boxes are counted per frame and a file counts its most crowded frame: a photo is one frame
+(its boxes have no frame number), a video counts the most boxes seen in any one checked frame,
+as the model server counted them."""
 
 from __future__ import annotations
 
@@ -14,15 +18,18 @@ from shared.store.schema import detections, jobs, media
 
 def _per_image(job_id: str, threshold: float) -> Any:
     """One row per image with a box at or above `threshold`: which categories it has and how
-    many boxes of each."""
-    has = [func.max(case((detections.c.category == value, 1), else_=0)).label(f"has{value}")
-           for value in CATEGORY_LABELS]
+    many boxes of each (in its most crowded frame)."""
     boxes = [func.sum(case((detections.c.category == value, 1), else_=0)).label(f"n{value}")
              for value in CATEGORY_LABELS]
-    return (select(detections.c.media_id, *has, *boxes).join(media)
-            .where(media.c.job_id == job_id, detections.c.source == "machine",
-                   detections.c.confidence >= threshold, media.c.failure.is_(None))
-            .group_by(detections.c.media_id).subquery())
+    per_frame = (select(detections.c.media_id, *boxes).join(media)
+                 .where(media.c.job_id == job_id, detections.c.source == "machine",
+                        detections.c.confidence >= threshold, media.c.failure.is_(None))
+                 .group_by(detections.c.media_id, detections.c.frame).subquery())
+    has = [func.max(case((per_frame.c[f"n{value}"] > 0, 1), else_=0)).label(f"has{value}")
+           for value in CATEGORY_LABELS]
+    most = [func.max(per_frame.c[f"n{value}"]).label(f"n{value}") for value in CATEGORY_LABELS]
+    return (select(per_frame.c.media_id, *has, *most)
+            .group_by(per_frame.c.media_id).subquery())
 
 
 def counts_at(engine: Engine, job_id: str, threshold: float) -> dict[str, Any]:
@@ -67,10 +74,13 @@ def _outcome_expression() -> Any:
 def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
     """Makes `threshold` the job's: what the site filters and the next export report by."""
     def count(value: str) -> Any:
-        return (select(func.count()).where(
-            detections.c.media_id == media.c.id, detections.c.source == "machine",
-            detections.c.category == value, detections.c.confidence >= threshold)
+        most_in_a_frame = (
+            select(func.count()).where(
+                detections.c.media_id == media.c.id, detections.c.source == "machine",
+                detections.c.category == value, detections.c.confidence >= threshold)
+            .group_by(detections.c.frame).order_by(func.count().desc()).limit(1)
             .scalar_subquery())
+        return func.coalesce(most_in_a_frame, 0)
 
     nearest = (select(func.min(func.abs(detections.c.confidence - threshold)))
                .where(detections.c.media_id == media.c.id, detections.c.source == "machine")

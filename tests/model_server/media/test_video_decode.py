@@ -79,8 +79,14 @@ def test_a_video_inside_a_zip_is_read_from_the_zip(tmp_path: Path) -> None:
     archive = tmp_path / "card.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(VIDEOS / "PICT0265.AVI", "DCIM/PICT0265.AVI")
+        z.writestr("DCIM/EMPTY.AVI", b"")
     decoder, frames = decoded(archive, member="DCIM/PICT0265.AVI")
     assert decoder.facts is not None and len(frames) == 61
+    decoder, _ = decoded(archive, member="DCIM/EMPTY.AVI")
+    assert decoder.unreadable == "the file is empty (0 bytes)"
+    small = DecoderProcess(DecodeRequest(str(archive), "DCIM/PICT0265.AVI", 1000, 1.0, 600, 320))
+    small.close()
+    assert small.unreadable == "file is 54,370 bytes, over the 1,000-byte limit"
 
 
 def test_container_tags_give_capture_time_and_gps(tmp_path: Path) -> None:
