@@ -15,7 +15,8 @@ MEDIA_COLUMNS = (
     "file", "folder", "kind", "outcome", "animals", "persons", "vehicles", "max_confidence",
     *REVIEW_COLUMNS, "captured", "make", "model", "serial", "latitude", "longitude",
     "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s", "frame_rate",
-    "codec", "frames_checked", "best_frame", "best_frame_s", "failure", "exif_notes",
+    "codec", "frames_checked", "best_frame", "best_frame_s", "first_seen", "failure",
+    "exif_notes",
 )
 FRAME_COLUMNS = ("file", "frame", "time_s", "animals", "persons", "vehicles", "max_confidence")
 DETECTION_COLUMNS = (
@@ -28,16 +29,34 @@ def species_of(record: MediaRecord) -> str:
     return "; ".join(sorted({d["species"] for d in record.kept() if d.get("species")}))
 
 
-def _video_columns(record: MediaRecord) -> dict[str, Any]:
+def _frame_times(record: MediaRecord) -> dict[int, float]:
+    video = record.video or {}
+    return dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
+                    strict=False))
+
+
+def first_seen(record: MediaRecord, threshold: float) -> str:
+    """In which checked frame each category was first seen at `threshold`, e.g.
+    `animal: frame 10 (2.0 s); person: frame 0 (0.0 s)`."""
+    times = _frame_times(record)
+    first: dict[str, int] = {}
+    for det in record.above(threshold):
+        if det.get("frame") is not None:
+            first[det["category"]] = min(first.get(det["category"], det["frame"]), det["frame"])
+    return "; ".join(f"{label}: frame {first[value]} ({times.get(first[value], 0):.1f} s)"
+                     for value, label in CATEGORY_LABELS.items() if value in first)
+
+
+def _video_columns(record: MediaRecord, threshold: float) -> dict[str, Any]:
     video = record.video or {}
     if record.kind != "video" or not video:
         return {}
-    times = dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
-                     strict=False))
+    times = _frame_times(record)
     best = video.get("best_frame")
     return {"duration_s": video.get("duration"), "frame_rate": video.get("frame_rate"),
             "codec": video.get("codec"), "frames_checked": len(times),
-            "best_frame": best, "best_frame_s": times.get(best)}
+            "best_frame": best, "best_frame_s": times.get(best) if best is not None else None,
+            "first_seen": first_seen(record, threshold)}
 
 
 def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
@@ -62,7 +81,7 @@ def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
                                     "altitude_m", "altitude_ref", "map_link")},
         "width": record.width,
         "height": record.height,
-        **_video_columns(record),
+        **_video_columns(record, threshold),
         "failure": record.failure or "",
         "exif_notes": meta.get("exif_notes", ""),
     }
@@ -99,9 +118,7 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
 
 def frame_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, Any]]:
     """One row per checked frame of a video with a detection at the threshold."""
-    video = record.video or {}
-    times = dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
-                     strict=False))
+    times = _frame_times(record)
     by_frame: dict[int, list[dict[str, Any]]] = {}
     for det in record.above(threshold):
         if det.get("frame") is not None:

@@ -40,16 +40,13 @@ class VideoResult:
     def summary(self) -> dict[str, Any]:
         """What the store keeps about the video beside its detections."""
         facts = self.facts
-        first_seen: dict[str, int] = {}
-        for det in sorted(self.detections, key=lambda d: d["frame"]):
-            first_seen.setdefault(det["category"], det["frame"])
         return {
             "codec": facts["codec"], "frame_rate": facts["frame_rate"],
             "duration": facts["duration"], "interval": facts["interval"],
             "expected_frames": facts["expected_frames"],
             "frames_processed": [n for n, _ in self.frames],
             "frame_times": [t for _, t in self.frames],
-            "best_frame": self.best_frame, "first_seen": first_seen, "clip": self.clip,
+            "best_frame": self.best_frame, "clip": self.clip,
         }
 
 

@@ -119,7 +119,7 @@ def _video_json(video: dict[str, Any]) -> dict[str, Any]:
         video.get("frames_processed") or [], video.get("frame_times") or [], strict=False)]
     return {"codec": video.get("codec"), "frame_rate": video.get("frame_rate"),
             "duration": video.get("duration"), "best_frame": video.get("best_frame"),
-            "first_seen": video.get("first_seen") or {}, "frames": frames}
+            "frames": frames}
 
 
 def job_exists(engine: Engine, job_id: str) -> bool:

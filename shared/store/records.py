@@ -76,7 +76,7 @@ class MediaRecord:
     reviewer: str = ""
     verified_outcome: str | None = None
     # a video's facts: codec, frame_rate, duration, interval, expected_frames,
-    # frames_processed and frame_times (the checked frames), best_frame, first_seen, clip
+    # frames_processed and frame_times (the checked frames), best_frame, clip
     video: dict[str, Any] | None = None
 
     @property

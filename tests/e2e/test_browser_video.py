@@ -51,6 +51,7 @@ def test_drop_videos_and_review_them_frame_by_frame(browser_page, live_server,  
     expect(page.locator("#filmstrip button.seen")).to_have_count(7)  # person 0.5 in each
     expect(page.locator("#overlay .box.cat-animal")).to_have_count(1)
     expect(page.locator("#v-facts")).to_contain_text("Showing frame 10 at 2.0 s")
+    expect(page.locator("#v-facts")).to_contain_text("First seen: animal at 2.0 s, person at 0.0 s")
     page.screenshot(path=str(ARTIFACTS / "video-viewer.png"))
 
     page.keyboard.press("]")

@@ -44,8 +44,25 @@
         parts.push("Showing frame " + shown.number + " at " + shown.time.toFixed(1) + " s" +
           (shown.number === vid.best_frame ? " (its best detection)" : ""));
       }
+      var first = firstSeen(item);
+      if (first) { parts.push("First seen: " + first); }
     }
     return parts.join(" · ");
+  }
+  // at the slider's threshold, the first checked frame each category was seen in
+  function firstSeen(item) {
+    var first = {}, threshold = state().threshold;
+    item.detections.forEach(function (d) {
+      var s = T.boxState(d, threshold);
+      if (!s.counted || d.frame === null || d.frame === undefined) { return; }
+      if (first[s.category] === undefined || d.frame < first[s.category]) { first[s.category] = d.frame; }
+    });
+    return ["animal", "person", "vehicle"].filter(function (c) { return first[c] !== undefined; })
+      .map(function (c) {
+        var f = frameInfo(item, first[c]);
+        return c + (f ? " at " + f.time.toFixed(1) + " s" : " in frame " + first[c]);
+      })
+      .join(", ");
   }
   function frameInfo(item, number) {
     if (!item.video) { return null; }

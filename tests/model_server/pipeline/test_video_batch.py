@@ -87,6 +87,8 @@ def test_videos_photos_and_broken_videos_in_one_batch(upload: Path, red_patch_mo
         "video", "animal+person", 1, 1)  # the most seen in one frame, not one per frame
     assert (row["duration_s"], row["frame_rate"], row["codec"]) == (6, 5, "h264")
     assert (row["frames_checked"], row["best_frame"], row["best_frame_s"]) == (7, 10, 2)
+    # the person box (0.5) is in every frame; the patch comes in at frame 10
+    assert row["first_seen"] == "animal: frame 10 (2.0 s); person: frame 0 (0.0 s)"
     assert str(row["captured"]) == "2024-06-01 05:42:10"
     assert (row["latitude"], row["longitude"]) == (-2.3333, 34.8333)
     assert media["card/CAM01/IMG_0001.JPG"]["kind"] == "image"

@@ -15,7 +15,7 @@ from tests.shared.store.test_results_store import job
 
 VIDEO = {"codec": "h264", "frame_rate": 5.0, "duration": 6.0, "interval": 1.0,
          "expected_frames": 30, "frames_processed": [0, 5, 10], "frame_times": [0.0, 1.0, 2.0],
-         "best_frame": 5, "first_seen": {"1": 0}, "clip": ""}
+         "best_frame": 5, "clip": ""}
 
 
 def box(category: str, conf: float, frame: int | None) -> dict:
