@@ -160,6 +160,9 @@ def app(settings, redis_conn):
     application = create_app({"TESTING": True, "SERVER_NAME": "trapline.test"}, settings=settings)
     yield application
     application.extensions["trapline.store"].dispose()
+    # the site's own Redis client: its pooled sockets closed now, not by the garbage collector
+    # at some later test (an unclosed-socket ResourceWarning there)
+    application.extensions["trapline.redis"].connection_pool.disconnect()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from shared.store.writes import done_paths
 from tests.conftest import REPO, RedisServer
 from tests.images import jpeg_bytes, red_patch_image
 from tests.processes import wait_for
+from tests.videos import red_patch_clip
 from tests.web.helpers import form, photo
 
 pytestmark = pytest.mark.slow
@@ -176,15 +177,20 @@ def own_redis(tmp_path: Path):
     server.stop()
 
 
-def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis, workers) -> None:
+def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis, workers,
+                                                            tmp_path: Path) -> None:
+    """...with the uploader's video choices, and a video decoded by the model server process's
+    own decoder workers."""
     from web import create_app
 
     server, conf = own_redis
     site = settings.with_overrides(redis_url=server.url)
     client = create_app({"TESTING": True}, settings=site).test_client()
     server.stop()
-    response = client.post("/api/jobs", data=form(files=[(photo(1), "a.jpg"), (photo(2), "b.jpg")]),
-                           content_type="multipart/form-data")
+    clip = red_patch_clip(tmp_path / "clip.mp4", seconds=6, fps=5, patch_frames=range(10, 21))
+    response = client.post("/api/jobs", data={
+        **form(files=[(photo(1), "a.jpg"), (photo(2), "b.jpg"), (clip.read_bytes(), "clip.mp4")]),
+        "frame_interval": "2", "video_clips": "on"}, content_type="multipart/form-data")
     assert response.status_code == 503
     body = response.get_json()
     assert "saved" in body["error"] and "queued automatically" in body["error"]
@@ -194,7 +200,11 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis
     server.start("--include", str(conf))
     assert workers.start("--burst", redis_url=server.url).wait(timeout=120) == 0
     status = client.get(f"/api/jobs/{job_id}").get_json()
-    assert status["status"] == "finished" and status["total"] == 2
+    assert status["status"] == "finished" and status["total"] == 3
+    found = {m["path"]: m for m in client.get(f"/api/jobs/{job_id}/media").get_json()["media"]}
+    assert [f["number"] for f in found["clip.mp4"]["video"]["frames"]] == [0, 10, 20, 29]
+    with zipfile.ZipFile(Storage(settings.data_dir).result_zip(job_id)) as z:
+        assert "clip.mp4.boxes.mp4" in z.namelist()
 
 
 def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> None:

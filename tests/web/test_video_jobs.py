@@ -75,6 +75,13 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
             "still.jpg"} <= set(archive.namelist())
     entry = {e["file"]: e for e in json.loads(archive.read("detections.json"))["images"]}
     assert entry["visit.mp4"]["frames_processed"] == [0, 10, 20, 29]
+    clip = archive.read("visit.mp4.boxes.mp4")
+    # made again from the store (after review, say): the clip comes along unchanged
+    assert client.post(f"/api/jobs/{job_id}/exports", json={}, headers=SCRIPT).status_code == 202
+    run_worker()
+    again = read_zip(client, job_id)
+    assert again.read("visit.mp4.boxes.mp4") == clip
+    assert again.read("visit.mp4.best.jpg") == archive.read("visit.mp4.best.jpg")
 
 
 def test_drawing_a_box_on_a_frame_and_the_export_after(client, run_worker, tmp_path) -> None:
