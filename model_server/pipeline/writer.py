@@ -148,6 +148,9 @@ class ResultWriter(threading.Thread):
         item, image = loaded.item, result.best
         meta = dict(result.facts.get("metadata") or {})
         notes = [n for n in (meta.get("exif_notes"), *result.notes) if n]
+        captured = meta.get("captured")
+        if captured and datetime.fromisoformat(captured) > self.run_info.started:
+            notes.append("capture time is in the future: check the camera clock")
         meta["exif_notes"] = "; ".join(notes)
         meta["map_link"] = map_link(meta.get("latitude"), meta.get("longitude"))
         if result.failure is not None or image is None:

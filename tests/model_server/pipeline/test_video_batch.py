@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -159,3 +160,16 @@ def test_a_crashing_decoder_costs_one_video_its_remaining_frames(
     for name in ("04250002.MP4", "01170043.MP4"):
         assert entries[name]["frames_processed"] == [0, 1, 2]
     assert notes.count("the video decoder crashed (SIGSEGV) on this file") == 2
+
+
+def test_a_capture_time_after_the_run_started_is_flagged(tmp_path: Path,
+                                                        red_patch_model: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    red_patch_clip(folder / "late.mp4", seconds=2, fps=5, patch_frames=range(0), tags=TAGS)
+    detector = load_detector(red_patch_model)
+    run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
+              PipelineOptions(threshold=0.4), now=lambda: datetime(2024, 5, 31, 12, 0))
+    with zipfile.ZipFile(tmp_path / "r.zip") as z:
+        notes = z.read("images.csv").decode("utf-8-sig")
+    assert "capture time is in the future: check the camera clock" in notes
