@@ -25,6 +25,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared.storage import is_job_id
+from shared.video_options import DEFAULT_MAX_FRAMES
 
 QUEUE_NAME = "trapline"
 
@@ -52,6 +53,9 @@ RATE_KEY = "trapline:recent-rate"  # images/s of the last finished job, for queu
 STATE_TTL_SECONDS = 60 * 60 * 24 * 60
 SECONDS_PER_IMAGE_ALLOWANCE = 60  # MegaDetector v4 on a slow CPU, with a wide margin
 BASE_TIMEOUT_SECONDS = 600
+# A video is up to DEFAULT_MAX_FRAMES detector runs; its length is not known before decoding.
+SECONDS_PER_VIDEO_FRAME_ALLOWANCE = 5  # MegaDetector v4 on a slow CPU, about 3x its time
+SECONDS_PER_VIDEO_ALLOWANCE = DEFAULT_MAX_FRAMES * SECONDS_PER_VIDEO_FRAME_ALLOWANCE
 
 
 class JobStatus(str, Enum):
@@ -99,6 +103,7 @@ class JobState:
     # setting) and whether the zip gets an annotated clip of each
     frame_interval: float | None = None
     video_clips: bool = False
+    videos: int = 0  # of `total`, how many are videos (they take longer)
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))
@@ -194,8 +199,11 @@ def job_queue(redis: Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=redis, serializer=JSONSerializer)
 
 
-def job_timeout(image_count: int) -> int:
-    return BASE_TIMEOUT_SECONDS + SECONDS_PER_IMAGE_ALLOWANCE * max(image_count, 1)
+def job_timeout(media_count: int, videos: int = 0) -> int:
+    """The longest a detect job may run: `media_count` files, `videos` of them videos."""
+    photos = max(media_count - videos, 0)
+    return (BASE_TIMEOUT_SECONDS + SECONDS_PER_IMAGE_ALLOWANCE * max(photos, 1)
+            + SECONDS_PER_VIDEO_ALLOWANCE * videos)
 
 
 class TransitionRefused(Exception):
@@ -296,7 +304,7 @@ def _rq_enqueue(redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: 
         JOB_FUNCTIONS[kind],
         args=(state.id,),
         job_id=rq_id,
-        job_timeout=job_timeout(state.total),
+        job_timeout=job_timeout(state.total, state.videos),
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         ttl=None,  # a queued job waits as long as it takes for a model server

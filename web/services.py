@@ -135,13 +135,16 @@ def save_files(files: list[FileStorage], folder: Path) -> list[Path]:
     return saved
 
 
-def count_images(paths: list[Path]) -> int:
-    """How many images the files hold (zip listings are read, nothing is extracted)."""
+def count_media(paths: list[Path]) -> tuple[int, int]:
+    """How many photos and videos the files hold, and how many of them are videos (zip
+    listings are read, nothing is extracted)."""
+    if not paths:
+        return 0, 0
     try:
         found = collect_upload(paths, max_file_bytes=settings().max_file_bytes)
-        return len(found.items) if paths else 0
     except InputError as exc:
         raise UploadRefused(str(exc)) from None
+    return len(found.items), sum(1 for item in found.items if item.kind == "video")
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def create_job(staged: list[Path], email: str,
                choices: VideoChoices = VideoChoices()) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
     before Redis is touched, so a Redis outage loses nothing that arrived."""
-    images = count_images(staged)
+    images, videos = count_media(staged)
     if images == 0:
         raise UploadRefused(f"The upload contained no {MEDIA_WORDS}, "
                             "neither as files nor inside a zip.")
@@ -181,12 +184,13 @@ def create_job(staged: list[Path], email: str,
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = settings().public_url
     state = JobState(id=job_id, email=email, total=images, base_url=base_url,
-                     frame_interval=choices.frame_interval, video_clips=choices.video_clips)
+                     frame_interval=choices.frame_interval, video_clips=choices.video_clips,
+                     videos=videos)
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images,
          "base_url": base_url, "frame_interval": choices.frame_interval,
-         "video_clips": choices.video_clips}), encoding="utf-8")
+         "video_clips": choices.video_clips, "videos": videos}), encoding="utf-8")
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:

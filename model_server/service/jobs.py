@@ -172,10 +172,12 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     except ResultsError as exc:  # disk trouble: the upload stays for a retry
         return _fail(redis, state, settings, str(exc), remove=("work",))
     except JobTimeoutException:
-        minutes = job_timeout(state.total) // 60
+        minutes = job_timeout(state.total, state.videos) // 60
+        what = (f"{state.total - state.videos} images and {state.videos} videos" if state.videos
+                else f"{state.total} images")
         return _fail(redis, state, settings,
-                     f"The job took longer than the {minutes} minutes allowed for {state.total} "
-                     "images and was stopped. Your upload is kept; the administrators can requeue "
+                     f"The job took longer than the {minutes} minutes allowed for {what} "
+                     "and was stopped. Your upload is kept; the administrators can requeue "
                      "it, and it resumes where it stopped.")
     except Exception:
         log.exception("job %s: unexpected error", job_id)

@@ -165,7 +165,8 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
                          total=int(meta.get("images", 0)), base_url=str(meta.get("base_url", "")),
                          created_at=float(meta.get("created_at", time.time())),
                          frame_interval=meta.get("frame_interval"),
-                         video_clips=bool(meta.get("video_clips", False)))
+                         video_clips=bool(meta.get("video_clips", False)),
+                         videos=int(meta.get("videos", 0)))
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)

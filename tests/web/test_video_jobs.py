@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
+from shared.contract import load_state
 from shared.store import open_configured_store
 from shared.store.reads import job_row
 from tests.conftest import DATA
@@ -123,3 +126,15 @@ def test_the_page_takes_videos(client) -> None:
     for suffix in (".mp4", ".avi", ".mov", ".mkv", ".asf", ".wmv", ".m4v", ".zip", ".jpg"):
         assert suffix in page.split('data-accepted="')[1].split('"')[0]
     assert 'name="frame_interval"' in page and 'name="video_clips"' in page
+
+
+def test_videos_get_their_own_time_allowance(client, redis_conn, tmp_path) -> None:
+    clip = red_patch_clip(tmp_path / "visit.mp4", seconds=2, fps=5, patch_frames=range(0))
+    response = client.post("/api/jobs", data=form(files=[
+        (clip.read_bytes(), "visit.mp4"), (ASF.read_bytes(), "PICT0021.ASF"),
+        (photo(1), "still.jpg")]), content_type="multipart/form-data")
+    state = load_state(redis_conn, response.get_json()["id"])
+    assert (state.total, state.videos) == (3, 2)
+    queued = Job.fetch(state.rq_id, connection=redis_conn, serializer=JSONSerializer)
+    # 10 minutes, a minute for the photo, 600 frames at 5 s for each video
+    assert queued.timeout == 600 + 60 + 2 * 600 * 5
