@@ -107,12 +107,6 @@ def _shared_pool() -> _Pool:
         return _pool
 
 
-def shutdown_decoders() -> None:
-    """Ends the idle decoder workers (the model server does this when it stops)."""
-    if _pool is not None:
-        _pool.shutdown()
-
-
 @dataclass
 class Frame:
     number: int
