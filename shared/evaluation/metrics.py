@@ -90,7 +90,9 @@ def box_counts(pairs: Sequence[Pair], label: str, threshold: float) -> Counts | 
         detections = sorted((b for b in _of(predicted.boxes, label) if b.conf >= threshold),
                             key=lambda b: -b.conf)
         for det in detections:
-            best = max(open_truth, key=lambda t: iou(det.bbox, t.bbox), default=None)
+            # in a video, a box matches only a truth box of its own frame
+            here = [t for t in open_truth if None in (t.frame, det.frame) or t.frame == det.frame]
+            best = max(here, key=lambda t: iou(det.bbox, t.bbox), default=None)
             if best is not None and iou(det.bbox, best.bbox) >= IOU_MATCH:
                 open_truth.remove(best)
                 tp += 1

@@ -17,11 +17,13 @@ def bbox_of(detection: dict[str, Any]) -> tuple[float, float, float, float]:
 @dataclass(frozen=True)
 class Box:
     """`category` is a label (animal/person/vehicle); `bbox` MegaDetector's normalised
-    [x_min, y_min, width, height]; `conf` is 1 for a truth box."""
+    [x_min, y_min, width, height]; `conf` is 1 for a truth box; `frame` the video frame it is
+    in (None for a photo, or a truth box not tied to a frame)."""
 
     category: str
     bbox: tuple[float, float, float, float]
     conf: float = 1.0
+    frame: int | None = None
 
 
 @dataclass

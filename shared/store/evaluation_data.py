@@ -14,8 +14,9 @@ from shared.store.schema import detections, media
 
 def predicted_of(record: MediaRecord) -> Predicted:
     """The detector's own boxes at every stored confidence; a reviewer's changes are not."""
-    return Predicted(record.file, [Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"])
-                                   for d in record.machine], failed=record.failure is not None)
+    return Predicted(record.file, [Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"],
+                                       d.get("frame")) for d in record.machine],
+                     failed=record.failure is not None)
 
 
 def truth_of_review(record: MediaRecord) -> Truth:
@@ -23,8 +24,8 @@ def truth_of_review(record: MediaRecord) -> Truth:
     changed or drew (with the category they gave)."""
     outcome = record.verified_outcome or "empty"
     labels = frozenset(outcome.split("+")) - {"empty", "error"}
-    boxes = [Box(CATEGORY_LABELS[d.get("verified_category") or d["category"]], bbox_of(d))
-             for d in record.kept()]
+    boxes = [Box(CATEGORY_LABELS[d.get("verified_category") or d["category"]], bbox_of(d),
+                 frame=d.get("frame")) for d in record.kept()]
     return Truth(record.file, labels, boxes if boxes or not labels else None)
 
 

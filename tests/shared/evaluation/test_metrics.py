@@ -79,6 +79,19 @@ def test_the_most_confident_box_takes_the_truth_and_a_duplicate_is_a_false_alarm
     assert found["animal"][:3] == (1, 1, 0)
 
 
+def test_a_video_box_matches_only_a_truth_box_of_its_own_frame() -> None:
+    same = (0.1, 0.1, 0.3, 0.3)
+    predicted = [Predicted("v.mp4", [Box("animal", same, 0.9, frame=0),
+                                     Box("animal", same, 0.8, frame=30)])]
+    truth = TruthSet({"v.mp4": Truth("v.mp4", frozenset({"animal"}), [
+        Box("animal", same, frame=30), Box("animal", same, frame=60)])}, "hand-made")
+    found = rows(against_truth(predicted, truth, 0.5), "boxes")
+    assert found["animal"][:3] == (1, 1, 1)  # frame 30 found; 0 a false alarm; 60 missed
+    untied = TruthSet({"v.mp4": Truth("v.mp4", frozenset({"animal"}), [
+        Box("animal", same)])}, "hand-made")  # a truth box not tied to a frame
+    assert rows(against_truth(predicted, untied, 0.5), "boxes")["animal"][:3] == (1, 1, 0)
+
+
 def test_confusion_counts_an_image_under_each_of_its_categories(report) -> None:
     table = report["confusion"]
     assert table["animal"] == {"animal": 2, "person": 1, "vehicle": 0, "empty": 1}
