@@ -63,6 +63,12 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     return handles[path]
 
 
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuses a file larger than `max_bytes` before anything reads it."""
+    if size > max_bytes:
+        raise ImageError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+
+
 @dataclass(frozen=True, slots=True)
 class InputItem:
     """One photo- or video-named file: `member` is its path below the folder `root`, or its
@@ -77,17 +83,13 @@ class InputItem:
     def read(self, max_bytes: int) -> bytes:
         """The file's bytes, refusing anything larger than `max_bytes` before reading it."""
         if not self.in_zip:
-            path = self.root / self.member if self.member else self.root
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ImageError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-            return path.read_bytes()
+            check_size(self.path.stat().st_size, max_bytes)
+            return self.path.read_bytes()
         archive = _open_zip(self.root)
         info = archive.getinfo(self.member)
         if info.flag_bits & 0x1:
             raise ImageError("file is encrypted inside the zip; upload it without a password")
-        if info.file_size > max_bytes:
-            raise ImageError(f"file is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit")
+        check_size(info.file_size, max_bytes)
         try:
             with archive.open(info) as fh:
                 data = fh.read(max_bytes + 1)
@@ -97,6 +99,11 @@ class InputItem:
         if len(data) > max_bytes:
             raise ImageError("file unpacks to more than its zip entry declares (zip bomb?)")
         return data
+
+    @property
+    def path(self) -> Path:
+        """A file on disk: where it is (a zip entry's is its zip)."""
+        return self.root / self.member if self.member and not self.in_zip else self.root
 
     @property
     def kind(self) -> str:

@@ -63,16 +63,7 @@ def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
     t = time.perf_counter()
     counted = False
     try:
-        if not item.in_zip:
-            path = item.root / item.member if item.member else item.root
-            size = path.stat().st_size
-            if size == 0:
-                return Loaded(item, error="the file is empty (0 bytes)")
-            if size > ctx.max_file_bytes:
-                return Loaded(item, error=f"file is {size:,} bytes, over the "
-                                          f"{ctx.max_file_bytes:,}-byte limit")
-        request = DecodeRequest(str(item.root / item.member if not item.in_zip and item.member
-                                    else item.root), item.member if item.in_zip else "",
+        request = DecodeRequest(str(item.path), item.member if item.in_zip else "",
                                 ctx.max_file_bytes, ctx.frame_interval, ctx.max_frames,
                                 ctx.thumbnail_size)
         decoder = DecoderProcess(request)
@@ -84,8 +75,6 @@ def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
         ctx.budget.acquire(ticket, pixels)
         counted = True
         return Loaded(item, video=decoder, pixels=pixels)
-    except OSError as exc:
-        return Loaded(item, error=f"file could not be read ({exc.strerror or exc})")
     finally:
         if not counted:
             ctx.budget.pass_turn(ticket)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import av
@@ -23,6 +25,7 @@ from model_server.media.video_metadata import container_metadata
 from model_server.media.video_sampling import Sampler, SamplingPlan, plan_sampling
 from model_server.media.video_walk import FrameWalker, Walked
 from shared.errors import ImageError
+from shared.inputs import InputItem, check_size
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +72,12 @@ SIGNATURES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG", "a PNG image"),
 def _open(request: DecodeRequest) -> Any:
     source: Any
     if request.member:
-        # imported here: the decoder process needs the zip reader only for zipped videos
-        from pathlib import Path
-
-        from shared.inputs import InputItem
         data = InputItem(request.member, Path(request.path), request.member, True).read(
             request.max_bytes)
         head, source = data[:16], io.BytesIO(data)
     else:
         with open(request.path, "rb") as fh:
+            check_size(os.fstat(fh.fileno()).st_size, request.max_bytes)
             head = fh.read(16)
         source = request.path
     if not head:
@@ -161,8 +161,11 @@ def decode(request: DecodeRequest, send: Send) -> None:
     except VideoUnreadable as exc:
         send(("unreadable", str(exc)))
         return
-    except (OSError, ImageError) as exc:  # unreadable, damaged in the zip or over the limit
+    except ImageError as exc:  # damaged in the zip or over the size limit
         send(("unreadable", str(exc)))
+        return
+    except OSError as exc:
+        send(("unreadable", f"file could not be read ({exc.strerror or exc})"))
         return
     with container:
         try:
