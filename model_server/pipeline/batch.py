@@ -244,13 +244,16 @@ def _feed(todo: list[tuple[int, InputItem]], detector: Detector, writer: ResultW
           opts: PipelineOptions, video: VideoContext) -> None:
     """Keeps the loaders a few images ahead of the detector, in input order."""
     window = max(2, opts.loader_threads * 2)
-    with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
-        pending: Pending = []
-        for ticket, (ordinal, item) in enumerate(todo):
-            if len(pending) >= window:
+    pending: Pending = []
+    try:
+        with ThreadPoolExecutor(opts.loader_threads, thread_name_prefix="trapline-load") as pool:
+            for ticket, (ordinal, item) in enumerate(todo):
+                if len(pending) >= window:
+                    _next_image(pending, detector, writer, clock, hooks, budget, video)
+                    if writer.failure is not None:
+                        return
+                pending.append((ordinal, item, pool.submit(load_media, item, ticket, loading)))
+            while pending and writer.failure is None:
                 _next_image(pending, detector, writer, clock, hooks, budget, video)
-                if writer.failure is not None:
-                    return
-            pending.append((ordinal, item, pool.submit(load_media, item, ticket, loading)))
-        while pending and writer.failure is None:
-            _next_image(pending, detector, writer, clock, hooks, budget, video)
+    finally:
+        _abandon(pending)  # the loaders have ended: no video's decoder is left running

@@ -6,6 +6,7 @@ in the Frames sheet; the best frame annotated in the zip and the clip playable."
 from __future__ import annotations
 
 import functools
+import os
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +18,12 @@ from PIL import Image
 
 from model_server.cli import main as batch_main
 from model_server.detectors import load_detector
-from model_server.media import loading
+from model_server.media import loading, video_process
+from model_server.media.video_decode import DecodeRequest
 from model_server.media.video_process import DecoderProcess
 from model_server.pipeline.batch import run_batch
 from model_server.pipeline.options import PipelineOptions
+from shared.errors import JobCancelled
 from shared.inputs import collect_inputs
 from tests.conftest import DATA
 from tests.images import jpeg_bytes, red_patch_image
@@ -173,3 +176,45 @@ def test_a_capture_time_after_the_run_started_is_flagged(tmp_path: Path,
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         notes = z.read("images.csv").decode("utf-8-sig")
     assert "capture time is in the future: check the camera clock" in notes
+
+
+def decoder_pids() -> set[int]:
+    """This process's decoder workers still running (zombies excluded)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if (int(stat[1]) == os.getpid() and stat[0] != "Z"
+                and b"model_server.media.decoder_worker" in cmdline):
+            found.add(int(entry.name))
+    return found
+
+
+def test_cancelling_mid_video_leaves_no_decoder_running(tmp_path: Path,
+                                                        red_patch_model: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("04250002.MP4", "PICT0265.AVI", "PICT0021.ASF", "09100029_Eland.MP4"):
+        (folder / name).write_bytes((VIDEOS / name).read_bytes())
+    asked = [0]
+
+    def stop_after_some_frames() -> bool:
+        asked[0] += 1
+        return asked[0] > 10  # in the first video's frames, with the others loaded behind it
+
+    detector = load_detector(red_patch_model)
+    with pytest.raises(JobCancelled):
+        run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
+                  PipelineOptions(threshold=0.4), should_stop=stop_after_some_frames)
+    pool = video_process._shared_pool()
+    assert decoder_pids() == {w.process.pid for w in pool.idle}  # only idle ones wait on
+    decoder, frames = DecoderProcess(DecodeRequest(str(VIDEOS / "01170043.MP4"), "", 10**9,
+                                                   1.0, 600, 320)), []
+    frames = list(decoder.frames())
+    decoder.close()
+    assert len(frames) == 6  # and the next video decodes as ever
