@@ -18,7 +18,12 @@ from model_server.pipeline.options import PipelineOptions
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
 from shared.settings import Settings
-from shared.video_options import parse_frame_interval, parse_max_frames
+from shared.video_options import (
+    parse_deployment_level,
+    parse_event_gap,
+    parse_frame_interval,
+    parse_max_frames,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +45,20 @@ def _interval(text: str) -> float:
 def _frames(text: str) -> int:
     try:
         return parse_max_frames(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _gap(text: str) -> float:
+    try:
+        return parse_event_gap(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _level(text: str) -> int:
+    try:
+        return parse_deployment_level(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -72,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "TRAPLINE_VIDEO_MAX_FRAMES, 600); the interval widens to fit")
     parser.add_argument("--video-clips", action="store_true",
                         help="also put an annotated MP4 of each video's checked frames in the zip")
+    parser.add_argument("--event-gap", type=_gap, metavar="SECONDS",
+                        help="files of one camera closer than this are one event (default 60)")
+    parser.add_argument("--deployment-level", type=_level, metavar="N",
+                        help="the folder level that is one camera (default 1: each top-level "
+                        "folder; 2 for site/camera/...)")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -110,7 +134,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                          render_threshold=args.render_threshold,
                                          frame_interval=args.frame_interval,
                                          max_frames=args.max_frames,
-                                         video_clips=args.video_clips or None)
+                                         video_clips=args.video_clips or None,
+                                         event_gap=args.event_gap,
+                                         deployment_level=args.deployment_level)
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
                file=sys.stderr)
 

@@ -104,6 +104,8 @@ class JobState:
     frame_interval: float | None = None
     video_clips: bool = False
     videos: int = 0  # of `total`, how many are videos (they take longer)
+    event_gap: float | None = None  # seconds; None: the default (60)
+    deployment_level: int | None = None  # the folder level of one camera; None: 1
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))

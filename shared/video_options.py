@@ -1,5 +1,6 @@
-"""How a job samples its videos: checked the same way by the upload page, the API, the batch
-command and the settings, so a value is refused with the same words wherever it is typed."""
+"""How a job samples its videos and groups its files into events: checked the same way by the
+upload page, the API, the batch command and the settings, so a value is refused with the same
+words wherever it is typed."""
 
 from __future__ import annotations
 
@@ -25,4 +26,29 @@ def parse_max_frames(raw: str | int) -> int:
     value = int(raw)
     if value < 2:
         raise ValueError("at least 2 frames per video (the first and the last)")
+    return value
+
+
+MAX_EVENT_GAP = 24 * 3600.0
+
+
+def parse_event_gap(raw: str | float) -> float:
+    """Seconds between two files of one event: 0 (every file its own event) up to a day."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"the event gap {raw!r} is not a number of seconds") from None
+    if not 0 <= value <= MAX_EVENT_GAP:
+        raise ValueError(f"the event gap must be 0 to {MAX_EVENT_GAP:g} seconds, not {value:g}")
+    return value
+
+
+def parse_deployment_level(raw: str | int) -> int:
+    """Which folder level is one camera: 1 for `camera/…`, 2 for `site/camera/…`."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"the deployment folder level {raw!r} is not a whole number") from None
+    if not 1 <= value <= 20:
+        raise ValueError(f"the deployment folder level must be 1 to 20, not {value}")
     return value

@@ -42,7 +42,7 @@ from shared.leases import LEASE_PREFIX
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
 from shared.store.writes import delete_job
-from shared.video_options import parse_frame_interval
+from shared.video_options import parse_deployment_level, parse_event_gap, parse_frame_interval
 
 ALLOWED_SUFFIXES = MEDIA_SUFFIXES | {".zip"}
 
@@ -148,26 +148,35 @@ def count_media(paths: list[Path]) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class VideoChoices:
-    """What the uploader chose for videos (page fields or API form fields)."""
+class JobChoices:
+    """What the uploader chose for videos and events (page fields or API form fields)."""
 
     frame_interval: float | None = None
     video_clips: bool = False
+    event_gap: float | None = None
+    deployment_level: int | None = None
 
 
-def video_choices(form: Mapping[str, str]) -> VideoChoices:
-    """`frame_interval` (seconds, blank for the site's default) and `video_clips` (on/true/1)."""
-    raw = (form.get("frame_interval") or "").strip()
+def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
+    raw = (form.get(name) or "").strip()
     try:
-        interval = parse_frame_interval(raw) if raw else None
+        return parse(raw) if raw else None
     except ValueError as exc:
-        raise UploadRefused(f"Please give a valid frame interval: {exc}.") from None
+        raise UploadRefused(f"Please give a valid {what}: {exc}.") from None
+
+
+def job_choices(form: Mapping[str, str]) -> JobChoices:
+    """`frame_interval` (seconds, blank for the site's default), `video_clips` (on/true/1),
+    `event_gap` (seconds) and `deployment_level` (a folder level), blank for the defaults."""
     clips = (form.get("video_clips") or "").strip().lower() in ("1", "on", "true", "yes")
-    return VideoChoices(interval, clips)
+    return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
+                        clips, _field(form, "event_gap", parse_event_gap, "event gap"),
+                        _field(form, "deployment_level", parse_deployment_level,
+                               "deployment folder level"))
 
 
 def create_job(staged: list[Path], email: str,
-               choices: VideoChoices = VideoChoices()) -> JobState:
+               choices: JobChoices = JobChoices()) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
     before Redis is touched, so a Redis outage loses nothing that arrived."""
     images, videos = count_media(staged)
@@ -185,12 +194,14 @@ def create_job(staged: list[Path], email: str,
     base_url = settings().public_url
     state = JobState(id=job_id, email=email, total=images, base_url=base_url,
                      frame_interval=choices.frame_interval, video_clips=choices.video_clips,
-                     videos=videos)
+                     videos=videos, event_gap=choices.event_gap,
+                     deployment_level=choices.deployment_level)
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images,
          "base_url": base_url, "frame_interval": choices.frame_interval,
-         "video_clips": choices.video_clips, "videos": videos}), encoding="utf-8")
+         "video_clips": choices.video_clips, "videos": videos, "event_gap": choices.event_gap,
+         "deployment_level": choices.deployment_level}), encoding="utf-8")
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:

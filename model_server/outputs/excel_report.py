@@ -14,6 +14,7 @@ from typing import Any
 import xlsxwriter
 
 from model_server.detectors.base import Category
+from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS
 from model_server.outputs.excel_charts import write_activity
 from model_server.outputs.rows import DETECTION_COLUMNS, FRAME_COLUMNS, MEDIA_COLUMNS
 from model_server.pipeline.run_info import RunInfo, Tally
@@ -21,7 +22,7 @@ from model_server.pipeline.run_info import RunInfo, Tally
 EXCEL_MAX_ROWS = 1_048_576
 WIDTHS = {"file": 40, "folder": 24, "outcome": 16, "captured": 20, "make": 14, "model": 20,
           "serial": 14, "map_link": 18, "failure": 40, "exif_notes": 50, "category": 10,
-          "altitude_ref": 16}
+          "altitude_ref": 16, "deployment": 30, "first_file": 40, "notes": 30}
 
 
 class _Sheet:
@@ -59,6 +60,8 @@ class ExcelReport:
         self.media = _Sheet(self, "Media", MEDIA_COLUMNS, max_rows)
         self.frames = _Sheet(self, "Frames", FRAME_COLUMNS, max_rows)
         self.detections = _Sheet(self, "Detections", DETECTION_COLUMNS, max_rows)
+        self.events = _Sheet(self, "Events", EVENT_COLUMNS, max_rows)
+        self.deployments = _Sheet(self, "Deployments", DEPLOYMENT_COLUMNS, max_rows)
 
     def write_cell(self, ws: Any, row: int, col: int, key: str, value: Any) -> None:
         if value is None or value == "":
@@ -74,10 +77,13 @@ class ExcelReport:
         else:
             ws.write_string(row, col, str(value))
 
+    def _sheets(self) -> tuple[_Sheet, ...]:
+        return (self.media, self.frames, self.detections, self.events, self.deployments)
+
     def _summary(self, run: RunInfo, tally: Tally) -> list[str]:
         warnings = [f"The {s.name} sheet stopped at Excel's limit of {s.max_rows:,} rows; every "
                     f"row is in the CSV files and detections.json."
-                    for s in (self.media, self.frames, self.detections) if s.truncated]
+                    for s in self._sheets() if s.truncated]
         rows: list[tuple[str, Any]] = [
             ("Model", run.model.name),
             ("Model file", run.model.detector_id),
@@ -96,6 +102,10 @@ class ExcelReport:
             rows.insert(1, ("Note", run.model.notes))
         rows += [(f"Media: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
         rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
+        rows.append(("Deployments (cameras)", tally.deployments))
+        rows.append((f"Events (a gap of at most {run.event_gap:g} s within one)",
+                     sum(tally.events.values())))
+        rows += [(f"Events: {outcome}", n) for outcome, n in sorted(tally.events.items())]
         rows.append(("Files skipped (not photos or videos)", len(run.skipped)))
         rows.append(("Media reviewed by a person", sum(tally.verified.values())))
         rows += [(f"Reviewed media, verified: {outcome}", n)
@@ -114,7 +124,7 @@ class ExcelReport:
     def close(self, run: RunInfo, tally: Tally) -> list[str]:
         """Writes the Summary and the file; returns the warnings it put there."""
         warnings = self._summary(run, tally)
-        for sheet in (self.media, self.frames, self.detections):
+        for sheet in self._sheets():
             sheet.finish()
         self.book.close()
         return warnings

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from model_server.outputs.event_tables import EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import Source, write_result_zip
 from model_server.pipeline.options import StageClock
 from model_server.pipeline.run_info import RunInfo, Tally
 from shared.errors import JobLost, ResultsError
+from shared.store.event_data import event_items
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
 
@@ -67,9 +69,11 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
         if reports.exists():
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
+        events = EventTables.build(event_items(target.engine, target.job_id),
+                                   gap_seconds=run.event_gap, level=run.deployment_level)
         tally, warnings = write_reports(
             _counted(iter_media(target.engine, target.job_id), "report", progress), reports,
-            run, excel_max_rows=excel_max_rows)
+            run, excel_max_rows=excel_max_rows, events=events)
     except OSError as exc:
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc

@@ -1,5 +1,5 @@
 """Writes report.xlsx, detections.json and the CSVs in one streaming pass over a job's stored
-media."""
+media, with the job's deployments and events worked out beforehand from a light read of it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from model_server.outputs.csv_report import CsvTable
+from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
 from model_server.outputs.md_json import MdJsonWriter
 from model_server.outputs.rows import (
@@ -21,15 +22,17 @@ from model_server.pipeline.run_info import RunInfo, Tally
 from shared.store.records import MediaRecord
 
 # images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does
-REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv")
+REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv",
+                "events.csv", "deployments.csv")
 
 
 def write_reports(
     records: Iterable[MediaRecord], out_dir: Path, run: RunInfo, *,
-    excel_max_rows: int = EXCEL_MAX_ROWS,
+    excel_max_rows: int = EXCEL_MAX_ROWS, events: EventTables | None = None,
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
+    events = events or EventTables([], [], {})
     excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
     with (
         (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
@@ -44,7 +47,7 @@ def write_reports(
         for record in records:
             tally.add(record, run.threshold)
             md_json.add(record)
-            row = media_row(record, run.threshold)
+            row = {**media_row(record, run.threshold), **events.media_columns(record.file)}
             images_csv.add(row)
             excel.media.add(row)
             for frame_row in frame_rows(record, run.threshold):
@@ -54,5 +57,19 @@ def write_reports(
                 dets_csv.add(det_row)
                 excel.detections.add(det_row)
         md_json.close()
+    _event_tables(events, excel, out_dir, tally)
     warnings = excel.close(run, tally)
     return tally, warnings
+
+
+def _event_tables(events: EventTables, excel: ExcelReport, out_dir: Path, tally: Tally) -> None:
+    tally.deployments = len(events.deployments)
+    tally.events.update(e.outcome for e in events.events)
+    for name, rows, columns, sheet in (
+            ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
+            ("deployments.csv", events.deployment_rows(), DEPLOYMENT_COLUMNS, excel.deployments)):
+        with (out_dir / name).open("w", encoding="utf-8-sig", newline="") as fh:
+            table = CsvTable(fh, columns)
+            for row in rows:
+                table.add(row)
+                sheet.add(row)

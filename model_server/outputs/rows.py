@@ -12,7 +12,8 @@ from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 REVIEW_COLUMNS = ("review", "reviewer", "verified_category", "species")
 MEDIA_COLUMNS = (
-    "file", "folder", "kind", "outcome", "animals", "persons", "vehicles", "max_confidence",
+    "file", "folder", "kind", "deployment", "event_id", "outcome", "animals", "persons",
+    "vehicles", "max_confidence",
     *REVIEW_COLUMNS, "captured", "make", "model", "serial", "latitude", "longitude",
     "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s", "frame_rate",
     "codec", "frames_checked", "best_frame", "best_frame_s", "first_seen", "failure",

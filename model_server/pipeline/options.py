@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
+from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.settings import Settings
 from shared.video_options import DEFAULT_FRAME_INTERVAL, DEFAULT_MAX_FRAMES
 
@@ -34,6 +35,8 @@ class PipelineOptions:
     frame_interval: float = DEFAULT_FRAME_INTERVAL  # seconds between a video's checked frames
     max_frames: int = DEFAULT_MAX_FRAMES  # per video
     video_clips: bool = False  # an annotated MP4 of each video's checked frames in the zip
+    event_gap: float = DEFAULT_EVENT_GAP  # seconds: a longer gap starts a new event
+    deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level that is one camera
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:

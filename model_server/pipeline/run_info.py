@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from model_server.detectors.base import Category, ModelInfo
+from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.store.records import MediaRecord
 from shared.store.writes import JobRow
 
@@ -21,7 +22,8 @@ class RunInfo:
     started: datetime
     finished: datetime | None = None
     skipped: list[str] = field(default_factory=list)  # files that were not images
-
+    event_gap: float = DEFAULT_EVENT_GAP  # seconds
+    deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level of a deployment
     @property
     def seconds(self) -> float:
         return ((self.finished or datetime.now()) - self.started).total_seconds()
@@ -46,6 +48,8 @@ class Tally:
     # a folder's images under (folder, "images")
     hours: Counter[tuple[int, str]] = field(default_factory=Counter)
     folders: Counter[tuple[str, str]] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)  # events by outcome
+    deployments: int = 0
 
     def add(self, record: MediaRecord, threshold: float) -> None:
         self.images += 1
@@ -109,4 +113,7 @@ def run_from_job(job: JobRow) -> RunInfo:
     return RunInfo(ModelInfo(**meta), job.threshold, job.render_threshold, job.min_confidence,
                    started.astimezone().replace(tzinfo=None),
                    finished.astimezone().replace(tzinfo=None) if finished else None,
-                   skipped=list(job.skipped))
+                   skipped=list(job.skipped),
+                   event_gap=float(job.options.get("event_gap", DEFAULT_EVENT_GAP)),
+                   deployment_level=int(job.options.get("deployment_level",
+                                                        DEFAULT_DEPLOYMENT_LEVEL)))

@@ -166,7 +166,9 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
                          created_at=float(meta.get("created_at", time.time())),
                          frame_interval=meta.get("frame_interval"),
                          video_clips=bool(meta.get("video_clips", False)),
-                         videos=int(meta.get("videos", 0)))
+                         videos=int(meta.get("videos", 0)),
+                         event_gap=meta.get("event_gap"),
+                         deployment_level=meta.get("deployment_level"))
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)

@@ -156,8 +156,9 @@ def test_sheets_have_frozen_headers_and_filters(tmp_path: Path, red_patch_model:
     photo.write_bytes(jpeg_bytes(red_patch_image((64, 48), (1, 1, 9, 9))))
     _, _, _, result = run_batch_cli(photo, "--model", red_patch_model)
     book = result.workbook()
-    assert book.sheetnames == ["Summary", "Media", "Frames", "Detections"]
-    for name in ("Media", "Frames", "Detections"):
+    assert book.sheetnames == ["Summary", "Media", "Frames", "Detections", "Events",
+                               "Deployments"]
+    for name in ("Media", "Frames", "Detections", "Events", "Deployments"):
         assert book[name].freeze_panes == "A2"
         assert book[name].auto_filter.ref.startswith("A1:")
         assert book[name].column_dimensions["A"].width >= 30

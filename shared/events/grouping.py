@@ -1,0 +1,99 @@
+"""Deployments from the upload's folders (split by camera serial), and events within each: files
+in capture-time order (ties by file name, so camtrapR's `(1)`/`(2)` and same-second bursts keep
+their order) belong to one event while the gap to the previous file is at most the event gap.
+A file without a capture time is an event of its own."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from shared.events.model import LABELS, Deployment, Event, Item
+
+NO_TIME = "no capture time: an event of its own"
+
+
+def folder_at(path: str, level: int) -> str:
+    """The first `level` folders of `path` ("" for a file at the top of the upload)."""
+    folders = path.split("/")[:-1]
+    return "/".join(folders[:level])
+
+
+def deployments(items: Iterable[Item], level: int = 1) -> list[Deployment]:
+    """Each folder at `level` is a deployment; a folder whose files carry more than one camera
+    serial number is one deployment per serial (files without one stay with the folder)."""
+    by_folder: dict[str, list[Item]] = {}
+    for item in items:
+        by_folder.setdefault(folder_at(item.path, level), []).append(item)
+    found: list[Deployment] = []
+    for folder in sorted(by_folder):
+        group = by_folder[folder]
+        serials = sorted({i.serial for i in group if i.serial})
+        split = len(serials) > 1
+        for serial in (serials if split else [""]):
+            mine = [i for i in group if i.serial == serial] if split else group
+            if split and serial == serials[0]:
+                mine += [i for i in group if not i.serial]
+            name = folder or "(top level)"
+            found.append(_described(Deployment(
+                f"{name} [{serial}]" if split else name, folder,
+                serial if split else (serials[0] if serials else ""), mine)))
+    return found
+
+
+def _described(deployment: Deployment) -> Deployment:
+    times = [i.captured for i in deployment.items if i.captured is not None]
+    deployment.start, deployment.end = (min(times), max(times)) if times else (None, None)
+    cameras = Counter((i.make, i.model) for i in deployment.items if i.make or i.model)
+    if cameras:
+        deployment.make, deployment.model = cameras.most_common(1)[0][0]
+    places = [(i.latitude, i.longitude) for i in deployment.items
+              if i.latitude is not None and i.longitude is not None]
+    if places:
+        deployment.latitude = statistics.median(p[0] for p in places)
+        deployment.longitude = statistics.median(p[1] for p in places)
+    return deployment
+
+
+def _event(number: int, deployment: str, members: list[Item], note: str = "") -> Event:
+    times = [m.captured for m in members if m.captured is not None]
+    confs = [m.max_conf for m in members if m.max_conf is not None]
+    return Event(f"E{number:06d}", deployment, [m.path for m in members],
+                 min(times) if times else None, max(times) if times else None,
+                 {label: max(m.counts.get(label, 0) for m in members) for label in LABELS},
+                 max(confs) if confs else None, sum(1 for m in members if m.failed), note)
+
+
+def _sort_key(item: Item) -> tuple[datetime, str]:
+    assert item.captured is not None
+    return item.captured, item.path
+
+
+def events(found: list[Deployment], gap_seconds: float) -> list[Event]:
+    """Every deployment's events, numbered in deployment order then time."""
+    out: list[Event] = []
+    for deployment in found:
+        timed = sorted((i for i in deployment.items if i.captured is not None), key=_sort_key)
+        current: list[Item] = []
+        last: datetime | None = None
+        for item in timed:
+            assert item.captured is not None
+            gap = (item.captured - last).total_seconds() if last is not None else 0.0
+            if current and gap > gap_seconds:
+                out.append(_event(len(out) + 1, deployment.id, current))
+                current = []
+            current.append(item)
+            last = item.captured
+        if current:
+            out.append(_event(len(out) + 1, deployment.id, current))
+        for item in sorted((i for i in deployment.items if i.captured is None),
+                           key=lambda i: i.path):
+            out.append(_event(len(out) + 1, deployment.id, [item], NO_TIME))
+        deployment.events = sum(1 for e in out if e.deployment == deployment.id)
+    return out
+
+
+def by_file(found: list[Event]) -> dict[str, Event]:
+    return {path: event for event in found for path in event.files}

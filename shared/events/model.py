@@ -1,0 +1,62 @@
+"""What deployments and events are made from and what they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DEFAULT_EVENT_GAP = 60.0  # seconds, as MegaDetector and Wildlife Insights use
+DEFAULT_DEPLOYMENT_LEVEL = 1  # top-level folders of the upload are deployments
+LABELS = ("animal", "person", "vehicle")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One stored file as events see it: `counts` are its boxes per label at the threshold (a
+    video's most crowded frame)."""
+
+    path: str
+    captured: datetime | None
+    counts: dict[str, int]
+    max_conf: float | None
+    failed: bool = False
+    serial: str = ""
+    make: str = ""
+    model: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class Deployment:
+    id: str  # the folder, with the camera serial where one folder holds several cameras
+    folder: str
+    serial: str
+    items: list[Item] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    make: str = ""
+    model: str = ""
+    latitude: float | None = None  # the median of its files' GPS positions
+    longitude: float | None = None
+    events: int = 0
+
+
+@dataclass
+class Event:
+    id: str
+    deployment: str
+    files: list[str]
+    start: datetime | None
+    end: datetime | None
+    maxn: dict[str, int]  # the most boxes of each label in any one file
+    max_conf: float | None
+    failed: int = 0
+    note: str = ""
+
+    @property
+    def outcome(self) -> str:
+        found = [label for label in LABELS if self.maxn.get(label)]
+        if found:
+            return "+".join(found)
+        return "error" if self.failed == len(self.files) else "empty"

@@ -1,0 +1,45 @@
+"""The uploader's event gap and camera folder level, through the API to the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.helpers import form, photo, zip_of
+from tests.web.test_review_api import read_zip, sheet
+
+
+def test_event_gap_and_folder_level_reach_the_report(client, run_worker) -> None:
+    card = zip_of({"siteA/cam1/a.jpg": photo(1), "siteA/cam2/b.jpg": photo(2),
+                   "siteB/cam1/c.jpg": photo(3)})
+    response = client.post("/api/jobs", data={**form(files=[(card, "card.zip")]),
+                                              "event_gap": "300", "deployment_level": "2"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201
+    run_worker()
+    archive = read_zip(client, response.get_json()["id"])
+    cameras = [row["deployment"] for row in sheet(archive, "Deployments")]
+    assert cameras == ["siteA/cam1", "siteA/cam2", "siteB/cam1"]
+    summary = dict(row for row in _summary(archive))
+    assert summary["Events (a gap of at most 300 s within one)"] == 3  # no capture times
+
+
+def _summary(archive):
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")), read_only=True)
+    rows = [(r[0], r[1]) for r in book["Summary"].iter_rows(values_only=True) if r[1] is not None]
+    book.close()
+    return rows
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("event_gap", "-5", "event gap"), ("event_gap", "soon", "event gap"),
+    ("deployment_level", "0", "deployment folder level"),
+    ("deployment_level", "two", "deployment folder level"),
+])
+def test_bad_choices_are_refused(client, field: str, value: str, words: str) -> None:
+    response = client.post("/api/jobs", data={**form(files=[(photo(), "a.jpg")]), field: value},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and words in response.get_json()["error"]
