@@ -6,7 +6,9 @@ import argparse
 import logging
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm import tqdm
 
@@ -25,6 +27,7 @@ from shared.video_options import (
     parse_max_frames,
 )
 
+T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -35,32 +38,14 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _interval(text: str) -> float:
-    try:
-        return parse_frame_interval(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _frames(text: str) -> int:
-    try:
-        return parse_max_frames(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _gap(text: str) -> float:
-    try:
-        return parse_event_gap(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _level(text: str) -> int:
-    try:
-        return parse_deployment_level(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from one of the shared parsers, keeping its words in the refusal."""
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,17 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="confidence for outcomes and counts (default: the model's typical)")
     parser.add_argument("--render-threshold", type=_fraction,
                         help="draw boxes at or above this confidence (default: --threshold)")
-    parser.add_argument("--frame-interval", type=_interval, metavar="SECONDS",
+    parser.add_argument("--frame-interval", type=_checked(parse_frame_interval), metavar="SECONDS",
                         help="check one video frame every SECONDS (default: "
                         "TRAPLINE_VIDEO_FRAME_INTERVAL, 1); the first and last always")
-    parser.add_argument("--max-frames", type=_frames, metavar="N",
+    parser.add_argument("--max-frames", type=_checked(parse_max_frames), metavar="N",
                         help="at most N checked frames per video (default: "
                         "TRAPLINE_VIDEO_MAX_FRAMES, 600); the interval widens to fit")
     parser.add_argument("--video-clips", action="store_true",
                         help="also put an annotated MP4 of each video's checked frames in the zip")
-    parser.add_argument("--event-gap", type=_gap, metavar="SECONDS",
+    parser.add_argument("--event-gap", type=_checked(parse_event_gap), metavar="SECONDS",
                         help="files of one camera closer than this are one event (default 60)")
-    parser.add_argument("--deployment-level", type=_level, metavar="N",
+    parser.add_argument("--deployment-level", type=_checked(parse_deployment_level), metavar="N",
                         help="the folder level that is one camera (default 1: each top-level "
                         "folder; 2 for site/camera/...)")
     parser.add_argument("--work-dir", type=Path,
