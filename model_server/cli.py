@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--deployment-level", type=_checked(parse_deployment_level), metavar="N",
                         help="the folder level that is one camera (default 1: each top-level "
                         "folder; 2 for site/camera/...)")
+    parser.add_argument("--sort-by-outcome", action="store_true",
+                        help="put the annotated copies in the zip under animal/, person/, "
+                        "vehicle/, empty/ (and combinations such as animal_person/)")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -121,7 +124,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                          max_frames=args.max_frames,
                                          video_clips=args.video_clips or None,
                                          event_gap=args.event_gap,
-                                         deployment_level=args.deployment_level)
+                                         deployment_level=args.deployment_level,
+                                         sorted_copies=args.sort_by_outcome or None)
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
                file=sys.stderr)
 

@@ -106,6 +106,7 @@ class JobState:
     videos: int = 0  # of `total`, how many are videos (they take longer)
     event_gap: float | None = None  # seconds; None: the default (60)
     deployment_level: int | None = None  # the folder level of one camera; None: 1
+    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))

@@ -155,6 +155,7 @@ class JobChoices:
     video_clips: bool = False
     event_gap: float | None = None
     deployment_level: int | None = None
+    sorted_copies: bool = False
 
 
 def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
@@ -168,11 +169,16 @@ def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
 def job_choices(form: Mapping[str, str]) -> JobChoices:
     """`frame_interval` (seconds, blank for the site's default), `video_clips` (on/true/1),
     `event_gap` (seconds) and `deployment_level` (a folder level), blank for the defaults."""
-    clips = (form.get("video_clips") or "").strip().lower() in ("1", "on", "true", "yes")
     return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
-                        clips, _field(form, "event_gap", parse_event_gap, "event gap"),
-                        _field(form, "deployment_level", parse_deployment_level,
-                               "deployment folder level"))
+                      _ticked(form, "video_clips"),
+                      _field(form, "event_gap", parse_event_gap, "event gap"),
+                      _field(form, "deployment_level", parse_deployment_level,
+                             "deployment folder level"),
+                      _ticked(form, "sorted_copies"))
+
+
+def _ticked(form: Mapping[str, str], name: str) -> bool:
+    return (form.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
 
 
 def create_job(staged: list[Path], email: str,
@@ -195,13 +201,15 @@ def create_job(staged: list[Path], email: str,
     state = JobState(id=job_id, email=email, total=images, base_url=base_url,
                      frame_interval=choices.frame_interval, video_clips=choices.video_clips,
                      videos=videos, event_gap=choices.event_gap,
-                     deployment_level=choices.deployment_level)
+                     deployment_level=choices.deployment_level,
+                     sorted_copies=choices.sorted_copies)
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images,
          "base_url": base_url, "frame_interval": choices.frame_interval,
          "video_clips": choices.video_clips, "videos": videos, "event_gap": choices.event_gap,
-         "deployment_level": choices.deployment_level}), encoding="utf-8")
+         "deployment_level": choices.deployment_level,
+         "sorted_copies": choices.sorted_copies}), encoding="utf-8")
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:

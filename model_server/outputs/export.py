@@ -17,6 +17,7 @@ from model_server.outputs.event_tables import EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import Source, write_result_zip
+from model_server.outputs.sorted_copies import sorted_name
 from model_server.pipeline.options import StageClock
 from model_server.pipeline.run_info import RunInfo, Tally
 from shared.errors import JobLost, ResultsError
@@ -79,8 +80,10 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
                            "Your upload is kept.") from exc
     t = clock.add("report", t)
     # generators: nothing per image is held while the zip is written
+    rename = ((lambda record, name: sorted_name(record, name, run.threshold))
+              if run.sorted_copies else (lambda record, name: name))
     annotated = (_annotated_entries(_counted(iter_media(target.engine, target.job_id), "zip",
-                                             progress), copies)
+                                             progress), copies, rename)
                  if copies is not None else iter(()))
     report_files = ((name, reports / name, True) for name in REPORT_FILES)
     entries: Iterator[tuple[str, Source, bool]] = itertools.chain(annotated, report_files)
@@ -98,11 +101,12 @@ def _counted(records: Iterator[MediaRecord], stage: str,
             progress(stage, done)
 
 
-def _annotated_entries(records: Iterator[MediaRecord],
-                       copies: CopySource) -> Iterator[tuple[str, Source, bool]]:
+def _annotated_entries(records: Iterator[MediaRecord], copies: CopySource,
+                       rename: Callable[[MediaRecord, str], str],
+                       ) -> Iterator[tuple[str, Source, bool]]:
     for record in records:
         for name, source in copies(record):
-            yield name, source, False
+            yield rename(record, name), source, False
 
 
 def work_folder_copies(folder: Path) -> CopySource:

@@ -15,6 +15,7 @@ from model_server.detectors.base import Category
 from model_server.outputs.drawing import draw_boxes, encode
 from model_server.outputs.export import CopySource, clip_name, clip_of, copy_name
 from model_server.outputs.result_zip import Source
+from model_server.outputs.sorted_copies import in_previous
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 REDRAWN = ("changed", "rejected")
@@ -46,10 +47,10 @@ def export_copies(previous: zipfile.ZipFile, views: Path, quality: int) -> CopyS
         if record.review in REDRAWN and record.view and (views / record.view).is_file():
             found.append((name, lambda: io.BytesIO(
                 reviewed_copy(record, views / record.view, quality))))
-        elif record.annotated and name in names:
-            found.append((name, functools.partial(previous.open, name)))
-        if clip_of(record) and clip_name(record) in names:
-            found.append((clip_name(record), functools.partial(previous.open, clip_name(record))))
+        elif record.annotated and (member := in_previous(names, name)):
+            found.append((name, functools.partial(previous.open, member)))
+        if clip_of(record) and (member := in_previous(names, clip_name(record))):
+            found.append((clip_name(record), functools.partial(previous.open, member)))
         return found
 
     return source

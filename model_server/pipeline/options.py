@@ -37,6 +37,7 @@ class PipelineOptions:
     video_clips: bool = False  # an annotated MP4 of each video's checked frames in the zip
     event_gap: float = DEFAULT_EVENT_GAP  # seconds: a longer gap starts a new event
     deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level that is one camera
+    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:

@@ -24,6 +24,7 @@ class RunInfo:
     skipped: list[str] = field(default_factory=list)  # files that were not images
     event_gap: float = DEFAULT_EVENT_GAP  # seconds
     deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level of a deployment
+    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
     @property
     def seconds(self) -> float:
         return ((self.finished or datetime.now()) - self.started).total_seconds()
@@ -116,4 +117,5 @@ def run_from_job(job: JobRow) -> RunInfo:
                    skipped=list(job.skipped),
                    event_gap=float(job.options.get("event_gap", DEFAULT_EVENT_GAP)),
                    deployment_level=int(job.options.get("deployment_level",
-                                                        DEFAULT_DEPLOYMENT_LEVEL)))
+                                                        DEFAULT_DEPLOYMENT_LEVEL)),
+                   sorted_copies=bool(job.options.get("sorted_copies", False)))

@@ -168,7 +168,8 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
                          video_clips=bool(meta.get("video_clips", False)),
                          videos=int(meta.get("videos", 0)),
                          event_gap=meta.get("event_gap"),
-                         deployment_level=meta.get("deployment_level"))
+                         deployment_level=meta.get("deployment_level"),
+                         sorted_copies=bool(meta.get("sorted_copies", False)))
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.helpers import form, photo, zip_of
-from tests.web.test_review_api import read_zip, sheet
+from tests.web.test_review_api import SCRIPT, act, media, read_zip, sheet
 
 
 def test_event_gap_and_folder_level_reach_the_report(client, run_worker) -> None:
@@ -21,6 +21,27 @@ def test_event_gap_and_folder_level_reach_the_report(client, run_worker) -> None
     assert cameras == ["siteA/cam1", "siteA/cam2", "siteB/cam1"]
     summary = dict(row for row in _summary(archive))
     assert summary["Events (a gap of at most 300 s within one)"] == 3  # no capture times
+
+
+def test_sorted_copies_follow_the_review(client, run_worker) -> None:
+    card = zip_of({"cam1/a.jpg": photo(1), "cam1/b.jpg": photo(2)})
+    response = client.post("/api/jobs", data={**form(files=[(card, "card.zip")]),
+                                              "sorted_copies": "on"},
+                           content_type="multipart/form-data")
+    job_id = response.get_json()["id"]
+    run_worker()
+    first = read_zip(client, job_id)
+    assert sorted(n for n in first.namelist() if n.endswith(".jpg")) == [
+        "animal_person/cam1/a.jpg", "animal_person/cam1/b.jpg"]
+    a = media(client, job_id)["cam1/a.jpg"]
+    assert act(client, job_id, action="empty", media_id=a["id"])[0] == 201
+    assert client.post(f"/api/jobs/{job_id}/exports", json={}, headers=SCRIPT).status_code == 202
+    run_worker()
+    again = read_zip(client, job_id)
+    assert sorted(n for n in again.namelist() if n.endswith(".jpg")) == [
+        "animal_person/cam1/b.jpg", "empty/cam1/a.jpg"]
+    # the untouched copy came over from the first zip, from under its folder
+    assert again.read("animal_person/cam1/b.jpg") == first.read("animal_person/cam1/b.jpg")
 
 
 def _summary(archive):
