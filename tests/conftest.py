@@ -153,11 +153,18 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Redis
                     model_path=red_patch_model, detection_threshold=0.4, database_url=url)
 
 
+def pinned_clock() -> float:
+    """The site's rate-limit clock in tests: one fixed instant, so the counts of a test never
+    straddle the edge of a window (at 03:15:00 a 15-minute window turned over mid-test)."""
+    return 1_800_000_030.0
+
+
 @pytest.fixture
 def app(settings, redis_conn):
     from web import create_app
 
-    application = create_app({"TESTING": True, "SERVER_NAME": "trapline.test"}, settings=settings)
+    application = create_app({"TESTING": True, "SERVER_NAME": "trapline.test",
+                              "TRAPLINE_CLOCK": pinned_clock}, settings=settings)
     yield application
     application.extensions["trapline.store"].dispose()
     # the site's own Redis client: its pooled sockets closed now, not by the garbage collector

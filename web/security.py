@@ -63,11 +63,19 @@ def _rate_key(kind: str, value: str, window: int) -> str:
     return f"trapline:rate:{kind}:{digest}:{window}"
 
 
+def _now() -> float:
+    """The clock rate windows are cut from: the app's `TRAPLINE_CLOCK` (tests pin it, so a
+    count never straddles the edge of a window) or the wall clock."""
+    clock: Callable[[], float] = current_app.config.get("TRAPLINE_CLOCK") or time.time
+    return clock()
+
+
 def _count(kind: str, value: str, limit: int, seconds: int, *, add: bool, what: str) -> None:
     """Counts (or with add=False only reads) one event in the current window; RateLimited past
     the limit. A Redis outage never refuses an upload: its files are safe on disk."""
-    window = int(time.time() // seconds)
-    retry_after = int((window + 1) * seconds - time.time()) + 1
+    now = _now()
+    window = int(now // seconds)
+    retry_after = int((window + 1) * seconds - now) + 1
     key = _rate_key(kind, value, window)
     try:
         r = services.redis()

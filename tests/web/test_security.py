@@ -8,13 +8,15 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from shared.contract import JobStatus, load_state, transition
+from tests.conftest import pinned_clock
 from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
 def make_client(settings, **overrides):
     from web import create_app
 
-    return create_app({"TESTING": True}, settings=settings.with_overrides(**overrides)).test_client()
+    return create_app({"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
+                      settings=settings.with_overrides(**overrides)).test_client()
 
 
 def test_browser_forms_need_the_csrf_token(client) -> None:
@@ -268,3 +270,22 @@ def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(client) -> None:
         assert response.status_code == 400, path
         message = response.get_json()["error"]
         assert "a file name is not UTF-8 text" in message and "email" not in message
+
+
+def test_login_failures_are_counted_in_windows_of_the_apps_clock(settings, redis_conn) -> None:
+    """The count lives in fixed 15-minute windows of the site's clock: ten failures just before
+    a window ends do not carry into the next one (why the tests pin the clock)."""
+    from web import create_app
+
+    now = [900.0 * 2_000_000 - 1]  # the last second of a window
+    client = create_app({"TESTING": True, "TRAPLINE_CLOCK": lambda: now[0]},
+                        settings=settings.with_overrides(
+                            admin_password_hash=generate_password_hash(ADMIN_PASSWORD))
+                        ).test_client()
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
+    for _ in range(10):
+        client.get("/admin/", headers=wrong)
+    refused = client.get("/admin/", headers=wrong)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+    now[0] += 1  # the next window
+    assert client.get("/admin/", headers=wrong).status_code == 401

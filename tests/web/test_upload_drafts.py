@@ -10,6 +10,7 @@ import zipfile
 import openpyxl
 
 from shared.storage import Storage
+from tests.conftest import pinned_clock
 from tests.web.helpers import form, page_fields, photo, send_chunks, zip_of
 from web import create_app
 
@@ -137,7 +138,8 @@ def first_chunk(client, fields: dict[str, str], body: bytes, name: str, *, size:
 
 
 def small_site(settings, redis_conn, **overrides):
-    return create_app({"TESTING": True}, settings=settings.with_overrides(**overrides)).test_client()
+    return create_app({"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
+                      settings=settings.with_overrides(**overrides)).test_client()
 
 
 def test_a_chunk_cannot_write_past_its_files_declared_size(settings, redis_conn) -> None:
