@@ -29,11 +29,11 @@ def parse_max_frames(raw: str | int) -> int:
     return value
 
 
-MAX_EVENT_GAP = 24 * 3600.0
+MAX_EVENT_GAP = 7 * 24 * 3600.0  # a week: longer would group whole surveys, not visits
 
 
 def parse_event_gap(raw: str | float) -> float:
-    """Seconds between two files of one event: 0 (every file its own event) up to a day."""
+    """Seconds between two files of one event: 0 (every file its own event) up to a week."""
     try:
         value = float(raw)
     except (TypeError, ValueError):

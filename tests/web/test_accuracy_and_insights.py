@@ -171,3 +171,24 @@ def test_accuracy_page_with_review_and_with_a_truth_file(client, run_worker) -> 
         "csrf_token": token, "truth": (io.BytesIO(b"{}"), "truth.json")})
     assert broken.status_code == 400 and "not a COCO Camera Traps file" in broken.get_data(
         as_text=True)
+
+
+@BOTH
+def test_cameras_and_events_for_scripts(client, run_worker, settings) -> None:
+    job_id = survey(client, run_worker)
+    body = client.get(f"/api/jobs/{job_id}/events").get_json()
+    assert (body["event_gap"], body["deployment_level"]) == (60.0, 1)
+    assert [(d["id"], d["files"], d["events"]) for d in body["deployments"]] == [
+        ("(top level)", 1, 1), ("cam1", 2, 2), ("night & day", 1, 1)]
+    cam1 = [e for e in body["events"] if e["deployment"] == "cam1"]
+    assert [(e["files"], e["start"]) for e in cam1] == [
+        (["cam1/a.jpg"], "2021-06-01T05:30:00"), (["cam1/b.jpg"], "2021-06-03T05:10:00")]
+    assert cam1[0]["outcome"] == "animal+person" and cam1[0]["maxn"]["animal"] == 1
+    top = next(e for e in body["events"] if e["deployment"] == "(top level)")
+    assert top["note"] == "no capture time: an event of its own"
+    # 1 day 23 h 40 min apart: one event only at a gap of two days
+    wide = client.get(f"/api/jobs/{job_id}/events?event_gap=172800").get_json()
+    assert [len(e["files"]) for e in wide["events"] if e["deployment"] == "cam1"] == [2]
+    assert client.get(f"/api/jobs/{job_id}/events?event_gap=-1").status_code == 400
+    assert client.get(f"/api/jobs/{job_id}/events?event_gap=700000").status_code == 400
+    assert client.get(f"/api/jobs/{'A' * 32}/events").status_code == 404

@@ -1,0 +1,50 @@
+"""A job's cameras (deployments) and independent events, for scripts and the results page,
+worked out from the stored results with the job's event gap and camera folder level, or with
+others given in the query (to try a gap before exporting with it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from shared.events.grouping import deployments, events
+from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
+from shared.store.event_data import event_items
+from shared.store.reads import job_row
+from shared.video_options import parse_deployment_level, parse_event_gap
+from web.results import job_threshold, missing, store
+
+bp = Blueprint("events", __name__)
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@bp.get("/api/jobs/<job_id>/events")
+def job_events(job_id: str) -> Any:
+    threshold = job_threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    job = job_row(store(), job_id)
+    options = job.options if job is not None else {}
+    try:
+        gap = parse_event_gap(request.args.get("event_gap")
+                              or options.get("event_gap", DEFAULT_EVENT_GAP))
+        level = parse_deployment_level(request.args.get("deployment_level")
+                                       or options.get("deployment_level",
+                                                      DEFAULT_DEPLOYMENT_LEVEL))
+    except ValueError as exc:
+        return jsonify(error=str(exc)), 400
+    cameras = deployments(event_items(store(), job_id), level)
+    found = events(cameras, gap)
+    return jsonify(
+        threshold=threshold, event_gap=gap, deployment_level=level,
+        deployments=[{"id": d.id, "folder": d.folder, "serial": d.serial, "start": _iso(d.start),
+                      "end": _iso(d.end), "make": d.make, "model": d.model,
+                      "latitude": d.latitude, "longitude": d.longitude,
+                      "files": len(d.items), "events": d.events} for d in cameras],
+        events=[{"id": e.id, "deployment": e.deployment, "start": _iso(e.start),
+                 "end": _iso(e.end), "files": e.files, "outcome": e.outcome, "maxn": e.maxn,
+                 "max_conf": e.max_conf, "note": e.note} for e in found])
