@@ -17,6 +17,7 @@ from model_server.detectors.base import Detector
 from model_server.detectors.precomputed import PrecomputedDetections
 from model_server.pipeline.batch import BatchResult, run_batch
 from model_server.pipeline.options import PipelineOptions
+from shared.camtrap_options import Place, parse_places, parse_utc_offset
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
 from shared.settings import Settings
@@ -46,6 +47,14 @@ def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
     return convert
+
+
+def _places_file(name: str) -> dict[str, Place]:
+    try:
+        text = Path(name).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {name}: {exc}") from None
+    return parse_places(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sort-by-outcome", action="store_true",
                         help="put the annotated copies in the zip under animal/, person/, "
                         "vehicle/, empty/ (and combinations such as animal_person/)")
+    parser.add_argument("--utc-offset", type=_checked(parse_utc_offset), metavar="+HH:MM",
+                        help="the cameras' clocks' offset from UTC, for the Camtrap DP package's "
+                        "timestamps (default +00:00)")
+    parser.add_argument("--deployments", type=_checked(_places_file), metavar="FILE.csv",
+                        help="coordinates of deployments whose photos have no GPS: a CSV "
+                        "deployment,latitude,longitude (Camtrap DP requires them)")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -112,6 +127,14 @@ def _print_summary(result: BatchResult) -> None:
         print(f"Skipped {len(run.skipped)} files that are not photos or videos.")
     for warning in result.warnings:
         print(f"Warning: {warning}")
+    package = tally.camtrap
+    if package and not package["valid"]:
+        hint = (" Give coordinates with --deployments FILE.csv (deployment,latitude,longitude)."
+                if package["missing_places"] else "")
+        print("Camtrap DP package: not valid for publication: "
+              + "; ".join(package["problems"]) + "." + hint)
+    for note in package.get("notes", []):
+        print(f"Camtrap DP package: {note}")
     print(f"Result: {result.zip_path}")
 
 
@@ -125,7 +148,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                          video_clips=args.video_clips or None,
                                          event_gap=args.event_gap,
                                          deployment_level=args.deployment_level,
-                                         sorted_copies=args.sort_by_outcome or None)
+                                         sorted_copies=args.sort_by_outcome or None,
+                                         utc_offset=args.utc_offset,
+                                         places=args.deployments)
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
                file=sys.stderr)
 

@@ -107,6 +107,13 @@ class JobState:
     event_gap: float | None = None  # seconds; None: the default (60)
     deployment_level: int | None = None  # the folder level of one camera; None: 1
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
+    # for the Camtrap DP package: the cameras' UTC offset (None: UTC) and the coordinates the
+    # uploader gave per deployment, {deployment: [latitude, longitude]}
+    utc_offset: str | None = None
+    places: dict[str, list[float]] = field(default_factory=dict)
+
+    def choices(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CHOSEN_FIELDS}
 
     def to_redis(self) -> dict[Any, str]:
         return _encode(asdict(self))
@@ -118,6 +125,12 @@ class JobState:
         state = cls(**{k: v for k, v in data.items() if k in known})
         state.status = JobStatus(state.status)
         return state
+
+
+# What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
+# its queue entry is queued again with the same choices.
+CHOSEN_FIELDS = ("frame_interval", "video_clips", "event_gap", "deployment_level",
+                 "sorted_copies", "utc_offset", "places")
 
 
 def state_key(job_id: str) -> str:

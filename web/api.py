@@ -22,7 +22,7 @@ def create() -> Any:
     staging = Path(tempfile.mkdtemp(prefix="api-", dir=store.drafts_root))
     try:
         email = services.clean_email(request.form.get("email"))
-        choices = services.job_choices(request.form)
+        choices = services.job_choices(request.form, request.files.get("deployments"))
         check_upload_rate(email)
         files = request.files.getlist("files")
         if not any(f.filename for f in files):

@@ -8,7 +8,7 @@ import shutil
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import Engine
 from werkzeug.datastructures import FileStorage
 
+from shared.camtrap_options import parse_places, parse_utc_offset
 from shared.contract import (
     MODEL_SERVER_PREFIX,
     NOTICE_KEY,
@@ -156,6 +157,8 @@ class JobChoices:
     event_gap: float | None = None
     deployment_level: int | None = None
     sorted_copies: bool = False
+    utc_offset: str | None = None  # None: UTC
+    places: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
@@ -166,15 +169,37 @@ def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
         raise UploadRefused(f"Please give a valid {what}: {exc}.") from None
 
 
-def job_choices(form: Mapping[str, str]) -> JobChoices:
+def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None) -> JobChoices:
     """`frame_interval` (seconds, blank for the site's default), `video_clips` (on/true/1),
-    `event_gap` (seconds) and `deployment_level` (a folder level), blank for the defaults."""
+    `event_gap` (seconds), `deployment_level` (a folder level), `utc_offset` (+02:00), blank
+    for the defaults, and `deployments`: a CSV `deployment,latitude,longitude`, as a form field
+    or an attached file."""
     return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
                       _ticked(form, "video_clips"),
                       _field(form, "event_gap", parse_event_gap, "event gap"),
                       _field(form, "deployment_level", parse_deployment_level,
                              "deployment folder level"),
-                      _ticked(form, "sorted_copies"))
+                      _ticked(form, "sorted_copies"),
+                      _field(form, "utc_offset", parse_utc_offset, "UTC offset"),
+                      _places(form.get("deployments") or "", deployments))
+
+
+MAX_PLACES_BYTES = 1 << 20
+
+
+def _places(text: str, attached: FileStorage | None) -> dict[str, list[float]]:
+    if attached is not None and attached.filename:
+        raw = attached.stream.read(MAX_PLACES_BYTES + 1)
+        if len(raw) > MAX_PLACES_BYTES:
+            raise UploadRefused("The deployments CSV is over 1 MB.")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UploadRefused("The deployments CSV is not UTF-8 text.") from None
+    try:
+        return {name: list(place) for name, place in parse_places(text).items()}
+    except ValueError as exc:
+        raise UploadRefused(f"Please check the deployments CSV: {exc}.") from None
 
 
 def _ticked(form: Mapping[str, str], name: str) -> bool:
@@ -198,18 +223,12 @@ def create_job(staged: list[Path], email: str,
     # Never the request's Host header: a forged one would put its host into the email
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = settings().public_url
-    state = JobState(id=job_id, email=email, total=images, base_url=base_url,
-                     frame_interval=choices.frame_interval, video_clips=choices.video_clips,
-                     videos=videos, event_gap=choices.event_gap,
-                     deployment_level=choices.deployment_level,
-                     sorted_copies=choices.sorted_copies)
+    state = JobState(id=job_id, email=email, total=images, base_url=base_url, videos=videos,
+                     **asdict(choices))
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(json.dumps(
         {"email": email, "created_at": state.created_at, "images": images,
-         "base_url": base_url, "frame_interval": choices.frame_interval,
-         "video_clips": choices.video_clips, "videos": videos, "event_gap": choices.event_gap,
-         "deployment_level": choices.deployment_level,
-         "sorted_copies": choices.sorted_copies}), encoding="utf-8")
+         "base_url": base_url, "videos": videos, **state.choices()}), encoding="utf-8")
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:

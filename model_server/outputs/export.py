@@ -74,7 +74,8 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
                                    gap_seconds=run.event_gap, level=run.deployment_level)
         tally, warnings = write_reports(
             _counted(iter_media(target.engine, target.job_id), "report", progress), reports,
-            run, excel_max_rows=excel_max_rows, events=events)
+            run, excel_max_rows=excel_max_rows, events=events,
+            job_id=target.job_id)
     except OSError as exc:
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc

@@ -3,9 +3,13 @@ media, with the job's deployments and events worked out beforehand from a light 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from model_server.outputs.camtrap_dp.package import FILES as CAMTRAP_FILES
+from model_server.outputs.camtrap_dp.package import FOLDER as CAMTRAP_FOLDER
+from model_server.outputs.camtrap_dp.package import CamtrapWriter
 from model_server.outputs.csv_report import CsvTable
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
@@ -23,18 +27,23 @@ from shared.store.records import MediaRecord
 
 # images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does
 REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv",
-                "events.csv", "deployments.csv")
+                "events.csv", "deployments.csv", *CAMTRAP_FILES)
 
 
 def write_reports(
     records: Iterable[MediaRecord], out_dir: Path, run: RunInfo, *,
     excel_max_rows: int = EXCEL_MAX_ROWS, events: EventTables | None = None,
+    job_id: str = "batch",
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
     events = events or EventTables([], [], {})
     excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
+    camtrap = CamtrapWriter(out_dir / CAMTRAP_FOLDER, events, job_id=job_id,
+                            model=run.model.name, threshold=run.threshold,
+                            utc_offset=run.utc_offset, places=run.places)
     with (
+        _closed_on_error(camtrap),
         (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
         (out_dir / "images.csv").open("w", encoding="utf-8-sig", newline="") as images_fh,
         (out_dir / "frames.csv").open("w", encoding="utf-8-sig", newline="") as frames_fh,
@@ -50,6 +59,7 @@ def write_reports(
             row = {**media_row(record, run.threshold), **events.media_columns(record.file)}
             images_csv.add(row)
             excel.media.add(row)
+            camtrap.add(record)
             for frame_row in frame_rows(record, run.threshold):
                 frames_csv.add(frame_row)
                 excel.frames.add(frame_row)
@@ -58,8 +68,18 @@ def write_reports(
                 excel.detections.add(det_row)
         md_json.close()
     _event_tables(events, excel, out_dir, tally)
+    tally.camtrap = camtrap.close(run.finished or run.started).as_summary()
     warnings = excel.close(run, tally)
     return tally, warnings
+
+
+@contextlib.contextmanager
+def _closed_on_error(camtrap: CamtrapWriter) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        camtrap.abort()
+        raise
 
 
 def _event_tables(events: EventTables, excel: ExcelReport, out_dir: Path, tally: Tally) -> None:

@@ -163,7 +163,8 @@ def run_batch(
                   opts.render_threshold if opts.render_threshold is not None else threshold,
                   opts.output_min_confidence, now(), skipped=inventory.skipped,
                   event_gap=opts.event_gap, deployment_level=opts.deployment_level,
-                  sorted_copies=opts.sorted_copies)
+                  sorted_copies=opts.sorted_copies, utc_offset=opts.utc_offset,
+                  places=dict(opts.places))
     folders = WriterFolders(work_dir / "annotated", thumbnails or work_dir / "thumbnails")
     try:
         for folder in (folders.annotated, folders.thumbnails):
@@ -206,7 +207,8 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
     row.options = {"frame_interval": opts.frame_interval, "max_frames": opts.max_frames,
                    "video_clips": opts.video_clips, "event_gap": opts.event_gap,
                    "deployment_level": opts.deployment_level,
-                   "sorted_copies": opts.sorted_copies}
+                   "sorted_copies": opts.sorted_copies, "utc_offset": opts.utc_offset,
+                   "places": {name: list(place) for name, place in opts.places.items()}}
     start_job(target.engine, row)
     todo = _todo(inventory, target)
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
+from shared.camtrap_options import DEFAULT_UTC_OFFSET, Place
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.settings import Settings
 from shared.video_options import DEFAULT_FRAME_INTERVAL, DEFAULT_MAX_FRAMES
@@ -38,6 +39,8 @@ class PipelineOptions:
     event_gap: float = DEFAULT_EVENT_GAP  # seconds: a longer gap starts a new event
     deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level that is one camera
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
+    utc_offset: str = DEFAULT_UTC_OFFSET  # the cameras' clocks, for Camtrap DP's timestamps
+    places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:

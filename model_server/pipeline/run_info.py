@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from model_server.detectors.base import Category, ModelInfo
+from shared.camtrap_options import DEFAULT_UTC_OFFSET, Place, places_from_json
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.store.records import MediaRecord
 from shared.store.writes import JobRow
@@ -25,6 +26,9 @@ class RunInfo:
     event_gap: float = DEFAULT_EVENT_GAP  # seconds
     deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level of a deployment
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
+    utc_offset: str = DEFAULT_UTC_OFFSET  # of the cameras' clocks, for Camtrap DP
+    places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
+
     @property
     def seconds(self) -> float:
         return ((self.finished or datetime.now()) - self.started).total_seconds()
@@ -51,6 +55,7 @@ class Tally:
     folders: Counter[tuple[str, str]] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)  # events by outcome
     deployments: int = 0
+    camtrap: dict[str, Any] = field(default_factory=dict)  # the Camtrap DP package's facts
 
     def add(self, record: MediaRecord, threshold: float) -> None:
         self.images += 1
@@ -84,7 +89,7 @@ class Tally:
                 "vehicle": self.with_category("vehicle"), "empty": self.outcomes["empty"],
                 "threshold": threshold, "warnings": warnings, "failures": self.failures,
                 "more_failures": self.errors - len(self.failures),
-                "reviewed": sum(self.verified.values())}
+                "reviewed": sum(self.verified.values()), "camtrap_dp": self.camtrap}
 
     @property
     def errors(self) -> int:
@@ -118,4 +123,6 @@ def run_from_job(job: JobRow) -> RunInfo:
                    event_gap=float(job.options.get("event_gap", DEFAULT_EVENT_GAP)),
                    deployment_level=int(job.options.get("deployment_level",
                                                         DEFAULT_DEPLOYMENT_LEVEL)),
-                   sorted_copies=bool(job.options.get("sorted_copies", False)))
+                   sorted_copies=bool(job.options.get("sorted_copies", False)),
+                   utc_offset=str(job.options.get("utc_offset") or DEFAULT_UTC_OFFSET),
+                   places=places_from_json(job.options.get("places")))

@@ -25,6 +25,7 @@ from rq.serializers import JSONSerializer
 
 from model_server.service.notify import send_notice
 from shared.contract import (
+    CHOSEN_FIELDS,
     JobState,
     JobStatus,
     TransitionRefused,
@@ -164,12 +165,8 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
         state = JobState(id=folder.name, email=str(meta.get("email", "")),
                          total=int(meta.get("images", 0)), base_url=str(meta.get("base_url", "")),
                          created_at=float(meta.get("created_at", time.time())),
-                         frame_interval=meta.get("frame_interval"),
-                         video_clips=bool(meta.get("video_clips", False)),
                          videos=int(meta.get("videos", 0)),
-                         event_gap=meta.get("event_gap"),
-                         deployment_level=meta.get("deployment_level"),
-                         sorted_copies=bool(meta.get("sorted_copies", False)))
+                         **{k: meta[k] for k in CHOSEN_FIELDS if meta.get(k) is not None})
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)

@@ -37,6 +37,9 @@ class Result:
         header = [c.value for c in rows[0]]
         return [dict(zip(header, row)) for row in rows[1:]]
 
+    def sheet_values(self, name: str) -> list[dict]:
+        return [{k: c.value for k, c in row.items()} for row in self.sheet_rows(name)]
+
 
 @pytest.fixture
 def run_batch_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -27,7 +27,7 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
     assert "Images: 11" in out and "animal 11" in out and "md_v4.1.0.pb" in out
     ref = reference()
     assert len(ref) == 11
-    expected = sorted([*ref, "report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv", "events.csv", "deployments.csv"])
+    expected = sorted([*ref, *REPORT_FILES])
     assert result.names == expected
 
     data = result.json()

@@ -1,0 +1,173 @@
+"""Writes a job's Camtrap DP package (`camtrap-dp/` in the result zip) while the reports stream
+past: media and media-level observations per stored file, then the deployments, the event-level
+observations and `datapackage.json`. A package Camtrap DP would refuse (a deployment without
+coordinates, a file without a capture time) is still written, and says why it is not valid for
+publication, in `datapackage.json` and on the job page."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import IO, Any
+
+from model_server.outputs.camtrap_dp.descriptor import descriptor
+from model_server.outputs.camtrap_dp.tables import (
+    DEPLOYMENT_FIELDS,
+    MEDIA_FIELDS,
+    OBSERVATION_FIELDS,
+    deployment_row,
+    event_observations,
+    media_observations,
+    media_row,
+)
+from model_server.outputs.event_tables import EventTables
+from shared.camtrap_options import Place, offset_zone
+from shared.store.records import MediaRecord
+
+FOLDER = "camtrap-dp"
+FILES = tuple(f"{FOLDER}/{name}" for name in ("datapackage.json", "deployments.csv",
+                                               "media.csv", "observations.csv"))
+NAMED = 5  # files or deployments named in a problem before "and N more"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Table:
+    def __init__(self, fh: IO[str], columns: tuple[str, ...]) -> None:
+        self._writer = csv.writer(fh, lineterminator="\n")
+        self._columns = columns
+        self._writer.writerow(columns)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._writer.writerow([_cell(row.get(c)) for c in self._columns])
+
+
+@dataclass
+class PackageFacts:
+    """What the job page says about the package."""
+
+    valid: bool
+    problems: list[str]
+    missing_places: list[str] = field(default_factory=list)  # deployments without coordinates
+    notes: list[str] = field(default_factory=list)  # worth saying, not in the way of publishing
+
+    def as_summary(self) -> dict[str, Any]:
+        return {"valid": self.valid, "problems": self.problems,
+                "missing_places": self.missing_places, "notes": self.notes}
+
+
+def _named(items: list[str]) -> str:
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    return ", ".join(items[:NAMED]) + more
+
+
+class CamtrapWriter:
+    def __init__(self, folder: Path, events: EventTables, *, job_id: str, model: str,
+                 threshold: float, utc_offset: str, places: dict[str, Place]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.events, self.job_id = folder, events, job_id
+        self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
+        self.places, self.zone = places, offset_zone(utc_offset)
+        self._media_fh = (folder / "media.csv").open("w", encoding="utf-8", newline="")
+        self._obs_fh = (folder / "observations.csv").open("w", encoding="utf-8", newline="")
+        self._media = _Table(self._media_fh, MEDIA_FIELDS)
+        self._observations = _Table(self._obs_fh, OBSERVATION_FIELDS)
+        self._untimed: list[str] = []
+        self._species: set[str] = set()
+
+    def add(self, record: MediaRecord) -> None:
+        event = self.events.of_file.get(record.file)
+        deployment = event.deployment if event else ""
+        self._media.add(media_row(record, deployment, self.zone))
+        if record.captured is None:
+            self._untimed.append(record.file)
+        for row in media_observations(record, event, deployment, self.zone, self.threshold,
+                                      self.model):
+            if row.get("scientificName"):
+                self._species.add(row["scientificName"])
+            self._observations.add(row)
+
+    def close(self, created: datetime) -> PackageFacts:
+        for event in self.events.events:
+            for row in event_observations(event, self.zone, self.model):
+                self._observations.add(row)
+        self._media_fh.close()
+        self._obs_fh.close()
+        missing, used = self._deployments()
+        problems = self._problems(missing)
+        unknown = sorted(set(self.places) - used)
+        notes = [f"coordinates were given for {_named(unknown)}, not a deployment of this job"
+                 ] if unknown else []
+        positions = [p for d in self.events.deployments if (p := self._place(d.id, d.folder))]
+        package = descriptor(job_id=self.job_id, created=created, model=self.model,
+                             threshold=self.threshold, utc_offset=self.utc_offset,
+                             found=self.events.deployments, places=positions,
+                             species=sorted(self._species), problems=problems,
+                             software=_software())
+        (self.folder / "datapackage.json").write_text(
+            json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return PackageFacts(not problems, problems, missing, notes)
+
+    def abort(self) -> None:
+        self._media_fh.close()
+        self._obs_fh.close()
+
+    def _place(self, deployment: str, folder: str) -> Place | None:
+        """Coordinates the uploader gave (by deployment or by folder) before the photos' GPS."""
+        given = self.places.get(deployment) or self.places.get(folder)
+        if given:
+            return given
+        for d in self.events.deployments:
+            if d.id == deployment and d.latitude is not None and d.longitude is not None:
+                return d.latitude, d.longitude
+        return None
+
+    def _deployments(self) -> tuple[list[str], set[str]]:
+        missing: list[str] = []
+        used: set[str] = set()
+        with (self.folder / "deployments.csv").open("w", encoding="utf-8", newline="") as fh:
+            table = _Table(fh, DEPLOYMENT_FIELDS)
+            for d in self.events.deployments:
+                place = self._place(d.id, d.folder)
+                given = d.id if d.id in self.places else d.folder
+                if given in self.places:
+                    used.add(given)
+                source = ("given by the uploader" if given in self.places else
+                          "the median of its files' GPS" if place else "unknown")
+                if place is None:
+                    missing.append(d.id)
+                table.add(deployment_row(d, place, self.zone,
+                                         f"Folder '{d.folder}' of the upload; "
+                                         f"{len(d.items)} files; position {source}."))
+        return missing, used
+
+    def _problems(self, missing: list[str]) -> list[str]:
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} deployment(s) without coordinates: "
+                            f"{_named(missing)}")
+        untimed = [d.id for d in self.events.deployments if d.start is None]
+        if untimed:
+            problems.append(f"{len(untimed)} deployment(s) without any capture time: "
+                            f"{_named(untimed)}")
+        if self._untimed:
+            problems.append(f"{len(self._untimed)} file(s) without a capture time: "
+                            f"{_named(self._untimed)}")
+        return problems
+
+
+def _software() -> str:
+    try:
+        return version("trapline")
+    except PackageNotFoundError:
+        return "unknown"
