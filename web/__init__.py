@@ -64,14 +64,27 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
 
     init_security(app)  # after the check above: CSRF would otherwise blame an expired form
 
-    from web import accuracy, admin, api, events, health, insights, jobs, results, review, upload
+    from web import (
+        accuracy,
+        admin,
+        api,
+        deployments,
+        events,
+        health,
+        insights,
+        jobs,
+        results,
+        review,
+        upload,
+    )
 
-    for module in (upload, jobs, api, results, review, insights, events, accuracy, health,
-                   admin):
+    for module in (upload, jobs, api, results, review, insights, events, deployments, accuracy,
+                   health, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
     csrf.exempt(results.bp)  # reads only
     csrf.exempt(review.bp)  # checks CSRF itself unless a script sends its API key
+    csrf.exempt(deployments.bp)  # the same
     csrf.exempt(insights.bp)  # reads only
     csrf.exempt(events.bp)  # reads only
     csrf.exempt(accuracy.bp)  # the page's form checks CSRF itself; scripts send their API key

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from shared.camtrap_options import places_from_json
 from shared.events.grouping import deployments, events
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.store.event_data import event_items
@@ -39,11 +40,13 @@ def job_events(job_id: str) -> Any:
         return jsonify(error=str(exc)), 400
     cameras = deployments(event_items(store(), job_id), level)
     found = events(cameras, gap)
+    given = places_from_json(options.get("places"))
     return jsonify(
         threshold=threshold, event_gap=gap, deployment_level=level,
         deployments=[{"id": d.id, "folder": d.folder, "serial": d.serial, "start": _iso(d.start),
                       "end": _iso(d.end), "make": d.make, "model": d.model,
                       "latitude": d.latitude, "longitude": d.longitude,
+                      "given_coordinates": given.get(d.id) or given.get(d.folder),
                       "files": len(d.items), "events": d.events} for d in cameras],
         events=[{"id": e.id, "deployment": e.deployment, "start": _iso(e.start),
                  "end": _iso(e.end), "files": e.files, "outcome": e.outcome, "maxn": e.maxn,

@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job, transition
+from shared.contract import JobStatus, TransitionRefused
 from shared.storage import is_job_id
 from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.queries import BadQuery, job_exists, one_media
 from shared.store.review import Conflict, NotInJob, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
 from web import services
+from web.exporting import start_export
 from web.results import media_query, store, with_urls
 from web.security import script_or_browser
 
@@ -142,10 +143,8 @@ def export(job_id: str) -> Any:
     if chosen is not None:
         apply_threshold(store(), job_id, chosen)
     photos = not (isinstance(body, dict) and body.get("photos") is False)
-    transition(services.redis(), job_id, (JobStatus.FINISHED,), export_photos=photos,
-               export_progress={"stage": "queued", "done": 0})
     try:
-        enqueue_job(services.redis(), state, kind=JobKind.EXPORT)
+        start_export(state, photos)
     except TransitionRefused as exc:
         return jsonify(error=f"Not exported: {exc}."), 409
     payload = services.status_payload(services.job_or_404(job_id))

@@ -189,7 +189,10 @@ MAX_PLACES_BYTES = 1 << 20
 
 def _places(text: str, attached: FileStorage | None) -> dict[str, list[float]]:
     if attached is not None and attached.filename:
-        raw = attached.stream.read(MAX_PLACES_BYTES + 1)
+        try:
+            raw = attached.stream.read(MAX_PLACES_BYTES + 1)
+        finally:
+            attached.close()  # a spooled temporary file: closed now, not when collected
         if len(raw) > MAX_PLACES_BYTES:
             raise UploadRefused("The deployments CSV is over 1 MB.")
         try:

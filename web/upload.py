@@ -108,7 +108,7 @@ def remove() -> Any:
 
 def _submit(folder: Path) -> Any:
     email = services.clean_email(request.form.get("email"))
-    choices = services.job_choices(request.form)
+    choices = services.job_choices(request.form, request.files.get("deployments"))
     check_upload_rate(email)
     services.save_files(request.files.getlist("files"), folder)
     unfinished = [str(m.get("name", "a file")) for m in drafts.in_flight(folder)]

@@ -60,10 +60,12 @@ class PackageFacts:
     problems: list[str]
     missing_places: list[str] = field(default_factory=list)  # deployments without coordinates
     notes: list[str] = field(default_factory=list)  # worth saying, not in the way of publishing
+    utc_offset: str = "+00:00"
 
     def as_summary(self) -> dict[str, Any]:
         return {"valid": self.valid, "problems": self.problems,
-                "missing_places": self.missing_places, "notes": self.notes}
+                "missing_places": self.missing_places, "notes": self.notes,
+                "utc_offset": self.utc_offset}
 
 
 def _named(items: list[str]) -> str:
@@ -116,7 +118,7 @@ class CamtrapWriter:
                              software=_software())
         (self.folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return PackageFacts(not problems, problems, missing, notes)
+        return PackageFacts(not problems, problems, missing, notes, self.utc_offset)
 
     def abort(self) -> None:
         self._media_fh.close()

@@ -106,7 +106,8 @@ def test_every_kind_of_record_gives_schema_valid_rows(tmp_path: Path) -> None:
 def test_timed_files_with_coordinates_are_valid(tmp_path: Path) -> None:
     facts = write(tmp_path, {"cam1": (44.5, -72.9)}, RECORDS[:3])
     assert problems(tmp_path) == []
-    assert facts == {"valid": True, "problems": [], "missing_places": [], "notes": []}
+    assert facts == {"valid": True, "problems": [], "missing_places": [], "notes": [],
+                     "utc_offset": "-05:00"}
     meta = descriptor(tmp_path)
     assert meta["spatial"] == {"type": "Point", "coordinates": [-72.9, 44.5]}
     assert meta["temporal"] == {"start": "2024-06-01", "end": "2024-06-01"}
