@@ -77,7 +77,8 @@ def media_query(args: Mapping[str, Any]) -> MediaQuery:
                       max_conf=_number(args, "max_conf", float),
                       reviewed=_text(args, "reviewed"), order=_text(args, "order", "path"),
                       page=_number(args, "page", int) or 1,
-                      per_page=_number(args, "per_page", int) or 50)
+                      per_page=_number(args, "per_page", int) or 50,
+                      event=str(args.get("event") or "").strip())
 
 
 def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:

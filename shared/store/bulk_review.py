@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from shared.store.queries import MediaQuery, filtered
+from shared.store.queries import MediaQuery, filtered, with_event
 from shared.store.review import NotInJob, ReviewAction, ReviewRefused
 from shared.store.schema import detections, jobs, media, reviews
 
@@ -25,6 +26,7 @@ def bulk_accept(engine: Engine, job_id: str, query: MediaQuery, reviewer: str,
     """Each image in the filter that nobody reviewed yet is accepted as the AI saw it; one
     review row per image, all sharing a batch id that undoes them together."""
     query.check()
+    query, _ = with_event(engine, job_id, replace(query, order="path"))
     ReviewAction("accept", reviewer, media_id=0).check()
     reviewer, batch = reviewer.strip(), secrets.token_hex(8)
     with engine.begin() as conn:

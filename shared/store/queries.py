@@ -4,11 +4,12 @@ with their detections (filtered and ordered), and the job's counts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, exists, func, select
+from sqlalchemy import Connection, Engine, Select, and_, exists, func, select
 
+from shared.store.event_pages import EventIndex, event_index
 from shared.store.reads import aware, detections_of
 from shared.store.records import CATEGORY_IDS, CATEGORY_LABELS, OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
@@ -20,6 +21,8 @@ ORDERS = {
     "captured": (media.c.captured.asc().nulls_last(), media.c.ordinal),
     "confidence": (media.c.max_conf.desc().nulls_last(), media.c.ordinal),
     "uncertain": (media.c.doubt.asc().nulls_last(), media.c.ordinal),
+    # by deployment, then capture time (a page is cut from the order worked out in Python)
+    "event": (media.c.ordinal, media.c.id),
 }
 REVIEWED = {"": None, "yes": True, "no": False}
 
@@ -41,6 +44,8 @@ class MediaQuery:
     order: str = "path"
     page: int = 1
     per_page: int = 50
+    event: str = ""  # one event's files (an id from the events API); "" for all
+    paths: frozenset[str] | None = None  # the event's files, filled in by `with_event`
 
     def check(self) -> None:
         if self.outcome and self.outcome not in OUTCOMES:
@@ -56,6 +61,23 @@ class MediaQuery:
         for value in (self.min_conf, self.max_conf):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise BadQuery("min_conf and max_conf are between 0 and 1")
+        if len(self.event) > 40:
+            raise BadQuery("event is an id such as E000012")
+
+
+def with_event(engine: Engine, job_id: str,
+               query: MediaQuery) -> tuple[MediaQuery, EventIndex | None]:
+    """The query with its event's files resolved, and the job's events when the query needs
+    them (an event filter or the event order)."""
+    if not query.event and query.order != "event":
+        return query, None
+    index = event_index(engine, job_id)
+    if not query.event:
+        return query, index
+    files = index.files_of(query.event.upper())
+    if files is None:
+        raise BadQuery(f"this job has no event {query.event}")
+    return replace(query, paths=files), index
 
 
 def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
@@ -64,6 +86,8 @@ def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
         stmt = stmt.where(media.c.outcome.in_(outcomes_with(query.outcome)))
     if query.folder is not None:
         stmt = stmt.where(media.c.folder == query.folder)
+    if query.paths is not None:
+        stmt = stmt.where(media.c.path.in_(sorted(query.paths)))
     if REVIEWED[query.reviewed] is not None:
         stmt = stmt.where((media.c.review != "") if REVIEWED[query.reviewed]
                           else (media.c.review == ""))
@@ -131,15 +155,36 @@ def media_page(engine: Engine, job_id: str, query: MediaQuery) -> dict[str, Any]
     """One page of the job's media, each with its detections (every stored one: the threshold
     is the client's to apply), and how many match in all."""
     query.check()
+    query, index = with_event(engine, job_id, query)
+    offset = (query.page - 1) * query.per_page
     with engine.connect() as conn:
-        total = conn.execute(filtered(job_id, query, func.count()).order_by(None)).scalar_one()
-        rows = conn.execute(filtered(job_id, query, media).order_by(*ORDERS[query.order])
-                            .limit(query.per_page)
-                            .offset((query.page - 1) * query.per_page)).all()
+        if query.order == "event" and index is not None:
+            rows, total = _event_page(conn, job_id, query, index, offset)
+        else:
+            total = conn.execute(filtered(job_id, query, func.count()).order_by(None)
+                                 ).scalar_one()
+            rows = list(conn.execute(filtered(job_id, query, media)
+                                     .order_by(*ORDERS[query.order])
+                                     .limit(query.per_page).offset(offset)).all())
         dets = detections_of(conn, [r.id for r in rows])
+    found = [_media_json(r, dets.get(r.id, [])) for r in rows]
+    if index is not None:
+        for item in found:
+            item["event"] = index.summary(item["path"])
     return {"job": job_id, "page": query.page, "per_page": query.per_page, "total": total,
-            "pages": -(-total // query.per_page), "order": query.order,
-            "media": [_media_json(r, dets.get(r.id, [])) for r in rows]}
+            "pages": -(-total // query.per_page), "order": query.order, "media": found}
+
+
+def _event_page(conn: Connection, job_id: str, query: MediaQuery, index: EventIndex,
+                offset: int) -> tuple[list[Any], int]:
+    """Events are not stored: the filter's ids are put in event order here and a page of them
+    read (a 50,000-file job's ids and paths are a few megabytes)."""
+    last = len(index.position)
+    matches = list(conn.execute(filtered(job_id, query, media.c.id, media.c.path)).all())
+    matches.sort(key=lambda m: (index.position.get(m.path, last), m.id))
+    wanted = [m.id for m in matches[offset:offset + query.per_page]]
+    rows = {r.id: r for r in conn.execute(select(media).where(media.c.id.in_(wanted)))}
+    return [rows[i] for i in wanted], len(matches)
 
 
 def one_media(engine: Engine, job_id: str, media_id: int) -> dict[str, Any] | None:

@@ -148,17 +148,58 @@
     a.appendChild(frame); a.appendChild(caption); a.appendChild(name);
     return a;
   }
+  function when(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : "no capture time"; }
+  function eventHead(event) {
+    var head = document.createElement("div");
+    head.className = "event-head";
+    head.dataset.event = event.id;
+    var facts = document.createElement("span");
+    facts.className = "event-facts";
+    facts.textContent = "Event " + event.id + " · " + event.deployment + " · " + event.files +
+      (event.files === 1 ? " file" : " files") + " · " + when(event.start) +
+      (event.end && event.end !== event.start ? " → " + when(event.end).slice(11) : "") +
+      " · " + event.outcome;
+    var accept = document.createElement("button");
+    accept.type = "button"; accept.className = "secondary accept-event";
+    accept.dataset.event = event.id;
+    accept.textContent = "Accept this event";
+    accept.title = "Accept, as the AI saw them, all of its files nobody reviewed yet";
+    head.appendChild(facts); head.appendChild(accept);
+    return head;
+  }
   function renderGallery() {
-    var gallery = $("gallery");
+    var gallery = $("gallery"), last = null;
     gallery.textContent = "";
-    state.items.forEach(function (item, i) { gallery.appendChild(tile(item, i)); });
+    state.items.forEach(function (item, i) {
+      if (state.query.order === "event" && item.event && item.event.id !== last) {
+        gallery.appendChild(eventHead(item.event));
+        last = item.event.id;
+      }
+      gallery.appendChild(tile(item, i));
+    });
     $("page-info").textContent = "page " + state.page + " of " + state.pages;
     $("gallery-count").textContent = state.total.toLocaleString() + " images match";
     $("page-prev").disabled = state.page <= 1;
     $("page-next").disabled = state.page >= state.pages;
   }
   T.renderGallery = renderGallery;
+  T.acceptEvent = acceptEvent;
+  function acceptEvent(id) {
+    var who = T.reviewer();
+    if (!who) { return; }
+    T.post(root.dataset.reviewsUrl, { action: "bulk_accept", reviewer: who, filter: { event: id } }).then(function (res) {
+      if (res.status !== 201) { T.message(res.body.error); return; }
+      lastBulk = res.body.batch;
+      T.undoStack.push({ batch: lastBulk });
+      $("bulk-undo").hidden = false;
+      T.message("Accepted event " + id + ": " + res.body.images + " files not reviewed before.");
+      T.loadPage(state.page).then(function () { if (T.viewerRefresh) { T.viewerRefresh(); } });
+      T.refreshSummary();
+    });
+  }
   $("gallery").addEventListener("click", function (event) {
+    var button = event.target.closest(".accept-event");
+    if (button) { acceptEvent(button.dataset.event); return; }
     var t = event.target.closest(".tile");
     if (t) { T.openViewer((state.page - 1) * state.perPage + parseInt(t.dataset.index, 10)); }
   });

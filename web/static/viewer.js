@@ -185,6 +185,9 @@
     if (!item.video) { $("filmstrip").hidden = true; }
     layout(); redraw();
   }
+  T.viewerRefresh = function () {
+    if (!$("viewer").hidden) { T.openViewer(v.index); }
+  };
   T.openViewer = function (index) {
     var s = state();
     if (index < 0 || index >= s.total) { return; }
@@ -352,6 +355,12 @@
     }
     var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (event.ctrlKey && key !== "z") { return; }
+    if (event.shiftKey && key === "a") {
+      event.preventDefault();
+      if (v.item && v.item.event) { T.acceptEvent(v.item.event.id); }
+      else { say("Order the gallery by event to accept a whole event at once."); }
+      return;
+    }
     var handler = KEYS[key];
     if (handler) { event.preventDefault(); handler(); }
   });
