@@ -47,6 +47,9 @@ REQUESTS = {
     "next uncertain (review mode)": "media?reviewed=no&order=uncertain&per_page=1",
     "uncertain, not reviewed, page 200": "media?reviewed=no&order=uncertain&page=200&per_page=48",
     "counts at threshold 0.6 (slider)": "summary?threshold=0.6",
+    # events are worked out per request from a light read of the whole job
+    "gallery by event, page 100": "media?order=event&page=100&per_page=48",
+    "one event's files": "media?event=E000100",
 }
 
 

@@ -62,6 +62,18 @@ def _password_hash(raw: str) -> str:
     return raw
 
 
+CAMTRAP_DP_FILES = ("camtrap-dp-profile.json", "deployments-table-schema.json",
+                    "media-table-schema.json", "observations-table-schema.json")
+
+
+def _schema_folder(raw: str) -> Path:
+    folder = Path(raw)
+    missing = [name for name in CAMTRAP_DP_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"the folder lacks {', '.join(missing)}")
+    return folder
+
+
 def _bool(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -107,6 +119,10 @@ class Settings:
     # and at most this many frames per video (the interval widens to fit).
     video_frame_interval: float = DEFAULT_FRAME_INTERVAL
     video_max_frames: int = DEFAULT_MAX_FRAMES
+    # A folder holding Camtrap DP 1.0.2's profile and table schemas (camtrap-dp-profile.json,
+    # deployments-/media-/observations-table-schema.json): with it, every package written is
+    # validated offline with frictionless and the job page says what the validator found.
+    camtrap_dp_schemas: Path | None = None
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
     inference_threads: int = 0  # 0: let TensorFlow decide
@@ -181,6 +197,7 @@ class Settings:
                                         cls.video_frame_interval),
             video_max_frames=_parse(env, "VIDEO_MAX_FRAMES", parse_max_frames,
                                     cls.video_max_frames),
+            camtrap_dp_schemas=_parse(env, "CAMTRAP_DP_SCHEMAS", _schema_folder, None),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),

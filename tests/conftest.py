@@ -15,6 +15,9 @@ YOLOX_TFLITE = MODELS / "yolox_nano_float16_quantize.tflite"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# every Camtrap DP package the tests' batch commands and model servers write is validated
+# offline against the published 1.0.2 schemas beside the repo
+os.environ.setdefault("TRAPLINE_CAMTRAP_DP_SCHEMAS", str(DATA / "camtrap-dp"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -150,7 +153,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_server: Redis
     kind = getattr(request, "param", "sqlite")
     url = database_url_for(kind, request, tmp_path) if kind == "postgresql" else ""
     return Settings(data_dir=tmp_path / "data", redis_url=redis_server.url,
-                    model_path=red_patch_model, detection_threshold=0.4, database_url=url)
+                    model_path=red_patch_model, detection_threshold=0.4, database_url=url,
+                    camtrap_dp_schemas=DATA / "camtrap-dp")
 
 
 def pinned_clock() -> float:

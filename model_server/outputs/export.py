@@ -51,6 +51,7 @@ class ExportTarget:
     job_id: str
     reports_dir: Path  # emptied and filled
     result_zip: Path
+    camtrap_dp_schemas: Path | None = None  # validate the Camtrap DP package against these
 
 
 def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None, *,
@@ -75,7 +76,7 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
         tally, warnings = write_reports(
             _counted(iter_media(target.engine, target.job_id), "report", progress), reports,
             run, excel_max_rows=excel_max_rows, events=events,
-            job_id=target.job_id)
+            job_id=target.job_id, schemas=target.camtrap_dp_schemas)
     except OSError as exc:
         raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
                            "Your upload is kept.") from exc

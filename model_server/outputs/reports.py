@@ -9,7 +9,7 @@ from pathlib import Path
 
 from model_server.outputs.camtrap_dp.package import FILES as CAMTRAP_FILES
 from model_server.outputs.camtrap_dp.package import FOLDER as CAMTRAP_FOLDER
-from model_server.outputs.camtrap_dp.package import CamtrapWriter
+from model_server.outputs.camtrap_dp.package import CamtrapWriter, validated
 from model_server.outputs.csv_report import CsvTable
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
@@ -33,7 +33,7 @@ REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "d
 def write_reports(
     records: Iterable[MediaRecord], out_dir: Path, run: RunInfo, *,
     excel_max_rows: int = EXCEL_MAX_ROWS, events: EventTables | None = None,
-    job_id: str = "batch",
+    job_id: str = "batch", schemas: Path | None = None,
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
@@ -68,7 +68,10 @@ def write_reports(
                 excel.detections.add(det_row)
         md_json.close()
     _event_tables(events, excel, out_dir, tally)
-    tally.camtrap = camtrap.close(run.finished or run.started).as_summary()
+    facts = camtrap.close(run.finished or run.started)
+    if schemas is not None:
+        facts = validated(out_dir / CAMTRAP_FOLDER, facts, schemas)
+    tally.camtrap = facts.as_summary()
     warnings = excel.close(run, tally)
     return tally, warnings
 

@@ -234,7 +234,8 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
     run.finished = now()
-    export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip)
+    export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip,
+                          opts.camtrap_dp_schemas)
     tally, warnings = write_outputs(export, run, work_folder_copies(folders.annotated),
                                     may_publish=hooks.may_publish,
                                     excel_max_rows=opts.excel_max_rows, clock=clock)

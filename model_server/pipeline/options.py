@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
 from shared.camtrap_options import DEFAULT_UTC_OFFSET, Place
@@ -41,6 +42,7 @@ class PipelineOptions:
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
     utc_offset: str = DEFAULT_UTC_OFFSET  # the cameras' clocks, for Camtrap DP's timestamps
     places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
+    camtrap_dp_schemas: Path | None = None  # validate each Camtrap DP package against these
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:
@@ -57,6 +59,7 @@ class PipelineOptions:
             view_size=settings.view_size,
             frame_interval=settings.video_frame_interval,
             max_frames=settings.video_max_frames,
+            camtrap_dp_schemas=settings.camtrap_dp_schemas,
         )
         return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 

@@ -70,7 +70,8 @@ def _export(redis: Redis, job_id: str) -> dict[str, object]:
           tempfile.TemporaryDirectory(prefix=f"export-{job_id[:8]}-",
                                       dir=storage.work_root) as tmp):
         target = ExportTarget(rt.store, job_id, Path(tmp) / "reports",
-                              zip_path if photos else storage.reports_zip(job_id))
+                              zip_path if photos else storage.reports_zip(job_id),
+                              rt.settings.camtrap_dp_schemas)
         copies = export_copies(previous, storage.thumbnail_dir(job_id), quality)
         try:
             tally, warnings = write_outputs(target, run, copies if photos else None,

@@ -58,6 +58,11 @@ def _described(deployment: Deployment) -> Deployment:
 
 
 def _event(number: int, deployment: str, members: list[Item], note: str = "") -> Event:
+    if len(members) == 1:  # most events on a quiet camera: no sorting through lists
+        m = members[0]
+        return Event(f"E{number:06d}", deployment, [m.path], m.captured, m.captured,
+                     {label: m.counts.get(label, 0) for label in LABELS}, m.max_conf,
+                     1 if m.failed else 0, note)
     times = [m.captured for m in members if m.captured is not None]
     confs = [m.max_conf for m in members if m.max_conf is not None]
     return Event(f"E{number:06d}", deployment, [m.path for m in members],
@@ -75,6 +80,7 @@ def events(found: list[Deployment], gap_seconds: float) -> list[Event]:
     """Every deployment's events, numbered in deployment order then time."""
     out: list[Event] = []
     for deployment in found:
+        before = len(out)
         timed = sorted((i for i in deployment.items if i.captured is not None), key=_sort_key)
         current: list[Item] = []
         last: datetime | None = None
@@ -91,7 +97,7 @@ def events(found: list[Deployment], gap_seconds: float) -> list[Event]:
         for item in sorted((i for i in deployment.items if i.captured is None),
                            key=lambda i: i.path):
             out.append(_event(len(out) + 1, deployment.id, [item], NO_TIME))
-        deployment.events = sum(1 for e in out if e.deployment == deployment.id)
+        deployment.events = len(out) - before
     return out
 
 

@@ -4,15 +4,18 @@ level, for a page of the gallery and for "accept this event" in review."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from shared.events.grouping import by_file, deployments, events
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP, Event
 from shared.store.event_data import event_items
 from shared.store.reads import job_row
+from shared.store.schema import media
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,42 @@ class EventIndex:
                 "outcome": event.outcome, "maxn": event.maxn}
 
 
-def event_index(engine: Engine, job_id: str) -> EventIndex:
+# Working events out reads every file of the job (about 0.5 s for 50,000); paging through the
+# gallery by event asks again for each page. The events change only with the files stored (a
+# running job), the job's threshold (the counts) and its gap and level: kept per job under
+# those, for the few jobs being looked at.
+CACHED_JOBS = 4
+_cache: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], EventIndex]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _fingerprint(engine: Engine, job_id: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     job = job_row(engine, job_id)
+    with engine.connect() as conn:
+        files = conn.execute(select(func.count()).where(media.c.job_id == job_id)).scalar_one()
     options = job.options if job is not None else {}
+    key = (files, job.threshold if job else None, options.get("event_gap"),
+           options.get("deployment_level"))
+    return key, options
+
+
+def event_index(engine: Engine, job_id: str) -> EventIndex:
+    key, options = _fingerprint(engine, job_id)
+    where = (engine.url.render_as_string(hide_password=True), job_id)
+    with _lock:
+        hit = _cache.get(where)
+        if hit is not None and hit[0] == key:
+            _cache.move_to_end(where)
+            return hit[1]
     gap = float(options.get("event_gap") or DEFAULT_EVENT_GAP)
     level = int(options.get("deployment_level") or DEFAULT_DEPLOYMENT_LEVEL)
     found = events(deployments(event_items(engine, job_id), level), gap)
     order = [path for event in found for path in event.files]
-    return EventIndex({e.id: e for e in found}, by_file(found),
-                      {path: n for n, path in enumerate(order)})
+    index = EventIndex({e.id: e for e in found}, by_file(found),
+                       {path: n for n, path in enumerate(order)})
+    with _lock:
+        _cache[where] = (key, index)
+        _cache.move_to_end(where)
+        while len(_cache) > CACHED_JOBS:
+            _cache.popitem(last=False)
+    return index

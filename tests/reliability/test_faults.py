@@ -179,8 +179,8 @@ def own_redis(tmp_path: Path):
 
 def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis, workers,
                                                             tmp_path: Path) -> None:
-    """...with the uploader's video choices, and a video decoded by the model server process's
-    own decoder workers."""
+    """...with the uploader's video and Camtrap DP choices, and a video decoded by the model
+    server process's own decoder workers."""
     from web import create_app
 
     server, conf = own_redis
@@ -190,7 +190,8 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis
     clip = red_patch_clip(tmp_path / "clip.mp4", seconds=6, fps=5, patch_frames=range(10, 21))
     response = client.post("/api/jobs", data={
         **form(files=[(photo(1), "a.jpg"), (photo(2), "b.jpg"), (clip.read_bytes(), "clip.mp4")]),
-        "frame_interval": "2", "video_clips": "on"}, content_type="multipart/form-data")
+        "frame_interval": "2", "video_clips": "on", "utc_offset": "-03:00",
+        "deployments": "(top level),-22.9,-43.2\n"}, content_type="multipart/form-data")
     assert response.status_code == 503
     body = response.get_json()
     assert "saved" in body["error"] and "queued automatically" in body["error"]
@@ -205,6 +206,9 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis
     assert [f["number"] for f in found["clip.mp4"]["video"]["frames"]] == [0, 10, 20, 29]
     with zipfile.ZipFile(Storage(settings.data_dir).result_zip(job_id)) as z:
         assert "clip.mp4.boxes.mp4" in z.namelist()
+        package = json.loads(z.read("camtrap-dp/datapackage.json"))
+        place = z.read("camtrap-dp/deployments.csv").decode().splitlines()[1].split(",")[3:5]
+    assert package["trapline"]["utcOffset"] == "-03:00" and place == ["-22.9", "-43.2"]
 
 
 def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> None:

@@ -50,6 +50,7 @@ def test_offset_and_coordinates_with_the_upload(client, run_worker, tmp_path: Pa
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["camtrap_dp"]["valid"] is True, status["summary"]["camtrap_dp"]
+    assert status["summary"]["camtrap_dp"]["checked"] is True  # by the model server itself
     package = package_of(client, job_id, tmp_path)
     assert problems(package) == []
     assert descriptor(package)["trapline"]["utcOffset"] == "+02:00"
@@ -58,6 +59,7 @@ def test_offset_and_coordinates_with_the_upload(client, run_worker, tmp_path: Pa
                                              "station-c": ("-1.5", "35.2")}
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "ready to publish" in page and 'id="places-form"' not in page
+    assert "Checked on this server with the frictionless validator" in " ".join(page.split())
     cameras = client.get(f"/api/jobs/{job_id}/events").get_json()["deployments"]
     assert {c["id"]: c["given_coordinates"] for c in cameras} == {
         "heron": [51.18, 5.65], "station-c": [-1.5, 35.2]}

@@ -44,3 +44,11 @@ def test_pages_in_event_order_and_accept_one_event(client, run_worker) -> None:
     assert all(m["reviewer"] == "Ana" for m in reviewed["media"])
     with client.get(f"/api/jobs/{job_id}/media?event=E999999") as unknown:
         assert unknown.status_code == 400 and "no event E999999" in unknown.get_json()["error"]
+    # events are kept between pages, but not past a new threshold (the test model's boxes are
+    # at most 0.9 confident)
+    assert "empty" not in {m["event"]["outcome"] for m in first["media"]}
+    with client.post(f"/api/jobs/{job_id}/threshold", headers=SCRIPT,
+                     json={"threshold": 0.95}) as moved:
+        assert moved.status_code == 200
+    after = media(client, job_id, order="event", per_page=2)
+    assert {m["event"]["outcome"] for m in after["media"]} == {"empty"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -24,10 +25,12 @@ from model_server.outputs.camtrap_dp.tables import (
     media_observations,
     media_row,
 )
+from model_server.outputs.camtrap_dp.validation import validate
 from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place, offset_zone
 from shared.store.records import MediaRecord
 
+log = logging.getLogger(__name__)
 FOLDER = "camtrap-dp"
 FILES = tuple(f"{FOLDER}/{name}" for name in ("datapackage.json", "deployments.csv",
                                                "media.csv", "observations.csv"))
@@ -61,11 +64,12 @@ class PackageFacts:
     missing_places: list[str] = field(default_factory=list)  # deployments without coordinates
     notes: list[str] = field(default_factory=list)  # worth saying, not in the way of publishing
     utc_offset: str = "+00:00"
+    checked: bool = False  # validated by frictionless against the published schemas
 
     def as_summary(self) -> dict[str, Any]:
         return {"valid": self.valid, "problems": self.problems,
                 "missing_places": self.missing_places, "notes": self.notes,
-                "utc_offset": self.utc_offset}
+                "utc_offset": self.utc_offset, "checked": self.checked}
 
 
 def _named(items: list[str]) -> str:
@@ -166,6 +170,33 @@ class CamtrapWriter:
             problems.append(f"{len(self._untimed)} file(s) without a capture time: "
                             f"{_named(self._untimed)}")
         return problems
+
+
+SHOWN_PROBLEMS = 5
+
+
+def validated(folder: Path, facts: PackageFacts, schemas: Path) -> PackageFacts:
+    """The package checked by frictionless against the published schemas in `schemas`. What
+    it finds beyond what Trapline already said makes the package not valid, in its
+    `datapackage.json` and on the job page (a Trapline defect if it ever happens: logged)."""
+    found = validate(folder / "datapackage.json", schemas)
+    facts.checked = True
+    if not found:
+        return facts
+    if facts.valid:
+        log.error("Camtrap DP package in %s: frictionless found %d problem(s) Trapline did not "
+                  "expect, first: %s", folder, len(found), found[0])
+    shown = "; ".join(str(p) for p in found[:SHOWN_PROBLEMS])
+    more = f" and {len(found) - SHOWN_PROBLEMS} more" if len(found) > SHOWN_PROBLEMS else ""
+    facts.valid = False
+    facts.problems = [*facts.problems,
+                      f"the validator (frictionless) found {len(found)} problem(s): {shown}{more}"]
+    descriptor_path = folder / "datapackage.json"
+    package = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    package["trapline"].update(validForPublication=False, problems=facts.problems)
+    descriptor_path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
+                               encoding="utf-8")
+    return facts
 
 
 def _software() -> str:

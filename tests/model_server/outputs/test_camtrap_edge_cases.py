@@ -107,7 +107,23 @@ def test_timed_files_with_coordinates_are_valid(tmp_path: Path) -> None:
     facts = write(tmp_path, {"cam1": (44.5, -72.9)}, RECORDS[:3])
     assert problems(tmp_path) == []
     assert facts == {"valid": True, "problems": [], "missing_places": [], "notes": [],
-                     "utc_offset": "-05:00"}
+                     "utc_offset": "-05:00", "checked": False}
     meta = descriptor(tmp_path)
     assert meta["spatial"] == {"type": "Point", "coordinates": [-72.9, 44.5]}
     assert meta["temporal"] == {"start": "2024-06-01", "end": "2024-06-01"}
+
+
+def test_what_only_the_validator_sees_makes_the_package_invalid(tmp_path: Path, caplog) -> None:
+    from model_server.outputs.camtrap_dp.package import PackageFacts, validated
+    from tests.camtrap import SCHEMAS
+
+    write(tmp_path, {"cam1": (44.5, -72.9)}, RECORDS[:3])
+    facts = validated(tmp_path, PackageFacts(True, []), SCHEMAS)
+    assert (facts.valid, facts.checked) == (True, True)
+    observations = tmp_path / "observations.csv"
+    observations.write_text(observations.read_text().replace(",media,", ",frame,", 1))
+    facts = validated(tmp_path, PackageFacts(True, []), SCHEMAS)
+    assert not facts.valid and "Trapline did not expect" in caplog.text
+    assert facts.problems[0].startswith("the validator (frictionless) found 1 problem(s): "
+                                        "observations row 2 (observationLevel)")
+    assert descriptor(tmp_path)["trapline"]["validForPublication"] is False

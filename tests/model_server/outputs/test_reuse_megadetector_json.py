@@ -10,6 +10,7 @@ from PIL import Image
 
 from model_server.detectors.base import Category
 from model_server.outputs.drawing import COLOURS
+from model_server.outputs.reports import REPORT_FILES
 from tests.conftest import DATA
 
 ENA = DATA / "camera-trap" / "ena24"
