@@ -16,6 +16,7 @@ from PIL import Image
 from redis import Redis
 from rq.serializers import JSONSerializer
 
+from model_server.outputs.reports import REPORT_FILES
 from shared.contract import (
     JOB_FUNCTION,
     JobState,
@@ -309,7 +310,7 @@ def _each_once(settings, job_id: str, count: int) -> None:
     assert [im["file"] for im in images] == [f"img{i:03d}.jpg" for i in range(count)]
     with zipfile.ZipFile(Storage(settings.data_dir).result_zip(job_id)) as z:
         names = z.namelist()
-    assert len(names) == len(set(names)) == count + 7  # the photos and the seven reports
+    assert len(names) == len(set(names)) == count + len(REPORT_FILES)  # photos and reports
 
 
 def test_a_stalled_server_writes_nothing_once_another_took_its_job(workers, redis_conn,
