@@ -28,6 +28,7 @@ from model_server.outputs.camtrap_dp.tables import (
 from model_server.outputs.camtrap_dp.validation import validate
 from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place, offset_zone
+from shared.events.model import Deployment
 from shared.store.records import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class CamtrapWriter:
         unknown = sorted(set(self.places) - used)
         notes = [f"coordinates were given for {_named(unknown)}, not a deployment of this job"
                  ] if unknown else []
-        positions = [p for d in self.events.deployments if (p := self._place(d.id, d.folder))]
+        positions = [p for d in self.events.deployments if (p := self._place(d))]
         package = descriptor(job_id=self.job_id, created=created, model=self.model,
                              threshold=self.threshold, utc_offset=self.utc_offset,
                              found=self.events.deployments, places=positions,
@@ -128,14 +129,17 @@ class CamtrapWriter:
         self._media_fh.close()
         self._obs_fh.close()
 
-    def _place(self, deployment: str, folder: str) -> Place | None:
-        """Coordinates the uploader gave (by deployment or by folder) before the photos' GPS."""
-        given = self.places.get(deployment) or self.places.get(folder)
-        if given:
-            return given
-        for d in self.events.deployments:
-            if d.id == deployment and d.latitude is not None and d.longitude is not None:
-                return d.latitude, d.longitude
+    def _given(self, d: Deployment) -> str | None:
+        """The name the uploader gave this deployment's coordinates under: its id or folder."""
+        return next((name for name in (d.id, d.folder) if name in self.places), None)
+
+    def _place(self, d: Deployment) -> Place | None:
+        """Coordinates the uploader gave come before the median of the photos' GPS."""
+        given = self._given(d)
+        if given is not None:
+            return self.places[given]
+        if d.latitude is not None and d.longitude is not None:
+            return d.latitude, d.longitude
         return None
 
     def _deployments(self) -> tuple[list[str], set[str]]:
@@ -144,11 +148,10 @@ class CamtrapWriter:
         with (self.folder / "deployments.csv").open("w", encoding="utf-8", newline="") as fh:
             table = _Table(fh, DEPLOYMENT_FIELDS)
             for d in self.events.deployments:
-                place = self._place(d.id, d.folder)
-                given = d.id if d.id in self.places else d.folder
-                if given in self.places:
+                place, given = self._place(d), self._given(d)
+                if given is not None:
                     used.add(given)
-                source = ("given by the uploader" if given in self.places else
+                source = ("given by the uploader" if given is not None else
                           "the median of its files' GPS" if place else "unknown")
                 if place is None:
                     missing.append(d.id)
