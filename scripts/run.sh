@@ -14,9 +14,11 @@ export TRAPLINE_REDIS_URL="${TRAPLINE_REDIS_URL:-redis://127.0.0.1:${redis_port}
 export TRAPLINE_PUBLIC_URL="${TRAPLINE_PUBLIC_URL:-http://127.0.0.1:${port}}"
 mkdir -p "$TRAPLINE_DATA_DIR/redis" models
 
-# The detector: an explicit path, else a model already in models/, else try to download one.
+# The detector: an explicit path, else a model already in models/ (MegaDetector first, then
+# MegadetectorLite, which setup.sh installs, then the YOLOX-Nano stand-in), else fetch one.
 if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
-    for candidate in models/md_v4.1.0.pb models/megadetector_v3.pb models/yolox_nano_float16_quantize.tflite; do
+    for candidate in models/md_v4.1.0.pb models/megadetector_v3.pb \
+            models/megadetector_lite_yolox_tiny_640.tflite models/yolox_nano_float16_quantize.tflite; do
         [[ -f "$candidate" ]] && export TRAPLINE_MODEL_PATH="$PWD/$candidate" && break
     done
 fi
@@ -24,6 +26,8 @@ if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
     echo "run: no detector model in models/; trying to download one"
     if .venv/bin/trapline-models download md_v4.1 --dir models; then
         export TRAPLINE_MODEL_PATH="$PWD/models/md_v4.1.0.pb"
+    elif .venv/bin/trapline-models install megadetector-lite --dir models; then
+        export TRAPLINE_MODEL_PATH="$PWD/models/megadetector_lite_yolox_tiny_640.tflite"
     elif .venv/bin/trapline-models download yolox_nano --dir models; then
         export TRAPLINE_MODEL_PATH="$PWD/models/yolox_nano_float16_quantize.tflite"
     else

@@ -45,4 +45,14 @@ extras="web,model"
 (( with_tests )) && extras="web,model,test"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
+# The offline default detector: MegadetectorLite, built from the zamba wheel on the package
+# index (about 41 MB, checksums pinned; nothing of zamba or PyTorch is installed). The tests
+# need it; the service can still run MegaDetector or YOLOX-Nano without it.
+if ! .venv/bin/trapline-models install megadetector-lite --dir models >/dev/null; then
+    if (( with_tests )); then
+        echo "setup: MegadetectorLite could not be installed (see above); the tests need it" >&2
+        exit 1
+    fi
+    echo "setup: MegadetectorLite could not be installed; MegaDetector or YOLOX-Nano can be used"
+fi
 echo "setup: ready (.venv with extras ${extras})"

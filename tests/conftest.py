@@ -31,6 +31,18 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def megadetector_lite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """MegadetectorLite as `scripts/setup.sh` installs it into models/; installed into a
+    temporary folder (from the package index) where it is not."""
+    from model_server.detectors.megadetector_lite import FILENAME, install
+
+    installed = REPO / "models" / FILENAME
+    if installed.is_file() and installed.with_suffix(".json").is_file():
+        return installed
+    return install(tmp_path_factory.mktemp("mdlite"), report=lambda line: None)
+
+
+@pytest.fixture(scope="session")
 def red_patch_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A frozen graph with MegaDetector's tensor names whose animal box is the red patch."""
     from tests.md_graph import build_red_patch_graph

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.errors import DownloadError
+from shared.errors import DownloadError, ModelLoadError
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -135,15 +135,29 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("name", choices=sorted(MODELS))
     get.add_argument("--dir", type=Path, default=Path("models"), help="where to save it")
     get.add_argument("--sha256", help="expected checksum (required where none is pinned)")
+    put = sub.add_parser("install", help="install a model built from a package on the "
+                         "package index (verified, converted for TensorFlow)")
+    put.add_argument("name", choices=["megadetector-lite"])
+    put.add_argument("--dir", type=Path, default=Path("models"), help="where to put it")
+    put.add_argument("--wheel", type=Path, help="use this already downloaded zamba wheel "
+                     "(its checksum is checked as a download's is)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for source in MODELS.values():
             pinned = "sha256 pinned" if source.sha256 else "no pinned sha256: needs --sha256"
             print(f"{source.key:12} {source.filename:38} {source.description} [{pinned}]")
+        print("megadetector-lite (trapline-models install): zamba's MegadetectorLite, YOLOX-tiny "
+              "640 animal detector distilled from MegaDetector (MIT), built from the zamba wheel "
+              "[sha256 pinned]")
         return 0
     try:
-        path = download(MODELS[args.name], args.dir, sha256=args.sha256, report=print)
-    except DownloadError as exc:
+        if args.command == "install":
+            from model_server.detectors.megadetector_lite import install
+
+            path = install(args.dir, wheel=args.wheel, report=print)
+        else:
+            path = download(MODELS[args.name], args.dir, sha256=args.sha256, report=print)
+    except (DownloadError, ModelLoadError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     print(f"Set TRAPLINE_MODEL_PATH={path.resolve()} (or pass --model {path}).")

@@ -1,7 +1,9 @@
-"""YOLOX (COCO) as a TFLite model: a small real detector for machines without MegaDetector.
+"""YOLOX models as TFLite: the shared YOLOX-Nano COCO export (a small stand-in) and
+MegadetectorLite, a camera-trap animal detector Trapline converts from zamba's checkpoint.
 
-Pre-processing and decoding follow the tensor spec in shared/models/README.md: BGR, top-left
-letterbox on 114 grey, raw 0-255 floats, NCHW; outputs [1, N, 85] undecoded grid offsets.
+Both take a top-left letterbox of raw 0-255 floats and give YOLOX's undecoded rows
+`[1, N, 5 + classes]`; how each is fed (channel order, padding, resampling) and which of its
+classes are animals, people or vehicles comes from its spec (`yolox_spec.py`).
 """
 
 from __future__ import annotations
@@ -13,33 +15,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model_server.detectors.base import Category, Detection, ModelInfo, clip_bbox
+from model_server.detectors.base import Category, Detection, clip_bbox
 from model_server.detectors.tf_runtime import import_tensorflow
+from model_server.detectors.yolox_spec import spec_for
 from shared.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 STRIDES = (8, 16, 32)
-NMS_IOU = 0.45
 RAW_FLOOR = 0.01
-PAD_VALUE = 114
-
-# 0-based COCO-80 indices (order of mscoco_label_map.pbtxt) mapped to MegaDetector categories.
-COCO_TO_CATEGORY: dict[int, Category] = {
-    0: Category.PERSON,
-    **{k: Category.VEHICLE for k in (1, 2, 3, 5, 7)},
-    **{k: Category.ANIMAL for k in range(14, 24)},
-}
-
-
-def yolox_info(path: Path) -> ModelInfo:
-    return ModelInfo(
-        name=f"YOLOX ({path.stem}, COCO classes mapped to animal/person/vehicle; not MegaDetector)",
-        detector_id=path.name, version=path.stem,
-        typical_threshold=0.25, conservative_threshold=0.1,
-        notes="A general COCO detector standing in for MegaDetector; it misses many animals.",
-    )
-
 
 def _grids(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Grid offsets and strides for every output row, in the model's row order."""
@@ -74,7 +58,8 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
 class YoloxTFLite:
     def __init__(self, path: Path, *, threads: int = 0) -> None:
         tf = import_tensorflow()
-        self.info = yolox_info(path)
+        self.spec = spec_for(path)
+        self.info = self.spec.info
         with warnings.catch_warnings():
             # tf.lite.Interpreter announces its move to ai_edge_litert; it still works in 2.21.
             warnings.simplefilter("ignore")
@@ -88,8 +73,10 @@ class YoloxTFLite:
         inp = self._interp.get_input_details()[0]
         out = self._interp.get_output_details()[0]
         shape = tuple(int(v) for v in inp["shape"])
-        if len(shape) != 4 or out["shape"][-1] != 85:
-            raise ModelLoadError(f"{path} does not look like a YOLOX COCO model (input {shape}).")
+        if len(shape) != 4 or out["shape"][-1] != 5 + self.spec.class_count:
+            raise ModelLoadError(f"{path} does not look like a YOLOX model with "
+                                 f"{self.spec.class_count} classes (input {shape}, output "
+                                 f"{tuple(out['shape'])}).")
         self._nchw = shape[1] == 3
         self._size = shape[2] if self._nchw else shape[1]
         self._in_index, self._out_index = inp["index"], out["index"]
@@ -102,9 +89,9 @@ class YoloxTFLite:
         h, w = image.shape[:2]
         r = min(self._size / w, self._size / h)
         nw, nh = max(1, round(w * r)), max(1, round(h * r))
-        resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.Resampling.BILINEAR))
-        canvas = np.full((self._size, self._size, 3), PAD_VALUE, dtype=np.float32)
-        canvas[:nh, :nw] = resized[..., ::-1]  # RGB -> BGR
+        resized = np.asarray(Image.fromarray(image).resize((nw, nh), self.spec.resample))
+        canvas = np.full((self._size, self._size, 3), self.spec.pad_value, dtype=np.float32)
+        canvas[:nh, :nw] = resized[..., ::-1] if self.spec.bgr else resized
         tensor = canvas.transpose(2, 0, 1) if self._nchw else canvas
         return np.ascontiguousarray(tensor[np.newaxis]), r
 
@@ -116,7 +103,8 @@ class YoloxTFLite:
         scores_all = out[:, 4:5] * out[:, 5:]
         classes = scores_all.argmax(axis=1)
         scores = scores_all[np.arange(len(classes)), classes]
-        mapped = np.array([k in COCO_TO_CATEGORY for k in range(scores_all.shape[1])])
+        classes_map = self.spec.classes
+        mapped = np.array([k in classes_map for k in range(scores_all.shape[1])])
         mask = (scores >= RAW_FLOOR) & mapped[classes]
         if not mask.any():
             return []
@@ -127,13 +115,13 @@ class YoloxTFLite:
         bh = np.exp(rows[:, 3]) * self._strides[mask]
         corners = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1) / r
         h, w = image.shape[:2]
-        # Non-maximum suppression per Trapline category, after the COCO classes are mapped: a
-        # deer scored as both "sheep" and "cow" is one animal, not two boxes on one animal.
-        categories = np.array([COCO_TO_CATEGORY[int(k)].value for k in classes])
+        # Non-maximum suppression per Trapline category, after the model's classes are mapped:
+        # a deer scored as both "sheep" and "cow" is one animal, not two boxes on one animal.
+        categories = np.array([classes_map[int(k)].value for k in classes])
         found: list[Detection] = []
         for category in np.unique(categories):
             idx = np.flatnonzero(categories == category)
-            for i in (idx[j] for j in nms(corners[idx], scores[idx], NMS_IOU)):
+            for i in (idx[j] for j in nms(corners[idx], scores[idx], self.spec.nms_iou)):
                 x1, y1, x2, y2 = corners[i]
                 bbox = clip_bbox(x1 / w, y1 / h, x2 / w, y2 / h)
                 found.append(Detection(Category(str(category)), float(scores[i]), bbox))

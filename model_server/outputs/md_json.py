@@ -36,6 +36,8 @@ def _info(run: RunInfo) -> dict[str, Any]:
     }
     if run.model.is_megadetector:
         meta["megadetector_version"] = run.model.version
+    if run.model.notes:
+        meta["model_notes"] = run.model.notes
     return {
         "format_version": FORMAT_VERSION,
         "detector": run.model.detector_id,

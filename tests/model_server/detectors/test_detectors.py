@@ -146,9 +146,8 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def test_yolox_never_boxes_one_animal_twice_on_real_trap_photos() -> None:
     """COCO's dog, sheep, cat... all become "animal": suppression must happen after that
     mapping, or one animal scored as two COCO classes gets two boxes."""
-    from model_server.detectors.yolox_tflite import NMS_IOU
-
     detector = load_detector(YOLOX_TFLITE)
+    nms_iou = detector.spec.nms_iou
     photos = sorted(p for p in (DATA / "camera-trap").rglob("*")
                     if p.suffix.lower() == ".jpg" and p.name != "error_img.JPG")  # not an image
     assert len(photos) >= 30
@@ -159,6 +158,6 @@ def test_yolox_never_boxes_one_animal_twice_on_real_trap_photos() -> None:
         for i, a in enumerate(dets):
             for b in dets[i + 1:]:
                 if a.category is b.category:
-                    assert _iou(a.bbox, b.bbox) <= NMS_IOU + 1e-6, (path.name, a, b)
+                    assert _iou(a.bbox, b.bbox) <= nms_iou + 1e-6, (path.name, a, b)
     assert seen > 0
     detector.close()
