@@ -42,6 +42,7 @@ from model_server.pipeline.options import STAGES
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 YOLOX = REPO.parent / "shared" / "models" / "yolox_nano_float16_quantize.tflite"
+MDLITE = REPO / "models" / "megadetector_lite_yolox_tiny_640.tflite"
 PHOTO_DIRS = [DATA / "camtrap-dp" / "example" / "media", DATA / "camera-trap" / "ena24"]
 
 
@@ -81,6 +82,8 @@ def load_model(kind: str, tmp: Path) -> Any:
 
     if kind == "yolox":
         return load_detector(YOLOX)
+    if kind == "mdlite":  # scripts/setup.sh installs it (trapline-models install megadetector-lite)
+        return load_detector(MDLITE)
     if kind == "constant":
         return ConstantDetector()
     from benchmarks.mdlike_graph import build_mdlike_graph
@@ -210,12 +213,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
-    s.add_argument("--detector", choices=["mdlike", "yolox"], default="mdlike")
+    s.add_argument("--detector", choices=["mdlike", "mdlite", "yolox"], default="mdlike")
     s.add_argument("--images", type=int, default=24)
     s.add_argument("--repeat", type=int, default=3)
     m = sub.add_parser("memory")
     m.add_argument("--counts", type=int, nargs="+", default=[100, 2000, 5000])
-    m.add_argument("--detector", choices=["constant", "mdlike", "yolox"], default="constant")
+    m.add_argument("--detector", choices=["constant", "mdlike", "mdlite", "yolox"],
+                   default="constant")
     m.add_argument("--repeat", type=int, default=3)
     child = sub.add_parser("_memory-child")
     child.add_argument("count", type=int)

@@ -112,7 +112,8 @@ def _detector(args: argparse.Namespace, settings: Settings) -> Detector:
     if model is None:
         raise TraplineError("No model given: use --model PATH, --from-json MD.json, or set "
                             "TRAPLINE_MODEL_PATH. `trapline-models list` shows what to download.")
-    return load_detector(model, threads=settings.inference_threads)
+    return load_detector(model, threads=settings.inference_threads,
+                         inter_threads=settings.inference_inter_threads)
 
 
 def _print_summary(result: BatchResult) -> None:

@@ -125,7 +125,9 @@ class Settings:
     camtrap_dp_schemas: Path | None = None
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
-    inference_threads: int = 0  # 0: let TensorFlow decide
+    # The detector runtime's intra-op and inter-op threads (0: the runtime decides).
+    inference_threads: int = 0
+    inference_inter_threads: int = 0
     # Behind nginx: downloads are handed to this internal location with X-Accel-Redirect.
     accel_redirect_prefix: str = ""
     # Trust X-Forwarded-* from one proxy in front (nginx) to build correct absolute links.
@@ -199,6 +201,7 @@ class Settings:
                                     cls.video_max_frames),
             camtrap_dp_schemas=_parse(env, "CAMTRAP_DP_SCHEMAS", _schema_folder, None),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
+            inference_inter_threads=_parse(env, "INFERENCE_INTER_THREADS", int, 0),
             accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
             behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),
             public_url=public_url,

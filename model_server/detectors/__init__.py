@@ -14,8 +14,10 @@ MODEL_HELP = (
 )
 
 
-def load_detector(path: Path, *, threads: int = 0) -> Detector:
-    """Load the model once; the returned detector is meant to live as long as the process."""
+def load_detector(path: Path, *, threads: int = 0, inter_threads: int = 0) -> Detector:
+    """Load the model once; the returned detector is meant to live as long as the process.
+    `threads` are the runtime's intra-op threads, `inter_threads` its inter-op threads (0: the
+    runtime decides; TFLite has only the first)."""
     if not path.is_file():
         raise ModelNotFoundError(f"No detector model at {path}. {MODEL_HELP}")
     try:
@@ -28,12 +30,17 @@ def load_detector(path: Path, *, threads: int = 0) -> Detector:
     if suffix == ".pb":
         from model_server.detectors.megadetector_tf import MegaDetectorGraph
 
-        return MegaDetectorGraph(path, threads=threads)
+        return MegaDetectorGraph(path, threads=threads, inter_threads=inter_threads)
     if suffix == ".tflite":
         from model_server.detectors.yolox_tflite import YoloxTFLite
 
         return YoloxTFLite(path, threads=threads)
+    if suffix == ".onnx":
+        from model_server.detectors.onnx_detector import OnnxDetector
+
+        return OnnxDetector(path, threads=threads, inter_threads=inter_threads)
     raise ModelLoadError(
         f"{path.name}: unsupported model format {suffix!r}; Trapline runs MegaDetector v3/v4 "
-        f"TensorFlow frozen graphs (.pb) and YOLOX TFLite models (.tflite). {MODEL_HELP}"
+        f"TensorFlow frozen graphs (.pb), YOLOX and MegadetectorLite TFLite models (.tflite) "
+        f"and YOLOX or MegaDetector v5 ONNX exports (.onnx). {MODEL_HELP}"
     )

@@ -47,7 +47,7 @@ def model_info_for(path: Path) -> ModelInfo:
 class MegaDetectorGraph:
     """Loads the GraphDef once and keeps one session; `detect` is safe to call from one thread."""
 
-    def __init__(self, path: Path, *, threads: int = 0) -> None:
+    def __init__(self, path: Path, *, threads: int = 0, inter_threads: int = 0) -> None:
         tf = import_tensorflow()
         self.info = model_info_for(path)
         graph_def = tf.compat.v1.GraphDef()
@@ -69,7 +69,7 @@ class MegaDetectorGraph:
                 f"{path} is not a MegaDetector graph: tensors {', '.join(missing)} are missing."
             )
         config = tf.compat.v1.ConfigProto(
-            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
+            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=inter_threads
         )
         self._session = tf.compat.v1.Session(graph=self._graph, config=config)
         self._input = self._graph.get_tensor_by_name(INPUT)

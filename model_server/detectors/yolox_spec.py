@@ -35,6 +35,8 @@ class YoloxSpec:
     pad_value: int
     resample: Image.Resampling
     nms_iou: float = 0.45
+    pixel_scale: float = 1.0  # YOLOX takes 0-255 as they are; YOLOv5 (MegaDetector v5) 0-1
+    centred: bool = False  # the letterbox in the middle (YOLOv5) or at the top left (YOLOX)
 
 
 def coco_spec(path: Path) -> YoloxSpec:

@@ -58,7 +58,8 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
             try:
                 if path is None:
                     raise ModelNotFoundError(f"TRAPLINE_MODEL_PATH is not set. {MODEL_HELP}")
-                return load_detector(path, threads=settings.inference_threads)
+                return load_detector(path, threads=settings.inference_threads,
+                                     inter_threads=settings.inference_inter_threads)
             except (ModelNotFoundError, ModelLoadError) as exc:
                 log.error("no usable detector model: %s (checking again in %.0f s)", exc, poll)
                 try:
