@@ -28,10 +28,12 @@ CONFIGS = [
     ("MegaDetector-like graph, oneDNN on", "mdlike", "1", 0, 0),
     ("MegaDetector-like graph, oneDNN on, 2 intra / 1 inter", "mdlike", "1", 2, 1),
     ("MegaDetector-like graph, oneDNN on, 1 intra / 1 inter", "mdlike", "1", 1, 1),
+    ("YOLOX-Nano TFLite, TFLite's default threads", "yolox", "1", 0, 0),
     ("YOLOX-Nano TFLite, 1 thread", "yolox", "1", 1, 0),
     ("YOLOX-Nano TFLite, 2 threads", "yolox", "1", 2, 0),
     ("YOLOX-Nano ONNX (onnxruntime), 1 intra", "yolox-onnx", "1", 1, 1),
     ("YOLOX-Nano ONNX (onnxruntime), 2 intra", "yolox-onnx", "1", 2, 1),
+    ("MegadetectorLite TFLite, TFLite's default threads", "mdlite", "1", 0, 0),
     ("MegadetectorLite TFLite, 1 thread", "mdlite", "1", 1, 0),
     ("MegadetectorLite TFLite, 2 threads", "mdlite", "1", 2, 0),
 ]

@@ -18,7 +18,8 @@ mkdir -p "$TRAPLINE_DATA_DIR/redis" models
 # MegadetectorLite, which setup.sh installs, then the YOLOX-Nano stand-in), else fetch one.
 if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
     for candidate in models/md_v4.1.0.pb models/megadetector_v3.pb \
-            models/megadetector_lite_yolox_tiny_640.tflite models/yolox_nano_float16_quantize.tflite; do
+            models/megadetector_lite_yolox_tiny_640.tflite models/yolox_nano.onnx \
+            models/yolox_nano_float16_quantize.tflite; do
         [[ -f "$candidate" ]] && export TRAPLINE_MODEL_PATH="$PWD/$candidate" && break
     done
 fi
@@ -28,6 +29,8 @@ if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
         export TRAPLINE_MODEL_PATH="$PWD/models/md_v4.1.0.pb"
     elif .venv/bin/trapline-models install megadetector-lite --dir models; then
         export TRAPLINE_MODEL_PATH="$PWD/models/megadetector_lite_yolox_tiny_640.tflite"
+    elif .venv/bin/trapline-models download yolox_nano_onnx --dir models; then
+        export TRAPLINE_MODEL_PATH="$PWD/models/yolox_nano.onnx"
     elif .venv/bin/trapline-models download yolox_nano --dir models; then
         export TRAPLINE_MODEL_PATH="$PWD/models/yolox_nano_float16_quantize.tflite"
     else

@@ -8,5 +8,5 @@ echo "test: ruff"
 .venv/bin/ruff check shared web model_server scripts benchmarks
 echo "test: mypy"
 .venv/bin/mypy
-export TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0
+export TF_CPP_MIN_LOG_LEVEL=3
 exec .venv/bin/python -m pytest "$@"

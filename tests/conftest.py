@@ -14,7 +14,6 @@ MODELS = SHARED / "models"
 YOLOX_TFLITE = MODELS / "yolox_nano_float16_quantize.tflite"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # every Camtrap DP package the tests' batch commands and model servers write is validated
 # offline against the published 1.0.2 schemas beside the repo
 os.environ.setdefault("TRAPLINE_CAMTRAP_DP_SCHEMAS", str(DATA / "camtrap-dp"))

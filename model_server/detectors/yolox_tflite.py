@@ -9,6 +9,7 @@ classes are animals, people or vehicles comes from its spec (`yolox_spec.py`).
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -32,8 +33,9 @@ class YoloxTFLite:
             # tf.lite.Interpreter announces its move to ai_edge_litert; it still works in 2.21.
             warnings.simplefilter("ignore")
             try:
+                # TFLite's own default is one thread: half of this 2-core machine
                 self._interp = tf.lite.Interpreter(
-                    model_path=str(path), num_threads=threads or None
+                    model_path=str(path), num_threads=threads or os.cpu_count() or 1
                 )
                 self._interp.allocate_tensors()
             except (ValueError, RuntimeError) as exc:

@@ -116,3 +116,5 @@ def test_pinned_yolox_checksum_matches_the_shared_file() -> None:
     from tests.conftest import YOLOX_TFLITE
 
     assert hashlib.sha256(YOLOX_TFLITE.read_bytes()).hexdigest() == MODELS["yolox_nano"].sha256
+    onnx = YOLOX_TFLITE.with_name("yolox_nano.onnx")
+    assert hashlib.sha256(onnx.read_bytes()).hexdigest() == MODELS["yolox_nano_onnx"].sha256
