@@ -77,13 +77,15 @@ class ConstantDetector:
         pass
 
 
-def load_model(kind: str, tmp: Path) -> Any:
+def load_model(kind: str, tmp: Path, threads: int = 0) -> Any:
     from model_server.detectors import load_detector
 
     if kind == "yolox":
-        return load_detector(YOLOX)
+        return load_detector(YOLOX, threads=threads)
+    if kind == "yolox-onnx":
+        return load_detector(YOLOX.with_name("yolox_nano.onnx"), threads=threads)
     if kind == "mdlite":  # scripts/setup.sh installs it (trapline-models install megadetector-lite)
-        return load_detector(MDLITE)
+        return load_detector(MDLITE, threads=threads)
     if kind == "constant":
         return ConstantDetector()
     from benchmarks.mdlike_graph import build_mdlike_graph
@@ -129,7 +131,7 @@ def speed(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="trapline-bench-") as tmp_name:
         tmp = Path(tmp_name)
         photos = make_batch(tmp / "photos", args.images)
-        detector = load_model(args.detector, tmp)
+        detector = load_model(args.detector, tmp, args.threads)
         for i in range(args.repeat):  # interleaved, so drift in the machine hits all three
             alone.append(detector_alone(detector, photos))
             work = tmp / f"serial{i}"
@@ -213,8 +215,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
-    s.add_argument("--detector", choices=["mdlike", "mdlite", "yolox"], default="mdlike")
+    s.add_argument("--detector", choices=["mdlike", "mdlite", "yolox", "yolox-onnx"],
+                   default="mdlike")
     s.add_argument("--images", type=int, default=24)
+    s.add_argument("--threads", type=int, default=0,
+                   help="the detector's intra-op threads (0: Trapline's default)")
     s.add_argument("--repeat", type=int, default=3)
     m = sub.add_parser("memory")
     m.add_argument("--counts", type=int, nargs="+", default=[100, 2000, 5000])

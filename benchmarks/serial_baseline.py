@@ -14,7 +14,7 @@ from model_server.media.exif import read_metadata
 from model_server.media.imaging import open_checked, pixels_of, upright_rgb
 from model_server.outputs.drawing import draw_detections, encode
 from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
-from model_server.outputs.thumbnails import thumbnail_jpeg
+from model_server.outputs.thumbnails import renditions
 from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.run_info import RunInfo, job_row_for
 from shared.inputs import collect_inputs
@@ -46,8 +46,9 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
         suffix = PurePosixPath(item.rel_path).suffix
         name = f"{n:06d}{suffix.lower()}"
         (work / "annotated" / name).write_bytes(encode(image, suffix, exif, opts.jpeg_quality))
-        (work / "thumbnails" / f"{n:07d}.jpg").write_bytes(
-            thumbnail_jpeg(image, opts.thumbnail_size))
+        view, thumb = renditions(image, opts.view_size, opts.thumbnail_size)
+        (work / "thumbnails" / f"{n:07d}.view.jpg").write_bytes(view)
+        (work / "thumbnails" / f"{n:07d}.jpg").write_bytes(thumb)
         pending.append(MediaRecord(
             item.rel_path, [d.as_stored() for d in dets],
             width=image.width, height=image.height, metadata=metadata.as_dict(),

@@ -43,6 +43,8 @@ DESCRIPTION: dict[str, Any] = {
     "input": {"size": IMAGE_SIZE, "channels": "RGB", "pad_value": 0, "resample": "bicubic",
               "layout": "NHWC"},
     "nms_iou": 0.45,
+    # every core: in the pipeline on 2 cores, 7.2 photos/s with two threads against 4.6 with one
+    "default_threads": 0,
     "typical_threshold": 0.25,
     "conservative_threshold": 0.1,
     "notes": ("One class (animal): people and vehicles are not detected. 0.25 is zamba's own "

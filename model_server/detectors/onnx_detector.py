@@ -32,19 +32,26 @@ def megadetector_v5_spec(path: Path) -> YoloxSpec:
                      resample=Image.Resampling.BILINEAR, pixel_scale=1 / 255, centred=True)
 
 
+def _session(path: Path, threads: int, inter_threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = inter_threads
+    options.log_severity_level = 3
+    # idle threads sleep instead of spinning: the pipeline's loaders and writer need the cores
+    # between inferences (spinning made YOLOX-Nano's pipeline slower than TFLite's)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelLoadError(f"{path} is not a usable ONNX model: {exc}") from exc
+
+
 class OnnxDetector:
     def __init__(self, path: Path, *, threads: int = 0, inter_threads: int = 0) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = inter_threads
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(path), options,
-                                                 providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelLoadError(f"{path} is not a usable ONNX model: {exc}") from exc
+        self._session = _session(path, threads, inter_threads)
         inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
         shape, rows = list(inp.shape), list(out.shape)
         if len(shape) != 4 or shape[1] != 3 or not all(isinstance(v, int) for v in shape[2:]) \
@@ -60,6 +67,8 @@ class OnnxDetector:
                                  f"85 and a MegaDetector v5 export 8")
         self.info = self.spec.info
         self._cells, self._strides = grids(self._size)
+        if not threads and self.spec.default_threads:  # what served this model best
+            self._session = _session(path, self.spec.default_threads, inter_threads)
         log.info("loaded %s from %s (onnxruntime)", self.info.name, path)
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:

@@ -37,6 +37,10 @@ class YoloxSpec:
     nms_iou: float = 0.45
     pixel_scale: float = 1.0  # YOLOX takes 0-255 as they are; YOLOv5 (MegaDetector v5) 0-1
     centred: bool = False  # the letterbox in the middle (YOLOv5) or at the top left (YOLOX)
+    # intra-op threads when the setting leaves them open (0: every core). Measured in the
+    # pipeline on 2 cores: YOLOX-Nano is faster with 1 (the loaders and writer need the other
+    # core), MegadetectorLite with both (its inference dominates)
+    default_threads: int = 0
 
 
 def coco_spec(path: Path) -> YoloxSpec:
@@ -47,7 +51,7 @@ def coco_spec(path: Path) -> YoloxSpec:
         notes="A general COCO detector standing in for MegaDetector; it misses many animals.",
     )
     return YoloxSpec(info, COCO_TO_CATEGORY, 80, bgr=True, pad_value=114,
-                     resample=Image.Resampling.BILINEAR)
+                     resample=Image.Resampling.BILINEAR, default_threads=1)
 
 
 def _described(path: Path, found: dict[str, Any]) -> YoloxSpec:
@@ -63,7 +67,8 @@ def _described(path: Path, found: dict[str, Any]) -> YoloxSpec:
         notes=str(found.get("notes", "")))
     return YoloxSpec(info, classes, len(classes), bgr=feed["channels"] == "BGR",
                      pad_value=int(feed["pad_value"]), resample=RESAMPLING[feed["resample"]],
-                     nms_iou=float(found["nms_iou"]))
+                     nms_iou=float(found["nms_iou"]),
+                     default_threads=int(found.get("default_threads", 0)))
 
 
 def spec_for(path: Path) -> YoloxSpec:

@@ -33,10 +33,9 @@ class YoloxTFLite:
             # tf.lite.Interpreter announces its move to ai_edge_litert; it still works in 2.21.
             warnings.simplefilter("ignore")
             try:
-                # TFLite's own default is one thread: half of this 2-core machine
-                self._interp = tf.lite.Interpreter(
-                    model_path=str(path), num_threads=threads or os.cpu_count() or 1
-                )
+                # TFLite's own default is one thread; the model's spec says what served best
+                count = threads or self.spec.default_threads or os.cpu_count() or 1
+                self._interp = tf.lite.Interpreter(model_path=str(path), num_threads=count)
                 self._interp.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise ModelLoadError(f"{path} is not a usable TFLite model: {exc}") from exc

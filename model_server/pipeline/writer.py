@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,7 +20,7 @@ from model_server.detectors.base import Detection
 from model_server.media.loading import Loaded
 from model_server.media.pixel_budget import PixelBudget
 from model_server.outputs.drawing import draw_detections, encode_copy
-from model_server.outputs.thumbnails import thumbnail_jpeg
+from model_server.outputs.thumbnails import renditions
 from model_server.pipeline.options import PipelineOptions, StageClock
 from model_server.pipeline.run_info import RunInfo
 from model_server.pipeline.video_frames import VideoResult
@@ -125,10 +126,7 @@ class ResultWriter(threading.Thread):
         image = loaded.image
         t = time.perf_counter()
         # the site's renditions are clean: the browser draws the boxes it is asked to show
-        thumb, view = f"{ordinal:07d}.jpg", f"{ordinal:07d}.view.jpg"
-        (self.folders.thumbnails / thumb).write_bytes(
-            thumbnail_jpeg(image, self.opts.thumbnail_size))
-        (self.folders.thumbnails / view).write_bytes(thumbnail_jpeg(image, self.opts.view_size))
+        thumb, view = self._renditions(image, ordinal)
         t = self.clock.add("encoding", t)
         draw_detections(image, dets, self.run_info.render_threshold)
         t = self.clock.add("drawing", t)
@@ -158,10 +156,8 @@ class ResultWriter(threading.Thread):
                                ordinal=ordinal, kind="video", metadata=meta,
                                video=result.summary())
         t = time.perf_counter()
-        thumb, view = f"{ordinal:07d}.jpg", f"{ordinal:07d}.view.jpg"
+        thumb, view = self._renditions(image, ordinal)
         folder = self.folders.thumbnails
-        (folder / thumb).write_bytes(thumbnail_jpeg(image, self.opts.thumbnail_size))
-        (folder / view).write_bytes(thumbnail_jpeg(image, self.opts.view_size))
         for number, jpeg in result.thumbnails.items():
             (folder / frame_thumbnail(thumb, number)).write_bytes(jpeg)
         t = self.clock.add("encoding", t)
@@ -175,6 +171,14 @@ class ResultWriter(threading.Thread):
         return MediaRecord(file=item.rel_path, detections=result.detections, width=image.width,
                            height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
                            view=view, ordinal=ordinal, kind="video", video=result.summary())
+
+    def _renditions(self, image: Image.Image, ordinal: int) -> tuple[str, str]:
+        """The gallery thumbnail and the viewer's rendition, written; their file names."""
+        thumb, view = f"{ordinal:07d}.jpg", f"{ordinal:07d}.view.jpg"
+        view_jpeg, thumb_jpeg = renditions(image, self.opts.view_size, self.opts.thumbnail_size)
+        (self.folders.thumbnails / view).write_bytes(view_jpeg)
+        (self.folders.thumbnails / thumb).write_bytes(thumb_jpeg)
+        return thumb, view
 
     def _annotated_copy(self, loaded: Loaded, suffix: str) -> tuple[str, list[str]]:
         assert loaded.image is not None
