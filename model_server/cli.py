@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--deployments", type=_checked(_places_file), metavar="FILE.csv",
                         help="coordinates of deployments whose photos have no GPS: a CSV "
                         "deployment,latitude,longitude (Camtrap DP requires them)")
+    parser.add_argument("--reports-only", action="store_true",
+                        help="no annotated copies: the zip holds the reports alone, and photos "
+                        "are decoded only as large as the model reads them (faster)")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -151,7 +154,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                          deployment_level=args.deployment_level,
                                          sorted_copies=args.sort_by_outcome or None,
                                          utc_offset=args.utc_offset,
-                                         places=args.deployments)
+                                         places=args.deployments,
+                                         copies=False if args.reports_only else None)
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
                file=sys.stderr)
 

@@ -60,6 +60,7 @@ class OnnxDetector:
                                  f"output [1, N, columns], got {shape} and {rows}; export the "
                                  "model with a fixed image size")
         self._size, self._input = int(shape[2]), inp.name
+        self.input_size = self._size  # what a photo is scaled to: decoding more is waste
         self._yolox = rows[1] == grids(self._size)[0].shape[0]
         self.spec = spec_for(path) if self._yolox else megadetector_v5_spec(path)
         if rows[2] != 5 + self.spec.class_count:

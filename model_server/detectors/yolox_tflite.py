@@ -48,6 +48,7 @@ class YoloxTFLite:
                                  f"{tuple(out['shape'])}).")
         self._nchw = shape[1] == 3
         self._size = shape[2] if self._nchw else shape[1]
+        self.input_size = int(self._size)  # what a photo is scaled to: decoding more is waste
         self._in_index, self._out_index = inp["index"], out["index"]
         self._cells, self._strides = grids(self._size)
         if self._cells.shape[0] != out["shape"][1]:

@@ -35,6 +35,7 @@ class Loaded:
     metadata: PhotoMetadata | None = None
     error: str | None = None
     pixels: int = 0  # taken from the budget; the writer gives them back
+    size: tuple[int, int] | None = None  # the photo's own upright size, when decoded smaller
     video: DecoderProcess | None = None  # a video whose frames are still to come
     video_result: VideoResult | None = None  # a video once its frames were detected
 
@@ -49,6 +50,9 @@ class LoadContext:
     frame_interval: float = 1.0
     max_frames: int = 600
     thumbnail_size: int = 320
+    # decode JPEGs no larger than needed to give the detector this many pixels a side (None:
+    # full size, for the annotated copies)
+    draft_size: int | None = None
 
 
 def load_media(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
@@ -80,6 +84,12 @@ def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
             ctx.budget.pass_turn(ticket)
 
 
+def _upright(full: tuple[int, int], decoded: tuple[int, int]) -> tuple[int, int]:
+    """The full size turned as the decoded (and EXIF-rotated) image was."""
+    turned = (decoded[0] > decoded[1]) != (full[0] > full[1])
+    return (full[1], full[0]) if turned else full
+
+
 def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
     """Reads, parses and decodes one photo; a bad one becomes an error, never an exception."""
     t = time.perf_counter()
@@ -95,9 +105,14 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
         t = time.perf_counter()  # waiting for the budget is no stage's work
         metadata = read_metadata(header, now=ctx.now)
         t = ctx.clock.add("exif", t)
+        full = header.size
+        if ctx.draft_size and header.format == "JPEG":
+            # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the detector's size
+            header.draft("RGB", (ctx.draft_size, ctx.draft_size))
         image, exif = upright_rgb(header)
         ctx.clock.add("decode", t)
-        return Loaded(item, image, exif, metadata, pixels=pixels)
+        size = image.size if image.size in (full, full[::-1]) else _upright(full, image.size)
+        return Loaded(item, image, exif, metadata, pixels=pixels, size=size)
     except ImageError as exc:
         error = str(exc)
     except OSError as exc:

@@ -223,7 +223,8 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
         hooks.on_progress(progress[0], total)
     budget = PixelBudget(opts.max_pixels_in_flight)
     loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget,
-                          opts.frame_interval, opts.max_frames, opts.thumbnail_size)
+                          opts.frame_interval, opts.max_frames, opts.thumbnail_size,
+                          None if opts.copies else getattr(detector, "input_size", None))
     writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
     video = VideoContext(detector, clock, hooks.fatal, hooks.should_stop, run.render_threshold,
                          folders.annotated if opts.video_clips else None)
@@ -236,7 +237,8 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
     run.finished = now()
     export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip,
                           opts.camtrap_dp_schemas)
-    tally, warnings = write_outputs(export, run, work_folder_copies(folders.annotated),
+    copies = work_folder_copies(folders.annotated) if opts.copies else None
+    tally, warnings = write_outputs(export, run, copies,
                                     may_publish=hooks.may_publish,
                                     excel_max_rows=opts.excel_max_rows, clock=clock)
     if not hooks.may_publish():

@@ -40,6 +40,9 @@ class PipelineOptions:
     event_gap: float = DEFAULT_EVENT_GAP  # seconds: a longer gap starts a new event
     deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level that is one camera
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
+    # False: the reports alone — no annotated copies, thumbnails or renditions are drawn or
+    # encoded, and JPEGs are decoded at the size the detector reads (Pillow's draft)
+    copies: bool = True
     utc_offset: str = DEFAULT_UTC_OFFSET  # the cameras' clocks, for Camtrap DP's timestamps
     places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
     camtrap_dp_schemas: Path | None = None  # validate each Camtrap DP package against these

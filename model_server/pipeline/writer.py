@@ -124,21 +124,25 @@ class ResultWriter(threading.Thread):
             return MediaRecord(file=item.rel_path, failure=loaded.error or "not decoded",
                                ordinal=ordinal, kind=item.kind)
         image = loaded.image
+        width, height = loaded.size or image.size
+        meta = loaded.metadata.as_dict() if loaded.metadata else {}
+        stored = [d.as_stored() for d in dets]
+        if not self.opts.copies:  # the reports alone: nothing to draw or encode
+            return MediaRecord(file=item.rel_path, detections=stored, width=width,
+                               height=height, metadata=meta, ordinal=ordinal)
         t = time.perf_counter()
         # the site's renditions are clean: the browser draws the boxes it is asked to show
         thumb, view = self._renditions(image, ordinal)
         t = self.clock.add("encoding", t)
         draw_detections(image, dets, self.run_info.render_threshold)
         t = self.clock.add("drawing", t)
-        meta = loaded.metadata.as_dict() if loaded.metadata else {}
         name, notes = self._annotated_copy(loaded, PurePosixPath(item.rel_path).suffix)
         self.clock.add("encoding", t)
         if notes:
             meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
-        return MediaRecord(file=item.rel_path, detections=[d.as_stored() for d in dets],
-                           width=image.width,
-                           height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
-                           view=view, ordinal=ordinal)
+        return MediaRecord(file=item.rel_path, detections=stored, width=width, height=height,
+                           metadata=meta, annotated=name, thumbnail=thumb, view=view,
+                           ordinal=ordinal)
 
     def _video_record(self, loaded: Loaded, result: VideoResult, ordinal: int) -> MediaRecord:
         """The video's row: its best frame stands for it in the gallery, the viewer and the
@@ -155,6 +159,10 @@ class ResultWriter(threading.Thread):
             return MediaRecord(file=item.rel_path, failure=result.failure or "not decoded",
                                ordinal=ordinal, kind="video", metadata=meta,
                                video=result.summary())
+        if not self.opts.copies:
+            return MediaRecord(file=item.rel_path, detections=result.detections,
+                               width=image.width, height=image.height, metadata=meta,
+                               ordinal=ordinal, kind="video", video=result.summary())
         t = time.perf_counter()
         thumb, view = self._renditions(image, ordinal)
         folder = self.folders.thumbnails
