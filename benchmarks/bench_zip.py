@@ -1,0 +1,54 @@
+"""What deflating JPEGs in the result zip would cost: the same real photos written into a zip
+stored (as Trapline writes JPEGs) and deflated, side by side, repeated; seconds and sizes.
+
+    python -m benchmarks.bench_zip --copies 200 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from benchmarks.bench_pipeline import PHOTO_DIRS
+
+
+def write(dest: Path, photos: list[Path], copies: int, method: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    with zipfile.ZipFile(dest, "w", allowZip64=True) as archive:
+        for n in range(copies):
+            photo = photos[n % len(photos)]
+            archive.write(photo, f"{n:05d}-{photo.name}", compress_type=method)
+    return time.perf_counter() - start, dest.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    photos = sorted(p for d in PHOTO_DIRS for p in d.iterdir() if p.suffix.lower() == ".jpg")
+    times: dict[str, list[float]] = {"stored": [], "deflated": []}
+    sizes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            for name, method in (("stored", zipfile.ZIP_STORED),
+                                 ("deflated", zipfile.ZIP_DEFLATED)):
+                seconds, size = write(Path(tmp) / f"{name}.zip", photos, args.copies, method)
+                times[name].append(seconds)
+                sizes[name] = size
+    print(f"{args.copies} real JPEGs into a zip, {args.repeat} rounds; seconds min / median / "
+          "max, size")
+    for name, values in times.items():
+        print(f"  {name:9} {min(values):6.2f} {statistics.median(values):6.2f} "
+              f"{max(values):6.2f}   {sizes[name] / 1e6:8.1f} MB")
+    ratio = statistics.median(times["deflated"]) / statistics.median(times["stored"])
+    print(f"  deflated / stored: {ratio:.1f}x the time for "
+          f"{100 * (1 - sizes['deflated'] / sizes['stored']):.1f} % fewer bytes")
+
+
+if __name__ == "__main__":
+    main()
