@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -127,7 +128,15 @@ def _spread(values: list[float]) -> str:
             f"max {max(values):8.3f}")
 
 
+SPEED_DETECTORS = ("mdlike", "mdlite", "yolox", "yolox-onnx")
+
+
 def speed(args: argparse.Namespace) -> None:
+    if args.detector == "all":
+        for kind in SPEED_DETECTORS:
+            speed(argparse.Namespace(**{**vars(args), "detector": kind}))
+            print()
+        return
     alone, serial, piped = [], [], []
     with tempfile.TemporaryDirectory(prefix="trapline-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -150,6 +159,8 @@ def speed(args: argparse.Namespace) -> None:
     med = statistics.median
     print(f"ratio pipeline/detector (medians): {med(piped) / med(alone):.3f}")
     print(f"ratio pipeline/serial   (medians): {med(piped) / med(serial):.3f}")
+    cores = os.cpu_count() or 1
+    print(f"pipeline images/s per core ({cores} cores, median): {med(piped) / cores:.3f}")
     print("where the pipeline's time went in its last run (seconds summed over threads):")
     for stage in STAGES:
         secs, calls = result.clock.seconds[stage], result.clock.calls[stage]
@@ -217,8 +228,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
-    s.add_argument("--detector", choices=["mdlike", "mdlite", "yolox", "yolox-onnx"],
-                   default="mdlike")
+    s.add_argument("--detector", choices=[*SPEED_DETECTORS, "all"], default="mdlike",
+                   help="`all` runs each in turn")
     s.add_argument("--images", type=int, default=24)
     s.add_argument("--reports-only", action="store_true",
                    help="the pipeline without annotated copies (JPEGs decoded at model size)")
