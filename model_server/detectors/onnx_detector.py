@@ -61,13 +61,13 @@ class OnnxDetector:
                                  "model with a fixed image size")
         self._size, self._input = int(shape[2]), inp.name
         self.input_size = self._size  # what a photo is scaled to: decoding more is waste
-        self._yolox = rows[1] == grids(self._size)[0].shape[0]
+        self._cells, self._strides = grids(self._size)
+        self._yolox = rows[1] == self._cells.shape[0]
         self.spec = spec_for(path) if self._yolox else megadetector_v5_spec(path)
         if rows[2] != 5 + self.spec.class_count:
             raise ModelLoadError(f"{path}: {rows[2]} output columns; a YOLOX COCO export has "
                                  f"85 and a MegaDetector v5 export 8")
         self.info = self.spec.info
-        self._cells, self._strides = grids(self._size)
         if not threads and self.spec.default_threads:  # what served this model best
             self._session = _session(path, self.spec.default_threads, inter_threads)
         log.info("loaded %s from %s (onnxruntime)", self.info.name, path)

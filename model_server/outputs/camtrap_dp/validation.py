@@ -115,7 +115,3 @@ def validate(descriptor: Path, schemas: Path, *, limit: int = 1000) -> list[Prob
 def _messages(exc: Exception) -> str:
     reasons = getattr(exc, "reasons", None) or []
     return "; ".join(r.message for r in reasons) or str(exc)
-
-
-def profile_of(descriptor: Path) -> str:
-    return str(json.loads(descriptor.read_text(encoding="utf-8")).get("profile", ""))
