@@ -17,6 +17,7 @@ from model_server.detectors.base import Detector
 from model_server.detectors.precomputed import PrecomputedDetections
 from model_server.pipeline.batch import BatchResult, run_batch
 from model_server.pipeline.options import PipelineOptions
+from model_server.species.batch_classes import batch_species
 from shared.camtrap_options import Place, parse_places, parse_utc_offset
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
@@ -102,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reports-only", action="store_true",
                         help="no annotated copies: the zip holds the reports alone, and photos "
                         "are decoded only as large as the model reads them (faster)")
+    parser.add_argument("--classes", metavar="SET_OR_ZIP",
+                        help="suggest species for animal boxes: a class set's name (from the "
+                        "site's database) or a zip of example photos, one folder per class "
+                        "(needs TRAPLINE_SPECIES_EMBEDDER)")
     parser.add_argument("--work-dir", type=Path,
                         help="keep intermediate files here; rerunning with it resumes")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -131,6 +136,12 @@ def _print_summary(result: BatchResult) -> None:
         print(f"Skipped {len(run.skipped)} files that are not photos or videos.")
     for warning in result.warnings:
         print(f"Warning: {warning}")
+    species = run.species
+    if species.get("error"):
+        print(f"Species: none suggested: {species['error']}")
+    elif species:
+        print(f"Species (class set {species['set']!r}, {species['embedder']}): "
+              f"{species['boxes']} animal boxes, {species['unknown']} unknown")
     package = tally.camtrap
     if package and not package["valid"]:
         hint = (" Give coordinates with --deployments FILE.csv (deployment,latitude,longitude)."
@@ -164,13 +175,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bar.refresh()
 
     try:
-        if args.work_dir:
-            result = run_batch(inventory, detector, args.work_dir, args.output, opts,
-                               on_progress=progress)
-        else:
-            with tempfile.TemporaryDirectory(prefix="trapline-") as tmp:
-                result = run_batch(inventory, detector, Path(tmp), args.output, opts,
-                                   on_progress=progress)
+        with tempfile.TemporaryDirectory(prefix="trapline-") as tmp:
+            species = (batch_species(args.classes, settings, detector, Path(tmp) / "classes")
+                       if args.classes else None)
+            result = run_batch(inventory, detector, args.work_dir or Path(tmp) / "work",
+                               args.output, opts, on_progress=progress, species=species)
     finally:
         bar.close()
         detector.close()

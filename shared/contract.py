@@ -37,13 +37,19 @@ class JobKind(str, Enum):
 
     DETECT = "detect"
     EXPORT = "export"  # the outputs made again from the store (after review)
-    # room for: EVALUATE (against ground truth), CLASSIFY (species on stored animal boxes)
+    # species on the stored animal boxes with a class set (`classify` in the record says which
+    # set and how), then the outputs made again
+    CLASSIFY = "classify"
 
 
 JOB_FUNCTIONS = {
     JobKind.DETECT: "model_server.service.jobs.process_job",
     JobKind.EXPORT: "model_server.service.exports.export_job",
+    JobKind.CLASSIFY: "model_server.species.service.classify_job",
 }
+# Examples for a class set, from an uploaded zip: not a job's work, queued by `enqueue_class_upload`
+CLASS_UPLOAD_FUNCTION = "model_server.species.service.add_examples_job"
+CLASS_UPLOAD_TIMEOUT = 4 * 3600
 JOB_FUNCTION = JOB_FUNCTIONS[JobKind.DETECT]
 STATE_PREFIX = "trapline:job:"
 MODEL_SERVER_PREFIX = "trapline:model-server:"
@@ -111,6 +117,10 @@ class JobState:
     # uploader gave per deployment, {deployment: [latitude, longitude]}
     utc_offset: str | None = None
     places: dict[str, list[float]] = field(default_factory=dict)
+    class_set: str = ""  # species suggested from this class set ("": none)
+    # the queued or running CLASSIFY follow-up: {"set": name, "unreviewed_only": bool,
+    # "learn": bool (first add the job's reviewed species boxes to the set)}
+    classify: dict[str, Any] = field(default_factory=dict)
 
     def choices(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in CHOSEN_FIELDS}
@@ -130,7 +140,7 @@ class JobState:
 # What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
 # its queue entry is queued again with the same choices.
 CHOSEN_FIELDS = ("frame_interval", "video_clips", "event_gap", "deployment_level",
-                 "sorted_copies", "utc_offset", "places")
+                 "sorted_copies", "utc_offset", "places", "class_set")
 
 
 def state_key(job_id: str) -> str:
@@ -328,6 +338,17 @@ def _rq_enqueue(redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: 
         at_front=at_front,
         pipeline=pipe,
     )
+
+
+def enqueue_class_upload(redis: Redis, upload_id: int) -> str:
+    """Queues the model server's work on an upload of example photos for a class set (its
+    status lives in the results database, `class_uploads`)."""
+    rq_id = f"class-upload-{upload_id}"
+    job_queue(redis).enqueue(CLASS_UPLOAD_FUNCTION, args=(upload_id,), job_id=rq_id,
+                             job_timeout=CLASS_UPLOAD_TIMEOUT, result_ttl=24 * 3600,
+                             failure_ttl=7 * 24 * 3600, ttl=None,
+                             description=f"trapline class-set examples, upload {upload_id}")
+    return rq_id
 
 
 def queue_position(redis: Redis, state: JobState) -> int | None:

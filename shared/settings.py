@@ -93,6 +93,9 @@ class Settings:
     # The results database; empty: an SQLite file `trapline.db` in the data folder.
     database_url: str = ""
     model_path: Path | None = None
+    # Species from examples: the model whose features classify animal crops (a YOLOX ONNX
+    # export; none: class sets cannot be taught or used on this server)
+    species_embedder: Path | None = None
     secret_key: str = DEV_SECRET_KEY
     production: bool = False
     # Detection: None means "the model's own typical threshold".
@@ -179,6 +182,7 @@ class Settings:
             redis_url=_parse(env, "REDIS_URL", str, cls.redis_url),
             database_url=_parse(env, "DATABASE_URL", str, ""),
             model_path=model,
+            species_embedder=_parse(env, "SPECIES_EMBEDDER", Path, None),
             secret_key=secret or DEV_SECRET_KEY,
             production=production,
             detection_threshold=_parse(env, "DETECTION_THRESHOLD", _fraction, None),

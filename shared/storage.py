@@ -52,6 +52,17 @@ class Storage:
         """Files dropped on the page before the form is submitted, per browser session."""
         return self.root / "drafts"
 
+    @property
+    def classes_root(self) -> Path:
+        """Class sets' example crops (one folder per set) and uploaded example zips."""
+        return self.root / "classes"
+
+    def class_set_dir(self, set_id: int) -> Path:
+        return self.classes_root / f"set-{int(set_id)}"
+
+    def class_upload_file(self, upload_id: int) -> Path:
+        return self.classes_root / "uploads" / f"{int(upload_id)}.zip"
+
     def upload_dir(self, job_id: str) -> Path:
         return self.uploads_root / self._checked(job_id)
 

@@ -32,7 +32,8 @@ def megadetector_v5_spec(path: Path) -> YoloxSpec:
                      resample=Image.Resampling.BILINEAR, pixel_scale=1 / 255, centred=True)
 
 
-def _session(path: Path, threads: int, inter_threads: int) -> Any:
+def onnx_session(model: Path | bytes, threads: int, inter_threads: int = 0) -> Any:
+    """An onnxruntime CPU session on a model file (or a model's bytes)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -44,14 +45,16 @@ def _session(path: Path, threads: int, inter_threads: int) -> Any:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options,
+                                    providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelLoadError(f"{path} is not a usable ONNX model: {exc}") from exc
+        what = "the model" if isinstance(model, bytes) else str(model)
+        raise ModelLoadError(f"{what} is not a usable ONNX model: {exc}") from exc
 
 
 class OnnxDetector:
     def __init__(self, path: Path, *, threads: int = 0, inter_threads: int = 0) -> None:
-        self._session = _session(path, threads, inter_threads)
+        self._session = onnx_session(path, threads, inter_threads)
         inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
         shape, rows = list(inp.shape), list(out.shape)
         if len(shape) != 4 or shape[1] != 3 or not all(isinstance(v, int) for v in shape[2:]) \
@@ -69,7 +72,7 @@ class OnnxDetector:
                                  f"85 and a MegaDetector v5 export 8")
         self.info = self.spec.info
         if not threads and self.spec.default_threads:  # what served this model best
-            self._session = _session(path, self.spec.default_threads, inter_threads)
+            self._session = onnx_session(path, self.spec.default_threads, inter_threads)
         log.info("loaded %s from %s (onnxruntime)", self.info.name, path)
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:

@@ -38,16 +38,44 @@ def _info(run: RunInfo) -> dict[str, Any]:
         meta["megadetector_version"] = run.model.version
     if run.model.notes:
         meta["model_notes"] = run.model.notes
-    return {
+    info = {
         "format_version": FORMAT_VERSION,
         "detector": run.model.detector_id,
         "detection_completion_time": finished.strftime("%Y-%m-%d %H:%M:%S"),
         "detector_metadata": meta,
         "producer": "Trapline",
     }
+    species = run.species
+    if species.get("classes"):
+        info["classifier"] = f"Trapline class set {species['set']!r} ({species['embedder']})"
+        info["classifier_metadata"] = {
+            "class_set": species["set"], "embedding_model": species["embedder"],
+            "unknown_distance_thresholds": species.get("thresholds", {}),
+            "classification_confidence": "1 - cosine distance to the class's centroid (a "
+                                         "similarity, not a probability)"}
+    return info
 
 
-def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
+def class_ids(run: RunInfo) -> dict[str, str]:
+    """The class set's classes by name -> MegaDetector-style id ("1", "2", ...)."""
+    return {name: str(i) for i, name in enumerate(run.species.get("classes") or [], start=1)}
+
+
+def classifications(d: dict[str, Any], ids: dict[str, str]) -> list[list[Any]]:
+    """A box's `classifications` as MegaDetector writes them, best first: the suggested class
+    and the runner-up, each with 1 - its cosine distance. An "unknown" answer has none."""
+    found: list[list[Any]] = []
+    answer, distance = d.get("suggested_species"), d.get("species_distance")
+    if answer in ids and distance is not None:
+        found.append([ids[answer], truncate(max(0.0, 1.0 - distance), CONF_DIGITS)])
+        runner, margin = d.get("species_runner_up"), d.get("species_margin")
+        if runner in ids and margin is not None:
+            found.append([ids[runner], truncate(max(0.0, 1.0 - distance - margin), CONF_DIGITS)])
+    return found
+
+
+def image_entry(record: MediaRecord, min_conf: float,
+                ids: dict[str, str] | None = None) -> dict[str, Any]:
     """An `images` entry; a video's is MegaDetector's video entry: `frame_rate`,
     `frames_processed` (the checked frames' numbers, ascending) and `frame_number` on each
     detection."""
@@ -62,7 +90,7 @@ def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
         entry["frames_processed"] = sorted(video.get("frames_processed") or [])
     dets = [d for d in record.detections if d.get("source", "machine") == "machine"
             and (d["conf"] >= min_conf or d.get("verdict"))]
-    entry["detections"] = [_detection(d, bool(record.review)) for d in dets]
+    entry["detections"] = [_detection(d, bool(record.review), ids or {}) for d in dets]
     entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
     # boxes a reviewer drew come after the machine's, marked as theirs
     entry["detections"] += [_detection(d, True) for d in record.detections
@@ -74,7 +102,8 @@ def image_entry(record: MediaRecord, min_conf: float) -> dict[str, Any]:
     return entry
 
 
-def _detection(d: dict[str, Any], reviewed: bool) -> dict[str, Any]:
+def _detection(d: dict[str, Any], reviewed: bool, ids: dict[str, str] | None = None
+               ) -> dict[str, Any]:
     """A detection as MegaDetector writes it; on a reviewed image, `verified` says whether a
     person kept it (with `verified_category` where they changed it and `species` where they
     named one); a box a person drew has `source` "human" and confidence 1."""
@@ -91,6 +120,9 @@ def _detection(d: dict[str, Any], reviewed: bool) -> dict[str, Any]:
         out["species"] = d["species"]
     if d.get("frame") is not None:
         out["frame_number"] = d["frame"]
+    found = classifications(d, ids or {})
+    if found:
+        out["classifications"] = found
     return out
 
 
@@ -100,13 +132,17 @@ class MdJsonWriter:
     def __init__(self, fh: IO[str], run: RunInfo) -> None:
         self._fh, self._run, self._first = fh, run, True
         categories = {c.value: c.label for c in run.model.categories}
-        head = json.dumps({"detection_categories": categories}, indent=1)[:-2]
+        self._ids = class_ids(run)
+        heading: dict[str, Any] = {"detection_categories": categories}
+        if self._ids:
+            heading["classification_categories"] = {v: k for k, v in self._ids.items()}
+        head = json.dumps(heading, indent=1, ensure_ascii=False)[:-2]
         fh.write(head + ',\n "images": [\n')
 
     def add(self, record: MediaRecord) -> None:
         sep = "" if self._first else ",\n"
         self._first = False
-        entry = image_entry(record, self._run.output_min_confidence)
+        entry = image_entry(record, self._run.output_min_confidence, self._ids)
         self._fh.write(sep + "  " + json.dumps(entry, ensure_ascii=False))
 
     def close(self) -> None:

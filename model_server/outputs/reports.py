@@ -10,6 +10,7 @@ from pathlib import Path
 from model_server.outputs.camtrap_dp.package import FILES as CAMTRAP_FILES
 from model_server.outputs.camtrap_dp.package import FOLDER as CAMTRAP_FOLDER
 from model_server.outputs.camtrap_dp.package import CamtrapWriter, validated
+from model_server.outputs.camtrap_dp.tables import classifier_name
 from model_server.outputs.csv_report import CsvTable
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
@@ -41,7 +42,8 @@ def write_reports(
     excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
     camtrap = CamtrapWriter(out_dir / CAMTRAP_FOLDER, events, job_id=job_id,
                             model=run.model.name, threshold=run.threshold,
-                            utc_offset=run.utc_offset, places=run.places)
+                            utc_offset=run.utc_offset, places=run.places,
+                            classifier=classifier_name(run.species))
     with (
         _closed_on_error(camtrap),
         (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,

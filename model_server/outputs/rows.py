@@ -11,23 +11,47 @@ from typing import Any
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 REVIEW_COLUMNS = ("review", "reviewer", "verified_category", "species")
+# `species` is the reviewer's answer where there is one, else the class set's suggestion:
+# `species_source` says which (review | machine); distance and runner-up are the machine's
+SPECIES_COLUMNS = ("species_source", "species_distance", "species_runner_up")
 MEDIA_COLUMNS = (
     "file", "folder", "kind", "deployment", "event_id", "outcome", "animals", "persons",
     "vehicles", "max_confidence",
-    *REVIEW_COLUMNS, "captured", "make", "model", "serial", "latitude", "longitude",
-    "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s", "frame_rate",
-    "codec", "frames_checked", "best_frame", "best_frame_s", "first_seen", "failure",
+    *REVIEW_COLUMNS, "species_source", "captured", "make", "model", "serial", "latitude",
+    "longitude", "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s",
+    "frame_rate", "codec", "frames_checked", "best_frame", "best_frame_s", "first_seen", "failure",
     "exif_notes",
 )
 FRAME_COLUMNS = ("file", "frame", "time_s", "animals", "persons", "vehicles", "max_confidence")
 DETECTION_COLUMNS = (
-    "file", "frame", "category", "confidence", "source", *REVIEW_COLUMNS, "x_min", "y_min",
+    "file", "frame", "category", "confidence", "source", *REVIEW_COLUMNS, *SPECIES_COLUMNS,
+    "x_min", "y_min",
     "width", "height", "x_min_px", "y_min_px", "width_px", "height_px",
 )
 
 
-def species_of(record: MediaRecord) -> str:
-    return "; ".join(sorted({d["species"] for d in record.kept() if d.get("species")}))
+def species_of(record: MediaRecord, threshold: float) -> tuple[str, str]:
+    """The species in a file and where they come from: the reviewer's, or on a file nobody
+    reviewed the class set's suggestions for its animal boxes at the threshold."""
+    named = {d["species"] for d in record.kept() if d.get("species")}
+    if named or record.review:
+        return "; ".join(sorted(named)), "review" if named else ""
+    suggested = {d["suggested_species"] for d in record.above(threshold)
+                 if d.get("suggested_species")}
+    return "; ".join(sorted(suggested)), "machine" if suggested else ""
+
+
+def box_species(det: dict[str, Any]) -> dict[str, Any]:
+    """A box's species columns."""
+    if det.get("species"):
+        species, source = det["species"], "review"
+    elif det.get("suggested_species"):
+        species, source = det["suggested_species"], "machine"
+    else:
+        species, source = "", ""
+    return {"species": species, "species_source": source,
+            "species_distance": det.get("species_distance"),
+            "species_runner_up": det.get("species_runner_up") or ""}
 
 
 def _frame_times(record: MediaRecord) -> dict[int, float]:
@@ -76,7 +100,7 @@ def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
         "review": record.review,
         "reviewer": record.reviewer,
         "verified_category": record.verified_outcome if record.review else "",
-        "species": species_of(record),
+        **dict(zip(("species", "species_source"), species_of(record, threshold), strict=True)),
         "captured": record.captured,
         **{k: meta.get(k) for k in ("make", "model", "serial", "latitude", "longitude",
                                     "altitude_m", "altitude_ref", "map_link")},
@@ -110,7 +134,7 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
             "review": det.get("verdict") or "",
             "reviewer": det.get("reviewer") or "",
             "verified_category": CATEGORY_LABELS.get(verified, "") if verified else "",
-            "species": det.get("species") or "",
+            **box_species(det),
             "x_min": x, "y_min": y, "width": w, "height": h,
             "x_min_px": round(x * px[0]), "y_min_px": round(y * px[1]),
             "width_px": round(w * px[0]), "height_px": round(h * px[1]),

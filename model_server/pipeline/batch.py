@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from model_server.detectors.base import Detection, Detector
 from model_server.media.imaging import pixels_of
 from model_server.media.loading import LoadContext, Loaded, load_media
@@ -29,14 +31,19 @@ from model_server.pipeline.run_info import RunInfo, Tally, job_row_for
 from model_server.pipeline.video_frames import VideoContext, detect_video
 from model_server.pipeline.work_lock import work_dir_lock
 from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
+from model_server.species.classify import ImageSource
+from model_server.species.pictures import upload_pictures
 from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
 from shared.inputs import MEDIA_WORDS, InputItem, Inventory
 from shared.store import open_store
+from shared.store.species_data import classification_of
 from shared.store.writes import done_paths, finish_job, start_job
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
+# classifies a job's stored animal boxes: (store, job id, where pictures come from, threshold)
+SpeciesStep = Callable[[Engine, str, ImageSource, float], object]
 BATCH_JOB_ID = "batch"  # the one job in a batch command's own SQLite file
 
 
@@ -56,6 +63,7 @@ class _Hooks:
     fatal: tuple[type[BaseException], ...]
     may_publish: Callable[[], bool]
     in_flight: Callable[[list[str]], None] | None
+    species: SpeciesStep | None
 
 
 Pending = list[tuple[int, InputItem, "Future[Loaded]"]]
@@ -144,6 +152,7 @@ def run_batch(
     may_publish: Callable[[], bool] = lambda: True,
     exclusive: bool = True,
     in_flight: Callable[[list[str]], None] | None = None,
+    species: SpeciesStep | None = None,
 ) -> BatchResult:
     """Processes every image not already stored for the job, then writes reports and the zip
     from the store. Safe to call again after a crash: it resumes. `store` is the database and
@@ -155,7 +164,9 @@ def run_batch(
     others can see (store commits, the zip): a model server that lost its job says no.
     `exclusive` locks the work folder so a second run on it refuses to start (the batch
     command); the service fences its writes with `may_publish` instead. `in_flight` hears the
-    files being read and detected before each image (what a crash would have had in hand)."""
+    files being read and detected before each image (what a crash would have had in hand).
+    `species`, when given, classifies the stored animal boxes (crops from the uploaded photos)
+    before the outputs are written."""
     if not inventory.items:
         raise NoImagesError(f"The upload contained no images or videos: no {MEDIA_WORDS}.")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
@@ -172,7 +183,7 @@ def run_batch(
     except OSError as exc:
         raise ResultsError(f"The server could not create its work folder ({exc.strerror or exc})."
                            " Your upload is kept.") from exc
-    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight)
+    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight, species)
     with (work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
           _own_store(store, work_dir) as target):
         return _run_locked(inventory, detector, work_dir, result_zip, opts, run, folders,
@@ -234,6 +245,11 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
     finally:
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
+    if hooks.species is not None:
+        hooks.species(target.engine, target.job_id,
+                      upload_pictures(inventory, opts.max_file_bytes, opts.max_image_pixels),
+                      run.threshold)
+        run.species = classification_of(target.engine, target.job_id)
     run.finished = now()
     export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip,
                           opts.camtrap_dp_schemas)

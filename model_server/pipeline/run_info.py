@@ -28,6 +28,8 @@ class RunInfo:
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
     utc_offset: str = DEFAULT_UTC_OFFSET  # of the cameras' clocks, for Camtrap DP
     places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
+    # the class set that suggested species ({} when none): set, embedder, classes, thresholds
+    species: dict[str, Any] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -125,4 +127,5 @@ def run_from_job(job: JobRow) -> RunInfo:
                                                         DEFAULT_DEPLOYMENT_LEVEL)),
                    sorted_copies=bool(job.options.get("sorted_copies", False)),
                    utc_offset=str(job.options.get("utc_offset") or DEFAULT_UTC_OFFSET),
-                   places=places_from_json(job.options.get("places")))
+                   places=places_from_json(job.options.get("places")),
+                   species=dict(job.options.get("species") or {}))

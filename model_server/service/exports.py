@@ -38,13 +38,15 @@ def export_job(job_id: str) -> dict[str, object]:
     redis = current.connection
     with job_context(job_id):
         try:
-            return _export(redis, job_id)
+            return export_outputs(redis, job_id)
         finally:
             retry_until_done(lambda: transition(redis, job_id, AFTER, follow_up=""),
                              what="clearing the export mark")
 
 
-def _export(redis: Redis, job_id: str) -> dict[str, object]:
+def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
+    """Makes the finished job's outputs again from the store (the export job; a classify job
+    after storing its suggestions)."""
     rt = runtime()
     storage = Storage(rt.settings.data_dir)
     job = job_row(rt.store, job_id)

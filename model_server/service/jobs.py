@@ -14,7 +14,7 @@ import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -29,6 +29,8 @@ from model_server.pipeline.writer import StoreTarget
 from model_server.service.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
 from model_server.service.notify import send_notice
 from model_server.service.redis_retry import retry_until_done
+from model_server.species.embedder import Embedder, load_embedder
+from model_server.species.step import species_step
 from shared.contract import (
     RATE_KEY,
     JobState,
@@ -57,6 +59,17 @@ class _Runtime:
     settings: Settings
     name: str
     store: Engine
+    _embedder: Embedder | None = None
+    _embedder_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def embedder(self) -> Embedder:
+        """The species embedder, loaded on first use and kept (ModelLoadError when the settings
+        name none or it cannot be read)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.species_embedder,
+                                               threads=self.settings.inference_threads)
+            return self._embedder
 
 
 _runtime: _Runtime | None = None
@@ -212,7 +225,9 @@ def _detect(redis: Redis, state: JobState, settings: Settings,
                      should_stop=progress.should_stop,
                      fatal=(JobTimeoutException, WorkerStopping, JobLost),
                      may_publish=progress.still_owner, exclusive=False,
-                     in_flight=progress.note_in_flight)
+                     in_flight=progress.note_in_flight,
+                     species=species_step(rt.store, state.class_set, rt.embedder)
+                     if state.class_set else None)
 
 
 def _release(redis: Redis, state: JobState) -> dict[str, object]:

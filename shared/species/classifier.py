@@ -13,6 +13,8 @@ import numpy as np
 UNKNOWN = "unknown"
 PERCENTILE = 95.0  # of each class's example-to-centroid distances: its "unknown" threshold
 FEW_EXAMPLES = 5  # fewer than this many examples: the class's figures are not trustworthy
+MIN_THRESHOLD = 0.001  # a set whose examples are all one picture still accepts that picture
+UNCALIBRATED = 1.0  # cosine distance: a right angle; nothing to calibrate from
 
 
 def normalised(vectors: np.ndarray) -> np.ndarray:
@@ -62,14 +64,27 @@ class ClassSet:
         return normalised(self.examples[name].mean(axis=0))[0]
 
     def threshold(self, name: str) -> float:
-        """The distance past which an answer of `name` becomes "unknown": the 95th percentile of
-        its examples' distances to their centroid, with room for new pictures (doubled, and at
-        least 0.05), unless set by hand."""
+        """The distance past which an answer of `name` becomes "unknown", unless set by hand:
+        twice the 95th percentile of the examples' distances to their class's centroid (room
+        for new pictures, which lie farther than the examples the centroid was made from). A
+        class with 5 examples or more is calibrated on its own; a smaller one on every class of
+        the set that has 2 or more. A set of single examples cannot be calibrated: it answers
+        the nearest class (up to `UNCALIBRATED`)."""
         if name in self.overrides:
             return self.overrides[name]
+        own = len(self.examples[name]) >= FEW_EXAMPLES
+        spread = np.concatenate([self._spread(n) for n in self.examples
+                                 if n == name or not own] or [np.zeros(0)])
+        if spread.size == 0:
+            return UNCALIBRATED
+        return max(MIN_THRESHOLD, 2.0 * float(np.percentile(spread, PERCENTILE)))
+
+    def _spread(self, name: str) -> np.ndarray:
+        """The class's examples' cosine distances to its centroid (none for a lone example)."""
         vectors = self.examples[name]
-        spread = 1.0 - vectors @ self.centroid(name)
-        return max(0.05, 2.0 * float(np.percentile(spread, PERCENTILE)))
+        if len(vectors) < 2:
+            return np.zeros(0)
+        return np.asarray(1.0 - vectors @ self.centroid(name))
 
     def classify(self, vectors: np.ndarray) -> list[Suggestion]:
         if not self.examples:

@@ -69,6 +69,11 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
                  "id": d.id, "source": d.source, "verdict": d.verdict,
                  "verified_category": d.verified_category, "species": d.species,
                  "reviewer": d.reviewer}
+        if d.suggested_species is not None:
+            entry.update(suggested_species=d.suggested_species,
+                         species_distance=d.species_distance,
+                         species_runner_up=d.species_runner_up or "",
+                         species_margin=d.species_margin)
         if d.frame is not None:
             entry["frame"] = d.frame
         found[d.media_id].append(entry)

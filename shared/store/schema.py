@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -121,7 +122,53 @@ detections = Table(
     Column("verified_category", String(8)),
     Column("species", Text),
     Column("reviewer", Text, nullable=False, default="", server_default=""),
+    # species (migration 0004): the class set's suggestion for an animal box; a reviewer's
+    # answer stays in `species` above
+    Column("suggested_species", Text),  # a class name, or "unknown"
+    Column("species_distance", Double),  # cosine distance to that class's centroid
+    Column("species_runner_up", Text),
+    Column("species_margin", Double),  # runner-up's distance minus the answer's: small = unsure
     Index("ix_detections_media", "media_id"),
+)
+
+# Class sets (migration 0004): classes taught by example. Each example keeps its embedding (the
+# embedding model's name is the set's: vectors of two models cannot be compared) and a small crop
+# for the class page; `source` says where it came from (an upload's photo, a job's reviewed box).
+class_sets = Table(
+    "class_sets", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("embedder", Text, nullable=False),
+    Column("overrides", JSON, nullable=False),  # {class: distance threshold set by hand}
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+class_examples = Table(
+    "class_examples", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("set_id", BigId, ForeignKey("class_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("species", String(200), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, L2-normalised
+    Column("crop", Text, nullable=False),  # file name under the set's folder
+    Column("source", Text, nullable=False),
+    Column("detection_id", BigId),  # the reviewed box it was learned from (no key: jobs expire)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_class_examples_set", "set_id", "species"),
+)
+
+class_uploads = Table(
+    "class_uploads", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("set_id", BigId, ForeignKey("class_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("species", String(200)),  # None: the zip's folders name the classes
+    Column("file", Text, nullable=False),  # the zip as uploaded
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("added", Integer, nullable=False, default=0),
+    Column("without_animal", JSON, nullable=False),  # photos with no animal box to learn from
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("ix_class_uploads_set", "set_id"),
 )
 
 reviews = Table(

@@ -80,11 +80,13 @@ def _named(items: list[str]) -> str:
 
 class CamtrapWriter:
     def __init__(self, folder: Path, events: EventTables, *, job_id: str, model: str,
-                 threshold: float, utc_offset: str, places: dict[str, Place]) -> None:
+                 threshold: float, utc_offset: str, places: dict[str, Place],
+                 classifier: str = "") -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.events, self.job_id = folder, events, job_id
         self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
         self.places, self.zone = places, offset_zone(utc_offset)
+        self.classifier = classifier
         self._media_fh = (folder / "media.csv").open("w", encoding="utf-8", newline="")
         self._obs_fh = (folder / "observations.csv").open("w", encoding="utf-8", newline="")
         self._media = _Table(self._media_fh, MEDIA_FIELDS)
@@ -99,7 +101,7 @@ class CamtrapWriter:
         if record.captured is None:
             self._untimed.append(record.file)
         for row in media_observations(record, event, deployment, self.zone, self.threshold,
-                                      self.model):
+                                      self.model, self.classifier):
             if row.get("scientificName"):
                 self._species.add(row["scientificName"])
             self._observations.add(row)

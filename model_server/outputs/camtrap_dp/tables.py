@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from shared.events.model import Deployment, Event
+from shared.species.classifier import UNKNOWN
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 DEPLOYMENT_FIELDS = (
@@ -80,11 +81,22 @@ def _box(bbox: list[float]) -> dict[str, float]:
             "bboxHeight": max(round(min(h, 1.0 - y), 6), 1e-6)}
 
 
+def classifier_name(species: dict[str, Any]) -> str:
+    """The class set that suggested species, as `classifiedBy` names it ("" when none)."""
+    if not species.get("classes"):
+        return ""
+    return f"Trapline class set '{species['set']}' ({species['embedder']})"
+
+
 def media_observations(record: MediaRecord, event: Event | None, deployment: str,
-                       zone: timezone, threshold: float, model: str) -> list[dict[str, Any]]:
+                       zone: timezone, threshold: float, model: str,
+                       classifier: str = "") -> list[dict[str, Any]]:
     """One observation per box (per category with its most boxes in one frame, for a video),
     `blank` for a file with none, `unclassified` for one that could not be read. A reviewed
-    file's observations are the reviewer's, with `classificationMethod` human."""
+    file's observations are the reviewer's, with `classificationMethod` human. A machine box
+    with a species suggested by the class set (`classifier`) carries it in `scientificName`,
+    `classifiedBy` names the detector and the class set, and the probability is 1 - the cosine
+    distance (the detector's confidence otherwise)."""
     mid = media_id(record.file)
     start = record.captured
     duration = float((record.video or {}).get("duration") or 0.0)
@@ -104,16 +116,22 @@ def media_observations(record: MediaRecord, event: Event | None, deployment: str
         who = {"classificationMethod": "machine", "classifiedBy": model}
     if not boxes:
         return [{**base, "observationID": f"{mid}_1", "observationType": "blank", **who}]
-    rows = ([_box_observation(d, record.review != "") for d in boxes] if record.kind != "video"
-            else _video_observations(boxes, record.review != ""))
+    rows = ([_box_observation(d, record.review != "", model, classifier) for d in boxes]
+            if record.kind != "video" else _video_observations(boxes, record.review != ""))
     return [{**base, **who, **row, "observationID": f"{mid}_{n}"}
             for n, row in enumerate(rows, start=1)]
 
 
-def _box_observation(d: dict[str, Any], human: bool) -> dict[str, Any]:
-    return {"observationType": OBSERVATION_TYPES[CATEGORY_LABELS[d["category"]]],
-            "scientificName": d.get("species") or None, "count": 1, **_box(d["bbox"]),
-            "classificationProbability": None if human else round(float(d["conf"]), 4)}
+def _box_observation(d: dict[str, Any], human: bool, model: str = "",
+                     classifier: str = "") -> dict[str, Any]:
+    row = {"observationType": OBSERVATION_TYPES[CATEGORY_LABELS[d["category"]]],
+           "scientificName": d.get("species") or None, "count": 1, **_box(d["bbox"]),
+           "classificationProbability": None if human else round(float(d["conf"]), 4)}
+    suggested = d.get("suggested_species")
+    if not human and classifier and suggested and suggested != UNKNOWN:
+        row.update(scientificName=suggested, classifiedBy=f"{model}; {classifier}",
+                   classificationProbability=round(max(0.0, 1.0 - d["species_distance"]), 4))
+    return row
 
 
 def _video_observations(boxes: list[dict[str, Any]], human: bool) -> list[dict[str, Any]]:

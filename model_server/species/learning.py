@@ -1,0 +1,59 @@
+"""Learning from review: the boxes a reviewer named (a suggestion accepted or a species typed)
+become examples of those classes, cropped from the job's web renditions. A box learned once is
+not learned again."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from model_server.species.classify import ImageSource
+from model_server.species.crops import crop_box, save_crop
+from model_server.species.embedder import Embedder
+from shared.species.classifier import UNKNOWN
+from shared.store.class_sets import (
+    ClassSetError,
+    Example,
+    SetRow,
+    add_examples,
+    check_species,
+    learned_detections,
+)
+from shared.store.reads import iter_media
+from shared.store.records import KEPT_VERDICTS
+
+
+def learn_from_review(engine: Engine, job_id: str, target: SetRow, embedder: Embedder,
+                      pictures: ImageSource, crop_dir: Path, now: datetime) -> int:
+    """Adds the job's reviewed animal boxes that carry a species to `target`; returns how
+    many examples were added."""
+    done = learned_detections(engine, target.id)
+    wanted = []
+    for record in iter_media(engine, job_id, reviewed_only=True):
+        named = [d for d in record.detections
+                 if d.get("verdict") in KEPT_VERDICTS and d.get("species")
+                 and (d.get("verified_category") or d["category"]) == "1"
+                 and d["id"] not in done and d.get("frame") is None]
+        image = pictures(record) if named else None
+        if image is None:
+            continue
+        for d in named:
+            try:
+                species = check_species(d["species"])
+            except ClassSetError:
+                continue
+            crop = crop_box(image, d["bbox"])
+            if crop is not None and species != UNKNOWN:
+                wanted.append((species, f"job {job_id}: {record.file}", d["id"], crop))
+    if not wanted:
+        return 0
+    vectors = embedder.embed([crop for *_, crop in wanted])
+    examples = []
+    for (species, source, det, crop), vector in zip(wanted, vectors, strict=True):
+        file = f"{secrets.token_hex(8)}.jpg"
+        save_crop(crop, crop_dir / file)
+        examples.append(Example(species, vector, file, source, det))
+    return add_examples(engine, target.id, examples, now)

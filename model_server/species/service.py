@@ -1,0 +1,118 @@
+"""The model server's species work, as RQ entry points: teaching a class set from an uploaded
+zip of example photos, and classifying a finished job's animal boxes with a class set (after
+learning from its review, when asked), then making its outputs again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from redis import Redis
+from rq import get_current_job
+
+from model_server.service.exports import AFTER, export_outputs
+from model_server.service.jobs import runtime
+from model_server.service.redis_retry import retry_until_done
+from model_server.species.classify import classify_job as classify_boxes
+from model_server.species.examples import learn_from_zip
+from model_server.species.learning import learn_from_review
+from model_server.species.pictures import rendition_pictures
+from model_server.species.step import species_run
+from shared.contract import JobStatus, load_state, transition
+from shared.errors import InputError, ModelLoadError
+from shared.logs import job_context
+from shared.storage import Storage
+from shared.store.class_sets import (
+    ClassSetError,
+    add_examples,
+    bind_embedder,
+    finish_upload,
+    get_set,
+    get_upload,
+    set_by_id,
+)
+from shared.store.reads import job_row
+
+log = logging.getLogger(__name__)
+
+
+def add_examples_job(upload_id: int) -> dict[str, object]:
+    """RQ entry point: an upload of example photos becomes examples of its set's classes."""
+    rt = runtime()
+    storage = Storage(rt.settings.data_dir)
+    upload = get_upload(rt.store, upload_id)
+    target = set_by_id(rt.store, upload.set_id) if upload is not None else None
+    if upload is None or target is None:
+        log.warning("class upload %s: its set or record is gone", upload_id)
+        return {"status": "skipped"}
+    finish_upload(rt.store, upload_id, status="running")
+    zip_path = storage.class_upload_file(upload_id)
+    try:
+        embedder = rt.embedder()
+        bind_embedder(rt.store, target.id, embedder.name)
+        learned = learn_from_zip(zip_path, upload.species, rt.detector, embedder,
+                                 storage.class_set_dir(target.id),
+                                 max_file_bytes=rt.settings.max_file_bytes,
+                                 max_pixels=rt.settings.max_image_pixels)
+        added = add_examples(rt.store, target.id, learned.examples, datetime.now(UTC))
+    except (InputError, ClassSetError, ModelLoadError) as exc:
+        finish_upload(rt.store, upload_id, status="failed", error=str(exc),
+                      now=datetime.now(UTC))
+        log.warning("class upload %s: %s", upload_id, exc)
+        return {"status": "failed", "error": str(exc)}
+    finally:
+        zip_path.unlink(missing_ok=True)
+    finish_upload(rt.store, upload_id, status="done", added=added,
+                  without_animal=learned.without_animal, now=datetime.now(UTC))
+    return {"status": "done", "added": added, "without_animal": len(learned.without_animal)}
+
+
+def classify_job(job_id: str) -> dict[str, object]:
+    """RQ entry point for JobKind.CLASSIFY."""
+    current = get_current_job()
+    if current is None:
+        raise RuntimeError("classify_job runs inside an RQ worker")
+    redis = current.connection
+    outcome: dict[str, object] = {}
+    with job_context(job_id):
+        try:
+            outcome = _classify(redis, job_id)
+            return outcome
+        finally:
+            error = outcome.get("error")
+            request = {"error": error} if error else {}
+            retry_until_done(lambda: transition(redis, job_id, AFTER, follow_up="",
+                                                classify=request),
+                             what="clearing the classify mark")
+
+
+def _classify(redis: Redis, job_id: str) -> dict[str, object]:
+    rt = runtime()
+    storage = Storage(rt.settings.data_dir)
+    state = load_state(redis, job_id)
+    job = job_row(rt.store, job_id)
+    if state is None or job is None or job.finished_at is None:
+        return {"status": "skipped"}
+    request = dict(state.classify)
+    pictures = rendition_pictures(storage.thumbnail_dir(job_id))
+    transition(redis, job_id, (JobStatus.FINISHED,),
+               export_progress={"stage": "classify", "done": 0})
+    try:
+        learned = 0
+        if request.get("learn"):
+            target = get_set(rt.store, str(request.get("set", "")))
+            if target is None:
+                raise ClassSetError(f"there is no class set named {request.get('set')!r}")
+            bind_embedder(rt.store, target.id, rt.embedder().name)
+            learned = learn_from_review(rt.store, job_id, target, rt.embedder(), pictures,
+                                        storage.class_set_dir(target.id), datetime.now(UTC))
+        run = species_run(rt.store, str(request.get("set", "")), rt.embedder)
+        tally = classify_boxes(rt.store, job_id, run, pictures, job.threshold,
+                               unreviewed_only=bool(request.get("unreviewed_only")))
+    except (ValueError, ModelLoadError) as exc:
+        transition(redis, job_id, (JobStatus.FINISHED,), export_progress={})
+        log.warning("job %s: not classified: %s", job_id, exc)
+        return {"status": "failed", "error": str(exc)}
+    exported = export_outputs(redis, job_id)
+    return {"status": "classified", "learned": learned, "boxes": tally.boxes,
+            "unknown": tally.unknown, "export": exported.get("status")}
