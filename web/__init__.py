@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         accuracy,
         admin,
         api,
+        classes,
         deployments,
         events,
         health,
@@ -79,7 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     )
 
     for module in (upload, jobs, api, results, review, insights, events, deployments, accuracy,
-                   health, admin):
+                   classes, health, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
     csrf.exempt(results.bp)  # reads only
@@ -87,6 +88,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(deployments.bp)  # the same
     csrf.exempt(insights.bp)  # reads only
     csrf.exempt(events.bp)  # reads only
+    csrf.exempt(classes.bp)  # its forms check CSRF themselves; scripts send their API key
     csrf.exempt(accuracy.bp)  # the page's form checks CSRF itself; scripts send their API key
     _error_pages(app)
     return app

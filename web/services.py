@@ -42,6 +42,7 @@ from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.leases import LEASE_PREFIX
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
+from shared.store.class_sets import get_set
 from shared.store.writes import delete_job
 from shared.video_options import parse_deployment_level, parse_event_gap, parse_frame_interval
 
@@ -159,6 +160,7 @@ class JobChoices:
     sorted_copies: bool = False
     utc_offset: str | None = None  # None: UTC
     places: dict[str, list[float]] = field(default_factory=dict)
+    class_set: str = ""  # species suggested from this class set
 
 
 def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
@@ -173,7 +175,7 @@ def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None)
     """`frame_interval` (seconds, blank for the site's default), `video_clips` (on/true/1),
     `event_gap` (seconds), `deployment_level` (a folder level), `utc_offset` (+02:00), blank
     for the defaults, and `deployments`: a CSV `deployment,latitude,longitude`, as a form field
-    or an attached file."""
+    or an attached file; `class_set`, the name of a class set that suggests species."""
     return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
                       _ticked(form, "video_clips"),
                       _field(form, "event_gap", parse_event_gap, "event gap"),
@@ -181,7 +183,16 @@ def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None)
                              "deployment folder level"),
                       _ticked(form, "sorted_copies"),
                       _field(form, "utc_offset", parse_utc_offset, "UTC offset"),
-                      _places(form.get("deployments") or "", deployments))
+                      _places(form.get("deployments") or "", deployments),
+                      _class_set(form.get("class_set") or ""))
+
+
+def _class_set(name: str) -> str:
+    """A class set that exists, or "" for none."""
+    name = name.strip()
+    if name and get_set(results_store(), name) is None:
+        raise UploadRefused(f"There is no class set named {name!r}; see /classes.")
+    return name
 
 
 MAX_PLACES_BYTES = 1 << 20

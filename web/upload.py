@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
+from shared.store.class_sets import list_sets
 from web import drafts, services
 from web.errors import error_response
 from web.security import RateLimited, check_chunk_rate, check_upload_rate, rate_limited_response
@@ -29,7 +30,9 @@ def _page(draft: str, **extra: Any) -> str:
         max_size=services.human_size(settings.max_upload_bytes),
         sends_email=bool(settings.smtp_host), keep_days=settings.results_max_age_days,
         accepted=",".join(sorted(services.ALLOWED_SUFFIXES)),
-        frame_interval=settings.video_frame_interval, **extra)
+        frame_interval=settings.video_frame_interval,
+        class_sets=[row.name for row, classes in list_sets(services.results_store()) if classes],
+        **extra)
 
 
 @bp.get("/")

@@ -1,0 +1,221 @@
+"""Class sets: the researcher's own species, taught by example. `/classes` lists the sets and
+makes new ones; a set's page shows each class's examples, how well the set tells its classes
+apart (leave-one-out over the examples, a confusion matrix) and the uploads that taught it.
+Example photos arrive as a zip (one per class, or one folder per class) and are worked on by a
+model server; removing a class needs the admin login. The same through `/api/class-sets`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from redis.exceptions import RedisError
+
+from shared.contract import enqueue_class_upload
+from shared.species.classifier import FEW_EXAMPLES, leave_one_out
+from shared.store.class_sets import (
+    ClassSetError,
+    SetRow,
+    class_summaries,
+    create_set,
+    create_upload,
+    example_crop,
+    finish_upload,
+    get_set,
+    list_sets,
+    load_classes,
+    remove_class,
+    uploads_of,
+)
+from web import services
+from web.admin import admin_required
+from web.security import csrf, script_or_browser
+
+bp = Blueprint("classes", __name__)
+MAX_EVALUATED = 3000  # examples: leave-one-out beyond this takes too long for a page
+
+
+def _set_or_404(name: str) -> SetRow:
+    found = get_set(services.results_store(), name)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _wants_page() -> bool:
+    return bool(request.form) and request.accept_mimetypes.accept_html and \
+        "X-API-Key" not in request.headers
+
+
+def _answer(status: int, message: str, page: str, **extra: Any) -> Any:
+    if _wants_page():
+        flash(message, "notice" if status < 400 else "error")
+        return redirect(page, code=303)
+    key = "message" if status < 400 else "error"
+    return jsonify({key: message, **extra}), status
+
+
+def set_details(row: SetRow) -> dict[str, Any]:
+    """A set as the page and the API show it: classes, thresholds, evaluation, uploads."""
+    engine = services.results_store()
+    classes = load_classes(engine, row.id, row.overrides)
+    summaries = class_summaries(engine, row.id)
+    total = sum(s.examples for s in summaries)
+    evaluation = None
+    if len(classes.examples) >= 2 and total <= MAX_EVALUATED:
+        result = leave_one_out(classes)
+        evaluation = {"overall": result.overall, "accuracy": result.accuracy,
+                      "confusion": {k: dict(v) for k, v in result.confusion.items()},
+                      "warnings": result.warnings}
+    return {
+        "name": row.name, "embedder": row.embedder or "(bound by the first examples)",
+        "created_at": row.created_at.isoformat(),
+        "classes": [{"species": s.species, "examples": s.examples,
+                     "threshold": classes.threshold(s.species),
+                     "threshold_set_by_hand": s.species in row.overrides,
+                     "few_examples": s.examples < FEW_EXAMPLES,
+                     "crops": [url_for("classes.crop", name=row.name, example_id=i)
+                               for i, _ in s.crops]} for s in summaries],
+        "evaluation": evaluation,
+        "evaluation_note": None if evaluation or len(classes.examples) < 2 else
+        f"not worked out over more than {MAX_EVALUATED} examples",
+        "uploads": [{"id": u.id, "species": u.species, "file": u.file, "status": u.status,
+                     "added": u.added, "without_animal": u.without_animal, "error": u.error,
+                     "created_at": u.created_at.isoformat()}
+                    for u in uploads_of(engine, row.id)],
+    }
+
+
+@bp.get("/classes")
+def index() -> Any:
+    sets = list_sets(services.results_store())
+    return render_template("classes.html", sets=sets)
+
+
+@bp.get("/classes/<name>")
+def page(name: str) -> Any:
+    row = _set_or_404(name)
+    return render_template("class_set.html", set=row, details=set_details(row))
+
+
+@bp.get("/classes/<name>/crops/<int:example_id>.jpg")
+def crop(name: str, example_id: int) -> Any:
+    row = _set_or_404(name)
+    file = example_crop(services.results_store(), row.id, example_id)
+    if file is None or "/" in file or "\\" in file:
+        abort(404)
+    path = services.storage().class_set_dir(row.id) / file
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+
+@bp.get("/api/class-sets")
+def api_list() -> Any:
+    return jsonify(sets=[{"name": row.name, "embedder": row.embedder, "classes": classes}
+                         for row, classes in list_sets(services.results_store())])
+
+
+@bp.get("/api/class-sets/<name>")
+def api_show(name: str) -> Any:
+    return jsonify(set_details(_set_or_404(name)))
+
+
+@bp.post("/api/class-sets")
+@script_or_browser
+def create() -> Any:
+    body = request.get_json(silent=True) if request.is_json else request.form
+    name = str((body or {}).get("name") or "")
+    try:
+        row = create_set(services.results_store(), name, datetime.now(UTC))
+    except ClassSetError as exc:
+        return _answer(400, f"Not created: {exc}.", url_for("classes.index"))
+    return _answer(201, f"Class set {row.name!r} created; add a class with a zip of example "
+                   "photos.", url_for("classes.page", name=row.name), name=row.name)
+
+
+@bp.post("/api/class-sets/<name>/examples")
+@script_or_browser
+def add_examples(name: str) -> Any:
+    """A zip of example photos: `file`, with `species` naming its class (else each photo's
+    folder names it). A model server finds the animal in each and learns from it."""
+    row = _set_or_404(name)
+    here = url_for("classes.page", name=row.name)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            return _answer(400, "Not added: attach a zip of example photos as `file`.", here)
+        if not upload.filename.lower().endswith(".zip"):
+            return _answer(400, "Not added: the examples come as a .zip file.", here)
+        species = (request.form.get("species") or "").strip() or None
+        engine = services.results_store()
+        try:
+            upload_id = create_upload(engine, row.id, species, upload.filename,
+                                      datetime.now(UTC))
+        except ClassSetError as exc:
+            return _answer(400, f"Not added: {exc}.", here)
+        target = services.storage().class_upload_file(upload_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        upload.save(target)
+    finally:
+        if upload is not None:
+            upload.close()
+    try:
+        enqueue_class_upload(services.redis(), upload_id)
+    except RedisError:
+        finish_upload(engine, upload_id, status="failed", error="the queue was unreachable; "
+                      "send the zip again", now=datetime.now(UTC))
+        target.unlink(missing_ok=True)
+        return _answer(503, "Not added: the queue is unreachable; please try again.", here)
+    what = f"class {species!r}" if species else "the classes its folders name"
+    return _answer(202, f"Received {upload.filename}: a model server is finding the animals "
+                   f"in it for {what}; this page shows when it is done.", here,
+                   upload=upload_id)
+
+
+@bp.get("/api/class-sets/<name>/uploads/<int:upload_id>")
+def api_upload(name: str, upload_id: int) -> Any:
+    row = _set_or_404(name)
+    for found in uploads_of(services.results_store(), row.id, limit=1000):
+        if found.id == upload_id:
+            return jsonify(id=found.id, status=found.status, added=found.added,
+                           without_animal=found.without_animal, error=found.error,
+                           species=found.species)
+    abort(404)
+
+
+@bp.route("/api/class-sets/<name>/classes/<path:species>", methods=["DELETE"])
+@admin_required
+def api_remove(name: str, species: str) -> Any:
+    return _remove(name, species)
+
+
+@bp.post("/classes/<name>/remove")
+@admin_required
+def remove(name: str) -> Any:
+    csrf.protect()  # the browser sends the admin login by itself: the form must be ours
+    return _remove(name, request.form.get("species") or "")
+
+
+def _remove(name: str, species: str) -> Any:
+    row = _set_or_404(name)
+    here = url_for("classes.page", name=row.name)
+    crops = remove_class(services.results_store(), row.id, species)
+    if not crops:
+        return _answer(404, f"Nothing removed: the set has no class {species!r}.", here)
+    folder = services.storage().class_set_dir(row.id)
+    for file in crops:
+        (folder / file).unlink(missing_ok=True)
+    return _answer(200, f"Removed the class {species!r} and its {len(crops)} examples; the "
+                   "other classes are as they were.", here, removed=len(crops))
