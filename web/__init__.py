@@ -76,11 +76,12 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         jobs,
         results,
         review,
+        species_jobs,
         upload,
     )
 
     for module in (upload, jobs, api, results, review, insights, events, deployments, accuracy,
-                   classes, health, admin):
+                   classes, species_jobs, health, admin):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
     csrf.exempt(results.bp)  # reads only
@@ -88,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     csrf.exempt(deployments.bp)  # the same
     csrf.exempt(insights.bp)  # reads only
     csrf.exempt(events.bp)  # reads only
+    csrf.exempt(species_jobs.bp)  # checks CSRF itself unless a script sends its API key
     csrf.exempt(classes.bp)  # its forms check CSRF themselves; scripts send their API key
     csrf.exempt(accuracy.bp)  # the page's form checks CSRF itself; scripts send their API key
     _error_pages(app)

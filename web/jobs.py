@@ -18,6 +18,7 @@ from flask import (
 from shared.contract import JobStatus
 from web import services
 from web.errors import error_response
+from web.species_jobs import species_context
 
 bp = Blueprint("jobs", __name__)
 
@@ -25,7 +26,8 @@ bp = Blueprint("jobs", __name__)
 @bp.get("/jobs/<job_id>")
 def page(job_id: str) -> Any:
     state = services.job_or_404(job_id)
-    return render_template("job.html", job=services.status_payload(state))
+    species = species_context(job_id) if state.status is JobStatus.FINISHED else {}
+    return render_template("job.html", job=services.status_payload(state), species=species)
 
 
 @bp.post("/jobs/<job_id>/cancel")

@@ -1,0 +1,62 @@
+"""Species on a finished job: classify its animal boxes with a class set (again, or with another
+set) without running the detector, and learn from its review — the boxes a reviewer named join
+the set, and the job's unreviewed boxes are classified again with the grown set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
+
+from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job, transition
+from shared.store.class_sets import get_set, list_sets
+from shared.store.species_data import classification_of
+from web import services
+from web.security import script_or_browser
+
+bp = Blueprint("species_jobs", __name__)
+
+
+def species_context(job_id: str) -> dict[str, Any]:
+    """What the job page's species section shows."""
+    engine = services.results_store()
+    return {"classified": classification_of(engine, job_id),
+            "class_sets": [row.name for row, classes in list_sets(engine) if classes]}
+
+
+def _answer(job_id: str, status: int, message: str) -> Any:
+    if request.form and request.accept_mimetypes.accept_html and \
+            "X-API-Key" not in request.headers:
+        flash(message, "notice" if status < 400 else "error")
+        return redirect(url_for("jobs.page", job_id=job_id) + "#species", code=303)
+    return jsonify({"message" if status < 400 else "error": message}), status
+
+
+def _flag(body: Any, name: str) -> bool:
+    value = body.get(name)
+    return value is True or str(value).strip().lower() in ("1", "on", "true", "yes")
+
+
+@bp.post("/api/jobs/<job_id>/classify")
+@script_or_browser
+def classify(job_id: str) -> Any:
+    """`class_set` (a set's name), `learn` (first add this job's reviewed species boxes to the
+    set), `unreviewed_only` (leave reviewed files' suggestions as they are; implied by learn)."""
+    state = services.job_or_404(job_id)
+    body = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    name = str(body.get("class_set") or "").strip()
+    if not name or get_set(services.results_store(), name) is None:
+        return _answer(job_id, 400, f"Not started: there is no class set named {name!r}.")
+    learn = _flag(body, "learn")
+    request_ = {"set": name, "learn": learn,
+                "unreviewed_only": learn or _flag(body, "unreviewed_only")}
+    if state.status is not JobStatus.FINISHED:
+        return _answer(job_id, 409, f"Not started: the job is {state.status.value}.")
+    try:
+        transition(services.redis(), job_id, (JobStatus.FINISHED,), classify=request_)
+        enqueue_job(services.redis(), state, kind=JobKind.CLASSIFY)
+    except TransitionRefused as exc:
+        return _answer(job_id, 409, f"Not started: {exc}.")
+    what = ("Learning from this job's review, then classifying its unreviewed animals"
+            if learn else "Classifying this job's animals")
+    return _answer(job_id, 202, f"{what} with {name!r}; the reports are then made again.")
