@@ -31,6 +31,7 @@ class Suggestion:
     distance: float  # cosine distance to the nearest class's centroid
     runner_up: str
     runner_up_distance: float | None
+    nearest: str = ""  # the nearest class, even when it is too far to be the answer
 
     @property
     def margin(self) -> float | None:
@@ -101,7 +102,8 @@ class ClassSet:
             species = names[best] if row[best] <= limits[best] else UNKNOWN
             found.append(Suggestion(species, float(row[best]),
                                     names[second] if second is not None else "",
-                                    float(row[second]) if second is not None else None))
+                                    float(row[second]) if second is not None else None,
+                                    names[best]))
         return found
 
 
