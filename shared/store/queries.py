@@ -7,20 +7,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, func, select
+from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, select
 
 from shared.store.event_pages import EventIndex, event_index
 from shared.store.reads import aware, detections_of
 from shared.store.records import CATEGORY_IDS, CATEGORY_LABELS, OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
 
+# A file's least certain species suggestion: the smallest margin between its boxes' answer and
+# runner-up ("unknown" counts as no margin at all); files without a suggestion come last.
+_SPECIES_DOUBT = (
+    select(func.min(case((detections.c.suggested_species == "unknown", 0.0),
+                         else_=detections.c.species_margin)))
+    .where(detections.c.media_id == media.c.id, detections.c.suggested_species.is_not(None))
+    .scalar_subquery())
+
 # Files without a capture time or a detection come last in both databases; each order but
-# the confidence one (mixed directions) follows an index, so no page sorts the whole job.
+# the confidence and species ones follows an index, so no page sorts the whole job.
 ORDERS = {
     "path": (media.c.ordinal, media.c.id),
     "captured": (media.c.captured.asc().nulls_last(), media.c.ordinal),
     "confidence": (media.c.max_conf.desc().nulls_last(), media.c.ordinal),
     "uncertain": (media.c.doubt.asc().nulls_last(), media.c.ordinal),
+    "species_uncertain": (_SPECIES_DOUBT.asc().nulls_last(), media.c.ordinal),
     # by deployment, then capture time (a page is cut from the order worked out in Python)
     "event": (media.c.ordinal, media.c.id),
 }
@@ -117,7 +126,10 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
             "confidence": d["conf"], "bbox": d["bbox"], "source": d["source"],
             "review": d["verdict"] or "",
             "verified_category": CATEGORY_LABELS.get(verified, verified) if verified else None,
-            "species": d["species"], "reviewer": d["reviewer"], "frame": d.get("frame")}
+            "species": d["species"], "reviewer": d["reviewer"], "frame": d.get("frame"),
+            "suggested_species": d.get("suggested_species"),
+            "species_distance": d.get("species_distance"),
+            "species_runner_up": d.get("species_runner_up") or None}
 
 
 def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:

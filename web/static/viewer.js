@@ -162,8 +162,16 @@
       sel.value = st.category;
       li.appendChild(sel);
       if (st.category === "animal" && !st.rejected) {
+        if (d.suggested_species && !d.species) {
+          var hint = document.createElement("span");
+          hint.className = "suggestion";
+          hint.textContent = "suggested: " + d.suggested_species + " (distance " +
+            (d.species_distance || 0).toFixed(4) + (d.species_runner_up ? ", runner-up " + d.species_runner_up : "") + ")";
+          li.appendChild(hint);
+        }
         var sp = document.createElement("input");
-        sp.type = "text"; sp.placeholder = "species"; sp.value = d.species || "";
+        sp.type = "text"; sp.placeholder = d.suggested_species && d.suggested_species !== "unknown" ? d.suggested_species : "species";
+        sp.value = d.species || "";
         sp.setAttribute("list", "species-list"); sp.dataset.act = "species";
         sp.setAttribute("aria-label", "species");
         li.appendChild(sp);
@@ -326,6 +334,20 @@
   $("v-undo").addEventListener("click", undo);
   window.addEventListener("resize", function () { if (v.item) { layout(); } });
 
+  // G: the selected animal box (else the first one still waiting) takes its suggested species
+  function acceptSuggestion() {
+    if (!v.item) { return; }
+    var dets = v.item.detections, i = v.selected;
+    if (i < 0 || !dets[i] || !dets[i].suggested_species) {
+      i = dets.findIndex(function (d) { return d.suggested_species && !d.species && d.review !== "rejected"; });
+    }
+    var d = dets[i];
+    if (!d || !d.suggested_species) { say("No species suggestion on this photo."); return; }
+    if (d.suggested_species === "unknown") { say("The suggestion is \"unknown\": press S and type the species."); return; }
+    v.selected = i;
+    boxAct("species", { species: d.suggested_species });
+  }
+
   var KEYS = {
     ArrowLeft: function () { T.openViewer(v.index - 1); },
     ArrowRight: function () { T.openViewer(v.index + 1); },
@@ -341,6 +363,7 @@
     1: function () { boxAct("relabel", { category: "animal" }); },
     2: function () { boxAct("relabel", { category: "person" }); },
     3: function () { boxAct("relabel", { category: "vehicle" }); },
+    g: acceptSuggestion,
     s: function () { var input = $("v-boxes").querySelector("li.selected input"); if (input) { input.focus(); } else { say("Select an animal box first."); } },
     z: undo,
     b: function () { v.hidden = !v.hidden; redraw(); },
