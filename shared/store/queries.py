@@ -129,7 +129,8 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
             "species": d["species"], "reviewer": d["reviewer"], "frame": d.get("frame"),
             "suggested_species": d.get("suggested_species"),
             "species_distance": d.get("species_distance"),
-            "species_runner_up": d.get("species_runner_up") or None}
+            "species_runner_up": d.get("species_runner_up") or None,
+            "species_margin": d.get("species_margin")}
 
 
 def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:

@@ -174,6 +174,14 @@ def test_classify_again_without_detecting_and_learn_from_review(client, run_work
         assert started.status_code == 202, started.get_json()
     run_worker()
     assert None not in suggestions()
+    with client.get(f"/api/jobs/{job_id}/media?order=species_uncertain") as ordered:
+        media = ordered.get_json()["media"]
+
+    def doubt(item: dict) -> float:
+        return min(0.0 if d["suggested_species"] == "unknown" else d["species_margin"]
+                   for d in item["detections"] if d["suggested_species"])
+
+    assert len(media) == 2 and doubt(media[0]) <= doubt(media[1])
     md = json.loads((outputs(client, job_id, tmp_path / "a") / "detections.json").read_text())
     assert "classification_categories" in md  # the outputs were made again
     # a reviewer names the opossum; learning adds that box to the set
