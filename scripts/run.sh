@@ -40,6 +40,16 @@ if [[ -z "${TRAPLINE_MODEL_PATH:-}" ]]; then
     fi
 fi
 
+# Species from examples: the embedding model (YOLOX-Nano's neck, ONNX), from models/ or fetched
+# with its checksum; without it the class-set pages still work and uploads of examples wait.
+if [[ -z "${TRAPLINE_SPECIES_EMBEDDER:-}" ]]; then
+    if [[ -f models/yolox_nano.onnx ]] || .venv/bin/trapline-models download yolox_nano_onnx --dir models; then
+        export TRAPLINE_SPECIES_EMBEDDER="$PWD/models/yolox_nano.onnx"
+    else
+        echo "run: no species embedder (models/yolox_nano.onnx could not be fetched): class sets cannot be taught"
+    fi
+fi
+
 # Bad settings and a busy port are clear errors now, not a crash-looping process later.
 if ! problem=$(.venv/bin/python -c "from shared.settings import Settings; Settings.from_env()" 2>&1); then
     echo "run: the settings are not valid: ${problem##*SettingsError: }" >&2
