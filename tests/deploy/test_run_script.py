@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, YOLOX_TFLITE, free_port
+from tests.conftest import MODELS, REPO, YOLOX_TFLITE, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 def run_script(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
     full = {**os.environ, "TRAPLINE_SKIP_SETUP": "1", "TRAPLINE_DATA_DIR": str(tmp_path / "var"),
             "TRAPLINE_PORT": str(free_port()), "TRAPLINE_REDIS_PORT": str(free_port()),
-            "TRAPLINE_MODEL_PATH": str(YOLOX_TFLITE), "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+            "TRAPLINE_MODEL_PATH": str(YOLOX_TFLITE), "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TRAPLINE_SPECIES_EMBEDDER": str(MODELS / "yolox_nano.onnx"), **env}
     full.pop("TRAPLINE_REDIS_URL", None)
     return subprocess.Popen(["bash", "scripts/run.sh"], cwd=REPO, env=full, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
