@@ -36,6 +36,7 @@ from shared.store.class_sets import (
     list_sets,
     load_classes,
     remove_class,
+    set_threshold,
     uploads_of,
 )
 from web import services
@@ -182,6 +183,33 @@ def add_examples(name: str) -> Any:
     return _answer(202, f"Received {upload.filename}: a model server is finding the animals "
                    f"in it for {what}; this page shows when it is done.", here,
                    upload=upload_id)
+
+
+@bp.post("/api/class-sets/<name>/thresholds")
+@script_or_browser
+def set_class_threshold(name: str) -> Any:
+    """A class's "unknown" distance by hand: `species` and `threshold` (a cosine distance above
+    0, at most 2; blank or null: calibrated from the examples again). Jobs classified after it
+    use it; classify a job again to apply it there."""
+    row = _set_or_404(name)
+    here = url_for("classes.page", name=row.name)
+    body = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    species = str(body.get("species") or "")
+    raw = body.get("threshold")
+    try:
+        value = None if raw in (None, "") else float(raw)
+        if value is not None and not 0 < value <= 2:
+            raise ValueError
+    except (TypeError, ValueError):
+        return _answer(400, "Not saved: the threshold is a cosine distance above 0, at most 2.",
+                       here)
+    engine = services.results_store()
+    if species not in load_classes(engine, row.id).examples:
+        return _answer(404, f"Not saved: the set has no class {species!r}.", here)
+    set_threshold(engine, row.id, species, value)
+    said = f"{value:g}" if value is not None else "calibrated from its examples"
+    return _answer(200, f"The threshold of {species!r} is now {said}.", here,
+                   species=species, threshold=value)
 
 
 @bp.get("/api/class-sets/<name>/uploads/<int:upload_id>")

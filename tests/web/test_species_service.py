@@ -236,6 +236,32 @@ def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_work
         assert np.array_equal(grown.centroid(name), after.centroid(name))
 
 
+def test_a_class_threshold_set_by_hand(client, run_worker, app) -> None:
+    teach(client, run_worker)
+    with json_post(client, "/api/class-sets/ena24/thresholds",
+                   {"species": "bear", "threshold": 0.5}) as saved:
+        assert saved.status_code == 200, saved.get_json()
+    shown = {c["species"]: c for c in client.get("/api/class-sets/ena24").get_json()["classes"]}
+    assert shown["bear"]["threshold"] == 0.5 and shown["bear"]["threshold_set_by_hand"]
+    assert not shown["crow"]["threshold_set_by_hand"]
+    job_id = run_job(client, run_worker, "9455.jpg", class_set="ena24")
+    from shared.store.species_data import classification_of
+
+    assert classification_of(app.extensions["trapline.store"], job_id)["thresholds"]["bear"] == 0.5
+    with json_post(client, "/api/class-sets/ena24/thresholds",
+                   {"species": "bear", "threshold": None}) as cleared:
+        assert cleared.status_code == 200
+    shown = {c["species"]: c for c in client.get("/api/class-sets/ena24").get_json()["classes"]}
+    assert not shown["bear"]["threshold_set_by_hand"] and shown["bear"]["threshold"] < 0.5
+    for bad in (0, -1, 3, "x"):
+        with json_post(client, "/api/class-sets/ena24/thresholds",
+                       {"species": "bear", "threshold": bad}) as refused:
+            assert refused.status_code == 400
+    with json_post(client, "/api/class-sets/ena24/thresholds",
+                   {"species": "wolf", "threshold": 0.1}) as missing:
+        assert missing.status_code == 404
+
+
 def test_refusals(client) -> None:
     with json_post(client, "/api/class-sets", {"name": "../etc"}) as bad:
         assert bad.status_code == 400

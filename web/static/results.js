@@ -205,6 +205,9 @@
   });
   $("page-prev").addEventListener("click", function () { T.loadPage(state.page - 1); });
   $("page-next").addEventListener("click", function () { T.loadPage(state.page + 1); });
+  $("review-species").addEventListener("click", function () {
+    T.setFilters({ reviewed: "no", order: "species_uncertain" });
+  });
   $("review-uncertain").addEventListener("click", function () {
     T.setFilters({ reviewed: "no", order: "uncertain" });
     T.loadPage(1).then(function () { if (state.total) { T.openViewer(0); } else { T.message("Nothing left to review in this filter."); } });
