@@ -20,7 +20,7 @@ from PIL import Image
 
 from benchmarks.bench_pipeline import REPO
 from model_server.species.crops import crop_box
-from model_server.species.embedder import YoloxNeckEmbedder
+from model_server.species.embedder import load_embedder
 from shared.species.classifier import ClassSet
 
 DATA = REPO.parent / "shared" / "data"
@@ -71,9 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads")
+    parser.add_argument("--embedder", type=Path, default=EMBEDDER,
+                        help="a YOLOX ONNX export (default: the shared YOLOX-Nano) or Keras's "
+                        "MobileNetV3-Large weights (.h5)")
     args = parser.parse_args(argv)
     found = boxes()
-    embedder = YoloxNeckEmbedder(EMBEDDER, threads=args.threads)
+    embedder = load_embedder(args.embedder, threads=args.threads)
     crops = [crop_box(image, bbox) for image, bbox in found]
     ready = [c for c in crops if c is not None]
     vectors = embedder.embed(ready)
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     for i, vector in enumerate(vectors):
         small.add(f"class {i % 5}", vector[None, :])
     large = classes_of(100, 50, vectors.shape[1], rng)
+    print(f"embedder: {embedder.name}")
     print(f"{len(ready)} real animal boxes (ENA24, MegaDetector v4.1), embedding dimension "
           f"{vectors.shape[1]}, {os.cpu_count()} CPUs, onnxruntime threads {args.threads or 'all'}")
     print(f"{'':<42} {'min':>8} {'median':>8} {'max':>8}")
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     small_runs = timed(lambda: small.classify(vectors), args.repeat)
     large_runs = timed(lambda: large.classify(vectors), args.repeat)
     print(line("cut the box from the decoded photo", cut, n))
-    print(line("embed (letterbox 416 + YOLOX-Nano neck)", embed, n))
+    print(line("embed", embed, n))
     print(line("classify, 5 classes", small_runs, n))
     print(line("classify, 100 classes x 50 examples", large_runs, n))
     total = statistics.median(cut) + statistics.median(embed) + statistics.median(large_runs)

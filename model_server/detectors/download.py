@@ -1,4 +1,6 @@
-"""`trapline-models`: download a detector from its official release, verified by SHA-256.
+"""`trapline-models`: download a detector (or the species embedder) from its official release,
+verified by SHA-256 — or, for Keras's own weight files, by the MD5 checksum Keras publishes and
+checks itself.
 
 Downloads resume from a `.part` file, are checked against a pinned checksum, and are renamed
 into place only when they match, so a broken or tampered file is never used as a model.
@@ -21,6 +23,7 @@ from shared.errors import DownloadError, ModelLoadError
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+KERAS_MOBILENET_V3 = "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class ModelSource:
     url: str
     sha256: str | None  # None: no checksum we could verify; the user must supply one
     description: str
+    md5: str | None = None  # Keras publishes (and checks) MD5 only for its applications' weights
+    setting: str = "TRAPLINE_MODEL_PATH"  # what the file is for
 
 
 MODELS: dict[str, ModelSource] = {
@@ -59,11 +64,19 @@ MODELS: dict[str, ModelSource] = {
         "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14",
         "the same YOLOX-Nano as ONNX, run by onnxruntime: 1.06-1.11x faster than the TFLite file",
     ),
+    "mobilenet_v3_imagenet": ModelSource(
+        "mobilenet_v3_imagenet", KERAS_MOBILENET_V3,
+        "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
+        + KERAS_MOBILENET_V3,
+        None, "Keras MobileNetV3-Large ImageNet weights without the classifier (Apache-2.0): a "
+        "species embedder, an alternative to YOLOX-Nano's features",
+        md5="07fb09a5933dd0c8eaafa16978110389", setting="TRAPLINE_SPECIES_EMBEDDER",
+    ),
 }
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
@@ -99,6 +112,9 @@ def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
              report: Callable[[str], None] = log.info) -> Path:
     """Downloads `source` into `dest_dir` and returns the verified file's path."""
     expected = (sha256 or source.sha256 or "").lower()
+    algorithm = "sha256"
+    if not expected and source.md5:
+        expected, algorithm = source.md5.lower(), "md5"
     if not expected:
         raise DownloadError(
             f"No checksum is pinned for {source.key} in this Trapline release, so it will not "
@@ -107,7 +123,7 @@ def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / source.filename
     if dest.exists():
-        if sha256_of(dest) == expected:
+        if sha256_of(dest, algorithm) == expected:
             report(f"{dest} is already present and verified.")
             return dest
         raise DownloadError(f"{dest} exists but does not match the expected checksum; "
@@ -124,13 +140,13 @@ def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
     else:
         raise DownloadError(f"could not download {source.url}: {last_error}. The partial file "
                             f"{part} is kept; run the command again to resume.")
-    actual = sha256_of(part)
+    actual = sha256_of(part, algorithm)
     if actual != expected:
         part.unlink()
         raise DownloadError(f"{source.filename} has checksum {actual}, expected {expected}; the "
                             "file was deleted. Try again, or check the download address.")
     os.replace(part, dest)
-    report(f"{source.key} saved to {dest} (sha256 verified).")
+    report(f"{source.key} saved to {dest} ({algorithm} verified).")
     return dest
 
 
@@ -151,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "list":
         for source in MODELS.values():
-            pinned = "sha256 pinned" if source.sha256 else "no pinned sha256: needs --sha256"
+            pinned = ("sha256 pinned" if source.sha256 else "Keras's md5 pinned" if source.md5
+                      else "no pinned sha256: needs --sha256")
             print(f"{source.key:12} {source.filename:38} {source.description} [{pinned}]")
         print("megadetector-lite (trapline-models install): zamba's MegadetectorLite, YOLOX-tiny "
               "640 animal detector distilled from MegaDetector (MIT), built from the zamba wheel "
@@ -167,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DownloadError, ModelLoadError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    print(f"Set TRAPLINE_MODEL_PATH={path.resolve()} (or pass --model {path}).")
+    setting = MODELS[args.name].setting if args.command == "download" else "TRAPLINE_MODEL_PATH"
+    hint = " (or pass --model {path})" if setting == "TRAPLINE_MODEL_PATH" else ""
+    print(f"Set {setting}={path.resolve()}{hint.format(path=path)}.")
     return 0
 
 

@@ -108,12 +108,49 @@ class YoloxNeckEmbedder:
         return (joined / np.linalg.norm(joined)).astype(np.float32)
 
 
+class KerasMobileNetEmbedder:
+    """ImageNet features from Keras's MobileNetV3-Large without its classifier (the weight file
+    `trapline-models download mobilenet_v3_imagenet` fetches, checked with Keras's MD5): each
+    crop resized to 224 x 224, the network's global average pool (960 values)."""
+
+    SIZE = 224
+    BATCH = 32
+
+    def __init__(self, path: Path) -> None:
+        from model_server.detectors.tf_runtime import import_tensorflow
+
+        tf = import_tensorflow()
+        try:
+            self._model = tf.keras.applications.MobileNetV3Large(
+                input_shape=(self.SIZE, self.SIZE, 3), include_top=False, pooling="avg",
+                weights=str(path))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{path} is not MobileNetV3-Large's weight file: {exc}") from exc
+        self.name = f"Keras MobileNetV3-Large ImageNet features ({path.name}, the crop at 224)"
+
+    def embed(self, crops: Sequence[Image.Image]) -> np.ndarray:
+        rows = []
+        for start in range(0, len(crops), self.BATCH):
+            batch = np.stack([np.asarray(c.convert("RGB").resize(
+                (self.SIZE, self.SIZE), Image.Resampling.BILINEAR), dtype=np.float32)
+                for c in crops[start:start + self.BATCH]])
+            rows.append(np.asarray(self._model(batch, training=False)))
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        found = np.concatenate(rows)
+        norms = np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
+        return (found / norms).astype(np.float32)
+
+
 def load_embedder(path: Path | None, *, threads: int = 0) -> Embedder:
-    """The embedder the settings name (`TRAPLINE_SPECIES_EMBEDDER`, a YOLOX ONNX export)."""
+    """The embedder the settings name (`TRAPLINE_SPECIES_EMBEDDER`): a YOLOX ONNX export, or
+    Keras's MobileNetV3-Large ImageNet weights (`.h5`)."""
     if path is None:
         raise ModelLoadError("no species embedder is installed: set TRAPLINE_SPECIES_EMBEDDER "
                              "to a YOLOX ONNX export (`trapline-models download "
                              "yolox_nano_onnx` fetches one)")
     if not path.is_file():
         raise ModelLoadError(f"the species embedder {path} does not exist")
+    if path.suffix.lower() == ".h5":
+        return KerasMobileNetEmbedder(path)
     return YoloxNeckEmbedder(path, threads=threads)

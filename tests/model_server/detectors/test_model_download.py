@@ -118,3 +118,24 @@ def test_pinned_yolox_checksum_matches_the_shared_file() -> None:
     assert hashlib.sha256(YOLOX_TFLITE.read_bytes()).hexdigest() == MODELS["yolox_nano"].sha256
     onnx = YOLOX_TFLITE.with_name("yolox_nano.onnx")
     assert hashlib.sha256(onnx.read_bytes()).hexdigest() == MODELS["yolox_nano_onnx"].sha256
+
+
+def test_keras_weights_are_checked_with_the_md5_keras_publishes(server: Server,
+                                                               tmp_path: Path) -> None:
+    md5 = hashlib.md5(PAYLOAD).hexdigest()
+    source = ModelSource("k", "w.h5", server.url, None, "Keras weights", md5=md5)
+    assert download(source, tmp_path).read_bytes() == PAYLOAD
+    wrong = ModelSource("k", "x.h5", server.url, None, "Keras weights", md5="0" * 32)
+    with pytest.raises(DownloadError, match="expected 0000"):
+        download(wrong, tmp_path)
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "x.h5.part").exists()
+
+
+def test_the_mobilenet_entry_pins_what_keras_itself_checks() -> None:
+    """The file name and MD5 are Keras's own (its MobileNetV3 source, in the installed Keras)."""
+    from keras.src.applications import mobilenet_v3
+
+    entry = MODELS["mobilenet_v3_imagenet"]
+    assert entry.md5 == mobilenet_v3.WEIGHTS_HASHES["large_224_1.0_float"][1]
+    assert entry.url == mobilenet_v3.BASE_WEIGHT_PATH + entry.filename
+    assert entry.setting == "TRAPLINE_SPECIES_EMBEDDER"
