@@ -113,6 +113,9 @@ class JobState:
     event_gap: float | None = None  # seconds; None: the default (60)
     deployment_level: int | None = None  # the folder level of one camera; None: 1
     sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
+    # the reports alone: no annotated copies, thumbnails or renditions are drawn (faster; the
+    # results page then has no pictures)
+    reports_only: bool = False
     # for the Camtrap DP package: the cameras' UTC offset (None: UTC) and the coordinates the
     # uploader gave per deployment, {deployment: [latitude, longitude]}
     utc_offset: str | None = None
@@ -140,7 +143,7 @@ class JobState:
 # What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
 # its queue entry is queued again with the same choices.
 CHOSEN_FIELDS = ("frame_interval", "video_clips", "event_gap", "deployment_level",
-                 "sorted_copies", "utc_offset", "places", "class_set")
+                 "sorted_copies", "utc_offset", "places", "class_set", "reports_only")
 
 
 def state_key(job_id: str) -> str:

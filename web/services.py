@@ -161,6 +161,7 @@ class JobChoices:
     utc_offset: str | None = None  # None: UTC
     places: dict[str, list[float]] = field(default_factory=dict)
     class_set: str = ""  # species suggested from this class set
+    reports_only: bool = False  # no annotated copies or pictures: the reports alone, faster
 
 
 def _field(form: Mapping[str, str], name: str, parse: Any, what: str) -> Any:
@@ -175,7 +176,8 @@ def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None)
     """`frame_interval` (seconds, blank for the site's default), `video_clips` (on/true/1),
     `event_gap` (seconds), `deployment_level` (a folder level), `utc_offset` (+02:00), blank
     for the defaults, and `deployments`: a CSV `deployment,latitude,longitude`, as a form field
-    or an attached file; `class_set`, the name of a class set that suggests species."""
+    or an attached file; `class_set`, the name of a class set that suggests species;
+    `reports_only` (on/true/1): no annotated copies or pictures."""
     return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
                       _ticked(form, "video_clips"),
                       _field(form, "event_gap", parse_event_gap, "event gap"),
@@ -184,7 +186,8 @@ def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None)
                       _ticked(form, "sorted_copies"),
                       _field(form, "utc_offset", parse_utc_offset, "UTC offset"),
                       _places(form.get("deployments") or "", deployments),
-                      _class_set(form.get("class_set") or ""))
+                      _class_set(form.get("class_set") or ""),
+                      _ticked(form, "reports_only"))
 
 
 def _class_set(name: str) -> str:

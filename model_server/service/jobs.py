@@ -217,6 +217,7 @@ def _detect(redis: Redis, state: JobState, settings: Settings,
                                                    event_gap=state.event_gap,
                                                    deployment_level=state.deployment_level,
                                                    sorted_copies=state.sorted_copies or None,
+                                                   copies=False if state.reports_only else None,
                                                    utc_offset=state.utc_offset,
                                                    places={name: (p[0], p[1]) for name, p
                                                            in state.places.items()} or None),

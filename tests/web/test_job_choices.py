@@ -44,6 +44,24 @@ def test_sorted_copies_follow_the_review(client, run_worker) -> None:
     assert again.read("animal_person/cam1/b.jpg") == first.read("animal_person/cam1/b.jpg")
 
 
+def test_reports_only_draws_and_keeps_no_pictures(client, run_worker, settings) -> None:
+    card = zip_of({"cam1/a.jpg": photo(1), "cam1/b.jpg": photo(2)})
+    response = client.post("/api/jobs", data={**form(files=[(card, "card.zip")]),
+                                              "reports_only": "on"},
+                           content_type="multipart/form-data")
+    job_id = response.get_json()["id"]
+    run_worker()
+    archive = read_zip(client, job_id)
+    assert [n for n in archive.namelist() if n.endswith(".jpg")] == []
+    assert "report.xlsx" in archive.namelist() and "detections.json" in archive.namelist()
+    found = media(client, job_id)
+    assert set(found) == {"cam1/a.jpg", "cam1/b.jpg"}
+    assert all("thumbnail_url" not in m and "view_url" not in m for m in found.values())
+    assert all(m["outcome"] != "error" for m in found.values())  # detected all the same
+    thumbs = settings.data_dir / "thumbnails" / job_id
+    assert not thumbs.exists() or not any(thumbs.rglob("*.jpg"))
+
+
 def _summary(archive):
     import io
 
