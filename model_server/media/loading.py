@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from model_server.pipeline.video_frames import VideoResult
 
 log = logging.getLogger(__name__)
+ORIENTATION = 0x0112  # EXIF: how the camera was held; 1 is upright
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Loaded:
     error: str | None = None
     pixels: int = 0  # taken from the budget; the writer gives them back
     size: tuple[int, int] | None = None  # the photo's own upright size, when decoded smaller
+    # the file's own bytes, for a JPEG that needs no turning: where no box is drawn on it, they
+    # are its annotated copy (nothing to re-encode, no generation lost)
+    original: bytes = b""
     video: DecoderProcess | None = None  # a video whose frames are still to come
     video_result: VideoResult | None = None  # a video once its frames were detected
 
@@ -106,13 +110,16 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
         metadata = read_metadata(header, now=ctx.now)
         t = ctx.clock.add("exif", t)
         full = header.size
+        as_is = (header.format == "JPEG" and not ctx.draft_size
+                 and header.getexif().get(ORIENTATION, 1) == 1)
         if ctx.draft_size and header.format == "JPEG":
             # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the detector's size
             header.draft("RGB", (ctx.draft_size, ctx.draft_size))
         image, exif = upright_rgb(header)
         ctx.clock.add("decode", t)
         size = image.size if image.size in (full, full[::-1]) else _upright(full, image.size)
-        return Loaded(item, image, exif, metadata, pixels=pixels, size=size)
+        return Loaded(item, image, exif, metadata, pixels=pixels, size=size,
+                      original=data if as_is else b"")
     except ImageError as exc:
         error = str(exc)
     except OSError as exc:

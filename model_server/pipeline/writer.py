@@ -134,9 +134,13 @@ class ResultWriter(threading.Thread):
         # the site's renditions are clean: the browser draws the boxes it is asked to show
         thumb, view = self._renditions(image, ordinal)
         t = self.clock.add("encoding", t)
-        draw_detections(image, dets, self.run_info.render_threshold)
-        t = self.clock.add("drawing", t)
-        name, notes = self._annotated_copy(loaded, PurePosixPath(item.rel_path).suffix)
+        drawn = [d for d in dets if d.conf >= self.run_info.render_threshold]
+        if not drawn and loaded.original:  # nothing to draw: the photo as the camera wrote it
+            name, notes = self._stored_copy(loaded.original, PurePosixPath(item.rel_path).suffix)
+        else:
+            draw_detections(image, dets, self.run_info.render_threshold)
+            t = self.clock.add("drawing", t)
+            name, notes = self._annotated_copy(loaded, PurePosixPath(item.rel_path).suffix)
         self.clock.add("encoding", t)
         if notes:
             meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
@@ -188,16 +192,19 @@ class ResultWriter(threading.Thread):
         (self.folders.thumbnails / thumb).write_bytes(thumb_jpeg)
         return thumb, view
 
+    def _stored_copy(self, data: bytes, suffix: str) -> tuple[str, list[str]]:
+        self.counter += 1
+        name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
+        (self.folders.annotated / name).write_bytes(data)
+        return name, []
+
     def _annotated_copy(self, loaded: Loaded, suffix: str) -> tuple[str, list[str]]:
         assert loaded.image is not None
         try:  # an image the copy's format cannot hold is that image's problem, not the disk's
             data, notes = encode_copy(loaded.image, suffix, loaded.exif, self.opts.jpeg_quality)
         except (ValueError, OSError) as exc:
             return "", [f"no annotated copy: it could not be encoded ({exc})"]
-        self.counter += 1
-        name = f"{self.counter:06d}-{time.time_ns()}{suffix.lower()}"
-        (self.folders.annotated / name).write_bytes(data)
-        return name, notes
+        return self._stored_copy(data, suffix)[0], notes
 
     def finish(self) -> None:
         self.jobs.put(None)
