@@ -75,17 +75,19 @@ def classify_job(engine: Engine, job_id: str, run: SpeciesRun, open_image: Image
     `unreviewed_only`) and stores the suggestions; the old suggestions there are forgotten."""
     clear_suggestions(engine, job_id, unreviewed_only=unreviewed_only)
     tally = Tally()
+    ready = run.classes.prepared()
     for chunk in _chunks(_crops(engine, job_id, open_image, threshold, unreviewed_only, tally)):
         if should_stop():
             break
         vectors = run.embedder.embed([crop for _, crop in chunk])
-        answers = run.classes.classify(np.asarray(vectors))
+        answers = ready.classify(np.asarray(vectors))
         store_suggestions(engine, [(det, s) for (det, _), s in zip(chunk, answers, strict=True)])
         _count(tally, answers)
     record_classification(engine, job_id, {
         "set": run.set.name, "embedder": run.embedder.name,
         "classes": sorted(run.classes.examples),
-        "thresholds": {n: round(run.classes.threshold(n), 6) for n in run.classes.examples},
+        "thresholds": {n: round(float(limit), 6) for n, limit in zip(ready.names, ready.limits,
+                                                                      strict=True)},
         "boxes": tally.boxes, "unknown": tally.unknown, "no_picture": tally.no_picture,
         "unreviewed_only": unreviewed_only})
     log.info("job %s: %d animal boxes classified with %r (%d unknown, %d without a picture)",

@@ -3,10 +3,15 @@ page shows."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
+
+from model_server.species.embedder import Embedder
+from shared.store.class_sets import Example
 
 CROP_THUMBNAIL = 160  # long side of the class page's crops, in pixels
 MIN_SIDE = 8  # a box this small in pixels says nothing about its species
@@ -22,6 +27,34 @@ def crop_box(image: Image.Image, bbox: Sequence[float]) -> Image.Image | None:
     if right - left < MIN_SIDE or bottom - top < MIN_SIDE:
         return None
     return image.crop((left, top, right, bottom))
+
+
+@dataclass
+class ExampleBatcher:
+    """Crops on their way to becoming examples: embedded a batch at a time (few crops in memory
+    however many photos), each saved as the class page's small copy under `crop_dir`."""
+
+    embedder: Embedder
+    crop_dir: Path
+    batch: int = 32
+    examples: list[Example] = field(default_factory=list)
+    _pending: list[tuple[str, str, Image.Image, int | None]] = field(default_factory=list)
+
+    def add(self, species: str, source: str, crop: Image.Image,
+            detection_id: int | None = None) -> None:
+        self._pending.append((species, source, crop, detection_id))
+        if len(self._pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> list[Example]:
+        if self._pending:
+            vectors = self.embedder.embed([crop for _, _, crop, _ in self._pending])
+            for (species, source, crop, det), vector in zip(self._pending, vectors, strict=True):
+                file = f"{secrets.token_hex(8)}.jpg"
+                save_crop(crop, self.crop_dir / file)
+                self.examples.append(Example(species, vector, file, source, det))
+            self._pending.clear()
+        return self.examples
 
 
 def save_crop(crop: Image.Image, path: Path, quality: int = 85) -> None:

@@ -6,23 +6,19 @@ its class)."""
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
 from model_server.detectors.base import Category, Detection, Detector
 from model_server.media.imaging import open_checked, pixels_of, upright_rgb
-from model_server.species.crops import crop_box, save_crop
+from model_server.species.crops import ExampleBatcher, crop_box
 from model_server.species.embedder import Embedder
 from shared.errors import ImageError, InputError
 from shared.inputs import InputItem, collect_inputs, is_image_name
 from shared.store.class_sets import ClassSetError, Example, check_species
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 32
 
 
 @dataclass
@@ -55,17 +51,7 @@ def learn_from_zip(zip_path: Path, species: str | None, detector: Detector, embe
     inventory = collect_inputs([zip_path], max_file_bytes=max_file_bytes)
     learned = Learned(without_animal=[f"{name}: not a photo" for name in inventory.skipped])
     threshold = detector.info.typical_threshold
-    pending: list[tuple[str, str, Image.Image]] = []  # (class, source, crop)
-
-    def flush() -> None:
-        if not pending:
-            return
-        vectors = embedder.embed([crop for _, _, crop in pending])
-        for (name, source, crop), vector in zip(pending, vectors, strict=True):
-            file = f"{secrets.token_hex(8)}.jpg"
-            save_crop(crop, crop_dir / file)
-            learned.examples.append(Example(name, vector, file, source))
-        pending.clear()
+    batcher = ExampleBatcher(embedder, crop_dir)
 
     for item in inventory.items:
         if should_stop():
@@ -85,10 +71,8 @@ def learn_from_zip(zip_path: Path, species: str | None, detector: Detector, embe
             learned.without_animal.append(
                 f"{item.rel_path}: no animal found at confidence {threshold:g} or more")
             continue
-        pending.append((name, item.rel_path, crop))
-        if len(pending) >= EMBED_BATCH:
-            flush()
-    flush()
+        batcher.add(name, item.rel_path, crop)
+    learned.examples = batcher.flush()
     log.info("examples from %s: %d crops, %d photos without one", zip_path.name,
              len(learned.examples), len(learned.without_animal))
     return learned

@@ -4,19 +4,17 @@ not learned again."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from model_server.species.classify import ImageSource
-from model_server.species.crops import crop_box, save_crop
+from model_server.species.crops import ExampleBatcher, crop_box
 from model_server.species.embedder import Embedder
 from shared.species.classifier import UNKNOWN
 from shared.store.class_sets import (
     ClassSetError,
-    Example,
     SetRow,
     add_examples,
     check_species,
@@ -31,7 +29,7 @@ def learn_from_review(engine: Engine, job_id: str, target: SetRow, embedder: Emb
     """Adds the job's reviewed animal boxes that carry a species to `target`; returns how
     many examples were added."""
     done = learned_detections(engine, target.id)
-    wanted = []
+    batcher = ExampleBatcher(embedder, crop_dir)
     for record in iter_media(engine, job_id, reviewed_only=True):
         named = [d for d in record.detections
                  if d.get("verdict") in KEPT_VERDICTS and d.get("species")
@@ -47,13 +45,5 @@ def learn_from_review(engine: Engine, job_id: str, target: SetRow, embedder: Emb
                 continue
             crop = crop_box(image, d["bbox"])
             if crop is not None and species != UNKNOWN:
-                wanted.append((species, f"job {job_id}: {record.file}", d["id"], crop))
-    if not wanted:
-        return 0
-    vectors = embedder.embed([crop for *_, crop in wanted])
-    examples = []
-    for (species, source, det, crop), vector in zip(wanted, vectors, strict=True):
-        file = f"{secrets.token_hex(8)}.jpg"
-        save_crop(crop, crop_dir / file)
-        examples.append(Example(species, vector, file, source, det))
-    return add_examples(engine, target.id, examples, now)
+                batcher.add(species, f"job {job_id}: {record.file}", crop, d["id"])
+    return add_examples(engine, target.id, batcher.flush(), now)

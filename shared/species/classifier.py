@@ -87,19 +87,33 @@ class ClassSet:
             return np.zeros(0)
         return np.asarray(1.0 - vectors @ self.centroid(name))
 
-    def classify(self, vectors: np.ndarray) -> list[Suggestion]:
+    def prepared(self) -> Prepared:
+        """The centroids and thresholds worked out once, for classifying many boxes."""
         if not self.examples:
             raise ValueError("the class set has no classes")
         names = sorted(self.examples)
-        centroids = np.stack([self.centroid(n) for n in names])
-        limits = np.array([self.threshold(n) for n in names])
-        distances = 1.0 - normalised(vectors) @ centroids.T
+        return Prepared(names, np.stack([self.centroid(n) for n in names]),
+                        np.array([self.threshold(n) for n in names]))
+
+    def classify(self, vectors: np.ndarray) -> list[Suggestion]:
+        return self.prepared().classify(vectors)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    names: list[str]
+    centroids: np.ndarray  # one row per class, L2-normalised
+    limits: np.ndarray  # each class's "unknown" distance
+
+    def classify(self, vectors: np.ndarray) -> list[Suggestion]:
+        names = self.names
+        distances = 1.0 - normalised(vectors) @ self.centroids.T
         found = []
         for row in distances:
             order = np.argsort(row, kind="stable")
             best = int(order[0])
             second = int(order[1]) if len(order) > 1 else None
-            species = names[best] if row[best] <= limits[best] else UNKNOWN
+            species = names[best] if row[best] <= self.limits[best] else UNKNOWN
             found.append(Suggestion(species, float(row[best]),
                                     names[second] if second is not None else "",
                                     float(row[second]) if second is not None else None,
