@@ -12,9 +12,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    flash,
     jsonify,
-    redirect,
     render_template,
     request,
     send_file,
@@ -41,6 +39,7 @@ from shared.store.class_sets import (
 )
 from web import services
 from web.admin import admin_required
+from web.answers import answer
 from web.security import csrf, script_or_browser
 
 bp = Blueprint("classes", __name__)
@@ -52,19 +51,6 @@ def _set_or_404(name: str) -> SetRow:
     if found is None:
         abort(404)
     return found
-
-
-def _wants_page() -> bool:
-    return bool(request.form) and request.accept_mimetypes.accept_html and \
-        "X-API-Key" not in request.headers
-
-
-def _answer(status: int, message: str, page: str, **extra: Any) -> Any:
-    if _wants_page():
-        flash(message, "notice" if status < 400 else "error")
-        return redirect(page, code=303)
-    key = "message" if status < 400 else "error"
-    return jsonify({key: message, **extra}), status
 
 
 def set_details(row: SetRow) -> dict[str, Any]:
@@ -141,8 +127,8 @@ def create() -> Any:
     try:
         row = create_set(services.results_store(), name, datetime.now(UTC))
     except ClassSetError as exc:
-        return _answer(400, f"Not created: {exc}.", url_for("classes.index"))
-    return _answer(201, f"Class set {row.name!r} created; add a class with a zip of example "
+        return answer(400, f"Not created: {exc}.", url_for("classes.index"))
+    return answer(201, f"Class set {row.name!r} created; add a class with a zip of example "
                    "photos.", url_for("classes.page", name=row.name), name=row.name)
 
 
@@ -156,16 +142,16 @@ def add_examples(name: str) -> Any:
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            return _answer(400, "Not added: attach a zip of example photos as `file`.", here)
+            return answer(400, "Not added: attach a zip of example photos as `file`.", here)
         if not upload.filename.lower().endswith(".zip"):
-            return _answer(400, "Not added: the examples come as a .zip file.", here)
+            return answer(400, "Not added: the examples come as a .zip file.", here)
         species = (request.form.get("species") or "").strip() or None
         engine = services.results_store()
         try:
             upload_id = create_upload(engine, row.id, species, upload.filename,
                                       datetime.now(UTC))
         except ClassSetError as exc:
-            return _answer(400, f"Not added: {exc}.", here)
+            return answer(400, f"Not added: {exc}.", here)
         target = services.storage().class_upload_file(upload_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         upload.save(target)
@@ -178,9 +164,9 @@ def add_examples(name: str) -> Any:
         finish_upload(engine, upload_id, status="failed", error="the queue was unreachable; "
                       "send the zip again", now=datetime.now(UTC))
         target.unlink(missing_ok=True)
-        return _answer(503, "Not added: the queue is unreachable; please try again.", here)
+        return answer(503, "Not added: the queue is unreachable; please try again.", here)
     what = f"class {species!r}" if species else "the classes its folders name"
-    return _answer(202, f"Received {upload.filename}: a model server is finding the animals "
+    return answer(202, f"Received {upload.filename}: a model server is finding the animals "
                    f"in it for {what}; this page shows when it is done.", here,
                    upload=upload_id)
 
@@ -201,14 +187,14 @@ def set_class_threshold(name: str) -> Any:
         if value is not None and not 0 < value <= 2:
             raise ValueError
     except (TypeError, ValueError):
-        return _answer(400, "Not saved: the threshold is a cosine distance above 0, at most 2.",
+        return answer(400, "Not saved: the threshold is a cosine distance above 0, at most 2.",
                        here)
     engine = services.results_store()
     if species not in load_classes(engine, row.id).examples:
-        return _answer(404, f"Not saved: the set has no class {species!r}.", here)
+        return answer(404, f"Not saved: the set has no class {species!r}.", here)
     set_threshold(engine, row.id, species, value)
     said = f"{value:g}" if value is not None else "calibrated from its examples"
-    return _answer(200, f"The threshold of {species!r} is now {said}.", here,
+    return answer(200, f"The threshold of {species!r} is now {said}.", here,
                    species=species, threshold=value)
 
 
@@ -241,9 +227,9 @@ def _remove(name: str, species: str) -> Any:
     here = url_for("classes.page", name=row.name)
     crops = remove_class(services.results_store(), row.id, species)
     if not crops:
-        return _answer(404, f"Nothing removed: the set has no class {species!r}.", here)
+        return answer(404, f"Nothing removed: the set has no class {species!r}.", here)
     folder = services.storage().class_set_dir(row.id)
     for file in crops:
         (folder / file).unlink(missing_ok=True)
-    return _answer(200, f"Removed the class {species!r} and its {len(crops)} examples; the "
+    return answer(200, f"Removed the class {species!r} and its {len(crops)} examples; the "
                    "other classes are as they were.", here, removed=len(crops))

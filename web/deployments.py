@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, request, url_for
 
 from shared.camtrap_options import Place, parse_place, parse_places, parse_utc_offset
 from shared.contract import JobStatus, TransitionRefused
 from shared.store.job_options import add_places
 from web import services
+from web.answers import answer
 from web.exporting import start_export
 from web.results import store
 from web.security import script_or_browser
@@ -63,11 +64,7 @@ def _given() -> tuple[dict[str, Place], str | None]:
 
 
 def _answer(job_id: str, status: int, message: str, **extra: Any) -> Any:
-    if request.form and request.accept_mimetypes.accept_html:
-        flash(message, "notice" if status < 400 else "error")
-        return redirect(url_for("jobs.page", job_id=job_id) + "#camtrap-dp", code=303)
-    key = "message" if status < 400 else "error"
-    return jsonify({key: message, **extra}), status
+    return answer(status, message, url_for("jobs.page", job_id=job_id) + "#camtrap-dp", **extra)
 
 
 @bp.post("/api/jobs/<job_id>/deployments")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, request, url_for
 
 from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job, transition
 from shared.store.class_sets import get_set, list_sets
 from shared.store.species_data import classification_of
 from web import services
+from web.answers import answer
 from web.security import script_or_browser
 
 bp = Blueprint("species_jobs", __name__)
@@ -25,11 +26,7 @@ def species_context(job_id: str) -> dict[str, Any]:
 
 
 def _answer(job_id: str, status: int, message: str) -> Any:
-    if request.form and request.accept_mimetypes.accept_html and \
-            "X-API-Key" not in request.headers:
-        flash(message, "notice" if status < 400 else "error")
-        return redirect(url_for("jobs.page", job_id=job_id) + "#species", code=303)
-    return jsonify({"message" if status < 400 else "error": message}), status
+    return answer(status, message, url_for("jobs.page", job_id=job_id) + "#species")
 
 
 def _flag(body: Any, name: str) -> bool:
