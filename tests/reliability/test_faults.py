@@ -73,20 +73,29 @@ def result_of(settings, job_id: str) -> tuple[list[dict], dict[str, bytes]]:
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_conn, settings) -> None:
     """Results are stored 4 images at a time here, so the kill lands between commits, after
-    some: the resumed run must store each image once and give what an uninterrupted run gives."""
+    some: the resumed run must store each image once and give what an uninterrupted run gives.
+
+    The kill point is watched in the database, not in the Redis progress count: progress is
+    written at most twice a second, so on a fast machine it can trail the stored results by a
+    dozen images (CI once saw 8 in Redis and 20 stored at the kill)."""
     killed_job = queue_job(redis_conn, settings, 40, size=(2400, 1800))
     first = workers.start(**LEASE, **BATCH)
     stop_at = random.Random(SEED).randint(3, 25)
     print(f"kill point: image {stop_at} (TRAPLINE_TEST_SEED={SEED})")
-    wait_for(lambda: load_state(redis_conn, killed_job).processed >= stop_at, what=f"{stop_at} images")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-    assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # nobody said goodbye
-    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"), timeout=10, what="lease expiry")
-    engine = open_configured_store(settings)
-    stored = len(done_paths(engine, killed_job))
-    engine.dispose()
-    assert 4 <= stored <= stop_at + 8 and stored % 4 == 0  # whole transactions only
+    wait_for(lambda: load_state(redis_conn, killed_job).processed >= 1, what="the job under way")
+    engine = open_configured_store(settings)  # opened once the server has migrated it
+    try:
+        wait_for(lambda: len(done_paths(engine, killed_job)) >= stop_at, what=f"{stop_at} images")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # no goodbye
+        wait_for(lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"), timeout=10,
+                 what="lease expiry")
+        stored = len(done_paths(engine, killed_job))
+        print(f"stored at the kill: {stored}")
+    finally:
+        engine.dispose()
+    assert stop_at <= stored < 40 and stored % 4 == 0  # whole transactions, and work left
     second = workers.start("--burst", **LEASE, **BATCH)
     assert second.wait(timeout=180) == 0
     assert load_state(redis_conn, killed_job).status is JobStatus.FINISHED
