@@ -26,7 +26,8 @@ bp = Blueprint("jobs", __name__)
 @bp.get("/jobs/<job_id>")
 def page(job_id: str) -> Any:
     state = services.job_or_404(job_id)
-    species = species_context(job_id) if state.status is JobStatus.FINISHED else {}
+    finished = state.status is JobStatus.FINISHED
+    species = species_context(job_id, state.reports_only) if finished else {}
     return render_template("job.html", job=services.status_payload(state), species=species)
 
 

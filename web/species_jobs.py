@@ -16,12 +16,15 @@ from web.answers import answer
 from web.security import script_or_browser
 
 bp = Blueprint("species_jobs", __name__)
+NO_PICTURES = ("Not started: this job was run for the reports only, so no pictures of its boxes "
+               "were kept to classify or learn from (the upload is removed once a job ends). "
+               "Upload the photos again with a class set chosen.")
 
 
-def species_context(job_id: str) -> dict[str, Any]:
+def species_context(job_id: str, reports_only: bool) -> dict[str, Any]:
     """What the job page's species section shows."""
     engine = services.results_store()
-    return {"classified": classification_of(engine, job_id),
+    return {"classified": classification_of(engine, job_id), "no_pictures": reports_only,
             "class_sets": [row.name for row, classes in list_sets(engine) if classes]}
 
 
@@ -40,6 +43,8 @@ def classify(job_id: str) -> Any:
     """`class_set` (a set's name), `learn` (first add this job's reviewed species boxes to the
     set), `unreviewed_only` (leave reviewed files' suggestions as they are; implied by learn)."""
     state = services.job_or_404(job_id)
+    if state.reports_only:
+        return _answer(job_id, 409, NO_PICTURES)
     body = (request.get_json(silent=True) or {}) if request.is_json else request.form
     name = str(body.get("class_set") or "").strip()
     if not name or get_set(services.results_store(), name) is None:

@@ -60,6 +60,13 @@ def test_reports_only_draws_and_keeps_no_pictures(client, run_worker, settings) 
     assert all(m["outcome"] != "error" for m in found.values())  # detected all the same
     thumbs = settings.data_dir / "thumbnails" / job_id
     assert not thumbs.exists() or not any(thumbs.rglob("*.jpg"))
+    # nothing kept to crop from: classifying later is refused up front, saying why
+    with client.post(f"/api/jobs/{job_id}/classify", json={"class_set": "any"},
+                     headers=SCRIPT) as refused:
+        assert refused.status_code == 409
+        assert "for the reports only" in refused.get_json()["error"]
+    with client.get(f"/jobs/{job_id}") as page:
+        assert page.status_code == 200
 
 
 def _summary(archive):

@@ -155,7 +155,14 @@ def test_a_job_with_a_class_set_carries_species_into_every_output(client, run_wo
     assert observed - {""} == {r["species"] for r in named}
     with client.get(f"/jobs/{job_id}") as page:
         html = page.get_data(as_text=True)
-    assert 'id="species-state"' in html and "ena24" in html
+    assert 'id="species-state"' in html and "ena24" in html and 'id="classify-form"' in html
+    # a reports-only job is classified at upload, from the photos, but keeps nothing to crop
+    # again later: its page says so in place of the form
+    quick = run_job(client, run_worker, "2595.jpg", class_set="ena24", reports_only="on")
+    with client.get(f"/jobs/{quick}") as page:
+        html = page.get_data(as_text=True)
+    assert "animal box(es) got a suggestion" in html and 'id="classify-unavailable"' in html
+    assert 'id="classify-form"' not in html
 
 
 def test_classify_again_without_detecting_and_learn_from_review(client, run_worker, app,
