@@ -247,7 +247,8 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
         writer.finish()
     if hooks.species is not None:
         hooks.species(target.engine, target.job_id,
-                      upload_pictures(inventory, opts.max_file_bytes, opts.max_image_pixels),
+                      upload_pictures(inventory, opts.max_file_bytes, opts.max_image_pixels,
+                                      folders.thumbnails),
                       run.threshold)
         run.species = classification_of(target.engine, target.job_id)
     run.finished = now()

@@ -1,7 +1,8 @@
 """Species suggestions for a job's animal boxes from a class set: each box cut from its photo,
 embedded, and given the nearest class (or "unknown") with its distance and runner-up. The same
 code runs inside the detect job (crops from the uploaded photos) and on a finished job (crops from
-the web renditions the store keeps), so another class set never needs the detector again."""
+the web renditions the store keeps), so another class set never needs the detector again. A
+video's suggestions come from its best frame, the picture the store keeps of it."""
 
 from __future__ import annotations
 
@@ -50,16 +51,23 @@ class SpeciesRun:
 class Tally:
     boxes: int = 0
     unknown: int = 0
-    no_picture: int = 0  # boxes whose photo was not kept (a reports-only job, a video)
+    no_picture: int = 0  # boxes whose picture was not kept (a reports-only job)
     species: dict[str, int] = field(default_factory=dict)
+
+
+def on_kept_picture(record: MediaRecord, d: dict[str, Any]) -> bool:
+    """Whether the box is on the picture the store keeps of its file: a photo's boxes, and a
+    video's on its best frame (the one shown for it; the other frames keep thumbnails only)."""
+    frame = d.get("frame")
+    return frame is None or (record.video or {}).get("best_frame") == frame
 
 
 def animal_boxes(record: MediaRecord, threshold: float) -> list[dict[str, Any]]:
     """The boxes a species is wanted for: the detector's animals at the threshold that no
-    reviewer rejected, and animals a reviewer drew or changed to animal."""
+    reviewer rejected, and animals a reviewer drew or changed to animal, on the kept picture."""
     found = []
     for d in record.detections:
-        if d.get("verdict") == "rejected" or d.get("frame") is not None:
+        if d.get("verdict") == "rejected" or not on_kept_picture(record, d):
             continue
         category = d.get("verified_category") or d["category"]
         machine_kept = d.get("source", "machine") == "machine" and d["conf"] >= threshold
@@ -110,7 +118,7 @@ def _crops(engine: Engine, job_id: str, open_image: ImageSource, threshold: floa
         boxes = animal_boxes(record, threshold)
         if not boxes:
             continue
-        image = open_image(record) if record.kind == "image" else None
+        image = open_image(record)
         if image is None:
             tally.no_picture += len(boxes)
             continue

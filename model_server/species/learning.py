@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from model_server.species.classify import ImageSource
+from model_server.species.classify import ImageSource, on_kept_picture
 from model_server.species.crops import ExampleBatcher, crop_box
 from model_server.species.embedder import Embedder
 from shared.species.classifier import UNKNOWN
@@ -34,7 +34,7 @@ def learn_from_review(engine: Engine, job_id: str, target: SetRow, embedder: Emb
         named = [d for d in record.detections
                  if d.get("verdict") in KEPT_VERDICTS and d.get("species")
                  and (d.get("verified_category") or d["category"]) == "1"
-                 and d["id"] not in done and d.get("frame") is None]
+                 and d["id"] not in done and on_kept_picture(record, d)]
         image = pictures(record) if named else None
         if image is None:
             continue

@@ -1,6 +1,6 @@
 """Where a box's picture comes from: the uploaded photo while the detect job runs, the web
 rendition the store keeps once it has finished (the upload is gone by then; a reports-only job
-kept none)."""
+kept none). A video's picture is always its best frame's rendition."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ from shared.inputs import Inventory
 from shared.store.records import MediaRecord
 
 
-def upload_pictures(inventory: Inventory, max_file_bytes: int, max_pixels: int) -> ImageSource:
+def upload_pictures(inventory: Inventory, max_file_bytes: int, max_pixels: int,
+                    thumbnail_dir: Path) -> ImageSource:
     items = {item.rel_path: item for item in inventory.items}
+    video_frames = rendition_pictures(thumbnail_dir)
 
     def open_image(record: MediaRecord) -> Image.Image | None:
+        if record.kind == "video":
+            return video_frames(record)
         item = items.get(record.file)
         if item is None:
             return None

@@ -21,6 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.camtrap import rows
 from tests.conftest import DATA, MODELS
+from tests.videos import clip
 from tests.web.helpers import form, zip_of
 
 ENA = DATA / "camera-trap" / "ena24"
@@ -211,6 +212,50 @@ def test_classify_again_without_detecting_and_learn_from_review(client, run_work
     run_worker()
     details = client.get("/api/class-sets/ena24").get_json()
     assert {c["species"]: c["examples"] for c in details["classes"]}["opossum"] == 3
+
+
+def test_a_videos_animals_are_classified_on_its_best_frame(client, run_worker, app,
+                                                          tmp_path: Path) -> None:
+    """A clip of a real opossum photo between empty frames: the boxes on the frame the store
+    keeps for the video get a suggestion at upload, and again on a finished job."""
+    from shared.store.reads import iter_media
+    from shared.store.species_data import classification_of
+
+    teach(client, run_worker)
+    with Image.open(io.BytesIO(small("2595.jpg"))) as opened:
+        w, h = opened.size
+        still = opened.convert("RGB").crop((0, 0, w // 2 * 2, h // 2 * 2))
+    empty = Image.new("RGB", still.size, (70, 80, 70))
+    visit = clip(tmp_path / "visit.mp4", [empty, still, still, empty], fps=1).read_bytes()
+    with client.post("/api/jobs", data={**form(files=[(visit, "visit.mp4")]),
+                                        "class_set": "ena24", "frame_interval": "1"},
+                     content_type="multipart/form-data") as response:
+        assert response.status_code == 201, response.get_json()
+        job_id = response.get_json()["id"]
+    run_worker()
+    engine = app.extensions["trapline.store"]
+
+    def boxes() -> tuple[int, list, list]:
+        [record] = list(iter_media(engine, job_id))
+        best = record.video["best_frame"]
+        animals = [d for d in record.detections if d["category"] == "1" and d["conf"] >= 0.25]
+        return (best, [d.get("suggested_species") for d in animals if d["frame"] == best],
+                [d.get("suggested_species") for d in animals if d["frame"] != best])
+
+    best, on_best, elsewhere = boxes()
+    assert best in (1, 2) and on_best and None not in on_best
+    assert elsewhere and set(elsewhere) == {None}  # the other frames keep thumbnails only
+    done = classification_of(engine, job_id)
+    assert done["boxes"] == len(on_best) and done["no_picture"] == 0
+    with json_post(client, f"/api/jobs/{job_id}/classify", {"class_set": "ena24"}) as again:
+        assert again.status_code == 202, again.get_json()
+    run_worker()
+    assert boxes()[1] == on_best  # the kept rendition both times: the same answers
+    report = outputs(client, job_id, tmp_path / "out") / "report.xlsx"
+    sheet = openpyxl.load_workbook(report, read_only=True)["Detections"]
+    header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    named = {r[header.index("species")] for r in lines} - {None, ""}
+    assert named == set(on_best)
 
 
 def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_worker, app) -> None:
