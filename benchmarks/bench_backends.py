@@ -49,8 +49,9 @@ def child(model: str, photos: int, intra: int, inter: int, folder: Path) -> None
         from benchmarks.mdlike_graph import build_mdlike_graph
         from model_server.detectors.megadetector_tf import MegaDetectorGraph
 
-        detector = MegaDetectorGraph(build_mdlike_graph(folder / "mdlike.pb"), threads=intra,
-                                     inter_threads=inter)
+        detector = MegaDetectorGraph(
+            build_mdlike_graph(folder / "mdlike.pb"), threads=intra, inter_threads=inter
+        )
     elif model == "yolox-onnx":
         from model_server.detectors.onnx_detector import OnnxDetector
 
@@ -71,8 +72,9 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", help="run the configurations whose label contains this")
-    parser.add_argument("--child", nargs=4, metavar=("MODEL", "PHOTOS", "INTRA", "INTER"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("MODEL", "PHOTOS", "INTRA", "INTER"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         model, photos, intra, inter = args.child
@@ -85,19 +87,37 @@ def main() -> None:
         for label, model, onednn, intra, inter in configs:
             env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "TF_CPP_MIN_LOG_LEVEL": "3"}
             done = subprocess.run(
-                [sys.executable, "-m", "benchmarks.bench_backends", "--child", model,
-                 str(args.photos), str(intra), str(inter)],
-                cwd=REPO, env=env, capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_backends",
+                    "--child",
+                    model,
+                    str(args.photos),
+                    str(intra),
+                    str(inter),
+                ],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             rates[label].append(json.loads(done.stdout.strip().splitlines()[-1])["rate"])
-    print(f"{args.photos} real photos, detect() alone, {args.repeat} rounds; images/s "
-          f"min / median / max ({os.cpu_count()} CPUs)")
+    print(
+        f"{args.photos} real photos, detect() alone, {args.repeat} rounds; images/s "
+        f"min / median / max ({os.cpu_count()} CPUs)"
+    )
     for label, values in rates.items():
-        print(f"  {label:<56} {min(values):7.3f} {statistics.median(values):7.3f} "
-              f"{max(values):7.3f}")
+        print(
+            f"  {label:<56} {min(values):7.3f} {statistics.median(values):7.3f} {max(values):7.3f}"
+        )
     med = {label: statistics.median(v) for label, v in rates.items()}
-    pairs = [("MegaDetector-like graph, oneDNN on", "MegaDetector-like graph, oneDNN off"),
-             ("YOLOX-Nano ONNX (onnxruntime), 1 intra", "YOLOX-Nano TFLite, 1 thread"),
-             ("YOLOX-Nano ONNX (onnxruntime), 2 intra", "YOLOX-Nano TFLite, 2 threads")]
+    pairs = [
+        ("MegaDetector-like graph, oneDNN on", "MegaDetector-like graph, oneDNN off"),
+        ("YOLOX-Nano ONNX (onnxruntime), 1 intra", "YOLOX-Nano TFLite, 1 thread"),
+        ("YOLOX-Nano ONNX (onnxruntime), 2 intra", "YOLOX-Nano TFLite, 2 threads"),
+    ]
     for a, b in pairs:
         if a in med and b in med:
             print(f"  ratio {a} / {b}: {med[a] / med[b]:.2f}")

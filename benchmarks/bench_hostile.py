@@ -43,16 +43,29 @@ def child(zip_path: Path, budget: int) -> None:
     from shared.inputs import collect_inputs
 
     with tempfile.TemporaryDirectory(prefix="trapline-hostile-") as tmp:
-        result = run_batch(collect_inputs([zip_path]), ConstantDetector(), Path(tmp) / "work",
-                           Path(tmp) / "r.zip", PipelineOptions(max_pixels_in_flight=budget))
+        result = run_batch(
+            collect_inputs([zip_path]),
+            ConstantDetector(),
+            Path(tmp) / "work",
+            Path(tmp) / "r.zip",
+            PipelineOptions(max_pixels_in_flight=budget),
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_rss_mb": round(peak, 1), "images": result.tally.images,
-                      "errors": result.tally.errors}))
+    print(
+        json.dumps(
+            {
+                "peak_rss_mb": round(peak, 1),
+                "images": result.tally.images,
+                "errors": result.tally.errors,
+            }
+        )
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--photos", type=int, default=8)
     parser.add_argument("--megapixels", type=float, default=88.0)
     parser.add_argument("--repeat", type=int, default=2)
@@ -65,21 +78,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trapline-hostile-") as tmp:
         zip_path = Path(tmp) / "huge.zip"
         make_zip(zip_path, args.photos, args.megapixels)
-        print(f"zip: {zip_path.stat().st_size / 1024:.0f} KB, {args.photos} photos of "
-              f"{args.megapixels:g} megapixels")
+        print(
+            f"zip: {zip_path.stat().st_size / 1024:.0f} KB, {args.photos} photos of "
+            f"{args.megapixels:g} megapixels"
+        )
         peaks: dict[str, list[float]] = {"with budget": [], "without budget": []}
         for _ in range(args.repeat):
             for label, budget in (("with budget", args.budget), ("without budget", UNLIMITED)):
-                out = subprocess.run([sys.executable, "-m", "benchmarks.bench_hostile", "--child",
-                                      str(zip_path), str(budget)], cwd=REPO, check=True,
-                                     capture_output=True, text=True)
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "benchmarks.bench_hostile",
+                        "--child",
+                        str(zip_path),
+                        str(budget),
+                    ],
+                    cwd=REPO,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 run = json.loads(out.stdout.strip().splitlines()[-1])
                 peaks[label].append(run["peak_rss_mb"])
-                print(f"{label:15}: peak RSS {run['peak_rss_mb']:8.1f} MB "
-                      f"({run['images']} images, {run['errors']} errors)")
+                print(
+                    f"{label:15}: peak RSS {run['peak_rss_mb']:8.1f} MB "
+                    f"({run['images']} images, {run['errors']} errors)"
+                )
     for label, values in peaks.items():
-        print(f"{label:15}: min {min(values):8.1f}  median {statistics.median(values):8.1f}  "
-              f"max {max(values):8.1f} MB")
+        print(
+            f"{label:15}: min {min(values):8.1f}  median {statistics.median(values):8.1f}  "
+            f"max {max(values):8.1f} MB"
+        )
     ratio = statistics.median(peaks["without budget"]) / statistics.median(peaks["with budget"])
     print(f"ratio without/with (medians): {ratio:.2f}")
 

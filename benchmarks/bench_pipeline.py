@@ -111,21 +111,26 @@ def detector_alone(detector: Any, photos: list[Path]) -> float:
     return len(arrays) / (time.perf_counter() - start)
 
 
-def run_pipeline(detector: Any, folder: Path, work: Path,
-                 copies: bool = True) -> tuple[Any, float]:
+def run_pipeline(detector: Any, folder: Path, work: Path, copies: bool = True) -> tuple[Any, float]:
     from model_server.pipeline.batch import run_batch
     from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
 
     start = time.perf_counter()
-    result = run_batch(collect_inputs([folder]), detector, work, work.parent / "result.zip",
-                       PipelineOptions(copies=copies))
+    result = run_batch(
+        collect_inputs([folder]),
+        detector,
+        work,
+        work.parent / "result.zip",
+        PipelineOptions(copies=copies),
+    )
     return result, time.perf_counter() - start
 
 
 def _spread(values: list[float]) -> str:
-    return (f"min {min(values):8.3f}  median {statistics.median(values):8.3f}  "
-            f"max {max(values):8.3f}")
+    return (
+        f"min {min(values):8.3f}  median {statistics.median(values):8.3f}  max {max(values):8.3f}"
+    )
 
 
 SPEED_DETECTORS = ("mdlike", "mdlite", "yolox", "yolox-onnx")
@@ -147,8 +152,9 @@ def speed(args: argparse.Namespace) -> None:
             work = tmp / f"serial{i}"
             seconds = run_serial(detector, tmp / "photos", work, work.parent / f"serial{i}.zip")
             serial.append(args.images / seconds)
-            result, seconds = run_pipeline(detector, tmp / "photos", tmp / f"work{i}",
-                                           copies=not args.reports_only)
+            result, seconds = run_pipeline(
+                detector, tmp / "photos", tmp / f"work{i}", copies=not args.reports_only
+            )
             piped.append(args.images / seconds)
             shutil.rmtree(work, ignore_errors=True)
         name = detector.info.name
@@ -183,10 +189,18 @@ def one_memory_run(count: int, kind: str) -> None:
         tracemalloc.stop()
         zip_mb = (tmp / "result.zip").stat().st_size / 1e6
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"images": count, "peak_rss_mb": round(peak_mb, 2),
-                      "heap_peak_mb": round(heap_peak / 2**20, 3),
-                      "seconds": round(seconds, 1), "zip_mb": round(zip_mb, 1),
-                      "errors": result.tally.errors}))
+    print(
+        json.dumps(
+            {
+                "images": count,
+                "peak_rss_mb": round(peak_mb, 2),
+                "heap_peak_mb": round(heap_peak / 2**20, 3),
+                "seconds": round(seconds, 1),
+                "zip_mb": round(zip_mb, 1),
+                "errors": result.tally.errors,
+            }
+        )
+    )
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -194,22 +208,42 @@ def memory(args: argparse.Namespace) -> None:
     by_count: dict[int, list[dict[str, Any]]] = {count: [] for count in args.counts}
     for _ in range(args.repeat):
         for count in args.counts:
-            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline",
-                                  "_memory-child", str(count), args.detector], cwd=REPO,
-                                 check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_pipeline",
+                    "_memory-child",
+                    str(count),
+                    args.detector,
+                ],
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             run = json.loads(out.stdout.strip().splitlines()[-1])
             by_count[count].append(run)
-            print(f"{count:6d} images: peak RSS {run['peak_rss_mb']:8.1f} MB, peak Python heap "
-                  f"{run['heap_peak_mb']:8.2f} MB ({run['seconds']} s, zip {run['zip_mb']} MB, "
-                  f"errors {run['errors']})")
+            print(
+                f"{count:6d} images: peak RSS {run['peak_rss_mb']:8.1f} MB, peak Python heap "
+                f"{run['heap_peak_mb']:8.2f} MB ({run['seconds']} s, zip {run['zip_mb']} MB, "
+                f"errors {run['errors']})"
+            )
     runs = []
     for count, done in by_count.items():
         rss = [r["peak_rss_mb"] for r in done]
         heap = [r["heap_peak_mb"] for r in done]
-        runs.append({"images": count, "peak_rss_mb": statistics.median(rss),
-                     "heap_peak_mb": statistics.median(heap)})
-        print(f"{count:6d} images, {len(done)} runs: peak RSS MB {_spread(rss)}; "
-              f"Python heap MB {_spread(heap)}")
+        runs.append(
+            {
+                "images": count,
+                "peak_rss_mb": statistics.median(rss),
+                "heap_peak_mb": statistics.median(heap),
+            }
+        )
+        print(
+            f"{count:6d} images, {len(done)} runs: peak RSS MB {_spread(rss)}; "
+            f"Python heap MB {_spread(heap)}"
+        )
 
     def slope(a: dict[str, Any], b: dict[str, Any], key: str) -> float:
         return (b[key] - a[key]) * 2**20 / (b["images"] - a["images"])
@@ -218,28 +252,43 @@ def memory(args: argparse.Namespace) -> None:
     if len(runs) > 2:
         pairs.append((runs[0], runs[-1]))
     for a, b in pairs:
-        print(f"growth {a['images']} -> {b['images']} images: Python heap "
-              f"{slope(a, b, 'heap_peak_mb'):+.0f} bytes/image, peak RSS "
-              f"{slope(a, b, 'peak_rss_mb'):+.0f} bytes/image (target: under 1024)")
+        print(
+            f"growth {a['images']} -> {b['images']} images: Python heap "
+            f"{slope(a, b, 'heap_peak_mb'):+.0f} bytes/image, peak RSS "
+            f"{slope(a, b, 'peak_rss_mb'):+.0f} bytes/image (target: under 1024)"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
-    s.add_argument("--detector", choices=[*SPEED_DETECTORS, "all"], default="mdlike",
-                   help="`all` runs each in turn")
+    s.add_argument(
+        "--detector",
+        choices=[*SPEED_DETECTORS, "all"],
+        default="mdlike",
+        help="`all` runs each in turn",
+    )
     s.add_argument("--images", type=int, default=24)
-    s.add_argument("--reports-only", action="store_true",
-                   help="the pipeline without annotated copies (JPEGs decoded at model size)")
-    s.add_argument("--threads", type=int, default=0,
-                   help="the detector's intra-op threads (0: Trapline's default)")
+    s.add_argument(
+        "--reports-only",
+        action="store_true",
+        help="the pipeline without annotated copies (JPEGs decoded at model size)",
+    )
+    s.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="the detector's intra-op threads (0: Trapline's default)",
+    )
     s.add_argument("--repeat", type=int, default=3)
     m = sub.add_parser("memory")
     m.add_argument("--counts", type=int, nargs="+", default=[100, 2000, 5000])
-    m.add_argument("--detector", choices=["constant", "mdlike", "mdlite", "yolox"],
-                   default="constant")
+    m.add_argument(
+        "--detector", choices=["constant", "mdlike", "mdlite", "yolox"], default="constant"
+    )
     m.add_argument("--repeat", type=int, default=3)
     child = sub.add_parser("_memory-child")
     child.add_argument("count", type=int)

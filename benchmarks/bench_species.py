@@ -39,8 +39,11 @@ def boxes() -> list[tuple[Image.Image, list[float]]]:
             continue
         with Image.open(path) as image:
             rgb = image.convert("RGB")
-        found += [(rgb, d["bbox"]) for d in entry["detections"]
-                  if d["category"] == "1" and d["conf"] >= 0.8]
+        found += [
+            (rgb, d["bbox"])
+            for d in entry["detections"]
+            if d["category"] == "1" and d["conf"] >= 0.8
+        ]
     return found
 
 
@@ -55,8 +58,7 @@ def timed(work: Callable[[], object], repeat: int) -> list[float]:
 
 def line(label: str, runs: list[float], per: int) -> str:
     ms = [r / per * 1000 for r in runs]
-    return (f"{label:<42} {min(ms):8.2f} {statistics.median(ms):8.2f} {max(ms):8.2f} "
-            f"ms per box")
+    return f"{label:<42} {min(ms):8.2f} {statistics.median(ms):8.2f} {max(ms):8.2f} ms per box"
 
 
 def classes_of(count: int, examples: int, dim: int, rng: np.random.Generator) -> ClassSet:
@@ -71,9 +73,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads")
-    parser.add_argument("--embedder", type=Path, default=EMBEDDER,
-                        help="a YOLOX ONNX export (default: the shared YOLOX-Nano) or Keras's "
-                        "MobileNetV3-Large weights (.h5)")
+    parser.add_argument(
+        "--embedder",
+        type=Path,
+        default=EMBEDDER,
+        help="a YOLOX ONNX export (default: the shared YOLOX-Nano) or Keras's "
+        "MobileNetV3-Large weights (.h5)",
+    )
     args = parser.parse_args(argv)
     found = boxes()
     embedder = load_embedder(args.embedder, threads=args.threads)
@@ -86,8 +92,10 @@ def main(argv: list[str] | None = None) -> None:
         small.add(f"class {i % 5}", vector[None, :])
     large = classes_of(100, 50, vectors.shape[1], rng)
     print(f"embedder: {embedder.name}")
-    print(f"{len(ready)} real animal boxes (ENA24, MegaDetector v4.1), embedding dimension "
-          f"{vectors.shape[1]}, {os.cpu_count()} CPUs, onnxruntime threads {args.threads or 'all'}")
+    print(
+        f"{len(ready)} real animal boxes (ENA24, MegaDetector v4.1), embedding dimension "
+        f"{vectors.shape[1]}, {os.cpu_count()} CPUs, onnxruntime threads {args.threads or 'all'}"
+    )
     print(f"{'':<42} {'min':>8} {'median':>8} {'max':>8}")
     n = len(ready)
     cut = timed(lambda: [crop_box(image, bbox) for image, bbox in found], args.repeat)
@@ -99,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     print(line("classify, 5 classes", small_runs, n))
     print(line("classify, 100 classes x 50 examples", large_runs, n))
     total = statistics.median(cut) + statistics.median(embed) + statistics.median(large_runs)
-    print(f"per box in all (median, 100 classes): {total / n * 1000:.2f} ms; embedding is "
-          f"{statistics.median(embed) / total:.0%} of it")
+    print(
+        f"per box in all (median, 100 classes): {total / n * 1000:.2f} ms; embedding is "
+        f"{statistics.median(embed) / total:.0%} of it"
+    )
 
 
 if __name__ == "__main__":

@@ -59,18 +59,37 @@ def synthetic(count: int, seed: int = 1) -> Iterator[MediaRecord]:
     for i in range(count):
         folder = f"site/cam{i % 40:02d}"
         if i % 50 == 49:
-            yield MediaRecord(f"{folder}/IMG_{i:06d}.JPG", failure="not a readable image",
-                              ordinal=i)
+            yield MediaRecord(
+                f"{folder}/IMG_{i:06d}.JPG", failure="not a readable image", ordinal=i
+            )
             continue
-        dets = [{"category": rng.choice("1112"), "conf": rng.random(),
-                 "bbox": [rng.random() * 0.5, rng.random() * 0.5, 0.2, 0.3]}
-                for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))]
-        meta = {"captured": (start + timedelta(seconds=37 * i)).isoformat(),
-                "captured_from": "DateTimeOriginal", "make": "RECONYX", "model": "HF2 PRO",
-                "serial": f"S{i % 40}", "latitude": -33.8 + i % 40 / 100, "longitude": 151.2}
-        yield MediaRecord(f"{folder}/IMG_{i:06d}.JPG", dets, width=2048, height=1536,
-                          metadata=meta, annotated=f"{i:06d}.jpg", thumbnail=f"{i:07d}.jpg",
-                          ordinal=i)
+        dets = [
+            {
+                "category": rng.choice("1112"),
+                "conf": rng.random(),
+                "bbox": [rng.random() * 0.5, rng.random() * 0.5, 0.2, 0.3],
+            }
+            for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
+        ]
+        meta = {
+            "captured": (start + timedelta(seconds=37 * i)).isoformat(),
+            "captured_from": "DateTimeOriginal",
+            "make": "RECONYX",
+            "model": "HF2 PRO",
+            "serial": f"S{i % 40}",
+            "latitude": -33.8 + i % 40 / 100,
+            "longitude": 151.2,
+        }
+        yield MediaRecord(
+            f"{folder}/IMG_{i:06d}.JPG",
+            dets,
+            width=2048,
+            height=1536,
+            metadata=meta,
+            annotated=f"{i:06d}.jpg",
+            thumbnail=f"{i:07d}.jpg",
+            ordinal=i,
+        )
 
 
 def fill(url: str, count: int) -> float:
@@ -100,18 +119,35 @@ def measure(url: str, data_dir: Path, count: int, repeat: int) -> None:
     print(f"\n{url.split(':', 1)[0]}: {count:,} media stored at {rate:,.0f} images/s")
     began = time.perf_counter()
     for folder in range(4):  # a tenth of the job: four camera folders of forty
-        client.post(f"/api/jobs/{JOB}/reviews", headers=SCRIPT, json={
-            "action": "bulk_accept", "reviewer": "bench",
-            "filter": {"folder": f"site/cam{folder:02d}"}})
+        client.post(
+            f"/api/jobs/{JOB}/reviews",
+            headers=SCRIPT,
+            json={
+                "action": "bulk_accept",
+                "reviewer": "bench",
+                "filter": {"folder": f"site/cam{folder:02d}"},
+            },
+        )
     print(f"  bulk accept of {count // 10:,} images: {time.perf_counter() - began:.2f} s")
     for label, path in REQUESTS.items():
-        report(label, [timed(lambda p=path: client.get(f"/api/jobs/{JOB}/{p}"))
-                       for _ in range(repeat)])
+        report(
+            label, [timed(lambda p=path: client.get(f"/api/jobs/{JOB}/{p}")) for _ in range(repeat)]
+        )
     targets = client.get(f"/api/jobs/{JOB}/media?reviewed=no&order=uncertain&per_page={repeat}")
-    report("one review action (accept)", [timed(lambda m=m: client.post(
-        f"/api/jobs/{JOB}/reviews", headers=SCRIPT,
-        json={"action": "accept", "media_id": m["id"], "reviewer": "bench"}), 201)
-        for m in targets.get_json()["media"]])
+    report(
+        "one review action (accept)",
+        [
+            timed(
+                lambda m=m: client.post(
+                    f"/api/jobs/{JOB}/reviews",
+                    headers=SCRIPT,
+                    json={"action": "accept", "media_id": m["id"], "reviewer": "bench"},
+                ),
+                201,
+            )
+            for m in targets.get_json()["media"]
+        ],
+    )
     app.extensions["trapline.store"].dispose()
 
 
@@ -129,8 +165,10 @@ def timed(request: Callable[[], Any], status: int = 200) -> float:
 def report(label: str, times: list[float]) -> None:
     ordered = sorted(times)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    print(f"  {label:34} min {ordered[0]:6.1f}  p50 {statistics.median(ordered):6.1f}  "
-          f"p99 {p99:6.1f}  max {ordered[-1]:6.1f} ms  ({len(ordered)} runs)")
+    print(
+        f"  {label:34} min {ordered[0]:6.1f}  p50 {statistics.median(ordered):6.1f}  "
+        f"p99 {p99:6.1f}  max {ordered[-1]:6.1f} ms  ({len(ordered)} runs)"
+    )
 
 
 @contextmanager
@@ -147,8 +185,9 @@ def throwaway_postgres() -> Iterator[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--media", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--database", action="append", help="a database URL (repeatable)")

@@ -42,7 +42,7 @@ def make_clip(path: Path, seconds: int, size: tuple[int, int], fps: int) -> Path
         stream.codec_context.gop_size = fps * 2  # a keyframe every 2 s, as many traps write
         for i in range(seconds * fps):
             dx, dy = i % 64, (i * 2) % 64
-            frame = base[dy:dy + size[1], dx:dx + size[0]]
+            frame = base[dy : dy + size[1], dx : dx + size[0]]
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
@@ -93,8 +93,9 @@ def every_frame(path: Path, interval: float) -> int:
     return kept
 
 
-def measure(fn: Callable[[Path, float], int], path: Path, interval: float,
-            repeat: int) -> tuple[list[float], int]:
+def measure(
+    fn: Callable[[Path, float], int], path: Path, interval: float, repeat: int
+) -> tuple[list[float], int]:
     times, count = [], 0
     for _ in range(repeat):
         t = time.perf_counter()
@@ -106,8 +107,10 @@ def measure(fn: Callable[[Path, float], int], path: Path, interval: float,
 def row(name: str, times: list[float], frames: int) -> float:
     per = [1000 * t / frames for t in times]
     med = statistics.median(per)
-    print(f"  {name:<34} {frames:>4} frames  ms/checked frame: min {min(per):7.2f}  "
-          f"median {med:7.2f}  max {max(per):7.2f}")
+    print(
+        f"  {name:<34} {frames:>4} frames  ms/checked frame: min {min(per):7.2f}  "
+        f"median {med:7.2f}  max {max(per):7.2f}"
+    )
     return med
 
 
@@ -117,8 +120,10 @@ def bench(label: str, path: Path, interval: float, repeat: int) -> None:
     child = row("decoder process (Trapline)", *measure(in_child, path, interval, repeat))
     local = row("same decoding, in-process", *measure(in_process, path, interval, repeat))
     naive = row("convert every frame, keep some", *measure(every_frame, path, interval, repeat))
-    print(f"  ratios (median): every-frame loop / Trapline {naive / child:.2f}x;  "
-          f"process isolation costs {child / local:.2f}x of in-process decoding")
+    print(
+        f"  ratios (median): every-frame loop / Trapline {naive / child:.2f}x;  "
+        f"process isolation costs {child / local:.2f}x of in-process decoding"
+    )
     if interval > video_walk.SEEK_GAP:
         whole = row("in-process, no jumps", *measure(no_jumps, path, interval, repeat))
         print(f"  jumping saves: no-jumps / in-process {whole / local:.2f}x")
@@ -126,8 +131,9 @@ def bench(label: str, path: Path, interval: float, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--fps", type=int, default=30)
@@ -142,8 +148,12 @@ def main() -> None:
             keys = [float(p.pts * p.time_base) for p in made.demux(stream) if p.is_keyframe]
         print(f"made clip keyframes at {', '.join(f'{k:.1f}' for k in keys)} s")
         for interval in args.interval:
-            bench(f"made clip {width}x{height}, {args.fps} fps, {args.seconds} s", clip,
-                  interval, args.repeat)
+            bench(
+                f"made clip {width}x{height}, {args.fps} fps, {args.seconds} s",
+                clip,
+                interval,
+                args.repeat,
+            )
     if CHIMP.is_file():
         for interval in args.interval:
             bench("chimp.mp4 (real, 320x180, 30 fps, 15 s)", CHIMP, interval, args.repeat)

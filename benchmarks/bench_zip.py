@@ -35,19 +35,27 @@ def main() -> None:
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):
-            for name, method in (("stored", zipfile.ZIP_STORED),
-                                 ("deflated", zipfile.ZIP_DEFLATED)):
+            for name, method in (
+                ("stored", zipfile.ZIP_STORED),
+                ("deflated", zipfile.ZIP_DEFLATED),
+            ):
                 seconds, size = write(Path(tmp) / f"{name}.zip", photos, args.copies, method)
                 times[name].append(seconds)
                 sizes[name] = size
-    print(f"{args.copies} real JPEGs into a zip, {args.repeat} rounds; seconds min / median / "
-          "max, size")
+    print(
+        f"{args.copies} real JPEGs into a zip, {args.repeat} rounds; seconds min / median / "
+        "max, size"
+    )
     for name, values in times.items():
-        print(f"  {name:9} {min(values):6.2f} {statistics.median(values):6.2f} "
-              f"{max(values):6.2f}   {sizes[name] / 1e6:8.1f} MB")
+        print(
+            f"  {name:9} {min(values):6.2f} {statistics.median(values):6.2f} "
+            f"{max(values):6.2f}   {sizes[name] / 1e6:8.1f} MB"
+        )
     ratio = statistics.median(times["deflated"]) / statistics.median(times["stored"])
-    print(f"  deflated / stored: {ratio:.1f}x the time for "
-          f"{100 * (1 - sizes['deflated'] / sizes['stored']):.1f} % fewer bytes")
+    print(
+        f"  deflated / stored: {ratio:.1f}x the time for "
+        f"{100 * (1 - sizes['deflated'] / sizes['stored']):.1f} % fewer bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
     opts = PipelineOptions()
     start = time.perf_counter()
     threshold = detector.info.typical_threshold
-    run = RunInfo(detector.info, threshold, threshold, opts.output_min_confidence,
-                  datetime.now())
+    run = RunInfo(detector.info, threshold, threshold, opts.output_min_confidence, datetime.now())
     for sub in ("annotated", "thumbnails"):
         (work / sub).mkdir(parents=True)
     store = open_store(f"sqlite:///{work / 'results.db'}")
@@ -49,15 +48,26 @@ def run_serial(detector: Any, folder: Path, work: Path, zip_path: Path) -> float
         view, thumb = renditions(image, opts.view_size, opts.thumbnail_size)
         (work / "thumbnails" / f"{n:07d}.view.jpg").write_bytes(view)
         (work / "thumbnails" / f"{n:07d}.jpg").write_bytes(thumb)
-        pending.append(MediaRecord(
-            item.rel_path, [d.as_stored() for d in dets],
-            width=image.width, height=image.height, metadata=metadata.as_dict(),
-            annotated=name, thumbnail=f"{n:07d}.jpg", ordinal=n))
+        pending.append(
+            MediaRecord(
+                item.rel_path,
+                [d.as_stored() for d in dets],
+                width=image.width,
+                height=image.height,
+                metadata=metadata.as_dict(),
+                annotated=name,
+                thumbnail=f"{n:07d}.jpg",
+                ordinal=n,
+            )
+        )
         if len(pending) >= opts.commit_every:
             add_media(store, JOB, pending, threshold, detector.info.name)
             pending = []
     add_media(store, JOB, pending, threshold, detector.info.name)
-    write_outputs(ExportTarget(store, JOB, work / "reports", zip_path), run,
-                  work_folder_copies(work / "annotated"))
+    write_outputs(
+        ExportTarget(store, JOB, work / "reports", zip_path),
+        run,
+        work_folder_copies(work / "annotated"),
+    )
     store.dispose()
     return time.perf_counter() - start

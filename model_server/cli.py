@@ -42,11 +42,13 @@ def _fraction(text: str) -> float:
 
 def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse type from one of the shared parsers, keeping its words in the refusal."""
+
     def convert(text: str) -> T:
         try:
             return parse(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
+
     return convert
 
 
@@ -65,50 +67,104 @@ def build_parser() -> argparse.ArgumentParser:
         "write one zip: annotated images (a video's best frame), report.xlsx, detections.json "
         "(MegaDetector format) and CSVs.",
     )
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="folders (searched recursively), zip files or single photos or "
-                        "videos")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        help="folders (searched recursively), zip files or single photos or videos",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.zip")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", type=Path, help="MegaDetector .pb or YOLOX .tflite file "
-                        "(default: TRAPLINE_MODEL_PATH)")
-    source.add_argument("--from-json", type=Path, metavar="MD.json",
-                        help="reuse an existing MegaDetector results file instead of a model")
-    parser.add_argument("--threshold", type=_fraction,
-                        help="confidence for outcomes and counts (default: the model's typical)")
-    parser.add_argument("--render-threshold", type=_fraction,
-                        help="draw boxes at or above this confidence (default: --threshold)")
-    parser.add_argument("--frame-interval", type=_checked(parse_frame_interval), metavar="SECONDS",
-                        help="check one video frame every SECONDS (default: "
-                        "TRAPLINE_VIDEO_FRAME_INTERVAL, 1); the first and last always")
-    parser.add_argument("--max-frames", type=_checked(parse_max_frames), metavar="N",
-                        help="at most N checked frames per video (default: "
-                        "TRAPLINE_VIDEO_MAX_FRAMES, 600); the interval widens to fit")
-    parser.add_argument("--video-clips", action="store_true",
-                        help="also put an annotated MP4 of each video's checked frames in the zip")
-    parser.add_argument("--event-gap", type=_checked(parse_event_gap), metavar="SECONDS",
-                        help="files of one camera closer than this are one event (default 60)")
-    parser.add_argument("--deployment-level", type=_checked(parse_deployment_level), metavar="N",
-                        help="the folder level that is one camera (default 1: each top-level "
-                        "folder; 2 for site/camera/...)")
-    parser.add_argument("--sort-by-outcome", action="store_true",
-                        help="put the annotated copies in the zip under animal/, person/, "
-                        "vehicle/, empty/ (and combinations such as animal_person/)")
-    parser.add_argument("--utc-offset", type=_checked(parse_utc_offset), metavar="+HH:MM",
-                        help="the cameras' clocks' offset from UTC, for the Camtrap DP package's "
-                        "timestamps (default +00:00)")
-    parser.add_argument("--deployments", type=_checked(_places_file), metavar="FILE.csv",
-                        help="coordinates of deployments whose photos have no GPS: a CSV "
-                        "deployment,latitude,longitude (Camtrap DP requires them)")
-    parser.add_argument("--reports-only", action="store_true",
-                        help="no annotated copies: the zip holds the reports alone, and photos "
-                        "are decoded only as large as the model reads them (faster)")
-    parser.add_argument("--classes", metavar="SET_OR_ZIP",
-                        help="suggest species for animal boxes: a class set's name (from the "
-                        "site's database) or a zip of example photos, one folder per class "
-                        "(needs TRAPLINE_SPECIES_EMBEDDER)")
-    parser.add_argument("--work-dir", type=Path,
-                        help="keep intermediate files here; rerunning with it resumes")
+    source.add_argument(
+        "--model",
+        type=Path,
+        help="MegaDetector .pb or YOLOX .tflite file (default: TRAPLINE_MODEL_PATH)",
+    )
+    source.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="MD.json",
+        help="reuse an existing MegaDetector results file instead of a model",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_fraction,
+        help="confidence for outcomes and counts (default: the model's typical)",
+    )
+    parser.add_argument(
+        "--render-threshold",
+        type=_fraction,
+        help="draw boxes at or above this confidence (default: --threshold)",
+    )
+    parser.add_argument(
+        "--frame-interval",
+        type=_checked(parse_frame_interval),
+        metavar="SECONDS",
+        help="check one video frame every SECONDS (default: "
+        "TRAPLINE_VIDEO_FRAME_INTERVAL, 1); the first and last always",
+    )
+    parser.add_argument(
+        "--max-frames",
+        type=_checked(parse_max_frames),
+        metavar="N",
+        help="at most N checked frames per video (default: "
+        "TRAPLINE_VIDEO_MAX_FRAMES, 600); the interval widens to fit",
+    )
+    parser.add_argument(
+        "--video-clips",
+        action="store_true",
+        help="also put an annotated MP4 of each video's checked frames in the zip",
+    )
+    parser.add_argument(
+        "--event-gap",
+        type=_checked(parse_event_gap),
+        metavar="SECONDS",
+        help="files of one camera closer than this are one event (default 60)",
+    )
+    parser.add_argument(
+        "--deployment-level",
+        type=_checked(parse_deployment_level),
+        metavar="N",
+        help="the folder level that is one camera (default 1: each top-level "
+        "folder; 2 for site/camera/...)",
+    )
+    parser.add_argument(
+        "--sort-by-outcome",
+        action="store_true",
+        help="put the annotated copies in the zip under animal/, person/, "
+        "vehicle/, empty/ (and combinations such as animal_person/)",
+    )
+    parser.add_argument(
+        "--utc-offset",
+        type=_checked(parse_utc_offset),
+        metavar="+HH:MM",
+        help="the cameras' clocks' offset from UTC, for the Camtrap DP package's "
+        "timestamps (default +00:00)",
+    )
+    parser.add_argument(
+        "--deployments",
+        type=_checked(_places_file),
+        metavar="FILE.csv",
+        help="coordinates of deployments whose photos have no GPS: a CSV "
+        "deployment,latitude,longitude (Camtrap DP requires them)",
+    )
+    parser.add_argument(
+        "--reports-only",
+        action="store_true",
+        help="no annotated copies: the zip holds the reports alone, and photos "
+        "are decoded only as large as the model reads them (faster)",
+    )
+    parser.add_argument(
+        "--classes",
+        metavar="SET_OR_ZIP",
+        help="suggest species for animal boxes: a class set's name (from the "
+        "site's database) or a zip of example photos, one folder per class "
+        "(needs TRAPLINE_SPECIES_EMBEDDER)",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep intermediate files here; rerunning with it resumes"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -118,20 +174,25 @@ def _detector(args: argparse.Namespace, settings: Settings) -> Detector:
         return PrecomputedDetections(args.from_json)
     model = args.model or settings.model_path
     if model is None:
-        raise TraplineError("No model given: use --model PATH, --from-json MD.json, or set "
-                            "TRAPLINE_MODEL_PATH. `trapline-models list` shows what to download.")
-    return load_detector(model, threads=settings.inference_threads,
-                         inter_threads=settings.inference_inter_threads)
+        raise TraplineError(
+            "No model given: use --model PATH, --from-json MD.json, or set "
+            "TRAPLINE_MODEL_PATH. `trapline-models list` shows what to download."
+        )
+    return load_detector(
+        model, threads=settings.inference_threads, inter_threads=settings.inference_inter_threads
+    )
 
 
 def _print_summary(result: BatchResult) -> None:
     tally, run = result.tally, result.run
     print(f"Model: {run.model.name} (threshold {run.threshold})")
     videos = f", videos: {tally.videos}" if tally.videos else ""
-    print(f"Images: {tally.images - tally.videos}{videos} in {run.seconds:.1f} s — "
-          f"animal {tally.with_category('animal')}, person {tally.with_category('person')}, "
-          f"vehicle {tally.with_category('vehicle')}, empty {tally.outcomes['empty']}, "
-          f"errors {tally.errors}")
+    print(
+        f"Images: {tally.images - tally.videos}{videos} in {run.seconds:.1f} s — "
+        f"animal {tally.with_category('animal')}, person {tally.with_category('person')}, "
+        f"vehicle {tally.with_category('vehicle')}, empty {tally.outcomes['empty']}, "
+        f"errors {tally.errors}"
+    )
     if run.skipped:
         print(f"Skipped {len(run.skipped)} files that are not photos or videos.")
     for warning in result.warnings:
@@ -140,14 +201,23 @@ def _print_summary(result: BatchResult) -> None:
     if species.get("error"):
         print(f"Species: none suggested: {species['error']}")
     elif species:
-        print(f"Species (class set {species['set']!r}, {species['embedder']}): "
-              f"{species['boxes']} animal boxes, {species['unknown']} unknown")
+        print(
+            f"Species (class set {species['set']!r}, {species['embedder']}): "
+            f"{species['boxes']} animal boxes, {species['unknown']} unknown"
+        )
     package = tally.camtrap
     if package and not package["valid"]:
-        hint = (" Give coordinates with --deployments FILE.csv (deployment,latitude,longitude)."
-                if package["missing_places"] else "")
-        print("Camtrap DP package: not valid for publication: "
-              + "; ".join(package["problems"]) + "." + hint)
+        hint = (
+            " Give coordinates with --deployments FILE.csv (deployment,latitude,longitude)."
+            if package["missing_places"]
+            else ""
+        )
+        print(
+            "Camtrap DP package: not valid for publication: "
+            + "; ".join(package["problems"])
+            + "."
+            + hint
+        )
     for note in package.get("notes", []):
         print(f"Camtrap DP package: {note}")
     print(f"Result: {result.zip_path}")
@@ -156,19 +226,21 @@ def _print_summary(result: BatchResult) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     inventory = collect_inputs(args.inputs, max_file_bytes=settings.max_file_bytes)
     detector = _detector(args, settings)
-    opts = PipelineOptions.from_settings(settings, threshold=args.threshold,
-                                         render_threshold=args.render_threshold,
-                                         frame_interval=args.frame_interval,
-                                         max_frames=args.max_frames,
-                                         video_clips=args.video_clips or None,
-                                         event_gap=args.event_gap,
-                                         deployment_level=args.deployment_level,
-                                         sorted_copies=args.sort_by_outcome or None,
-                                         utc_offset=args.utc_offset,
-                                         places=args.deployments,
-                                         copies=False if args.reports_only else None)
-    bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None,
-               file=sys.stderr)
+    opts = PipelineOptions.from_settings(
+        settings,
+        threshold=args.threshold,
+        render_threshold=args.render_threshold,
+        frame_interval=args.frame_interval,
+        max_frames=args.max_frames,
+        video_clips=args.video_clips or None,
+        event_gap=args.event_gap,
+        deployment_level=args.deployment_level,
+        sorted_copies=args.sort_by_outcome or None,
+        utc_offset=args.utc_offset,
+        places=args.deployments,
+        copies=False if args.reports_only else None,
+    )
+    bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
         bar.n = done
@@ -176,18 +248,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         with tempfile.TemporaryDirectory(prefix="trapline-") as tmp:
-            species = (batch_species(args.classes, settings, detector, Path(tmp) / "classes")
-                       if args.classes else None)
-            result = run_batch(inventory, detector, args.work_dir or Path(tmp) / "work",
-                               args.output, opts, on_progress=progress, species=species)
+            species = (
+                batch_species(args.classes, settings, detector, Path(tmp) / "classes")
+                if args.classes
+                else None
+            )
+            result = run_batch(
+                inventory,
+                detector,
+                args.work_dir or Path(tmp) / "work",
+                args.output,
+                opts,
+                on_progress=progress,
+                species=species,
+            )
     finally:
         bar.close()
         detector.close()
     _print_summary(result)
     if result.tally.errors == result.tally.images:
-        print("Error: no photo or video could be processed; see the failure column in the "
-              "report.",
-              file=sys.stderr)
+        print(
+            "Error: no photo or video could be processed; see the failure column in the report.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 

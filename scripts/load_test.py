@@ -32,8 +32,10 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-PHOTO_DIRS = [SHARED / "data" / "camtrap-dp" / "example" / "media",
-              SHARED / "data" / "camera-trap" / "ena24"]
+PHOTO_DIRS = [
+    SHARED / "data" / "camtrap-dp" / "example" / "media",
+    SHARED / "data" / "camera-trap" / "ena24",
+]
 
 
 def free_port() -> int:
@@ -70,18 +72,39 @@ class Stack:
 
     def __init__(self, model: Path, tmp: Path) -> None:
         self.redis_port, self.web_port = free_port(), free_port()
-        self.env = {**os.environ, "TRAPLINE_DATA_DIR": str(tmp / "data"),
-                    "TRAPLINE_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-                    "TRAPLINE_MODEL_PATH": str(model), "TF_CPP_MIN_LOG_LEVEL": "3",
-                    "GUNICORN_BIND": f"127.0.0.1:{self.web_port}", "GUNICORN_WORKERS": "2",
-                    "TRAPLINE_LOG_LEVEL": "WARNING"}
+        self.env = {
+            **os.environ,
+            "TRAPLINE_DATA_DIR": str(tmp / "data"),
+            "TRAPLINE_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "TRAPLINE_MODEL_PATH": str(model),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "GUNICORN_BIND": f"127.0.0.1:{self.web_port}",
+            "GUNICORN_WORKERS": "2",
+            "TRAPLINE_LOG_LEVEL": "WARNING",
+        }
         bin_dir = Path(sys.executable).parent
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs = [
-            subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                              "--save", "", "--dir", str(tmp)], **quiet),
-            subprocess.Popen([str(bin_dir / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-                              "web:create_app()"], cwd=REPO, env=self.env, **quiet),
+            subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--dir",
+                    str(tmp),
+                ],
+                **quiet,
+            ),
+            subprocess.Popen(
+                [str(bin_dir / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "web:create_app()"],
+                cwd=REPO,
+                env=self.env,
+                **quiet,
+            ),
             subprocess.Popen([str(bin_dir / "trapline-worker")], cwd=REPO, env=self.env, **quiet),
         ]
         self.url = f"http://127.0.0.1:{self.web_port}"
@@ -129,8 +152,12 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
     def uploader(i: int) -> None:
         body = upload_zip(sizes[i], pool, i)
         try:
-            r = requests.post(url + "/api/jobs", data={"email": f"load{i}@example.org"},
-                              files={"files": (f"card{i}.zip", body)}, timeout=120)
+            r = requests.post(
+                url + "/api/jobs",
+                data={"email": f"load{i}@example.org"},
+                files={"files": (f"card{i}.zip", body)},
+                timeout=120,
+            )
             ok = r.status_code == 201
         except requests.RequestException:
             ok = False
@@ -186,14 +213,18 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
     enough = len(latencies) > 100
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000 if enough else float("nan")
     print(f"duration: {time.monotonic() - started:.0f} s (pollers {args.seconds} s)")
-    print(f"requests: {counts['status'] + counts['upload']} ({counts['upload']} uploads, "
-          f"{counts['status']} status)")
+    print(
+        f"requests: {counts['status'] + counts['upload']} ({counts['upload']} uploads, "
+        f"{counts['status']} status)"
+    )
     print(f"errors: {counts['errors']}")
     print(f"status latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"jobs completed: {len([j for j, (n, _) in finished.items() if n])} of {args.uploads}")
     # every photo sent decodes, so an error row is as much a failure as a lost photo
-    print(f"images uploaded: {uploaded}, in result zips: {returned}, of which error rows: "
-          f"{error_rows}, lost: {lost}")
+    print(
+        f"images uploaded: {uploaded}, in result zips: {returned}, of which error rows: "
+        f"{error_rows}, lost: {lost}"
+    )
     return 0 if lost == 0 and error_rows == 0 and counts["errors"] == 0 else 1
 
 
@@ -208,10 +239,12 @@ def processed_in_zip(url: str, job_id: str) -> tuple[int, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path,
-                        default=SHARED / "models" / "yolox_nano_float16_quantize.tflite")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model", type=Path, default=SHARED / "models" / "yolox_nano_float16_quantize.tflite"
+    )
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 echo "test: ruff"
-.venv/bin/ruff check shared web model_server scripts benchmarks
+.venv/bin/ruff check shared web model_server scripts benchmarks tests
+.venv/bin/ruff format --check shared web model_server scripts benchmarks tests
 echo "test: mypy"
 .venv/bin/mypy
 export TF_CPP_MIN_LOG_LEVEL=3

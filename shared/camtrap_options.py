@@ -42,11 +42,14 @@ def parse_place(latitude: str | float, longitude: str | float, where: str = "") 
     try:
         lat, lon = float(latitude), float(longitude)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}latitude and longitude must be decimal degrees, "
-                         f"not {latitude!r}, {longitude!r}") from None
+        raise ValueError(
+            f"{where}latitude and longitude must be decimal degrees, "
+            f"not {latitude!r}, {longitude!r}"
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"{where}latitude must be -90 to 90 and longitude -180 to 180, "
-                         f"not {lat:g}, {lon:g}")
+        raise ValueError(
+            f"{where}latitude must be -90 to 90 and longitude -180 to 180, not {lat:g}, {lon:g}"
+        )
     if lat == 0 and lon == 0:
         raise ValueError(f"{where}0, 0 is where unset GPS points, not a camera")
     return lat, lon
@@ -57,8 +60,7 @@ def parse_places(text: str) -> dict[str, Place]:
     coordinates per deployment (a deployment's id or its folder, as the report's Deployments
     sheet names them)."""
     rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if any(c.strip() for c in r)]
-    if rows and [c.strip().lower() for c in rows[0][:3]] == ["deployment", "latitude",
-                                                             "longitude"]:
+    if rows and [c.strip().lower() for c in rows[0][:3]] == ["deployment", "latitude", "longitude"]:
         rows = rows[1:]
     if len(rows) > MAX_PLACES:
         raise ValueError(f"at most {MAX_PLACES} deployments, not {len(rows)}")
@@ -66,8 +68,9 @@ def parse_places(text: str) -> dict[str, Place]:
     for number, row in enumerate(rows, start=1):
         where = f"line {number}: "
         if len(row) != 3:
-            raise ValueError(f"{where}expected deployment,latitude,longitude, got {len(row)} "
-                             "values")
+            raise ValueError(
+                f"{where}expected deployment,latitude,longitude, got {len(row)} values"
+            )
         name = row[0].strip()
         if not name:
             raise ValueError(f"{where}the deployment name is empty")
@@ -81,5 +84,8 @@ def places_from_json(raw: Any) -> dict[str, Place]:
     """Coordinates as a job's options keep them ({deployment: [lat, lon]}), checked again."""
     if not isinstance(raw, dict):
         return {}
-    return {str(name): parse_place(pair[0], pair[1], f"{name}: ") for name, pair in raw.items()
-            if isinstance(pair, list | tuple) and len(pair) == 2}
+    return {
+        str(name): parse_place(pair[0], pair[1], f"{name}: ")
+        for name, pair in raw.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    }

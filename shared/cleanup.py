@@ -81,9 +81,17 @@ def _remove(path: Path) -> None:
 
 
 class Cleaner:
-    def __init__(self, settings: Settings, redis: Redis | None, *, dry_run: bool,
-                 results_days: float, uploads_days: float, now: float | None = None,
-                 store: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis | None,
+        *,
+        dry_run: bool,
+        results_days: float,
+        uploads_days: float,
+        now: float | None = None,
+        store: Engine | None = None,
+    ) -> None:
         self.storage = Storage(settings.data_dir)
         self.redis, self.dry_run, self.store = redis, dry_run, store
         self.results_days, self.uploads_days = results_days, uploads_days
@@ -104,8 +112,11 @@ class Cleaner:
     def _results_kept(self, job_id: str, entry: Path) -> bool:
         """A job's results go as one: none of it while any of its zips is younger than the
         limit (an export after review makes a fresh one)."""
-        return any(_age_days(p, self.now) <= self.results_days
-                   for p in self.storage.result_zips(job_id) if p != entry)
+        return any(
+            _age_days(p, self.now) <= self.results_days
+            for p in self.storage.result_zips(job_id)
+            if p != entry
+        )
 
     def _forget(self, job_id: str) -> None:
         """A job whose results are gone loses its other zips, its thumbnails and its rows (one
@@ -181,9 +192,12 @@ class Cleaner:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cleanup_cron.py", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="list what would be removed")
-    parser.add_argument("--max-age-days", type=float,
-                        help="one age for everything (default: TRAPLINE_RESULTS_MAX_AGE_DAYS and "
-                        "TRAPLINE_UPLOADS_MAX_AGE_DAYS, 14 days each)")
+    parser.add_argument(
+        "--max-age-days",
+        type=float,
+        help="one age for everything (default: TRAPLINE_RESULTS_MAX_AGE_DAYS and "
+        "TRAPLINE_UPLOADS_MAX_AGE_DAYS, 14 days each)",
+    )
     args = parser.parse_args(argv)
     configure_logging()
     settings = settings_for_command(log)
@@ -197,18 +211,31 @@ def main(argv: list[str] | None = None) -> int:
     try:
         client.ping()
     except RedisError as exc:
-        log.error("Redis unreachable (%s): uploads are kept, results are removed but their "
-                  "links will not say 'expired' until the next run", exc)
+        log.error(
+            "Redis unreachable (%s): uploads are kept, results are removed but their "
+            "links will not say 'expired' until the next run",
+            exc,
+        )
         redis = None
-    cleaner = Cleaner(settings, redis, dry_run=args.dry_run,
-                      results_days=args.max_age_days or settings.results_max_age_days,
-                      uploads_days=args.max_age_days or settings.uploads_max_age_days,
-                      store=open_configured_store(settings))
+    cleaner = Cleaner(
+        settings,
+        redis,
+        dry_run=args.dry_run,
+        results_days=args.max_age_days or settings.results_max_age_days,
+        uploads_days=args.max_age_days or settings.uploads_max_age_days,
+        store=open_configured_store(settings),
+    )
     report = cleaner.run()
     verb = "would remove" if args.dry_run else "removed"
     count = len(report.would_remove) if args.dry_run else report.removed
-    log.info("cleanup: %s %d entries, freed %.1f MB, kept %d of active jobs, %d errors",
-             verb, count, report.bytes_freed / 1e6, report.kept_active, len(report.errors))
+    log.info(
+        "cleanup: %s %d entries, freed %.1f MB, kept %d of active jobs, %d errors",
+        verb,
+        count,
+        report.bytes_freed / 1e6,
+        report.kept_active,
+        len(report.errors),
+    )
     return 1 if report.errors or redis is None else 0
 
 

@@ -74,8 +74,12 @@ class JobStatus(str, Enum):
 
     @property
     def is_final(self) -> bool:
-        return self in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED,
-                        JobStatus.EXPIRED)
+        return self in (
+            JobStatus.FINISHED,
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+            JobStatus.EXPIRED,
+        )
 
 
 @dataclass
@@ -142,8 +146,17 @@ class JobState:
 
 # What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
 # its queue entry is queued again with the same choices.
-CHOSEN_FIELDS = ("frame_interval", "video_clips", "event_gap", "deployment_level",
-                 "sorted_copies", "utc_offset", "places", "class_set", "reports_only")
+CHOSEN_FIELDS = (
+    "frame_interval",
+    "video_clips",
+    "event_gap",
+    "deployment_level",
+    "sorted_copies",
+    "utc_offset",
+    "places",
+    "class_set",
+    "reports_only",
+)
 
 
 def state_key(job_id: str) -> str:
@@ -192,20 +205,32 @@ return 1
 """
 
 
-def transition(redis: Redis, job_id: str, allowed: Iterable[JobStatus], *,
-               attempt: int | None = None, **changes: Any) -> bool:
+def transition(
+    redis: Redis,
+    job_id: str,
+    allowed: Iterable[JobStatus],
+    *,
+    attempt: int | None = None,
+    **changes: Any,
+) -> bool:
     """Writes `changes` (and only them) if the job's status is in `allowed` and, with `attempt`,
     if the job is still on that attempt. False when the record moved on: the caller lost a race
     (a cancel against a finish, a stale model server) and must not act as if it had written."""
     statuses = json.dumps([json.dumps(s.value) for s in allowed])
     fence = json.dumps(attempt) if attempt is not None else ""
-    done = redis.eval(_TRANSITION, 1, state_key(job_id), statuses, fence,
-                      json.dumps(_encode(changes)), STATE_TTL_SECONDS)
+    done = redis.eval(
+        _TRANSITION,
+        1,
+        state_key(job_id),
+        statuses,
+        fence,
+        json.dumps(_encode(changes)),
+        STATE_TTL_SECONDS,
+    )
     return bool(done)
 
 
-def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None,
-                  **changes: Any) -> bool:
+def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None, **changes: Any) -> bool:
     """Progress of a running job: written only while it is processing (on that attempt)."""
     return transition(redis, job_id, (JobStatus.PROCESSING,), attempt=attempt, **changes)
 
@@ -231,17 +256,26 @@ def job_queue(redis: Redis) -> Queue:
 def job_timeout(media_count: int, videos: int = 0) -> int:
     """The longest a detect job may run: `media_count` files, `videos` of them videos."""
     photos = max(media_count - videos, 0)
-    return (BASE_TIMEOUT_SECONDS + SECONDS_PER_IMAGE_ALLOWANCE * max(photos, 1)
-            + SECONDS_PER_VIDEO_ALLOWANCE * videos)
+    return (
+        BASE_TIMEOUT_SECONDS
+        + SECONDS_PER_IMAGE_ALLOWANCE * max(photos, 1)
+        + SECONDS_PER_VIDEO_ALLOWANCE * videos
+    )
 
 
 class TransitionRefused(Exception):
     """The job's record is not in a state that allows this change (any more)."""
 
 
-def enqueue_job(redis: Redis, state: JobState, *, kind: JobKind = JobKind.DETECT,
-                at_front: bool = False, allowed: Iterable[JobStatus] | None = None,
-                expect_attempt: int | None = None) -> JobState:
+def enqueue_job(
+    redis: Redis,
+    state: JobState,
+    *,
+    kind: JobKind = JobKind.DETECT,
+    at_front: bool = False,
+    allowed: Iterable[JobStatus] | None = None,
+    expect_attempt: int | None = None,
+) -> JobState:
     """The only place work is put on the queue. The record and the queue entry are written in
     one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job. With
     `allowed`, the record must be in one of those statuses (checked under WATCH), else
@@ -268,8 +302,9 @@ def enqueue_job(redis: Redis, state: JobState, *, kind: JobKind = JobKind.DETECT
                 continue  # someone wrote the record meanwhile: look again
 
 
-def _check(found: JobState | None, allowed: Iterable[JobStatus] | None,
-           expect_attempt: int | None) -> None:
+def _check(
+    found: JobState | None, allowed: Iterable[JobStatus] | None, expect_attempt: int | None
+) -> None:
     if allowed is None:
         return
     if found is None:
@@ -283,13 +318,19 @@ def _check(found: JobState | None, allowed: Iterable[JobStatus] | None,
 def _queue_detect(redis: Redis, pipe: Any, state: JobState, at_front: bool, exists: bool) -> None:
     attempt = state.attempt + 1
     rq_id = state.id if attempt == 1 else f"{state.id}-{attempt}"
-    changes = {"attempt": attempt, "rq_id": rq_id, "status": JobStatus.QUEUED,
-               "cancel_requested": False}
+    changes = {
+        "attempt": attempt,
+        "rq_id": rq_id,
+        "status": JobStatus.QUEUED,
+        "cancel_requested": False,
+    }
     key = state_key(state.id)
     pipe.multi()
     if exists:
-        pipe.hset(key, mapping=_encode({**changes, "error": state.error,
-                                        "finished_at": state.finished_at}))
+        pipe.hset(
+            key,
+            mapping=_encode({**changes, "error": state.error, "finished_at": state.finished_at}),
+        )
     else:
         pipe.hset(key, mapping=state.to_redis())
         pipe.hset(key, mapping=_encode(changes))
@@ -297,18 +338,25 @@ def _queue_detect(redis: Redis, pipe: Any, state: JobState, at_front: bool, exis
     _rq_enqueue(redis, pipe, JobKind.DETECT, state, rq_id, at_front)
     pipe.execute()
     state.attempt, state.rq_id, state.status, state.cancel_requested = (
-        attempt, rq_id, JobStatus.QUEUED, False)
+        attempt,
+        rq_id,
+        JobStatus.QUEUED,
+        False,
+    )
 
 
-def _queue_follow_up(redis: Redis, pipe: Any, state: JobState, kind: JobKind,
-                     found: JobState | None) -> None:
+def _queue_follow_up(
+    redis: Redis, pipe: Any, state: JobState, kind: JobKind, found: JobState | None
+) -> None:
     if found is None or found.status is not JobStatus.FINISHED:
         raise TransitionRefused(
             f"the job is {found.status.value if found else 'gone'}; only a finished job can "
-            f"have its {kind.value} done")
+            f"have its {kind.value} done"
+        )
     if found.follow_up and _still_pending(redis, found.follow_up):
-        raise TransitionRefused(f"the job's {found.follow_up.split('-')[-2]} is already "
-                                "waiting or running")
+        raise TransitionRefused(
+            f"the job's {found.follow_up.split('-')[-2]} is already waiting or running"
+        )
     rq_id = f"{state.id}-{kind.value}-{secrets.token_hex(4)}"
     pipe.multi()
     pipe.hset(state_key(state.id), mapping=_encode({"follow_up": rq_id}))
@@ -327,8 +375,9 @@ def _still_pending(redis: Redis, rq_id: str) -> bool:
     return status in (JobStatus.QUEUED.value, "started", "deferred", "scheduled")
 
 
-def _rq_enqueue(redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: str,
-                at_front: bool) -> None:
+def _rq_enqueue(
+    redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: str, at_front: bool
+) -> None:
     job_queue(redis).enqueue(
         JOB_FUNCTIONS[kind],
         args=(state.id,),
@@ -347,10 +396,16 @@ def enqueue_class_upload(redis: Redis, upload_id: int) -> str:
     """Queues the model server's work on an upload of example photos for a class set (its
     status lives in the results database, `class_uploads`)."""
     rq_id = f"class-upload-{upload_id}"
-    job_queue(redis).enqueue(CLASS_UPLOAD_FUNCTION, args=(upload_id,), job_id=rq_id,
-                             job_timeout=CLASS_UPLOAD_TIMEOUT, result_ttl=24 * 3600,
-                             failure_ttl=7 * 24 * 3600, ttl=None,
-                             description=f"trapline class-set examples, upload {upload_id}")
+    job_queue(redis).enqueue(
+        CLASS_UPLOAD_FUNCTION,
+        args=(upload_id,),
+        job_id=rq_id,
+        job_timeout=CLASS_UPLOAD_TIMEOUT,
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        ttl=None,
+        description=f"trapline class-set examples, upload {upload_id}",
+    )
     return rq_id
 
 

@@ -147,15 +147,19 @@ def _check_layout(path: Path, infos: list[zipfile.ZipInfo], max_file_bytes: int)
     files = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
     for first, second in itertools.pairwise(files):
         if second.header_offset < _entry_end(first):
-            raise InputError(f"{path.name} is not a normal zip: its entries {first.filename!r} "
-                             f"and {second.filename!r} overlap inside the archive (a zip bomb "
-                             "trick). Please zip the photos again with an ordinary tool.")
+            raise InputError(
+                f"{path.name} is not a normal zip: its entries {first.filename!r} "
+                f"and {second.filename!r} overlap inside the archive (a zip bomb "
+                "trick). Please zip the photos again with an ordinary tool."
+            )
     unpacked = sum(i.file_size for i in files if i.file_size <= max_file_bytes)
     packed = path.stat().st_size
     if unpacked > max(EXPANSION_FLOOR, MAX_EXPANSION * packed):
-        raise InputError(f"{path.name} would unpack to {unpacked / 1e9:.2f} GB from "
-                         f"{packed / 1e6:.1f} MB; camera photos do not compress like that, so "
-                         "it is refused as a zip bomb.")
+        raise InputError(
+            f"{path.name} would unpack to {unpacked / 1e9:.2f} GB from "
+            f"{packed / 1e6:.1f} MB; camera photos do not compress like that, so "
+            "it is refused as a zip bomb."
+        )
 
 
 def _scan_zip(inv: Inventory, path: Path, prefix: str, max_file_bytes: int) -> None:
@@ -165,8 +169,10 @@ def _scan_zip(inv: Inventory, path: Path, prefix: str, max_file_bytes: int) -> N
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"{path.name} is not a readable zip file ({exc}).") from exc
     if len(infos) + len(inv.items) > MAX_ENTRIES:
-        raise InputError(f"{path.name} holds {len(infos):,} files; at most {MAX_ENTRIES:,} can be "
-                         "processed in one job. Please split it into smaller zips.")
+        raise InputError(
+            f"{path.name} holds {len(infos):,} files; at most {MAX_ENTRIES:,} can be "
+            "processed in one job. Please split it into smaller zips."
+        )
     _check_layout(path, infos, max_file_bytes)
     for info in infos:
         if info.is_dir():
@@ -190,16 +196,18 @@ def _dedupe(items: list[InputItem]) -> list[InputItem]:
             rel = str(stem.with_name(f"{stem.stem}~{n}{stem.suffix}"))
             n += 1
         seen.add(rel.lower())
-        out.append(item if rel == item.rel_path
-                   else InputItem(rel, item.root, item.member, item.in_zip))
+        out.append(
+            item if rel == item.rel_path else InputItem(rel, item.root, item.member, item.in_zip)
+        )
     return out
 
 
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024  # Settings.max_file_bytes
 
 
-def collect_inputs(paths: list[Path], *, named: bool = False,
-                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
+def collect_inputs(
+    paths: list[Path], *, named: bool = False, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Inventory:
     """Every photo and video in `paths`, sorted by relative path. With one folder or zip, paths are
     relative to it; with several inputs (or `named`) each keeps its own name as the first
     folder."""
@@ -221,8 +229,9 @@ def collect_inputs(paths: list[Path], *, named: bool = False,
     return inv
 
 
-def collect_upload(entries: list[Path], *,
-                   max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inventory:
+def collect_upload(
+    entries: list[Path], *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Inventory:
     """What a job's upload holds. A lone zip (an SD card) reads relative to itself; otherwise
     every entry keeps its name, so photos from dropped camera folders stay apart
     (`CamA/IMG_0001.JPG`, `CamB/IMG_0001.JPG`)."""

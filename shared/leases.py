@@ -50,8 +50,18 @@ return 1
 
 
 def renew_lease(redis: Redis, job_id: str, holder: str, attempt: int, seconds: int) -> bool:
-    return bool(redis.eval(_RENEW, 2, LEASE_PREFIX + job_id, state_key(job_id), holder,
-                           json.dumps(attempt), seconds, json.dumps(JobStatus.PROCESSING.value)))
+    return bool(
+        redis.eval(
+            _RENEW,
+            2,
+            LEASE_PREFIX + job_id,
+            state_key(job_id),
+            holder,
+            json.dumps(attempt),
+            seconds,
+            json.dumps(JobStatus.PROCESSING.value),
+        )
+    )
 
 
 _DROP = """

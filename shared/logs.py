@@ -34,5 +34,8 @@ def configure_logging(level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(JobIdFilter())
-    logging.basicConfig(level=(level or os.environ.get("TRAPLINE_LOG_LEVEL", "INFO")).upper(),
-                        handlers=[handler], force=True)
+    logging.basicConfig(
+        level=(level or os.environ.get("TRAPLINE_LOG_LEVEL", "INFO")).upper(),
+        handlers=[handler],
+        force=True,
+    )

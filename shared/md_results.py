@@ -68,9 +68,15 @@ def parse_md_results(data: Any) -> tuple[dict[str, Any], MdTable]:
         if image.get("failure") or image.get("detections") is None:
             table[name] = None
             continue
-        table[name] = [{"category": ids[str(det.get("category"))], "conf": float(det["conf"]),
-                        "bbox": [float(v) for v in det["bbox"]]}
-                       for det in image["detections"] if str(det.get("category")) in ids]
+        table[name] = [
+            {
+                "category": ids[str(det.get("category"))],
+                "conf": float(det["conf"]),
+                "bbox": [float(v) for v in det["bbox"]],
+            }
+            for det in image["detections"]
+            if str(det.get("category")) in ids
+        ]
     return data.get("info") or {}, table
 
 

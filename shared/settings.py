@@ -57,13 +57,19 @@ def _positive_float(raw: str) -> float:
 
 def _password_hash(raw: str) -> str:
     if ":" not in raw or "$" not in raw:
-        raise ValueError("must be a password hash from `python -m web.admin hash-password`, "
-                         "never the password itself")
+        raise ValueError(
+            "must be a password hash from `python -m web.admin hash-password`, "
+            "never the password itself"
+        )
     return raw
 
 
-CAMTRAP_DP_FILES = ("camtrap-dp-profile.json", "deployments-table-schema.json",
-                    "media-table-schema.json", "observations-table-schema.json")
+CAMTRAP_DP_FILES = (
+    "camtrap-dp-profile.json",
+    "deployments-table-schema.json",
+    "media-table-schema.json",
+    "observations-table-schema.json",
+)
 
 
 def _schema_folder(raw: str) -> Path:
@@ -175,7 +181,8 @@ class Settings:
         if production and not public_url:
             raise SettingsError(
                 f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://traps.example.org): "
-                "links in notice emails are built from it, never from a request's Host header.")
+                "links in notice emails are built from it, never from a request's Host header."
+            )
         model = _parse(env, "MODEL_PATH", Path, None)
         return cls(
             data_dir=_parse(env, "DATA_DIR", Path, Path("var")),
@@ -193,16 +200,20 @@ class Settings:
             max_upload_bytes=_parse(env, "MAX_UPLOAD_BYTES", _positive_int, cls.max_upload_bytes),
             jpeg_quality=_parse(env, "JPEG_QUALITY", _positive_int, cls.jpeg_quality),
             loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
-            max_pixels_in_flight=_parse(env, "MAX_PIXELS_IN_FLIGHT", _positive_int,
-                                        cls.max_pixels_in_flight),
+            max_pixels_in_flight=_parse(
+                env, "MAX_PIXELS_IN_FLIGHT", _positive_int, cls.max_pixels_in_flight
+            ),
             max_attempts=_parse(env, "MAX_ATTEMPTS", _positive_int, cls.max_attempts),
-            store_batch_images=_parse(env, "STORE_BATCH_IMAGES", _positive_int,
-                                      cls.store_batch_images),
+            store_batch_images=_parse(
+                env, "STORE_BATCH_IMAGES", _positive_int, cls.store_batch_images
+            ),
             view_size=_parse(env, "VIEW_SIZE", _positive_int, cls.view_size),
-            video_frame_interval=_parse(env, "VIDEO_FRAME_INTERVAL", parse_frame_interval,
-                                        cls.video_frame_interval),
-            video_max_frames=_parse(env, "VIDEO_MAX_FRAMES", parse_max_frames,
-                                    cls.video_max_frames),
+            video_frame_interval=_parse(
+                env, "VIDEO_FRAME_INTERVAL", parse_frame_interval, cls.video_frame_interval
+            ),
+            video_max_frames=_parse(
+                env, "VIDEO_MAX_FRAMES", parse_max_frames, cls.video_max_frames
+            ),
             camtrap_dp_schemas=_parse(env, "CAMTRAP_DP_SCHEMAS", _schema_folder, None),
             inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
             inference_inter_threads=_parse(env, "INFERENCE_INTER_THREADS", int, 0),

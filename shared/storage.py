@@ -88,8 +88,13 @@ class Storage:
         return self.drafts_root / self._checked(draft_id)
 
     def ensure(self) -> None:
-        for folder in (self.uploads_root, self.work_root, self.results_root, self.drafts_root,
-                       self.thumbnails_root):
+        for folder in (
+            self.uploads_root,
+            self.work_root,
+            self.results_root,
+            self.drafts_root,
+            self.thumbnails_root,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
 
     def upload_files(self, job_id: str) -> list[Path]:
@@ -98,9 +103,11 @@ class Storage:
         folder = self.upload_dir(job_id)
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir()
-                      if (p.is_file() or p.is_dir()) and not p.is_symlink()
-                      and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if (p.is_file() or p.is_dir()) and not p.is_symlink() and not p.name.startswith(".")
+        )
 
     def remove_job_files(self, job_id: str, *, keep_upload: bool = False) -> None:
         shutil.rmtree(self.work_dir(job_id), ignore_errors=True)

@@ -17,8 +17,10 @@ def parse_frame_interval(raw: str | float) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"the frame interval {raw!r} is not a number of seconds") from None
     if not 0 < value <= MAX_FRAME_INTERVAL:
-        raise ValueError(f"the frame interval must be more than 0 and at most "
-                         f"{MAX_FRAME_INTERVAL:g} seconds, not {value:g}")
+        raise ValueError(
+            f"the frame interval must be more than 0 and at most "
+            f"{MAX_FRAME_INTERVAL:g} seconds, not {value:g}"
+        )
     return value
 
 

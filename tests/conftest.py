@@ -76,17 +76,32 @@ class RedisServer:
 
     def start(self, *extra: str) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "no", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         from redis import Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         client = Redis.from_url(self.url)
         for _ in range(100):
             try:
                 client.ping()
                 return
-            except Exception:
+            except RedisConnectionError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
@@ -155,17 +170,23 @@ def store(database_url: str):
 
 
 @pytest.fixture
-def settings(request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer,
-             red_patch_model: Path):
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer, red_patch_model: Path
+):
     """The service's settings; `parametrize("settings", ["postgresql"], indirect=True)` puts
     its results database on the session's PostgreSQL instead of an SQLite file."""
     from shared.settings import Settings
 
     kind = getattr(request, "param", "sqlite")
     url = database_url_for(kind, request, tmp_path) if kind == "postgresql" else ""
-    return Settings(data_dir=tmp_path / "data", redis_url=redis_server.url,
-                    model_path=red_patch_model, detection_threshold=0.4, database_url=url,
-                    camtrap_dp_schemas=DATA / "camtrap-dp")
+    return Settings(
+        data_dir=tmp_path / "data",
+        redis_url=redis_server.url,
+        model_path=red_patch_model,
+        detection_threshold=0.4,
+        database_url=url,
+        camtrap_dp_schemas=DATA / "camtrap-dp",
+    )
 
 
 def pinned_clock() -> float:
@@ -178,8 +199,10 @@ def pinned_clock() -> float:
 def app(settings, redis_conn):
     from web import create_app
 
-    application = create_app({"TESTING": True, "SERVER_NAME": "trapline.test",
-                              "TRAPLINE_CLOCK": pinned_clock}, settings=settings)
+    application = create_app(
+        {"TESTING": True, "SERVER_NAME": "trapline.test", "TRAPLINE_CLOCK": pinned_clock},
+        settings=settings,
+    )
     yield application
     application.extensions["trapline.store"].dispose()
     # the site's own Redis client: its pooled sockets closed now, not by the garbage collector
@@ -208,8 +231,9 @@ def run_worker(settings, redis_conn):
     jobs.install(detector, settings, store)
 
     def run() -> None:
-        worker = TraplineWorker([job_queue(redis_conn)], connection=redis_conn,
-                                serializer=JSONSerializer)
+        worker = TraplineWorker(
+            [job_queue(redis_conn)], connection=redis_conn, serializer=JSONSerializer
+        )
         worker.work(burst=True, with_scheduler=False)
 
     yield run

@@ -19,9 +19,14 @@ def red_patch_image(size: tuple[int, int], patch: tuple[int, int, int, int]) -> 
     return image
 
 
-def exif_block(*, orientation: int = 1, when: str = "2021:06:01 05:30:00",
-               gps: tuple[float, float] | None = (-33.5, 151.25)) -> bytes:
+def exif_block(
+    *,
+    orientation: int = 1,
+    when: str = "2021:06:01 05:30:00",
+    gps: tuple[float, float] | None = (-33.5, 151.25),
+) -> bytes:
     """EXIF with a capture time, a camera and (optionally) a south/east GPS position."""
+
     def dms(value: float) -> tuple[tuple[int, int], ...]:
         value = abs(value)
         d = int(value)
@@ -30,8 +35,11 @@ def exif_block(*, orientation: int = 1, when: str = "2021:06:01 05:30:00",
         return ((d, 1), (m, 1), (s, 100))
 
     data: dict = {
-        "0th": {piexif.ImageIFD.Make: b"TestCam", piexif.ImageIFD.Model: b"Trail 1",
-                piexif.ImageIFD.Orientation: orientation},
+        "0th": {
+            piexif.ImageIFD.Make: b"TestCam",
+            piexif.ImageIFD.Model: b"Trail 1",
+            piexif.ImageIFD.Orientation: orientation,
+        },
         "Exif": {piexif.ExifIFD.DateTimeOriginal: when.encode()},
         "GPS": {},
     }
@@ -54,8 +62,16 @@ def jpeg_bytes(image: Image.Image, exif: bytes = b"") -> bytes:
 
 def png_bomb_header(width: int = 100_000, height: int = 100_000) -> bytes:
     """A PNG whose header claims `width` x `height` pixels, with almost no data behind it."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )

@@ -32,7 +32,8 @@ def freeze_graph(path: Path, build: Callable[[Any], tuple[Any, Any, Any, Any]]) 
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
-                sess, graph.as_graph_def(), OUTPUT_NAMES)
+                sess, graph.as_graph_def(), OUTPUT_NAMES
+            )
     path.write_bytes(frozen.SerializeToString())
     return path
 

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
+
 def _binary(name: str) -> str:
     """Debian keeps the server's programs off PATH, under its major version."""
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
     found = versions[-1] if versions else shutil.which(name)
     if not found:
         raise pytest.UsageError(f"PostgreSQL's {name} is missing: run scripts/setup.sh --test")
@@ -41,25 +44,60 @@ class PostgresServer:
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
-        subprocess.run(self._as_owner(_binary("initdb"), "-D", str(data), "-A", "trust",
-                                      "-U", "postgres", "-E", "UTF8", "--no-sync"),
-                       check=True, capture_output=True)
+        subprocess.run(
+            self._as_owner(
+                _binary("initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
+        )
         with (self.folder / "server.log").open("wb") as log:
             self.proc = subprocess.Popen(
-                self._as_owner(_binary("postgres"), "-D", str(data), "-p", str(self.port),
-                               "-c", "listen_addresses=127.0.0.1", "-k", str(self.folder),
-                               "-c", "fsync=off", "-c", "max_connections=200"),
-                stdout=log, stderr=subprocess.STDOUT)
+                self._as_owner(
+                    _binary("postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-k",
+                    str(self.folder),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         ready = _binary("pg_isready")
         for _ in range(600):
-            if subprocess.run([ready, "-h", "127.0.0.1", "-p", str(self.port)],
-                              capture_output=True, check=False).returncode == 0:
+            if (
+                subprocess.run(
+                    [ready, "-h", "127.0.0.1", "-p", str(self.port)],
+                    capture_output=True,
+                    check=False,
+                ).returncode
+                == 0
+            ):
                 return
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
-        raise RuntimeError("PostgreSQL did not start: "
-                           + (self.folder / "server.log").read_text(errors="replace")[-2000:])
+        raise RuntimeError(
+            "PostgreSQL did not start: "
+            + (self.folder / "server.log").read_text(errors="replace")[-2000:]
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -69,8 +107,9 @@ class PostgresServer:
         import psycopg
 
         name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

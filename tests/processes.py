@@ -28,17 +28,28 @@ class Workers:
         self.settings, self.log_dir = settings, log_dir
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
 
-    def start(self, *args: str, model: Path | None = None, redis_url: str | None = None,
-              **extra_env: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "TRAPLINE_REDIS_URL": redis_url or self.settings.redis_url,
-               "TRAPLINE_DATA_DIR": str(self.settings.data_dir),
-               "TRAPLINE_MODEL_PATH": str(model or self.settings.model_path),
-               "TRAPLINE_DATABASE_URL": self.settings.database_url,
-               "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
+    def start(
+        self, *args: str, model: Path | None = None, redis_url: str | None = None, **extra_env: str
+    ) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "TRAPLINE_REDIS_URL": redis_url or self.settings.redis_url,
+            "TRAPLINE_DATA_DIR": str(self.settings.data_dir),
+            "TRAPLINE_MODEL_PATH": str(model or self.settings.model_path),
+            "TRAPLINE_DATABASE_URL": self.settings.database_url,
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            **extra_env,
+        }
         log = self.log_dir / f"worker{len(self.procs)}.log"
         with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen([sys.executable, "-m", "model_server.service.worker", *args], cwd=REPO,
-                                    env=env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "model_server.service.worker", *args],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.procs.append((proc, log))
         return proc
 

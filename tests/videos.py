@@ -18,15 +18,24 @@ from tests.images import red_patch_image
 GREY = (90, 110, 90)
 
 
-def clip(path: Path, frames: Iterable[Image.Image], fps: int, *,
-         tags: dict[str, str] | None = None, codec: str = "libx264",
-         keyframe_every: int | None = None) -> Path:
+def clip(
+    path: Path,
+    frames: Iterable[Image.Image],
+    fps: int,
+    *,
+    tags: dict[str, str] | None = None,
+    codec: str = "libx264",
+    keyframe_every: int | None = None,
+) -> Path:
     """Encodes `frames` at `fps` into `path` (the container from its suffix), with a keyframe
     every `keyframe_every` frames if given (the encoder's choice otherwise)."""
     frames = list(frames)
     # QuickTime's own keys (make, model) are kept only as metadata tags
-    options = {"movflags": "use_metadata_tags"} if tags and path.suffix.lower() in (
-        ".mp4", ".mov") else {}
+    options = (
+        {"movflags": "use_metadata_tags"}
+        if tags and path.suffix.lower() in (".mp4", ".mov")
+        else {}
+    )
     with av.open(str(path), "w", options=options) as out:
         for key, value in (tags or {}).items():
             out.metadata[key] = value
@@ -43,12 +52,21 @@ def clip(path: Path, frames: Iterable[Image.Image], fps: int, *,
     return path
 
 
-def red_patch_clip(path: Path, *, seconds: int, fps: int, patch_frames: range,
-                   size: tuple[int, int] = (160, 120), tags: dict[str, str] | None = None) -> Path:
+def red_patch_clip(
+    path: Path,
+    *,
+    seconds: int,
+    fps: int,
+    patch_frames: range,
+    size: tuple[int, int] = (160, 120),
+    tags: dict[str, str] | None = None,
+) -> Path:
     """A grey clip with the red patch (the test detector's animal) in `patch_frames` only."""
     patch = (40, 30, 90, 80)
-    frames = [red_patch_image(size, patch) if i in patch_frames else Image.new("RGB", size, GREY)
-              for i in range(seconds * fps)]
+    frames = [
+        red_patch_image(size, patch) if i in patch_frames else Image.new("RGB", size, GREY)
+        for i in range(seconds * fps)
+    ]
     return clip(path, frames, fps, tags=tags)
 
 
@@ -62,8 +80,9 @@ def bushnell_avi(path: Path, frames: int = 8, fps: int = 5) -> Path:
         stream.time_base = Fraction(1, fps)
         for i in range(frames):
             buf = io.BytesIO()
-            Image.new("RGB", (64, 48), (200, 25 * i, 0)).save(buf, "JPEG",
-                                                              subsampling=0 if i == 0 else 2)
+            Image.new("RGB", (64, 48), (200, 25 * i, 0)).save(
+                buf, "JPEG", subsampling=0 if i == 0 else 2
+            )
             packet = av.Packet(buf.getvalue())
             packet.stream, packet.pts, packet.dts = stream, i, i
             packet.time_base = Fraction(1, fps)
@@ -75,8 +94,9 @@ def sound_only(path: Path) -> Path:
     """An MP4 with an AAC track and no picture."""
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("aac", rate=8000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp",
-                                           layout="stereo")
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((2, 1024), np.float32), format="fltp", layout="stereo"
+        )
         frame.sample_rate, frame.pts = 8000, 0
         for packet in stream.encode(frame):
             out.mux(packet)

@@ -18,13 +18,17 @@ from shared.store import open_configured_store
 from web.errors import error_response
 from web.security import csrf, init_security
 
-UNREADABLE_FORM = ("The upload could not be read: the form data is malformed, most often because "
-                   "a file name is not UTF-8 text (an old tool or script). Nothing was stored. "
-                   "Rename the file with ordinary letters, digits and spaces, or zip it, and "
-                   "send it again.")
+UNREADABLE_FORM = (
+    "The upload could not be read: the form data is malformed, most often because "
+    "a file name is not UTF-8 text (an old tool or script). Nothing was stored. "
+    "Rename the file with ordinary letters, digits and spaces, or zip it, and "
+    "send it again."
+)
 UNREADABLE_CHECKED = {"upload.submit", "upload.chunk", "upload.remove", "api.create"}
-REDIS_DOWN = ("The job queue is not reachable right now, so no job can be created or looked up. "
-              "Your files are safe if the upload finished; please try again in a few minutes.")
+REDIS_DOWN = (
+    "The job queue is not reachable right now, so no job can be created or looked up. "
+    "Your files are safe if the upload finished; please try again in a few minutes."
+)
 
 
 def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -47,7 +51,8 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     Storage(settings.data_dir).ensure()
     app.extensions["trapline.settings"] = settings
     app.extensions["trapline.redis"] = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5
+    )
     app.extensions["trapline.store"] = open_configured_store(settings)  # migrates at start-up
     Dropzone(app)
 
@@ -56,9 +61,14 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         """werkzeug drops a whole multipart body it cannot decode (a file name that is not
         UTF-8, from a script or an old tool) and the view would then blame the email address.
         Say what really happened instead."""
-        if (request.method == "POST" and request.mimetype == "multipart/form-data"
-                and (request.content_length or 0) > 0 and not request.form and not request.files
-                and request.endpoint in UNREADABLE_CHECKED):
+        if (
+            request.method == "POST"
+            and request.mimetype == "multipart/form-data"
+            and (request.content_length or 0) > 0
+            and not request.form
+            and not request.files
+            and request.endpoint in UNREADABLE_CHECKED
+        ):
             return error_response(400, UNREADABLE_FORM)
         return None
 
@@ -80,8 +90,21 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         upload,
     )
 
-    for module in (upload, jobs, api, results, review, insights, events, deployments, accuracy,
-                   classes, species_jobs, health, admin):
+    for module in (
+        upload,
+        jobs,
+        api,
+        results,
+        review,
+        insights,
+        events,
+        deployments,
+        accuracy,
+        classes,
+        species_jobs,
+        health,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # scripts: the API key guards it instead
     csrf.exempt(results.bp)  # reads only
@@ -105,7 +128,8 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        message = {413: "The upload is larger than this site accepts.",
-                   404: "There is nothing here. Check the link you were given."}.get(
-            exc.code or 500, exc.description or "")
+        message = {
+            413: "The upload is larger than this site accepts.",
+            404: "There is nothing here. Check the link you were given.",
+        }.get(exc.code or 500, exc.description or "")
         return error_response(exc.code or 500, message)

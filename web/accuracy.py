@@ -42,14 +42,21 @@ def _options(args: Mapping[str, Any], default: float) -> dict[str, Any]:
     label = str(args.get("category") or "animal").strip().lower()
     if label not in (*LABELS, NON_EMPTY):
         raise BadRequest("category is animal, person, vehicle or non-empty")
-    return {"threshold": fraction("threshold") or default, "recall": fraction("recall"),
-            "recall_label": label}
+    return {
+        "threshold": fraction("threshold") or default,
+        "recall": fraction("recall"),
+        "recall_label": label,
+    }
 
 
 def _from_review(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
-    report = evaluate(reviewed_pairs(store(), job_id), options["threshold"],
-                      recall=options["recall"], recall_label=options["recall_label"],
-                      flagged=flagged_in_job(store(), job_id))
+    report = evaluate(
+        reviewed_pairs(store(), job_id),
+        options["threshold"],
+        recall=options["recall"],
+        recall_label=options["recall_label"],
+        flagged=flagged_in_job(store(), job_id),
+    )
     report["source"] = "review"
     return report
 
@@ -58,10 +65,14 @@ def _from_truth(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
     files = {f.filename or "truth": f.read() for f in request.files.getlist("truth")}
     if not files:
         raise TruthError("Choose a truth file to upload (field 'truth').")
-    report = against_truth(job_predictions(store(), job_id), read_truth_files(files),
-                           options["threshold"], recall=options["recall"],
-                           recall_label=options["recall_label"],
-                           flagged=flagged_in_job(store(), job_id))
+    report = against_truth(
+        job_predictions(store(), job_id),
+        read_truth_files(files),
+        options["threshold"],
+        recall=options["recall"],
+        recall_label=options["recall_label"],
+        flagged=flagged_in_job(store(), job_id),
+    )
     report["source"] = "truth"
     report["truth"]["uploaded"] = sorted(files)
     return report
@@ -125,8 +136,16 @@ def page(job_id: str) -> Any:
     review = _finish(_from_review(job_id, options))
     charts = {"review": precision_recall(review["curves"])}
     if truth:
-        charts["truth"] = precision_recall(truth["curves"],
-                                           title="Precision and recall against the truth file")
-    return render_template("accuracy.html", job=services.status_payload(state), review=review,
-                           truth=truth, charts=charts, options=options, error=error,
-                           job_threshold=stored), 400 if error else 200
+        charts["truth"] = precision_recall(
+            truth["curves"], title="Precision and recall against the truth file"
+        )
+    return render_template(
+        "accuracy.html",
+        job=services.status_payload(state),
+        review=review,
+        truth=truth,
+        charts=charts,
+        options=options,
+        error=error,
+        job_threshold=stored,
+    ), 400 if error else 200

@@ -60,8 +60,11 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
                 check_login_failures(auth.username or "", count=True)
             except RateLimited as exc:
                 return rate_limited_response(exc)
-        return Response("Authentication required.", 401,
-                        {"WWW-Authenticate": 'Basic realm="Trapline admin", charset="UTF-8"'})
+        return Response(
+            "Authentication required.",
+            401,
+            {"WWW-Authenticate": 'Basic realm="Trapline admin", charset="UTF-8"'},
+        )
 
     return wrapped
 
@@ -76,13 +79,21 @@ def dashboard() -> Any:
     r = services.redis()
     store = services.storage()
     states = sorted(all_states(r), key=lambda s: s.created_at, reverse=True)[:RECENT]
-    servers = [(as_text(k).removeprefix(MODEL_SERVER_PREFIX), as_text(r.get(k) or b""))
-               for k in r.scan_iter(MODEL_SERVER_PREFIX + "*")]
+    servers = [
+        (as_text(k).removeprefix(MODEL_SERVER_PREFIX), as_text(r.get(k) or b""))
+        for k in r.scan_iter(MODEL_SERVER_PREFIX + "*")
+    ]
     disk = shutil.disk_usage(store.root)
     return render_template(
-        "admin.html", jobs=states, servers=servers, queue_length=job_queue(r).count,
-        disk=disk, uploads_bytes=_folder_bytes(store.uploads_root),
-        results_bytes=_folder_bytes(store.results_root), human=services.human_size)
+        "admin.html",
+        jobs=states,
+        servers=servers,
+        queue_length=job_queue(r).count,
+        disk=disk,
+        uploads_bytes=_folder_bytes(store.uploads_root),
+        results_bytes=_folder_bytes(store.results_root),
+        human=services.human_size,
+    )
 
 
 @bp.post("/jobs/<job_id>/cancel")
@@ -99,25 +110,34 @@ def requeue(job_id: str) -> Any:
     state = services.job_or_404(job_id)
     r = services.redis()
     if has_lease(r, job_id):
-        return error_response(409, "This job is running on a model server right now (its lease "
-                              "is live), so it cannot be queued a second time. Cancel it first, "
-                              "or wait: if its model server died, the job is requeued by itself "
-                              "once the lease lapses.")
+        return error_response(
+            409,
+            "This job is running on a model server right now (its lease "
+            "is live), so it cannot be queued a second time. Cancel it first, "
+            "or wait: if its model server died, the job is requeued by itself "
+            "once the lease lapses.",
+        )
     if not services.storage().upload_files(job_id):
-        return error_response(409, "This job's upload is gone from the server (removed when the "
-                              "job ended, or by the cleanup), so there is nothing to run again. "
-                              "The researcher has to upload the photos again.")
+        return error_response(
+            409,
+            "This job's upload is gone from the server (removed when the "
+            "job ended, or by the cleanup), so there is nothing to run again. "
+            "The researcher has to upload the photos again.",
+        )
     state.error, state.finished_at = "", None
     try:
-        enqueue_job(r, state, at_front=True,
-                    allowed=(JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PROCESSING))
+        enqueue_job(
+            r,
+            state,
+            at_front=True,
+            allowed=(JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PROCESSING),
+        )
     except TransitionRefused as exc:
         return error_response(409, f"This job cannot be requeued: {exc}.")
     return redirect(url_for("admin.dashboard"), code=303)
 
 
-def main(argv: list[str] | None = None,
-         ask: Callable[[str], str] = getpass.getpass) -> int:
+def main(argv: list[str] | None = None, ask: Callable[[str], str] = getpass.getpass) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if args != ["hash-password"]:
         print("usage: python -m web.admin hash-password", file=sys.stderr)

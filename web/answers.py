@@ -10,8 +10,11 @@ from flask import flash, jsonify, redirect, request
 
 
 def from_page_form() -> bool:
-    return bool(request.form) and request.accept_mimetypes.accept_html and \
-        "X-API-Key" not in request.headers
+    return (
+        bool(request.form)
+        and request.accept_mimetypes.accept_html
+        and "X-API-Key" not in request.headers
+    )
 
 
 def answer(status: int, message: str, page: str, **extra: Any) -> Any:

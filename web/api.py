@@ -34,8 +34,11 @@ def create() -> Any:
     except RateLimited as exc:
         return rate_limited_response(exc)
     except QueueUnavailable as exc:
-        return jsonify(error=exc.message, id=exc.state.id,
-                       page_url=url_for("jobs.page", job_id=exc.state.id, _external=True)), 503
+        return jsonify(
+            error=exc.message,
+            id=exc.state.id,
+            page_url=url_for("jobs.page", job_id=exc.state.id, _external=True),
+        ), 503
     finally:
         services.discard(staging)
     return jsonify(

@@ -62,25 +62,44 @@ def set_details(row: SetRow) -> dict[str, Any]:
     evaluation = None
     if len(classes.examples) >= 2 and total <= MAX_EVALUATED:
         result = leave_one_out(classes)
-        evaluation = {"overall": result.overall, "accuracy": result.accuracy,
-                      "confusion": {k: dict(v) for k, v in result.confusion.items()},
-                      "warnings": result.warnings}
+        evaluation = {
+            "overall": result.overall,
+            "accuracy": result.accuracy,
+            "confusion": {k: dict(v) for k, v in result.confusion.items()},
+            "warnings": result.warnings,
+        }
     return {
-        "name": row.name, "embedder": row.embedder or "(bound by the first examples)",
+        "name": row.name,
+        "embedder": row.embedder or "(bound by the first examples)",
         "created_at": row.created_at.isoformat(),
-        "classes": [{"species": s.species, "examples": s.examples,
-                     "threshold": classes.threshold(s.species),
-                     "threshold_set_by_hand": s.species in row.overrides,
-                     "few_examples": s.examples < FEW_EXAMPLES,
-                     "crops": [url_for("classes.crop", name=row.name, example_id=i)
-                               for i, _ in s.crops]} for s in summaries],
+        "classes": [
+            {
+                "species": s.species,
+                "examples": s.examples,
+                "threshold": classes.threshold(s.species),
+                "threshold_set_by_hand": s.species in row.overrides,
+                "few_examples": s.examples < FEW_EXAMPLES,
+                "crops": [url_for("classes.crop", name=row.name, example_id=i) for i, _ in s.crops],
+            }
+            for s in summaries
+        ],
         "evaluation": evaluation,
-        "evaluation_note": None if evaluation or len(classes.examples) < 2 else
-        f"not worked out over more than {MAX_EVALUATED} examples",
-        "uploads": [{"id": u.id, "species": u.species, "file": u.file, "status": u.status,
-                     "added": u.added, "without_animal": u.without_animal, "error": u.error,
-                     "created_at": u.created_at.isoformat()}
-                    for u in uploads_of(engine, row.id)],
+        "evaluation_note": None
+        if evaluation or len(classes.examples) < 2
+        else f"not worked out over more than {MAX_EVALUATED} examples",
+        "uploads": [
+            {
+                "id": u.id,
+                "species": u.species,
+                "file": u.file,
+                "status": u.status,
+                "added": u.added,
+                "without_animal": u.without_animal,
+                "error": u.error,
+                "created_at": u.created_at.isoformat(),
+            }
+            for u in uploads_of(engine, row.id)
+        ],
     }
 
 
@@ -110,8 +129,12 @@ def crop(name: str, example_id: int) -> Any:
 
 @bp.get("/api/class-sets")
 def api_list() -> Any:
-    return jsonify(sets=[{"name": row.name, "embedder": row.embedder, "classes": classes}
-                         for row, classes in list_sets(services.results_store())])
+    return jsonify(
+        sets=[
+            {"name": row.name, "embedder": row.embedder, "classes": classes}
+            for row, classes in list_sets(services.results_store())
+        ]
+    )
 
 
 @bp.get("/api/class-sets/<name>")
@@ -128,8 +151,12 @@ def create() -> Any:
         row = create_set(services.results_store(), name, datetime.now(UTC))
     except ClassSetError as exc:
         return answer(400, f"Not created: {exc}.", url_for("classes.index"))
-    return answer(201, f"Class set {row.name!r} created; add a class with a zip of example "
-                   "photos.", url_for("classes.page", name=row.name), name=row.name)
+    return answer(
+        201,
+        f"Class set {row.name!r} created; add a class with a zip of example photos.",
+        url_for("classes.page", name=row.name),
+        name=row.name,
+    )
 
 
 @bp.post("/api/class-sets/<name>/examples")
@@ -148,8 +175,7 @@ def add_examples(name: str) -> Any:
         species = (request.form.get("species") or "").strip() or None
         engine = services.results_store()
         try:
-            upload_id = create_upload(engine, row.id, species, upload.filename,
-                                      datetime.now(UTC))
+            upload_id = create_upload(engine, row.id, species, upload.filename, datetime.now(UTC))
         except ClassSetError as exc:
             return answer(400, f"Not added: {exc}.", here)
         target = services.storage().class_upload_file(upload_id)
@@ -161,14 +187,23 @@ def add_examples(name: str) -> Any:
     try:
         enqueue_class_upload(services.redis(), upload_id)
     except RedisError:
-        finish_upload(engine, upload_id, status="failed", error="the queue was unreachable; "
-                      "send the zip again", now=datetime.now(UTC))
+        finish_upload(
+            engine,
+            upload_id,
+            status="failed",
+            error="the queue was unreachable; send the zip again",
+            now=datetime.now(UTC),
+        )
         target.unlink(missing_ok=True)
         return answer(503, "Not added: the queue is unreachable; please try again.", here)
     what = f"class {species!r}" if species else "the classes its folders name"
-    return answer(202, f"Received {upload.filename}: a model server is finding the animals "
-                   f"in it for {what}; this page shows when it is done.", here,
-                   upload=upload_id)
+    return answer(
+        202,
+        f"Received {upload.filename}: a model server is finding the animals "
+        f"in it for {what}; this page shows when it is done.",
+        here,
+        upload=upload_id,
+    )
 
 
 @bp.post("/api/class-sets/<name>/thresholds")
@@ -187,15 +222,17 @@ def set_class_threshold(name: str) -> Any:
         if value is not None and not 0 < value <= 2:
             raise ValueError
     except (TypeError, ValueError):
-        return answer(400, "Not saved: the threshold is a cosine distance above 0, at most 2.",
-                       here)
+        return answer(
+            400, "Not saved: the threshold is a cosine distance above 0, at most 2.", here
+        )
     engine = services.results_store()
     if species not in load_classes(engine, row.id).examples:
         return answer(404, f"Not saved: the set has no class {species!r}.", here)
     set_threshold(engine, row.id, species, value)
     said = f"{value:g}" if value is not None else "calibrated from its examples"
-    return answer(200, f"The threshold of {species!r} is now {said}.", here,
-                   species=species, threshold=value)
+    return answer(
+        200, f"The threshold of {species!r} is now {said}.", here, species=species, threshold=value
+    )
 
 
 @bp.get("/api/class-sets/<name>/uploads/<int:upload_id>")
@@ -203,9 +240,14 @@ def api_upload(name: str, upload_id: int) -> Any:
     row = _set_or_404(name)
     for found in uploads_of(services.results_store(), row.id, limit=1000):
         if found.id == upload_id:
-            return jsonify(id=found.id, status=found.status, added=found.added,
-                           without_animal=found.without_animal, error=found.error,
-                           species=found.species)
+            return jsonify(
+                id=found.id,
+                status=found.status,
+                added=found.added,
+                without_animal=found.without_animal,
+                error=found.error,
+                species=found.species,
+            )
     abort(404)
 
 
@@ -231,5 +273,10 @@ def _remove(name: str, species: str) -> Any:
     folder = services.storage().class_set_dir(row.id)
     for file in crops:
         (folder / file).unlink(missing_ok=True)
-    return answer(200, f"Removed the class {species!r} and its {len(crops)} examples; the "
-                   "other classes are as they were.", here, removed=len(crops))
+    return answer(
+        200,
+        f"Removed the class {species!r} and its {len(crops)} examples; the "
+        "other classes are as they were.",
+        here,
+        removed=len(crops),
+    )

@@ -32,8 +32,7 @@ def _from_json(body: Any) -> tuple[dict[str, Place], str | None]:
         raise Refused('send {"places": {"deployment": [latitude, longitude]}}')
     places: dict[str, Place] = {}
     for name, value in body.get("places", {}).items():
-        pair = ([value.get("latitude"), value.get("longitude")] if isinstance(value, dict)
-                else value)
+        pair = [value.get("latitude"), value.get("longitude")] if isinstance(value, dict) else value
         if not isinstance(pair, list) or len(pair) != 2:
             raise Refused(f"{name}: give [latitude, longitude]")
         places[str(name)] = parse_place(pair[0], pair[1], f"{name}: ")
@@ -78,16 +77,29 @@ def give_places(job_id: str) -> Any:
     except (Refused, ValueError) as exc:
         return _answer(job_id, 400, f"Not saved: {exc}.")
     if state.status is not JobStatus.FINISHED:
-        return _answer(job_id, 409, f"Not saved: the job is {state.status.value}; coordinates "
-                       "are given with the upload (`deployments`) or once it has finished.")
+        return _answer(
+            job_id,
+            409,
+            f"Not saved: the job is {state.status.value}; coordinates "
+            "are given with the upload (`deployments`) or once it has finished.",
+        )
     options = add_places(store(), job_id, places, offset)
     if options is None:
         return _answer(job_id, 404, "Not saved: this job's results are no longer stored.")
     try:
         start_export(state, photos=state.export_photos)
     except TransitionRefused as exc:
-        return _answer(job_id, 409, f"Saved, but the package is not being made again yet: "
-                       f"{exc}. Start an export when the current one is done.")
-    return _answer(job_id, 202, f"Saved coordinates for {len(places)} deployment(s); the "
-                   "Camtrap DP package is being made again.",
-                   places=options["places"], utc_offset=options.get("utc_offset"))
+        return _answer(
+            job_id,
+            409,
+            f"Saved, but the package is not being made again yet: "
+            f"{exc}. Start an export when the current one is done.",
+        )
+    return _answer(
+        job_id,
+        202,
+        f"Saved coordinates for {len(places)} deployment(s); the "
+        "Camtrap DP package is being made again.",
+        places=options["places"],
+        utc_offset=options.get("utc_offset"),
+    )

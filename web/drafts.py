@@ -31,7 +31,7 @@ COPY_BLOCK = 1 << 20
 def open_new() -> str:
     """A fresh draft for one page load, remembered in this browser's session."""
     draft = new_job_id()
-    owned = [d for d in session.get(SESSION_KEY, []) if isinstance(d, str)][-(MAX_DRAFTS - 1):]
+    owned = [d for d in session.get(SESSION_KEY, []) if isinstance(d, str)][-(MAX_DRAFTS - 1) :]
     session[SESSION_KEY] = [*owned, draft]
     return draft  # its folder is made by the first file, so page views leave nothing on disk
 
@@ -39,8 +39,10 @@ def open_new() -> str:
 def owned(storage: Storage, draft: str) -> Path:
     """The draft's folder, if this browser's session opened it; else a refusal."""
     if draft not in session.get(SESSION_KEY, []):
-        raise UploadRefused("This upload page has expired or was opened in another browser. "
-                            "Please reload the page and add your files again.")
+        raise UploadRefused(
+            "This upload page has expired or was opened in another browser. "
+            "Please reload the page and add your files again."
+        )
     return storage.draft_dir(draft)
 
 
@@ -87,8 +89,9 @@ def finished_files(folder: Path) -> list[dict[str, object]]:
     if not folder.is_dir():
         return []
     files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return [{"name": p.relative_to(folder).as_posix(), "size": p.stat().st_size}
-            for p in sorted(files)]
+    return [
+        {"name": p.relative_to(folder).as_posix(), "size": p.stat().st_size} for p in sorted(files)
+    ]
 
 
 def used_bytes(folder: Path) -> int:
@@ -98,8 +101,9 @@ def used_bytes(folder: Path) -> int:
     return done + arriving
 
 
-def write_chunk(folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int,
-                limit: int) -> str | None:
+def write_chunk(
+    folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int, limit: int
+) -> str | None:
     """Writes one chunk at its offset, never more than the declared file size or the chunk size
     allows. Returns the file's name in the draft once its last chunk is in."""
     part, meta = _part(folder, chunk.uuid), _meta(folder, chunk.uuid)
@@ -107,11 +111,13 @@ def write_chunk(folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int,
         if used_bytes(folder) + chunk.size > limit:
             raise UploadRefused("The upload is larger than this site accepts.", 413)
         name = relative_target(folder, chunk.filename, chunk.fullpath)
-        meta.write_text(json.dumps({"name": name, "size": chunk.size, "uuid": chunk.uuid}),
-                        encoding="utf-8")
+        meta.write_text(
+            json.dumps({"name": name, "size": chunk.size, "uuid": chunk.uuid}), encoding="utf-8"
+        )
     elif not meta.exists():
-        raise UploadRefused("This file's upload was not started or was removed; please drop "
-                            "it again.")
+        raise UploadRefused(
+            "This file's upload was not started or was removed; please drop it again."
+        )
     info = json.loads(meta.read_text(encoding="utf-8"))
     if info["size"] != chunk.size or not 0 <= chunk.offset < max(chunk.size, 1):
         raise UploadRefused("This chunk does not belong to the file being uploaded.")
@@ -188,4 +194,3 @@ def entries(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-

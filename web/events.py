@@ -31,23 +31,51 @@ def job_events(job_id: str) -> Any:
     job = job_row(store(), job_id)
     options = job.options if job is not None else {}
     try:
-        gap = parse_event_gap(request.args.get("event_gap")
-                              or options.get("event_gap", DEFAULT_EVENT_GAP))
-        level = parse_deployment_level(request.args.get("deployment_level")
-                                       or options.get("deployment_level",
-                                                      DEFAULT_DEPLOYMENT_LEVEL))
+        gap = parse_event_gap(
+            request.args.get("event_gap") or options.get("event_gap", DEFAULT_EVENT_GAP)
+        )
+        level = parse_deployment_level(
+            request.args.get("deployment_level")
+            or options.get("deployment_level", DEFAULT_DEPLOYMENT_LEVEL)
+        )
     except ValueError as exc:
         return jsonify(error=str(exc)), 400
     cameras = deployments(event_items(store(), job_id), level)
     found = events(cameras, gap)
     given = places_from_json(options.get("places"))
     return jsonify(
-        threshold=threshold, event_gap=gap, deployment_level=level,
-        deployments=[{"id": d.id, "folder": d.folder, "serial": d.serial, "start": _iso(d.start),
-                      "end": _iso(d.end), "make": d.make, "model": d.model,
-                      "latitude": d.latitude, "longitude": d.longitude,
-                      "given_coordinates": given.get(d.id) or given.get(d.folder),
-                      "files": len(d.items), "events": d.events} for d in cameras],
-        events=[{"id": e.id, "deployment": e.deployment, "start": _iso(e.start),
-                 "end": _iso(e.end), "files": e.files, "outcome": e.outcome, "maxn": e.maxn,
-                 "max_conf": e.max_conf, "note": e.note} for e in found])
+        threshold=threshold,
+        event_gap=gap,
+        deployment_level=level,
+        deployments=[
+            {
+                "id": d.id,
+                "folder": d.folder,
+                "serial": d.serial,
+                "start": _iso(d.start),
+                "end": _iso(d.end),
+                "make": d.make,
+                "model": d.model,
+                "latitude": d.latitude,
+                "longitude": d.longitude,
+                "given_coordinates": given.get(d.id) or given.get(d.folder),
+                "files": len(d.items),
+                "events": d.events,
+            }
+            for d in cameras
+        ],
+        events=[
+            {
+                "id": e.id,
+                "deployment": e.deployment,
+                "start": _iso(e.start),
+                "end": _iso(e.end),
+                "files": e.files,
+                "outcome": e.outcome,
+                "maxn": e.maxn,
+                "max_conf": e.max_conf,
+                "note": e.note,
+            }
+            for e in found
+        ],
+    )

@@ -10,6 +10,11 @@ from web import services
 def start_export(state: JobState, photos: bool = True) -> None:
     """`photos` False makes the small zip of the reports alone. Raises TransitionRefused when
     the job is no longer finished or another export is already under way."""
-    transition(services.redis(), state.id, (JobStatus.FINISHED,), export_photos=photos,
-               export_progress={"stage": "queued", "done": 0})
+    transition(
+        services.redis(),
+        state.id,
+        (JobStatus.FINISHED,),
+        export_photos=photos,
+        export_progress={"stage": "queued", "done": 0},
+    )
     enqueue_job(services.redis(), state, kind=JobKind.EXPORT)

@@ -18,14 +18,22 @@ def healthz() -> Any:
     r = services.redis()
     try:
         r.ping()
-        servers = [as_text(v) for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
-                   if (v := r.get(k)) is not None]
+        servers = [
+            as_text(v)
+            for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
+            if (v := r.get(k)) is not None
+        ]
         notice = r.get(NOTICE_KEY)
     except RedisError:
         return jsonify(status="unavailable", redis="unreachable", model_servers=0), 503
-    body: dict[str, Any] = {"status": "ok", "redis": "ok", "model_servers": len(servers),
-                            "models": sorted(set(servers))}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "redis": "ok",
+        "model_servers": len(servers),
+        "models": sorted(set(servers)),
+    }
     if not servers:
-        body["notice"] = (as_text(notice) if notice else
-                          "No model server is running; uploads wait in the queue.")
+        body["notice"] = (
+            as_text(notice) if notice else "No model server is running; uploads wait in the queue."
+        )
     return jsonify(body)

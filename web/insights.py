@@ -13,8 +13,11 @@ from web.charts.camera_map import camera_map
 from web.results import job_threshold, missing, store
 
 bp = Blueprint("insights", __name__)
-SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'",
-               "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+SVG_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 
 
 def _with_detections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -29,8 +32,12 @@ def insights(job_id: str) -> Any:
     if threshold is None:
         return missing(job_id)
     engine = store()
-    return jsonify(threshold=threshold, cameras=_with_detections(cameras(engine, job_id)),
-                   hours=by_hour(engine, job_id), days=by_day(engine, job_id))
+    return jsonify(
+        threshold=threshold,
+        cameras=_with_detections(cameras(engine, job_id)),
+        hours=by_hour(engine, job_id),
+        days=by_day(engine, job_id),
+    )
 
 
 def _svg(text: str) -> Response:
@@ -45,22 +52,35 @@ def chart(job_id: str, name: str) -> Any:
     unit = f"Detections (boxes at or above {threshold:g})"
     if name == "hours":
         rows = by_hour(store(), job_id)
-        return _svg(stacked_bars("Detections by hour of day", [f"{r['hour']:02d}" for r in rows],
-                                 rows, x_title="Hour of day (camera clock, 00 = midnight to 1 am)",
-                                 y_title=unit))
+        return _svg(
+            stacked_bars(
+                "Detections by hour of day",
+                [f"{r['hour']:02d}" for r in rows],
+                rows,
+                x_title="Hour of day (camera clock, 00 = midnight to 1 am)",
+                y_title=unit,
+            )
+        )
     if name == "days":
         days = by_day(store(), job_id)
         rows, unit_name = days["rows"], days["unit"]
         years = sorted({r["day"][:4] for r in rows})
         span = "–".join(dict.fromkeys([years[0], years[-1]])) if years else ""
-        label = {"day": "month-day", "week": "month-day, weeks start on Monday",
-                 "month": "year-month"}[unit_name]
+        label = {
+            "day": "month-day",
+            "week": "month-day, weeks start on Monday",
+            "month": "year-month",
+        }[unit_name]
         keys = [r["day"][:7] if unit_name == "month" else r["day"][5:] for r in rows]
-        return _svg(stacked_bars(
-            f"Detections per {unit_name} over the survey", keys, rows,
-            x_title=f"{unit_name.capitalize()} ({label})"
-            + (f" in {span}" if span else ""),
-            y_title=unit))
+        return _svg(
+            stacked_bars(
+                f"Detections per {unit_name} over the survey",
+                keys,
+                rows,
+                x_title=f"{unit_name.capitalize()} ({label})" + (f" in {span}" if span else ""),
+                y_title=unit,
+            )
+        )
     if name == "map":
         return _svg(camera_map(_with_detections(cameras(store(), job_id))))
     abort(404)
@@ -73,17 +93,29 @@ def geojson(job_id: str) -> Any:
     threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
-    features = [{
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [c["longitude"], c["latitude"]]},
-        "properties": {"folder": c["folder"], "images": c["images"],
-                       "images_with_gps": c["with_gps"], "animal_detections": c["animal"],
-                       "person_detections": c["person"], "vehicle_detections": c["vehicle"],
-                       "detections": c["detections"], "first_capture": c["first"],
-                       "last_capture": c["last"], "threshold": threshold},
-    } for c in _with_detections(cameras(store(), job_id)) if c["latitude"] is not None]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c["longitude"], c["latitude"]]},
+            "properties": {
+                "folder": c["folder"],
+                "images": c["images"],
+                "images_with_gps": c["with_gps"],
+                "animal_detections": c["animal"],
+                "person_detections": c["person"],
+                "vehicle_detections": c["vehicle"],
+                "detections": c["detections"],
+                "first_capture": c["first"],
+                "last_capture": c["last"],
+                "threshold": threshold,
+            },
+        }
+        for c in _with_detections(cameras(store(), job_id))
+        if c["latitude"] is not None
+    ]
     response = jsonify(type="FeatureCollection", features=features)
     response.mimetype = "application/geo+json"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="trapline-{job_id[:8]}-cameras.geojson"')
+        f'attachment; filename="trapline-{job_id[:8]}-cameras.geojson"'
+    )
     return response

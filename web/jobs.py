@@ -55,8 +55,11 @@ def download(job_id: str) -> Any:
     if state.status is JobStatus.EXPIRED or gone:
         return error_response(410, "This result has expired and was removed from the server.")
     if state.status is JobStatus.CANCELLED:
-        return error_response(410, "This job was cancelled: its photos were deleted and no "
-                              "results were made. Please upload the photos again.")
+        return error_response(
+            410,
+            "This job was cancelled: its photos were deleted and no "
+            "results were made. Please upload the photos again.",
+        )
     if state.status is not JobStatus.FINISHED:
         if request.accept_mimetypes.accept_html:
             return render_template("job.html", job=services.status_payload(state)), 409
@@ -66,8 +69,12 @@ def download(job_id: str) -> Any:
     accel = services.settings().accel_redirect_prefix
     if accel:
         # nginx sends the bytes from its internal location; the app only checked the job.
-        return Response(status=200, mimetype="application/zip", headers={
-            "X-Accel-Redirect": f"{accel.rstrip('/')}/{path.name}",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        })
+        return Response(
+            status=200,
+            mimetype="application/zip",
+            headers={
+                "X-Accel-Redirect": f"{accel.rstrip('/')}/{path.name}",
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+        )
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=filename)

@@ -71,14 +71,18 @@ def _text(args: Mapping[str, Any], name: str, default: str = "") -> str:
 def media_query(args: Mapping[str, Any]) -> MediaQuery:
     """The gallery's filters and order, from a query string or a JSON object."""
     folder = args.get("folder")
-    return MediaQuery(outcome=_text(args, "outcome"), category=_text(args, "category"),
-                      folder=None if folder is None else str(folder),
-                      min_conf=_number(args, "min_conf", float),
-                      max_conf=_number(args, "max_conf", float),
-                      reviewed=_text(args, "reviewed"), order=_text(args, "order", "path"),
-                      page=_number(args, "page", int) or 1,
-                      per_page=_number(args, "per_page", int) or 50,
-                      event=str(args.get("event") or "").strip())
+    return MediaQuery(
+        outcome=_text(args, "outcome"),
+        category=_text(args, "category"),
+        folder=None if folder is None else str(folder),
+        min_conf=_number(args, "min_conf", float),
+        max_conf=_number(args, "max_conf", float),
+        reviewed=_text(args, "reviewed"),
+        order=_text(args, "order", "path"),
+        page=_number(args, "page", int) or 1,
+        per_page=_number(args, "per_page", int) or 50,
+        event=str(args.get("event") or "").strip(),
+    )
 
 
 def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -88,8 +92,10 @@ def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
     if item.get("video") and item["thumbnail"]:
         for frame in item["video"]["frames"]:  # the filmstrip
             frame["thumbnail_url"] = url_for(
-                "results.thumbnail", job_id=job_id,
-                name=frame_thumbnail(item["thumbnail"], frame["number"]))
+                "results.thumbnail",
+                job_id=job_id,
+                name=frame_thumbnail(item["thumbnail"], frame["number"]),
+            )
     return item
 
 

@@ -41,18 +41,28 @@ def _int(body: dict[str, Any], name: str) -> int | None:
 def _action(body: dict[str, Any]) -> ReviewAction:
     bbox = body.get("bbox")
     if bbox is not None:
-        if (not isinstance(bbox, list) or len(bbox) != 4
-                or not all(isinstance(v, (int, float)) for v in bbox)):
+        if (
+            not isinstance(bbox, list)
+            or len(bbox) != 4
+            or not all(isinstance(v, (int, float)) for v in bbox)
+        ):
             raise ReviewRefused("bbox is [x, y, width, height], each a fraction of the image")
         bbox = tuple(float(v) for v in bbox)
     category, species = body.get("category"), body.get("species")
     if any(v is not None and not isinstance(v, str) for v in (category, species)):
         raise ReviewRefused("category and species are text")
-    return ReviewAction(action=str(body.get("action", "")), reviewer=str(body.get("reviewer", "")),
-                        media_id=_int(body, "media_id"), detection_id=_int(body, "detection_id"),
-                        version=_int(body, "version"), review_id=_int(body, "review_id"),
-                        category=category, species=species, bbox=bbox,
-                        frame=_int(body, "frame"))
+    return ReviewAction(
+        action=str(body.get("action", "")),
+        reviewer=str(body.get("reviewer", "")),
+        media_id=_int(body, "media_id"),
+        detection_id=_int(body, "detection_id"),
+        version=_int(body, "version"),
+        review_id=_int(body, "review_id"),
+        category=category,
+        species=species,
+        bbox=bbox,
+        frame=_int(body, "frame"),
+    )
 
 
 def _job(job_id: str) -> None:
@@ -77,8 +87,7 @@ def review(job_id: str) -> Any:
             query = media_query(body.get("filter") or {})
             return jsonify(bulk_accept(store(), job_id, query, reviewer, _now())), 201
         if body.get("action") == "undo_bulk":
-            return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer,
-                                     _now()))
+            return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer, _now()))
         done = apply(store(), job_id, _action(body), _now())
     except (ReviewRefused, BadQuery) as exc:
         return jsonify(error=str(exc)), 400
@@ -121,7 +130,7 @@ def threshold(job_id: str) -> Any:
     except ReviewRefused as exc:
         return jsonify(error=str(exc)), 400
     if chosen is None:
-        return jsonify(error="Give the threshold, for example {\"threshold\": 0.3}."), 400
+        return jsonify(error='Give the threshold, for example {"threshold": 0.3}.'), 400
     apply_threshold(store(), job_id, chosen)
     return jsonify(threshold=chosen)
 
@@ -148,5 +157,8 @@ def export(job_id: str) -> Any:
     except TransitionRefused as exc:
         return jsonify(error=f"Not exported: {exc}."), 409
     payload = services.status_payload(services.job_or_404(job_id))
-    return jsonify({**payload, "photos": photos}), 202, {
-        "Location": url_for("api.job_status", job_id=job_id, _external=True)}
+    return (
+        jsonify({**payload, "photos": photos}),
+        202,
+        {"Location": url_for("api.job_status", job_id=job_id, _external=True)},
+    )

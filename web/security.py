@@ -20,9 +20,11 @@ from web.errors import error_response
 csrf = CSRFProtect()
 
 # Dropzone is served by the app and configured from a static file: no inline script anywhere.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
-       "object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -48,8 +50,11 @@ def init_security(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> Any:
-        return error_response(400, "This form has expired or did not come from this site. "
-                                   "Please reload the page and try again.")
+        return error_response(
+            400,
+            "This form has expired or did not come from this site. "
+            "Please reload the page and try again.",
+        )
 
 
 class RateLimited(Exception):
@@ -91,8 +96,9 @@ def _count(kind: str, value: str, limit: int, seconds: int, *, add: bool, what: 
         return
     if count > limit:
         wait = f"{retry_after // 60 + 1} minutes" if retry_after > 60 else f"{retry_after} s"
-        raise RateLimited(f"Too many {what} (limit {limit}). Please try again in {wait}.",
-                          retry_after)
+        raise RateLimited(
+            f"Too many {what} (limit {limit}). Please try again in {wait}.", retry_after
+        )
 
 
 def _address() -> str:
@@ -102,10 +108,22 @@ def _address() -> str:
 def check_upload_rate(email: str) -> None:
     """Counts one upload for this client address and this email in the current hour."""
     settings = services.settings()
-    _count("ip", _address(), settings.uploads_per_hour_per_ip, WINDOW_SECONDS, add=True,
-           what="uploads from this address in the last hour")
-    _count("email", email.lower(), settings.uploads_per_hour_per_email, WINDOW_SECONDS,
-           add=True, what="uploads from this email address in the last hour")
+    _count(
+        "ip",
+        _address(),
+        settings.uploads_per_hour_per_ip,
+        WINDOW_SECONDS,
+        add=True,
+        what="uploads from this address in the last hour",
+    )
+    _count(
+        "email",
+        email.lower(),
+        settings.uploads_per_hour_per_email,
+        WINDOW_SECONDS,
+        add=True,
+        what="uploads from this email address in the last hour",
+    )
 
 
 LOGIN_WINDOW_SECONDS, LOGIN_FAILURES = 15 * 60, 10
@@ -115,10 +133,22 @@ def check_login_failures(user: str, *, count: bool) -> None:
     """Failed admin logins, per client address and per user name: past 10 in 15 minutes every
     attempt is refused (429) until the window ends. `count` records one more failure."""
     what = "failed logins"
-    _count("login-ip", _address(), LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, add=count,
-           what=f"{what} from this address")
-    _count("login-user", user, LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, add=count,
-           what=f"{what} for this user name")
+    _count(
+        "login-ip",
+        _address(),
+        LOGIN_FAILURES,
+        LOGIN_WINDOW_SECONDS,
+        add=count,
+        what=f"{what} from this address",
+    )
+    _count(
+        "login-user",
+        user,
+        LOGIN_FAILURES,
+        LOGIN_WINDOW_SECONDS,
+        add=count,
+        what=f"{what} for this user name",
+    )
 
 
 def check_chunk_rate(*, first_of_upload: bool) -> None:
@@ -126,10 +156,22 @@ def check_chunk_rate(*, first_of_upload: bool) -> None:
     its first chunk (not after sending gigabytes), and chunks per minute are capped."""
     settings = services.settings()
     if first_of_upload:
-        _count("ip", _address(), settings.uploads_per_hour_per_ip, WINDOW_SECONDS, add=False,
-               what="uploads from this address in the last hour")
-    _count("chunk", _address(), settings.chunks_per_minute_per_ip, 60, add=True,
-           what="upload chunks from this address in the last minute")
+        _count(
+            "ip",
+            _address(),
+            settings.uploads_per_hour_per_ip,
+            WINDOW_SECONDS,
+            add=False,
+            what="uploads from this address in the last hour",
+        )
+    _count(
+        "chunk",
+        _address(),
+        settings.chunks_per_minute_per_ip,
+        60,
+        add=True,
+        what="upload chunks from this address in the last minute",
+    )
 
 
 def rate_limited_response(exc: RateLimited) -> Any:

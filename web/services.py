@@ -55,9 +55,11 @@ class QueueUnavailable(Exception):
     def __init__(self, state: JobState) -> None:
         super().__init__("queue unavailable")
         self.state = state
-        self.message = ("The job queue is not reachable right now. Your upload is saved on the "
-                        "server and will be queued automatically when the queue is back; keep "
-                        "this job's link to follow it.")
+        self.message = (
+            "The job queue is not reachable right now. Your upload is saved on the "
+            "server and will be queued automatically when the queue is back; keep "
+            "this job's link to follow it."
+        )
 
 
 class UploadRefused(Exception):
@@ -89,7 +91,8 @@ def clean_email(raw: str | None) -> str:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise UploadRefused(
-            "Please give a valid email address (for example name@example.org).") from None
+            "Please give a valid email address (for example name@example.org)."
+        ) from None
 
 
 def human_size(n: int) -> str:
@@ -178,16 +181,17 @@ def job_choices(form: Mapping[str, str], deployments: FileStorage | None = None)
     for the defaults, and `deployments`: a CSV `deployment,latitude,longitude`, as a form field
     or an attached file; `class_set`, the name of a class set that suggests species;
     `reports_only` (on/true/1): no annotated copies or pictures."""
-    return JobChoices(_field(form, "frame_interval", parse_frame_interval, "frame interval"),
-                      _ticked(form, "video_clips"),
-                      _field(form, "event_gap", parse_event_gap, "event gap"),
-                      _field(form, "deployment_level", parse_deployment_level,
-                             "deployment folder level"),
-                      _ticked(form, "sorted_copies"),
-                      _field(form, "utc_offset", parse_utc_offset, "UTC offset"),
-                      _places(form.get("deployments") or "", deployments),
-                      _class_set(form.get("class_set") or ""),
-                      _ticked(form, "reports_only"))
+    return JobChoices(
+        _field(form, "frame_interval", parse_frame_interval, "frame interval"),
+        _ticked(form, "video_clips"),
+        _field(form, "event_gap", parse_event_gap, "event gap"),
+        _field(form, "deployment_level", parse_deployment_level, "deployment folder level"),
+        _ticked(form, "sorted_copies"),
+        _field(form, "utc_offset", parse_utc_offset, "UTC offset"),
+        _places(form.get("deployments") or "", deployments),
+        _class_set(form.get("class_set") or ""),
+        _ticked(form, "reports_only"),
+    )
 
 
 def _class_set(name: str) -> str:
@@ -223,14 +227,14 @@ def _ticked(form: Mapping[str, str], name: str) -> bool:
     return (form.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
 
 
-def create_job(staged: list[Path], email: str,
-               choices: JobChoices = JobChoices()) -> JobState:
+def create_job(staged: list[Path], email: str, choices: JobChoices = JobChoices()) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
     before Redis is touched, so a Redis outage loses nothing that arrived."""
     images, videos = count_media(staged)
     if images == 0:
-        raise UploadRefused(f"The upload contained no {MEDIA_WORDS}, "
-                            "neither as files nor inside a zip.")
+        raise UploadRefused(
+            f"The upload contained no {MEDIA_WORDS}, neither as files nor inside a zip."
+        )
     store = storage()
     job_id = new_job_id()
     target = store.upload_dir(job_id)
@@ -240,12 +244,23 @@ def create_job(staged: list[Path], email: str,
     # Never the request's Host header: a forged one would put its host into the email
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = settings().public_url
-    state = JobState(id=job_id, email=email, total=images, base_url=base_url, videos=videos,
-                     **asdict(choices))
+    state = JobState(
+        id=job_id, email=email, total=images, base_url=base_url, videos=videos, **asdict(choices)
+    )
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
-    (target / ".job.json").write_text(json.dumps(
-        {"email": email, "created_at": state.created_at, "images": images,
-         "base_url": base_url, "videos": videos, **state.choices()}), encoding="utf-8")
+    (target / ".job.json").write_text(
+        json.dumps(
+            {
+                "email": email,
+                "created_at": state.created_at,
+                "images": images,
+                "base_url": base_url,
+                "videos": videos,
+                **state.choices(),
+            }
+        ),
+        encoding="utf-8",
+    )
     try:
         enqueue_job(redis(), state)
     except RedisError as exc:
@@ -266,9 +281,11 @@ def work_ahead(r: Redis, state: JobState) -> tuple[int, int]:
     if state.rq_id not in ids:
         return 0, 0
     jobs = images = 0
-    ahead = [rq_id[:32] for rq_id in ids[:ids.index(state.rq_id)]]
-    running = [as_text(key).removeprefix(LEASE_PREFIX)
-               for key in r.scan_iter(LEASE_PREFIX + "*", count=500)]
+    ahead = [rq_id[:32] for rq_id in ids[: ids.index(state.rq_id)]]
+    running = [
+        as_text(key).removeprefix(LEASE_PREFIX)
+        for key in r.scan_iter(LEASE_PREFIX + "*", count=500)
+    ]
     for job_id in [*ahead, *running]:
         other = load_state(r, job_id)
         if other is not None and other.status in (JobStatus.QUEUED, JobStatus.PROCESSING):
@@ -288,8 +305,10 @@ def model_notice() -> str | None:
     except RedisError:
         return None  # the page still works; /healthz and the admin page say Redis is down
     if notice:
-        return ("No detector model is installed on the model server yet, so jobs wait in the "
-                "queue. Administrators: see `trapline-models download` in the README.")
+        return (
+            "No detector model is installed on the model server yet, so jobs wait in the "
+            "queue. Administrators: see `trapline-models download` in the README."
+        )
     return "No model server is running right now; jobs wait in the queue until one starts."
 
 
@@ -319,8 +338,9 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "total": state.total,
         "queue_position": position,
         "eta_seconds": round(eta) if eta is not None else None,
-        "download_url": (url_for("jobs.download", job_id=state.id, _external=True)
-                         if finished else None),
+        "download_url": (
+            url_for("jobs.download", job_id=state.id, _external=True) if finished else None
+        ),
         "status_url": url_for("api.job_status", job_id=state.id, _external=True),
         "error": state.error or None,
         "summary": state.summary or None,
@@ -330,8 +350,15 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "notice": model_notice() if waiting else None,
         "expires_on": expires,
         "downloads": downloads(state) if finished else [],
-        "export": ({"running": bool(state.follow_up), "photos": state.export_photos,
-                    **state.export_progress} if state.follow_up else None),
+        "export": (
+            {
+                "running": bool(state.follow_up),
+                "photos": state.export_photos,
+                **state.export_progress,
+            }
+            if state.follow_up
+            else None
+        ),
         "exported_at": state.exported_at,
     }
 
@@ -343,9 +370,15 @@ def downloads(state: JobState) -> list[dict[str, Any]]:
     for path in store.result_zips(state.id):
         what = "reports" if path == store.reports_zip(state.id) else "full"
         info = path.stat()
-        found.append({"what": what, "bytes": info.st_size, "size": human_size(info.st_size),
-                      "url": url_for("jobs.download", job_id=state.id, what=what, _external=True),
-                      "made_at": datetime.fromtimestamp(info.st_mtime, UTC).isoformat()})
+        found.append(
+            {
+                "what": what,
+                "bytes": info.st_size,
+                "size": human_size(info.st_size),
+                "url": url_for("jobs.download", job_id=state.id, what=what, _external=True),
+                "made_at": datetime.fromtimestamp(info.st_mtime, UTC).isoformat(),
+            }
+        )
     return found
 
 
@@ -364,8 +397,9 @@ def cancel_job(state: JobState) -> JobState:
     """A queued job is taken off the queue now; a running one stops at its next image. Each
     step is a guarded transition, so a cancel racing the job's finish changes nothing."""
     r = redis()
-    if transition(r, state.id, (JobStatus.QUEUED,), status=JobStatus.CANCELLED,
-                  finished_at=time.time()):
+    if transition(
+        r, state.id, (JobStatus.QUEUED,), status=JobStatus.CANCELLED, finished_at=time.time()
+    ):
         try:
             Job.fetch(state.rq_id, connection=r, serializer=JSONSerializer).cancel()
         except (NoSuchJobError, InvalidJobOperation):  # already gone from RQ: our record rules

@@ -16,16 +16,21 @@ from web.answers import answer
 from web.security import script_or_browser
 
 bp = Blueprint("species_jobs", __name__)
-NO_PICTURES = ("Not started: this job was run for the reports only, so no pictures of its boxes "
-               "were kept to classify or learn from (the upload is removed once a job ends). "
-               "Upload the photos again with a class set chosen.")
+NO_PICTURES = (
+    "Not started: this job was run for the reports only, so no pictures of its boxes "
+    "were kept to classify or learn from (the upload is removed once a job ends). "
+    "Upload the photos again with a class set chosen."
+)
 
 
 def species_context(job_id: str, reports_only: bool) -> dict[str, Any]:
     """What the job page's species section shows."""
     engine = services.results_store()
-    return {"classified": classification_of(engine, job_id), "no_pictures": reports_only,
-            "class_sets": [row.name for row, classes in list_sets(engine) if classes]}
+    return {
+        "classified": classification_of(engine, job_id),
+        "no_pictures": reports_only,
+        "class_sets": [row.name for row, classes in list_sets(engine) if classes],
+    }
 
 
 def _answer(job_id: str, status: int, message: str) -> Any:
@@ -50,8 +55,11 @@ def classify(job_id: str) -> Any:
     if not name or get_set(services.results_store(), name) is None:
         return _answer(job_id, 400, f"Not started: there is no class set named {name!r}.")
     learn = _flag(body, "learn")
-    request_ = {"set": name, "learn": learn,
-                "unreviewed_only": learn or _flag(body, "unreviewed_only")}
+    request_ = {
+        "set": name,
+        "learn": learn,
+        "unreviewed_only": learn or _flag(body, "unreviewed_only"),
+    }
     if state.status is not JobStatus.FINISHED:
         return _answer(job_id, 409, f"Not started: the job is {state.status.value}.")
     try:
@@ -59,6 +67,9 @@ def classify(job_id: str) -> Any:
         enqueue_job(services.redis(), state, kind=JobKind.CLASSIFY)
     except TransitionRefused as exc:
         return _answer(job_id, 409, f"Not started: {exc}.")
-    what = ("Learning from this job's review, then classifying its unreviewed animals"
-            if learn else "Classifying this job's animals")
+    what = (
+        "Learning from this job's review, then classifying its unreviewed animals"
+        if learn
+        else "Classifying this job's animals"
+    )
     return _answer(job_id, 202, f"{what} with {name!r}; the reports are then made again.")

@@ -23,16 +23,20 @@ def _page(draft: str, **extra: Any) -> str:
     settings = services.settings()
     folder = services.storage().draft_dir(draft)
     return render_template(
-        "upload.html", notice=services.model_notice(), draft=draft,
+        "upload.html",
+        notice=services.model_notice(),
+        draft=draft,
         drafted=drafts.finished_files(folder),
         chunk_bytes=current_app.config["CHUNK_BYTES"],
         max_mb=settings.max_upload_bytes // (1024 * 1024),
         max_size=services.human_size(settings.max_upload_bytes),
-        sends_email=bool(settings.smtp_host), keep_days=settings.results_max_age_days,
+        sends_email=bool(settings.smtp_host),
+        keep_days=settings.results_max_age_days,
         accepted=",".join(sorted(services.ALLOWED_SUFFIXES)),
         frame_interval=settings.video_frame_interval,
         class_sets=[row.name for row, classes in list_sets(services.results_store()) if classes],
-        **extra)
+        **extra,
+    )
 
 
 @bp.get("/")
@@ -46,11 +50,15 @@ def _chunk_fields() -> drafts.Chunk:
     if upload is None or not DZ_UUID.match(uuid):
         raise UploadRefused("not a Dropzone chunk")
     try:
-        return drafts.Chunk(uuid=uuid, index=int(form["dzchunkindex"]),
-                            total=int(form["dztotalchunkcount"]),
-                            offset=int(form["dzchunkbyteoffset"]),
-                            size=int(form["dztotalfilesize"]), filename=upload.filename or "",
-                            fullpath=form.get("fullpath", ""))
+        return drafts.Chunk(
+            uuid=uuid,
+            index=int(form["dzchunkindex"]),
+            total=int(form["dztotalchunkcount"]),
+            offset=int(form["dzchunkbyteoffset"]),
+            size=int(form["dztotalfilesize"]),
+            filename=upload.filename or "",
+            fullpath=form.get("fullpath", ""),
+        )
     except (KeyError, ValueError):
         raise UploadRefused("chunk fields missing") from None
 
@@ -65,13 +73,19 @@ def chunk() -> Any:
         services.safe_name(fields.filename, folder)  # refuse wrong types on chunk one
         if fields.size > settings.max_upload_bytes:
             raise UploadRefused("The upload is larger than this site accepts.", 413)
-        first = fields.index == 0 and not drafts.finished_files(folder) \
-            and not drafts.in_flight(folder)
+        first = (
+            fields.index == 0 and not drafts.finished_files(folder) and not drafts.in_flight(folder)
+        )
         check_chunk_rate(first_of_upload=first)
         upload = request.files["file"]
         folder.mkdir(parents=True, exist_ok=True)
-        name = drafts.write_chunk(folder, fields, upload.stream,
-                                  current_app.config["CHUNK_BYTES"], settings.max_upload_bytes)
+        name = drafts.write_chunk(
+            folder,
+            fields,
+            upload.stream,
+            current_app.config["CHUNK_BYTES"],
+            settings.max_upload_bytes,
+        )
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
     except RateLimited as exc:
@@ -116,12 +130,16 @@ def _submit(folder: Path) -> Any:
     services.save_files(request.files.getlist("files"), folder)
     unfinished = [str(m.get("name", "a file")) for m in drafts.in_flight(folder)]
     if unfinished:
-        raise UploadRefused(f"Still uploading or failed part-way: {', '.join(unfinished)}. "
-                            "Wait for it to finish, or remove it and drop it again.")
+        raise UploadRefused(
+            f"Still uploading or failed part-way: {', '.join(unfinished)}. "
+            "Wait for it to finish, or remove it and drop it again."
+        )
     dropped = drafts.drop_unusable(folder)
     if dropped:
-        raise UploadRefused("Removed from this upload: " + "; ".join(dropped) + ". The other "
-                            "files are still here: press Start detection again to send them.")
+        raise UploadRefused(
+            "Removed from this upload: " + "; ".join(dropped) + ". The other "
+            "files are still here: press Start detection again to send them."
+        )
     staged = drafts.entries(folder)
     if not staged:
         raise UploadRefused("Please add a zip or some images before submitting.")
@@ -134,8 +152,9 @@ def submit() -> Any:
     try:
         draft, folder = _form_draft()
     except UploadRefused as exc:
-        return _page(drafts.open_new(), error=str(exc),
-                     email=request.form.get("email", "")), exc.status
+        return _page(
+            drafts.open_new(), error=str(exc), email=request.form.get("email", "")
+        ), exc.status
     try:
         state = _submit(folder)
     except UploadRefused as exc:

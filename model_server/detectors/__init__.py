@@ -25,7 +25,8 @@ def load_detector(path: Path, *, threads: int = 0, inter_threads: int = 0) -> De
             fh.read(1)
     except OSError as exc:
         raise ModelNotFoundError(
-            f"The model file {path} cannot be read ({exc}). {MODEL_HELP}") from None
+            f"The model file {path} cannot be read ({exc}). {MODEL_HELP}"
+        ) from None
     suffix = path.suffix.lower()
     if suffix == ".pb":
         from model_server.detectors.megadetector_tf import MegaDetectorGraph

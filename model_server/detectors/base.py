@@ -33,8 +33,11 @@ class Detection:
 
     def as_stored(self) -> dict[str, Any]:
         """The store's form: full precision, the category as MegaDetector's id."""
-        return {"category": self.category.value, "conf": float(self.conf),
-                "bbox": [float(v) for v in self.bbox]}
+        return {
+            "category": self.category.value,
+            "conf": float(self.conf),
+            "bbox": [float(v) for v in self.bbox],
+        }
 
 
 @dataclass(frozen=True)

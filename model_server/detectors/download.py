@@ -39,38 +39,47 @@ class ModelSource:
 
 MODELS: dict[str, ModelSource] = {
     "md_v4.1": ModelSource(
-        "md_v4.1", "md_v4.1.0.pb",
+        "md_v4.1",
+        "md_v4.1.0.pb",
         "https://lilablobssc.blob.core.windows.net/models/camera_traps/megadetector/"
         "md_v4.1.0/md_v4.1.0.pb",
-        None, "MegaDetector v4.1.0, TensorFlow frozen graph (about 235 MB)",
+        None,
+        "MegaDetector v4.1.0, TensorFlow frozen graph (about 235 MB)",
     ),
     "md_v3": ModelSource(
-        "md_v3", "megadetector_v3.pb",
+        "md_v3",
+        "megadetector_v3.pb",
         "https://lilablobssc.blob.core.windows.net/models/camera_traps/megadetector/"
         "megadetector_v3.pb",
-        None, "MegaDetector v3, TensorFlow frozen graph (animal and person only)",
+        None,
+        "MegaDetector v3, TensorFlow frozen graph (animal and person only)",
     ),
     "yolox_nano": ModelSource(
-        "yolox_nano", "yolox_nano_float16_quantize.tflite",
+        "yolox_nano",
+        "yolox_nano_float16_quantize.tflite",
         "https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/"
         "0f785c070ce8da070aeaeef46c0da7904ff7012e/model/yolox_nano_float16_quantize.tflite",
         "6518faf758f5827fb8412c38d2240b7722027c299596518e1f94e678af1e6e29",
         "YOLOX-Nano (COCO, Apache-2.0), TFLite: a small stand-in, much weaker than MegaDetector",
     ),
     "yolox_nano_onnx": ModelSource(
-        "yolox_nano_onnx", "yolox_nano.onnx",
+        "yolox_nano_onnx",
+        "yolox_nano.onnx",
         "https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/"
         "0f785c070ce8da070aeaeef46c0da7904ff7012e/model/yolox_nano.onnx",
         "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14",
         "the same YOLOX-Nano as ONNX, run by onnxruntime: 1.06-1.11x faster than the TFLite file",
     ),
     "mobilenet_v3_imagenet": ModelSource(
-        "mobilenet_v3_imagenet", KERAS_MOBILENET_V3,
+        "mobilenet_v3_imagenet",
+        KERAS_MOBILENET_V3,
         "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
         + KERAS_MOBILENET_V3,
-        None, "Keras MobileNetV3-Large ImageNet weights without the classifier (Apache-2.0): a "
+        None,
+        "Keras MobileNetV3-Large ImageNet weights without the classifier (Apache-2.0): a "
         "species embedder, an alternative to YOLOX-Nano's features",
-        md5="07fb09a5933dd0c8eaafa16978110389", setting="TRAPLINE_SPECIES_EMBEDDER",
+        md5="07fb09a5933dd0c8eaafa16978110389",
+        setting="TRAPLINE_SPECIES_EMBEDDER",
     ),
 }
 
@@ -107,9 +116,15 @@ def _fetch_into(part: Path, url: str, timeout: float) -> None:
         raise ConnectionError(f"connection closed after {received:,} of {announced:,} bytes")
 
 
-def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
-             timeout: float = 60.0, attempts: int = 3,
-             report: Callable[[str], None] = log.info) -> Path:
+def download(
+    source: ModelSource,
+    dest_dir: Path,
+    *,
+    sha256: str | None = None,
+    timeout: float = 60.0,
+    attempts: int = 3,
+    report: Callable[[str], None] = log.info,
+) -> Path:
     """Downloads `source` into `dest_dir` and returns the verified file's path."""
     expected = (sha256 or source.sha256 or "").lower()
     algorithm = "sha256"
@@ -119,15 +134,18 @@ def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
         raise DownloadError(
             f"No checksum is pinned for {source.key} in this Trapline release, so it will not "
             f"be installed unverified. Pass --sha256 with the value published for "
-            f"{source.filename}, or download {source.url} yourself and set TRAPLINE_MODEL_PATH.")
+            f"{source.filename}, or download {source.url} yourself and set TRAPLINE_MODEL_PATH."
+        )
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / source.filename
     if dest.exists():
         if sha256_of(dest, algorithm) == expected:
             report(f"{dest} is already present and verified.")
             return dest
-        raise DownloadError(f"{dest} exists but does not match the expected checksum; "
-                            "move it away and run the download again.")
+        raise DownloadError(
+            f"{dest} exists but does not match the expected checksum; "
+            "move it away and run the download again."
+        )
     part = dest.with_name(dest.name + ".part")
     last_error: Exception | None = None
     for attempt in range(1, attempts + 1):
@@ -138,13 +156,17 @@ def download(source: ModelSource, dest_dir: Path, *, sha256: str | None = None,
             last_error = exc
             report(f"download of {source.key} interrupted ({exc}); attempt {attempt}/{attempts}")
     else:
-        raise DownloadError(f"could not download {source.url}: {last_error}. The partial file "
-                            f"{part} is kept; run the command again to resume.")
+        raise DownloadError(
+            f"could not download {source.url}: {last_error}. The partial file "
+            f"{part} is kept; run the command again to resume."
+        )
     actual = sha256_of(part, algorithm)
     if actual != expected:
         part.unlink()
-        raise DownloadError(f"{source.filename} has checksum {actual}, expected {expected}; the "
-                            "file was deleted. Try again, or check the download address.")
+        raise DownloadError(
+            f"{source.filename} has checksum {actual}, expected {expected}; the "
+            "file was deleted. Try again, or check the download address."
+        )
     os.replace(part, dest)
     report(f"{source.key} saved to {dest} ({algorithm} verified).")
     return dest
@@ -158,21 +180,34 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("name", choices=sorted(MODELS))
     get.add_argument("--dir", type=Path, default=Path("models"), help="where to save it")
     get.add_argument("--sha256", help="expected checksum (required where none is pinned)")
-    put = sub.add_parser("install", help="install a model built from a package on the "
-                         "package index (verified, converted for TensorFlow)")
+    put = sub.add_parser(
+        "install",
+        help="install a model built from a package on the "
+        "package index (verified, converted for TensorFlow)",
+    )
     put.add_argument("name", choices=["megadetector-lite"])
     put.add_argument("--dir", type=Path, default=Path("models"), help="where to put it")
-    put.add_argument("--wheel", type=Path, help="use this already downloaded zamba wheel "
-                     "(its checksum is checked as a download's is)")
+    put.add_argument(
+        "--wheel",
+        type=Path,
+        help="use this already downloaded zamba wheel (its checksum is checked as a download's is)",
+    )
     args = parser.parse_args(argv)
     if args.command == "list":
         for source in MODELS.values():
-            pinned = ("sha256 pinned" if source.sha256 else "Keras's md5 pinned" if source.md5
-                      else "no pinned sha256: needs --sha256")
+            pinned = (
+                "sha256 pinned"
+                if source.sha256
+                else "Keras's md5 pinned"
+                if source.md5
+                else "no pinned sha256: needs --sha256"
+            )
             print(f"{source.key:12} {source.filename:38} {source.description} [{pinned}]")
-        print("megadetector-lite (trapline-models install): zamba's MegadetectorLite, YOLOX-tiny "
-              "640 animal detector distilled from MegaDetector (MIT), built from the zamba wheel "
-              "[sha256 pinned]")
+        print(
+            "megadetector-lite (trapline-models install): zamba's MegadetectorLite, YOLOX-tiny "
+            "640 animal detector distilled from MegaDetector (MIT), built from the zamba wheel "
+            "[sha256 pinned]"
+        )
         return 0
     try:
         if args.command == "install":

@@ -40,20 +40,32 @@ DESCRIPTION: dict[str, Any] = {
     "name": NAME,
     "kind": "megadetector-lite",
     "classes": ["animal"],
-    "input": {"size": IMAGE_SIZE, "channels": "RGB", "pad_value": 0, "resample": "bicubic",
-              "layout": "NHWC"},
+    "input": {
+        "size": IMAGE_SIZE,
+        "channels": "RGB",
+        "pad_value": 0,
+        "resample": "bicubic",
+        "layout": "NHWC",
+    },
     "nms_iou": 0.45,
     # every core: in the pipeline on 2 cores, 7.2 photos/s with two threads against 4.6 with one
     "default_threads": 0,
     "typical_threshold": 0.25,
     "conservative_threshold": 0.1,
-    "notes": ("One class (animal): people and vehicles are not detected. 0.25 is zamba's own "
-              "default confidence; on the shared ENA24 frames it found 12 of MegaDetector "
-              "v4.1's 13 animals with 1 extra box, and it scores a night-IR heron at most 0.12 "
-              "(see the README)."),
-    "source": {"package": "zamba", "version": ZAMBA_VERSION, "wheel_sha256": WHEEL_SHA256,
-               "checkpoint": CHECKPOINT, "checkpoint_sha256": CHECKPOINT_SHA256,
-               "license": "MIT"},
+    "notes": (
+        "One class (animal): people and vehicles are not detected. 0.25 is zamba's own "
+        "default confidence; on the shared ENA24 frames it found 12 of MegaDetector "
+        "v4.1's 13 animals with 1 extra box, and it scores a night-IR heron at most 0.12 "
+        "(see the README)."
+    ),
+    "source": {
+        "package": "zamba",
+        "version": ZAMBA_VERSION,
+        "wheel_sha256": WHEEL_SHA256,
+        "checkpoint": CHECKPOINT,
+        "checkpoint_sha256": CHECKPOINT_SHA256,
+        "license": "MIT",
+    },
 }
 
 
@@ -63,16 +75,31 @@ def _sha256(data: bytes) -> str:
 
 def fetch_wheel(folder: Path, report: Callable[[str], None]) -> Path:
     """The pinned wheel, by pip's own machinery (its index, proxy and certificate settings)."""
-    report(f"downloading {WHEEL} from the package index (about 41 MB; zamba itself and its "
-           "dependencies are not installed)")
-    done = subprocess.run([sys.executable, "-m", "pip", "download", f"zamba=={ZAMBA_VERSION}",
-                           "--no-deps", "--only-binary", ":all:", "--dest", str(folder)],
-                          capture_output=True, text=True, check=False)
+    report(
+        f"downloading {WHEEL} from the package index (about 41 MB; zamba itself and its "
+        "dependencies are not installed)"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            f"zamba=={ZAMBA_VERSION}",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--dest",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wheel = folder / WHEEL
     if done.returncode != 0 or not wheel.is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise DownloadError(f"pip could not download zamba=={ZAMBA_VERSION}: "
-                            + " / ".join(tail))
+        raise DownloadError(f"pip could not download zamba=={ZAMBA_VERSION}: " + " / ".join(tail))
     return wheel
 
 
@@ -80,8 +107,10 @@ def checkpoint_from(wheel: Path) -> bytes:
     """The checkpoint inside the wheel, after both checksums match the pinned ones."""
     actual = _sha256(wheel.read_bytes())
     if actual != WHEEL_SHA256:
-        raise DownloadError(f"{wheel.name} has checksum {actual}, expected {WHEEL_SHA256}: "
-                            "not the wheel this Trapline release was checked against")
+        raise DownloadError(
+            f"{wheel.name} has checksum {actual}, expected {WHEEL_SHA256}: "
+            "not the wheel this Trapline release was checked against"
+        )
     with zipfile.ZipFile(wheel) as archive:
         checkpoint = archive.read(CHECKPOINT)
         kwargs = json.loads(archive.read(KWARGS))
@@ -100,15 +129,18 @@ def convert(checkpoint: Path) -> bytes:
     tf = import_tensorflow()
     forward = build_yolox(state_dict(read_checkpoint(checkpoint)), TINY, 1, IMAGE_SIZE)
     module = tf.Module()
-    module.detect = tf.function(forward, input_signature=[
-        tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32, name="images")])
+    module.detect = tf.function(
+        forward,
+        input_signature=[tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32, name="images")],
+    )
     concrete = module.detect.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
     return bytes(converter.convert())
 
 
-def install(dest_dir: Path, *, wheel: Path | None = None,
-            report: Callable[[str], None] = print) -> Path:
+def install(
+    dest_dir: Path, *, wheel: Path | None = None, report: Callable[[str], None] = print
+) -> Path:
     """Installs the model into `dest_dir` (from `wheel` when given, else downloaded) and returns
     the TFLite file's path; its description is written beside it (`.json`)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -135,5 +167,7 @@ def install(dest_dir: Path, *, wheel: Path | None = None,
 
 
 def _describe(sidecar: Path, model_sha256: str) -> None:
-    sidecar.write_text(json.dumps({**DESCRIPTION, "tflite_sha256": model_sha256}, indent=2)
-                       + "\n", encoding="utf-8")
+    sidecar.write_text(
+        json.dumps({**DESCRIPTION, "tflite_sha256": model_sha256}, indent=2) + "\n",
+        encoding="utf-8",
+    )

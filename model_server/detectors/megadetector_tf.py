@@ -22,12 +22,20 @@ RAW_FLOOR = 0.005
 # Thresholds as MegaDetector documents them for v2-v4 (typical 0.8, conservative 0.3).
 KNOWN_VERSIONS: dict[str, ModelInfo] = {
     "md_v4.1.0.pb": ModelInfo(
-        name="MegaDetector v4.1.0", detector_id="md_v4.1.0.pb", version="v4.1.0",
-        typical_threshold=0.8, conservative_threshold=0.3, is_megadetector=True,
+        name="MegaDetector v4.1.0",
+        detector_id="md_v4.1.0.pb",
+        version="v4.1.0",
+        typical_threshold=0.8,
+        conservative_threshold=0.3,
+        is_megadetector=True,
     ),
     "megadetector_v3.pb": ModelInfo(
-        name="MegaDetector v3", detector_id="megadetector_v3.pb", version="v3",
-        typical_threshold=0.8, conservative_threshold=0.3, is_megadetector=True,
+        name="MegaDetector v3",
+        detector_id="megadetector_v3.pb",
+        version="v3",
+        typical_threshold=0.8,
+        conservative_threshold=0.3,
+        is_megadetector=True,
         categories=(Category.ANIMAL, Category.PERSON),
     ),
 }
@@ -40,7 +48,9 @@ def model_info_for(path: Path) -> ModelInfo:
         return known
     return ModelInfo(
         name=f"TensorFlow frozen graph {path.name} (MegaDetector tensor names, unknown release)",
-        detector_id=path.name, typical_threshold=0.8, conservative_threshold=0.3,
+        detector_id=path.name,
+        typical_threshold=0.8,
+        conservative_threshold=0.3,
     )
 
 

@@ -21,7 +21,8 @@ def _info(info: dict, source: Path) -> ModelInfo:
         version=str(meta.get("megadetector_version", "")),
         typical_threshold=typical_threshold(info),
         conservative_threshold=float(
-            meta.get("conservative_detection_threshold", 0.05 if is_v5 else 0.3)),
+            meta.get("conservative_detection_threshold", 0.05 if is_v5 else 0.3)
+        ),
         is_megadetector="md" in detector.lower() or "megadetector" in detector.lower(),
     )
 
@@ -36,7 +37,8 @@ class PrecomputedDetections:
             info, table = load_md_results(path)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(
-                f"{path.name} is not a readable MegaDetector results file: {exc}") from None
+                f"{path.name} is not a readable MegaDetector results file: {exc}"
+            ) from None
         self.info = _info(info, path)
         self._table = table
         self._names = TailIndex(table)

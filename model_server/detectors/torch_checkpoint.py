@@ -19,9 +19,15 @@ from shared.errors import ModelLoadError
 
 # torch's storage classes as numpy dtypes (all little-endian on disk)
 STORAGE_DTYPES = {
-    "DoubleStorage": np.float64, "FloatStorage": np.float32, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "DoubleStorage": np.float64,
+    "FloatStorage": np.float32,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
 }
 MAX_MEMBER_BYTES = 2 << 30
 
@@ -37,18 +43,25 @@ class _Storage:
         self.name, self.dtype = name, np.dtype(STORAGE_DTYPES[name]).newbyteorder("<")
 
 
-def _rebuild_tensor_v2(storage: np.ndarray, offset: int, size: tuple[int, ...],
-                       stride: tuple[int, ...], requires_grad: bool = False,
-                       hooks: Any = None, metadata: Any = None) -> np.ndarray:
+def _rebuild_tensor_v2(
+    storage: np.ndarray,
+    offset: int,
+    size: tuple[int, ...],
+    stride: tuple[int, ...],
+    requires_grad: bool = False,
+    hooks: Any = None,
+    metadata: Any = None,
+) -> np.ndarray:
     """torch._utils._rebuild_tensor_v2: a view of `size` with element `stride` from `offset`."""
     if not size:
-        return storage[offset:offset + 1].reshape(()).copy()
+        return storage[offset : offset + 1].reshape(()).copy()
     last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
     if any(n < 0 for n in size) or any(s < 0 for s in stride) or last >= storage.size:
         raise ModelLoadError("a tensor in the checkpoint reaches past its storage")
     item = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size,
-                                           strides=[s * item for s in stride], writeable=False)
+    view = np.lib.stride_tricks.as_strided(
+        storage[offset:], shape=size, strides=[s * item for s in stride], writeable=False
+    )
     return np.array(view)  # a copy in C order, free of the storage
 
 
@@ -59,8 +72,9 @@ def _allowed(module: str, name: str) -> Any:
         return _rebuild_tensor_v2
     if module == "torch" and name in STORAGE_DTYPES:
         return _Storage(name)
-    raise UnsafeCheckpoint(f"the checkpoint's pickle names {module}.{name}: only tensors and "
-                           "plain containers are read")
+    raise UnsafeCheckpoint(
+        f"the checkpoint's pickle names {module}.{name}: only tensors and plain containers are read"
+    )
 
 
 class _Reader(pickle.Unpickler):
@@ -74,8 +88,12 @@ class _Reader(pickle.Unpickler):
 
     def persistent_load(self, pid: Any) -> np.ndarray:
         """('storage', storage type, key, location, number of elements)"""
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
-                and isinstance(pid[1], _Storage)):
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) == 5
+            and pid[0] == "storage"
+            and isinstance(pid[1], _Storage)
+        ):
             raise UnsafeCheckpoint(f"an unknown persistent reference in the checkpoint: {pid!r}")
         _, kind, key, _location, numel = pid
         if key not in self._storages:

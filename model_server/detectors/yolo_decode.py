@@ -13,8 +13,15 @@ STRIDES = (8, 16, 32)
 RAW_FLOOR = 0.01  # rows scoring less are never boxes: the outputs keep 0.005 and up
 
 
-def letterbox(image: np.ndarray, size: int, *, resample: Image.Resampling, pad_value: int,
-              bgr: bool, centred: bool = False) -> tuple[np.ndarray, float, tuple[int, int]]:
+def letterbox(
+    image: np.ndarray,
+    size: int,
+    *,
+    resample: Image.Resampling,
+    pad_value: int,
+    bgr: bool,
+    centred: bool = False,
+) -> tuple[np.ndarray, float, tuple[int, int]]:
     """The image scaled to fit `size` x `size`, on a `pad_value` canvas at the top left (YOLOX,
     zamba) or in the middle (YOLOv5's letterbox): float32 HWC, the scale, the (x, y) offset."""
     h, w = image.shape[:2]
@@ -23,7 +30,7 @@ def letterbox(image: np.ndarray, size: int, *, resample: Image.Resampling, pad_v
     resized = np.asarray(Image.fromarray(image).resize((nw, nh), resample))
     canvas = np.full((size, size, 3), pad_value, dtype=np.float32)
     left, top = ((size - nw) // 2, (size - nh) // 2) if centred else (0, 0)
-    canvas[top:top + nh, left:left + nw] = resized[..., ::-1] if bgr else resized
+    canvas[top : top + nh, left : left + nw] = resized[..., ::-1] if bgr else resized
     return canvas, r, (left, top)
 
 
@@ -64,9 +71,16 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     return keep
 
 
-def detections(centres: np.ndarray, class_scores: np.ndarray, classes: dict[int, Category], *,
-               scale: float, offset: tuple[int, int], image_size: tuple[int, int],
-               nms_iou: float) -> list[Detection]:
+def detections(
+    centres: np.ndarray,
+    class_scores: np.ndarray,
+    classes: dict[int, Category],
+    *,
+    scale: float,
+    offset: tuple[int, int],
+    image_size: tuple[int, int],
+    nms_iou: float,
+) -> list[Detection]:
     """`centres` [N, 4] (cx, cy, w, h in input pixels) and `class_scores` [N, C] (objectness x
     class) to detections on the original image of `image_size` (width, height), best first."""
     best = class_scores.argmax(axis=1)
@@ -77,9 +91,18 @@ def detections(centres: np.ndarray, class_scores: np.ndarray, classes: dict[int,
         return []
     c, scores, best = centres[keep], scores[keep], best[keep]
     left, top = offset
-    corners = np.stack([c[:, 0] - c[:, 2] / 2 - left, c[:, 1] - c[:, 3] / 2 - top,
-                        c[:, 0] + c[:, 2] / 2 - left, c[:, 1] + c[:, 3] / 2 - top],
-                       axis=1) / scale
+    corners = (
+        np.stack(
+            [
+                c[:, 0] - c[:, 2] / 2 - left,
+                c[:, 1] - c[:, 3] / 2 - top,
+                c[:, 0] + c[:, 2] / 2 - left,
+                c[:, 1] + c[:, 3] / 2 - top,
+            ],
+            axis=1,
+        )
+        / scale
+    )
     w, h = image_size
     categories = np.array([classes[int(k)].value for k in best])
     found: list[Detection] = []
@@ -87,7 +110,12 @@ def detections(centres: np.ndarray, class_scores: np.ndarray, classes: dict[int,
         idx = np.flatnonzero(categories == category)
         for i in (idx[j] for j in nms(corners[idx], scores[idx], nms_iou)):
             x1, y1, x2, y2 = corners[i]
-            found.append(Detection(Category(str(category)), float(scores[i]),
-                                   clip_bbox(x1 / w, y1 / h, x2 / w, y2 / h)))
+            found.append(
+                Detection(
+                    Category(str(category)),
+                    float(scores[i]),
+                    clip_bbox(x1 / w, y1 / h, x2 / w, y2 / h),
+                )
+            )
     found.sort(key=lambda d: -d.conf)
     return found

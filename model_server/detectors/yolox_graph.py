@@ -70,8 +70,9 @@ class _Weights:
         return kernel.transpose(2, 3, 1, 0).copy(), self._take(f"{prefix}.bias")
 
 
-def build_yolox(state: dict[str, np.ndarray], size: YoloxSize, num_classes: int,
-                image_size: int) -> Callable[[Any], Any]:
+def build_yolox(
+    state: dict[str, np.ndarray], size: YoloxSize, num_classes: int, image_size: int
+) -> Callable[[Any], Any]:
     """A function from an NHWC float32 batch `[1, S, S, 3]` to `[1, N, 5 + classes]`, with the
     weights as constants (for tf.function and the TFLite converter). Raises ModelLoadError when
     the state dict does not fit (a missing, unused or misshapen weight)."""
@@ -112,8 +113,15 @@ def build_yolox(state: dict[str, np.ndarray], size: YoloxSize, num_classes: int,
 
     def forward(image: Any) -> Any:
         # Focus: each 2x2 block's pixels into channels, in YOLOX's order (tl, bl, tr, br)
-        x = tf.concat([image[:, 0::2, 0::2], image[:, 1::2, 0::2], image[:, 0::2, 1::2],
-                       image[:, 1::2, 1::2]], axis=-1)
+        x = tf.concat(
+            [
+                image[:, 0::2, 0::2],
+                image[:, 1::2, 0::2],
+                image[:, 0::2, 1::2],
+                image[:, 1::2, 1::2],
+            ],
+            axis=-1,
+        )
         x = conv(x, f"{b}.stem.conv")
         x = csp(conv(x, f"{b}.dark2.0", 2), f"{b}.dark2.1", d)
         dark3 = csp(conv(x, f"{b}.dark3.0", 2), f"{b}.dark3.1", d * 3)
@@ -133,9 +141,14 @@ def build_yolox(state: dict[str, np.ndarray], size: YoloxSize, num_classes: int,
             x = conv(feature, f"head.stems.{k}")
             cls = conv(conv(x, f"head.cls_convs.{k}.0"), f"head.cls_convs.{k}.1")
             reg = conv(conv(x, f"head.reg_convs.{k}.0"), f"head.reg_convs.{k}.1")
-            out = tf.concat([_pred(reg, w, f"head.reg_preds.{k}"),
-                             tf.sigmoid(_pred(reg, w, f"head.obj_preds.{k}")),
-                             tf.sigmoid(_pred(cls, w, f"head.cls_preds.{k}"))], axis=-1)
+            out = tf.concat(
+                [
+                    _pred(reg, w, f"head.reg_preds.{k}"),
+                    tf.sigmoid(_pred(reg, w, f"head.obj_preds.{k}")),
+                    tf.sigmoid(_pred(cls, w, f"head.cls_preds.{k}")),
+                ],
+                axis=-1,
+            )
             rows.append(tf.reshape(out, [tf.shape(out)[0], -1, 5 + num_classes]))
         return tf.concat(rows, axis=1)
 
@@ -143,8 +156,9 @@ def build_yolox(state: dict[str, np.ndarray], size: YoloxSize, num_classes: int,
     forward(tf.zeros([1, image_size, image_size, 3], tf.float32))
     unused = sorted(set(state) - w.used)
     if unused:
-        raise ModelLoadError(f"the checkpoint has weights this YOLOX does not use: "
-                             f"{', '.join(unused[:3])}…")
+        raise ModelLoadError(
+            f"the checkpoint has weights this YOLOX does not use: {', '.join(unused[:3])}…"
+        )
     return forward
 
 

@@ -46,12 +46,21 @@ class YoloxSpec:
 def coco_spec(path: Path) -> YoloxSpec:
     info = ModelInfo(
         name=f"YOLOX ({path.stem}, COCO classes mapped to animal/person/vehicle; not MegaDetector)",
-        detector_id=path.name, version=path.stem,
-        typical_threshold=0.25, conservative_threshold=0.1,
+        detector_id=path.name,
+        version=path.stem,
+        typical_threshold=0.25,
+        conservative_threshold=0.1,
         notes="A general COCO detector standing in for MegaDetector; it misses many animals.",
     )
-    return YoloxSpec(info, COCO_TO_CATEGORY, 80, bgr=True, pad_value=114,
-                     resample=Image.Resampling.BILINEAR, default_threads=1)
+    return YoloxSpec(
+        info,
+        COCO_TO_CATEGORY,
+        80,
+        bgr=True,
+        pad_value=114,
+        resample=Image.Resampling.BILINEAR,
+        default_threads=1,
+    )
 
 
 def _described(path: Path, found: dict[str, Any]) -> YoloxSpec:
@@ -59,16 +68,24 @@ def _described(path: Path, found: dict[str, Any]) -> YoloxSpec:
     classes = {i: LABELS[name] for i, name in enumerate(found["classes"])}
     source = found.get("source", {})
     info = ModelInfo(
-        name=str(found["name"]), detector_id=path.name,
+        name=str(found["name"]),
+        detector_id=path.name,
         version=f"{source.get('package', '')} {source.get('version', '')}".strip(),
         typical_threshold=float(found["typical_threshold"]),
         conservative_threshold=float(found["conservative_threshold"]),
         categories=tuple(sorted(set(classes.values()), key=lambda c: c.value)),
-        notes=str(found.get("notes", "")))
-    return YoloxSpec(info, classes, len(classes), bgr=feed["channels"] == "BGR",
-                     pad_value=int(feed["pad_value"]), resample=RESAMPLING[feed["resample"]],
-                     nms_iou=float(found["nms_iou"]),
-                     default_threads=int(found.get("default_threads", 0)))
+        notes=str(found.get("notes", "")),
+    )
+    return YoloxSpec(
+        info,
+        classes,
+        len(classes),
+        bgr=feed["channels"] == "BGR",
+        pad_value=int(feed["pad_value"]),
+        resample=RESAMPLING[feed["resample"]],
+        nms_iou=float(found["nms_iou"]),
+        default_threads=int(found.get("default_threads", 0)),
+    )
 
 
 def spec_for(path: Path) -> YoloxSpec:
@@ -81,6 +98,8 @@ def spec_for(path: Path) -> YoloxSpec:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{sidecar} does not describe the model: {exc}") from exc
     if found.get("tflite_sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
-        raise ModelLoadError(f"{path.name} does not match the checksum in {sidecar.name}: "
-                             "install it again (`trapline-models install`)")
+        raise ModelLoadError(
+            f"{path.name} does not match the checksum in {sidecar.name}: "
+            "install it again (`trapline-models install`)"
+        )
     return spec

@@ -43,9 +43,11 @@ class YoloxTFLite:
         out = self._interp.get_output_details()[0]
         shape = tuple(int(v) for v in inp["shape"])
         if len(shape) != 4 or out["shape"][-1] != 5 + self.spec.class_count:
-            raise ModelLoadError(f"{path} does not look like a YOLOX model with "
-                                 f"{self.spec.class_count} classes (input {shape}, output "
-                                 f"{tuple(out['shape'])}).")
+            raise ModelLoadError(
+                f"{path} does not look like a YOLOX model with "
+                f"{self.spec.class_count} classes (input {shape}, output "
+                f"{tuple(out['shape'])})."
+            )
         self._nchw = shape[1] == 3
         self._size = shape[2] if self._nchw else shape[1]
         self.input_size = int(self._size)  # what a photo is scaled to: decoding more is waste
@@ -57,16 +59,23 @@ class YoloxTFLite:
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:
         spec = self.spec
-        canvas, r, offset = letterbox(image, self._size, resample=spec.resample,
-                                      pad_value=spec.pad_value, bgr=spec.bgr)
+        canvas, r, offset = letterbox(
+            image, self._size, resample=spec.resample, pad_value=spec.pad_value, bgr=spec.bgr
+        )
         tensor = canvas.transpose(2, 0, 1) if self._nchw else canvas
         self._interp.set_tensor(self._in_index, np.ascontiguousarray(tensor[np.newaxis]))
         self._interp.invoke()
         out = self._interp.get_tensor(self._out_index)[0]
         centres = decode_yolox(out[:, :4], self._cells, self._strides)
-        return detections(centres, out[:, 4:5] * out[:, 5:], spec.classes, scale=r,
-                          offset=offset, image_size=(image.shape[1], image.shape[0]),
-                          nms_iou=spec.nms_iou)
+        return detections(
+            centres,
+            out[:, 4:5] * out[:, 5:],
+            spec.classes,
+            scale=r,
+            offset=offset,
+            image_size=(image.shape[1], image.shape[0]),
+            nms_iou=spec.nms_iou,
+        )
 
     def close(self) -> None:
         self._interp = None

@@ -26,8 +26,17 @@ GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5
 # What Pillow raises on corrupt EXIF blocks (truncated IFDs, bad offsets, wrong types), and what
 # defusedxml raises on malformed or hostile XMP (ParseError is a SyntaxError; its refusals of
 # entities are ValueErrors). Anything else is a bug worth a traceback in the log.
-EXIF_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, struct.error,
-               ZeroDivisionError, UnicodeDecodeError)
+EXIF_ERRORS = (
+    OSError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    SyntaxError,
+    struct.error,
+    ZeroDivisionError,
+    UnicodeDecodeError,
+)
 XMP_ERRORS = (SyntaxError, ValueError, TypeError, AttributeError)
 
 
@@ -52,10 +61,15 @@ class PhotoMetadata:
         return {
             "captured": self.captured.isoformat() if self.captured else None,
             "captured_from": self.captured_source,
-            "make": self.make, "model": self.model, "serial": self.serial,
-            "latitude": self.latitude, "longitude": self.longitude,
-            "altitude_m": self.altitude_m, "altitude_ref": self.altitude_ref,
-            "map_link": self.map_link, "exif_notes": "; ".join(self.notes),
+            "make": self.make,
+            "model": self.model,
+            "serial": self.serial,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "altitude_m": self.altitude_m,
+            "altitude_ref": self.altitude_ref,
+            "map_link": self.map_link,
+            "exif_notes": "; ".join(self.notes),
         }
 
 
@@ -169,8 +183,7 @@ def _xmp_dates(meta: PhotoMetadata, image: Image.Image) -> list[tuple[str, Any, 
     except XMP_ERRORS as exc:  # malformed XML in a packet written by any tool
         meta.notes.append(f"XMP unreadable: {type(exc).__name__}")
         return []
-    return [(f"XMP {key}", _find_xmp_value(xmp, key), parse_xmp_datetime)
-            for key in XMP_DATE_KEYS]
+    return [(f"XMP {key}", _find_xmp_value(xmp, key), parse_xmp_datetime) for key in XMP_DATE_KEYS]
 
 
 def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
@@ -184,7 +197,8 @@ def _read_gps(meta: PhotoMetadata, gps: Any, pointer_present: bool) -> None:
         lat, lon = _dms(gps.get(GPS_LAT), 90.0), _dms(gps.get(GPS_LON), 180.0)
         if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
             meta.notes.append(
-                "GPS position ignored: latitude/longitude reference (N/S/E/W) missing")
+                "GPS position ignored: latitude/longitude reference (N/S/E/W) missing"
+            )
         elif lat is None or lon is None:
             meta.notes.append("GPS position ignored: coordinates are unreadable or out of range")
         elif lat == 0.0 and lon == 0.0:
@@ -221,10 +235,19 @@ def read_metadata(image: Image.Image, *, now: datetime) -> PhotoMetadata:
     ifd0, exif_ifd = _read_exif(meta, image)
     # DateTime is when the file last changed (an export, an edit): an XMP creation date written
     # by the same tool says more about when the photo was taken.
-    found = (_first_date(meta, _exif_dates([("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
-                                            ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd)]))
-             or _first_date(meta, _xmp_dates(meta, image))
-             or _first_date(meta, _exif_dates([("DateTime", TAG_DATETIME, ifd0)])))
+    found = (
+        _first_date(
+            meta,
+            _exif_dates(
+                [
+                    ("DateTimeOriginal", TAG_ORIGINAL, exif_ifd),
+                    ("DateTimeDigitized", TAG_DIGITIZED, exif_ifd),
+                ]
+            ),
+        )
+        or _first_date(meta, _xmp_dates(meta, image))
+        or _first_date(meta, _exif_dates([("DateTime", TAG_DATETIME, ifd0)]))
+    )
     if not found and "no EXIF metadata" not in meta.notes:
         meta.notes.append("no capture time in EXIF")
     _note_if_future(meta, now)

@@ -57,8 +57,13 @@ def to_8bit(image: Image.Image) -> Image.Image:
     finite = values[np.isfinite(values)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     span = high - low
-    scaled = np.zeros(values.shape, np.uint8) if span <= 0 else np.clip(
-        np.nan_to_num((values - low) * (255.0 / span), nan=0.0), 0, 255).round().astype(np.uint8)
+    scaled = (
+        np.zeros(values.shape, np.uint8)
+        if span <= 0
+        else np.clip(np.nan_to_num((values - low) * (255.0 / span), nan=0.0), 0, 255)
+        .round()
+        .astype(np.uint8)
+    )
     return Image.fromarray(scaled, mode="L")
 
 
@@ -76,8 +81,9 @@ def pixels_of(image: Image.Image) -> np.ndarray:
     rows = max(1, STRIP_BYTES // (width * 3))
     for top in range(0, height, rows):
         strip = image.crop((0, top, width, min(height, top + rows)))
-        out[top:top + strip.height] = np.frombuffer(
-            strip.tobytes(), dtype=np.uint8).reshape(strip.height, width, 3)
+        out[top : top + strip.height] = np.frombuffer(strip.tobytes(), dtype=np.uint8).reshape(
+            strip.height, width, 3
+        )
     return out
 
 

@@ -71,9 +71,14 @@ def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
     t = time.perf_counter()
     counted = False
     try:
-        request = DecodeRequest(str(item.path), item.member if item.in_zip else "",
-                                ctx.max_file_bytes, ctx.frame_interval, ctx.max_frames,
-                                ctx.thumbnail_size)
+        request = DecodeRequest(
+            str(item.path),
+            item.member if item.in_zip else "",
+            ctx.max_file_bytes,
+            ctx.frame_interval,
+            ctx.max_frames,
+            ctx.thumbnail_size,
+        )
         decoder = DecoderProcess(request)
         ctx.clock.add("read", t)
         if decoder.facts is None:
@@ -110,16 +115,20 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
         metadata = read_metadata(header, now=ctx.now)
         t = ctx.clock.add("exif", t)
         full = header.size
-        as_is = (header.format == "JPEG" and not ctx.draft_size
-                 and header.getexif().get(ORIENTATION, 1) == 1)
+        as_is = (
+            header.format == "JPEG"
+            and not ctx.draft_size
+            and header.getexif().get(ORIENTATION, 1) == 1
+        )
         if ctx.draft_size and header.format == "JPEG":
             # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the detector's size
             header.draft("RGB", (ctx.draft_size, ctx.draft_size))
         image, exif = upright_rgb(header)
         ctx.clock.add("decode", t)
         size = image.size if image.size in (full, full[::-1]) else _upright(full, image.size)
-        return Loaded(item, image, exif, metadata, pixels=pixels, size=size,
-                      original=data if as_is else b"")
+        return Loaded(
+            item, image, exif, metadata, pixels=pixels, size=size, original=data if as_is else b""
+        )
     except ImageError as exc:
         error = str(exc)
     except OSError as exc:

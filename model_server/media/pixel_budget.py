@@ -21,8 +21,15 @@ class PixelBudget:
 
     def acquire(self, ticket: int, pixels: int) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._closed or (
-                self._turn == ticket and (self.used == 0 or self.used + pixels <= self.limit)))
+            self._cond.wait_for(
+                lambda: (
+                    self._closed
+                    or (
+                        self._turn == ticket
+                        and (self.used == 0 or self.used + pixels <= self.limit)
+                    )
+                )
+            )
             self.used += pixels
             self._turn += 1
             self._cond.notify_all()

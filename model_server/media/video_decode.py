@@ -65,15 +65,20 @@ class VideoUnreadable(Exception):
 
 
 # What a file that is not a video often is, by its first bytes.
-SIGNATURES = ((b"\xff\xd8\xff", "a JPEG photo"), (b"\x89PNG", "a PNG image"),
-              (b"PK\x03\x04", "a zip archive"), (b"%PDF", "a PDF document"))
+SIGNATURES = (
+    (b"\xff\xd8\xff", "a JPEG photo"),
+    (b"\x89PNG", "a PNG image"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"%PDF", "a PDF document"),
+)
 
 
 def _open(request: DecodeRequest) -> Any:
     source: Any
     if request.member:
         data = InputItem(request.member, Path(request.path), request.member, True).read(
-            request.max_bytes)
+            request.max_bytes
+        )
         head, source = data[:16], io.BytesIO(data)
     else:
         with open(request.path, "rb") as fh:
@@ -101,8 +106,10 @@ def _why_unreadable(head: bytes, exc: Exception | None) -> str:
         return "this is a still image with a video's file name, not a video"
     if head[4:8] == b"ftyp":
         # MP4 and MOV keep their index at the end unless written for streaming
-        return ("the video's index is missing: the file was probably cut short while it was "
-                "recorded or copied")
+        return (
+            "the video's index is missing: the file was probably cut short while it was "
+            "recorded or copied"
+        )
     reason = (getattr(exc, "strerror", None) or str(exc)).split(": '", 1)[0]
     return f"not a readable video (FFmpeg: {reason.lower()})"
 
@@ -129,13 +136,21 @@ def facts_of(container: Any, request: DecodeRequest) -> tuple[VideoFacts, Any]:
     stream.thread_type = "AUTO"  # frame threads: the codec decodes ahead on other cores
     rate, duration = _rate(stream), _duration(container, stream)
     expected = stream.frames or (round(duration * rate) if duration and rate else None)
-    plan = plan_sampling(request.frame_interval, request.max_frames, frame_rate=rate,
-                         duration=duration)
+    plan = plan_sampling(
+        request.frame_interval, request.max_frames, frame_rate=rate, duration=duration
+    )
     ctx = stream.codec_context
-    facts = VideoFacts(codec=ctx.name, width=ctx.width, height=ctx.height, frame_rate=rate,
-                       duration=duration, expected_frames=expected or None,
-                       interval=plan.interval, max_frames=plan.max_frames,
-                       metadata=container_metadata(container, stream))
+    facts = VideoFacts(
+        codec=ctx.name,
+        width=ctx.width,
+        height=ctx.height,
+        frame_rate=rate,
+        duration=duration,
+        expected_frames=expected or None,
+        interval=plan.interval,
+        max_frames=plan.max_frames,
+        metadata=container_metadata(container, stream),
+    )
     if plan.note:
         facts.notes.append(plan.note)
     return facts, stream
@@ -149,8 +164,7 @@ def _message(item: Walked, thumb_size: int) -> tuple[Any, ...]:
     thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
     out = io.BytesIO()
     thumb.save(out, "JPEG", quality=80)
-    return ("frame", item.number, round(item.time, 3), image.size, image.tobytes(),
-            out.getvalue())
+    return ("frame", item.number, round(item.time, 3), image.size, image.tobytes(), out.getvalue())
 
 
 def decode(request: DecodeRequest, send: Send) -> None:
@@ -177,8 +191,9 @@ def decode(request: DecodeRequest, send: Send) -> None:
         _decode_frames(container, stream, facts, request, send)
 
 
-def _decode_frames(container: Any, stream: Any, facts: VideoFacts, request: DecodeRequest,
-                   send: Send) -> None:
+def _decode_frames(
+    container: Any, stream: Any, facts: VideoFacts, request: DecodeRequest, send: Send
+) -> None:
     sampler = Sampler(SamplingPlan(facts.interval, facts.max_frames), facts.frame_rate)
     walker = FrameWalker(container, stream, facts.frame_rate, facts.duration, sampler)
     last: Walked | None = None

@@ -62,7 +62,11 @@ def container_metadata(container: Any, stream: Any) -> dict[str, Any]:
         if place is None:
             notes.append(f"location {raw_place!r} is not a usable position")
         else:
-            meta.update(latitude=place[0], longitude=place[1], altitude_m=place[2],
-                        altitude_ref="above sea level" if place[2] is not None else "")
+            meta.update(
+                latitude=place[0],
+                longitude=place[1],
+                altitude_m=place[2],
+                altitude_ref="above sea level" if place[2] is not None else "",
+            )
     meta["exif_notes"] = "; ".join(notes)
     return meta

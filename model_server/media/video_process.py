@@ -40,8 +40,11 @@ class _Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "model_server.media.decoder_worker", str(req_r),
-                 str(msg_w)], pass_fds=(req_r, msg_w), stdin=subprocess.DEVNULL, env=env)
+                [sys.executable, "-m", "model_server.media.decoder_worker", str(req_r), str(msg_w)],
+                pass_fds=(req_r, msg_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
         finally:
             os.close(req_r)
             os.close(msg_w)
@@ -121,8 +124,9 @@ class DecoderProcess:
     `ending` says how decoding ended (counts of damaged packets) and `crash` whether the worker
     died. `decode` names the decoding function (`module:function`) the worker runs."""
 
-    def __init__(self, request: DecodeRequest, *, stall_seconds: float = STALL_SECONDS,
-                 decode: str = DECODE) -> None:
+    def __init__(
+        self, request: DecodeRequest, *, stall_seconds: float = STALL_SECONDS, decode: str = DECODE
+    ) -> None:
         self.stall_seconds = stall_seconds
         self.ending: dict[str, Any] = {}
         self.crash = ""
@@ -157,8 +161,9 @@ class DecoderProcess:
             return None
         try:
             if not worker.messages.poll(self.stall_seconds):
-                self._lost(f"the video decoder sent nothing for {self.stall_seconds:g} s and "
-                           "was stopped")
+                self._lost(
+                    f"the video decoder sent nothing for {self.stall_seconds:g} s and was stopped"
+                )
                 return None
             message: tuple[Any, ...] = worker.messages.recv()
         except (EOFError, OSError):
@@ -167,8 +172,11 @@ class DecoderProcess:
             except subprocess.TimeoutExpired:
                 code = None
             name = signal.Signals(-code).name if code is not None and code < 0 else code
-            self._lost(f"the video decoder crashed ({name}) on this file" if code and code < 0
-                       else "the video decoder ended unexpectedly")
+            self._lost(
+                f"the video decoder crashed ({name}) on this file"
+                if code and code < 0
+                else "the video decoder ended unexpectedly"
+            )
             return None
         if message[0] == "crashed":
             self.crash = f"the video decoder failed ({message[1]})"

@@ -15,8 +15,9 @@ class SamplingPlan:
     note: str = ""  # why the interval differs from the one asked for, if it does
 
 
-def plan_sampling(requested: float, max_frames: int, *, frame_rate: float | None,
-                  duration: float | None) -> SamplingPlan:
+def plan_sampling(
+    requested: float, max_frames: int, *, frame_rate: float | None, duration: float | None
+) -> SamplingPlan:
     """The interval to use: never shorter than one frame, and widened so that a video of known
     length stays within `max_frames` (its first and last frames included)."""
     if requested <= 0 or max_frames < 2:
@@ -24,13 +25,17 @@ def plan_sampling(requested: float, max_frames: int, *, frame_rate: float | None
     interval, notes = requested, []
     if frame_rate and interval < 1 / frame_rate:
         interval = 1 / frame_rate
-        notes.append(f"every frame was checked (the video has {frame_rate:g} frames a second, "
-                     f"fewer than one per {requested:g} s)")
+        notes.append(
+            f"every frame was checked (the video has {frame_rate:g} frames a second, "
+            f"fewer than one per {requested:g} s)"
+        )
     if duration and math.floor(duration / interval) + 2 > max_frames:
         # n grid points from 0 plus the last frame must stay within the cap
         widened = math.ceil(duration / (max_frames - 2) * 1000) / 1000
-        notes.append(f"sampled every {widened:g} s instead of {interval:g} s to stay within "
-                     f"{max_frames} frames per video")
+        notes.append(
+            f"sampled every {widened:g} s instead of {interval:g} s to stay within "
+            f"{max_frames} frames per video"
+        )
         interval = widened
     return SamplingPlan(interval, max_frames, "; ".join(notes))
 

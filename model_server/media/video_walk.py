@@ -70,8 +70,9 @@ class FrameWalker:
 
     def _seek(self, target: float, first_pts: int) -> bool:
         try:
-            self.container.seek(first_pts + int(target / self.stream.time_base),
-                                stream=self.stream, backward=True)
+            self.container.seek(
+                first_pts + int(target / self.stream.time_base), stream=self.stream, backward=True
+            )
         except (av.error.FFmpegError, OverflowError, ValueError) as exc:
             self.counts.failed_seek = str(exc)  # decode on, frame by frame
             return False
@@ -113,8 +114,9 @@ class FrameWalker:
                         # the keyframe before the target was behind us: keyframes are further
                         # apart than that jump, so only longer ones can gain anything
                         self.counts.wasted_seeks += 1
-                        self.sparse_gap = max(self.sparse_gap,
-                                              2 * (jumped_from[1] - jumped_from[0]))
+                        self.sparse_gap = max(
+                            self.sparse_gap, 2 * (jumped_from[1] - jumped_from[0])
+                        )
                     jumped_from = None
                 if number <= last:
                     if not jumped:

@@ -14,19 +14,30 @@ COLOURS: dict[Category, tuple[int, int, int]] = {
     Category.PERSON: (0, 160, 255),  # blue
     Category.VEHICLE: (230, 40, 200),  # magenta
 }
-SAVE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
-                ".bmp": "BMP", ".webp": "WEBP"}
+SAVE_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+    ".webp": "WEBP",
+}
 
 
 def draw_detections(image: Image.Image, detections: Iterable[Detection], threshold: float) -> int:
     """Draws in place every detection at or above `threshold`; returns how many were drawn."""
-    boxes = [(d.bbox, d.category, f"{d.category.label} {d.conf:.1%}")
-             for d in sorted(detections, key=lambda d: d.conf) if d.conf >= threshold]
+    boxes = [
+        (d.bbox, d.category, f"{d.category.label} {d.conf:.1%}")
+        for d in sorted(detections, key=lambda d: d.conf)
+        if d.conf >= threshold
+    ]
     return draw_boxes(image, boxes)
 
 
-def draw_boxes(image: Image.Image,
-               boxes: Iterable[tuple[tuple[float, float, float, float], Category, str]]) -> int:
+def draw_boxes(
+    image: Image.Image, boxes: Iterable[tuple[tuple[float, float, float, float], Category, str]]
+) -> int:
     """Draws each (normalised bbox, category, label) in place, later ones on top."""
     short_side = min(image.size)
     width = max(2, round(short_side / 250))
@@ -52,8 +63,9 @@ SIDE_LIMITS = {"JPEG": 65_500, "WEBP": 16_383}
 JPEG_MAX_EXIF = 65_533
 
 
-def encode_copy(image: Image.Image, suffix: str, exif: bytes,
-                jpeg_quality: int) -> tuple[bytes, list[str]]:
+def encode_copy(
+    image: Image.Image, suffix: str, exif: bytes, jpeg_quality: int
+) -> tuple[bytes, list[str]]:
     """The annotated copy, made to fit its format: scaled down where the format cannot hold the
     image's size, written without the original EXIF where that block cannot be stored. Returns
     the bytes and a note for each change, for the report."""
@@ -63,12 +75,16 @@ def encode_copy(image: Image.Image, suffix: str, exif: bytes,
     if limit and max(image.size) > limit:
         scale = limit / max(image.size)
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-        notes.append(f"annotated copy scaled down to {size[0]}x{size[1]}: {fmt} holds at most "
-                     f"{limit} pixels a side")
+        notes.append(
+            f"annotated copy scaled down to {size[0]}x{size[1]}: {fmt} holds at most "
+            f"{limit} pixels a side"
+        )
         image = image.resize(size, Image.Resampling.LANCZOS)
     if exif and fmt == "JPEG" and len(exif) > JPEG_MAX_EXIF:
-        notes.append(f"annotated copy has no EXIF: the original's {len(exif):,}-byte block is "
-                     "larger than a JPEG can hold")
+        notes.append(
+            f"annotated copy has no EXIF: the original's {len(exif):,}-byte block is "
+            "larger than a JPEG can hold"
+        )
         exif = b""
     try:
         return encode(image, suffix, exif, jpeg_quality), notes

@@ -13,16 +13,24 @@ import xlsxwriter
 
 from shared.evaluation.model import LABELS, NON_EMPTY
 
-COLUMNS = ("category", "precision", "recall", "f1", "true_positives", "false_positives",
-           "misses", "images")
+COLUMNS = (
+    "category",
+    "precision",
+    "recall",
+    "f1",
+    "true_positives",
+    "false_positives",
+    "misses",
+    "images",
+)
 
 
-def write_evaluation_workbook(path: Path, report: dict[str, Any],
-                              about: list[tuple[str, Any]]) -> None:
+def write_evaluation_workbook(
+    path: Path, report: dict[str, Any], about: list[tuple[str, Any]]
+) -> None:
     """`report` from shared.evaluation.report.against_truth (its `unpaired` listing every
     name); `about` the lines of the About sheet."""
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_urls": False})
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True})
     ratio = book.add_format({"num_format": "0.000"})
     _table(book.add_worksheet("Evaluation"), report["categories"], bold, ratio)
@@ -83,20 +91,31 @@ def _curve(book: Any, curves: dict[str, list[dict[str, float]]], bold: Any, rati
             sheet.write_number(row, 3, p["recall"], ratio)
             row += 1
         if points:
-            chart.add_series({
-                "name": label, "categories": ["Curve", first, 3, row - 1, 3],
-                "values": ["Curve", first, 2, row - 1, 2],
-                "line": {"color": "black", "dash_type": dashes.get(label, "solid")},
-                "marker": {"type": "none"}})
+            chart.add_series(
+                {
+                    "name": label,
+                    "categories": ["Curve", first, 3, row - 1, 3],
+                    "values": ["Curve", first, 2, row - 1, 2],
+                    "line": {"color": "black", "dash_type": dashes.get(label, "solid")},
+                    "marker": {"type": "none"},
+                }
+            )
     if row == 1:
-        sheet.write_string(2, 5, "No curve: none of the evaluated images really has any of "
-                           "the categories.")
+        sheet.write_string(
+            2, 5, "No curve: none of the evaluated images really has any of the categories."
+        )
         return
     chart.set_title({"name": "Precision and recall over thresholds (image level)"})
-    chart.set_x_axis({"name": "Recall (share of images really containing it that were found)",
-                      "min": 0, "max": 1})
-    chart.set_y_axis({"name": "Precision (share of flagged images that really contain it)",
-                      "min": 0, "max": 1})
+    chart.set_x_axis(
+        {
+            "name": "Recall (share of images really containing it that were found)",
+            "min": 0,
+            "max": 1,
+        }
+    )
+    chart.set_y_axis(
+        {"name": "Precision (share of flagged images that really contain it)", "min": 0, "max": 1}
+    )
     chart.set_size({"width": 720, "height": 480})
     sheet.insert_chart(1, 5, chart)
 
@@ -107,8 +126,10 @@ def _unpaired(sheet: Any, unpaired: dict[str, Any], bold: Any) -> None:
     sheet.set_column(2, 2, 70)
     for col, name in enumerate(("kind", "file", "reason")):
         sheet.write_string(0, col, name, bold)
-    kinds = {"results_without_truth": "result without truth",
-             "truth_without_result": "truth without result"}
+    kinds = {
+        "results_without_truth": "result without truth",
+        "truth_without_result": "truth without result",
+    }
     row = 1
     for key, kind in kinds.items():
         for name in unpaired[key]["files"]:

@@ -9,14 +9,14 @@ from model_server.detectors.base import Category
 from model_server.pipeline.run_info import Tally
 
 CHARTED_FOLDERS = 30  # the busiest folders get a bar each; the table lists every folder
-BAR_STYLES = ({"fill": {"color": "#111111"}},
-              {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#111111",
-                           "bg_color": "#FFFFFF"}},
-              {"fill": {"color": "#BBBBBB"}})
+BAR_STYLES = (
+    {"fill": {"color": "#111111"}},
+    {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#111111", "bg_color": "#FFFFFF"}},
+    {"fill": {"color": "#BBBBBB"}},
+)
 
 
-def write_activity(book: Any, ws: Any, row: int, tally: Tally, threshold: float,
-                   bold: Any) -> None:
+def write_activity(book: Any, ws: Any, row: int, tally: Tally, threshold: float, bold: Any) -> None:
     """Tables from `row` down in columns A-E; charts to their right."""
     cats = list(Category)
     unit = f"Detections (boxes at or above {threshold:g})"
@@ -27,8 +27,17 @@ def write_activity(book: Any, ws: Any, row: int, tally: Tally, threshold: float,
         ws.write_number(first + hour, 0, hour)
         for col, cat in enumerate(cats, start=1):
             ws.write_number(first + hour, col, tally.hours[(hour, cat.value)])
-    _chart(book, ws, "column", "Detections by hour of day", first, first + 23,
-           "Hour of day (camera clock)", unit, anchor=(row, 6))
+    _chart(
+        book,
+        ws,
+        "column",
+        "Detections by hour of day",
+        first,
+        first + 23,
+        "Hour of day (camera clock)",
+        unit,
+        anchor=(row, 6),
+    )
 
     row = first + 25
     folders = sorted({folder for folder, _ in tally.folders})
@@ -46,19 +55,47 @@ def write_activity(book: Any, ws: Any, row: int, tally: Tally, threshold: float,
         ws.write_number(first + i, len(cats) + 1, tally.folders[(folder, "images")])
     if charted:
         title = "Detections per folder" + (
-            f" (the {CHARTED_FOLDERS} busiest)" if len(folders) > CHARTED_FOLDERS else "")
-        _chart(book, ws, "bar", title, first, first + len(charted) - 1, "Folder", unit,
-               anchor=(row, 6), height=max(300, 22 * len(charted) + 120))
+            f" (the {CHARTED_FOLDERS} busiest)" if len(folders) > CHARTED_FOLDERS else ""
+        )
+        _chart(
+            book,
+            ws,
+            "bar",
+            title,
+            first,
+            first + len(charted) - 1,
+            "Folder",
+            unit,
+            anchor=(row, 6),
+            height=max(300, 22 * len(charted) + 120),
+        )
 
 
-def _chart(book: Any, ws: Any, kind: str, title: str, first: int, last: int, x_name: str,
-           y_name: str, *, anchor: tuple[int, int], height: int = 320) -> None:
+def _chart(
+    book: Any,
+    ws: Any,
+    kind: str,
+    title: str,
+    first: int,
+    last: int,
+    x_name: str,
+    y_name: str,
+    *,
+    anchor: tuple[int, int],
+    height: int = 320,
+) -> None:
     chart = book.add_chart({"type": kind, "subtype": "stacked"})
     for col, style in enumerate(BAR_STYLES, start=1):
-        chart.add_series({"name": [ws.name, first - 1, col],
-                          "categories": [ws.name, first, 0, last, 0],
-                          "values": [ws.name, first, col, last, col],
-                          "border": {"color": "#111111"}, "gap": 40, **style})
+        chart.add_series(
+            {
+                "name": [ws.name, first - 1, col],
+                "categories": [ws.name, first, 0, last, 0],
+                "values": [ws.name, first, col, last, col],
+                "border": {"color": "#111111"},
+                "gap": 40,
+                **style,
+            }
+        )
     chart.set_title({"name": title})
     chart.set_x_axis({"name": x_name})
     chart.set_y_axis({"name": y_name})

@@ -20,9 +20,23 @@ from model_server.outputs.rows import DETECTION_COLUMNS, FRAME_COLUMNS, MEDIA_CO
 from model_server.pipeline.run_info import RunInfo, Tally
 
 EXCEL_MAX_ROWS = 1_048_576
-WIDTHS = {"file": 40, "folder": 24, "outcome": 16, "captured": 20, "make": 14, "model": 20,
-          "serial": 14, "map_link": 18, "failure": 40, "exif_notes": 50, "category": 10,
-          "altitude_ref": 16, "deployment": 30, "first_file": 40, "notes": 30}
+WIDTHS = {
+    "file": 40,
+    "folder": 24,
+    "outcome": 16,
+    "captured": 20,
+    "make": 14,
+    "model": 20,
+    "serial": 14,
+    "map_link": 18,
+    "failure": 40,
+    "exif_notes": 50,
+    "category": 10,
+    "altitude_ref": 16,
+    "deployment": 30,
+    "first_file": 40,
+    "notes": 30,
+}
 
 
 class _Sheet:
@@ -50,10 +64,15 @@ class _Sheet:
 
 class ExcelReport:
     def __init__(self, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> None:
-        self.book = xlsxwriter.Workbook(str(path), {
-            "constant_memory": True, "strings_to_formulas": False,
-            "strings_to_urls": False, "strings_to_numbers": False,
-        })
+        self.book = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         self.bold = self.book.add_format({"bold": True})
         self.date = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.summary = self.book.add_worksheet("Summary")
@@ -81,9 +100,12 @@ class ExcelReport:
         return (self.media, self.frames, self.detections, self.events, self.deployments)
 
     def _summary(self, run: RunInfo, tally: Tally) -> list[str]:
-        warnings = [f"The {s.name} sheet stopped at Excel's limit of {s.max_rows:,} rows; every "
-                    f"row is in the CSV files and detections.json."
-                    for s in self._sheets() if s.truncated]
+        warnings = [
+            f"The {s.name} sheet stopped at Excel's limit of {s.max_rows:,} rows; every "
+            f"row is in the CSV files and detections.json."
+            for s in self._sheets()
+            if s.truncated
+        ]
         rows: list[tuple[str, Any]] = [
             ("Model", run.model.name),
             ("Model file", run.model.detector_id),
@@ -103,13 +125,19 @@ class ExcelReport:
         rows += [(f"Media: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
         rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
         rows.append(("Deployments (cameras)", tally.deployments))
-        rows.append((f"Events (a gap of at most {run.event_gap:g} s within one)",
-                     sum(tally.events.values())))
+        rows.append(
+            (
+                f"Events (a gap of at most {run.event_gap:g} s within one)",
+                sum(tally.events.values()),
+            )
+        )
         rows += [(f"Events: {outcome}", n) for outcome, n in sorted(tally.events.items())]
         rows.append(("Files skipped (not photos or videos)", len(run.skipped)))
         rows.append(("Media reviewed by a person", sum(tally.verified.values())))
-        rows += [(f"Reviewed media, verified: {outcome}", n)
-                 for outcome, n in sorted(tally.verified.items())]
+        rows += [
+            (f"Reviewed media, verified: {outcome}", n)
+            for outcome, n in sorted(tally.verified.items())
+        ]
         rows += [("Warning", text) for text in warnings]
         ws = self.summary
         ws.set_column(0, 0, 40)

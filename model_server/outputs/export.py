@@ -54,12 +54,16 @@ class ExportTarget:
     camtrap_dp_schemas: Path | None = None  # validate the Camtrap DP package against these
 
 
-def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None, *,
-                  may_publish: Callable[[], bool] = lambda: True,
-                  excel_max_rows: int = EXCEL_MAX_ROWS,
-                  clock: StageClock | None = None,
-                  progress: Callable[[str, int], None] = lambda stage, done: None,
-                  ) -> tuple[Tally, list[str]]:
+def write_outputs(
+    target: ExportTarget,
+    run: RunInfo,
+    copies: CopySource | None,
+    *,
+    may_publish: Callable[[], bool] = lambda: True,
+    excel_max_rows: int = EXCEL_MAX_ROWS,
+    clock: StageClock | None = None,
+    progress: Callable[[str, int], None] = lambda stage, done: None,
+) -> tuple[Tally, list[str]]:
     """Writes the reports, then the zip (renamed into place only while `may_publish()`);
     `copies` None makes a zip of the reports alone. `progress(stage, images done)` is called
     every few hundred images. Returns the tallies and warnings; raises JobLost when publishing
@@ -71,22 +75,38 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
         if reports.exists():
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
-        events = EventTables.build(event_items(target.engine, target.job_id),
-                                   gap_seconds=run.event_gap, level=run.deployment_level)
+        events = EventTables.build(
+            event_items(target.engine, target.job_id),
+            gap_seconds=run.event_gap,
+            level=run.deployment_level,
+        )
         tally, warnings = write_reports(
-            _counted(iter_media(target.engine, target.job_id), "report", progress), reports,
-            run, excel_max_rows=excel_max_rows, events=events,
-            job_id=target.job_id, schemas=target.camtrap_dp_schemas)
+            _counted(iter_media(target.engine, target.job_id), "report", progress),
+            reports,
+            run,
+            excel_max_rows=excel_max_rows,
+            events=events,
+            job_id=target.job_id,
+            schemas=target.camtrap_dp_schemas,
+        )
     except OSError as exc:
-        raise ResultsError(f"The server could not write the reports ({exc.strerror or exc}). "
-                           "Your upload is kept.") from exc
+        raise ResultsError(
+            f"The server could not write the reports ({exc.strerror or exc}). Your upload is kept."
+        ) from exc
     t = clock.add("report", t)
     # generators: nothing per image is held while the zip is written
-    rename = ((lambda record, name: sorted_name(record, name, run.threshold))
-              if run.sorted_copies else (lambda record, name: name))
-    annotated = (_annotated_entries(_counted(iter_media(target.engine, target.job_id), "zip",
-                                             progress), copies, rename)
-                 if copies is not None else iter(()))
+    rename = (
+        (lambda record, name: sorted_name(record, name, run.threshold))
+        if run.sorted_copies
+        else (lambda record, name: name)
+    )
+    annotated = (
+        _annotated_entries(
+            _counted(iter_media(target.engine, target.job_id), "zip", progress), copies, rename
+        )
+        if copies is not None
+        else iter(())
+    )
     report_files = ((name, reports / name, True) for name in REPORT_FILES)
     entries: Iterator[tuple[str, Source, bool]] = itertools.chain(annotated, report_files)
     if not write_result_zip(target.result_zip, entries, may_publish):
@@ -95,17 +115,23 @@ def write_outputs(target: ExportTarget, run: RunInfo, copies: CopySource | None,
     return tally, warnings
 
 
-def _counted(records: Iterator[MediaRecord], stage: str,
-             progress: Callable[[str, int], None], every: int = 500) -> Iterator[MediaRecord]:
+def _counted(
+    records: Iterator[MediaRecord],
+    stage: str,
+    progress: Callable[[str, int], None],
+    every: int = 500,
+) -> Iterator[MediaRecord]:
     for done, record in enumerate(records, start=1):
         yield record
         if done % every == 0:
             progress(stage, done)
 
 
-def _annotated_entries(records: Iterator[MediaRecord], copies: CopySource,
-                       rename: Callable[[MediaRecord, str], str],
-                       ) -> Iterator[tuple[str, Source, bool]]:
+def _annotated_entries(
+    records: Iterator[MediaRecord],
+    copies: CopySource,
+    rename: Callable[[MediaRecord, str], str],
+) -> Iterator[tuple[str, Source, bool]]:
     for record in records:
         for name, source in copies(record):
             yield rename(record, name), source, False
@@ -113,6 +139,7 @@ def _annotated_entries(records: Iterator[MediaRecord], copies: CopySource,
 
 def work_folder_copies(folder: Path) -> CopySource:
     """The annotated copies the batch wrote into its work folder."""
+
     def source(record: MediaRecord) -> list[tuple[str, Source]]:
         found: list[tuple[str, Source]] = []
         if record.annotated:

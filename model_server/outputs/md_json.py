@@ -49,10 +49,12 @@ def _info(run: RunInfo) -> dict[str, Any]:
     if species.get("classes"):
         info["classifier"] = f"Trapline class set {species['set']!r} ({species['embedder']})"
         info["classifier_metadata"] = {
-            "class_set": species["set"], "embedding_model": species["embedder"],
+            "class_set": species["set"],
+            "embedding_model": species["embedder"],
             "unknown_distance_thresholds": species.get("thresholds", {}),
             "classification_confidence": "1 - cosine distance to the class's centroid (a "
-                                         "similarity, not a probability)"}
+            "similarity, not a probability)",
+        }
     return info
 
 
@@ -74,8 +76,9 @@ def classifications(d: dict[str, Any], ids: dict[str, str]) -> list[list[Any]]:
     return found
 
 
-def image_entry(record: MediaRecord, min_conf: float,
-                ids: dict[str, str] | None = None) -> dict[str, Any]:
+def image_entry(
+    record: MediaRecord, min_conf: float, ids: dict[str, str] | None = None
+) -> dict[str, Any]:
     """An `images` entry; a video's is MegaDetector's video entry: `frame_rate`,
     `frames_processed` (the checked frames' numbers, ascending) and `frame_number` on each
     detection."""
@@ -88,13 +91,17 @@ def image_entry(record: MediaRecord, min_conf: float,
         return entry
     if video is not None:
         entry["frames_processed"] = sorted(video.get("frames_processed") or [])
-    dets = [d for d in record.detections if d.get("source", "machine") == "machine"
-            and (d["conf"] >= min_conf or d.get("verdict"))]
+    dets = [
+        d
+        for d in record.detections
+        if d.get("source", "machine") == "machine" and (d["conf"] >= min_conf or d.get("verdict"))
+    ]
     entry["detections"] = [_detection(d, bool(record.review), ids or {}) for d in dets]
     entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
     # boxes a reviewer drew come after the machine's, marked as theirs
-    entry["detections"] += [_detection(d, True) for d in record.detections
-                            if d.get("source") == "human"]
+    entry["detections"] += [
+        _detection(d, True) for d in record.detections if d.get("source") == "human"
+    ]
     captured = record.captured
     if captured is not None:
         entry["datetime"] = captured.strftime("%Y:%m:%d %H:%M:%S")
@@ -102,13 +109,17 @@ def image_entry(record: MediaRecord, min_conf: float,
     return entry
 
 
-def _detection(d: dict[str, Any], reviewed: bool, ids: dict[str, str] | None = None
-               ) -> dict[str, Any]:
+def _detection(
+    d: dict[str, Any], reviewed: bool, ids: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A detection as MegaDetector writes it; on a reviewed image, `verified` says whether a
     person kept it (with `verified_category` where they changed it and `species` where they
     named one); a box a person drew has `source` "human" and confidence 1."""
-    out: dict[str, Any] = {"category": d["category"], "conf": truncate(d["conf"], CONF_DIGITS),
-                           "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]]}
+    out: dict[str, Any] = {
+        "category": d["category"],
+        "conf": truncate(d["conf"], CONF_DIGITS),
+        "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]],
+    }
     if d.get("source") == "human":
         out["category"] = d.get("verified_category") or d["category"]
         out["source"] = "human"

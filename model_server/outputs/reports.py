@@ -27,23 +27,42 @@ from model_server.pipeline.run_info import RunInfo, Tally
 from shared.store.records import MediaRecord
 
 # images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does
-REPORT_FILES = ("report.xlsx", "detections.json", "images.csv", "frames.csv", "detections.csv",
-                "events.csv", "deployments.csv", *CAMTRAP_FILES)
+REPORT_FILES = (
+    "report.xlsx",
+    "detections.json",
+    "images.csv",
+    "frames.csv",
+    "detections.csv",
+    "events.csv",
+    "deployments.csv",
+    *CAMTRAP_FILES,
+)
 
 
 def write_reports(
-    records: Iterable[MediaRecord], out_dir: Path, run: RunInfo, *,
-    excel_max_rows: int = EXCEL_MAX_ROWS, events: EventTables | None = None,
-    job_id: str = "batch", schemas: Path | None = None,
+    records: Iterable[MediaRecord],
+    out_dir: Path,
+    run: RunInfo,
+    *,
+    excel_max_rows: int = EXCEL_MAX_ROWS,
+    events: EventTables | None = None,
+    job_id: str = "batch",
+    schemas: Path | None = None,
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
     events = events or EventTables([], [], {})
     excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
-    camtrap = CamtrapWriter(out_dir / CAMTRAP_FOLDER, events, job_id=job_id,
-                            model=run.model.name, threshold=run.threshold,
-                            utc_offset=run.utc_offset, places=run.places,
-                            classifier=classifier_name(run.species))
+    camtrap = CamtrapWriter(
+        out_dir / CAMTRAP_FOLDER,
+        events,
+        job_id=job_id,
+        model=run.model.name,
+        threshold=run.threshold,
+        utc_offset=run.utc_offset,
+        places=run.places,
+        classifier=classifier_name(run.species),
+    )
     with (
         _closed_on_error(camtrap),
         (out_dir / "detections.json").open("w", encoding="utf-8") as json_fh,
@@ -91,8 +110,9 @@ def _event_tables(events: EventTables, excel: ExcelReport, out_dir: Path, tally:
     tally.deployments = len(events.deployments)
     tally.events.update(e.outcome for e in events.events)
     for name, rows, columns, sheet in (
-            ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
-            ("deployments.csv", events.deployment_rows(), DEPLOYMENT_COLUMNS, excel.deployments)):
+        ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
+        ("deployments.csv", events.deployment_rows(), DEPLOYMENT_COLUMNS, excel.deployments),
+    ):
         with (out_dir / name).open("w", encoding="utf-8-sig", newline="") as fh:
             table = CsvTable(fh, columns)
             for row in rows:

@@ -16,8 +16,11 @@ Source = Path | Callable[[], IO[bytes]]
 from shared.errors import ResultsError
 
 
-def write_result_zip(dest: Path, entries: Iterable[tuple[str, Source, bool]],
-                     may_publish: Callable[[], bool] = lambda: True) -> bool:
+def write_result_zip(
+    dest: Path,
+    entries: Iterable[tuple[str, Source, bool]],
+    may_publish: Callable[[], bool] = lambda: True,
+) -> bool:
     """`entries` are (name in zip, source, compress?). JPEGs are stored as they are:
     deflating them again costs time and saves almost nothing. The finished file is renamed into
     place only if `may_publish()` still says yes; False when it said no (nothing published)."""
@@ -45,4 +48,5 @@ def write_result_zip(dest: Path, entries: Iterable[tuple[str, Source, bool]],
         with contextlib.suppress(OSError):  # the folder itself may be what is broken
             partial.unlink(missing_ok=True)
         raise ResultsError(
-            f"could not write the result zip {dest.name}: {exc.strerror or exc}") from exc
+            f"could not write the result zip {dest.name}: {exc.strerror or exc}"
+        ) from exc

@@ -45,8 +45,9 @@ def export_copies(previous: zipfile.ZipFile, views: Path, quality: int) -> CopyS
         found: list[tuple[str, Source]] = []
         name = copy_name(record)
         if record.review in REDRAWN and record.view and (views / record.view).is_file():
-            found.append((name, lambda: io.BytesIO(
-                reviewed_copy(record, views / record.view, quality))))
+            found.append(
+                (name, lambda: io.BytesIO(reviewed_copy(record, views / record.view, quality)))
+            )
         elif record.annotated and (member := in_previous(names, name)):
             found.append((name, functools.partial(previous.open, member)))
         if clip_of(record) and (member := in_previous(names, clip_name(record))):

@@ -15,18 +15,56 @@ REVIEW_COLUMNS = ("review", "reviewer", "verified_category", "species")
 # `species_source` says which (review | machine); distance and runner-up are the machine's
 SPECIES_COLUMNS = ("species_source", "species_distance", "species_runner_up")
 MEDIA_COLUMNS = (
-    "file", "folder", "kind", "deployment", "event_id", "outcome", "animals", "persons",
-    "vehicles", "max_confidence",
-    *REVIEW_COLUMNS, "species_source", "captured", "make", "model", "serial", "latitude",
-    "longitude", "altitude_m", "altitude_ref", "map_link", "width", "height", "duration_s",
-    "frame_rate", "codec", "frames_checked", "best_frame", "best_frame_s", "first_seen", "failure",
+    "file",
+    "folder",
+    "kind",
+    "deployment",
+    "event_id",
+    "outcome",
+    "animals",
+    "persons",
+    "vehicles",
+    "max_confidence",
+    *REVIEW_COLUMNS,
+    "species_source",
+    "captured",
+    "make",
+    "model",
+    "serial",
+    "latitude",
+    "longitude",
+    "altitude_m",
+    "altitude_ref",
+    "map_link",
+    "width",
+    "height",
+    "duration_s",
+    "frame_rate",
+    "codec",
+    "frames_checked",
+    "best_frame",
+    "best_frame_s",
+    "first_seen",
+    "failure",
     "exif_notes",
 )
 FRAME_COLUMNS = ("file", "frame", "time_s", "animals", "persons", "vehicles", "max_confidence")
 DETECTION_COLUMNS = (
-    "file", "frame", "category", "confidence", "source", *REVIEW_COLUMNS, *SPECIES_COLUMNS,
-    "x_min", "y_min",
-    "width", "height", "x_min_px", "y_min_px", "width_px", "height_px",
+    "file",
+    "frame",
+    "category",
+    "confidence",
+    "source",
+    *REVIEW_COLUMNS,
+    *SPECIES_COLUMNS,
+    "x_min",
+    "y_min",
+    "width",
+    "height",
+    "x_min_px",
+    "y_min_px",
+    "width_px",
+    "height_px",
 )
 
 
@@ -36,8 +74,9 @@ def species_of(record: MediaRecord, threshold: float) -> tuple[str, str]:
     named = {d["species"] for d in record.kept() if d.get("species")}
     if named or record.review:
         return "; ".join(sorted(named)), "review" if named else ""
-    suggested = {d["suggested_species"] for d in record.above(threshold)
-                 if d.get("suggested_species")}
+    suggested = {
+        d["suggested_species"] for d in record.above(threshold) if d.get("suggested_species")
+    }
     return "; ".join(sorted(suggested)), "machine" if suggested else ""
 
 
@@ -49,15 +88,17 @@ def box_species(det: dict[str, Any]) -> dict[str, Any]:
         species, source = det["suggested_species"], "machine"
     else:
         species, source = "", ""
-    return {"species": species, "species_source": source,
-            "species_distance": det.get("species_distance"),
-            "species_runner_up": det.get("species_runner_up") or ""}
+    return {
+        "species": species,
+        "species_source": source,
+        "species_distance": det.get("species_distance"),
+        "species_runner_up": det.get("species_runner_up") or "",
+    }
 
 
 def _frame_times(record: MediaRecord) -> dict[int, float]:
     video = record.video or {}
-    return dict(zip(video.get("frames_processed", []), video.get("frame_times", []),
-                    strict=False))
+    return dict(zip(video.get("frames_processed", []), video.get("frame_times", []), strict=False))
 
 
 def first_seen(record: MediaRecord, threshold: float) -> str:
@@ -68,8 +109,11 @@ def first_seen(record: MediaRecord, threshold: float) -> str:
     for det in record.above(threshold):
         if det.get("frame") is not None:
             first[det["category"]] = min(first.get(det["category"], det["frame"]), det["frame"])
-    return "; ".join(f"{label}: frame {first[value]} ({times.get(first[value], 0):.1f} s)"
-                     for value, label in CATEGORY_LABELS.items() if value in first)
+    return "; ".join(
+        f"{label}: frame {first[value]} ({times.get(first[value], 0):.1f} s)"
+        for value, label in CATEGORY_LABELS.items()
+        if value in first
+    )
 
 
 def _video_columns(record: MediaRecord, threshold: float) -> dict[str, Any]:
@@ -78,10 +122,15 @@ def _video_columns(record: MediaRecord, threshold: float) -> dict[str, Any]:
         return {}
     times = _frame_times(record)
     best = video.get("best_frame")
-    return {"duration_s": video.get("duration"), "frame_rate": video.get("frame_rate"),
-            "codec": video.get("codec"), "frames_checked": len(times),
-            "best_frame": best, "best_frame_s": times.get(best) if best is not None else None,
-            "first_seen": first_seen(record, threshold)}
+    return {
+        "duration_s": video.get("duration"),
+        "frame_rate": video.get("frame_rate"),
+        "codec": video.get("codec"),
+        "frames_checked": len(times),
+        "best_frame": best,
+        "best_frame_s": times.get(best) if best is not None else None,
+        "first_seen": first_seen(record, threshold),
+    }
 
 
 def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
@@ -102,8 +151,19 @@ def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
         "verified_category": record.verified_outcome if record.review else "",
         **dict(zip(("species", "species_source"), species_of(record, threshold), strict=True)),
         "captured": record.captured,
-        **{k: meta.get(k) for k in ("make", "model", "serial", "latitude", "longitude",
-                                    "altitude_m", "altitude_ref", "map_link")},
+        **{
+            k: meta.get(k)
+            for k in (
+                "make",
+                "model",
+                "serial",
+                "latitude",
+                "longitude",
+                "altitude_m",
+                "altitude_ref",
+                "map_link",
+            )
+        },
         "width": record.width,
         "height": record.height,
         **_video_columns(record, threshold),
@@ -114,9 +174,11 @@ def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
 
 def reported(record: MediaRecord, threshold: float) -> list[dict[str, Any]]:
     """The detector's boxes at the threshold, and every box a reviewer judged or drew."""
-    return [d for d in record.detections
-            if d.get("verdict") or (d.get("source", "machine") == "machine"
-                                    and d["conf"] >= threshold)]
+    return [
+        d
+        for d in record.detections
+        if d.get("verdict") or (d.get("source", "machine") == "machine" and d["conf"] >= threshold)
+    ]
 
 
 def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, Any]]:
@@ -135,9 +197,14 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
             "reviewer": det.get("reviewer") or "",
             "verified_category": CATEGORY_LABELS.get(verified, "") if verified else "",
             **box_species(det),
-            "x_min": x, "y_min": y, "width": w, "height": h,
-            "x_min_px": round(x * px[0]), "y_min_px": round(y * px[1]),
-            "width_px": round(w * px[0]), "height_px": round(h * px[1]),
+            "x_min": x,
+            "y_min": y,
+            "width": w,
+            "height": h,
+            "x_min_px": round(x * px[0]),
+            "y_min_px": round(y * px[1]),
+            "width_px": round(w * px[0]),
+            "height_px": round(h * px[1]),
         }
 
 
@@ -150,7 +217,13 @@ def frame_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, Any]
             by_frame.setdefault(det["frame"], []).append(det)
     for frame in sorted(by_frame):
         dets = by_frame[frame]
-        yield {"file": record.file, "frame": frame, "time_s": times.get(frame),
-               **{label: sum(1 for d in dets if d["category"] == value)
-                  for value, label in (("1", "animals"), ("2", "persons"), ("3", "vehicles"))},
-               "max_confidence": max(d["conf"] for d in dets)}
+        yield {
+            "file": record.file,
+            "frame": frame,
+            "time_s": times.get(frame),
+            **{
+                label: sum(1 for d in dets if d["category"] == value)
+                for value, label in (("1", "animals"), ("2", "persons"), ("3", "vehicles"))
+            },
+            "max_confidence": max(d["conf"] for d in dets),
+        }

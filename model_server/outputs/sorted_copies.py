@@ -14,8 +14,11 @@ OUTCOME_FOLDERS = ("empty", *("_".join(c) for n in (1, 2, 3) for c in combinatio
 
 
 def folder_of(record: MediaRecord, threshold: float) -> str:
-    outcome = (record.verified_outcome if record.review and record.verified_outcome
-               else record.outcome(threshold))
+    outcome = (
+        record.verified_outcome
+        if record.review and record.verified_outcome
+        else record.outcome(threshold)
+    )
     return outcome.replace("+", "_")
 
 
@@ -27,5 +30,6 @@ def in_previous(names: set[str], name: str) -> str | None:
     """Where a copy is in an earlier zip: at its own path, or under any outcome's folder."""
     if name in names:
         return name
-    return next((f"{folder}/{name}" for folder in OUTCOME_FOLDERS
-                 if f"{folder}/{name}" in names), None)
+    return next(
+        (f"{folder}/{name}" for folder in OUTCOME_FOLDERS if f"{folder}/{name}" in names), None
+    )

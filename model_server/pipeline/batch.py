@@ -85,8 +85,9 @@ def _detect_video(loaded: Loaded, video: VideoContext) -> None:
         loaded.video = None
 
 
-def _detect(detector: Detector, loaded: Loaded, clock: StageClock,
-            fatal: tuple[type[BaseException], ...]) -> list[Detection]:
+def _detect(
+    detector: Detector, loaded: Loaded, clock: StageClock, fatal: tuple[type[BaseException], ...]
+) -> list[Detection]:
     if loaded.image is None:
         return []
     t = time.perf_counter()
@@ -113,8 +114,15 @@ def _abandon(pending: Pending) -> None:
                 loaded.video.close()
 
 
-def _next_image(pending: Pending, detector: Detector, writer: ResultWriter, clock: StageClock,
-                hooks: _Hooks, budget: PixelBudget, video: VideoContext) -> None:
+def _next_image(
+    pending: Pending,
+    detector: Detector,
+    writer: ResultWriter,
+    clock: StageClock,
+    hooks: _Hooks,
+    budget: PixelBudget,
+    video: VideoContext,
+) -> None:
     """Detects the oldest loaded image (or video) and hands it to the writer."""
     if hooks.should_stop and hooks.should_stop():
         _abandon(pending)
@@ -170,24 +178,36 @@ def run_batch(
     if not inventory.items:
         raise NoImagesError(f"The upload contained no images or videos: no {MEDIA_WORDS}.")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
-    run = RunInfo(detector.info, threshold,
-                  opts.render_threshold if opts.render_threshold is not None else threshold,
-                  opts.output_min_confidence, now(), skipped=inventory.skipped,
-                  event_gap=opts.event_gap, deployment_level=opts.deployment_level,
-                  sorted_copies=opts.sorted_copies, utc_offset=opts.utc_offset,
-                  places=dict(opts.places))
+    run = RunInfo(
+        detector.info,
+        threshold,
+        opts.render_threshold if opts.render_threshold is not None else threshold,
+        opts.output_min_confidence,
+        now(),
+        skipped=inventory.skipped,
+        event_gap=opts.event_gap,
+        deployment_level=opts.deployment_level,
+        sorted_copies=opts.sorted_copies,
+        utc_offset=opts.utc_offset,
+        places=dict(opts.places),
+    )
     folders = WriterFolders(work_dir / "annotated", thumbnails or work_dir / "thumbnails")
     try:
         for folder in (folders.annotated, folders.thumbnails):
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ResultsError(f"The server could not create its work folder ({exc.strerror or exc})."
-                           " Your upload is kept.") from exc
+        raise ResultsError(
+            f"The server could not create its work folder ({exc.strerror or exc})."
+            " Your upload is kept."
+        ) from exc
     hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight, species)
-    with (work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
-          _own_store(store, work_dir) as target):
-        return _run_locked(inventory, detector, work_dir, result_zip, opts, run, folders,
-                           target, hooks, now)
+    with (
+        work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
+        _own_store(store, work_dir) as target,
+    ):
+        return _run_locked(
+            inventory, detector, work_dir, result_zip, opts, run, folders, target, hooks, now
+        )
 
 
 @contextlib.contextmanager
@@ -206,20 +226,37 @@ def _todo(inventory: Inventory, target: StoreTarget) -> list[tuple[int, InputIte
     done = done_paths(target.engine, target.job_id)
     todo = [(i, item) for i, item in enumerate(inventory.items) if item.rel_path not in done]
     if len(todo) < len(inventory.items):
-        log.info("resuming: %d of %d images already stored", len(inventory.items) - len(todo),
-                 len(inventory.items))
+        log.info(
+            "resuming: %d of %d images already stored",
+            len(inventory.items) - len(todo),
+            len(inventory.items),
+        )
     return todo
 
 
-def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result_zip: Path,
-                opts: PipelineOptions, run: RunInfo, folders: WriterFolders,
-                target: StoreTarget, hooks: _Hooks, now: Callable[[], datetime]) -> BatchResult:
+def _run_locked(
+    inventory: Inventory,
+    detector: Detector,
+    work_dir: Path,
+    result_zip: Path,
+    opts: PipelineOptions,
+    run: RunInfo,
+    folders: WriterFolders,
+    target: StoreTarget,
+    hooks: _Hooks,
+    now: Callable[[], datetime],
+) -> BatchResult:
     row = job_row_for(target.job_id, run, created=target.created or run.started)
-    row.options = {"frame_interval": opts.frame_interval, "max_frames": opts.max_frames,
-                   "video_clips": opts.video_clips, "event_gap": opts.event_gap,
-                   "deployment_level": opts.deployment_level,
-                   "sorted_copies": opts.sorted_copies, "utc_offset": opts.utc_offset,
-                   "places": {name: list(place) for name, place in opts.places.items()}}
+    row.options = {
+        "frame_interval": opts.frame_interval,
+        "max_frames": opts.max_frames,
+        "video_clips": opts.video_clips,
+        "event_gap": opts.event_gap,
+        "deployment_level": opts.deployment_level,
+        "sorted_copies": opts.sorted_copies,
+        "utc_offset": opts.utc_offset,
+        "places": {name: list(place) for name, place in opts.places.items()},
+    }
     start_job(target.engine, row)
     todo = _todo(inventory, target)
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
@@ -233,12 +270,26 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
     if hooks.on_progress:
         hooks.on_progress(progress[0], total)
     budget = PixelBudget(opts.max_pixels_in_flight)
-    loading = LoadContext(opts.max_file_bytes, opts.max_image_pixels, clock, run.started, budget,
-                          opts.frame_interval, opts.max_frames, opts.thumbnail_size,
-                          None if opts.copies else getattr(detector, "input_size", None))
+    loading = LoadContext(
+        opts.max_file_bytes,
+        opts.max_image_pixels,
+        clock,
+        run.started,
+        budget,
+        opts.frame_interval,
+        opts.max_frames,
+        opts.thumbnail_size,
+        None if opts.copies else getattr(detector, "input_size", None),
+    )
     writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
-    video = VideoContext(detector, clock, hooks.fatal, hooks.should_stop, run.render_threshold,
-                         folders.annotated if opts.video_clips else None)
+    video = VideoContext(
+        detector,
+        clock,
+        hooks.fatal,
+        hooks.should_stop,
+        run.render_threshold,
+        folders.annotated if opts.video_clips else None,
+    )
     writer.start()
     try:
         _feed(todo, detector, writer, clock, hooks, budget, loading, opts, video)
@@ -246,28 +297,52 @@ def _run_locked(inventory: Inventory, detector: Detector, work_dir: Path, result
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
     if hooks.species is not None:
-        hooks.species(target.engine, target.job_id,
-                      upload_pictures(inventory, opts.max_file_bytes, opts.max_image_pixels,
-                                      folders.thumbnails),
-                      run.threshold)
+        hooks.species(
+            target.engine,
+            target.job_id,
+            upload_pictures(
+                inventory, opts.max_file_bytes, opts.max_image_pixels, folders.thumbnails
+            ),
+            run.threshold,
+        )
         run.species = classification_of(target.engine, target.job_id)
     run.finished = now()
-    export = ExportTarget(target.engine, target.job_id, work_dir / "reports", result_zip,
-                          opts.camtrap_dp_schemas)
+    export = ExportTarget(
+        target.engine, target.job_id, work_dir / "reports", result_zip, opts.camtrap_dp_schemas
+    )
     copies = work_folder_copies(folders.annotated) if opts.copies else None
-    tally, warnings = write_outputs(export, run, copies,
-                                    may_publish=hooks.may_publish,
-                                    excel_max_rows=opts.excel_max_rows, clock=clock)
+    tally, warnings = write_outputs(
+        export,
+        run,
+        copies,
+        may_publish=hooks.may_publish,
+        excel_max_rows=opts.excel_max_rows,
+        clock=clock,
+    )
     if not hooks.may_publish():
         raise JobLost("this model server no longer owns the job")
-    finish_job(target.engine, target.job_id, run.finished, images=tally.images,
-               failures=tally.errors, counts=tally.as_counts())
+    finish_job(
+        target.engine,
+        target.job_id,
+        run.finished,
+        images=tally.images,
+        failures=tally.errors,
+        counts=tally.as_counts(),
+    )
     return BatchResult(result_zip, run, tally, warnings, clock)
 
 
-def _feed(todo: list[tuple[int, InputItem]], detector: Detector, writer: ResultWriter,
-          clock: StageClock, hooks: _Hooks, budget: PixelBudget, loading: LoadContext,
-          opts: PipelineOptions, video: VideoContext) -> None:
+def _feed(
+    todo: list[tuple[int, InputItem]],
+    detector: Detector,
+    writer: ResultWriter,
+    clock: StageClock,
+    hooks: _Hooks,
+    budget: PixelBudget,
+    loading: LoadContext,
+    opts: PipelineOptions,
+    video: VideoContext,
+) -> None:
     """Keeps the loaders a few images ahead of the detector, in input order."""
     window = max(2, opts.loader_threads * 2)
     pending: Pending = []

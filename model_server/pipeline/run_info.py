@@ -86,12 +86,21 @@ class Tally:
 
     def summary(self, threshold: float, warnings: list[str]) -> dict[str, Any]:
         """What the job's record shows on the site."""
-        return {"images": self.images, "videos": self.videos, "errors": self.errors,
-                "animal": self.with_category("animal"), "person": self.with_category("person"),
-                "vehicle": self.with_category("vehicle"), "empty": self.outcomes["empty"],
-                "threshold": threshold, "warnings": warnings, "failures": self.failures,
-                "more_failures": self.errors - len(self.failures),
-                "reviewed": sum(self.verified.values()), "camtrap_dp": self.camtrap}
+        return {
+            "images": self.images,
+            "videos": self.videos,
+            "errors": self.errors,
+            "animal": self.with_category("animal"),
+            "person": self.with_category("person"),
+            "vehicle": self.with_category("vehicle"),
+            "empty": self.outcomes["empty"],
+            "threshold": threshold,
+            "warnings": warnings,
+            "failures": self.failures,
+            "more_failures": self.errors - len(self.failures),
+            "reviewed": sum(self.verified.values()),
+            "camtrap_dp": self.camtrap,
+        }
 
     @property
     def errors(self) -> int:
@@ -105,10 +114,17 @@ class Tally:
 def job_row_for(job_id: str, run: RunInfo, *, created: datetime) -> JobRow:
     """The job's row in the store as this run starts it."""
     meta = {**asdict(run.model), "categories": [c.value for c in run.model.categories]}
-    return JobRow(id=job_id, created_at=created, started_at=run.started,
-                  model_name=run.model.name, model_meta=meta, threshold=run.threshold,
-                  render_threshold=run.render_threshold,
-                  min_confidence=run.output_min_confidence, skipped=list(run.skipped))
+    return JobRow(
+        id=job_id,
+        created_at=created,
+        started_at=run.started,
+        model_name=run.model.name,
+        model_meta=meta,
+        threshold=run.threshold,
+        render_threshold=run.render_threshold,
+        min_confidence=run.output_min_confidence,
+        skipped=list(run.skipped),
+    )
 
 
 def run_from_job(job: JobRow) -> RunInfo:
@@ -118,14 +134,18 @@ def run_from_job(job: JobRow) -> RunInfo:
     meta["categories"] = tuple(Category(c) for c in meta.get("categories", ()))
     started = job.started_at or job.created_at
     finished = job.finished_at
-    return RunInfo(ModelInfo(**meta), job.threshold, job.render_threshold, job.min_confidence,
-                   started.astimezone().replace(tzinfo=None),
-                   finished.astimezone().replace(tzinfo=None) if finished else None,
-                   skipped=list(job.skipped),
-                   event_gap=float(job.options.get("event_gap", DEFAULT_EVENT_GAP)),
-                   deployment_level=int(job.options.get("deployment_level",
-                                                        DEFAULT_DEPLOYMENT_LEVEL)),
-                   sorted_copies=bool(job.options.get("sorted_copies", False)),
-                   utc_offset=str(job.options.get("utc_offset") or DEFAULT_UTC_OFFSET),
-                   places=places_from_json(job.options.get("places")),
-                   species=dict(job.options.get("species") or {}))
+    return RunInfo(
+        ModelInfo(**meta),
+        job.threshold,
+        job.render_threshold,
+        job.min_confidence,
+        started.astimezone().replace(tzinfo=None),
+        finished.astimezone().replace(tzinfo=None) if finished else None,
+        skipped=list(job.skipped),
+        event_gap=float(job.options.get("event_gap", DEFAULT_EVENT_GAP)),
+        deployment_level=int(job.options.get("deployment_level", DEFAULT_DEPLOYMENT_LEVEL)),
+        sorted_copies=bool(job.options.get("sorted_copies", False)),
+        utc_offset=str(job.options.get("utc_offset") or DEFAULT_UTC_OFFSET),
+        places=places_from_json(job.options.get("places")),
+        species=dict(job.options.get("species") or {}),
+    )

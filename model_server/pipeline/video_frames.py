@@ -41,12 +41,15 @@ class VideoResult:
         """What the store keeps about the video beside its detections."""
         facts = self.facts
         return {
-            "codec": facts["codec"], "frame_rate": facts["frame_rate"],
-            "duration": facts["duration"], "interval": facts["interval"],
+            "codec": facts["codec"],
+            "frame_rate": facts["frame_rate"],
+            "duration": facts["duration"],
+            "interval": facts["interval"],
             "expected_frames": facts["expected_frames"],
             "frames_processed": [n for n, _ in self.frames],
             "frame_times": [t for _, t in self.frames],
-            "best_frame": self.best_frame, "clip": self.clip,
+            "best_frame": self.best_frame,
+            "clip": self.clip,
         }
 
 
@@ -66,15 +69,18 @@ def _ending_notes(decoder: DecoderProcess, result: VideoResult) -> list[str]:
     if ending.get("bad_packets"):
         notes.append(f"{ending['bad_packets']} damaged packet(s) skipped")
     if ending.get("demux_errors"):
-        notes.append("the file ends early or is damaged: reading stopped at frame "
-                     f"{ending['stopped_at']}")
+        notes.append(
+            f"the file ends early or is damaged: reading stopped at frame {ending['stopped_at']}"
+        )
     expected, decoded = facts.get("expected_frames"), ending.get("decoded")
     # after a jump (seek) the frames passed over were never meant to be decoded
     if expected and decoded is not None and decoded < expected and not ending.get("seeks"):
         notes.append(f"{expected - decoded} of {expected} frames could not be decoded")
     if ending.get("capped"):
-        notes.append(f"only the first {facts['max_frames'] - 1} sampled frames and the last "
-                     f"frame were checked (the cap of {facts['max_frames']} frames per video)")
+        notes.append(
+            f"only the first {facts['max_frames'] - 1} sampled frames and the last "
+            f"frame were checked (the cap of {facts['max_frames']} frames per video)"
+        )
     if decoder.crash:
         notes.append(f"{decoder.crash}; the frames read before it are kept")
     return notes
@@ -86,8 +92,10 @@ def detect_video(decoder: DecoderProcess, source: str, ctx: VideoContext) -> Vid
     assert decoder.facts is not None
     result = VideoResult(decoder.facts)
     if getattr(ctx.detector, "per_file", False):
-        result.failure = ("a reused MegaDetector results file has no per-frame results for "
-                          "this video; run the detector on it")
+        result.failure = (
+            "a reused MegaDetector results file has no per-frame results for "
+            "this video; run the detector on it"
+        )
         return result
     clip: ClipWriter | None = None
     clip_path = ctx.clip_folder / f"clip-{time.time_ns()}.mp4" if ctx.clip_folder else None
@@ -121,8 +129,9 @@ def detect_video(decoder: DecoderProcess, source: str, ctx: VideoContext) -> Vid
     return result
 
 
-def _detect_frame(ctx: VideoContext, image: Image.Image, frame: Frame,
-                  source: str) -> list[Detection]:
+def _detect_frame(
+    ctx: VideoContext, image: Image.Image, frame: Frame, source: str
+) -> list[Detection]:
     t = time.perf_counter()
     try:
         return ctx.detector.detect(pixels_of(image), f"{source}#frame{frame.number}")

@@ -27,8 +27,10 @@ def work_dir_lock(work_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WorkDirBusy(f"Another run is using the work folder {work_dir} right now. Wait "
-                              "for it to finish, or give this run its own --work-dir.") from None
+            raise WorkDirBusy(
+                f"Another run is using the work folder {work_dir} right now. Wait "
+                "for it to finish, or give this run its own --work-dir."
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield

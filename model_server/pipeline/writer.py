@@ -48,9 +48,17 @@ class WriterFolders:
 
 
 class ResultWriter(threading.Thread):
-    def __init__(self, target: StoreTarget, folders: WriterFolders, run: RunInfo,
-                 opts: PipelineOptions, clock: StageClock, progress: Callable[[], None],
-                 may_publish: Callable[[], bool], budget: PixelBudget) -> None:
+    def __init__(
+        self,
+        target: StoreTarget,
+        folders: WriterFolders,
+        run: RunInfo,
+        opts: PipelineOptions,
+        clock: StageClock,
+        progress: Callable[[], None],
+        may_publish: Callable[[], bool],
+        budget: PixelBudget,
+    ) -> None:
         super().__init__(name="trapline-writer", daemon=True)
         self.jobs: queue.Queue[tuple[Loaded, list[Detection], int] | None] = queue.Queue(4)
         self.target, self.folders, self.run_info = target, folders, run
@@ -73,14 +81,17 @@ class ResultWriter(threading.Thread):
                     self.budget.release(job[0].pixels)
                 self.pending.append(record)
                 self.progress()
-                if (len(self.pending) >= self.opts.commit_every
-                        or time.monotonic() - self.last_commit >= self.opts.commit_seconds):
+                if (
+                    len(self.pending) >= self.opts.commit_every
+                    or time.monotonic() - self.last_commit >= self.opts.commit_seconds
+                ):
                     self._commit()
             self._commit()
         except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
             self.failure = ResultsError(
                 f"The server could not write the results ({exc.strerror or exc}). Your upload is "
-                "kept; the administrators have been told in the logs.")
+                "kept; the administrators have been told in the logs."
+            )
             log.error("writing results failed: %s", exc)
             self._drain()
         except BaseException as exc:  # noqa: BLE001 - kept and re-raised by finish()
@@ -93,20 +104,29 @@ class ResultWriter(threading.Thread):
         if not self.pending:
             return
         if not self.may_publish():
-            log.warning("late write refused: %d results are not stored, this run no longer "
-                        "owns the job", len(self.pending))
+            log.warning(
+                "late write refused: %d results are not stored, this run no longer owns the job",
+                len(self.pending),
+            )
             raise JobLost("this model server no longer owns the job")
         t = time.perf_counter()
         try:
-            add_media(self.target.engine, self.target.job_id, self.pending,
-                      self.run_info.threshold, self.run_info.model.name)
+            add_media(
+                self.target.engine,
+                self.target.job_id,
+                self.pending,
+                self.run_info.threshold,
+                self.run_info.model.name,
+            )
         except DuplicateMedia as exc:
             raise JobLost(f"another run already stored these results ({exc})") from exc
         except SQLAlchemyError as exc:  # the database is down, full or refuses the login
             log.error("storing results failed: %s", exc)
-            raise ResultsError("The server could not store the results (its database did not "
-                               "answer). Your upload is kept; the administrators have been told "
-                               "in the logs.") from exc
+            raise ResultsError(
+                "The server could not store the results (its database did not "
+                "answer). Your upload is kept; the administrators have been told "
+                "in the logs."
+            ) from exc
         self.clock.add("store", t)
         self.pending = []
         self.last_commit = time.monotonic()
@@ -121,15 +141,25 @@ class ResultWriter(threading.Thread):
         if loaded.video_result is not None and loaded.error is None:
             return self._video_record(loaded, loaded.video_result, ordinal)
         if loaded.error is not None or loaded.image is None:
-            return MediaRecord(file=item.rel_path, failure=loaded.error or "not decoded",
-                               ordinal=ordinal, kind=item.kind)
+            return MediaRecord(
+                file=item.rel_path,
+                failure=loaded.error or "not decoded",
+                ordinal=ordinal,
+                kind=item.kind,
+            )
         image = loaded.image
         width, height = loaded.size or image.size
         meta = loaded.metadata.as_dict() if loaded.metadata else {}
         stored = [d.as_stored() for d in dets]
         if not self.opts.copies:  # the reports alone: nothing to draw or encode
-            return MediaRecord(file=item.rel_path, detections=stored, width=width,
-                               height=height, metadata=meta, ordinal=ordinal)
+            return MediaRecord(
+                file=item.rel_path,
+                detections=stored,
+                width=width,
+                height=height,
+                metadata=meta,
+                ordinal=ordinal,
+            )
         t = time.perf_counter()
         # the site's renditions are clean: the browser draws the boxes it is asked to show
         thumb, view = self._renditions(image, ordinal)
@@ -144,9 +174,17 @@ class ResultWriter(threading.Thread):
         self.clock.add("encoding", t)
         if notes:
             meta["exif_notes"] = "; ".join(n for n in (meta.get("exif_notes"), *notes) if n)
-        return MediaRecord(file=item.rel_path, detections=stored, width=width, height=height,
-                           metadata=meta, annotated=name, thumbnail=thumb, view=view,
-                           ordinal=ordinal)
+        return MediaRecord(
+            file=item.rel_path,
+            detections=stored,
+            width=width,
+            height=height,
+            metadata=meta,
+            annotated=name,
+            thumbnail=thumb,
+            view=view,
+            ordinal=ordinal,
+        )
 
     def _video_record(self, loaded: Loaded, result: VideoResult, ordinal: int) -> MediaRecord:
         """The video's row: its best frame stands for it in the gallery, the viewer and the
@@ -160,13 +198,25 @@ class ResultWriter(threading.Thread):
         meta["exif_notes"] = "; ".join(notes)
         meta["map_link"] = map_link(meta.get("latitude"), meta.get("longitude"))
         if result.failure is not None or image is None:
-            return MediaRecord(file=item.rel_path, failure=result.failure or "not decoded",
-                               ordinal=ordinal, kind="video", metadata=meta,
-                               video=result.summary())
+            return MediaRecord(
+                file=item.rel_path,
+                failure=result.failure or "not decoded",
+                ordinal=ordinal,
+                kind="video",
+                metadata=meta,
+                video=result.summary(),
+            )
         if not self.opts.copies:
-            return MediaRecord(file=item.rel_path, detections=result.detections,
-                               width=image.width, height=image.height, metadata=meta,
-                               ordinal=ordinal, kind="video", video=result.summary())
+            return MediaRecord(
+                file=item.rel_path,
+                detections=result.detections,
+                width=image.width,
+                height=image.height,
+                metadata=meta,
+                ordinal=ordinal,
+                kind="video",
+                video=result.summary(),
+            )
         t = time.perf_counter()
         thumb, view = self._renditions(image, ordinal)
         folder = self.folders.thumbnails
@@ -180,9 +230,19 @@ class ResultWriter(threading.Thread):
         name = f"{self.counter:06d}-{time.time_ns()}.best.jpg"
         (self.folders.annotated / name).write_bytes(data)
         self.clock.add("encoding", t)
-        return MediaRecord(file=item.rel_path, detections=result.detections, width=image.width,
-                           height=image.height, metadata=meta, annotated=name, thumbnail=thumb,
-                           view=view, ordinal=ordinal, kind="video", video=result.summary())
+        return MediaRecord(
+            file=item.rel_path,
+            detections=result.detections,
+            width=image.width,
+            height=image.height,
+            metadata=meta,
+            annotated=name,
+            thumbnail=thumb,
+            view=view,
+            ordinal=ordinal,
+            kind="video",
+            video=result.summary(),
+        )
 
     def _renditions(self, image: Image.Image, ordinal: int) -> tuple[str, str]:
         """The gallery thumbnail and the viewer's rendition, written; their file names."""

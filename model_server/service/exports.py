@@ -40,8 +40,10 @@ def export_job(job_id: str) -> dict[str, object]:
         try:
             return export_outputs(redis, job_id)
         finally:
-            retry_until_done(lambda: transition(redis, job_id, AFTER, follow_up=""),
-                             what="clearing the export mark")
+            retry_until_done(
+                lambda: transition(redis, job_id, AFTER, follow_up=""),
+                what="clearing the export mark",
+            )
 
 
 def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
@@ -63,26 +65,43 @@ def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
     photos = state.export_photos if state is not None else True
 
     def progress(stage: str, done: int) -> None:
-        transition(redis, job_id, (JobStatus.FINISHED,),
-                   export_progress={"stage": stage, "done": done})
+        transition(
+            redis, job_id, (JobStatus.FINISHED,), export_progress={"stage": stage, "done": done}
+        )
 
     run = run_from_job(job)
     quality = rt.settings.jpeg_quality
-    with (zipfile.ZipFile(zip_path) as previous,
-          tempfile.TemporaryDirectory(prefix=f"export-{job_id[:8]}-",
-                                      dir=storage.work_root) as tmp):
-        target = ExportTarget(rt.store, job_id, Path(tmp) / "reports",
-                              zip_path if photos else storage.reports_zip(job_id),
-                              rt.settings.camtrap_dp_schemas)
+    with (
+        zipfile.ZipFile(zip_path) as previous,
+        tempfile.TemporaryDirectory(prefix=f"export-{job_id[:8]}-", dir=storage.work_root) as tmp,
+    ):
+        target = ExportTarget(
+            rt.store,
+            job_id,
+            Path(tmp) / "reports",
+            zip_path if photos else storage.reports_zip(job_id),
+            rt.settings.camtrap_dp_schemas,
+        )
         copies = export_copies(previous, storage.thumbnail_dir(job_id), quality)
         try:
-            tally, warnings = write_outputs(target, run, copies if photos else None,
-                                            may_publish=still_finished, progress=progress)
+            tally, warnings = write_outputs(
+                target,
+                run,
+                copies if photos else None,
+                may_publish=still_finished,
+                progress=progress,
+            )
         except JobLost:
             log.warning("job %s: no longer finished; the export was not published", job_id)
             return {"status": "skipped"}
     summary = tally.summary(run.threshold, warnings)
-    transition(redis, job_id, (JobStatus.FINISHED,), summary=summary, exported_at=time.time(),
-               export_progress={})
+    transition(
+        redis,
+        job_id,
+        (JobStatus.FINISHED,),
+        summary=summary,
+        exported_at=time.time(),
+        export_progress={},
+    )
     log.info("job %s: exported again, %d images", job_id, tally.images)
     return {"status": "exported", **summary}

@@ -48,8 +48,9 @@ def confirm_lease(redis: Redis, job_id: str, token: str, attempt: int, seconds: 
 class Progress:
     """Throttled progress writes, and the cancel/stop/ownership checks between images."""
 
-    def __init__(self, redis: Redis, job_id: str, attempt: int, lease_seconds: int,
-                 token: str) -> None:
+    def __init__(
+        self, redis: Redis, job_id: str, attempt: int, lease_seconds: int, token: str
+    ) -> None:
         self.redis, self.job_id, self.attempt = redis, job_id, attempt
         self.lease_seconds, self.token = lease_seconds, token
         self.started = time.monotonic()
@@ -68,14 +69,19 @@ class Progress:
         moved = done - self.first_done
         rate = moved / elapsed if elapsed > 0 and moved > 0 else None
         try:
-            update_fields(self.redis, self.job_id, attempt=self.attempt, processed=done,
-                          total=total, rate=rate)
+            update_fields(
+                self.redis,
+                self.job_id,
+                attempt=self.attempt,
+                processed=done,
+                total=total,
+                rate=rate,
+            )
         except RedisError as exc:  # progress display only: the checkpoint on disk is the truth
             log.warning("progress not recorded, Redis unreachable: %s", exc)
 
     def _confirm(self) -> bool:
-        return confirm_lease(self.redis, self.job_id, self.token, self.attempt,
-                             self.lease_seconds)
+        return confirm_lease(self.redis, self.job_id, self.token, self.attempt, self.lease_seconds)
 
     def still_owner(self) -> bool:
         """Whether writing results is safe: the lease was confirmed less than its length ago.
@@ -91,12 +97,17 @@ class Progress:
             confirmed = lease_confirmed.get(self.job_id, confirmed)
         if time.monotonic() - confirmed < self.lease_seconds:
             return True
-        log.warning("job %s: Redis has not confirmed this server's lease for %d s; pausing "
-                    "until it answers", self.job_id, self.lease_seconds)
+        log.warning(
+            "job %s: Redis has not confirmed this server's lease for %d s; pausing "
+            "until it answers",
+            self.job_id,
+            self.lease_seconds,
+        )
         owner = retry_until_done(self._confirm, what="checking who owns the job")
         if owner:
-            log.info("job %s: Redis answers again and the job is still ours; carrying on",
-                     self.job_id)
+            log.info(
+                "job %s: Redis answers again and the job is still ours; carrying on", self.job_id
+            )
         return owner
 
     def note_in_flight(self, names: list[str]) -> None:
@@ -111,8 +122,10 @@ class Progress:
         if stopping.is_set():
             raise WorkerStopping("the model server is stopping")
         if not self.still_owner():
-            raise JobLost("its lease could not be renewed in time, so another model server may "
-                          "have taken it over")
+            raise JobLost(
+                "its lease could not be renewed in time, so another model server may "
+                "have taken it over"
+            )
         now = time.monotonic()
         if now - self.last_check < CANCEL_CHECK_INTERVAL:
             return False

@@ -67,8 +67,9 @@ class _Runtime:
         name none or it cannot be read)."""
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.settings.species_embedder,
-                                               threads=self.settings.inference_threads)
+                self._embedder = load_embedder(
+                    self.settings.species_embedder, threads=self.settings.inference_threads
+                )
             return self._embedder
 
 
@@ -97,7 +98,7 @@ def lease_token(name: str, attempt: int) -> str:
 
 def attempt_of(rq_id: str, job_id: str) -> int:
     """RQ ids are the job id for attempt 1 and `<id>-<n>` after (see `enqueue_job`)."""
-    suffix = rq_id[len(job_id):].lstrip("-")
+    suffix = rq_id[len(job_id) :].lstrip("-")
     return int(suffix) if suffix.isdigit() else 1
 
 
@@ -124,13 +125,24 @@ def _process(job_id: str) -> dict[str, object]:
     if not acquire_lease(redis, job_id, token, attempt, settings.lease_seconds):
         log.warning("job %s: attempt %d is already running elsewhere; skipped", job_id, attempt)
         return {"status": "skipped"}
-    started = transition(redis, job_id, (JobStatus.QUEUED, JobStatus.PROCESSING), attempt=attempt,
-                         status=JobStatus.PROCESSING, started_at=time.time(),
-                         model=_runtime.detector.info.name, error="")
+    started = transition(
+        redis,
+        job_id,
+        (JobStatus.QUEUED, JobStatus.PROCESSING),
+        attempt=attempt,
+        status=JobStatus.PROCESSING,
+        started_at=time.time(),
+        model=_runtime.detector.info.name,
+        error="",
+    )
     if state is None or not started:
         drop_lease(redis, job_id, token)
-        log.warning("job %s: nothing to do for attempt %d (record says %s)", job_id, attempt,
-                    state and f"{state.status.value}, attempt {state.attempt}")
+        log.warning(
+            "job %s: nothing to do for attempt %d (record says %s)",
+            job_id,
+            attempt,
+            state and f"{state.status.value}, attempt {state.attempt}",
+        )
         return {"status": "skipped"}
     state.attempt, state.status = attempt, JobStatus.PROCESSING
     state.model = _runtime.detector.info.name
@@ -148,16 +160,28 @@ def _process(job_id: str) -> dict[str, object]:
 def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) -> bool:
     """The job's final word, fenced by its attempt; retried while Redis is unreachable."""
     written = retry_until_done(
-        lambda: transition(redis, state.id, RUNNING, attempt=state.attempt, status=status,
-                           finished_at=time.time(), **fields),
-        what=f"recording the job as {status.value}")
+        lambda: transition(
+            redis,
+            state.id,
+            RUNNING,
+            attempt=state.attempt,
+            status=status,
+            finished_at=time.time(),
+            **fields,
+        ),
+        what=f"recording the job as {status.value}",
+    )
     if written:
         state.status = status
         for key, value in fields.items():
             setattr(state, key, value)
     else:
-        log.warning("job %s: not recorded as %s: attempt %d no longer owns the job", state.id,
-                    status.value, state.attempt)
+        log.warning(
+            "job %s: not recorded as %s: attempt %d no longer owns the job",
+            state.id,
+            status.value,
+            state.attempt,
+        )
     return bool(written)
 
 
@@ -170,8 +194,9 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     except WorkerStopping:
         return _release(redis, state)
     except JobLost as exc:
-        log.warning("job %s: %s; this server stops working on it and writes nothing more",
-                    job_id, exc)
+        log.warning(
+            "job %s: %s; this server stops working on it and writes nothing more", job_id, exc
+        )
         return {"status": "lost"}
     except JobCancelled:
         if _record(redis, state, JobStatus.CANCELLED):
@@ -186,49 +211,68 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
         return _fail(redis, state, settings, str(exc), remove=("work",))
     except JobTimeoutException:
         minutes = job_timeout(state.total, state.videos) // 60
-        what = (f"{state.total - state.videos} images and {state.videos} videos" if state.videos
-                else f"{state.total} images")
-        return _fail(redis, state, settings,
-                     f"The job took longer than the {minutes} minutes allowed for {what} "
-                     "and was stopped. Your upload is kept; the administrators can requeue "
-                     "it, and it resumes where it stopped.")
+        what = (
+            f"{state.total - state.videos} images and {state.videos} videos"
+            if state.videos
+            else f"{state.total} images"
+        )
+        return _fail(
+            redis,
+            state,
+            settings,
+            f"The job took longer than the {minutes} minutes allowed for {what} "
+            "and was stopped. Your upload is kept; the administrators can requeue "
+            "it, and it resumes where it stopped.",
+        )
     except Exception:
         log.exception("job %s: unexpected error", job_id)
-        _fail(redis, state, settings,
-              "The model server hit an unexpected problem with this job. Your upload is kept; "
-              "the site's administrators can see the details and requeue it.")
+        _fail(
+            redis,
+            state,
+            settings,
+            "The model server hit an unexpected problem with this job. Your upload is kept; "
+            "the site's administrators can see the details and requeue it.",
+        )
         raise
     return _finished(redis, state, settings, storage, result)
 
 
-def _detect(redis: Redis, state: JobState, settings: Settings,
-            storage: Storage) -> BatchResult:
+def _detect(redis: Redis, state: JobState, settings: Settings, storage: Storage) -> BatchResult:
     """The batch on the job's upload, its results stored under the job's id."""
     rt = runtime()
-    progress = Progress(redis, state.id, state.attempt, settings.lease_seconds,
-                        lease_token(rt.name, state.attempt))
-    inventory = collect_upload(storage.upload_files(state.id),
-                               max_file_bytes=settings.max_file_bytes)
+    progress = Progress(
+        redis, state.id, state.attempt, settings.lease_seconds, lease_token(rt.name, state.attempt)
+    )
+    inventory = collect_upload(
+        storage.upload_files(state.id), max_file_bytes=settings.max_file_bytes
+    )
     created = datetime.fromtimestamp(state.created_at, UTC)
-    return run_batch(inventory, rt.detector, storage.work_dir(state.id),
-                     storage.result_zip(state.id),
-                     PipelineOptions.from_settings(settings, frame_interval=state.frame_interval,
-                                                   video_clips=state.video_clips or None,
-                                                   event_gap=state.event_gap,
-                                                   deployment_level=state.deployment_level,
-                                                   sorted_copies=state.sorted_copies or None,
-                                                   copies=False if state.reports_only else None,
-                                                   utc_offset=state.utc_offset,
-                                                   places={name: (p[0], p[1]) for name, p
-                                                           in state.places.items()} or None),
-                     store=StoreTarget(rt.store, state.id, created),
-                     thumbnails=storage.thumbnail_dir(state.id), on_progress=progress,
-                     should_stop=progress.should_stop,
-                     fatal=(JobTimeoutException, WorkerStopping, JobLost),
-                     may_publish=progress.still_owner, exclusive=False,
-                     in_flight=progress.note_in_flight,
-                     species=species_step(rt.store, state.class_set, rt.embedder)
-                     if state.class_set else None)
+    return run_batch(
+        inventory,
+        rt.detector,
+        storage.work_dir(state.id),
+        storage.result_zip(state.id),
+        PipelineOptions.from_settings(
+            settings,
+            frame_interval=state.frame_interval,
+            video_clips=state.video_clips or None,
+            event_gap=state.event_gap,
+            deployment_level=state.deployment_level,
+            sorted_copies=state.sorted_copies or None,
+            copies=False if state.reports_only else None,
+            utc_offset=state.utc_offset,
+            places={name: (p[0], p[1]) for name, p in state.places.items()} or None,
+        ),
+        store=StoreTarget(rt.store, state.id, created),
+        thumbnails=storage.thumbnail_dir(state.id),
+        on_progress=progress,
+        should_stop=progress.should_stop,
+        fatal=(JobTimeoutException, WorkerStopping, JobLost),
+        may_publish=progress.still_owner,
+        exclusive=False,
+        in_flight=progress.note_in_flight,
+        species=species_step(rt.store, state.class_set, rt.embedder) if state.class_set else None,
+    )
 
 
 def _release(redis: Redis, state: JobState) -> dict[str, object]:
@@ -237,17 +281,21 @@ def _release(redis: Redis, state: JobState) -> dict[str, object]:
     token = lease_token(_runtime.name, state.attempt)
     retry_until_done(lambda: drop_lease(redis, state.id, token), what="releasing the lease")
     try:
-        retry_until_done(lambda: enqueue_job(redis, state, at_front=True, allowed=RUNNING,
-                                             expect_attempt=state.attempt),
-                         what="queueing the released job again")
+        retry_until_done(
+            lambda: enqueue_job(
+                redis, state, at_front=True, allowed=RUNNING, expect_attempt=state.attempt
+            ),
+            what="queueing the released job again",
+        )
         log.info("job %s: released by a stopping model server; queued again", state.id)
     except TransitionRefused as exc:
         log.warning("job %s: not queued again on release (%s)", state.id, exc)
     return {"status": "released"}
 
 
-def _fail(redis: Redis, state: JobState, settings: Settings, message: str, *,
-          remove: tuple[str, ...] = ()) -> dict[str, object]:
+def _fail(
+    redis: Redis, state: JobState, settings: Settings, message: str, *, remove: tuple[str, ...] = ()
+) -> dict[str, object]:
     """Records the failure; `remove` names what is gone for good ("work", "upload"). By default
     both stay, so a requeue resumes from the checkpoint."""
     if _record(redis, state, JobStatus.FAILED, error=message):
@@ -267,13 +315,21 @@ def _forget_results(storage: Storage, job_id: str) -> None:
     shutil.rmtree(storage.thumbnail_dir(job_id), ignore_errors=True)
 
 
-def _finished(redis: Redis, state: JobState, settings: Settings, storage: Storage,
-              result: BatchResult) -> dict[str, object]:
+def _finished(
+    redis: Redis, state: JobState, settings: Settings, storage: Storage, result: BatchResult
+) -> dict[str, object]:
     tally = result.tally
     summary = tally.summary(result.run.threshold, result.warnings)
     rate = tally.images / max(result.run.seconds, 1e-6)
-    if not _record(redis, state, JobStatus.FINISHED, processed=tally.images, total=tally.images,
-                   summary=summary, rate=rate):
+    if not _record(
+        redis,
+        state,
+        JobStatus.FINISHED,
+        processed=tally.images,
+        total=tally.images,
+        summary=summary,
+        rate=rate,
+    ):
         return {"status": "lost"}
     retry_until_done(lambda: redis.set(RATE_KEY, rate), what="recording the speed")
     storage.remove_job_files(state.id)

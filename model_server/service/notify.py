@@ -43,10 +43,11 @@ def compose(settings: Settings, state: JobState) -> EmailMessage:
             f"Model: {state.model}\n\n"
             f"Download the results (zip): {base}/download/{state.id}\n"
             f"Job page: {page}\n\n"
-            f"Results are kept for {settings.results_max_age_days:g} days.\n")
+            f"Results are kept for {settings.results_max_age_days:g} days.\n"
+        )
     else:
         message["Subject"] = "Trapline: your photos could not be processed"
-        body = (f"Your job could not be processed.\n\nReason: {state.error}\n\nJob page: {page}\n")
+        body = f"Your job could not be processed.\n\nReason: {state.error}\n\nJob page: {page}\n"
     message.set_content(body)
     return message
 
@@ -65,7 +66,8 @@ def send_notice(settings: Settings, state: JobState) -> bool:
                     # a server that drops STARTTLS may be an attacker in the middle.
                     raise smtplib.SMTPNotSupportedError(
                         "the mail server does not offer STARTTLS, which TRAPLINE_SMTP_STARTTLS "
-                        "asks for; nothing was sent")
+                        "asks for; nothing was sent"
+                    )
                 # the server's certificate and host name are checked against the system's CAs
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:

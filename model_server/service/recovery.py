@@ -63,40 +63,67 @@ def requeue_orphans(redis: Redis, settings: Settings | None = None) -> list[str]
             continue
         try:
             fresh = load_state(redis, state.id)
-            if fresh is None or fresh.status is not JobStatus.PROCESSING \
-                    or has_lease(redis, state.id):
+            if (
+                fresh is None
+                or fresh.status is not JobStatus.PROCESSING
+                or has_lease(redis, state.id)
+            ):
                 continue
             if _count_crash(redis, fresh, max_attempts, settings) and _requeue(
-                    redis, fresh, JobStatus.PROCESSING, at_front=True):
+                redis, fresh, JobStatus.PROCESSING, at_front=True
+            ):
                 requeued.append(state.id)
         finally:
             redis.delete(LOCK_PREFIX + state.id)
     return requeued
 
 
-def _count_crash(redis: Redis, state: JobState, max_attempts: int,
-                 settings: Settings | None) -> bool:
+def _count_crash(
+    redis: Redis, state: JobState, max_attempts: int, settings: Settings | None
+) -> bool:
     """Records one more death of the job's server; True to requeue it, False once it failed."""
     in_hand = state.in_flight
     suspects = [name for name in state.suspects if name in in_hand] if state.crashes else []
     suspects = suspects or in_hand
     crashes = state.crashes + 1
     if crashes < max_attempts:
-        log.warning("job %s: its model server stopped answering (%d of %d allowed); queued again "
-                    "to resume", state.id, crashes, max_attempts - 1)
-        return transition(redis, state.id, (JobStatus.PROCESSING,), attempt=state.attempt,
-                          crashes=crashes, suspects=suspects, in_flight=[])
+        log.warning(
+            "job %s: its model server stopped answering (%d of %d allowed); queued again to resume",
+            state.id,
+            crashes,
+            max_attempts - 1,
+        )
+        return transition(
+            redis,
+            state.id,
+            (JobStatus.PROCESSING,),
+            attempt=state.attempt,
+            crashes=crashes,
+            suspects=suspects,
+            in_flight=[],
+        )
     names = ", ".join(suspects[:10]) or "(not recorded)"
-    message = (f"The model server stopped {crashes} times while working on this job (killed, "
-               "out of memory, or crashed), each time with one of these files in hand: "
-               f"{names}. The job was stopped so that it cannot take the server down again. "
-               "Your upload is kept: the administrators can look at those files, remove them, "
-               "and requeue the job, which resumes where it stopped.")
-    if transition(redis, state.id, (JobStatus.PROCESSING,), attempt=state.attempt,
-                  status=JobStatus.FAILED, finished_at=time.time(), crashes=crashes,
-                  suspects=suspects, error=message):
-        log.error("job %s: failed after %d model server deaths; suspects: %s", state.id, crashes,
-                  names)
+    message = (
+        f"The model server stopped {crashes} times while working on this job (killed, "
+        "out of memory, or crashed), each time with one of these files in hand: "
+        f"{names}. The job was stopped so that it cannot take the server down again. "
+        "Your upload is kept: the administrators can look at those files, remove them, "
+        "and requeue the job, which resumes where it stopped."
+    )
+    if transition(
+        redis,
+        state.id,
+        (JobStatus.PROCESSING,),
+        attempt=state.attempt,
+        status=JobStatus.FAILED,
+        finished_at=time.time(),
+        crashes=crashes,
+        suspects=suspects,
+        error=message,
+    ):
+        log.error(
+            "job %s: failed after %d model server deaths; suspects: %s", state.id, crashes, names
+        )
         if settings is not None:
             state.status, state.error = JobStatus.FAILED, message
             send_notice(settings, state)
@@ -105,8 +132,9 @@ def _count_crash(redis: Redis, state: JobState, max_attempts: int,
 
 def _requeue(redis: Redis, state: JobState, status: JobStatus, *, at_front: bool) -> bool:
     try:
-        enqueue_job(redis, state, at_front=at_front, allowed=(status,),
-                    expect_attempt=state.attempt)
+        enqueue_job(
+            redis, state, at_front=at_front, allowed=(status,), expect_attempt=state.attempt
+        )
     except TransitionRefused as exc:  # it moved on while we looked: nothing to do
         log.info("job %s: not requeued (%s)", state.id, exc)
         return False
@@ -124,8 +152,7 @@ def _rq_job_alive(redis: Redis, rq_id: str) -> bool:
     return job.get_status(refresh=False) in ALIVE
 
 
-def requeue_lost_queue_entries(redis: Redis,
-                               now: Callable[[], float] = time.time) -> list[str]:
+def requeue_lost_queue_entries(redis: Redis, now: Callable[[], float] = time.time) -> list[str]:
     """Records that say `queued` while no RQ job carries them would wait forever."""
     requeued = []
     waiting = set(job_queue(redis).get_job_ids())
@@ -139,8 +166,7 @@ def requeue_lost_queue_entries(redis: Redis,
         fresh = load_state(redis, state.id)
         if fresh is None or fresh.status is not JobStatus.QUEUED:
             continue
-        log.warning("job %s: recorded as queued but missing from the queue; queued again",
-                    state.id)
+        log.warning("job %s: recorded as queued but missing from the queue; queued again", state.id)
         if _requeue(redis, fresh, JobStatus.QUEUED, at_front=False):
             requeued.append(state.id)
     return requeued
@@ -162,18 +188,29 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
         except (OSError, ValueError):
             log.error("upload %s has an unreadable .job.json; left for an administrator", folder)
             continue
-        state = JobState(id=folder.name, email=str(meta.get("email", "")),
-                         total=int(meta.get("images", 0)), base_url=str(meta.get("base_url", "")),
-                         created_at=float(meta.get("created_at", time.time())),
-                         videos=int(meta.get("videos", 0)),
-                         **{k: meta[k] for k in CHOSEN_FIELDS if meta.get(k) is not None})
+        state = JobState(
+            id=folder.name,
+            email=str(meta.get("email", "")),
+            total=int(meta.get("images", 0)),
+            base_url=str(meta.get("base_url", "")),
+            created_at=float(meta.get("created_at", time.time())),
+            videos=int(meta.get("videos", 0)),
+            **{k: meta[k] for k in CHOSEN_FIELDS if meta.get(k) is not None},
+        )
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)
         queued.append(state.id)
     return queued
 
 
-def recover(redis: Redis, storage: Storage, settings: Settings | None = None,
-            now: Callable[[], float] = time.time) -> list[str]:
-    return (requeue_orphans(redis, settings) + requeue_lost_queue_entries(redis, now)
-            + enqueue_stranded_uploads(redis, storage))
+def recover(
+    redis: Redis,
+    storage: Storage,
+    settings: Settings | None = None,
+    now: Callable[[], float] = time.time,
+) -> list[str]:
+    return (
+        requeue_orphans(redis, settings)
+        + requeue_lost_queue_entries(redis, now)
+        + enqueue_stranded_uploads(redis, storage)
+    )

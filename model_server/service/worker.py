@@ -58,8 +58,11 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
             try:
                 if path is None:
                     raise ModelNotFoundError(f"TRAPLINE_MODEL_PATH is not set. {MODEL_HELP}")
-                return load_detector(path, threads=settings.inference_threads,
-                                     inter_threads=settings.inference_inter_threads)
+                return load_detector(
+                    path,
+                    threads=settings.inference_threads,
+                    inter_threads=settings.inference_inter_threads,
+                )
             except (ModelNotFoundError, ModelLoadError) as exc:
                 log.error("no usable detector model: %s (checking again in %.0f s)", exc, poll)
                 try:
@@ -72,8 +75,9 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
-               stop: threading.Event) -> None:
+def _heartbeat(
+    redis: Redis, settings: Settings, name: str, model: str, stop: threading.Event
+) -> None:
     """A key per live model server with a short TTL (/healthz counts these), the lease of the
     running job, and the periodic recovery sweep."""
     storage = Storage(settings.data_dir)
@@ -84,10 +88,12 @@ def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
             redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
             redis.delete(NOTICE_KEY)
             for job_id, attempt in list(jobs.running.items()):
-                if not confirm_lease(redis, job_id, jobs.lease_token(name, attempt), attempt,
-                                     settings.lease_seconds):
-                    log.warning("job %s: lease no longer ours; the job stops at its next image",
-                                job_id)
+                if not confirm_lease(
+                    redis, job_id, jobs.lease_token(name, attempt), attempt, settings.lease_seconds
+                ):
+                    log.warning(
+                        "job %s: lease no longer ours; the job stops at its next image", job_id
+                    )
             if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
                 recover(redis, storage, settings)
                 last_sweep = time.monotonic()
@@ -103,10 +109,17 @@ def _heartbeat(redis: Redis, settings: Settings, name: str, model: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trapline-worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
-    parser.add_argument("--name", help="start of the worker's name, e.g. the systemd instance; "
-                        "a random suffix is always added (default: the host name)")
-    parser.add_argument("--model-poll", type=float, default=30.0,
-                        help="seconds between checks while no model is installed")
+    parser.add_argument(
+        "--name",
+        help="start of the worker's name, e.g. the systemd instance; "
+        "a random suffix is always added (default: the host name)",
+    )
+    parser.add_argument(
+        "--model-poll",
+        type=float,
+        default=30.0,
+        help="seconds between checks while no model is installed",
+    )
     args = parser.parse_args(argv)
     configure_logging()
     settings = settings_for_command(log)
@@ -120,15 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     # registration its dead predecessor left in Redis ("There exists an active worker named").
     name = f"{args.name or socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     jobs.install(detector, settings, open_configured_store(settings), name)
-    worker = TraplineWorker([job_queue(redis)], connection=redis, name=name,
-                            serializer=JSONSerializer)
+    worker = TraplineWorker(
+        [job_queue(redis)], connection=redis, name=name, serializer=JSONSerializer
+    )
     stop = threading.Event()
     try:
         recover(redis, storage, settings)  # warm start: orphans and uploads that missed the queue
     except RedisError as exc:
         log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
-    beat = threading.Thread(target=_heartbeat,
-                            args=(redis, settings, name, detector.info.name, stop), daemon=True)
+    beat = threading.Thread(
+        target=_heartbeat, args=(redis, settings, name, detector.info.name, stop), daemon=True
+    )
     beat.start()
     log.info("model server %s ready with %s", name, detector.info.name)
     try:

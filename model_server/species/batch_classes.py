@@ -19,8 +19,13 @@ from shared.store import open_configured_store, open_store
 from shared.store.class_sets import add_examples, create_set
 
 
-def batch_species(spec: str, settings: Settings, detector: Detector, scratch: Path,
-                  report: Callable[[str], None] = print) -> SpeciesStep:
+def batch_species(
+    spec: str,
+    settings: Settings,
+    detector: Detector,
+    scratch: Path,
+    report: Callable[[str], None] = print,
+) -> SpeciesStep:
     """The species step for a batch run; `scratch` holds a throwaway set's database and crops."""
     embedder = load_embedder(settings.species_embedder, threads=settings.inference_threads)
     path = Path(spec)
@@ -32,17 +37,27 @@ def batch_species(spec: str, settings: Settings, detector: Detector, scratch: Pa
     engine = open_store(f"sqlite:///{(scratch / 'classes.db').resolve()}")
     now = datetime.now(UTC)
     target = create_set(engine, "examples", now, embedder.name)
-    learned = learn_from_zip(path, None, detector, embedder, scratch / "crops",
-                             max_file_bytes=settings.max_file_bytes,
-                             max_pixels=settings.max_image_pixels)
+    learned = learn_from_zip(
+        path,
+        None,
+        detector,
+        embedder,
+        scratch / "crops",
+        max_file_bytes=settings.max_file_bytes,
+        max_pixels=settings.max_image_pixels,
+    )
     if not learned.examples:
-        raise InputError(f"{path.name} taught no class: no animal was found in its photos "
-                         "(each class's photos go in a folder named for the class)")
+        raise InputError(
+            f"{path.name} taught no class: no animal was found in its photos "
+            "(each class's photos go in a folder named for the class)"
+        )
     add_examples(engine, target.id, learned.examples, now)
     classes = sorted({e.species for e in learned.examples})
-    report(f"Class set from {path.name}: {len(learned.examples)} examples of "
-           f"{len(classes)} classes ({', '.join(classes)}); "
-           f"{len(learned.without_animal)} photos taught nothing")
+    report(
+        f"Class set from {path.name}: {len(learned.examples)} examples of "
+        f"{len(classes)} classes ({', '.join(classes)}); "
+        f"{len(learned.without_animal)} photos taught nothing"
+    )
     for line in learned.without_animal[:20]:
         report(f"  {line}")
     return species_step(engine, "examples", lambda: embedder)

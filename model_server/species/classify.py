@@ -39,8 +39,10 @@ class SpeciesRun:
     @classmethod
     def load(cls, engine: Engine, row: SetRow, embedder: Embedder) -> SpeciesRun:
         if row.embedder != embedder.name:
-            raise ValueError(f"the class set {row.name!r} was taught with {row.embedder}; this "
-                             f"model server embeds with {embedder.name}")
+            raise ValueError(
+                f"the class set {row.name!r} was taught with {row.embedder}; this "
+                f"model server embeds with {embedder.name}"
+            )
         classes = load_classes(engine, row.id, row.overrides)
         if not classes.examples:
             raise ValueError(f"the class set {row.name!r} has no classes yet")
@@ -76,9 +78,16 @@ def animal_boxes(record: MediaRecord, threshold: float) -> list[dict[str, Any]]:
     return found
 
 
-def classify_job(engine: Engine, job_id: str, run: SpeciesRun, open_image: ImageSource,
-                 threshold: float, *, unreviewed_only: bool = False,
-                 should_stop: Callable[[], bool] = lambda: False) -> Tally:
+def classify_job(
+    engine: Engine,
+    job_id: str,
+    run: SpeciesRun,
+    open_image: ImageSource,
+    threshold: float,
+    *,
+    unreviewed_only: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Tally:
     """Classifies the job's animal boxes (only those of unreviewed media with
     `unreviewed_only`) and stores the suggestions; the old suggestions there are forgotten."""
     clear_suggestions(engine, job_id, unreviewed_only=unreviewed_only)
@@ -91,15 +100,31 @@ def classify_job(engine: Engine, job_id: str, run: SpeciesRun, open_image: Image
         answers = ready.classify(np.asarray(vectors))
         store_suggestions(engine, [(det, s) for (det, _), s in zip(chunk, answers, strict=True)])
         _count(tally, answers)
-    record_classification(engine, job_id, {
-        "set": run.set.name, "embedder": run.embedder.name,
-        "classes": sorted(run.classes.examples),
-        "thresholds": {n: round(float(limit), 6) for n, limit in zip(ready.names, ready.limits,
-                                                                      strict=True)},
-        "boxes": tally.boxes, "unknown": tally.unknown, "no_picture": tally.no_picture,
-        "unreviewed_only": unreviewed_only})
-    log.info("job %s: %d animal boxes classified with %r (%d unknown, %d without a picture)",
-             job_id, tally.boxes, run.set.name, tally.unknown, tally.no_picture)
+    record_classification(
+        engine,
+        job_id,
+        {
+            "set": run.set.name,
+            "embedder": run.embedder.name,
+            "classes": sorted(run.classes.examples),
+            "thresholds": {
+                n: round(float(limit), 6)
+                for n, limit in zip(ready.names, ready.limits, strict=True)
+            },
+            "boxes": tally.boxes,
+            "unknown": tally.unknown,
+            "no_picture": tally.no_picture,
+            "unreviewed_only": unreviewed_only,
+        },
+    )
+    log.info(
+        "job %s: %d animal boxes classified with %r (%d unknown, %d without a picture)",
+        job_id,
+        tally.boxes,
+        run.set.name,
+        tally.unknown,
+        tally.no_picture,
+    )
     return tally
 
 
@@ -110,8 +135,14 @@ def _count(tally: Tally, answers: list[Suggestion]) -> None:
         tally.species[s.species] = tally.species.get(s.species, 0) + 1
 
 
-def _crops(engine: Engine, job_id: str, open_image: ImageSource, threshold: float,
-           unreviewed_only: bool, tally: Tally) -> Iterator[tuple[int, Image.Image]]:
+def _crops(
+    engine: Engine,
+    job_id: str,
+    open_image: ImageSource,
+    threshold: float,
+    unreviewed_only: bool,
+    tally: Tally,
+) -> Iterator[tuple[int, Image.Image]]:
     for record in iter_media(engine, job_id):
         if record.failure is not None or (unreviewed_only and record.review):
             continue

@@ -40,8 +40,9 @@ class ExampleBatcher:
     examples: list[Example] = field(default_factory=list)
     _pending: list[tuple[str, str, Image.Image, int | None]] = field(default_factory=list)
 
-    def add(self, species: str, source: str, crop: Image.Image,
-            detection_id: int | None = None) -> None:
+    def add(
+        self, species: str, source: str, crop: Image.Image, detection_id: int | None = None
+    ) -> None:
         self._pending.append((species, source, crop, detection_id))
         if len(self._pending) >= self.batch:
             self.flush()

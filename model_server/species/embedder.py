@@ -78,7 +78,8 @@ class YoloxNeckEmbedder:
         for name in self._outputs:
             if name not in known:
                 model.graph.output.append(
-                    onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+                    onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None)
+                )
         dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
         if len(dims) != 4 or dims[1] != 3 or dims[2] != dims[3] or dims[2] <= 0:
             raise ModelLoadError(f"{path}: expected an input [1, 3, S, S], not {dims}")
@@ -92,8 +93,9 @@ class YoloxNeckEmbedder:
 
     def _one(self, crop: Image.Image) -> np.ndarray:
         rgb = np.asarray(crop.convert("RGB"))
-        canvas, scale, _ = letterbox(rgb, self.size, resample=Image.Resampling.BILINEAR,
-                                     pad_value=114, bgr=True)
+        canvas, scale, _ = letterbox(
+            rgb, self.size, resample=Image.Resampling.BILINEAR, pad_value=114, bgr=True
+        )
         maps = self._session.run(self._outputs, {self._input: canvas.transpose(2, 0, 1)[None]})
         height, width = rgb.shape[:2]
         parts = []
@@ -122,8 +124,11 @@ class KerasMobileNetEmbedder:
         tf = import_tensorflow()
         try:
             self._model = tf.keras.applications.MobileNetV3Large(
-                input_shape=(self.SIZE, self.SIZE, 3), include_top=False, pooling="avg",
-                weights=str(path))
+                input_shape=(self.SIZE, self.SIZE, 3),
+                include_top=False,
+                pooling="avg",
+                weights=str(path),
+            )
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"{path} is not MobileNetV3-Large's weight file: {exc}") from exc
         self.name = f"Keras MobileNetV3-Large ImageNet features ({path.name}, the crop at 224)"
@@ -131,9 +136,15 @@ class KerasMobileNetEmbedder:
     def embed(self, crops: Sequence[Image.Image]) -> np.ndarray:
         rows = []
         for start in range(0, len(crops), self.BATCH):
-            batch = np.stack([np.asarray(c.convert("RGB").resize(
-                (self.SIZE, self.SIZE), Image.Resampling.BILINEAR), dtype=np.float32)
-                for c in crops[start:start + self.BATCH]])
+            batch = np.stack(
+                [
+                    np.asarray(
+                        c.convert("RGB").resize((self.SIZE, self.SIZE), Image.Resampling.BILINEAR),
+                        dtype=np.float32,
+                    )
+                    for c in crops[start : start + self.BATCH]
+                ]
+            )
             rows.append(np.asarray(self._model(batch, training=False)))
         if not rows:
             return np.zeros((0, 0), np.float32)
@@ -146,9 +157,11 @@ def load_embedder(path: Path | None, *, threads: int = 0) -> Embedder:
     """The embedder the settings name (`TRAPLINE_SPECIES_EMBEDDER`): a YOLOX ONNX export, or
     Keras's MobileNetV3-Large ImageNet weights (`.h5`)."""
     if path is None:
-        raise ModelLoadError("no species embedder is installed: set TRAPLINE_SPECIES_EMBEDDER "
-                             "to a YOLOX ONNX export (`trapline-models download "
-                             "yolox_nano_onnx` fetches one)")
+        raise ModelLoadError(
+            "no species embedder is installed: set TRAPLINE_SPECIES_EMBEDDER "
+            "to a YOLOX ONNX export (`trapline-models download "
+            "yolox_nano_onnx` fetches one)"
+        )
     if not path.is_file():
         raise ModelLoadError(f"the species embedder {path} does not exist")
     if path.suffix.lower() == ".h5":

@@ -39,14 +39,24 @@ def class_of(item: InputItem, species: str | None) -> str:
         return species
     parts = item.rel_path.split("/")
     if len(parts) < 2:
-        raise ClassSetError("not in a class folder (put each class's photos in a folder named "
-                            "for it, or name the class for the whole zip)")
+        raise ClassSetError(
+            "not in a class folder (put each class's photos in a folder named "
+            "for it, or name the class for the whole zip)"
+        )
     return check_species(parts[-2])
 
 
-def learn_from_zip(zip_path: Path, species: str | None, detector: Detector, embedder: Embedder,
-                   crop_dir: Path, *, max_file_bytes: int, max_pixels: int,
-                   should_stop: Callable[[], bool] = lambda: False) -> Learned:
+def learn_from_zip(
+    zip_path: Path,
+    species: str | None,
+    detector: Detector,
+    embedder: Embedder,
+    crop_dir: Path,
+    *,
+    max_file_bytes: int,
+    max_pixels: int,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Learned:
     """The examples the zip's photos give (crops written to `crop_dir`); nothing is stored."""
     inventory = collect_inputs([zip_path], max_file_bytes=max_file_bytes)
     learned = Learned(without_animal=[f"{name}: not a photo" for name in inventory.skipped])
@@ -69,10 +79,15 @@ def learn_from_zip(zip_path: Path, species: str | None, detector: Detector, embe
         crop = crop_box(image, box.bbox) if box is not None else None
         if crop is None:
             learned.without_animal.append(
-                f"{item.rel_path}: no animal found at confidence {threshold:g} or more")
+                f"{item.rel_path}: no animal found at confidence {threshold:g} or more"
+            )
             continue
         batcher.add(name, item.rel_path, crop)
     learned.examples = batcher.flush()
-    log.info("examples from %s: %d crops, %d photos without one", zip_path.name,
-             len(learned.examples), len(learned.without_animal))
+    log.info(
+        "examples from %s: %d crops, %d photos without one",
+        zip_path.name,
+        len(learned.examples),
+        len(learned.without_animal),
+    )
     return learned

@@ -24,17 +24,29 @@ from shared.store.reads import iter_media
 from shared.store.records import KEPT_VERDICTS
 
 
-def learn_from_review(engine: Engine, job_id: str, target: SetRow, embedder: Embedder,
-                      pictures: ImageSource, crop_dir: Path, now: datetime) -> int:
+def learn_from_review(
+    engine: Engine,
+    job_id: str,
+    target: SetRow,
+    embedder: Embedder,
+    pictures: ImageSource,
+    crop_dir: Path,
+    now: datetime,
+) -> int:
     """Adds the job's reviewed animal boxes that carry a species to `target`; returns how
     many examples were added."""
     done = learned_detections(engine, target.id)
     batcher = ExampleBatcher(embedder, crop_dir)
     for record in iter_media(engine, job_id, reviewed_only=True):
-        named = [d for d in record.detections
-                 if d.get("verdict") in KEPT_VERDICTS and d.get("species")
-                 and (d.get("verified_category") or d["category"]) == "1"
-                 and d["id"] not in done and on_kept_picture(record, d)]
+        named = [
+            d
+            for d in record.detections
+            if d.get("verdict") in KEPT_VERDICTS
+            and d.get("species")
+            and (d.get("verified_category") or d["category"]) == "1"
+            and d["id"] not in done
+            and on_kept_picture(record, d)
+        ]
         image = pictures(record) if named else None
         if image is None:
             continue

@@ -15,8 +15,9 @@ from shared.inputs import Inventory
 from shared.store.records import MediaRecord
 
 
-def upload_pictures(inventory: Inventory, max_file_bytes: int, max_pixels: int,
-                    thumbnail_dir: Path) -> ImageSource:
+def upload_pictures(
+    inventory: Inventory, max_file_bytes: int, max_pixels: int, thumbnail_dir: Path
+) -> ImageSource:
     items = {item.rel_path: item for item in inventory.items}
     video_frames = rendition_pictures(thumbnail_dir)
 

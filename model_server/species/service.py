@@ -50,20 +50,30 @@ def add_examples_job(upload_id: int) -> dict[str, object]:
     try:
         embedder = rt.embedder()
         bind_embedder(rt.store, target.id, embedder.name)
-        learned = learn_from_zip(zip_path, upload.species, rt.detector, embedder,
-                                 storage.class_set_dir(target.id),
-                                 max_file_bytes=rt.settings.max_file_bytes,
-                                 max_pixels=rt.settings.max_image_pixels)
+        learned = learn_from_zip(
+            zip_path,
+            upload.species,
+            rt.detector,
+            embedder,
+            storage.class_set_dir(target.id),
+            max_file_bytes=rt.settings.max_file_bytes,
+            max_pixels=rt.settings.max_image_pixels,
+        )
         added = add_examples(rt.store, target.id, learned.examples, datetime.now(UTC))
     except (InputError, ClassSetError, ModelLoadError) as exc:
-        finish_upload(rt.store, upload_id, status="failed", error=str(exc),
-                      now=datetime.now(UTC))
+        finish_upload(rt.store, upload_id, status="failed", error=str(exc), now=datetime.now(UTC))
         log.warning("class upload %s: %s", upload_id, exc)
         return {"status": "failed", "error": str(exc)}
     finally:
         zip_path.unlink(missing_ok=True)
-    finish_upload(rt.store, upload_id, status="done", added=added,
-                  without_animal=learned.without_animal, now=datetime.now(UTC))
+    finish_upload(
+        rt.store,
+        upload_id,
+        status="done",
+        added=added,
+        without_animal=learned.without_animal,
+        now=datetime.now(UTC),
+    )
     return {"status": "done", "added": added, "without_animal": len(learned.without_animal)}
 
 
@@ -81,9 +91,10 @@ def classify_job(job_id: str) -> dict[str, object]:
         finally:
             error = outcome.get("error")
             request = {"error": error} if error else {}
-            retry_until_done(lambda: transition(redis, job_id, AFTER, follow_up="",
-                                                classify=request),
-                             what="clearing the classify mark")
+            retry_until_done(
+                lambda: transition(redis, job_id, AFTER, follow_up="", classify=request),
+                what="clearing the classify mark",
+            )
 
 
 def _classify(redis: Redis, job_id: str) -> dict[str, object]:
@@ -95,8 +106,9 @@ def _classify(redis: Redis, job_id: str) -> dict[str, object]:
         return {"status": "skipped"}
     request = dict(state.classify)
     pictures = rendition_pictures(storage.thumbnail_dir(job_id))
-    transition(redis, job_id, (JobStatus.FINISHED,),
-               export_progress={"stage": "classify", "done": 0})
+    transition(
+        redis, job_id, (JobStatus.FINISHED,), export_progress={"stage": "classify", "done": 0}
+    )
     try:
         learned = 0
         if request.get("learn"):
@@ -104,15 +116,33 @@ def _classify(redis: Redis, job_id: str) -> dict[str, object]:
             if target is None:
                 raise ClassSetError(f"there is no class set named {request.get('set')!r}")
             bind_embedder(rt.store, target.id, rt.embedder().name)
-            learned = learn_from_review(rt.store, job_id, target, rt.embedder(), pictures,
-                                        storage.class_set_dir(target.id), datetime.now(UTC))
+            learned = learn_from_review(
+                rt.store,
+                job_id,
+                target,
+                rt.embedder(),
+                pictures,
+                storage.class_set_dir(target.id),
+                datetime.now(UTC),
+            )
         run = species_run(rt.store, str(request.get("set", "")), rt.embedder)
-        tally = classify_boxes(rt.store, job_id, run, pictures, job.threshold,
-                               unreviewed_only=bool(request.get("unreviewed_only")))
+        tally = classify_boxes(
+            rt.store,
+            job_id,
+            run,
+            pictures,
+            job.threshold,
+            unreviewed_only=bool(request.get("unreviewed_only")),
+        )
     except (ValueError, ModelLoadError) as exc:
         transition(redis, job_id, (JobStatus.FINISHED,), export_progress={})
         log.warning("job %s: not classified: %s", job_id, exc)
         return {"status": "failed", "error": str(exc)}
     exported = export_outputs(redis, job_id)
-    return {"status": "classified", "learned": learned, "boxes": tally.boxes,
-            "unknown": tally.unknown, "export": exported.get("status")}
+    return {
+        "status": "classified",
+        "learned": learned,
+        "boxes": tally.boxes,
+        "unknown": tally.unknown,
+        "export": exported.get("status"),
+    }

@@ -27,8 +27,9 @@ def species_run(engine: Engine, set_name: str, embedder: Callable[[], Embedder])
     return SpeciesRun.load(engine, row, embedder())
 
 
-def species_step(engine: Engine, set_name: str, embedder: Callable[[], Embedder]
-                 ) -> Callable[[Engine, str, ImageSource, float], object]:
+def species_step(
+    engine: Engine, set_name: str, embedder: Callable[[], Embedder]
+) -> Callable[[Engine, str, ImageSource, float], object]:
     def step(store: Engine, job_id: str, pictures: ImageSource, threshold: float) -> object:
         try:
             run = species_run(engine, set_name, embedder)

@@ -44,10 +44,16 @@ class Counts:
     def row(self, category: str) -> dict[str, Any]:
         precision = ratio(self.true_positives, self.true_positives + self.false_positives)
         recall = ratio(self.true_positives, self.true_positives + self.misses)
-        return {"category": category, "precision": precision, "recall": recall,
-                "f1": f1_of(precision, recall), "true_positives": self.true_positives,
-                "false_positives": self.false_positives, "misses": self.misses,
-                "images": self.images}
+        return {
+            "category": category,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1_of(precision, recall),
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "misses": self.misses,
+            "images": self.images,
+        }
 
 
 def _has(categories: frozenset[str], label: str) -> bool:
@@ -87,8 +93,9 @@ def box_counts(pairs: Sequence[Pair], label: str, threshold: float) -> Counts | 
     tp = fp = fn = 0
     for predicted, truth_boxes in boxed:
         open_truth = _of(truth_boxes, label)
-        detections = sorted((b for b in _of(predicted.boxes, label) if b.conf >= threshold),
-                            key=lambda b: -b.conf)
+        detections = sorted(
+            (b for b in _of(predicted.boxes, label) if b.conf >= threshold), key=lambda b: -b.conf
+        )
         for det in detections:
             # in a video, a box matches only a truth box of its own frame
             here = [t for t in open_truth if None in (t.frame, det.frame) or t.frame == det.frame]
@@ -121,16 +128,19 @@ def full_curve(pairs: Sequence[Pair], label: str) -> list[dict[str, float]]:
     positives = sum(_has(t.categories, label) for _, t in pairs)
     if positives == 0:
         return []
-    scored = sorted(((s, _has(t.categories, label)) for p, t in pairs
-                     if (s := p.score(label)) is not None), key=lambda x: -x[0])
+    scored = sorted(
+        ((s, _has(t.categories, label)) for p, t in pairs if (s := p.score(label)) is not None),
+        key=lambda x: -x[0],
+    )
     points: list[dict[str, float]] = []
     tp = fp = 0
     for i, (score, real) in enumerate(scored):
         tp += real
         fp += not real
         if i + 1 == len(scored) or scored[i + 1][0] != score:
-            points.append({"threshold": score, "precision": tp / (tp + fp),
-                           "recall": tp / positives})
+            points.append(
+                {"threshold": score, "precision": tp / (tp + fp), "recall": tp / positives}
+            )
     return points
 
 
@@ -143,37 +153,56 @@ def thinned(points: list[dict[str, float]], most: int = CURVE_POINTS) -> list[di
 
 def flagged_among(predicted: Sequence[Predicted]) -> Flagged:
     """Counts, among `predicted`, the images with a box of a label at or above a threshold."""
+
     def count(label: str, threshold: float) -> int:
         return sum(_has(p.found(threshold), label) for p in predicted)
+
     return count
 
 
-def recall_target(pairs: Sequence[Pair], label: str, target: float,
-                  flagged: Flagged | None = None) -> dict[str, Any]:
+def recall_target(
+    pairs: Sequence[Pair], label: str, target: float, flagged: Flagged | None = None
+) -> dict[str, Any]:
     """The highest threshold (cut down to three decimals, so never above it) at which the
     detector finds `target` of the images that really have `label`, and what that costs: the
     images it flags for review at that threshold (over the whole job when `flagged` says)."""
     curve = full_curve(pairs, label)
-    answer: dict[str, Any] = {"category": label, "target": target, "threshold": None,
-                              "best_recall": max((p["recall"] for p in curve), default=None)}
+    answer: dict[str, Any] = {
+        "category": label,
+        "target": target,
+        "threshold": None,
+        "best_recall": max((p["recall"] for p in curve), default=None),
+    }
     reached = next((p for p in curve if p["recall"] >= target), None)
     if reached is None:
         return answer
     threshold = max(math.floor(reached["threshold"] * 1000) / 1000, 0.001)
     counts = image_counts(pairs, label, threshold).row(label)
     count = flagged or flagged_among([p for p, _ in pairs])
-    answer.update(threshold=threshold, recall=counts["recall"], precision=counts["precision"],
-                  images_to_review=count(label, threshold))
+    answer.update(
+        threshold=threshold,
+        recall=counts["recall"],
+        precision=counts["precision"],
+        images_to_review=count(label, threshold),
+    )
     return answer
 
 
-def evaluate(pairs: Sequence[Pair], threshold: float, *, recall: float | None = None,
-             recall_label: str = "animal", flagged: Flagged | None = None) -> dict[str, Any]:
+def evaluate(
+    pairs: Sequence[Pair],
+    threshold: float,
+    *,
+    recall: float | None = None,
+    recall_label: str = "animal",
+    flagged: Flagged | None = None,
+) -> dict[str, Any]:
     """Every figure for the pairs at `threshold`, as plain JSON values."""
     labels = (*LABELS, NON_EMPTY)
     boxes = [box_counts(pairs, label, threshold) for label in labels]
     report: dict[str, Any] = {
-        "threshold": threshold, "iou": IOU_MATCH, "images": len(pairs),
+        "threshold": threshold,
+        "iou": IOU_MATCH,
+        "images": len(pairs),
         "warning": few_images_warning(len(pairs)),
         "categories": [image_counts(pairs, label, threshold).row(label) for label in labels],
         "boxes": [c.row(label) for c, label in zip(boxes, labels, strict=True) if c],
@@ -190,7 +219,11 @@ def few_images_warning(images: int) -> str:
     if images >= FEW_IMAGES:
         return ""
     if images == 0:
-        return ("No image could be compared: nothing the results name was found in the truth "
-                "(see the files listed as not paired).")
-    return (f"These figures rest on {images} image(s) only: with fewer than {FEW_IMAGES} they "
-            f"can change a lot with each image added. Review more before reporting them.")
+        return (
+            "No image could be compared: nothing the results name was found in the truth "
+            "(see the files listed as not paired)."
+        )
+    return (
+        f"These figures rest on {images} image(s) only: with fewer than {FEW_IMAGES} they "
+        f"can change a lot with each image added. Review more before reporting them."
+    )

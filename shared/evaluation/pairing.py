@@ -23,13 +23,18 @@ class Paired:
 
     def listing(self, most: int = LISTED) -> dict[str, Any]:
         """What could not be paired, counted, with up to `most` names of each kind."""
-        lists = {"results_without_truth": self.results_without_truth,
-                 "truth_without_result": self.truth_without_result}
-        out: dict[str, Any] = {key: {"count": len(v), "files": v[:most]}
-                               for key, v in lists.items()}
+        lists = {
+            "results_without_truth": self.results_without_truth,
+            "truth_without_result": self.truth_without_result,
+        }
+        out: dict[str, Any] = {
+            key: {"count": len(v), "files": v[:most]} for key, v in lists.items()
+        }
         reasons = sorted(self.not_evaluated.items())
-        out["not_evaluated"] = {"count": len(reasons),
-                                "files": [{"file": f, "reason": r} for f, r in reasons[:most]]}
+        out["not_evaluated"] = {
+            "count": len(reasons),
+            "files": [{"file": f, "reason": r} for f, r in reasons[:most]],
+        }
         return out
 
 
@@ -48,15 +53,15 @@ def pair(predicted: list[Predicted], truth: TruthSet) -> Paired:
             for p in found:
                 out.not_evaluated[p.file] = (
                     f"{len(found)} result files end like the truth's {name}; give the truth "
-                    f"longer paths to tell them apart")
+                    f"longer paths to tell them apart"
+                )
         elif name in truth.unusable:
             out.not_evaluated[found[0].file] = truth.unusable[name]
         elif found[0].failed:
             out.not_evaluated[found[0].file] = "the detector could not read this file"
         else:
             out.pairs.append((found[0], truth.items[name]))
-    out.truth_without_result = sorted(n for n in (*truth.items, *truth.unusable)
-                                      if n not in claims)
+    out.truth_without_result = sorted(n for n in (*truth.items, *truth.unusable) if n not in claims)
     out.results_without_truth.sort()
     out.pairs.sort(key=lambda pair: pair[0].file)
     return out
@@ -64,7 +69,11 @@ def pair(predicted: list[Predicted], truth: TruthSet) -> Paired:
 
 def predicted_from_md(table: dict[str, list[dict[str, Any]] | None]) -> list[Predicted]:
     """A MegaDetector results table (`shared.md_results`) as evaluation's predictions."""
-    return [Predicted(file=name, failed=dets is None,
-                      boxes=[Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"])
-                             for d in dets or []])
-            for name, dets in table.items()]
+    return [
+        Predicted(
+            file=name,
+            failed=dets is None,
+            boxes=[Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"]) for d in dets or []],
+        )
+        for name, dets in table.items()
+    ]

@@ -16,8 +16,10 @@ def checked_box(values: list[float], where: str) -> Bbox:
     x, y, w, h = values
     inside = 0 <= x <= 1 and 0 <= y <= 1 and 0 < w and 0 < h
     if not inside or x + w > 1.001 or y + h > 1.001:
-        raise TruthError(f"{where}: the box {values} is not normalised to the image "
-                         f"(x, y, width, height between 0 and 1, as MegaDetector writes them)")
+        raise TruthError(
+            f"{where}: the box {values} is not normalised to the image "
+            f"(x, y, width, height between 0 and 1, as MegaDetector writes them)"
+        )
     return (x, y, w, h)
 
 
@@ -55,17 +57,22 @@ class TruthBuilder:
         items = {}
         for file, labels in self._labels.items():
             boxed = file not in self._boxless and (file in self._boxes or not labels)
-            items[file] = Truth(file, frozenset(labels), self._boxes.get(file, []) if boxed
-                                else None)
+            items[file] = Truth(
+                file, frozenset(labels), self._boxes.get(file, []) if boxed else None
+            )
         unusable = {f: r for f, r in self._unanswered.items() if f not in items}
         notes = list(self.notes)
         if self.species:
             names = ", ".join(name for name, _ in self.species.most_common(8))
             more = len(self.species) - 8
-            notes.append(f"{sum(self.species.values())} answers named a species or another "
-                         f"category and count as 'animal': {names}"
-                         + (f" and {more} more" if more > 0 else ""))
+            notes.append(
+                f"{sum(self.species.values())} answers named a species or another "
+                f"category and count as 'animal': {names}"
+                + (f" and {more} more" if more > 0 else "")
+            )
         if unusable:
-            notes.append(f"{len(unusable)} file(s) have no usable answer (unknown, unclassified "
-                         f"or not annotated) and are listed, not evaluated")
+            notes.append(
+                f"{len(unusable)} file(s) have no usable answer (unknown, unclassified "
+                f"or not annotated) and are listed, not evaluated"
+            )
         return TruthSet(items, self.source, notes, unusable)

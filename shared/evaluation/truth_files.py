@@ -14,8 +14,10 @@ from shared.evaluation.model import TruthSet
 from shared.evaluation.truth_formats import read_camtrap_dp, read_coco, read_csv
 
 MAX_TRUTH_BYTES = 200 * 1024 * 1024  # per file read from a zip; a 100,000-row CSV is ~10 MB
-FORMATS = ("a Camtrap DP package (observations.csv with media.csv, or a zip or folder of it), "
-           "a CSV with file and category columns, or a COCO Camera Traps JSON")
+FORMATS = (
+    "a Camtrap DP package (observations.csv with media.csv, or a zip or folder of it), "
+    "a CSV with file and category columns, or a COCO Camera Traps JSON"
+)
 
 
 def read_truth_files(files: dict[str, bytes]) -> TruthSet:
@@ -29,15 +31,22 @@ def read_truth_files(files: dict[str, bytes]) -> TruthSet:
     by_base = {PurePosixPath(n.replace("\\", "/")).name.lower(): n for n in found}
     if "observations.csv" in by_base:
         if "media.csv" not in by_base:
-            raise TruthError("a Camtrap DP observations.csv needs the package's media.csv "
-                             "with it, to know which file each mediaID is")
-        return read_camtrap_dp(_text(found, by_base["observations.csv"]),
-                               _text(found, by_base["media.csv"]))
-    useful = [n for n in found if n.lower().endswith((".csv", ".json"))
-              and not n.lower().endswith("datapackage.json")]
+            raise TruthError(
+                "a Camtrap DP observations.csv needs the package's media.csv "
+                "with it, to know which file each mediaID is"
+            )
+        return read_camtrap_dp(
+            _text(found, by_base["observations.csv"]), _text(found, by_base["media.csv"])
+        )
+    useful = [
+        n
+        for n in found
+        if n.lower().endswith((".csv", ".json")) and not n.lower().endswith("datapackage.json")
+    ]
     if len(useful) != 1:
-        raise TruthError(f"expected one truth file: {FORMATS}; got "
-                         + (", ".join(sorted(found)) or "nothing"))
+        raise TruthError(
+            f"expected one truth file: {FORMATS}; got " + (", ".join(sorted(found)) or "nothing")
+        )
     name = useful[0]
     if name.lower().endswith(".csv"):
         return read_csv(_text(found, name))
@@ -47,8 +56,9 @@ def read_truth_files(files: dict[str, bytes]) -> TruthSet:
         raise TruthError(f"{name} is not valid JSON: {exc}") from None
     if isinstance(data, dict) and "annotations" in data and "categories" in data:
         return read_coco(data)
-    raise TruthError(f"{name} is not a COCO Camera Traps file (no 'annotations' and "
-                     f"'categories'); {FORMATS}")
+    raise TruthError(
+        f"{name} is not a COCO Camera Traps file (no 'annotations' and 'categories'); {FORMATS}"
+    )
 
 
 def read_truth_path(path: Path) -> TruthSet:
@@ -57,8 +67,7 @@ def read_truth_path(path: Path) -> TruthSet:
     if not path.exists():
         raise TruthError(f"{path} does not exist")
     folder = path if path.is_dir() else path.parent
-    if path.is_dir() or path.name.lower() in ("datapackage.json", "observations.csv",
-                                               "media.csv"):
+    if path.is_dir() or path.name.lower() in ("datapackage.json", "observations.csv", "media.csv"):
         names = ("observations.csv", "media.csv")
         missing = [n for n in names if not (folder / n).is_file()]
         if missing:
@@ -72,13 +81,18 @@ def read_truth_path(path: Path) -> TruthSet:
 def _zip_members(name: str, data: bytes) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            wanted = [i for i in archive.infolist() if not i.is_dir()
-                      and i.filename.lower().endswith((".csv", ".json"))
-                      and "__MACOSX" not in i.filename]
+            wanted = [
+                i
+                for i in archive.infolist()
+                if not i.is_dir()
+                and i.filename.lower().endswith((".csv", ".json"))
+                and "__MACOSX" not in i.filename
+            ]
             for info in wanted:
                 if info.file_size > MAX_TRUTH_BYTES:
-                    raise TruthError(f"{info.filename} in {name} is larger than "
-                                     f"{MAX_TRUTH_BYTES // 2**20} MB")
+                    raise TruthError(
+                        f"{info.filename} in {name} is larger than {MAX_TRUTH_BYTES // 2**20} MB"
+                    )
             return {info.filename: archive.read(info) for info in wanted}
     except zipfile.BadZipFile:
         raise TruthError(f"{name} is not a readable zip") from None

@@ -17,16 +17,18 @@ from shared.evaluation.truth_builder import Bbox, TruthBuilder, checked_box
 
 FILE_COLUMNS = ("file", "filepath", "path", "filename", "image", "imagepath", "media")
 CATEGORY_COLUMNS = ("category", "label", "class", "species", "observationtype")
-BOX_COLUMNS = (("x", "y", "width", "height"), ("bboxx", "bboxy", "bboxwidth", "bboxheight"),
-               ("xmin", "ymin", "width", "height"))
+BOX_COLUMNS = (
+    ("x", "y", "width", "height"),
+    ("bboxx", "bboxy", "bboxwidth", "bboxheight"),
+    ("xmin", "ymin", "width", "height"),
+)
 
 
 def _rows(text: str, what: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames:
         raise TruthError(f"{what} is empty")
-    return [{_key(k): (v or "").strip() for k, v in row.items() if k is not None}
-            for row in reader]
+    return [{_key(k): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
 
 
 def _key(name: str) -> str:
@@ -49,8 +51,10 @@ def read_csv(text: str) -> TruthSet:
     file_col = next((c for c in FILE_COLUMNS if c in head), None)
     cat_col = next((c for c in CATEGORY_COLUMNS if c in head), None)
     if file_col is None or cat_col is None:
-        raise TruthError("the CSV needs a 'file' column and a 'category' column (animal, person, "
-                         "vehicle, empty, or a species name), and optionally x, y, width, height")
+        raise TruthError(
+            "the CSV needs a 'file' column and a 'category' column (animal, person, "
+            "vehicle, empty, or a species name), and optionally x, y, width, height"
+        )
     box_cols = next((cols for cols in BOX_COLUMNS if set(cols) <= head), None)
     truth = TruthBuilder("CSV (file, category)")
     for n, row in enumerate(rows, start=2):
@@ -92,17 +96,21 @@ def read_camtrap_dp(observations: str, media: str) -> TruthSet:
     for n, row in enumerate(_rows(media, "media.csv"), start=2):
         if not row.get("mediaid"):
             raise TruthError(f"media.csv row {n}: no mediaID")
-        files[row["mediaid"]] = (row.get("filepath") or row.get("filename") or row["mediaid"],
-                                 row.get("deploymentid", ""))
-        stamps[row["mediaid"]] = (_moment(row["timestamp"], f"media.csv row {n}")
-                                  if row.get("timestamp") else None)
+        files[row["mediaid"]] = (
+            row.get("filepath") or row.get("filename") or row["mediaid"],
+            row.get("deploymentid", ""),
+        )
+        stamps[row["mediaid"]] = (
+            _moment(row["timestamp"], f"media.csv row {n}") if row.get("timestamp") else None
+        )
     by_media: dict[str, list[tuple[int, dict[str, str]]]] = {}
     events: dict[str, _Events] = {}
     for n, row in enumerate(_rows(observations, "observations.csv"), start=2):
         if row.get("observationlevel") == "event":
             where = f"observations.csv row {n}"
             events.setdefault(row.get("deploymentid", ""), _Events()).add(
-                _moment(row["eventstart"], where), _moment(row["eventend"], where), row)
+                _moment(row["eventstart"], where), _moment(row["eventend"], where), row
+            )
         elif row.get("mediaid"):
             by_media.setdefault(row["mediaid"], []).append((n, row))
     truth = TruthBuilder("Camtrap DP (observations.csv + media.csv)")
@@ -110,8 +118,11 @@ def read_camtrap_dp(observations: str, media: str) -> TruthSet:
     for media_id, (path, deployment) in files.items():
         if media_id in by_media:
             for n, row in by_media[media_id]:
-                truth.add(path, row.get("observationtype", ""),
-                          _box(row, BOX_COLUMNS[1], f"observations.csv row {n}"))
+                truth.add(
+                    path,
+                    row.get("observationtype", ""),
+                    _box(row, BOX_COLUMNS[1], f"observations.csv row {n}"),
+                )
             continue
         stamp = stamps[media_id]
         covering = events[deployment].covering(stamp) if stamp and deployment in events else []
@@ -121,8 +132,10 @@ def read_camtrap_dp(observations: str, media: str) -> TruthSet:
         if not covering:
             truth.unusable(path, "no observation of this media or of an event covering its time")
     if from_events:
-        truth.notes.append(f"{from_events} media have event-level observations only: they count "
-                           f"at image level, without boxes")
+        truth.notes.append(
+            f"{from_events} media have event-level observations only: they count "
+            f"at image level, without boxes"
+        )
     return truth.build()
 
 
@@ -133,8 +146,9 @@ def read_coco(data: Any) -> TruthSet:
         names = {cat["id"]: str(cat["name"]) for cat in data["categories"]}
         annotations = list(data.get("annotations") or [])
     except (KeyError, TypeError):
-        raise TruthError("a COCO Camera Traps file needs 'images' (id, file_name) and "
-                         "'categories' (id, name)") from None
+        raise TruthError(
+            "a COCO Camera Traps file needs 'images' (id, file_name) and 'categories' (id, name)"
+        ) from None
     truth = TruthBuilder("COCO Camera Traps JSON")
     annotated = set()
     for n, ann in enumerate(annotations):

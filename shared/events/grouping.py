@@ -32,14 +32,21 @@ def deployments(items: Iterable[Item], level: int = 1) -> list[Deployment]:
         group = by_folder[folder]
         serials = sorted({i.serial for i in group if i.serial})
         split = len(serials) > 1
-        for serial in (serials if split else [""]):
+        for serial in serials if split else [""]:
             mine = [i for i in group if i.serial == serial] if split else group
             if split and serial == serials[0]:
                 mine += [i for i in group if not i.serial]
             name = folder or "(top level)"
-            found.append(_described(Deployment(
-                f"{name} [{serial}]" if split else name, folder,
-                serial if split else (serials[0] if serials else ""), mine)))
+            found.append(
+                _described(
+                    Deployment(
+                        f"{name} [{serial}]" if split else name,
+                        folder,
+                        serial if split else (serials[0] if serials else ""),
+                        mine,
+                    )
+                )
+            )
     return found
 
 
@@ -49,8 +56,11 @@ def _described(deployment: Deployment) -> Deployment:
     cameras = Counter((i.make, i.model) for i in deployment.items if i.make or i.model)
     if cameras:
         deployment.make, deployment.model = cameras.most_common(1)[0][0]
-    places = [(i.latitude, i.longitude) for i in deployment.items
-              if i.latitude is not None and i.longitude is not None]
+    places = [
+        (i.latitude, i.longitude)
+        for i in deployment.items
+        if i.latitude is not None and i.longitude is not None
+    ]
     if places:
         deployment.latitude = statistics.median(p[0] for p in places)
         deployment.longitude = statistics.median(p[1] for p in places)
@@ -60,15 +70,30 @@ def _described(deployment: Deployment) -> Deployment:
 def _event(number: int, deployment: str, members: list[Item], note: str = "") -> Event:
     if len(members) == 1:  # most events on a quiet camera: no sorting through lists
         m = members[0]
-        return Event(f"E{number:06d}", deployment, [m.path], m.captured, m.captured,
-                     {label: m.counts.get(label, 0) for label in LABELS}, m.max_conf,
-                     1 if m.failed else 0, note)
+        return Event(
+            f"E{number:06d}",
+            deployment,
+            [m.path],
+            m.captured,
+            m.captured,
+            {label: m.counts.get(label, 0) for label in LABELS},
+            m.max_conf,
+            1 if m.failed else 0,
+            note,
+        )
     times = [m.captured for m in members if m.captured is not None]
     confs = [m.max_conf for m in members if m.max_conf is not None]
-    return Event(f"E{number:06d}", deployment, [m.path for m in members],
-                 min(times) if times else None, max(times) if times else None,
-                 {label: max(m.counts.get(label, 0) for m in members) for label in LABELS},
-                 max(confs) if confs else None, sum(1 for m in members if m.failed), note)
+    return Event(
+        f"E{number:06d}",
+        deployment,
+        [m.path for m in members],
+        min(times) if times else None,
+        max(times) if times else None,
+        {label: max(m.counts.get(label, 0) for m in members) for label in LABELS},
+        max(confs) if confs else None,
+        sum(1 for m in members if m.failed),
+        note,
+    )
 
 
 def _sort_key(item: Item) -> tuple[datetime, str]:
@@ -94,8 +119,9 @@ def events(found: list[Deployment], gap_seconds: float) -> list[Event]:
             last = item.captured
         if current:
             out.append(_event(len(out) + 1, deployment.id, current))
-        for item in sorted((i for i in deployment.items if i.captured is None),
-                           key=lambda i: i.path):
+        for item in sorted(
+            (i for i in deployment.items if i.captured is None), key=lambda i: i.path
+        ):
             out.append(_event(len(out) + 1, deployment.id, [item], NO_TIME))
         deployment.events = len(out) - before
     return out

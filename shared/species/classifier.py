@@ -74,8 +74,9 @@ class ClassSet:
         if name in self.overrides:
             return self.overrides[name]
         own = len(self.examples[name]) >= FEW_EXAMPLES
-        spread = np.concatenate([self._spread(n) for n in self.examples
-                                 if n == name or not own] or [np.zeros(0)])
+        spread = np.concatenate(
+            [self._spread(n) for n in self.examples if n == name or not own] or [np.zeros(0)]
+        )
         if spread.size == 0:
             return UNCALIBRATED
         return max(MIN_THRESHOLD, 2.0 * float(np.percentile(spread, PERCENTILE)))
@@ -92,8 +93,11 @@ class ClassSet:
         if not self.examples:
             raise ValueError("the class set has no classes")
         names = sorted(self.examples)
-        return Prepared(names, np.stack([self.centroid(n) for n in names]),
-                        np.array([self.threshold(n) for n in names]))
+        return Prepared(
+            names,
+            np.stack([self.centroid(n) for n in names]),
+            np.array([self.threshold(n) for n in names]),
+        )
 
     def classify(self, vectors: np.ndarray) -> list[Suggestion]:
         return self.prepared().classify(vectors)
@@ -114,10 +118,15 @@ class Prepared:
             best = int(order[0])
             second = int(order[1]) if len(order) > 1 else None
             species = names[best] if row[best] <= self.limits[best] else UNKNOWN
-            found.append(Suggestion(species, float(row[best]),
-                                    names[second] if second is not None else "",
-                                    float(row[second]) if second is not None else None,
-                                    names[best]))
+            found.append(
+                Suggestion(
+                    species,
+                    float(row[best]),
+                    names[second] if second is not None else "",
+                    float(row[second]) if second is not None else None,
+                    names[best],
+                )
+            )
         return found
 
 
@@ -136,9 +145,14 @@ def leave_one_out(classes: ClassSet) -> Evaluation:
     confusion: dict[str, Counter[str]] = {n: Counter() for n in names}
     for name in names:
         for i in range(len(classes.examples[name])):
-            held = classes.examples[name][i:i + 1]
-            rest = ClassSet({n: (np.delete(v, i, axis=0) if n == name else v)
-                             for n, v in classes.examples.items()}, dict(classes.overrides))
+            held = classes.examples[name][i : i + 1]
+            rest = ClassSet(
+                {
+                    n: (np.delete(v, i, axis=0) if n == name else v)
+                    for n, v in classes.examples.items()
+                },
+                dict(classes.overrides),
+            )
             if len(rest.examples[name]) == 0:
                 rest.remove(name)
             answer = rest.classify(held)[0].species if rest.examples else UNKNOWN
@@ -146,6 +160,9 @@ def leave_one_out(classes: ClassSet) -> Evaluation:
     accuracy = {n: confusion[n][n] / max(1, sum(confusion[n].values())) for n in names}
     total = sum(sum(c.values()) for c in confusion.values())
     overall = sum(confusion[n][n] for n in names) / max(1, total)
-    warnings = [f"{n}: only {len(classes.examples[n])} example(s); add at least {FEW_EXAMPLES}"
-                for n in names if len(classes.examples[n]) < FEW_EXAMPLES]
+    warnings = [
+        f"{n}: only {len(classes.examples[n])} example(s); add at least {FEW_EXAMPLES}"
+        for n in names
+        if len(classes.examples[n]) < FEW_EXAMPLES
+    ]
     return Evaluation(accuracy, confusion, overall, warnings)

@@ -18,11 +18,12 @@ CHUNK = 2000
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
-def bulk_accept(engine: Engine, job_id: str, query: MediaQuery, reviewer: str,
-                now: datetime) -> dict[str, Any]:
+def bulk_accept(
+    engine: Engine, job_id: str, query: MediaQuery, reviewer: str, now: datetime
+) -> dict[str, Any]:
     """Each image in the filter that nobody reviewed yet is accepted as the AI saw it; one
     review row per image, all sharing a batch id that undoes them together."""
     query.check()
@@ -33,53 +34,113 @@ def bulk_accept(engine: Engine, job_id: str, query: MediaQuery, reviewer: str,
         threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar()
         if threshold is None:
             raise NotInJob("There is no such job.")
-        ids = list(conn.execute(filtered(job_id, query, media.c.id).where(
-            media.c.review == "", media.c.failure.is_(None))).scalars())
+        ids = list(
+            conn.execute(
+                filtered(job_id, query, media.c.id).where(
+                    media.c.review == "", media.c.failure.is_(None)
+                )
+            ).scalars()
+        )
         for chunk in _chunks(ids):
-            conn.execute(update(detections).where(
-                detections.c.media_id.in_(chunk), detections.c.verdict.is_(None),
-                detections.c.source == "machine", detections.c.confidence >= threshold,
-            ).values(verdict="accepted", verified_category=detections.c.category,
-                     reviewer=reviewer))
-            conn.execute(update(media).where(media.c.id.in_(chunk)).values(
-                review="accepted", verified_outcome=media.c.outcome, reviewer=reviewer,
-                reviewed_at=now, version=media.c.version + 1))
-            versions = conn.execute(select(media.c.id, media.c.version)
-                                    .where(media.c.id.in_(chunk))).all()
-            conn.execute(insert(reviews), [
-                {"job_id": job_id, "media_id": m, "action": "accept", "reviewer": reviewer,
-                 "created_at": now, "detail": {"bulk": True}, "before": None, "version": v,
-                 "batch": batch} for m, v in versions])
+            conn.execute(
+                update(detections)
+                .where(
+                    detections.c.media_id.in_(chunk),
+                    detections.c.verdict.is_(None),
+                    detections.c.source == "machine",
+                    detections.c.confidence >= threshold,
+                )
+                .values(
+                    verdict="accepted", verified_category=detections.c.category, reviewer=reviewer
+                )
+            )
+            conn.execute(
+                update(media)
+                .where(media.c.id.in_(chunk))
+                .values(
+                    review="accepted",
+                    verified_outcome=media.c.outcome,
+                    reviewer=reviewer,
+                    reviewed_at=now,
+                    version=media.c.version + 1,
+                )
+            )
+            versions = conn.execute(
+                select(media.c.id, media.c.version).where(media.c.id.in_(chunk))
+            ).all()
+            conn.execute(
+                insert(reviews),
+                [
+                    {
+                        "job_id": job_id,
+                        "media_id": m,
+                        "action": "accept",
+                        "reviewer": reviewer,
+                        "created_at": now,
+                        "detail": {"bulk": True},
+                        "before": None,
+                        "version": v,
+                        "batch": batch,
+                    }
+                    for m, v in versions
+                ],
+            )
     return {"batch": batch, "images": len(ids)}
 
 
-def undo_bulk(engine: Engine, job_id: str, batch: str, reviewer: str,
-              now: datetime) -> dict[str, Any]:
+def undo_bulk(
+    engine: Engine, job_id: str, batch: str, reviewer: str, now: datetime
+) -> dict[str, Any]:
     """Undoes a bulk accept on every image nobody has changed since; says how many were."""
     if not reviewer.strip():
         raise ReviewRefused("reviewer: give your name")
     later = reviews.alias("later")
     with engine.begin() as conn:
         live = select(reviews.c.media_id, reviews.c.id).where(
-            reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None))
+            reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None)
+        )
         rows = conn.execute(live).all()
         if not rows:
             raise NotInJob("There is no such bulk action in this job (or it was undone).")
-        blocked = set(conn.execute(select(reviews.c.media_id).join(
-            later, (later.c.media_id == reviews.c.media_id) & (later.c.id > reviews.c.id))
-            .where(reviews.c.batch == batch, later.c.undone_at.is_(None),
-                   later.c.action != "undo")).scalars())
+        blocked = set(
+            conn.execute(
+                select(reviews.c.media_id)
+                .join(later, (later.c.media_id == reviews.c.media_id) & (later.c.id > reviews.c.id))
+                .where(
+                    reviews.c.batch == batch, later.c.undone_at.is_(None), later.c.action != "undo"
+                )
+            ).scalars()
+        )
         ids = [m for m, _ in rows if m not in blocked]
         for chunk in _chunks(ids):
-            conn.execute(update(detections).where(detections.c.media_id.in_(chunk)).values(
-                verdict=None, verified_category=None, species=None, reviewer=""))
-            conn.execute(update(media).where(media.c.id.in_(chunk)).values(
-                review="", verified_outcome=None, reviewer="", reviewed_at=None,
-                version=media.c.version + 1))
-            conn.execute(update(reviews).where(reviews.c.batch == batch,
-                                               reviews.c.media_id.in_(chunk))
-                         .values(undone_at=now))
-        conn.execute(insert(reviews).values(
-            job_id=job_id, action="undo", reviewer=reviewer.strip(), created_at=now,
-            detail={"batch": batch, "images": len(ids)}))
+            conn.execute(
+                update(detections)
+                .where(detections.c.media_id.in_(chunk))
+                .values(verdict=None, verified_category=None, species=None, reviewer="")
+            )
+            conn.execute(
+                update(media)
+                .where(media.c.id.in_(chunk))
+                .values(
+                    review="",
+                    verified_outcome=None,
+                    reviewer="",
+                    reviewed_at=None,
+                    version=media.c.version + 1,
+                )
+            )
+            conn.execute(
+                update(reviews)
+                .where(reviews.c.batch == batch, reviews.c.media_id.in_(chunk))
+                .values(undone_at=now)
+            )
+        conn.execute(
+            insert(reviews).values(
+                job_id=job_id,
+                action="undo",
+                reviewer=reviewer.strip(),
+                created_at=now,
+                detail={"batch": batch, "images": len(ids)},
+            )
+        )
     return {"batch": batch, "undone": len(ids), "kept": len(blocked)}

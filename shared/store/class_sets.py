@@ -27,16 +27,20 @@ class ClassSetError(ValueError):
 def check_set_name(name: str) -> str:
     name = name.strip()
     if not SET_NAME.match(name):
-        raise ClassSetError("a class set's name is 1-100 letters, digits, spaces, '.', '-' or "
-                            "'_', starting with a letter or digit")
+        raise ClassSetError(
+            "a class set's name is 1-100 letters, digits, spaces, '.', '-' or "
+            "'_', starting with a letter or digit"
+        )
     return name
 
 
 def check_species(name: str) -> str:
     name = " ".join(name.split())
     if not SPECIES_NAME.match(name) or name.lower() == "unknown":
-        raise ClassSetError(f"{name!r} cannot name a class (1-200 characters, no slashes; "
-                            "'unknown' is the classifier's own answer)")
+        raise ClassSetError(
+            f"{name!r} cannot name a class (1-200 characters, no slashes; "
+            "'unknown' is the classifier's own answer)"
+        )
     return name
 
 
@@ -70,8 +74,11 @@ def create_set(engine: Engine, name: str, now: datetime, embedder: str = "") -> 
     name = check_set_name(name)
     try:
         with engine.begin() as conn:
-            new_id = conn.execute(insert(class_sets).values(
-                name=name, embedder=embedder, overrides={}, created_at=now)).inserted_primary_key
+            new_id = conn.execute(
+                insert(class_sets).values(
+                    name=name, embedder=embedder, overrides={}, created_at=now
+                )
+            ).inserted_primary_key
     except IntegrityError as exc:
         raise ClassSetError(f"a class set named {name!r} already exists") from exc
     assert new_id is not None
@@ -94,16 +101,20 @@ def bind_embedder(engine: Engine, set_id: int, embedder: str) -> None:
     """A new set takes the embedding model of its first examples; a set's examples must all
     come from one model (ClassSetError otherwise)."""
     with engine.begin() as conn:
-        current = conn.execute(select(class_sets.c.embedder).where(class_sets.c.id == set_id)
-                               .with_for_update()).scalar()
+        current = conn.execute(
+            select(class_sets.c.embedder).where(class_sets.c.id == set_id).with_for_update()
+        ).scalar()
         if current is None:
             raise ClassSetError("the class set no longer exists")
         if current == "":
-            conn.execute(update(class_sets).where(class_sets.c.id == set_id)
-                         .values(embedder=embedder))
+            conn.execute(
+                update(class_sets).where(class_sets.c.id == set_id).values(embedder=embedder)
+            )
         elif current != embedder:
-            raise ClassSetError(f"this class set was taught with {current}; this model server "
-                                f"embeds with {embedder}, whose vectors cannot be compared")
+            raise ClassSetError(
+                f"this class set was taught with {current}; this model server "
+                f"embeds with {embedder}, whose vectors cannot be compared"
+            )
 
 
 def _set_row(row: Any) -> SetRow:
@@ -114,9 +125,11 @@ def list_sets(engine: Engine) -> list[tuple[SetRow, dict[str, int]]]:
     """Every set with its classes' example counts, by name."""
     with engine.connect() as conn:
         sets = [_set_row(r) for r in conn.execute(select(class_sets).order_by(class_sets.c.name))]
-        counts = conn.execute(select(class_examples.c.set_id, class_examples.c.species,
-                                     func.count()).group_by(class_examples.c.set_id,
-                                                            class_examples.c.species)).all()
+        counts = conn.execute(
+            select(class_examples.c.set_id, class_examples.c.species, func.count()).group_by(
+                class_examples.c.set_id, class_examples.c.species
+            )
+        ).all()
     per_set: dict[int, dict[str, int]] = {s.id: {} for s in sets}
     for set_id, species, n in counts:
         per_set.setdefault(set_id, {})[species] = n
@@ -127,23 +140,34 @@ def add_examples(engine: Engine, set_id: int, examples: list[Example], now: date
     """Adds examples (any classes); nothing else in the set changes. Returns how many."""
     if not examples:
         return 0
-    rows = [{"set_id": set_id, "species": check_species(e.species),
-             "vector": np.asarray(e.vector, dtype=np.float32).tobytes(), "crop": e.crop,
-             "source": e.source, "detection_id": e.detection_id, "created_at": now}
-            for e in examples]
+    rows = [
+        {
+            "set_id": set_id,
+            "species": check_species(e.species),
+            "vector": np.asarray(e.vector, dtype=np.float32).tobytes(),
+            "crop": e.crop,
+            "source": e.source,
+            "detection_id": e.detection_id,
+            "created_at": now,
+        }
+        for e in examples
+    ]
     with engine.begin() as conn:
         conn.execute(insert(class_examples), rows)
     return len(rows)
 
 
-def load_classes(engine: Engine, set_id: int, overrides: dict[str, float] | None = None
-                 ) -> ClassSet:
+def load_classes(
+    engine: Engine, set_id: int, overrides: dict[str, float] | None = None
+) -> ClassSet:
     """The classifier over the set's examples (and its hand-set thresholds)."""
     vectors: dict[str, list[np.ndarray]] = {}
     with engine.connect() as conn:
         for species, blob in conn.execute(
-                select(class_examples.c.species, class_examples.c.vector)
-                .where(class_examples.c.set_id == set_id).order_by(class_examples.c.id)):
+            select(class_examples.c.species, class_examples.c.vector)
+            .where(class_examples.c.set_id == set_id)
+            .order_by(class_examples.c.id)
+        ):
             vectors.setdefault(species, []).append(np.frombuffer(blob, dtype=np.float32))
     classes = ClassSet(overrides=dict(overrides or {}))
     for species, rows in vectors.items():
@@ -155,10 +179,11 @@ def class_summaries(engine: Engine, set_id: int, strip: int = 8) -> list[ClassSu
     """Per class, its number of examples and the first `strip` crops."""
     found: dict[str, ClassSummary] = {}
     with engine.connect() as conn:
-        for row in conn.execute(select(class_examples.c.id, class_examples.c.species,
-                                       class_examples.c.crop)
-                                .where(class_examples.c.set_id == set_id)
-                                .order_by(class_examples.c.species, class_examples.c.id)):
+        for row in conn.execute(
+            select(class_examples.c.id, class_examples.c.species, class_examples.c.crop)
+            .where(class_examples.c.set_id == set_id)
+            .order_by(class_examples.c.species, class_examples.c.id)
+        ):
             summary = found.setdefault(row.species, ClassSummary(row.species, 0))
             summary.examples += 1
             if len(summary.crops) < strip:
@@ -168,51 +193,67 @@ def class_summaries(engine: Engine, set_id: int, strip: int = 8) -> list[ClassSu
 
 def example_crop(engine: Engine, set_id: int, example_id: int) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(class_examples.c.crop).where(
-            class_examples.c.set_id == set_id, class_examples.c.id == example_id)).scalar()
+        return conn.execute(
+            select(class_examples.c.crop).where(
+                class_examples.c.set_id == set_id, class_examples.c.id == example_id
+            )
+        ).scalar()
 
 
 def remove_class(engine: Engine, set_id: int, species: str) -> list[str]:
     """Removes a class and its examples; returns their crop files (for the caller to delete).
     No other class changes."""
     with engine.begin() as conn:
-        crops = list(conn.execute(select(class_examples.c.crop).where(
-            class_examples.c.set_id == set_id, class_examples.c.species == species)).scalars())
-        conn.execute(delete(class_examples).where(class_examples.c.set_id == set_id,
-                                                  class_examples.c.species == species))
-        row = conn.execute(select(class_sets.c.overrides).where(class_sets.c.id == set_id)
-                           ).first()
+        crops = list(
+            conn.execute(
+                select(class_examples.c.crop).where(
+                    class_examples.c.set_id == set_id, class_examples.c.species == species
+                )
+            ).scalars()
+        )
+        conn.execute(
+            delete(class_examples).where(
+                class_examples.c.set_id == set_id, class_examples.c.species == species
+            )
+        )
+        row = conn.execute(select(class_sets.c.overrides).where(class_sets.c.id == set_id)).first()
         if row is not None and species in (row.overrides or {}):
             kept = {k: v for k, v in row.overrides.items() if k != species}
-            conn.execute(update(class_sets).where(class_sets.c.id == set_id)
-                         .values(overrides=kept))
+            conn.execute(update(class_sets).where(class_sets.c.id == set_id).values(overrides=kept))
     return crops
 
 
 def set_threshold(engine: Engine, set_id: int, species: str, value: float | None) -> None:
     """A class's "unknown" distance set by hand (None: calibrated from its examples again)."""
     with engine.begin() as conn:
-        row = conn.execute(select(class_sets.c.overrides).where(class_sets.c.id == set_id)
-                           .with_for_update()).first()
+        row = conn.execute(
+            select(class_sets.c.overrides).where(class_sets.c.id == set_id).with_for_update()
+        ).first()
         if row is None:
             raise ClassSetError("no such class set")
         overrides = {k: v for k, v in (row.overrides or {}).items() if k != species}
         if value is not None:
             overrides[species] = float(value)
-        conn.execute(update(class_sets).where(class_sets.c.id == set_id)
-                     .values(overrides=overrides))
+        conn.execute(
+            update(class_sets).where(class_sets.c.id == set_id).values(overrides=overrides)
+        )
 
 
 def learned_detections(engine: Engine, set_id: int) -> set[int]:
     """The reviewed boxes already added to the set (learning twice from one box would weigh it
     double)."""
     with engine.connect() as conn:
-        return set(conn.execute(select(class_examples.c.detection_id).where(
-            class_examples.c.set_id == set_id,
-            class_examples.c.detection_id.is_not(None))).scalars())
+        return set(
+            conn.execute(
+                select(class_examples.c.detection_id).where(
+                    class_examples.c.set_id == set_id, class_examples.c.detection_id.is_not(None)
+                )
+            ).scalars()
+        )
 
 
 # --- uploads of example photos -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class UploadRow:
@@ -228,12 +269,21 @@ class UploadRow:
     finished_at: datetime | None
 
 
-def create_upload(engine: Engine, set_id: int, species: str | None, file: str,
-                  now: datetime) -> int:
+def create_upload(
+    engine: Engine, set_id: int, species: str | None, file: str, now: datetime
+) -> int:
     with engine.begin() as conn:
-        new_id = conn.execute(insert(class_uploads).values(
-            set_id=set_id, species=check_species(species) if species else None, file=file,
-            status="queued", added=0, without_animal=[], error="", created_at=now)
+        new_id = conn.execute(
+            insert(class_uploads).values(
+                set_id=set_id,
+                species=check_species(species) if species else None,
+                file=file,
+                status="queued",
+                added=0,
+                without_animal=[],
+                error="",
+                created_at=now,
+            )
         ).inserted_primary_key
     assert new_id is not None
     return int(new_id[0])
@@ -247,15 +297,34 @@ def get_upload(engine: Engine, upload_id: int) -> UploadRow | None:
 
 def uploads_of(engine: Engine, set_id: int, limit: int = 20) -> list[UploadRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(class_uploads).where(class_uploads.c.set_id == set_id)
-                            .order_by(class_uploads.c.id.desc()).limit(limit)).all()
+        rows = conn.execute(
+            select(class_uploads)
+            .where(class_uploads.c.set_id == set_id)
+            .order_by(class_uploads.c.id.desc())
+            .limit(limit)
+        ).all()
     return [UploadRow(**r._mapping) for r in rows]
 
 
-def finish_upload(engine: Engine, upload_id: int, *, status: str, added: int = 0,
-                  without_animal: list[str] | None = None, error: str = "",
-                  now: datetime | None = None) -> None:
+def finish_upload(
+    engine: Engine,
+    upload_id: int,
+    *,
+    status: str,
+    added: int = 0,
+    without_animal: list[str] | None = None,
+    error: str = "",
+    now: datetime | None = None,
+) -> None:
     with engine.begin() as conn:
-        conn.execute(update(class_uploads).where(class_uploads.c.id == upload_id).values(
-            status=status, added=added, without_animal=without_animal or [], error=error,
-            finished_at=now))
+        conn.execute(
+            update(class_uploads)
+            .where(class_uploads.c.id == upload_id)
+            .values(
+                status=status,
+                added=added,
+                without_animal=without_animal or [],
+                error=error,
+                finished_at=now,
+            )
+        )

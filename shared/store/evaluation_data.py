@@ -14,9 +14,14 @@ from shared.store.schema import detections, media
 
 def predicted_of(record: MediaRecord) -> Predicted:
     """The detector's own boxes at every stored confidence; a reviewer's changes are not."""
-    return Predicted(record.file, [Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"],
-                                       d.get("frame")) for d in record.machine],
-                     failed=record.failure is not None)
+    return Predicted(
+        record.file,
+        [
+            Box(CATEGORY_LABELS[d["category"]], bbox_of(d), d["conf"], d.get("frame"))
+            for d in record.machine
+        ],
+        failed=record.failure is not None,
+    )
 
 
 def truth_of_review(record: MediaRecord) -> Truth:
@@ -24,14 +29,23 @@ def truth_of_review(record: MediaRecord) -> Truth:
     changed or drew (with the category they gave)."""
     outcome = record.verified_outcome or "empty"
     labels = frozenset(outcome.split("+")) - {"empty", "error"}
-    boxes = [Box(CATEGORY_LABELS[d.get("verified_category") or d["category"]], bbox_of(d),
-                 frame=d.get("frame")) for d in record.kept()]
+    boxes = [
+        Box(
+            CATEGORY_LABELS[d.get("verified_category") or d["category"]],
+            bbox_of(d),
+            frame=d.get("frame"),
+        )
+        for d in record.kept()
+    ]
     return Truth(record.file, labels, boxes if boxes or not labels else None)
 
 
 def reviewed_pairs(engine: Engine, job_id: str) -> list[Pair]:
-    return [(predicted_of(r), truth_of_review(r))
-            for r in iter_media(engine, job_id, reviewed_only=True) if r.failure is None]
+    return [
+        (predicted_of(r), truth_of_review(r))
+        for r in iter_media(engine, job_id, reviewed_only=True)
+        if r.failure is None
+    ]
 
 
 def job_predictions(engine: Engine, job_id: str) -> list[Predicted]:
@@ -41,13 +55,20 @@ def job_predictions(engine: Engine, job_id: str) -> list[Predicted]:
 def flagged_in_job(engine: Engine, job_id: str) -> Flagged:
     """Counts the job's images with a detector box of a label at or above a threshold: the
     images someone would look at if the job used that threshold."""
+
     def count(label: str, threshold: float) -> int:
-        query = (select(func.count(func.distinct(detections.c.media_id)))
-                 .join(media, media.c.id == detections.c.media_id)
-                 .where(media.c.job_id == job_id, detections.c.source == "machine",
-                        detections.c.confidence >= threshold))
+        query = (
+            select(func.count(func.distinct(detections.c.media_id)))
+            .join(media, media.c.id == detections.c.media_id)
+            .where(
+                media.c.job_id == job_id,
+                detections.c.source == "machine",
+                detections.c.confidence >= threshold,
+            )
+        )
         if label != NON_EMPTY:
             query = query.where(detections.c.category == CATEGORY_IDS[label])
         with engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
     return count

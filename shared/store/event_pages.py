@@ -32,10 +32,15 @@ class EventIndex:
         event = self.of_file.get(path)
         if event is None:
             return None
-        return {"id": event.id, "deployment": event.deployment, "files": len(event.files),
-                "start": event.start.isoformat() if event.start else None,
-                "end": event.end.isoformat() if event.end else None,
-                "outcome": event.outcome, "maxn": event.maxn}
+        return {
+            "id": event.id,
+            "deployment": event.deployment,
+            "files": len(event.files),
+            "start": event.start.isoformat() if event.start else None,
+            "end": event.end.isoformat() if event.end else None,
+            "outcome": event.outcome,
+            "maxn": event.maxn,
+        }
 
 
 # Working events out reads every file of the job (about 0.5 s for 50,000); paging through the
@@ -52,8 +57,12 @@ def _fingerprint(engine: Engine, job_id: str) -> tuple[tuple[Any, ...], dict[str
     with engine.connect() as conn:
         files = conn.execute(select(func.count()).where(media.c.job_id == job_id)).scalar_one()
     options = job.options if job is not None else {}
-    key = (files, job.threshold if job else None, options.get("event_gap"),
-           options.get("deployment_level"))
+    key = (
+        files,
+        job.threshold if job else None,
+        options.get("event_gap"),
+        options.get("deployment_level"),
+    )
     return key, options
 
 
@@ -69,8 +78,9 @@ def event_index(engine: Engine, job_id: str) -> EventIndex:
     level = int(options.get("deployment_level") or DEFAULT_DEPLOYMENT_LEVEL)
     found = events(deployments(event_items(engine, job_id), level), gap)
     order = [path for event in found for path in event.files]
-    index = EventIndex({e.id: e for e in found}, by_file(found),
-                       {path: n for n, path in enumerate(order)})
+    index = EventIndex(
+        {e.id: e for e in found}, by_file(found), {path: n for n, path in enumerate(order)}
+    )
     with _lock:
         _cache[where] = (key, index)
         _cache.move_to_end(where)

@@ -17,22 +17,32 @@ DAILY_UP_TO, WEEKLY_UP_TO = 180, 3 * 366  # survey spans (days) beyond which bar
 
 
 def _counts(row: Any) -> dict[str, int]:
-    return {"images": int(row.images), "animal": int(row.animal or 0),
-            "person": int(row.person or 0), "vehicle": int(row.vehicle or 0)}
+    return {
+        "images": int(row.images),
+        "animal": int(row.animal or 0),
+        "person": int(row.person or 0),
+        "vehicle": int(row.vehicle or 0),
+    }
 
 
 def _sums() -> tuple[Any, ...]:
-    return (func.count().label("images"), func.sum(media.c.animals).label("animal"),
-            func.sum(media.c.persons).label("person"), func.sum(media.c.vehicles).label("vehicle"))
+    return (
+        func.count().label("images"),
+        func.sum(media.c.animals).label("animal"),
+        func.sum(media.c.persons).label("person"),
+        func.sum(media.c.vehicles).label("vehicle"),
+    )
 
 
 def by_hour(engine: Engine, job_id: str) -> list[dict[str, int]]:
     """24 rows, hour 0 to 23, of images and detections with a capture time."""
     hour = extract("hour", media.c.captured)
     with engine.connect() as conn:
-        rows = conn.execute(select(hour.label("hour"), *_sums())
-                            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
-                            .group_by(hour)).all()
+        rows = conn.execute(
+            select(hour.label("hour"), *_sums())
+            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+            .group_by(hour)
+        ).all()
     found = {int(r.hour): _counts(r) for r in rows}
     empty = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
     return [{"hour": h, **found.get(h, empty)} for h in range(24)]
@@ -58,9 +68,11 @@ def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
     readable number of bars."""
     day = func.date(media.c.captured)
     with engine.connect() as conn:
-        rows = conn.execute(select(day.label("day"), *_sums())
-                            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
-                            .group_by(day)).all()
+        rows = conn.execute(
+            select(day.label("day"), *_sums())
+            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+            .group_by(day)
+        ).all()
     counts = {date.fromisoformat(str(r.day)[:10]): _counts(r) for r in rows}
     if not counts:
         return {"unit": "day", "rows": []}
@@ -84,14 +96,23 @@ def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:
     its photos' GPS fixes; None when none has one)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(media.c.folder, *_sums(), func.min(media.c.captured).label("first"),
-                   func.max(media.c.captured).label("last"))
-            .where(media.c.job_id == job_id).group_by(media.c.folder)
-            .order_by(media.c.folder)).all()
+            select(
+                media.c.folder,
+                *_sums(),
+                func.min(media.c.captured).label("first"),
+                func.max(media.c.captured).label("last"),
+            )
+            .where(media.c.job_id == job_id)
+            .group_by(media.c.folder)
+            .order_by(media.c.folder)
+        ).all()
         fixes = conn.execute(
-            select(media.c.folder, media.c.latitude, media.c.longitude)
-            .where(media.c.job_id == job_id, media.c.latitude.is_not(None),
-                   media.c.longitude.is_not(None))).all()
+            select(media.c.folder, media.c.latitude, media.c.longitude).where(
+                media.c.job_id == job_id,
+                media.c.latitude.is_not(None),
+                media.c.longitude.is_not(None),
+            )
+        ).all()
     where: dict[str, tuple[list[float], list[float]]] = {}
     for folder, lat, lon in fixes:
         lats, lons = where.setdefault(folder, ([], []))
@@ -100,10 +121,15 @@ def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         lats, lons = where.get(r.folder, ([], []))
-        out.append({"folder": r.folder, **_counts(r),
-                    "first": r.first.isoformat() if r.first else None,
-                    "last": r.last.isoformat() if r.last else None,
-                    "with_gps": len(lats),
-                    "latitude": statistics.median(lats) if lats else None,
-                    "longitude": statistics.median(lons) if lons else None})
+        out.append(
+            {
+                "folder": r.folder,
+                **_counts(r),
+                "first": r.first.isoformat() if r.first else None,
+                "last": r.last.isoformat() if r.last else None,
+                "with_gps": len(lats),
+                "latitude": statistics.median(lats) if lats else None,
+                "longitude": statistics.median(lons) if lons else None,
+            }
+        )
     return out

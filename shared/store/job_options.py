@@ -12,14 +12,16 @@ from shared.camtrap_options import Place, places_from_json
 from shared.store.schema import jobs
 
 
-def add_places(engine: Engine, job_id: str, places: dict[str, Place],
-               utc_offset: str | None = None) -> dict[str, Any] | None:
+def add_places(
+    engine: Engine, job_id: str, places: dict[str, Place], utc_offset: str | None = None
+) -> dict[str, Any] | None:
     """Merges `places` into the job's given coordinates (a name given again is replaced) and
     sets the UTC offset when one is given. The job's options after the change; None when the
     store has no such job."""
     with engine.begin() as conn:
-        row = conn.execute(select(jobs.c.options).where(jobs.c.id == job_id)
-                           .with_for_update()).first()
+        row = conn.execute(
+            select(jobs.c.options).where(jobs.c.id == job_id).with_for_update()
+        ).first()
         if row is None:
             return None
         options = dict(row.options or {})

@@ -17,10 +17,17 @@ from shared.store.schema import detections, jobs, media, reviews
 # A file's least certain species suggestion: the smallest margin between its boxes' answer and
 # runner-up ("unknown" counts as no margin at all); files without a suggestion come last.
 _SPECIES_DOUBT = (
-    select(func.min(case((detections.c.suggested_species == "unknown", 0.0),
-                         else_=detections.c.species_margin)))
+    select(
+        func.min(
+            case(
+                (detections.c.suggested_species == "unknown", 0.0),
+                else_=detections.c.species_margin,
+            )
+        )
+    )
     .where(detections.c.media_id == media.c.id, detections.c.suggested_species.is_not(None))
-    .scalar_subquery())
+    .scalar_subquery()
+)
 
 # Files without a capture time or a detection come last in both databases; each order but
 # the confidence and species ones follows an index, so no page sorts the whole job.
@@ -74,8 +81,9 @@ class MediaQuery:
             raise BadQuery("event is an id such as E000012")
 
 
-def with_event(engine: Engine, job_id: str,
-               query: MediaQuery) -> tuple[MediaQuery, EventIndex | None]:
+def with_event(
+    engine: Engine, job_id: str, query: MediaQuery
+) -> tuple[MediaQuery, EventIndex | None]:
     """The query with its event's files resolved, and the job's events when the query needs
     them (an event filter or the event order)."""
     if not query.event and query.order != "event":
@@ -98,8 +106,9 @@ def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
     if query.paths is not None:
         stmt = stmt.where(media.c.path.in_(sorted(query.paths)))
     if REVIEWED[query.reviewed] is not None:
-        stmt = stmt.where((media.c.review != "") if REVIEWED[query.reviewed]
-                          else (media.c.review == ""))
+        stmt = stmt.where(
+            (media.c.review != "") if REVIEWED[query.reviewed] else (media.c.review == "")
+        )
     if query.category:
         return stmt.where(exists().where(_boxes_in_range(query)))
     if query.min_conf is not None:
@@ -111,8 +120,11 @@ def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
 
 def _boxes_in_range(query: MediaQuery) -> Any:
     """A detector's box of the query's category within its confidence range."""
-    terms = [detections.c.media_id == media.c.id, detections.c.source == "machine",
-             detections.c.category == CATEGORY_IDS[query.category]]
+    terms = [
+        detections.c.media_id == media.c.id,
+        detections.c.source == "machine",
+        detections.c.category == CATEGORY_IDS[query.category],
+    ]
     if query.min_conf is not None:
         terms.append(detections.c.confidence >= query.min_conf)
     if query.max_conf is not None:
@@ -122,29 +134,52 @@ def _boxes_in_range(query: MediaQuery) -> Any:
 
 def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
     verified = d.get("verified_category")
-    return {"id": d["id"], "category": CATEGORY_LABELS.get(d["category"], d["category"]),
-            "confidence": d["conf"], "bbox": d["bbox"], "source": d["source"],
-            "review": d["verdict"] or "",
-            "verified_category": CATEGORY_LABELS.get(verified, verified) if verified else None,
-            "species": d["species"], "reviewer": d["reviewer"], "frame": d.get("frame"),
-            "suggested_species": d.get("suggested_species"),
-            "species_distance": d.get("species_distance"),
-            "species_runner_up": d.get("species_runner_up") or None,
-            "species_margin": d.get("species_margin")}
+    return {
+        "id": d["id"],
+        "category": CATEGORY_LABELS.get(d["category"], d["category"]),
+        "confidence": d["conf"],
+        "bbox": d["bbox"],
+        "source": d["source"],
+        "review": d["verdict"] or "",
+        "verified_category": CATEGORY_LABELS.get(verified, verified) if verified else None,
+        "species": d["species"],
+        "reviewer": d["reviewer"],
+        "frame": d.get("frame"),
+        "suggested_species": d.get("suggested_species"),
+        "species_distance": d.get("species_distance"),
+        "species_runner_up": d.get("species_runner_up") or None,
+        "species_margin": d.get("species_margin"),
+    }
 
 
 def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "id": row.id, "path": row.path, "folder": row.folder, "kind": row.kind,
-        "outcome": row.outcome, "max_conf": row.max_conf,
+        "id": row.id,
+        "path": row.path,
+        "folder": row.folder,
+        "kind": row.kind,
+        "outcome": row.outcome,
+        "max_conf": row.max_conf,
         "counts": {"animal": row.animals, "person": row.persons, "vehicle": row.vehicles},
         "captured": row.captured.isoformat() if row.captured else None,
-        "captured_from": row.captured_from, "make": row.make, "model": row.model,
-        "serial": row.serial, "latitude": row.latitude, "longitude": row.longitude,
-        "altitude": row.altitude, "width": row.width, "height": row.height,
-        "failure": row.failure, "thumbnail": row.thumbnail or None, "view": row.view or None,
-        "doubt": row.doubt, "review": row.review, "verified_outcome": row.verified_outcome,
-        "reviewer": row.reviewer, "reviewed_at": _iso(row.reviewed_at), "version": row.version,
+        "captured_from": row.captured_from,
+        "make": row.make,
+        "model": row.model,
+        "serial": row.serial,
+        "latitude": row.latitude,
+        "longitude": row.longitude,
+        "altitude": row.altitude,
+        "width": row.width,
+        "height": row.height,
+        "failure": row.failure,
+        "thumbnail": row.thumbnail or None,
+        "view": row.view or None,
+        "doubt": row.doubt,
+        "review": row.review,
+        "verified_outcome": row.verified_outcome,
+        "reviewer": row.reviewer,
+        "reviewed_at": _iso(row.reviewed_at),
+        "version": row.version,
         "detections": [_detection_json(d) for d in dets],
         "video": _video_json(row.video) if row.kind == "video" and row.video else None,
     }
@@ -152,11 +187,19 @@ def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _video_json(video: dict[str, Any]) -> dict[str, Any]:
     """A video's facts for the site: the checked frames as (number, seconds) pairs."""
-    frames = [{"number": n, "time": t} for n, t in zip(
-        video.get("frames_processed") or [], video.get("frame_times") or [], strict=False)]
-    return {"codec": video.get("codec"), "frame_rate": video.get("frame_rate"),
-            "duration": video.get("duration"), "best_frame": video.get("best_frame"),
-            "frames": frames}
+    frames = [
+        {"number": n, "time": t}
+        for n, t in zip(
+            video.get("frames_processed") or [], video.get("frame_times") or [], strict=False
+        )
+    ]
+    return {
+        "codec": video.get("codec"),
+        "frame_rate": video.get("frame_rate"),
+        "duration": video.get("duration"),
+        "best_frame": video.get("best_frame"),
+        "frames": frames,
+    }
 
 
 def job_exists(engine: Engine, job_id: str) -> bool:
@@ -174,36 +217,49 @@ def media_page(engine: Engine, job_id: str, query: MediaQuery) -> dict[str, Any]
         if query.order == "event" and index is not None:
             rows, total = _event_page(conn, job_id, query, index, offset)
         else:
-            total = conn.execute(filtered(job_id, query, func.count()).order_by(None)
-                                 ).scalar_one()
-            rows = list(conn.execute(filtered(job_id, query, media)
-                                     .order_by(*ORDERS[query.order])
-                                     .limit(query.per_page).offset(offset)).all())
+            total = conn.execute(filtered(job_id, query, func.count()).order_by(None)).scalar_one()
+            rows = list(
+                conn.execute(
+                    filtered(job_id, query, media)
+                    .order_by(*ORDERS[query.order])
+                    .limit(query.per_page)
+                    .offset(offset)
+                ).all()
+            )
         dets = detections_of(conn, [r.id for r in rows])
     found = [_media_json(r, dets.get(r.id, [])) for r in rows]
     if index is not None:
         for item in found:
             item["event"] = index.summary(item["path"])
-    return {"job": job_id, "page": query.page, "per_page": query.per_page, "total": total,
-            "pages": -(-total // query.per_page), "order": query.order, "media": found}
+    return {
+        "job": job_id,
+        "page": query.page,
+        "per_page": query.per_page,
+        "total": total,
+        "pages": -(-total // query.per_page),
+        "order": query.order,
+        "media": found,
+    }
 
 
-def _event_page(conn: Connection, job_id: str, query: MediaQuery, index: EventIndex,
-                offset: int) -> tuple[list[Any], int]:
+def _event_page(
+    conn: Connection, job_id: str, query: MediaQuery, index: EventIndex, offset: int
+) -> tuple[list[Any], int]:
     """Events are not stored: the filter's ids are put in event order here and a page of them
     read (a 50,000-file job's ids and paths are a few megabytes)."""
     last = len(index.position)
     matches = list(conn.execute(filtered(job_id, query, media.c.id, media.c.path)).all())
     matches.sort(key=lambda m: (index.position.get(m.path, last), m.id))
-    wanted = [m.id for m in matches[offset:offset + query.per_page]]
+    wanted = [m.id for m in matches[offset : offset + query.per_page]]
     rows = {r.id: r for r in conn.execute(select(media).where(media.c.id.in_(wanted)))}
     return [rows[i] for i in wanted], len(matches)
 
 
 def one_media(engine: Engine, job_id: str, media_id: int) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(select(media).where(media.c.id == media_id,
-                                               media.c.job_id == job_id)).first()
+        row = conn.execute(
+            select(media).where(media.c.id == media_id, media.c.job_id == job_id)
+        ).first()
         if row is None:
             return None
         return _media_json(row, detections_of(conn, [row.id]).get(row.id, []))
@@ -213,12 +269,20 @@ def species_used(engine: Engine, job_id: str) -> list[str]:
     """The species names reviewers gave in this job, most used first, for suggestions (read
     from the job's reviews, a small indexed set, never from all of its detections)."""
     with engine.connect() as conn:
-        return list(conn.execute(
-            select(reviews.c.species)
-            .where(reviews.c.job_id == job_id, reviews.c.species.is_not(None),
-                   reviews.c.species != "", reviews.c.undone_at.is_(None))
-            .group_by(reviews.c.species).order_by(func.count().desc(), reviews.c.species)
-            .limit(200)).scalars())
+        return list(
+            conn.execute(
+                select(reviews.c.species)
+                .where(
+                    reviews.c.job_id == job_id,
+                    reviews.c.species.is_not(None),
+                    reviews.c.species != "",
+                    reviews.c.undone_at.is_(None),
+                )
+                .group_by(reviews.c.species)
+                .order_by(func.count().desc(), reviews.c.species)
+                .limit(200)
+            ).scalars()
+        )
 
 
 def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
@@ -230,21 +294,34 @@ def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
             return None
         # one pass over one covering index: everything else is added up from its rows
         folders = conn.execute(
-            select(media.c.folder, media.c.outcome, func.count(), func.sum(media.c.animals),
-                   func.sum(media.c.persons), func.sum(media.c.vehicles))
-            .where(media.c.job_id == job_id).group_by(media.c.folder, media.c.outcome)).all()
+            select(
+                media.c.folder,
+                media.c.outcome,
+                func.count(),
+                func.sum(media.c.animals),
+                func.sum(media.c.persons),
+                func.sum(media.c.vehicles),
+            )
+            .where(media.c.job_id == job_id)
+            .group_by(media.c.folder, media.c.outcome)
+        ).all()
     outcomes: dict[str, int] = {}
     boxes = [0, 0, 0]
     for _, outcome, n, *sums in folders:
         outcomes[outcome] = outcomes.get(outcome, 0) + n
         boxes = [total + int(s or 0) for total, s in zip(boxes, sums, strict=True)]
     return {
-        "job": job_id, "model": job.model_name, "threshold": job.threshold,
-        "created_at": _iso(job.created_at), "finished_at": _iso(job.finished_at),
+        "job": job_id,
+        "model": job.model_name,
+        "threshold": job.threshold,
+        "created_at": _iso(job.created_at),
+        "finished_at": _iso(job.finished_at),
         "images": sum(outcomes.values()),
         "outcomes": _by_label(outcomes),
-        "categories": {label: {"images": _by_label(outcomes)[label], "detections": int(n or 0)}
-                       for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)},
+        "categories": {
+            label: {"images": _by_label(outcomes)[label], "detections": int(n or 0)}
+            for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)
+        },
         "folders": _folders(folders),
     }
 
@@ -263,5 +340,7 @@ def _folders(rows: Sequence[Any]) -> list[dict[str, Any]]:
     grouped: dict[str, dict[str, int]] = {}
     for folder, outcome, n, *_ in rows:
         grouped.setdefault(folder, {})[outcome] = n
-    return [{"folder": folder, "images": sum(counts.values()), **_by_label(counts)}
-            for folder, counts in sorted(grouped.items())]
+    return [
+        {"folder": folder, "images": sum(counts.values()), **_by_label(counts)}
+        for folder, counts in sorted(grouped.items())
+    ]

@@ -45,16 +45,34 @@ def ended_before(engine: Engine, cutoff: datetime) -> list[str]:
 def _record(row: Row[Any], dets: list[dict[str, Any]]) -> MediaRecord:
     meta = {
         "captured": row.captured.isoformat() if row.captured else None,
-        "captured_from": row.captured_from, "make": row.make, "model": row.model,
-        "serial": row.serial, "latitude": row.latitude, "longitude": row.longitude,
-        "altitude_m": row.altitude, "altitude_ref": row.altitude_ref,
-        "map_link": map_link(row.latitude, row.longitude), "exif_notes": row.notes,
+        "captured_from": row.captured_from,
+        "make": row.make,
+        "model": row.model,
+        "serial": row.serial,
+        "latitude": row.latitude,
+        "longitude": row.longitude,
+        "altitude_m": row.altitude,
+        "altitude_ref": row.altitude_ref,
+        "map_link": map_link(row.latitude, row.longitude),
+        "exif_notes": row.notes,
     }
-    return MediaRecord(file=row.path, detections=dets, failure=row.failure, width=row.width,
-                       height=row.height, metadata=meta, annotated=row.annotated,
-                       thumbnail=row.thumbnail, ordinal=row.ordinal, kind=row.kind,
-                       view=row.view, review=row.review, reviewer=row.reviewer,
-                       verified_outcome=row.verified_outcome, video=row.video)
+    return MediaRecord(
+        file=row.path,
+        detections=dets,
+        failure=row.failure,
+        width=row.width,
+        height=row.height,
+        metadata=meta,
+        annotated=row.annotated,
+        thumbnail=row.thumbnail,
+        ordinal=row.ordinal,
+        kind=row.kind,
+        view=row.view,
+        review=row.review,
+        reviewer=row.reviewer,
+        verified_outcome=row.verified_outcome,
+        video=row.video,
+    )
 
 
 def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -62,26 +80,39 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not media_ids:
         return found
-    query = (select(detections).where(detections.c.media_id.in_(media_ids))
-             .order_by(detections.c.media_id, detections.c.id))
+    query = (
+        select(detections)
+        .where(detections.c.media_id.in_(media_ids))
+        .order_by(detections.c.media_id, detections.c.id)
+    )
     for d in engine_or_conn.execute(query):
-        entry = {"category": d.category, "conf": d.confidence, "bbox": [d.x, d.y, d.w, d.h],
-                 "id": d.id, "source": d.source, "verdict": d.verdict,
-                 "verified_category": d.verified_category, "species": d.species,
-                 "reviewer": d.reviewer}
+        entry = {
+            "category": d.category,
+            "conf": d.confidence,
+            "bbox": [d.x, d.y, d.w, d.h],
+            "id": d.id,
+            "source": d.source,
+            "verdict": d.verdict,
+            "verified_category": d.verified_category,
+            "species": d.species,
+            "reviewer": d.reviewer,
+        }
         if d.suggested_species is not None:
-            entry.update(suggested_species=d.suggested_species,
-                         species_distance=d.species_distance,
-                         species_runner_up=d.species_runner_up or "",
-                         species_margin=d.species_margin)
+            entry.update(
+                suggested_species=d.suggested_species,
+                species_distance=d.species_distance,
+                species_runner_up=d.species_runner_up or "",
+                species_margin=d.species_margin,
+            )
         if d.frame is not None:
             entry["frame"] = d.frame
         found[d.media_id].append(entry)
     return found
 
 
-def iter_media(engine: Engine, job_id: str, page: int = PAGE, *,
-               reviewed_only: bool = False) -> Iterator[MediaRecord]:
+def iter_media(
+    engine: Engine, job_id: str, page: int = PAGE, *, reviewed_only: bool = False
+) -> Iterator[MediaRecord]:
     """Every media record of the job (or every one a person reviewed) in upload order (keyset
     paging: no OFFSET, each page is one index range however deep into the job)."""
     after = (-1, -1)
@@ -91,8 +122,11 @@ def iter_media(engine: Engine, job_id: str, page: int = PAGE, *,
     while True:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(media).where(*wanted, tuple_(media.c.ordinal, media.c.id) > after)
-                .order_by(media.c.ordinal, media.c.id).limit(page)).all()
+                select(media)
+                .where(*wanted, tuple_(media.c.ordinal, media.c.id) > after)
+                .order_by(media.c.ordinal, media.c.id)
+                .limit(page)
+            ).all()
             dets = detections_of(conn, [r.id for r in rows])
         if not rows:
             return

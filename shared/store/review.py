@@ -58,8 +58,14 @@ class ReviewAction:
             raise ReviewRefused(f"action must be one of {', '.join(ACTIONS)}")
         if not self.reviewer.strip() or len(self.reviewer) > MAX_TEXT:
             raise ReviewRefused("reviewer: give your name (up to 120 characters)")
-        needs = {"reject": "detection_id", "relabel": "detection_id", "species": "detection_id",
-                 "undo": "review_id", "add": "media_id", "empty": "media_id"}.get(self.action)
+        needs = {
+            "reject": "detection_id",
+            "relabel": "detection_id",
+            "species": "detection_id",
+            "undo": "review_id",
+            "add": "media_id",
+            "empty": "media_id",
+        }.get(self.action)
         if needs and getattr(self, needs) is None:
             raise ReviewRefused(f"{self.action} needs {needs}")
         if self.action == "accept" and self.media_id is None and self.detection_id is None:
@@ -76,8 +82,14 @@ def _check_box(bbox: tuple[float, ...] | None) -> None:
     if bbox is None or len(bbox) != 4:
         raise ReviewRefused("bbox is [x, y, width, height], each a fraction of the image")
     x, y, w, h = bbox
-    if not (0 <= x < 1 and 0 <= y < 1 and 0.002 <= w <= 1 and 0.002 <= h <= 1
-            and x + w <= 1.0001 and y + h <= 1.0001):
+    if not (
+        0 <= x < 1
+        and 0 <= y < 1
+        and 0.002 <= w <= 1
+        and 0.002 <= h <= 1
+        and x + w <= 1.0001
+        and y + h <= 1.0001
+    ):
         raise ReviewRefused("bbox must lie inside the image: [x, y, width, height] in 0..1")
 
 
@@ -97,27 +109,44 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
         _accept_unjudged(conn, media_id, threshold, reviewer)
         detail = _ACTIONS[action.action](conn, media_id, action, reviewer)
         summarise(conn, media_id, threshold, reviewer, now)
-        review_id = conn.execute(insert(reviews).values(
-            job_id=job_id, media_id=media_id, detection_id=action.detection_id,
-            action=action.action, new_category=CATEGORY_IDS.get(action.category or ""),
-            species=(action.species or "").strip() or None, reviewer=reviewer, created_at=now,
-            detail=detail, before=before, version=version)).inserted_primary_key
-    return {"review_id": review_id[0] if review_id else None, "media_id": media_id,
-            "version": version}
+        review_id = conn.execute(
+            insert(reviews).values(
+                job_id=job_id,
+                media_id=media_id,
+                detection_id=action.detection_id,
+                action=action.action,
+                new_category=CATEGORY_IDS.get(action.category or ""),
+                species=(action.species or "").strip() or None,
+                reviewer=reviewer,
+                created_at=now,
+                detail=detail,
+                before=before,
+                version=version,
+            )
+        ).inserted_primary_key
+    return {
+        "review_id": review_id[0] if review_id else None,
+        "media_id": media_id,
+        "version": version,
+    }
 
 
 def _media_of(conn: Connection, job_id: str, action: ReviewAction) -> int:
     """The image the action is about, refusing anything outside this job."""
     if action.detection_id is not None:
-        found = conn.execute(select(detections.c.media_id).join(media).where(
-            detections.c.id == action.detection_id, media.c.job_id == job_id)).scalar()
+        found = conn.execute(
+            select(detections.c.media_id)
+            .join(media)
+            .where(detections.c.id == action.detection_id, media.c.job_id == job_id)
+        ).scalar()
         if found is None or (action.media_id is not None and found != action.media_id):
             raise NotInJob("There is no such box in this job.")
         media_id = int(found)
     else:
         media_id = int(action.media_id or 0)
-    row = conn.execute(select(media.c.failure).where(media.c.id == media_id,
-                                                      media.c.job_id == job_id)).first()
+    row = conn.execute(
+        select(media.c.failure).where(media.c.id == media_id, media.c.job_id == job_id)
+    ).first()
     if row is None:
         raise NotInJob("There is no such image in this job.")
     if row.failure is not None:
@@ -131,16 +160,25 @@ def _bump(conn: Connection, media_id: int, seen: int | None) -> int:
     if seen is not None:
         stmt = stmt.where(media.c.version == seen)
     if not conn.execute(stmt.values(version=media.c.version + 1)).rowcount:
-        raise Conflict("Someone else changed this image since you opened it; it has been "
-                       "reloaded with their change.", media_id)
+        raise Conflict(
+            "Someone else changed this image since you opened it; it has been "
+            "reloaded with their change.",
+            media_id,
+        )
     return int(conn.execute(select(media.c.version).where(media.c.id == media_id)).scalar_one())
 
 
 def _accept_unjudged(conn: Connection, media_id: int, threshold: float, reviewer: str) -> None:
-    conn.execute(update(detections).where(
-        detections.c.media_id == media_id, detections.c.verdict.is_(None),
-        detections.c.source == "machine", detections.c.confidence >= threshold,
-    ).values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer))
+    conn.execute(
+        update(detections)
+        .where(
+            detections.c.media_id == media_id,
+            detections.c.verdict.is_(None),
+            detections.c.source == "machine",
+            detections.c.confidence >= threshold,
+        )
+        .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)
+    )
 
 
 def _box(conn: Connection, action: ReviewAction) -> Any:
@@ -148,8 +186,11 @@ def _box(conn: Connection, action: ReviewAction) -> Any:
 
 
 def _judge(conn: Connection, detection_id: int, reviewer: str, **values: Any) -> None:
-    conn.execute(update(detections).where(detections.c.id == detection_id)
-                 .values(reviewer=reviewer, **values))
+    conn.execute(
+        update(detections)
+        .where(detections.c.id == detection_id)
+        .values(reviewer=reviewer, **values)
+    )
 
 
 def _accept(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
@@ -168,16 +209,20 @@ def _reject(conn: Connection, media_id: int, action: ReviewAction, reviewer: str
 def _relabel(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
     box = _box(conn, action)
     new = CATEGORY_IDS[action.category or ""]
-    verdict = "added" if box.source == "human" else (
-        "accepted" if new == box.category else "changed")
+    verdict = (
+        "added" if box.source == "human" else ("accepted" if new == box.category else "changed")
+    )
     species = box.species if new == "1" else None  # a species names an animal only
     _judge(conn, box.id, reviewer, verdict=verdict, verified_category=new, species=species)
     return {}
 
 
 def _empty(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
-    conn.execute(update(detections).where(detections.c.media_id == media_id)
-                 .values(verdict="rejected", reviewer=reviewer))
+    conn.execute(
+        update(detections)
+        .where(detections.c.media_id == media_id)
+        .values(verdict="rejected", reviewer=reviewer)
+    )
     return {}
 
 
@@ -190,11 +235,24 @@ def _add(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -
     x, y, w, h = (round(float(v), 6) for v in action.bbox)
     category = CATEGORY_IDS[action.category or ""]
     species = (action.species or "").strip() or None
-    added = conn.execute(insert(detections).values(
-        media_id=media_id, category=category, confidence=1.0, x=x, y=y, w=min(w, 1 - x),
-        h=min(h, 1 - y), frame=action.frame, source="human", model="", verdict="added",
-        verified_category=category, species=species if category == "1" else None,
-        reviewer=reviewer)).inserted_primary_key
+    added = conn.execute(
+        insert(detections).values(
+            media_id=media_id,
+            category=category,
+            confidence=1.0,
+            x=x,
+            y=y,
+            w=min(w, 1 - x),
+            h=min(h, 1 - y),
+            frame=action.frame,
+            source="human",
+            model="",
+            verdict="added",
+            verified_category=category,
+            species=species if category == "1" else None,
+            reviewer=reviewer,
+        )
+    ).inserted_primary_key
     return {"added": added[0] if added else None, "bbox": [x, y, w, h]}
 
 
@@ -205,34 +263,63 @@ def _species(conn: Connection, media_id: int, action: ReviewAction, reviewer: st
     if (box.verified_category or box.category) != "1":
         raise ReviewRefused("A species can only be named on an animal box.")
     verdict = box.verdict if box.verdict in KEPT_VERDICTS else "accepted"
-    _judge(conn, box.id, reviewer, verdict=verdict, verified_category="1",
-           species=(action.species or "").strip() or None)
+    _judge(
+        conn,
+        box.id,
+        reviewer,
+        verdict=verdict,
+        verified_category="1",
+        species=(action.species or "").strip() or None,
+    )
     return {}
 
 
-_ACTIONS = {"accept": _accept, "reject": _reject, "relabel": _relabel, "empty": _empty,
-            "add": _add, "species": _species}
+_ACTIONS = {
+    "accept": _accept,
+    "reject": _reject,
+    "relabel": _relabel,
+    "empty": _empty,
+    "add": _add,
+    "species": _species,
+}
 
 
-def _undo(conn: Connection, job_id: str, review_id: int, reviewer: str,
-          now: datetime) -> dict[str, Any]:
-    found = conn.execute(select(reviews).where(reviews.c.id == review_id,
-                                               reviews.c.job_id == job_id)).first()
+def _undo(
+    conn: Connection, job_id: str, review_id: int, reviewer: str, now: datetime
+) -> dict[str, Any]:
+    found = conn.execute(
+        select(reviews).where(reviews.c.id == review_id, reviews.c.job_id == job_id)
+    ).first()
     if found is None or found.action == "undo":
         raise NotInJob("There is no such review in this job.")
     if found.undone_at is not None:
         raise ReviewRefused("This change was already undone.")
-    later = conn.execute(select(reviews.c.reviewer).where(
-        reviews.c.media_id == found.media_id, reviews.c.id > review_id,
-        reviews.c.undone_at.is_(None), reviews.c.action != "undo")).first()
+    later = conn.execute(
+        select(reviews.c.reviewer).where(
+            reviews.c.media_id == found.media_id,
+            reviews.c.id > review_id,
+            reviews.c.undone_at.is_(None),
+            reviews.c.action != "undo",
+        )
+    ).first()
     if later is not None:
-        raise Conflict(f"{later.reviewer or 'Someone'} changed this image after that; undo their "
-                       "change first.", found.media_id)
+        raise Conflict(
+            f"{later.reviewer or 'Someone'} changed this image after that; undo their "
+            "change first.",
+            found.media_id,
+        )
     version = _bump(conn, found.media_id, None)
     restore(conn, found.media_id, found.before, (found.detail or {}).get("added"))
     conn.execute(update(reviews).where(reviews.c.id == review_id).values(undone_at=now))
-    conn.execute(insert(reviews).values(
-        job_id=job_id, media_id=found.media_id, action="undo", reviewer=reviewer,
-        created_at=now, detail={"review_id": review_id}, version=version))
+    conn.execute(
+        insert(reviews).values(
+            job_id=job_id,
+            media_id=found.media_id,
+            action="undo",
+            reviewer=reviewer,
+            created_at=now,
+            detail={"review_id": review_id},
+            version=version,
+        )
+    )
     return {"review_id": review_id, "media_id": found.media_id, "version": version}
-

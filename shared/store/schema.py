@@ -26,18 +26,21 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 # SQLite only makes a rowid alias of INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 jobs = Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True)),  # the latest run's start
@@ -55,7 +58,8 @@ jobs = Table(
 )
 
 media = Table(
-    "media", metadata,
+    "media",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     Column("ordinal", Integer, nullable=False),  # position in the upload, sorted by path
@@ -105,7 +109,8 @@ media = Table(
 )
 
 detections = Table(
-    "detections", metadata,
+    "detections",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE"), nullable=False),
     Column("category", String(8), nullable=False),  # MegaDetector's ids: "1", "2", "3"
@@ -135,7 +140,8 @@ detections = Table(
 # embedding model's name is the set's: vectors of two models cannot be compared) and a small crop
 # for the class page; `source` says where it came from (an upload's photo, a job's reviewed box).
 class_sets = Table(
-    "class_sets", metadata,
+    "class_sets",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("embedder", Text, nullable=False),
@@ -144,7 +150,8 @@ class_sets = Table(
 )
 
 class_examples = Table(
-    "class_examples", metadata,
+    "class_examples",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("set_id", BigId, ForeignKey("class_sets.id", ondelete="CASCADE"), nullable=False),
     Column("species", String(200), nullable=False),
@@ -157,7 +164,8 @@ class_examples = Table(
 )
 
 class_uploads = Table(
-    "class_uploads", metadata,
+    "class_uploads",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("set_id", BigId, ForeignKey("class_sets.id", ondelete="CASCADE"), nullable=False),
     Column("species", String(200)),  # None: the zip's folders name the classes
@@ -172,7 +180,8 @@ class_uploads = Table(
 )
 
 reviews = Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     Column("media_id", BigId, ForeignKey("media.id", ondelete="CASCADE")),

@@ -14,15 +14,30 @@ from shared.store.schema import detections, jobs, media
 def store_suggestions(engine: Engine, found: list[tuple[int, Suggestion]]) -> None:
     if not found:
         return
-    statement = (update(detections).where(detections.c.id == bindparam("det"))
-                 .values(suggested_species=bindparam("b_species"),
-                         species_distance=bindparam("b_distance"),
-                         species_runner_up=bindparam("b_runner_up"),
-                         species_margin=bindparam("b_margin")))
+    statement = (
+        update(detections)
+        .where(detections.c.id == bindparam("det"))
+        .values(
+            suggested_species=bindparam("b_species"),
+            species_distance=bindparam("b_distance"),
+            species_runner_up=bindparam("b_runner_up"),
+            species_margin=bindparam("b_margin"),
+        )
+    )
     with engine.begin() as conn:
-        conn.execute(statement, [{"det": det, "b_species": s.species, "b_distance": s.distance,
-                                  "b_runner_up": s.runner_up or None, "b_margin": s.margin}
-                                 for det, s in found])
+        conn.execute(
+            statement,
+            [
+                {
+                    "det": det,
+                    "b_species": s.species,
+                    "b_distance": s.distance,
+                    "b_runner_up": s.runner_up or None,
+                    "b_margin": s.margin,
+                }
+                for det, s in found
+            ],
+        )
 
 
 def clear_suggestions(engine: Engine, job_id: str, *, unreviewed_only: bool = False) -> None:
@@ -31,9 +46,16 @@ def clear_suggestions(engine: Engine, job_id: str, *, unreviewed_only: bool = Fa
     if unreviewed_only:
         chosen = chosen.where(media.c.review == "")
     with engine.begin() as conn:
-        conn.execute(update(detections).where(detections.c.media_id.in_(chosen)).values(
-            suggested_species=None, species_distance=None, species_runner_up=None,
-            species_margin=None))
+        conn.execute(
+            update(detections)
+            .where(detections.c.media_id.in_(chosen))
+            .values(
+                suggested_species=None,
+                species_distance=None,
+                species_runner_up=None,
+                species_margin=None,
+            )
+        )
 
 
 def classification_of(engine: Engine, job_id: str) -> dict[str, Any]:
@@ -46,9 +68,13 @@ def classification_of(engine: Engine, job_id: str) -> dict[str, Any]:
 def record_classification(engine: Engine, job_id: str, info: dict[str, Any]) -> None:
     """Notes in the job's options which class set and embedding model made its suggestions."""
     with engine.begin() as conn:
-        row = conn.execute(select(jobs.c.options).where(jobs.c.id == job_id)
-                           .with_for_update()).first()
+        row = conn.execute(
+            select(jobs.c.options).where(jobs.c.id == job_id).with_for_update()
+        ).first()
         if row is None:
             return
-        conn.execute(update(jobs).where(jobs.c.id == job_id)
-                     .values(options={**(row.options or {}), "species": info}))
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(options={**(row.options or {}), "species": info})
+        )

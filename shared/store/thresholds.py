@@ -19,17 +19,28 @@ from shared.store.schema import detections, jobs, media
 def _per_image(job_id: str, threshold: float) -> Any:
     """One row per image with a box at or above `threshold`: which categories it has and how
     many boxes of each (in its most crowded frame)."""
-    boxes = [func.sum(case((detections.c.category == value, 1), else_=0)).label(f"n{value}")
-             for value in CATEGORY_LABELS]
-    per_frame = (select(detections.c.media_id, *boxes).join(media)
-                 .where(media.c.job_id == job_id, detections.c.source == "machine",
-                        detections.c.confidence >= threshold, media.c.failure.is_(None))
-                 .group_by(detections.c.media_id, detections.c.frame).subquery())
-    has = [func.max(case((per_frame.c[f"n{value}"] > 0, 1), else_=0)).label(f"has{value}")
-           for value in CATEGORY_LABELS]
+    boxes = [
+        func.sum(case((detections.c.category == value, 1), else_=0)).label(f"n{value}")
+        for value in CATEGORY_LABELS
+    ]
+    per_frame = (
+        select(detections.c.media_id, *boxes)
+        .join(media)
+        .where(
+            media.c.job_id == job_id,
+            detections.c.source == "machine",
+            detections.c.confidence >= threshold,
+            media.c.failure.is_(None),
+        )
+        .group_by(detections.c.media_id, detections.c.frame)
+        .subquery()
+    )
+    has = [
+        func.max(case((per_frame.c[f"n{value}"] > 0, 1), else_=0)).label(f"has{value}")
+        for value in CATEGORY_LABELS
+    ]
     most = [func.max(per_frame.c[f"n{value}"]).label(f"n{value}") for value in CATEGORY_LABELS]
-    return (select(per_frame.c.media_id, *has, *most)
-            .group_by(per_frame.c.media_id).subquery())
+    return select(per_frame.c.media_id, *has, *most).group_by(per_frame.c.media_id).subquery()
 
 
 def counts_at(engine: Engine, job_id: str, threshold: float) -> dict[str, Any]:
@@ -38,11 +49,14 @@ def counts_at(engine: Engine, job_id: str, threshold: float) -> dict[str, Any]:
     per = _per_image(job_id, threshold)
     flags = [per.c[f"has{v}"] for v in CATEGORY_LABELS]
     with engine.connect() as conn:
-        groups = conn.execute(select(*flags, func.count(),
-                                     *(func.sum(per.c[f"n{v}"]) for v in CATEGORY_LABELS))
-                              .group_by(*flags)).all()
-        totals = conn.execute(select(func.count(), func.count(media.c.failure))
-                              .where(media.c.job_id == job_id)).one()
+        groups = conn.execute(
+            select(
+                *flags, func.count(), *(func.sum(per.c[f"n{v}"]) for v in CATEGORY_LABELS)
+            ).group_by(*flags)
+        ).all()
+        totals = conn.execute(
+            select(func.count(), func.count(media.c.failure)).where(media.c.job_id == job_id)
+        ).one()
     outcomes = dict.fromkeys(OUTCOMES, 0)
     boxes = dict.fromkeys(CATEGORY_LABELS.values(), 0)
     found = 0
@@ -54,8 +68,7 @@ def counts_at(engine: Engine, job_id: str, threshold: float) -> dict[str, Any]:
             boxes[label] += int(row[4 + i] or 0)
     outcomes["error"] = totals[1]
     outcomes["empty"] = totals[0] - totals[1] - found
-    return {"threshold": threshold, "images": totals[0], "outcomes": outcomes,
-            "detections": boxes}
+    return {"threshold": threshold, "images": totals[0], "outcomes": outcomes, "detections": boxes}
 
 
 def _outcome_expression() -> Any:
@@ -65,31 +78,49 @@ def _outcome_expression() -> Any:
     whens = []
     for mask in range(7, 0, -1):
         chosen = [i for i in range(3) if mask >> i & 1]
-        condition = and_(*((columns[i] > 0) if i in chosen else (columns[i] == 0)
-                           for i in range(3)))
+        condition = and_(
+            *((columns[i] > 0) if i in chosen else (columns[i] == 0) for i in range(3))
+        )
         whens.append((condition, literal("+".join(labels[i] for i in chosen))))
     return case((media.c.failure.is_not(None), literal("error")), *whens, else_=literal("empty"))
 
 
 def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
     """Makes `threshold` the job's: what the site filters and the next export report by."""
+
     def count(value: str) -> Any:
         most_in_a_frame = (
-            select(func.count()).where(
-                detections.c.media_id == media.c.id, detections.c.source == "machine",
-                detections.c.category == value, detections.c.confidence >= threshold)
-            .group_by(detections.c.frame).order_by(func.count().desc()).limit(1)
-            .scalar_subquery())
+            select(func.count())
+            .where(
+                detections.c.media_id == media.c.id,
+                detections.c.source == "machine",
+                detections.c.category == value,
+                detections.c.confidence >= threshold,
+            )
+            .group_by(detections.c.frame)
+            .order_by(func.count().desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         return func.coalesce(most_in_a_frame, 0)
 
-    nearest = (select(func.min(func.abs(detections.c.confidence - threshold)))
-               .where(detections.c.media_id == media.c.id, detections.c.source == "machine")
-               .scalar_subquery())
+    nearest = (
+        select(func.min(func.abs(detections.c.confidence - threshold)))
+        .where(detections.c.media_id == media.c.id, detections.c.source == "machine")
+        .scalar_subquery()
+    )
     with engine.begin() as conn:
         conn.execute(update(jobs).where(jobs.c.id == job_id).values(threshold=threshold))
-        conn.execute(update(media).where(media.c.job_id == job_id).values(
-            **{column: count(value) for value, column in COUNT_COLUMNS.items()},
-            doubt=case((media.c.failure.is_(None), func.coalesce(nearest, threshold)),
-                       else_=None)))
-        conn.execute(update(media).where(media.c.job_id == job_id)
-                     .values(outcome=_outcome_expression()))
+        conn.execute(
+            update(media)
+            .where(media.c.job_id == job_id)
+            .values(
+                **{column: count(value) for value, column in COUNT_COLUMNS.items()},
+                doubt=case(
+                    (media.c.failure.is_(None), func.coalesce(nearest, threshold)), else_=None
+                ),
+            )
+        )
+        conn.execute(
+            update(media).where(media.c.job_id == job_id).values(outcome=_outcome_expression())
+        )

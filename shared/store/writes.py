@@ -45,16 +45,30 @@ def utc(moment: datetime) -> datetime:
 def start_job(engine: Engine, job: JobRow) -> None:
     """Creates the job's row, or on a resumed run updates what this run decides (model,
     thresholds, options) and keeps when it was created."""
-    values = {"model_name": job.model_name, "model_meta": job.model_meta,
-              "threshold": job.threshold, "render_threshold": job.render_threshold,
-              "min_confidence": job.min_confidence, "options": job.options,
-              "skipped": job.skipped, "finished_at": None,
-              "started_at": utc(job.started_at) if job.started_at else None}
+    values = {
+        "model_name": job.model_name,
+        "model_meta": job.model_meta,
+        "threshold": job.threshold,
+        "render_threshold": job.render_threshold,
+        "min_confidence": job.min_confidence,
+        "options": job.options,
+        "skipped": job.skipped,
+        "finished_at": None,
+        "started_at": utc(job.started_at) if job.started_at else None,
+    }
     with engine.begin() as conn:
         found = conn.execute(update(jobs).where(jobs.c.id == job.id).values(**values)).rowcount
         if not found:
-            conn.execute(insert(jobs).values(id=job.id, created_at=utc(job.created_at),
-                                             images=0, failures=0, counts={}, **values))
+            conn.execute(
+                insert(jobs).values(
+                    id=job.id,
+                    created_at=utc(job.created_at),
+                    images=0,
+                    failures=0,
+                    counts={},
+                    **values,
+                )
+            )
 
 
 def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, Any]:
@@ -62,21 +76,35 @@ def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, 
     found = record.counts(threshold)
     counts = {column: found[value] for value, column in COUNT_COLUMNS.items()}
     return {
-        "job_id": job_id, "ordinal": record.ordinal, "path": record.file,
-        "folder": record.folder, "kind": record.kind, "outcome": record.outcome(threshold),
-        **counts, "max_conf": record.max_conf, "captured": record.captured,
+        "job_id": job_id,
+        "ordinal": record.ordinal,
+        "path": record.file,
+        "folder": record.folder,
+        "kind": record.kind,
+        "outcome": record.outcome(threshold),
+        **counts,
+        "max_conf": record.max_conf,
+        "captured": record.captured,
         "captured_from": meta.get("captured_from") or "",
         **{k: meta.get(k) or "" for k in ("make", "model", "serial", "altitude_ref")},
-        "latitude": meta.get("latitude"), "longitude": meta.get("longitude"),
-        "altitude": meta.get("altitude_m"), "width": record.width, "height": record.height,
-        "failure": record.failure, "notes": meta.get("exif_notes") or "",
-        "annotated": record.annotated, "thumbnail": record.thumbnail, "view": record.view,
-        "doubt": record.doubt(threshold), "video": record.video,
+        "latitude": meta.get("latitude"),
+        "longitude": meta.get("longitude"),
+        "altitude": meta.get("altitude_m"),
+        "width": record.width,
+        "height": record.height,
+        "failure": record.failure,
+        "notes": meta.get("exif_notes") or "",
+        "annotated": record.annotated,
+        "thumbnail": record.thumbnail,
+        "view": record.view,
+        "doubt": record.doubt(threshold),
+        "video": record.video,
     }
 
 
-def add_media(engine: Engine, job_id: str, records: Sequence[MediaRecord], threshold: float,
-              model: str) -> None:
+def add_media(
+    engine: Engine, job_id: str, records: Sequence[MediaRecord], threshold: float, model: str
+) -> None:
     """Stores a batch of media and their detections in one transaction: all of them or none,
     so a crash mid-batch leaves nothing half-written. Raises DuplicateMedia when a file is
     already stored for the job (the unique (job, path) constraint)."""
@@ -85,13 +113,29 @@ def add_media(engine: Engine, job_id: str, records: Sequence[MediaRecord], thres
     rows = [_media_row(job_id, r, threshold) for r in records]
     try:
         with engine.begin() as conn:
-            ids = conn.execute(insert(media).returning(media.c.id, sort_by_parameter_order=True),
-                               rows).scalars().all()
-            dets = [{"media_id": media_id, "category": d["category"], "confidence": d["conf"],
-                     "x": d["bbox"][0], "y": d["bbox"][1], "w": d["bbox"][2], "h": d["bbox"][3],
-                     "frame": d.get("frame"), "source": "machine", "model": model}
-                    for media_id, record in zip(ids, records, strict=True)
-                    for d in record.detections]
+            ids = (
+                conn.execute(
+                    insert(media).returning(media.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
+            dets = [
+                {
+                    "media_id": media_id,
+                    "category": d["category"],
+                    "confidence": d["conf"],
+                    "x": d["bbox"][0],
+                    "y": d["bbox"][1],
+                    "w": d["bbox"][2],
+                    "h": d["bbox"][3],
+                    "frame": d.get("frame"),
+                    "source": "machine",
+                    "model": model,
+                }
+                for media_id, record in zip(ids, records, strict=True)
+                for d in record.detections
+            ]
             if dets:
                 conn.execute(insert(detections), dets)
     except IntegrityError as exc:
@@ -103,11 +147,21 @@ def done_paths(engine: Engine, job_id: str) -> set[str]:
         return set(conn.execute(select(media.c.path).where(media.c.job_id == job_id)).scalars())
 
 
-def finish_job(engine: Engine, job_id: str, finished: datetime, *, images: int, failures: int,
-               counts: dict[str, Any]) -> None:
+def finish_job(
+    engine: Engine,
+    job_id: str,
+    finished: datetime,
+    *,
+    images: int,
+    failures: int,
+    counts: dict[str, Any],
+) -> None:
     with engine.begin() as conn:
-        conn.execute(update(jobs).where(jobs.c.id == job_id).values(
-            finished_at=utc(finished), images=images, failures=failures, counts=counts))
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(finished_at=utc(finished), images=images, failures=failures, counts=counts)
+        )
 
 
 def delete_job(engine: Engine, job_id: str) -> bool:

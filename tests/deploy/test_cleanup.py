@@ -23,8 +23,7 @@ def age(path: Path, days: float, now: float = NOW) -> None:
     os.utime(path, (stamp, stamp), follow_symlinks=False)
 
 
-def make_job(store: Storage, redis_conn, status: JobStatus, days: float,
-             now: float = NOW) -> str:
+def make_job(store: Storage, redis_conn, status: JobStatus, days: float, now: float = NOW) -> str:
     job_id = new_job_id()
     create_state(redis_conn, JobState(id=job_id, status=status))
     upload = store.upload_dir(job_id)
@@ -55,8 +54,9 @@ def test_old_files_go_recent_and_active_stay(settings, redis_conn, tmp_path: Pat
     stranger.write_text("sysadmin's file")
     age(stranger, 400)
 
-    report = Cleaner(settings, redis_conn, dry_run=False, results_days=14,
-                      uploads_days=14, now=NOW).run()
+    report = Cleaner(
+        settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=NOW
+    ).run()
 
     assert not store.result_zip(old).exists() and not store.upload_dir(old).exists()
     assert not store.work_dir(old).exists()
@@ -74,18 +74,20 @@ def test_dry_run_lists_and_removes_nothing(settings, redis_conn) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
-    report = Cleaner(settings, redis_conn, dry_run=True, results_days=14,
-                      uploads_days=14, now=NOW).run()
+    report = Cleaner(
+        settings, redis_conn, dry_run=True, results_days=14, uploads_days=14, now=NOW
+    ).run()
     assert str(store.result_zip(old)) in report.would_remove
-    assert store.result_zip(old).exists() and load_state(redis_conn, old).status is JobStatus.FINISHED
+    assert (
+        store.result_zip(old).exists() and load_state(redis_conn, old).status is JobStatus.FINISHED
+    )
 
 
 def test_results_and_uploads_have_their_own_ages(settings, redis_conn) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     job = make_job(store, redis_conn, JobStatus.FINISHED, 10)
-    Cleaner(settings, redis_conn, dry_run=False, results_days=30,
-                      uploads_days=7, now=NOW).run()
+    Cleaner(settings, redis_conn, dry_run=False, results_days=30, uploads_days=7, now=NOW).run()
     assert store.result_zip(job).exists() and not store.upload_dir(job).exists()
 
 
@@ -93,17 +95,25 @@ def test_expired_link_says_expired(settings, redis_conn, client) -> None:
     store = Storage(settings.data_dir)
     store.ensure()
     old = make_job(store, redis_conn, JobStatus.FINISHED, 20)
-    Cleaner(settings, redis_conn, dry_run=False, results_days=14,
-                      uploads_days=14, now=NOW).run()
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=NOW).run()
     response = client.get(f"/download/{old}", headers={"Accept": "application/json"})
     assert response.status_code == 410
 
 
 def run_script(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRAPLINE_DATA_DIR": str(settings.data_dir),
-           "TRAPLINE_REDIS_URL": settings.redis_url}
-    return subprocess.run([sys.executable, "scripts/cleanup_cron.py", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "TRAPLINE_DATA_DIR": str(settings.data_dir),
+        "TRAPLINE_REDIS_URL": settings.redis_url,
+    }
+    return subprocess.run(
+        [sys.executable, "scripts/cleanup_cron.py", *args],
+        cwd=REPO,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_the_cron_script_as_a_sysadmin_runs_it(settings, redis_conn) -> None:
@@ -124,8 +134,14 @@ def test_the_cron_script_as_a_sysadmin_runs_it(settings, redis_conn) -> None:
 def test_the_cron_script_fails_loudly(settings) -> None:
     bad = run_script(settings.with_overrides(redis_url="redis://127.0.0.1:9/0"))
     assert bad.returncode == 1 and "Redis unreachable" in bad.stdout
-    junk = subprocess.run([sys.executable, "scripts/cleanup_cron.py"], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, "TRAPLINE_RESULTS_MAX_AGE_DAYS": "soon"})
+    junk = subprocess.run(
+        [sys.executable, "scripts/cleanup_cron.py"],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRAPLINE_RESULTS_MAX_AGE_DAYS": "soon"},
+    )
     assert junk.returncode == 2 and "TRAPLINE_RESULTS_MAX_AGE_DAYS" in junk.stdout
 
 
@@ -145,8 +161,7 @@ def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
     Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=NOW).run()
     assert store.result_zip(job_id).exists() and reports.exists() and thumbs.exists()
     later = NOW + 13 * DAY
-    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14,
-            now=later).run()
+    Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=later).run()
     assert not store.result_zip(job_id).exists() and not reports.exists()
     assert not thumbs.exists()
     assert load_state(redis_conn, job_id).status is JobStatus.EXPIRED

@@ -17,8 +17,10 @@ from tests.conftest import REPO, free_port
 from tests.processes import wait_for
 from tests.web.helpers import photo, zip_of
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("nginx") is None, reason="run scripts/setup.sh --test")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("nginx") is None, reason="run scripts/setup.sh --test"),
+]
 
 
 @pytest.fixture
@@ -28,15 +30,24 @@ def stack(settings, redis_conn, tmp_path: Path):
     from render_nginx import render
 
     app_port, web_port = free_port(), free_port()
-    env = {**os.environ, "TRAPLINE_DATA_DIR": str(settings.data_dir),
-           "TRAPLINE_REDIS_URL": settings.redis_url, "TRAPLINE_BEHIND_PROXY": "true",
-           "TRAPLINE_ACCEL_REDIRECT_PREFIX": "/_protected_results/",
-           "GUNICORN_BIND": f"127.0.0.1:{app_port}", "GUNICORN_WORKERS": "2"}
+    env = {
+        **os.environ,
+        "TRAPLINE_DATA_DIR": str(settings.data_dir),
+        "TRAPLINE_REDIS_URL": settings.redis_url,
+        "TRAPLINE_BEHIND_PROXY": "true",
+        "TRAPLINE_ACCEL_REDIRECT_PREFIX": "/_protected_results/",
+        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+        "GUNICORN_WORKERS": "2",
+    }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     prefix = tmp_path / "nginx"
     (prefix / "logs").mkdir(parents=True)
-    server = render(data_dir=settings.data_dir, listen=f"127.0.0.1:{web_port}",
-                    upstream=f"127.0.0.1:{app_port}", max_body="64m")
+    server = render(
+        data_dir=settings.data_dir,
+        listen=f"127.0.0.1:{web_port}",
+        upstream=f"127.0.0.1:{app_port}",
+        max_body="64m",
+    )
     # The test runs as its own user: nginx workers must read the result files (PITFALLS.md).
     (prefix / "nginx.conf").write_text(f"""
 user {getpass.getuser()};
@@ -56,10 +67,22 @@ http {{
 }}""")
     with (tmp_path / "gunicorn.log").open("wb") as log:
         gunicorn = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-             "web:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                              "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "web:create_app()",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{web_port}"
 
     def up() -> bool:
@@ -79,9 +102,15 @@ http {{
 
 
 def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> None:
-    big = zip_of({f"cam/{i}.jpg": photo(i) for i in range(3)} | {"padding.bin": os.urandom(3_000_000)})
-    response = requests.post(stack + "/api/jobs", data={"email": "r@example.org"},
-                             files={"files": ("card.zip", big, "application/zip")}, timeout=30)
+    big = zip_of(
+        {f"cam/{i}.jpg": photo(i) for i in range(3)} | {"padding.bin": os.urandom(3_000_000)}
+    )
+    response = requests.post(
+        stack + "/api/jobs",
+        data={"email": "r@example.org"},
+        files={"files": ("card.zip", big, "application/zip")},
+        timeout=30,
+    )
     assert response.status_code == 201, response.text  # over nginx's 1 MB default limit
     created = response.json()
     assert created["status_url"].startswith(stack)  # absolute links built behind the proxy
@@ -89,15 +118,22 @@ def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> 
     download = requests.get(created["download_url"], timeout=30)
     assert download.status_code == 200
     assert download.headers["Content-Type"] == "application/zip"
-    assert download.headers["Content-Disposition"] == f'attachment; filename="trapline-{created["id"][:8]}.zip"'
+    assert (
+        download.headers["Content-Disposition"]
+        == f'attachment; filename="trapline-{created["id"][:8]}.zip"'
+    )
     on_disk = (settings.data_dir / "results" / f"{created['id']}.zip").read_bytes()
     assert download.content == on_disk
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_internal_location_is_not_reachable(stack: str, run_worker, settings) -> None:
-    created = requests.post(stack + "/api/jobs", data={"email": "r@example.org"},
-                            files={"files": ("a.jpg", photo(), "image/jpeg")}, timeout=30).json()
+    created = requests.post(
+        stack + "/api/jobs",
+        data={"email": "r@example.org"},
+        files={"files": ("a.jpg", photo(), "image/jpeg")},
+        timeout=30,
+    ).json()
     run_worker()
     direct = requests.get(f"{stack}/_protected_results/{created['id']}.zip", timeout=10)
     assert direct.status_code == 404
@@ -113,6 +149,10 @@ def test_static_files_and_headers_come_from_nginx(stack: str) -> None:
 
 
 def test_too_large_for_nginx_is_413(stack: str) -> None:
-    response = requests.post(stack + "/api/jobs", data={"email": "r@example.org"},
-                             files={"files": ("big.zip", b"0" * (65 * 1024 * 1024))}, timeout=60)
+    response = requests.post(
+        stack + "/api/jobs",
+        data={"email": "r@example.org"},
+        files={"files": ("big.zip", b"0" * (65 * 1024 * 1024))},
+        timeout=60,
+    )
     assert response.status_code == 413

@@ -18,14 +18,27 @@ pytestmark = pytest.mark.slow
 
 
 def run_script(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
-    full = {**os.environ, "TRAPLINE_SKIP_SETUP": "1", "TRAPLINE_DATA_DIR": str(tmp_path / "var"),
-            "TRAPLINE_PORT": str(free_port()), "TRAPLINE_REDIS_PORT": str(free_port()),
-            "TRAPLINE_MODEL_PATH": str(YOLOX_TFLITE), "TF_CPP_MIN_LOG_LEVEL": "3",
-            "TRAPLINE_SPECIES_EMBEDDER": str(MODELS / "yolox_nano.onnx"), **env}
+    full = {
+        **os.environ,
+        "TRAPLINE_SKIP_SETUP": "1",
+        "TRAPLINE_DATA_DIR": str(tmp_path / "var"),
+        "TRAPLINE_PORT": str(free_port()),
+        "TRAPLINE_REDIS_PORT": str(free_port()),
+        "TRAPLINE_MODEL_PATH": str(YOLOX_TFLITE),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TRAPLINE_SPECIES_EMBEDDER": str(MODELS / "yolox_nano.onnx"),
+        **env,
+    }
     full.pop("TRAPLINE_REDIS_URL", None)
-    return subprocess.Popen(["bash", "scripts/run.sh"], cwd=REPO, env=full, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=REPO,
+        env=full,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def test_a_bad_setting_is_a_clear_error(tmp_path: Path) -> None:
@@ -67,8 +80,9 @@ def test_up_is_said_only_once_the_site_answers(tmp_path: Path) -> None:
         proc.communicate(timeout=60)
 
 
-def test_hash_password_prints_a_line_that_survives_the_env_file_and_a_shell(tmp_path: Path,
-                                                                            capsys) -> None:
+def test_hash_password_prints_a_line_that_survives_the_env_file_and_a_shell(
+    tmp_path: Path, capsys
+) -> None:
     from werkzeug.security import check_password_hash
 
     from web.admin import main
@@ -78,7 +92,10 @@ def test_hash_password_prints_a_line_that_survives_the_env_file_and_a_shell(tmp_
     line = capsys.readouterr().out.strip()
     env_file = tmp_path / "trapline.env"
     env_file.write_text(line + "\n")
-    read = subprocess.run(["bash", "-c", f"set -a; source {env_file}; "
-                           "printf %s \"$TRAPLINE_ADMIN_PASSWORD_HASH\""],
-                          capture_output=True, text=True, check=True).stdout
+    read = subprocess.run(
+        ["bash", "-c", f'set -a; source {env_file}; printf %s "$TRAPLINE_ADMIN_PASSWORD_HASH"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert read.count("$") >= 2 and check_password_hash(read, password)

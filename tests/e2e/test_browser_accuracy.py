@@ -10,15 +10,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import DATA, YOLOX_TFLITE
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser_review import finished
-from tests.e2e.test_browser_upload import ARTIFACTS, browser_page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PACKAGE = DATA / "camtrap-dp" / "example"
 HERON = sorted((PACKAGE / "media").glob("*.JPG"))
 TUSCANY = sorted((DATA / "exif-samples" / "jpg" / "gps").glob("DSCN00*.jpg"))[:2]
-MIXED = [DATA / "camera-trap" / "megadetector" / n
-         for n in ("idaho-camera-traps.jpg", "channel-islands-thumb.jpg")]
+MIXED = [
+    DATA / "camera-trap" / "megadetector" / n
+    for n in ("idaho-camera-traps.jpg", "channel-islands-thumb.jpg")
+]
 SCRIPT = {"X-API-Key": "a script"}
 
 
@@ -29,10 +31,16 @@ def settings(settings):
 
 
 def upload(page, live_server: str, run_worker) -> str:
-    return finished(page, live_server, run_worker, {
-        **{f"heron-pond/{p.name}": p.read_bytes() for p in HERON},
-        **{f"tuscany/{p.name}": p.read_bytes() for p in TUSCANY},
-        **{f"mixed/{p.name}": p.read_bytes() for p in MIXED}})
+    return finished(
+        page,
+        live_server,
+        run_worker,
+        {
+            **{f"heron-pond/{p.name}": p.read_bytes() for p in HERON},
+            **{f"tuscany/{p.name}": p.read_bytes() for p in TUSCANY},
+            **{f"mixed/{p.name}": p.read_bytes() for p in MIXED},
+        },
+    )
 
 
 def review_the_burst(page, live_server: str, job_id: str) -> int:
@@ -42,22 +50,31 @@ def review_the_burst(page, live_server: str, job_id: str) -> int:
     items = page.request.get(f"{base}/media?per_page=50").json()["media"]
     for item in items:
         if item["folder"] == "heron-pond":
-            found = any(d["category"] == "animal" and d["confidence"] >= 0.25
-                        for d in item["detections"])
-            body = ({"action": "accept", "media_id": item["id"]} if found else
-                    {"action": "add", "media_id": item["id"], "category": "animal",
-                     "bbox": [0.45, 0.6, 0.15, 0.3]})
+            found = any(
+                d["category"] == "animal" and d["confidence"] >= 0.25 for d in item["detections"]
+            )
+            body = (
+                {"action": "accept", "media_id": item["id"]}
+                if found
+                else {
+                    "action": "add",
+                    "media_id": item["id"],
+                    "category": "animal",
+                    "bbox": [0.45, 0.6, 0.15, 0.3],
+                }
+            )
         elif item["folder"] == "tuscany":
             body = {"action": "empty", "media_id": item["id"]}
         else:
             continue
-        done = page.request.post(f"{base}/reviews", headers=SCRIPT,
-                                 data={**body, "reviewer": "Ana"})
+        done = page.request.post(
+            f"{base}/reviews", headers=SCRIPT, data={**body, "reviewer": "Ana"}
+        )
         assert done.status == 201, done.text()
     return len(HERON) + len(TUSCANY)
 
 
-def test_dashboard_and_accuracy_page(browser_page, live_server, run_worker) -> None:  # noqa: F811
+def test_dashboard_and_accuracy_page(browser_page, live_server, run_worker) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     job_id = upload(page, live_server, run_worker)
@@ -67,7 +84,8 @@ def test_dashboard_and_accuracy_page(browser_page, live_server, run_worker) -> N
     expect(rows.first.locator("td").first).to_have_text("heron-pond")  # by folder name
     page.click("#camera-table th[data-key='detections']")  # numbers: most first
     expect(page.locator("#camera-table th[data-key='detections']")).to_have_attribute(
-        "aria-sort", "descending")
+        "aria-sort", "descending"
+    )
     counts = [int(t) for t in rows.locator("td:nth-child(3)").all_inner_texts()]
     assert counts == sorted(counts, reverse=True) and counts[0] > 0
     expect(page.locator("#camera-rows td", has_text="43.4")).to_have_count(1)  # Tuscany's GPS
@@ -95,13 +113,15 @@ def test_dashboard_and_accuracy_page(browser_page, live_server, run_worker) -> N
     page.click("#options button")
     expect(page.locator("#review-recall")).to_contain_text("you would review")
 
-    page.set_input_files("input[name=truth]", [str(PACKAGE / "observations.csv"),
-                                               str(PACKAGE / "media.csv")])
+    page.set_input_files(
+        "input[name=truth]", [str(PACKAGE / "observations.csv"), str(PACKAGE / "media.csv")]
+    )
     page.click("#truth-form button")
     expect(page.locator("#truth-format")).to_contain_text("Camtrap DP")
     expect(page.locator("#truth-basis")).to_contain_text("10 image(s) compared")
-    expect(page.locator("#truth-unpaired")).to_contain_text("413 truth file(s) are not in "
-                                                            "the results")
+    expect(page.locator("#truth-unpaired")).to_contain_text(
+        "413 truth file(s) are not in the results"
+    )
     expect(page.locator("#truth-recall")).to_contain_text("of animal")
     page.screenshot(path=str(ARTIFACTS / "accuracy.png"), full_page=True)
     assert errors == []

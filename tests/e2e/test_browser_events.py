@@ -9,24 +9,29 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.test_browser_upload import ARTIFACTS, browser_page  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS
 from tests.web.test_camtrap_places import card
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_events_in_the_gallery_and_coordinates_on_the_job_page(
-        browser_page, live_server, run_worker) -> None:  # noqa: F811
+    browser_page, live_server, run_worker
+) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
-    created = requests.post(live_server + "/api/jobs", data={"email": "r@example.org"},
-                            files={"files": ("card.zip", card(), "application/zip")},
-                            timeout=30)
+    created = requests.post(
+        live_server + "/api/jobs",
+        data={"email": "r@example.org"},
+        files={"files": ("card.zip", card(), "application/zip")},
+        timeout=30,
+    )
     assert created.status_code == 201, created.text
     run_worker()
     page.goto(created.json()["page_url"])
     expect(page.locator("#camtrap-dp-problems")).to_contain_text(
-        "2 deployment(s) without coordinates: heron, station-c")
+        "2 deployment(s) without coordinates: heron, station-c"
+    )
     page.fill("#reviewer", "Ana Silva")
     page.locator("#reviewer").dispatch_event("change")
     page.select_option("#filters select[name=order]", "event")
@@ -38,7 +43,8 @@ def test_events_in_the_gallery_and_coordinates_on_the_job_page(
         burst.locator("button.accept-event").click()
     assert accepted.value.json()["images"] == 2
     expect(page.locator("#results-message")).to_contain_text(
-        "Accepted event E000003: 2 files not reviewed before.")
+        "Accepted event E000003: 2 files not reviewed before."
+    )
     expect(page.locator("#gallery .tile.reviewed")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "events-gallery.png"))
 
@@ -49,12 +55,14 @@ def test_events_in_the_gallery_and_coordinates_on_the_job_page(
     page.fill("#utc-offset-after", "+02:00")
     page.click("#save-places")
     expect(page.locator("#camtrap-dp-message")).to_contain_text(
-        "Saved coordinates for 1 deployment(s)")
+        "Saved coordinates for 1 deployment(s)"
+    )
     run_worker()  # the export that makes the package again
     page.reload()
     problems = page.locator("#camtrap-dp-problems li")
     expect(problems.first).to_have_text("1 deployment(s) without coordinates: station-c")
     expect(problems.nth(1)).to_contain_text(  # the package was validated, and agrees
-        "the validator (frictionless) found 2 problem(s): deployments row 3 (latitude)")
+        "the validator (frictionless) found 2 problem(s): deployments row 3 (latitude)"
+    )
     expect(page.locator("#places-form tbody tr")).to_have_count(1)
     assert errors == []

@@ -15,21 +15,28 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import DATA
-from tests.e2e.test_browser_upload import ARTIFACTS, PHOTOS, browser_page  # noqa: F401
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_browser_upload import PHOTOS
 from tests.web.helpers import zip_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-MORE = [DATA / "camera-trap" / "ena24" / "2480.jpg",
-        DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG"]
+MORE = [
+    DATA / "camera-trap" / "ena24" / "2480.jpg",
+    DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG",
+]
 
 
 def finished(page, live_server: str, run_worker, entries: dict[str, bytes] | None = None) -> str:
     """An SD card's zip (`entries`, by default this test's photos) sent to the API over HTTP,
     then run by a real RQ worker."""
     card = zip_of(entries or {p.name: p.read_bytes() for p in [*PHOTOS, *MORE]})
-    response = page.request.post(f"{live_server}/api/jobs", multipart={
-        "email": "ranger@example.org",
-        "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card}})
+    response = page.request.post(
+        f"{live_server}/api/jobs",
+        multipart={
+            "email": "ranger@example.org",
+            "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card},
+        },
+    )
     assert response.status == 201, response.text()
     run_worker()
     return response.json()["id"]
@@ -43,14 +50,20 @@ def sheet(archive: zipfile.ZipFile, name: str) -> list[dict]:
 
 
 def wait_review(page, key: str) -> dict:
-    with page.expect_response(lambda r: r.url.endswith("/reviews") and r.request.method == "POST") as done:
+    with page.expect_response(
+        lambda r: r.url.endswith("/reviews") and r.request.method == "POST"
+    ) as done:
         page.keyboard.press(key)
     assert done.value.status == 201, done.value.json()
     return done.value.json()
 
 
-def test_review_in_the_browser_and_download_again(browser_page, live_server,  # noqa: F811
-                                                  run_worker, tmp_path: Path) -> None:
+def test_review_in_the_browser_and_download_again(
+    browser_page,
+    live_server,
+    run_worker,
+    tmp_path: Path,
+) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     job_id = finished(page, live_server, run_worker)
@@ -127,11 +140,14 @@ def test_review_in_the_browser_and_download_again(browser_page, live_server,  # 
     assert images[first]["review"] == "changed" and images[first]["reviewer"] == "Ana Silva"
     assert images[first]["species"] == "Red fox"
     assert images[first]["verified_category"] == "animal+person"
-    assert [(b["category"], b["source"], b["review"], b["verified_category"], b["species"])
-            for b in boxes] == [
+    assert [
+        (b["category"], b["source"], b["review"], b["verified_category"], b["species"])
+        for b in boxes
+    ] == [
         ("person", "machine", "rejected", None, None),
         ("vehicle", "machine", "changed", "person", None),
-        ("animal", "human", "added", "animal", "Red fox")]
+        ("animal", "human", "added", "animal", "Red fox"),
+    ]
     assert sorted(r["review"] for f, r in images.items() if f != first) == ["accepted"] * 4
     dets = entries[first]["detections"]
     assert [d.get("verified") for d in dets] == [False, True, True]

@@ -4,50 +4,29 @@ progress bar reach the end, download the zip. Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DATA, REPO
+from tests.conftest import DATA
+from tests.e2e.conftest import ARTIFACTS
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-PHOTOS = [DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG",
-          DATA / "camera-trap" / "animl-southwest" / "B013_IMG_0005_empty.jpeg",
-          DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG"]
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # the page needs no inline script: any Content-Security-Policy refusal is a defect
-        page.on("console", lambda msg: "Content Security Policy" in msg.text
-                and errors.append(msg.text))
-        # a download ends its navigation as "aborted" in Chromium: that one is expected
-        page.on("requestfailed", lambda req: "/download/" in req.url
-                or errors.append(f"request failed: {req.url}"))
-        yield page, errors
-        browser.close()
+PHOTOS = [
+    DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG",
+    DATA / "camera-trap" / "animl-southwest" / "B013_IMG_0005_empty.jpeg",
+    DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG",
+]
 
 
 # the whole service on PostgreSQL, as production runs it: site, model server process, browser
 @pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
-def test_drop_submit_watch_download(browser_page, live_server, workers, redis_conn, tmp_path: Path,
-                                    settings) -> None:
+def test_drop_submit_watch_download(
+    browser_page, live_server, workers, redis_conn, tmp_path: Path, settings
+) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     workers.start()

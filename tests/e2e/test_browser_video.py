@@ -11,20 +11,25 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import DATA
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser_review import wait_review
-from tests.e2e.test_browser_upload import ARTIFACTS, browser_page  # noqa: F401
 from tests.videos import red_patch_clip
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AVI = DATA / "videos" / "zamba" / "PICT0265.AVI"
 
 
-def test_drop_videos_and_review_them_frame_by_frame(browser_page, live_server,  # noqa: F811
-                                                    run_worker, tmp_path: Path) -> None:
+def test_drop_videos_and_review_them_frame_by_frame(
+    browser_page,
+    live_server,
+    run_worker,
+    tmp_path: Path,
+) -> None:
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
-    clip = red_patch_clip(tmp_path / "visit.mp4", seconds=6, fps=5, patch_frames=range(10, 21),
-                          size=(320, 240))
+    clip = red_patch_clip(
+        tmp_path / "visit.mp4", seconds=6, fps=5, patch_frames=range(10, 21), size=(320, 240)
+    )
     page.goto(live_server + "/")
     page.wait_for_selector("input.dz-hidden-input", state="attached")
     page.fill("#email", "ranger@example.org")
@@ -67,8 +72,7 @@ def test_drop_videos_and_review_them_frame_by_frame(browser_page, live_server,  
     frame = page.locator("#frame").bounding_box()
     page.mouse.move(frame["x"] + frame["width"] * 0.2, frame["y"] + frame["height"] * 0.2)
     page.mouse.down()
-    page.mouse.move(frame["x"] + frame["width"] * 0.4, frame["y"] + frame["height"] * 0.5,
-                    steps=5)
+    page.mouse.move(frame["x"] + frame["width"] * 0.4, frame["y"] + frame["height"] * 0.5, steps=5)
     with page.expect_response("**/reviews") as drawn:
         page.mouse.up()
     added = drawn.value.json()["media"]["detections"][-1]

@@ -20,8 +20,9 @@ EVALUATE = Path(sys.executable).with_name("trapline-evaluate")  # the installed 
 
 
 def evaluate(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EVALUATE, *map(str, args)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [EVALUATE, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def sheets(path: Path) -> dict[str, list[dict]]:
@@ -39,8 +40,16 @@ def test_yolox_on_the_camtrap_dp_burst(run_batch_cli, tmp_path: Path) -> None:
     code, _, _, result = run_batch_cli(PACKAGE / "media", "--model", YOLOX_TFLITE)
     assert code == 0 and result is not None
     report = tmp_path / "evaluation.xlsx"
-    done = evaluate(result.root / "detections.json", PACKAGE, "-o", report,
-                    "--threshold", "0.25", "--recall", "0.9")
+    done = evaluate(
+        result.root / "detections.json",
+        PACKAGE,
+        "-o",
+        report,
+        "--threshold",
+        "0.25",
+        "--recall",
+        "0.9",
+    )
     assert done.returncode == 0, done.stderr
     assert "10 images evaluated at threshold 0.25" in done.stdout
     assert "413 truth file(s) without result" in done.stdout  # the package's online media
@@ -55,25 +64,44 @@ def test_yolox_on_the_camtrap_dp_burst(run_batch_cli, tmp_path: Path) -> None:
         if cells[2] in local:
             truth[local[cells[2]]] = [float(v) for v in cells[18:22]]
     assert len(truth) == 10
-    found = {name for name, dets in images.items()
-             if any(d["category"] == "1" and d["conf"] >= 0.25 for d in dets)}
-    boxed = {name for name, dets in images.items()
-             if any(d["category"] == "1" and d["conf"] >= 0.25 and iou(d["bbox"], truth[name])
-                    >= 0.5 for d in dets)}
+    found = {
+        name
+        for name, dets in images.items()
+        if any(d["category"] == "1" and d["conf"] >= 0.25 for d in dets)
+    }
+    boxed = {
+        name
+        for name, dets in images.items()
+        if any(
+            d["category"] == "1" and d["conf"] >= 0.25 and iou(d["bbox"], truth[name]) >= 0.5
+            for d in dets
+        )
+    }
     book = sheets(report)
     animal = next(r for r in book["Evaluation"] if r["category"] == "animal")
-    assert (animal["true_positives"], animal["false_positives"], animal["misses"],
-            animal["images"]) == (len(found), 0, 10 - len(found), 10)
+    assert (
+        animal["true_positives"],
+        animal["false_positives"],
+        animal["misses"],
+        animal["images"],
+    ) == (len(found), 0, 10 - len(found), 10)
     assert animal["recall"] == pytest.approx(len(found) / 10)
     boxes = next(r for r in book["Boxes"] if r["category"] == "animal")
     assert boxes["true_positives"] == len(boxed)
     assert len(found) >= 5, "YOLOX-Nano should find the heron in most frames"
     curve = [r for r in book["Curve"] if r["category"] == "animal"]
-    assert curve[0]["threshold"] == max(max((d["conf"] for d in dets if d["category"] == "1"),
-                                            default=0) for dets in images.values())
+    assert curve[0]["threshold"] == max(
+        max((d["conf"] for d in dets if d["category"] == "1"), default=0)
+        for dets in images.values()
+    )
     # the highest threshold reaching 90 % of the frames: the 9th best animal confidence
-    best = sorted((max((d["conf"] for d in dets if d["category"] == "1"), default=0)
-                   for dets in images.values()), reverse=True)
+    best = sorted(
+        (
+            max((d["conf"] for d in dets if d["category"] == "1"), default=0)
+            for dets in images.values()
+        ),
+        reverse=True,
+    )
     sentence = f"use {best[8]} for a recall of 90.0% of animal"
     assert sentence in done.stdout
     book = openpyxl.load_workbook(report, read_only=True)
@@ -84,8 +112,9 @@ def test_yolox_on_the_camtrap_dp_burst(run_batch_cli, tmp_path: Path) -> None:
 
 def test_megadetector_v4_results_against_coco_and_labels(tmp_path: Path) -> None:
     results = ENA24 / "ena.md.4.1.0.json"
-    coco = evaluate(results, ENA24 / "zamba_ena24_small_coco_annotations.json",
-                    "-o", tmp_path / "coco.xlsx")
+    coco = evaluate(
+        results, ENA24 / "zamba_ena24_small_coco_annotations.json", "-o", tmp_path / "coco.xlsx"
+    )
     assert coco.returncode == 0, coco.stderr
     assert "21 images evaluated at threshold 0.8" in coco.stdout  # MDv4's typical threshold
     book = sheets(tmp_path / "coco.xlsx")
@@ -99,8 +128,14 @@ def test_megadetector_v4_results_against_coco_and_labels(tmp_path: Path) -> None
     assert len(not_paired) == 8789 - 21
     assert {r["kind"] for r in not_paired} == {"result without truth"}
 
-    labels = evaluate(results, ENA24 / "zamba_ena24_small_labels.csv", "-o",
-                      tmp_path / "labels.xlsx", "--threshold", "0.999")
+    labels = evaluate(
+        results,
+        ENA24 / "zamba_ena24_small_labels.csv",
+        "-o",
+        tmp_path / "labels.xlsx",
+        "--threshold",
+        "0.999",
+    )
     assert labels.returncode == 0, labels.stderr
     rows = {r["category"]: r for r in sheets(tmp_path / "labels.xlsx")["Evaluation"]}
     assert rows["animal"]["true_positives"] + rows["animal"]["misses"] == 21
@@ -108,13 +143,15 @@ def test_megadetector_v4_results_against_coco_and_labels(tmp_path: Path) -> None
 
 
 def test_refusals_name_the_problem(tmp_path: Path) -> None:
-    missing = evaluate(ENA24 / "ena.md.4.1.0.json", tmp_path / "nope.csv", "-o",
-                       tmp_path / "r.xlsx")
+    missing = evaluate(
+        ENA24 / "ena.md.4.1.0.json", tmp_path / "nope.csv", "-o", tmp_path / "r.xlsx"
+    )
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     junk = tmp_path / "junk.json"
     junk.write_text("[1, 2]")
     bad = evaluate(junk, ENA24 / "zamba_ena24_small_labels.csv", "-o", tmp_path / "r.xlsx")
     assert bad.returncode == 1 and "not a readable MegaDetector results file" in bad.stderr
-    nothing = evaluate(ENA24 / "zamba_ena24_small_md_annotations.json", PACKAGE, "-o",
-                       tmp_path / "r.xlsx")
+    nothing = evaluate(
+        ENA24 / "zamba_ena24_small_md_annotations.json", PACKAGE, "-o", tmp_path / "r.xlsx"
+    )
     assert nothing.returncode == 1 and "No image could be compared" in nothing.stdout

@@ -42,8 +42,14 @@ BATCH = {"TRAPLINE_STORE_BATCH_IMAGES": "4"}
 SEED = int(os.environ.get("TRAPLINE_TEST_SEED", "20261124"))
 
 
-def queue_job(redis_conn, settings, images: int, size=(1600, 1200), job_id: str | None = None,
-              noisy: bool = False) -> str:
+def queue_job(
+    redis_conn,
+    settings,
+    images: int,
+    size=(1600, 1200),
+    job_id: str | None = None,
+    noisy: bool = False,
+) -> str:
     store = Storage(settings.data_dir)
     store.ensure()
     job_id = job_id or new_job_id()
@@ -71,7 +77,9 @@ def result_of(settings, job_id: str) -> tuple[list[dict], dict[str, bytes]]:
 
 
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
-def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_conn, settings) -> None:
+def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(
+    workers, redis_conn, settings
+) -> None:
     """Results are stored 4 images at a time here, so the kill lands between commits, after
     some: the resumed run must store each image once and give what an uninterrupted run gives.
 
@@ -89,8 +97,11 @@ def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(workers, redis_c
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # no goodbye
-        wait_for(lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"), timeout=10,
-                 what="lease expiry")
+        wait_for(
+            lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"),
+            timeout=10,
+            what="lease expiry",
+        )
         stored = len(done_paths(engine, killed_job))
         print(f"stored at the kill: {stored}")
     finally:
@@ -121,7 +132,9 @@ def test_kill_9_while_writing_the_zip(workers, redis_conn, settings) -> None:
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     assert not store.result_zip(job_id).exists()  # no half-written zip where a download finds it
-    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry")
+    wait_for(
+        lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry"
+    )
     assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
     assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
     images, _ = result_of(settings, job_id)
@@ -133,8 +146,11 @@ def test_restart_while_jobs_wait_loses_nothing(workers, redis_conn, settings) ->
     running = queue_job(redis_conn, settings, 30, size=(2400, 1800))
     waiting = [queue_job(redis_conn, settings, 2, size=(200, 150)) for _ in range(3)]
     first = workers.start(**LEASE)
-    wait_for(lambda: load_state(redis_conn, running).processed >= 2, timeout=120,
-             what="the first job under way")
+    wait_for(
+        lambda: load_state(redis_conn, running).processed >= 2,
+        timeout=120,
+        what="the first job under way",
+    )
     assert job_queue(redis_conn).count == 3  # really waiting while the server restarts
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
@@ -159,8 +175,9 @@ def _unit_command() -> list[str]:
     return [a.replace("%H", socket.gethostname()).replace("%i", "1") for a in args]
 
 
-def test_a_model_server_restarted_right_after_kill_9_starts_and_works(workers, redis_conn,
-                                                                        settings) -> None:
+def test_a_model_server_restarted_right_after_kill_9_starts_and_works(
+    workers, redis_conn, settings
+) -> None:
     """systemd restarts a killed (OOM, kill -9) server with the same command line at once;
     RQ must not refuse it because its dead predecessor's registration is still in Redis."""
     args = _unit_command()
@@ -170,8 +187,11 @@ def test_a_model_server_restarted_right_after_kill_9_starts_and_works(workers, r
     first.wait(timeout=10)
     second = workers.start(*args, **LEASE)
     job_id = queue_job(redis_conn, settings, 2, size=(200, 150))
-    wait_for(lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED, timeout=90,
-             what="the restarted server's job")
+    wait_for(
+        lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED,
+        timeout=90,
+        what="the restarted server's job",
+    )
     assert second.poll() is None
     assert "There exists an active worker" not in workers.log(1)
 
@@ -187,8 +207,9 @@ def own_redis(tmp_path: Path):
     server.stop()
 
 
-def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis, workers,
-                                                            tmp_path: Path) -> None:
+def test_upload_while_redis_is_down_is_kept_and_queued_later(
+    settings, own_redis, workers, tmp_path: Path
+) -> None:
     """...with the uploader's video and Camtrap DP choices, and a video decoded by the model
     server process's own decoder workers."""
     from web import create_app
@@ -198,10 +219,19 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(settings, own_redis
     client = create_app({"TESTING": True}, settings=site).test_client()
     server.stop()
     clip = red_patch_clip(tmp_path / "clip.mp4", seconds=6, fps=5, patch_frames=range(10, 21))
-    response = client.post("/api/jobs", data={
-        **form(files=[(photo(1), "a.jpg"), (photo(2), "b.jpg"), (clip.read_bytes(), "clip.mp4")]),
-        "frame_interval": "2", "video_clips": "on", "utc_offset": "-03:00",
-        "deployments": "(top level),-22.9,-43.2\n"}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs",
+        data={
+            **form(
+                files=[(photo(1), "a.jpg"), (photo(2), "b.jpg"), (clip.read_bytes(), "clip.mp4")]
+            ),
+            "frame_interval": "2",
+            "video_clips": "on",
+            "utc_offset": "-03:00",
+            "deployments": "(top level),-22.9,-43.2\n",
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 503
     body = response.get_json()
     assert "saved" in body["error"] and "queued automatically" in body["error"]
@@ -231,16 +261,22 @@ def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> 
     server.stop()
     cpu_before, wall_before = _cpu_seconds(proc.pid), time.monotonic()
     # events, not a sleep: five missed heartbeats (one every 0.67 s with a 2 s lease)
-    wait_for(lambda: workers.log(0).count("Redis is unreachable") >= 5, timeout=60,
-             what="the server noticing the outage")
+    wait_for(
+        lambda: workers.log(0).count("Redis is unreachable") >= 5,
+        timeout=60,
+        what="the server noticing the outage",
+    )
     assert proc.poll() is None  # did not exit
     spent = _cpu_seconds(proc.pid) - cpu_before
     assert spent < 0.25 * (time.monotonic() - wall_before) + 0.3  # and did not spin
     server.start("--include", str(conf))
     client = Redis.from_url(server.url)
     job_id = queue_job(client, settings, 2, size=(200, 150))
-    wait_for(lambda: load_state(client, job_id).status is JobStatus.FINISHED, timeout=90,
-             what="job after Redis came back")
+    wait_for(
+        lambda: load_state(client, job_id).status is JobStatus.FINISHED,
+        timeout=90,
+        what="job after Redis came back",
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -250,40 +286,53 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_unwritable_results_folder_fails_clearly_and_keeps_the_upload(client, run_worker, settings, redis_conn) -> None:
+def test_unwritable_results_folder_fails_clearly_and_keeps_the_upload(
+    client, run_worker, settings, redis_conn
+) -> None:
     store = Storage(settings.data_dir)
-    response = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    )
     job_id = response.get_json()["id"]
     store.results_root.rmdir()
-    store.results_root.write_text("not a folder")  # (tests run as root: permissions would not stop it)
+    store.results_root.write_text(
+        "not a folder"
+    )  # (tests run as root: permissions would not stop it)
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["status"] == "failed" and "could not write the result zip" in status["error"]
     assert (store.upload_dir(job_id) / "a.jpg").is_file()
-    assert client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+    assert (
+        client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+    )
 
 
 def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_path: Path) -> None:
     from benchmarks.mdlike_graph import build_mdlike_graph
     from model_server.detectors import load_detector
     from model_server.service import jobs
-    from shared.store import open_configured_store
     from model_server.service.worker import TraplineWorker
+    from shared.store import open_configured_store
 
     job_id = queue_job(redis_conn, settings, 6, size=(400, 300))
     queue = job_queue(redis_conn)
     queue.empty()
     state = load_state(redis_conn, job_id)
     queue.enqueue(JOB_FUNCTION, args=(job_id,), job_id=state.rq_id, job_timeout=1)
-    jobs.install(load_detector(build_mdlike_graph(tmp_path / "slow.pb")), settings,
-                 open_configured_store(settings))
+    jobs.install(
+        load_detector(build_mdlike_graph(tmp_path / "slow.pb")),
+        settings,
+        open_configured_store(settings),
+    )
     TraplineWorker([queue], connection=redis_conn, serializer=JSONSerializer).work(burst=True)
     final = load_state(redis_conn, job_id)
     assert final.status is JobStatus.FAILED and "took longer than" in final.error
     assert Storage(settings.data_dir).upload_dir(job_id).is_dir()
 
 
-def test_a_crash_inside_one_images_inference_is_one_error_row(tmp_path: Path, red_patch_model: Path) -> None:
+def test_a_crash_inside_one_images_inference_is_one_error_row(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     from model_server.detectors import load_detector
     from model_server.pipeline.batch import run_batch
     from model_server.pipeline.options import PipelineOptions
@@ -306,10 +355,14 @@ def test_a_crash_inside_one_images_inference_is_one_error_row(tmp_path: Path, re
     folder.mkdir()
     for name in ("a.jpg", "b.jpg", "c.jpg"):
         (folder / name).write_bytes(photo())
-    result = run_batch(collect_inputs([folder]), Flaky(), tmp_path / "work", tmp_path / "r.zip", PipelineOptions())
+    result = run_batch(
+        collect_inputs([folder]), Flaky(), tmp_path / "work", tmp_path / "r.zip", PipelineOptions()
+    )
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         images = {im["file"]: im for im in json.loads(z.read("detections.json"))["images"]}
-    assert "the detector failed on this image (RuntimeError: CUDA error" in images["b.jpg"]["failure"]
+    assert (
+        "the detector failed on this image (RuntimeError: CUDA error" in images["b.jpg"]["failure"]
+    )
     assert images["a.jpg"]["detections"] and images["c.jpg"]["detections"]
     assert result.tally.errors == 1
 
@@ -322,8 +375,9 @@ def _each_once(settings, job_id: str, count: int) -> None:
     assert len(names) == len(set(names)) == count + len(REPORT_FILES)  # photos and reports
 
 
-def test_a_stalled_server_writes_nothing_once_another_took_its_job(workers, redis_conn,
-                                                                   settings) -> None:
+def test_a_stalled_server_writes_nothing_once_another_took_its_job(
+    workers, redis_conn, settings
+) -> None:
     """SIGSTOP past the lease (a stall, a partition), another server takes the job over, then
     SIGCONT: the first server's late writes are refused and logged, the result has each image
     once."""
@@ -331,24 +385,33 @@ def test_a_stalled_server_writes_nothing_once_another_took_its_job(workers, redi
     first = workers.start(**LEASE)
     wait_for(lambda: load_state(redis_conn, job_id).processed >= 4, what="4 images")
     first.send_signal(signal.SIGSTOP)
-    wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10,
-             what="lease expiry")
+    wait_for(
+        lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry"
+    )
     second = workers.start(**LEASE)
-    wait_for(lambda: load_state(redis_conn, job_id).attempt == 2, timeout=60,
-             what="the second server taking the job")
+    wait_for(
+        lambda: load_state(redis_conn, job_id).attempt == 2,
+        timeout=60,
+        what="the second server taking the job",
+    )
     first.send_signal(signal.SIGCONT)
-    wait_for(lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED, timeout=240,
-             what="the job finished by the second server")
-    wait_for(lambda: "writes nothing more" in workers.log(0) or "late write refused"
-             in workers.log(0), timeout=60, what="the first server letting go")
+    wait_for(
+        lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED,
+        timeout=240,
+        what="the job finished by the second server",
+    )
+    wait_for(
+        lambda: "writes nothing more" in workers.log(0) or "late write refused" in workers.log(0),
+        timeout=60,
+        what="the first server letting go",
+    )
     assert first.poll() is None and second.poll() is None  # both still serving
     _each_once(settings, job_id, 30)
     assert f"job {job_id}: finished" in workers.log(1)
     assert f"job {job_id}: finished" not in workers.log(0)
 
 
-def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redis,
-                                                               workers) -> None:
+def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redis, workers) -> None:
     server, conf = own_redis
     client = Redis.from_url(server.url)
     # noisy photos: big files, slow to decode and encode, so the job is still running when
@@ -358,20 +421,29 @@ def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redi
     wait_for(lambda: load_state(client, job_id).processed >= 20, timeout=180, what="20 images")
     server.stop()
     assert "finished" not in workers.log(0)
-    wait_for(lambda: "pausing until it answers" in workers.log(0)
-             or "Redis unreachable while recording" in workers.log(0), timeout=90,
-             what="the server waiting for Redis")
+    wait_for(
+        lambda: (
+            "pausing until it answers" in workers.log(0)
+            or "Redis unreachable while recording" in workers.log(0)
+        ),
+        timeout=90,
+        what="the server waiting for Redis",
+    )
     assert proc.poll() is None  # it did not exit
     server.start("--include", str(conf))
     client = Redis.from_url(server.url)
-    wait_for(lambda: load_state(client, job_id).status is JobStatus.FINISHED, timeout=120,
-             what="the job finished after Redis came back")
+    wait_for(
+        lambda: load_state(client, job_id).status is JobStatus.FINISHED,
+        timeout=120,
+        what="the job finished after Redis came back",
+    )
     assert proc.poll() is None
     _each_once(settings, job_id, 30)
 
 
-def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(workers, redis_conn,
-                                                                        settings) -> None:
+def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(
+    workers, redis_conn, settings
+) -> None:
     """Each time the server has the poison file in hand it dies (as the OOM killer would do):
     after three deaths the job fails with a message naming it, and the upload stays."""
     job_id = queue_job(redis_conn, settings, 24, size=(1600, 1200))
@@ -379,6 +451,7 @@ def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(workers, 
     poison = "img012.jpg"
     for death in range(3):
         proc = workers.start(**LEASE)
+
         def in_hand(attempt: int = death + 1) -> bool:
             state = load_state(redis_conn, job_id)
             return state.attempt == attempt and poison in state.in_flight
@@ -386,8 +459,11 @@ def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(workers, 
         wait_for(in_hand, timeout=120, what=f"the poison file in hand ({death + 1})")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        wait_for(lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10,
-                 what="lease expiry")
+        wait_for(
+            lambda: not redis_conn.exists(f"trapline:lease:{job_id}"),
+            timeout=10,
+            what="lease expiry",
+        )
     assert workers.start("--burst", **LEASE).wait(timeout=120) == 0
     final = load_state(redis_conn, job_id)
     assert final.status is JobStatus.FAILED and final.crashes == 3

@@ -73,6 +73,7 @@ def hostile_zip(path: Path) -> Path:
         entry("bad/tool.jpg", b"MZ\x90\x00" + b"\x00" * 200),
         entry("bad/bomb.png", png_bomb_header(60_000, 60_000)),
         entry("bad/empty.jpg", b""),
+        entry("bad/<b>cam</b>.jpg", b"not a photo"),  # markup in a name the job page lists
     ]
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -90,31 +91,49 @@ def set_encrypted_flag(raw: bytearray, name: bytes) -> None:
     """zipfile cannot write encrypted entries; set bit 0 of the flags as an encrypting tool does."""
     local = raw.find(name) - 30  # the local header ends with the name
     central = raw.find(name, local + 31) - 46
-    assert raw[local:local + 4] == b"PK\x03\x04" and raw[central:central + 4] == b"PK\x01\x02"
+    assert raw[local : local + 4] == b"PK\x03\x04" and raw[central : central + 4] == b"PK\x01\x02"
     raw[local + 6] |= 0x1
     raw[central + 8] |= 0x1
 
 
 def run(tmp_path: Path, upload: Path, red_patch_model: Path, **opts):
     limit = {"max_file_bytes": opts["max_file_bytes"]} if "max_file_bytes" in opts else {}
-    result = run_batch(collect_inputs([upload], **limit), load_detector(red_patch_model),
-                       tmp_path / "data" / "work",
-                       tmp_path / "data" / "result.zip", PipelineOptions(threshold=0.4, **opts))
+    result = run_batch(
+        collect_inputs([upload], **limit),
+        load_detector(red_patch_model),
+        tmp_path / "data" / "work",
+        tmp_path / "data" / "result.zip",
+        PipelineOptions(threshold=0.4, **opts),
+    )
     with zipfile.ZipFile(tmp_path / "data" / "result.zip") as archive:
         images = {im["file"]: im for im in json.loads(archive.read("detections.json"))["images"]}
         names = archive.namelist()
     return result, images, names
 
 
-def test_hostile_zip_every_entry_has_its_exact_outcome(tmp_path: Path, red_patch_model: Path) -> None:
+def test_hostile_zip_every_entry_has_its_exact_outcome(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     upload = hostile_zip(tmp_path / "upload.zip")
     before = {p for p in tmp_path.rglob("*")}
     result, images, names = run(tmp_path, upload, red_patch_model)
     processed = {
-        "ok/plain.jpg", "tmp/escape.jpg", "etc/absolute.jpg", "Windows/win.jpg", "dup.jpg", "dup~2.jpg",
-        "Case.jpg", "case~2.JPG", f"long/{'L' * 240}.jpg", "café.jpg", "img/cmyk.jpg",
+        "ok/plain.jpg",
+        "tmp/escape.jpg",
+        "etc/absolute.jpg",
+        "Windows/win.jpg",
+        "dup.jpg",
+        "dup~2.jpg",
+        "Case.jpg",
+        "case~2.JPG",
+        f"long/{'L' * 240}.jpg",
+        "café.jpg",
+        "img/cmyk.jpg",
         "$(reboot);`id` | rm -rf ~.jpg",
-        "img/sixteen.png", "img/palette.png", "img/alpha.png", "img/anim.webp",
+        "img/sixteen.png",
+        "img/palette.png",
+        "img/alpha.png",
+        "img/anim.webp",
     }
     failed = {
         "secret.jpg": "encrypted inside the zip",
@@ -122,6 +141,7 @@ def test_hostile_zip_every_entry_has_its_exact_outcome(tmp_path: Path, red_patch
         "bad/tool.jpg": "not a readable image",
         "bad/bomb.png": "safety limit",
         "bad/empty.jpg": "empty (0 bytes)",
+        "bad/<b>cam</b>.jpg": "not a readable image",
     }
     assert set(images) == processed | set(failed)
     for name in processed:
@@ -162,14 +182,16 @@ def test_entry_lying_about_its_size_is_an_error_row(tmp_path: Path, red_patch_mo
     raw = bytearray(upload.read_bytes())
     # shrink the declared uncompressed size of liar.jpg in its central-directory record
     at = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"liar.jpg"))
-    raw[at + 24:at + 28] = (100).to_bytes(4, "little")
+    raw[at + 24 : at + 28] = (100).to_bytes(4, "little")
     upload.write_bytes(bytes(raw))
     _, images, _ = run(tmp_path, upload, red_patch_model)
     assert "damaged inside the zip" in images["liar.jpg"]["failure"]
     assert images["fine.jpg"]["detections"]
 
 
-def test_too_many_entries_is_a_clear_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_entries_is_a_clear_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(inputs, "MAX_ENTRIES", 50)
     upload = tmp_path / "many.zip"
     upload.write_bytes(zip_of({f"{i}.jpg": b"x" for i in range(51)}))
@@ -179,13 +201,18 @@ def test_too_many_entries_is_a_clear_refusal(tmp_path: Path, monkeypatch: pytest
 
 def test_hostile_upload_through_the_service(client, run_worker, redis_conn, tmp_path: Path) -> None:
     upload = hostile_zip(tmp_path / "upload.zip")
-    response = client.post("/api/jobs", data=form(files=[(upload.read_bytes(), "trap <b>cam</b>.zip")]),
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs",
+        data=form(files=[(upload.read_bytes(), "trap <b>cam</b>.zip")]),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
     job_id = response.get_json()["id"]
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
-    assert status["status"] == "finished" and status["summary"]["errors"] == 5
+    assert status["status"] == "finished" and status["summary"]["errors"] == 6
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
-    assert "<b>cam</b>" not in page  # (the name is not shown, and anything shown is escaped)
+    # the broken file's name is listed among the failures, escaped: never as markup
+    assert "bad/&lt;b&gt;cam&lt;/b&gt;.jpg" in page
+    assert "<b>cam</b>" not in page
     assert client.get("/healthz").status_code == 200  # the service keeps running

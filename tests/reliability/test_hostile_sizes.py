@@ -34,25 +34,36 @@ def png(image: Image.Image, **save: object) -> bytes:
 
 
 def batch(folder: Path, tmp_path: Path, model: Path, **opts: object) -> tuple[object, dict, set]:
-    result = run_batch(collect_inputs([folder]), load_detector(model), tmp_path / "work",
-                       tmp_path / "r.zip", PipelineOptions(threshold=0.4, **opts))  # type: ignore[arg-type]
+    result = run_batch(
+        collect_inputs([folder]),
+        load_detector(model),
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(threshold=0.4, **opts),
+    )  # type: ignore[arg-type]
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         images = {im["file"]: im for im in json.loads(z.read("detections.json"))["images"]}
         rows = {r.split(",")[0]: r for r in z.read("images.csv").decode("utf-8-sig").splitlines()}
         return result, {"images": images, "rows": rows}, set(z.namelist())
 
 
-def test_copies_a_format_cannot_hold_are_fitted_not_fatal(tmp_path: Path,
-                                                          red_patch_model: Path) -> None:
+def test_copies_a_format_cannot_hold_are_fitted_not_fatal(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     """PNG data under .jpg/.webp names: too much EXIF for a JPEG, too wide for WebP and JPEG.
     Each used to fail the whole job as 'could not write the results'."""
     folder = tmp_path / "in"
     folder.mkdir()
-    exif = piexif.dump({"0th": {piexif.ImageIFD.Make: b"Cam"},
-                        "Exif": {piexif.ExifIFD.UserComment: b"ASCII\0\0\0" + b"x" * 70_000}})
+    exif = piexif.dump(
+        {
+            "0th": {piexif.ImageIFD.Make: b"Cam"},
+            "Exif": {piexif.ExifIFD.UserComment: b"ASCII\0\0\0" + b"x" * 70_000},
+        }
+    )
     assert len(exif) > 65_533
-    (folder / "big_exif.jpg").write_bytes(png(red_patch_image((300, 200), (20, 20, 90, 80)),
-                                              exif=exif))
+    (folder / "big_exif.jpg").write_bytes(
+        png(red_patch_image((300, 200), (20, 20, 90, 80)), exif=exif)
+    )
     (folder / "wide.webp").write_bytes(png(red_patch_image((16_400, 40), (10, 5, 400, 35))))
     (folder / "wider.jpg").write_bytes(png(red_patch_image((65_600, 12), (10, 2, 900, 10))))
     (folder / "plain.jpg").write_bytes(png(red_patch_image((160, 120), (10, 10, 60, 50))))
@@ -60,9 +71,15 @@ def test_copies_a_format_cannot_hold_are_fitted_not_fatal(tmp_path: Path,
     assert result.tally.images == 4 and result.tally.errors == 0
     assert {"big_exif.jpg", "wide.webp", "wider.jpg", "plain.jpg"} <= names
     assert "annotated copy has no EXIF" in out["rows"]["big_exif.jpg"]
-    assert "scaled down to 16383x39: WEBP holds at most 16383 pixels a side" in out["rows"]["wide.webp"]
+    assert (
+        "scaled down to 16383x39: WEBP holds at most 16383 pixels a side"
+        in out["rows"]["wide.webp"]
+    )
     assert "JPEG holds at most 65500 pixels a side" in out["rows"]["wider.jpg"]
-    with zipfile.ZipFile(tmp_path / "r.zip") as z, Image.open(io.BytesIO(z.read("wide.webp"))) as im:
+    with (
+        zipfile.ZipFile(tmp_path / "r.zip") as z,
+        Image.open(io.BytesIO(z.read("wide.webp"))) as im,
+    ):
         assert im.format == "WEBP" and im.width == 16_383
     for name in ("big_exif.jpg", "wide.webp", "wider.jpg"):
         assert out["images"][name]["detections"], name  # the detections are all there
@@ -100,12 +117,18 @@ def test_sixteen_bit_frames_find_what_the_8_bit_frames_find(tmp_path: Path) -> N
             assert check.mode.startswith("I")  # really 16-bit on disk
     found: dict[str, dict] = {}
     for label, folder in (("8", eight), ("16", sixteen)):
-        run_batch(collect_inputs([folder]), load_detector(YOLOX_TFLITE), tmp_path / f"w{label}",
-                  tmp_path / f"{label}.zip", PipelineOptions(threshold=0.25))
+        run_batch(
+            collect_inputs([folder]),
+            load_detector(YOLOX_TFLITE),
+            tmp_path / f"w{label}",
+            tmp_path / f"{label}.zip",
+            PipelineOptions(threshold=0.25),
+        )
         with zipfile.ZipFile(tmp_path / f"{label}.zip") as z:
             images = json.loads(z.read("detections.json"))["images"]
-        found[label] = {im["file"]: [d for d in im["detections"] if d["conf"] >= 0.25]
-                        for im in images}
+        found[label] = {
+            im["file"]: [d for d in im["detections"] if d["conf"] >= 0.25] for im in images
+        }
     animals = sum(len(d) for d in found["8"].values())
     assert animals >= 3  # the 8-bit frames do show animals to this detector
     for name, dets in found["8"].items():
@@ -124,8 +147,9 @@ def _shared_data_zip(photo: bytes, copies: int) -> bytes:
     raw = out.getvalue()
     start, end = raw.index(b"PK\x01\x02"), raw.index(b"PK\x05\x06")
     record = raw[start:end]
-    directory = b"".join(record.replace(b"a.jpg", f"{i:05d}"[-5:].encode()) if i else record
-                         for i in range(copies))
+    directory = b"".join(
+        record.replace(b"a.jpg", f"{i:05d}"[-5:].encode()) if i else record for i in range(copies)
+    )
     eocd = bytearray(raw[end:])
     struct.pack_into("<HHII", eocd, 8, copies, copies, len(directory), start)
     return raw[:start] + directory + bytes(eocd)
@@ -166,8 +190,10 @@ def test_the_pixel_budget_lets_images_through_in_order_and_a_huge_one_alone() ->
             assert changed.wait_for(lambda: len(log) >= count, timeout=10), log
 
     sizes = [60, 30, 500, 10]
-    threads = [threading.Thread(target=load, args=(t, p), daemon=True)
-               for t, p in reversed(list(enumerate(sizes)))]  # started out of order
+    threads = [
+        threading.Thread(target=load, args=(t, p), daemon=True)
+        for t, p in reversed(list(enumerate(sizes)))
+    ]  # started out of order
     try:
         for thread in threads:
             thread.start()
@@ -184,14 +210,16 @@ def test_the_pixel_budget_lets_images_through_in_order_and_a_huge_one_alone() ->
         budget.close()
 
 
-def test_a_batch_of_huge_photos_runs_within_a_small_budget(tmp_path: Path,
-                                                           red_patch_model: Path) -> None:
+def test_a_batch_of_huge_photos_runs_within_a_small_budget(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(6):
         red_patch_image((1200, 900), (50 + i, 50, 300, 250)).save(folder / f"{i}.jpg")
-    result, out, _ = batch(folder, tmp_path, red_patch_model, max_pixels_in_flight=1_000_000,
-                           loader_threads=3)
+    result, out, _ = batch(
+        folder, tmp_path, red_patch_model, max_pixels_in_flight=1_000_000, loader_threads=3
+    )
     assert result.tally.images == 6 and result.tally.errors == 0
     assert all(out["images"][f"{i}.jpg"]["detections"] for i in range(6))
 

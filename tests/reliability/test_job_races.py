@@ -11,14 +11,18 @@ from tests.web.helpers import form, photo
 
 
 def submit(client, n: int = 1) -> str:
-    response = client.post("/api/jobs", data=form(files=[(photo(i), f"{i}.jpg") for i in range(n)]),
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs",
+        data=form(files=[(photo(i), f"{i}.jpg") for i in range(n)]),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
     return response.get_json()["id"]
 
 
-def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(app, client, run_worker,
-                                                               redis_conn, settings) -> None:
+def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(
+    app, client, run_worker, redis_conn, settings
+) -> None:
     """The cancel view read the record while the job was running; the job finished before the
     cancel wrote. The finished job must stay finished, and nothing may requeue it."""
     from model_server.service.recovery import recover
@@ -41,12 +45,18 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(app, client, run_
 
 def test_a_stale_attempt_cannot_write_the_jobs_record(client, redis_conn) -> None:
     job_id = submit(client)
-    assert transition(redis_conn, job_id, (JobStatus.QUEUED,), attempt=1,
-                      status=JobStatus.PROCESSING)
+    assert transition(
+        redis_conn, job_id, (JobStatus.QUEUED,), attempt=1, status=JobStatus.PROCESSING
+    )
     state = load_state(redis_conn, job_id)
     enqueue_job(redis_conn, state, allowed=(JobStatus.PROCESSING,))  # taken over: attempt 2
-    assert not transition(redis_conn, job_id, (JobStatus.QUEUED, JobStatus.PROCESSING),
-                          attempt=1, status=JobStatus.FINISHED)
+    assert not transition(
+        redis_conn,
+        job_id,
+        (JobStatus.QUEUED, JobStatus.PROCESSING),
+        attempt=1,
+        status=JobStatus.FINISHED,
+    )
     assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
 
 
@@ -67,8 +77,9 @@ def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis
             ready.set()
             for command in monitor.listen():
                 seen.append(command["command"])
-                if command["command"].startswith("EXEC") and any("LPUSH" in c or "RPUSH" in c
-                                                                 for c in seen):
+                if command["command"].startswith("EXEC") and any(
+                    "LPUSH" in c or "RPUSH" in c for c in seen
+                ):
                     return
 
     thread = threading.Thread(target=watch, daemon=True)
@@ -76,7 +87,7 @@ def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis
     ready.wait(5)
     deadline = time.monotonic() + 10
     while "PING" not in seen and time.monotonic() < deadline:  # MONITOR is listening once it
-        redis_conn.ping()                                      # reports a command of ours
+        redis_conn.ping()  # reports a command of ours
     assert "PING" in seen
     job_id = new_job_id()
     enqueue_job(redis_conn, JobState(id=job_id, email="r@example.org", total=1))
@@ -88,8 +99,9 @@ def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis
     assert execs and hset < execs[0] and push < execs[0], seen
 
 
-def test_a_queued_record_without_its_rq_job_is_queued_again(client, run_worker,
-                                                            redis_conn, settings) -> None:
+def test_a_queued_record_without_its_rq_job_is_queued_again(
+    client, run_worker, redis_conn, settings
+) -> None:
     """What a non-atomic write (an older version, a Redis restored without its queue) left."""
     from model_server.service.recovery import recover
     from shared.storage import Storage

@@ -40,23 +40,43 @@ def page_fields(client) -> dict[str, str]:
     import re
 
     page = client.get("/").get_data(as_text=True)
-    return {"csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1),
-            "draft": re.search(r'name="draft" value="([^"]+)"', page).group(1)}
+    return {
+        "csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1),
+        "draft": re.search(r'name="draft" value="([^"]+)"', page).group(1),
+    }
 
 
-def send_chunks(client, fields: dict[str, str], data: bytes, name: str, *, step: int = 1000,
-                uuid: str = "0b5d4c2e-1111-4222-8333-444455556666", fullpath: str = ""):
+def send_chunks(
+    client,
+    fields: dict[str, str],
+    data: bytes,
+    name: str,
+    *,
+    step: int = 1000,
+    uuid: str = "0b5d4c2e-1111-4222-8333-444455556666",
+    fullpath: str = "",
+):
     """Sends `data` as Dropzone does, in chunks of `step` bytes; returns the last response."""
     import io
 
-    chunks = [data[i:i + step] for i in range(0, len(data), step)] or [b""]
+    chunks = [data[i : i + step] for i in range(0, len(data), step)] or [b""]
     response = None
     for index, piece in enumerate(chunks):
-        response = client.post("/upload/chunk", content_type="multipart/form-data",
-                               headers={"X-CSRFToken": fields["csrf_token"]}, data={
-            "dzuuid": uuid, "dzchunkindex": str(index), "dztotalchunkcount": str(len(chunks)),
-            "dzchunkbyteoffset": str(index * step), "dztotalfilesize": str(len(data)),
-            "draft": fields["draft"], "fullpath": fullpath, "file": (io.BytesIO(piece), name)})
+        response = client.post(
+            "/upload/chunk",
+            content_type="multipart/form-data",
+            headers={"X-CSRFToken": fields["csrf_token"]},
+            data={
+                "dzuuid": uuid,
+                "dzchunkindex": str(index),
+                "dztotalchunkcount": str(len(chunks)),
+                "dzchunkbyteoffset": str(index * step),
+                "dztotalfilesize": str(len(data)),
+                "draft": fields["draft"],
+                "fullpath": fullpath,
+                "file": (io.BytesIO(piece), name),
+            },
+        )
         if response.status_code != 200:
             return response
     return response

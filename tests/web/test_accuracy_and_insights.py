@@ -26,14 +26,17 @@ def shot(*, animal: bool, when: str | None, gps: tuple[float, float] | None = No
 def survey(client, run_worker) -> str:
     """cam1: two animals at 05 h on 1 and 3 June; night & day: a person at 22 h on 2 June;
     top.jpg: no EXIF at all."""
-    upload = zip_of({
-        "cam1/a.jpg": shot(animal=True, when="2021:06:01 05:30:00", gps=(-33.5, 151.25)),
-        "cam1/b.jpg": shot(animal=True, when="2021:06:03 05:10:00", gps=(-33.5002, 151.2502)),
-        "night & day/c.jpg": shot(animal=False, when="2021:06:02 22:15:00", gps=(-33.6, 151.3)),
-        "top.jpg": shot(animal=False, when=None),
-    })
-    response = client.post("/api/jobs", data=form(files=[(upload, "survey.zip")]),
-                           content_type="multipart/form-data")
+    upload = zip_of(
+        {
+            "cam1/a.jpg": shot(animal=True, when="2021:06:01 05:30:00", gps=(-33.5, 151.25)),
+            "cam1/b.jpg": shot(animal=True, when="2021:06:03 05:10:00", gps=(-33.5002, 151.2502)),
+            "night & day/c.jpg": shot(animal=False, when="2021:06:02 22:15:00", gps=(-33.6, 151.3)),
+            "top.jpg": shot(animal=False, when=None),
+        }
+    )
+    response = client.post(
+        "/api/jobs", data=form(files=[(upload, "survey.zip")]), content_type="multipart/form-data"
+    )
     assert response.status_code == 201
     run_worker()
     return response.get_json()["id"]
@@ -49,7 +52,10 @@ def test_dashboard_hours_days_cameras_and_geojson(client, run_worker, settings) 
     assert (hours[22]["animal"], hours[22]["person"]) == (0, 1)
     assert body["days"]["unit"] == "day"
     assert [(d["day"], d["images"]) for d in body["days"]["rows"]] == [
-        ("2021-06-01", 1), ("2021-06-02", 1), ("2021-06-03", 1)]
+        ("2021-06-01", 1),
+        ("2021-06-02", 1),
+        ("2021-06-03", 1),
+    ]
     cams = {c["folder"]: c for c in body["cameras"]}
     assert set(cams) == {"", "cam1", "night & day"}
     assert cams["cam1"]["detections"] == 4 and cams["cam1"]["with_gps"] == 2
@@ -58,16 +64,21 @@ def test_dashboard_hours_days_cameras_and_geojson(client, run_worker, settings) 
     assert cams[""]["latitude"] is None and cams[""]["detections"] == 1
 
     geo = client.get(f"/api/jobs/{job_id}/cameras.geojson")
-    assert geo.mimetype == "application/geo+json" and "attachment" in geo.headers[
-        "Content-Disposition"]
+    assert (
+        geo.mimetype == "application/geo+json"
+        and "attachment" in geo.headers["Content-Disposition"]
+    )
     points = {f["properties"]["folder"]: f for f in geo.get_json()["features"]}
     assert set(points) == {"cam1", "night & day"}  # the top level has no position
     lon, lat = points["night & day"]["geometry"]["coordinates"]
     assert (lat, lon) == pytest.approx((-33.6, 151.3), abs=1e-4)
     assert points["cam1"]["properties"]["animal_detections"] == 2
 
-    for name, words in (("hours", "Hour of day (camera clock"),
-                        ("days", "Day (month-day) in 2021"), ("map", "night & day (1)")):
+    for name, words in (
+        ("hours", "Hour of day (camera clock"),
+        ("days", "Day (month-day) in 2021"),
+        ("map", "night & day (1)"),
+    ):
         chart = client.get(f"/jobs/{job_id}/charts/{name}.svg")
         assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
         assert "default-src 'none'" in chart.headers["Content-Security-Policy"]
@@ -78,15 +89,20 @@ def test_dashboard_hours_days_cameras_and_geojson(client, run_worker, settings) 
 
 
 def review(client, job_id: str) -> None:
-    items = {m["path"]: m for m in
-             client.get(f"/api/jobs/{job_id}/media?per_page=50").get_json()["media"]}
+    items = {
+        m["path"]: m
+        for m in client.get(f"/api/jobs/{job_id}/media?per_page=50").get_json()["media"]
+    }
     a, b, c = items["cam1/a.jpg"], items["cam1/b.jpg"], items["night & day/c.jpg"]
     person_a = next(d for d in a["detections"] if d["category"] == "person")
-    for body in ({"action": "reject", "detection_id": person_a["id"]},
-                 {"action": "accept", "media_id": b["id"]},
-                 {"action": "empty", "media_id": c["id"]}):
-        response = client.post(f"/api/jobs/{job_id}/reviews", json={**body, "reviewer": "Ana"},
-                               headers=SCRIPT)
+    for body in (
+        {"action": "reject", "detection_id": person_a["id"]},
+        {"action": "accept", "media_id": b["id"]},
+        {"action": "empty", "media_id": c["id"]},
+    ):
+        response = client.post(
+            f"/api/jobs/{job_id}/reviews", json={**body, "reviewer": "Ana"}, headers=SCRIPT
+        )
         assert response.status_code == 201, response.get_json()
 
 
@@ -100,8 +116,7 @@ def test_evaluation_against_the_review(client, run_worker, settings) -> None:
     report = client.get(f"/api/jobs/{job_id}/evaluation?recall=1&category=person").get_json()
     assert report["images"] == 3 and "3 image(s)" in report["warning"]
     rows = {r["category"]: r for r in report["categories"]}
-    assert [rows["person"][k] for k in ("true_positives", "false_positives", "misses")] == [
-        1, 2, 0]
+    assert [rows["person"][k] for k in ("true_positives", "false_positives", "misses")] == [1, 2, 0]
     assert rows["animal"]["precision"] == 1.0 and rows["animal"]["recall"] == 1.0
     assert rows["non-empty"]["false_positives"] == 1
     assert report["confusion"]["animal"] == {"animal": 2, "person": 2, "vehicle": 0, "empty": 0}
@@ -123,9 +138,12 @@ def test_evaluation_against_the_review(client, run_worker, settings) -> None:
 def test_evaluation_against_an_uploaded_truth(client, run_worker, settings) -> None:
     job_id = survey(client, run_worker)
     truth = b"file,category\ncam1/a.jpg,Red fox\nb.jpg,empty\nelsewhere/z.jpg,animal\n"
-    response = client.post(f"/api/jobs/{job_id}/evaluation", headers=SCRIPT,
-                           data={"truth": (io.BytesIO(truth), "truth.csv"), "recall": "0.5"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/api/jobs/{job_id}/evaluation",
+        headers=SCRIPT,
+        data={"truth": (io.BytesIO(truth), "truth.csv"), "recall": "0.5"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200, response.get_json()
     report = response.get_json()
     assert report["images"] == 2 and report["truth"]["format"].startswith("CSV")
@@ -135,13 +153,18 @@ def test_evaluation_against_an_uploaded_truth(client, run_worker, settings) -> N
     assert unpaired["truth_without_result"]["files"] == ["elsewhere/z.jpg"]
     assert sorted(unpaired["results_without_truth"]["files"]) == ["night & day/c.jpg", "top.jpg"]
 
-    bad = client.post(f"/api/jobs/{job_id}/evaluation", headers=SCRIPT,
-                      data={"truth": (io.BytesIO(b"name\nx\n"), "t.csv")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        f"/api/jobs/{job_id}/evaluation",
+        headers=SCRIPT,
+        data={"truth": (io.BytesIO(b"name\nx\n"), "t.csv")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and "'file' column" in bad.get_json()["error"]
-    forged = client.post(f"/api/jobs/{job_id}/evaluation",
-                         data={"truth": (io.BytesIO(truth), "truth.csv")},
-                         content_type="multipart/form-data")
+    forged = client.post(
+        f"/api/jobs/{job_id}/evaluation",
+        data={"truth": (io.BytesIO(truth), "truth.csv")},
+        content_type="multipart/form-data",
+    )
     assert forged.status_code == 400  # neither the page's CSRF token nor a script's key
 
 
@@ -157,20 +180,30 @@ def test_accuracy_page_with_review_and_with_a_truth_file(client, run_worker) -> 
     assert page.status_code == 200 and "<svg" in text and "intersection over union" in text
     assert "you would review" in text and "3</strong> image(s) compared" in text
     truth = {"truth": (io.BytesIO(b"file,category\ncam1/a.jpg,animal\n"), "truth.csv")}
-    forged = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data",
-                         data=truth)
+    forged = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data", data=truth)
     assert forged.status_code == 400  # the page's form needs its CSRF token
     token = csrf_token(client)
-    posted = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data", data={
-        "csrf_token": token, "threshold": "0.4", "category": "animal",
-        "truth": (io.BytesIO(b"file,category\ncam1/a.jpg,animal\n"), "truth.csv")})
+    posted = client.post(
+        f"/jobs/{job_id}/accuracy",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "threshold": "0.4",
+            "category": "animal",
+            "truth": (io.BytesIO(b"file,category\ncam1/a.jpg,animal\n"), "truth.csv"),
+        },
+    )
     text = posted.get_data(as_text=True)
     assert posted.status_code == 200 and 'id="truth-categories"' in text
     assert "Read as: CSV (file, category)" in text
-    broken = client.post(f"/jobs/{job_id}/accuracy", content_type="multipart/form-data", data={
-        "csrf_token": token, "truth": (io.BytesIO(b"{}"), "truth.json")})
+    broken = client.post(
+        f"/jobs/{job_id}/accuracy",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "truth": (io.BytesIO(b"{}"), "truth.json")},
+    )
     assert broken.status_code == 400 and "not a COCO Camera Traps file" in broken.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 @BOTH
@@ -179,10 +212,15 @@ def test_cameras_and_events_for_scripts(client, run_worker, settings) -> None:
     body = client.get(f"/api/jobs/{job_id}/events").get_json()
     assert (body["event_gap"], body["deployment_level"]) == (60.0, 1)
     assert [(d["id"], d["files"], d["events"]) for d in body["deployments"]] == [
-        ("(top level)", 1, 1), ("cam1", 2, 2), ("night & day", 1, 1)]
+        ("(top level)", 1, 1),
+        ("cam1", 2, 2),
+        ("night & day", 1, 1),
+    ]
     cam1 = [e for e in body["events"] if e["deployment"] == "cam1"]
     assert [(e["files"], e["start"]) for e in cam1] == [
-        (["cam1/a.jpg"], "2021-06-01T05:30:00"), (["cam1/b.jpg"], "2021-06-03T05:10:00")]
+        (["cam1/a.jpg"], "2021-06-01T05:30:00"),
+        (["cam1/b.jpg"], "2021-06-03T05:10:00"),
+    ]
     assert cam1[0]["outcome"] == "animal+person" and cam1[0]["maxn"]["animal"] == 1
     top = next(e for e in body["events"] if e["deployment"] == "(top level)")
     assert top["note"] == "no capture time: an event of its own"

@@ -45,8 +45,7 @@ def package_of(client, job_id: str, into: Path) -> Path:
 
 def test_offset_and_coordinates_with_the_upload(client, run_worker, tmp_path: Path) -> None:
     places = b"deployment,latitude,longitude\nheron,51.18,5.65\nstation-c,-1.5,35.2\n"
-    job_id = upload(client, utc_offset="+02:00",
-                    deployments=(io.BytesIO(places), "cameras.csv"))
+    job_id = upload(client, utc_offset="+02:00", deployments=(io.BytesIO(places), "cameras.csv"))
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["camtrap_dp"]["valid"] is True, status["summary"]["camtrap_dp"]
@@ -54,15 +53,17 @@ def test_offset_and_coordinates_with_the_upload(client, run_worker, tmp_path: Pa
     package = package_of(client, job_id, tmp_path)
     assert problems(package) == []
     assert descriptor(package)["trapline"]["utcOffset"] == "+02:00"
-    assert {d["deploymentID"]: (d["latitude"], d["longitude"]) for d in
-            rows(package, "deployments")} == {"heron": ("51.18", "5.65"),
-                                             "station-c": ("-1.5", "35.2")}
+    assert {
+        d["deploymentID"]: (d["latitude"], d["longitude"]) for d in rows(package, "deployments")
+    } == {"heron": ("51.18", "5.65"), "station-c": ("-1.5", "35.2")}
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "ready to publish" in page and 'id="places-form"' not in page
     assert "Checked on this server with the frictionless validator" in " ".join(page.split())
     cameras = client.get(f"/api/jobs/{job_id}/events").get_json()["deployments"]
     assert {c["id"]: c["given_coordinates"] for c in cameras} == {
-        "heron": [51.18, 5.65], "station-c": [-1.5, 35.2]}
+        "heron": [51.18, 5.65],
+        "station-c": [-1.5, 35.2],
+    }
 
 
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
@@ -75,24 +76,38 @@ def test_coordinates_typed_on_the_job_page(client, run_worker, tmp_path: Path) -
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert re.findall(r'name="deployment" value="([^"]+)"', page) == ["heron", "station-c"]
     # a form without its CSRF token is refused; a bad latitude is refused and saves nothing
-    fields = {"deployment": ["heron", "station-c"], "latitude": ["51.18", ""],
-              "longitude": ["5.65", ""], "utc_offset": "+01:00"}
+    fields = {
+        "deployment": ["heron", "station-c"],
+        "latitude": ["51.18", ""],
+        "longitude": ["5.65", ""],
+        "utc_offset": "+01:00",
+    }
     assert client.post(f"/api/jobs/{job_id}/deployments", data=fields).status_code == 400
-    bad = client.post(f"/api/jobs/{job_id}/deployments", headers={"Accept": "text/html"},
-                      data={**fields, "latitude": ["95", ""], "csrf_token": token})
+    bad = client.post(
+        f"/api/jobs/{job_id}/deployments",
+        headers={"Accept": "text/html"},
+        data={**fields, "latitude": ["95", ""], "csrf_token": token},
+    )
     assert bad.status_code == 303
     again = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Not saved: heron: latitude must be -90 to 90" in again
-    saved = client.post(f"/api/jobs/{job_id}/deployments", headers={"Accept": "text/html"},
-                        data={**fields, "csrf_token": token})
+    saved = client.post(
+        f"/api/jobs/{job_id}/deployments",
+        headers={"Accept": "text/html"},
+        data={**fields, "csrf_token": token},
+    )
     assert saved.status_code == 303
     run_worker()  # the export
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "1 deployment(s) without coordinates: station-c" in page
     assert re.findall(r'name="deployment" value="([^"]+)"', page) == ["station-c"]
     # the rest by a script, as CSV
-    script = client.post(f"/api/jobs/{job_id}/deployments", data="station-c,-1.5,35.2\n",
-                         content_type="text/csv", headers={"X-API-Key": "a script"})
+    script = client.post(
+        f"/api/jobs/{job_id}/deployments",
+        data="station-c,-1.5,35.2\n",
+        content_type="text/csv",
+        headers={"X-API-Key": "a script"},
+    )
     assert script.status_code == 202, script.get_json()
     assert script.get_json()["places"] == {"heron": [51.18, 5.65], "station-c": [-1.5, 35.2]}
     run_worker()
@@ -104,11 +119,14 @@ def test_coordinates_typed_on_the_job_page(client, run_worker, tmp_path: Path) -
     assert len(media) == 4 and all(m["timestamp"].endswith("+01:00") for m in media)
 
 
-@pytest.mark.parametrize(("fields", "words"), [
-    ({"utc_offset": "+25:00"}, "UTC offset"),
-    ({"deployments": "heron,51.2\n"}, "line 1: expected deployment,latitude,longitude"),
-    ({"deployments": "heron,0,0\n"}, "unset GPS"),
-])
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"utc_offset": "+25:00"}, "UTC offset"),
+        ({"deployments": "heron,51.2\n"}, "line 1: expected deployment,latitude,longitude"),
+        ({"deployments": "heron,0,0\n"}, "unset GPS"),
+    ],
+)
 def test_bad_camtrap_choices_are_refused_at_upload(client, fields, words) -> None:
     data = {**form(files=[(card(), "card.zip")]), **fields}
     with client.post("/api/jobs", data=data, content_type="multipart/form-data") as response:
@@ -117,7 +135,10 @@ def test_bad_camtrap_choices_are_refused_at_upload(client, fields, words) -> Non
 
 def test_coordinates_wait_for_a_finished_job(client) -> None:
     job_id = upload(client)  # queued, no worker ran
-    response = client.post(f"/api/jobs/{job_id}/deployments", headers={"X-API-Key": "k"},
-                           data=json.dumps({"places": {"heron": [51.2, 5.6]}}),
-                           content_type="application/json")
+    response = client.post(
+        f"/api/jobs/{job_id}/deployments",
+        headers={"X-API-Key": "k"},
+        data=json.dumps({"places": {"heron": [51.2, 5.6]}}),
+        content_type="application/json",
+    )
     assert response.status_code == 409 and "with the upload" in response.get_json()["error"]

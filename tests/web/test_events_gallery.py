@@ -25,19 +25,27 @@ def test_pages_in_event_order_and_accept_one_event(client, run_worker) -> None:
     first = media(client, job_id, order="event", per_page=2)
     second = media(client, job_id, order="event", per_page=2, page=2)
     assert first["total"] == 4 and first["pages"] == 2
-    order = [(m["path"].rsplit("/", 1)[1], m["event"]["id"], m["event"]["files"])
-             for m in first["media"] + second["media"]]
+    order = [
+        (m["path"].rsplit("/", 1)[1], m["event"]["id"], m["event"]["files"])
+        for m in first["media"] + second["media"]
+    ]
     assert order[0][1:] == ("E000001", 1) and order[0][0].startswith("2021")  # heron/
-    assert order[1:] == [("StationC__2009-04-11__21-44-00(1).JPG", "E000002", 1),
-                         ("StationC__2009-04-11__21-46-00(1).JPG", "E000003", 2),
-                         ("StationC__2009-04-11__21-46-00(2).JPG", "E000003", 2)]
+    assert order[1:] == [
+        ("StationC__2009-04-11__21-44-00(1).JPG", "E000002", 1),
+        ("StationC__2009-04-11__21-46-00(1).JPG", "E000003", 2),
+        ("StationC__2009-04-11__21-46-00(2).JPG", "E000003", 2),
+    ]
     assert first["media"][0]["event"]["deployment"] == "heron"
     one = media(client, job_id, event="E000003")
     assert [m["path"] for m in one["media"]] == [
         "station-c/StationC__2009-04-11__21-46-00(1).JPG",
-        "station-c/StationC__2009-04-11__21-46-00(2).JPG"]
-    with client.post(f"/api/jobs/{job_id}/reviews", headers=SCRIPT, json={
-            "action": "bulk_accept", "reviewer": "Ana", "filter": {"event": "E000003"}}) as done:
+        "station-c/StationC__2009-04-11__21-46-00(2).JPG",
+    ]
+    with client.post(
+        f"/api/jobs/{job_id}/reviews",
+        headers=SCRIPT,
+        json={"action": "bulk_accept", "reviewer": "Ana", "filter": {"event": "E000003"}},
+    ) as done:
         assert done.status_code == 201 and done.get_json()["images"] == 2
     reviewed = media(client, job_id, reviewed="yes")
     assert sorted(m["path"] for m in reviewed["media"]) == [m["path"] for m in one["media"]]
@@ -47,8 +55,9 @@ def test_pages_in_event_order_and_accept_one_event(client, run_worker) -> None:
     # events are kept between pages, but not past a new threshold (the test model's boxes are
     # at most 0.9 confident)
     assert "empty" not in {m["event"]["outcome"] for m in first["media"]}
-    with client.post(f"/api/jobs/{job_id}/threshold", headers=SCRIPT,
-                     json={"threshold": 0.95}) as moved:
+    with client.post(
+        f"/api/jobs/{job_id}/threshold", headers=SCRIPT, json={"threshold": 0.95}
+    ) as moved:
         assert moved.status_code == 200
     after = media(client, job_id, order="event", per_page=2)
     assert {m["event"]["outcome"] for m in after["media"]} == {"empty"}

@@ -24,10 +24,18 @@ BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=Tr
 
 
 def finished_job(client, run_worker) -> str:
-    upload = zip_of({"cam1/a.jpg": photo(1), "cam1/b.jpg": photo(2), "cam2/c.jpg": photo(3),
-                     "cam2/broken.jpg": b"not a photo", "top.jpg": photo(4)})
-    response = client.post("/api/jobs", data=form(files=[(upload, "site.zip")]),
-                           content_type="multipart/form-data")
+    upload = zip_of(
+        {
+            "cam1/a.jpg": photo(1),
+            "cam1/b.jpg": photo(2),
+            "cam2/c.jpg": photo(3),
+            "cam2/broken.jpg": b"not a photo",
+            "top.jpg": photo(4),
+        }
+    )
+    response = client.post(
+        "/api/jobs", data=form(files=[(upload, "site.zip")]), content_type="multipart/form-data"
+    )
     assert response.status_code == 201
     run_worker()
     job_id = response.get_json()["id"]
@@ -36,8 +44,10 @@ def finished_job(client, run_worker) -> str:
 
 
 def zip_json(client, job_id: str) -> dict:
-    with client.get(f"/download/{job_id}") as response, \
-            zipfile.ZipFile(io.BytesIO(response.data)) as z:
+    with (
+        client.get(f"/download/{job_id}") as response,
+        zipfile.ZipFile(io.BytesIO(response.data)) as z,
+    ):
         return json.loads(z.read("detections.json"))
 
 
@@ -60,9 +70,12 @@ def test_media_pages_agree_with_the_zip(client, run_worker, settings) -> None:
             assert entry["failure"] and item["outcome"] == "error" and not item["thumbnail"]
             continue
         assert [d["confidence"] for d in item["detections"]] == pytest.approx(
-            [d["conf"] for d in entry["detections"]], abs=1e-3)
-        with client.get(item["thumbnail_url"]) as response, \
-                Image.open(io.BytesIO(response.data)) as thumb:
+            [d["conf"] for d in entry["detections"]], abs=1e-3
+        )
+        with (
+            client.get(item["thumbnail_url"]) as response,
+            Image.open(io.BytesIO(response.data)) as thumb,
+        ):
             assert thumb.format == "JPEG" and max(thumb.size) == 160  # never enlarged
     animals = client.get(f"/api/jobs/{job_id}/media?outcome=animal&folder=cam1").get_json()
     assert [m["path"] for m in animals["media"]] == ["cam1/a.jpg", "cam1/b.jpg"]
@@ -91,8 +104,9 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{missing}/media").status_code == 404
     assert client.get(f"/api/jobs/{missing}/summary").status_code == 404
     assert client.get("/api/jobs/not-an-id/media").status_code == 404
-    waiting = client.post("/api/jobs", data=form(files=[(photo(1), "a.jpg")]),
-                          content_type="multipart/form-data").get_json()["id"]
+    waiting = client.post(
+        "/api/jobs", data=form(files=[(photo(1), "a.jpg")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     assert client.get(f"/api/jobs/{waiting}/media").status_code == 409
     job_id = finished_job(client, run_worker)
     bad = client.get(f"/api/jobs/{job_id}/media?order=random")
@@ -101,8 +115,15 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{job_id}/media?min_conf=high").status_code == 400
     store = client.application.extensions["trapline.store"]
     finished = load_state(redis_conn, job_id).finished_at
-    report = Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14,
-                     now=finished + 15 * 86400 + 10**6, store=store).run()
+    report = Cleaner(
+        settings,
+        redis_conn,
+        dry_run=False,
+        results_days=14,
+        uploads_days=14,
+        now=finished + 15 * 86400 + 10**6,
+        store=store,
+    ).run()
     assert report.removed >= 1 and not report.errors
     with store.connect() as conn:
         assert conn.execute(select(media).where(media.c.job_id == job_id)).first() is None
@@ -113,8 +134,9 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
 
 
 @BOTH
-def test_export_again_writes_the_outputs_from_the_store(client, run_worker, settings,
-                                                         redis_conn) -> None:
+def test_export_again_writes_the_outputs_from_the_store(
+    client, run_worker, settings, redis_conn
+) -> None:
     job_id = finished_job(client, run_worker)
     with client.get(f"/download/{job_id}") as response:
         before = zipfile.ZipFile(io.BytesIO(response.data))
@@ -140,4 +162,6 @@ def test_export_again_writes_the_outputs_from_the_store(client, run_worker, sett
     pictures = sorted(n for n in before.namelist() if n.endswith(".jpg"))
     assert pictures == sorted(n for n in now.namelist() if n.endswith(".jpg"))
     assert all(before.read(n) == now.read(n) for n in pictures)
-    assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202  # the mark was cleared
+    assert (
+        client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202
+    )  # the mark was cleared

@@ -54,15 +54,25 @@ def test_each_action_and_the_export_that_carries_it(client, run_worker, settings
     found = media(client, job_id)
     a, b, c, top = (found[p] for p in ("cam1/a.jpg", "cam1/b.jpg", "cam2/c.jpg", "top.jpg"))
     # the red-patch model finds: animal 0.95, person 0.5 (counted at 0.4), vehicle 0.1
-    assert act(client, job_id, action="reject", detection_id=box_of(a),
-               version=a["version"])[0] == 201
-    code, added = act(client, job_id, action="add", media_id=b["id"], category="animal",
-                      bbox=[0.5, 0.5, 0.25, 0.25], species="Grey fox")
+    assert (
+        act(client, job_id, action="reject", detection_id=box_of(a), version=a["version"])[0] == 201
+    )
+    code, added = act(
+        client,
+        job_id,
+        action="add",
+        media_id=b["id"],
+        category="animal",
+        bbox=[0.5, 0.5, 0.25, 0.25],
+        species="Grey fox",
+    )
     assert code == 201 and added["media"]["detections"][-1]["source"] == "human"
-    assert act(client, job_id, action="relabel", detection_id=box_of(c),
-               category="vehicle")[0] == 201
-    assert act(client, job_id, action="species", detection_id=box_of(top), species="Red fox")[0] \
-        == 201
+    assert (
+        act(client, job_id, action="relabel", detection_id=box_of(c), category="vehicle")[0] == 201
+    )
+    assert (
+        act(client, job_id, action="species", detection_id=box_of(top), species="Red fox")[0] == 201
+    )
     code, wrong = act(client, job_id, action="species", detection_id=box_of(top), species="Cat")
     assert act(client, job_id, action="undo", review_id=wrong["review_id"])[0] == 201
     assert media(client, job_id)["top.jpg"]["detections"][0]["species"] == "Red fox"
@@ -73,8 +83,12 @@ def test_each_action_and_the_export_that_carries_it(client, run_worker, settings
     run_worker()
     after = read_zip(client, job_id)
     images = {r["file"]: r for r in sheet(after, "Media")}
-    assert [images[f]["review"] for f in ("cam1/a.jpg", "cam1/b.jpg", "cam2/c.jpg", "top.jpg")] \
-        == ["changed", "changed", "changed", "accepted"]
+    assert [images[f]["review"] for f in ("cam1/a.jpg", "cam1/b.jpg", "cam2/c.jpg", "top.jpg")] == [
+        "changed",
+        "changed",
+        "changed",
+        "accepted",
+    ]
     assert images["cam1/a.jpg"]["verified_category"] == "person"
     assert images["cam2/c.jpg"]["verified_category"] == "person+vehicle"
     assert images["cam1/b.jpg"]["species"] == "Grey fox" and images["top.jpg"]["reviewer"] == "Ana"
@@ -91,7 +105,10 @@ def test_each_action_and_the_export_that_carries_it(client, run_worker, settings
     entries = {e["file"]: e for e in json.loads(after.read("detections.json"))["images"]}
     assert entries["cam1/a.jpg"]["detections"][0]["verified"] is False
     assert entries["top.jpg"]["detections"][0] == {
-        **entries["top.jpg"]["detections"][0], "verified": True, "species": "Red fox"}
+        **entries["top.jpg"]["detections"][0],
+        "verified": True,
+        "species": "Red fox",
+    }
     assert entries["cam1/b.jpg"]["detections"][-1]["source"] == "human"
     assert entries["cam2/c.jpg"]["detections"][0]["verified_category"] == "3"
     assert entries["cam2/c.jpg"]["detections"][2]["verified"] is False  # vehicle 0.1
@@ -104,10 +121,12 @@ def test_two_reviewers_conflict_and_another_jobs_box_is_refused(client, run_work
     job_id = finished_job(client, run_worker)
     other = finished_job(client, run_worker)
     a = media(client, job_id)["cam1/a.jpg"]
-    assert act(client, job_id, action="accept", media_id=a["id"], version=0,
-               reviewer="Ana")[0] == 201
-    code, body = act(client, job_id, action="reject", detection_id=box_of(a), version=0,
-                     reviewer="Bo")
+    assert (
+        act(client, job_id, action="accept", media_id=a["id"], version=0, reviewer="Ana")[0] == 201
+    )
+    code, body = act(
+        client, job_id, action="reject", detection_id=box_of(a), version=0, reviewer="Bo"
+    )
     assert code == 409 and "reloaded" in body["error"]
     assert body["media"]["version"] == 1 and body["media"]["reviewer"] == "Ana"
     theirs = media(client, other)["cam1/a.jpg"]
@@ -115,18 +134,33 @@ def test_two_reviewers_conflict_and_another_jobs_box_is_refused(client, run_work
     assert code == 404 and "no such box" in body["error"]
     assert media(client, other)["cam1/a.jpg"]["review"] == ""
     assert act(client, job_id, action="fly")[0] == 400
-    assert act(client, job_id, action="add", media_id=a["id"], category="animal",
-               bbox=[0.9, 0.9, 0.5, 0.5])[0] == 400
+    assert (
+        act(
+            client,
+            job_id,
+            action="add",
+            media_id=a["id"],
+            category="animal",
+            bbox=[0.9, 0.9, 0.5, 0.5],
+        )[0]
+        == 400
+    )
     assert act(client, "A" * 32, action="accept", media_id=a["id"])[0] == 404
 
 
-def test_the_page_needs_its_csrf_token_and_scripts_their_key(settings, redis_conn,
-                                                             run_worker) -> None:
+def test_the_page_needs_its_csrf_token_and_scripts_their_key(
+    settings, redis_conn, run_worker
+) -> None:
     client = make_client(settings, api_key="s3cret-key")
     upload_key = {"X-API-Key": "s3cret-key"}
     from tests.web.helpers import form, photo
-    response = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                           headers=upload_key, content_type="multipart/form-data")
+
+    response = client.post(
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        headers=upload_key,
+        content_type="multipart/form-data",
+    )
     job_id = response.get_json()["id"]
     run_worker()
     item = media(client, job_id)["a.jpg"]
@@ -134,40 +168,59 @@ def test_the_page_needs_its_csrf_token_and_scripts_their_key(settings, redis_con
     url = f"/api/jobs/{job_id}/reviews"
     assert client.post(url, json=body).status_code == 400  # no token: not from our page
     assert client.post(url, json=body, headers={"X-API-Key": "nope"}).status_code == 401
-    assert client.post(url, json=body, headers={"X-CSRFToken": csrf_token(client)}).status_code \
-        == 201
-    assert client.post(url, json={**body, "action": "empty"}, headers=upload_key).status_code \
-        == 201
+    assert (
+        client.post(url, json=body, headers={"X-CSRFToken": csrf_token(client)}).status_code == 201
+    )
+    assert client.post(url, json={**body, "action": "empty"}, headers=upload_key).status_code == 201
     assert client.post(f"/api/jobs/{job_id}/exports", json={}).status_code == 400
-    assert client.post(f"/api/jobs/{job_id}/exports", json={"photos": False},
-                       headers=upload_key).status_code == 202
+    assert (
+        client.post(
+            f"/api/jobs/{job_id}/exports", json={"photos": False}, headers=upload_key
+        ).status_code
+        == 202
+    )
 
 
 def test_bulk_accept_threshold_and_a_reports_only_export(client, run_worker) -> None:
     job_id = finished_job(client, run_worker)
     low = client.get(f"/api/jobs/{job_id}/summary?threshold=0.99").get_json()
     assert low["at_threshold"]["outcomes"]["animal"] < low["outcomes"]["animal"]
-    code, bulk = act(client, job_id, action="bulk_accept", filter={"category": "animal",
-                                                                   "min_conf": 0.4})
+    code, bulk = act(
+        client, job_id, action="bulk_accept", filter={"category": "animal", "min_conf": 0.4}
+    )
     assert code == 201 and bulk["images"] == 4
-    assert {m["review"] for m in media(client, job_id).values() if not m["failure"]} == {
-        "accepted"}
+    assert {m["review"] for m in media(client, job_id).values() if not m["failure"]} == {"accepted"}
     code, undone = act(client, job_id, action="undo_bulk", batch=bulk["batch"])
     assert code == 200 and undone["undone"] == 4
-    assert client.post(f"/api/jobs/{job_id}/threshold", json={"threshold": 0.99},
-                       headers=SCRIPT).status_code == 200
+    assert (
+        client.post(
+            f"/api/jobs/{job_id}/threshold", json={"threshold": 0.99}, headers=SCRIPT
+        ).status_code
+        == 200
+    )
     assert client.get(f"/api/jobs/{job_id}/summary").get_json()["threshold"] == 0.99
-    assert client.post(f"/api/jobs/{job_id}/exports", json={"photos": False, "threshold": 1.5},
-                       headers=SCRIPT).status_code == 400
-    assert client.post(f"/api/jobs/{job_id}/exports", json={"photos": False},
-                       headers=SCRIPT).status_code == 202
+    assert (
+        client.post(
+            f"/api/jobs/{job_id}/exports", json={"photos": False, "threshold": 1.5}, headers=SCRIPT
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/api/jobs/{job_id}/exports", json={"photos": False}, headers=SCRIPT
+        ).status_code
+        == 202
+    )
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert [d["what"] for d in status["downloads"]] == ["reports", "full"]
     assert status["downloads"][0]["bytes"] < status["downloads"][1]["bytes"]
     reports = read_zip(client, job_id)  # the newest
     assert not [n for n in reports.namelist() if n.endswith(".jpg")]
-    summary_rows = dict(openpyxl.load_workbook(io.BytesIO(reports.read("report.xlsx")))[
-        "Summary"].iter_rows(min_row=2, max_col=2, values_only=True))
+    summary_rows = dict(
+        openpyxl.load_workbook(io.BytesIO(reports.read("report.xlsx")))["Summary"].iter_rows(
+            min_row=2, max_col=2, values_only=True
+        )
+    )
     assert summary_rows["Threshold used for outcomes and counts"] == 0.99
     assert [n for n in read_zip(client, job_id, "full").namelist() if n.endswith(".jpg")]

@@ -15,12 +15,16 @@ from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks,
 def make_client(settings, **overrides):
     from web import create_app
 
-    return create_app({"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
-                      settings=settings.with_overrides(**overrides)).test_client()
+    return create_app(
+        {"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
+        settings=settings.with_overrides(**overrides),
+    ).test_client()
 
 
 def test_browser_forms_need_the_csrf_token(client) -> None:
-    response = client.post("/upload", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data")
+    response = client.post(
+        "/upload", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    )
     assert response.status_code == 400 and b"reload the page" in response.data
     chunk = client.post("/upload/chunk", data={"dzuuid": "x"}, content_type="multipart/form-data")
     assert chunk.status_code == 400
@@ -31,43 +35,72 @@ def test_browser_forms_need_the_csrf_token(client) -> None:
 def test_api_key_guards_changes_when_configured(settings, redis_conn) -> None:
     client = make_client(settings, api_key="s3cret-key")
     data = lambda: form(files=[(photo(), "a.jpg")])
-    assert client.post("/api/jobs", data=data(), content_type="multipart/form-data").status_code == 401
-    wrong = client.post("/api/jobs", data=data(), headers={"X-API-Key": "nope"}, content_type="multipart/form-data")
+    assert (
+        client.post("/api/jobs", data=data(), content_type="multipart/form-data").status_code == 401
+    )
+    wrong = client.post(
+        "/api/jobs", data=data(), headers={"X-API-Key": "nope"}, content_type="multipart/form-data"
+    )
     assert wrong.status_code == 401
-    ok = client.post("/api/jobs", data=data(), headers={"X-API-Key": "s3cret-key"}, content_type="multipart/form-data")
+    ok = client.post(
+        "/api/jobs",
+        data=data(),
+        headers={"X-API-Key": "s3cret-key"},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 201
     job_id = ok.get_json()["id"]
     assert client.get(f"/api/jobs/{job_id}").status_code == 200  # the id is the capability
     assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 401
-    assert client.post(f"/api/jobs/{job_id}/cancel", headers={"X-API-Key": "s3cret-key"}).status_code == 200
+    assert (
+        client.post(f"/api/jobs/{job_id}/cancel", headers={"X-API-Key": "s3cret-key"}).status_code
+        == 200
+    )
 
 
 def test_rate_limit_per_address(settings, redis_conn) -> None:
     client = make_client(settings, uploads_per_hour_per_ip=2)
     codes = []
     for i in range(3):
-        response = client.post("/api/jobs", data=form(email=f"r{i}@example.org", files=[(photo(), "a.jpg")]),
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/api/jobs",
+            data=form(email=f"r{i}@example.org", files=[(photo(), "a.jpg")]),
+            content_type="multipart/form-data",
+        )
         codes.append(response.status_code)
     assert codes == [201, 201, 429]
     assert "Too many uploads from this address" in response.get_json()["error"]
     assert 0 < int(response.headers["Retry-After"]) <= 3601
-    other = client.post("/api/jobs", data=form(email="x@example.org", files=[(photo(), "a.jpg")]),
-                        content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    other = client.post(
+        "/api/jobs",
+        data=form(email="x@example.org", files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert other.status_code == 201  # another client is not affected
 
 
 def test_rate_limit_per_email_across_addresses(settings, redis_conn) -> None:
     client = make_client(settings, uploads_per_hour_per_email=1)
-    first = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data",
-                        environ_base={"REMOTE_ADDR": "10.0.0.1"})
-    second = client.post("/api/jobs", data=form(email="RANGER@example.org", files=[(photo(), "a.jpg")]),
-                         content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    first = client.post(
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    second = client.post(
+        "/api/jobs",
+        data=form(email="RANGER@example.org", files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
     assert (first.status_code, second.status_code) == (201, 429)
     assert "this email address" in second.get_json()["error"]
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", f"/jobs/{'A' * 32}", "/nothing-here", "/api/jobs/x"])
+@pytest.mark.parametrize(
+    "path", ["/", "/healthz", f"/jobs/{'A' * 32}", "/nothing-here", "/api/jobs/x"]
+)
 def test_security_headers_on_every_page(client, path: str) -> None:
     response = client.get(path)
     csp = response.headers["Content-Security-Policy"]
@@ -102,8 +135,9 @@ def test_hostile_file_names_are_shown_escaped_on_job_and_results_pages(client, r
     """A zip entry named like markup, unreadable so the finished job's page names it among the
     files that failed, and one readable photo beside it."""
     upload = zip_of({HOSTILE: b"not a photo at all", "ok.jpg": photo()})
-    job_id = client.post("/api/jobs", data=form(files=[(upload, "card.zip")]),
-                         content_type="multipart/form-data").get_json()["id"]
+    job_id = client.post(
+        "/api/jobs", data=form(files=[(upload, "card.zip")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     queued = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
@@ -118,8 +152,9 @@ def test_hostile_file_names_are_shown_escaped_on_job_and_results_pages(client, r
 def test_hostile_file_names_are_shown_escaped_in_the_upload_list(client) -> None:
     fields = page_fields(client)
     assert send_chunks(client, fields, photo(), HOSTILE).status_code == 200
-    page = client.post("/upload", data={"email": "bad", **fields},
-                       content_type="multipart/form-data").get_data(as_text=True)
+    page = client.post(
+        "/upload", data={"email": "bad", **fields}, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert ESCAPED in page and "<img src=x" not in page
 
 
@@ -144,8 +179,9 @@ def test_admin_page_needs_the_password(admin, settings, redis_conn) -> None:
 
 def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
     client, headers = admin
-    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                         content_type="multipart/form-data").get_json()["id"]
+    job_id = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     redis_conn.set("trapline:model-server:box-1", "MegaDetector v4.1.0", ex=30)
     page = client.get("/admin/", headers=headers).get_data(as_text=True)
     assert job_id[:8] in page and 'id="queue-length">1<' in page and "box-1" in page
@@ -157,12 +193,15 @@ def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
 
 def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
     client, headers = admin
-    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                         content_type="multipart/form-data").get_json()["id"]
+    job_id = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     state = load_state(redis_conn, job_id)
     transition(redis_conn, state.id, JobStatus, status=JobStatus.FAILED, error="the disk was full")
     redis_conn.delete("rq:queue:trapline")
-    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 303
     assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
     run_worker()
@@ -180,12 +219,14 @@ def test_admin_password_setting_must_be_a_hash() -> None:
 def test_admin_requeue_refuses_a_job_whose_lease_is_live(admin, redis_conn) -> None:
     """Two model servers writing one job's results is how batches get corrupted."""
     client, headers = admin
-    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                         content_type="multipart/form-data").get_json()["id"]
+    job_id = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
     redis_conn.set(f"trapline:lease:{job_id}", "host-1-abc#1", ex=30)
-    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers,
-                           data={"csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 409
     assert "running on a model server right now" in response.get_data(as_text=True)
     assert load_state(redis_conn, job_id).attempt == 1  # nothing was queued
@@ -195,12 +236,14 @@ def test_admin_requeue_says_when_the_upload_is_gone(admin, redis_conn, settings)
     from shared.storage import Storage
 
     client, headers = admin
-    job_id = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                         content_type="multipart/form-data").get_json()["id"]
+    job_id = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    ).get_json()["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.FAILED)
     Storage(settings.data_dir).remove_job_files(job_id)
-    response = client.post(f"/admin/jobs/{job_id}/requeue", headers=headers,
-                           data={"csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 409
     assert "upload is gone from the server" in response.get_data(as_text=True)
 
@@ -221,8 +264,10 @@ def test_failed_admin_logins_are_throttled_per_user_across_addresses(admin) -> N
     wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
     for i in range(10):
         client.get("/admin/", headers=wrong, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
-    assert client.get("/admin/", headers=wrong,
-                      environ_base={"REMOTE_ADDR": "10.0.1.1"}).status_code == 429
+    assert (
+        client.get("/admin/", headers=wrong, environ_base={"REMOTE_ADDR": "10.0.1.1"}).status_code
+        == 429
+    )
 
 
 def test_a_wrong_user_name_costs_the_same_password_check(admin, monkeypatch) -> None:
@@ -233,8 +278,9 @@ def test_a_wrong_user_name_costs_the_same_password_check(admin, monkeypatch) -> 
     client, _ = admin
     calls: list[str] = []
     real = admin_module.check_password_hash
-    monkeypatch.setattr(admin_module, "check_password_hash",
-                        lambda h, p: calls.append(p) or real(h, p))
+    monkeypatch.setattr(
+        admin_module, "check_password_hash", lambda h, p: calls.append(p) or real(h, p)
+    )
     for user in ("nobody", "admin"):
         auth = base64.b64encode(f"{user}:guess".encode()).decode()
         assert client.get("/admin/", headers={"Authorization": f"Basic {auth}"}).status_code == 401
@@ -247,26 +293,39 @@ def test_with_an_api_key_the_form_routes_need_the_pages_session(settings, redis_
     keyed = make_client(settings, api_key="k" * 32)
     script = make_client(settings, api_key="k" * 32)  # never loaded a page
     fields = page_fields(keyed)
-    forged = script.post("/upload", data={**form(files=[(photo(), "a.jpg")]), **fields},
-                         content_type="multipart/form-data")
+    forged = script.post(
+        "/upload",
+        data={**form(files=[(photo(), "a.jpg")]), **fields},
+        content_type="multipart/form-data",
+    )
     assert forged.status_code == 400  # a token from another session is worthless here
-    job = keyed.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                     content_type="multipart/form-data")
+    job = keyed.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    )
     assert job.status_code == 401
-    job_id = keyed.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]),
-                        content_type="multipart/form-data",
-                        headers={"X-API-Key": "k" * 32}).get_json()["id"]
+    job_id = keyed.post(
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers={"X-API-Key": "k" * 32},
+    ).get_json()["id"]
     assert script.post(f"/jobs/{job_id}/cancel").status_code == 400  # no CSRF token
     assert script.post(f"/api/jobs/{job_id}/cancel").status_code == 401  # no key
 
 
 def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(client) -> None:
-    body = (b'--XX\r\nContent-Disposition: form-data; name="email"\r\n\r\nana@example.org\r\n'
-            b'--XX\r\nContent-Disposition: form-data; name="files"; filename="caf\xe9.jpg"\r\n'
-            b"Content-Type: image/jpeg\r\n\r\n" + photo() + b"\r\n--XX--\r\n")
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="email"\r\n\r\nana@example.org\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="files"; filename="caf\xe9.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + photo() + b"\r\n--XX--\r\n"
+    )
     for path in ("/api/jobs", "/upload"):
-        response = client.post(path, data=body, content_type="multipart/form-data; boundary=XX",
-                               headers={"Accept": "application/json"})
+        response = client.post(
+            path,
+            data=body,
+            content_type="multipart/form-data; boundary=XX",
+            headers={"Accept": "application/json"},
+        )
         assert response.status_code == 400, path
         message = response.get_json()["error"]
         assert "a file name is not UTF-8 text" in message and "email" not in message
@@ -278,10 +337,12 @@ def test_login_failures_are_counted_in_windows_of_the_apps_clock(settings, redis
     from web import create_app
 
     now = [900.0 * 2_000_000 - 1]  # the last second of a window
-    client = create_app({"TESTING": True, "TRAPLINE_CLOCK": lambda: now[0]},
-                        settings=settings.with_overrides(
-                            admin_password_hash=generate_password_hash(ADMIN_PASSWORD))
-                        ).test_client()
+    client = create_app(
+        {"TESTING": True, "TRAPLINE_CLOCK": lambda: now[0]},
+        settings=settings.with_overrides(
+            admin_password_hash=generate_password_hash(ADMIN_PASSWORD)
+        ),
+    ).test_client()
     wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
     for _ in range(10):
         client.get("/admin/", headers=wrong)

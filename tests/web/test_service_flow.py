@@ -29,7 +29,9 @@ def test_upload_queue_process_status_download(client, run_worker, settings) -> N
     queued = client.get(f"/api/jobs/{job_id}").get_json()
     assert queued["status"] == "queued" and queued["queue_position"] == 1
     assert queued["total"] == 4 and queued["processed"] == 0 and queued["download_url"] is None
-    assert client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+    assert (
+        client.get(f"/download/{job_id}", headers={"Accept": "application/json"}).status_code == 409
+    )
 
     run_worker()
 
@@ -44,7 +46,13 @@ def test_upload_queue_process_status_download(client, run_worker, settings) -> N
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         names = set(z.namelist())
         results = json.loads(z.read("detections.json"))
-    assert {"site/cam1/a.jpg", "site/cam1/b.JPG", "StationC (1).JPG", "report.xlsx", "images.csv"} <= names
+    assert {
+        "site/cam1/a.jpg",
+        "site/cam1/b.JPG",
+        "StationC (1).JPG",
+        "report.xlsx",
+        "images.csv",
+    } <= names
     failures = {im["file"]: im.get("failure") for im in results["images"]}
     assert "not a readable image" in failures["site/cam2/broken.jpg"]
     store = Storage(settings.data_dir)
@@ -84,8 +92,9 @@ def test_cancel_a_queued_job(client, run_worker, settings) -> None:
     assert gone.status_code == 410 and "was cancelled" in gone.get_json()["error"]
 
 
-
-def test_cancel_a_running_job_keeps_no_partial_zip(client, run_worker, redis_conn, settings) -> None:
+def test_cancel_a_running_job_keeps_no_partial_zip(
+    client, run_worker, redis_conn, settings
+) -> None:
     job_id = submit(client, files=[(photo(i), f"{i}.jpg") for i in range(6)])["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
     assert client.post(f"/api/jobs/{job_id}/cancel").get_json()["status"] == "processing"
@@ -118,17 +127,29 @@ def test_not_ready_download_shows_the_job_page_to_browsers(client) -> None:
     assert response.status_code == 409 and b"Your detection job" in response.data
 
 
-@pytest.mark.parametrize(("email", "files", "status", "words"), [
-    ("not-an-email", [(b"x", "a.jpg")], 400, "valid email"),
-    ("a@b.org\r\nBcc: x@y.org", [(b"x", "a.jpg")], 400, "valid email"),
-    ("", [(b"x", "a.jpg")], 400, "valid email"),
-    ("ranger@example.org", [], 400, "No files"),
-    ("ranger@example.org", [(zip_of({"notes.txt": b"hi"}), "empty.zip")], 400, "contained no photos (JPEG"),
-    ("ranger@example.org", [(b"not a zip", "broken.zip")], 400, "not a readable zip"),
-    ("ranger@example.org", [(b"MZ...", "tool.exe")], 415, "not a zip, a photo or a video"),
-])
-def test_bad_submissions_are_refused_clearly(client, redis_conn, email, files, status, words) -> None:
-    response = client.post("/api/jobs", data=form(email=email, files=files), content_type="multipart/form-data")
+@pytest.mark.parametrize(
+    ("email", "files", "status", "words"),
+    [
+        ("not-an-email", [(b"x", "a.jpg")], 400, "valid email"),
+        ("a@b.org\r\nBcc: x@y.org", [(b"x", "a.jpg")], 400, "valid email"),
+        ("", [(b"x", "a.jpg")], 400, "valid email"),
+        ("ranger@example.org", [], 400, "No files"),
+        (
+            "ranger@example.org",
+            [(zip_of({"notes.txt": b"hi"}), "empty.zip")],
+            400,
+            "contained no photos (JPEG",
+        ),
+        ("ranger@example.org", [(b"not a zip", "broken.zip")], 400, "not a readable zip"),
+        ("ranger@example.org", [(b"MZ...", "tool.exe")], 415, "not a zip, a photo or a video"),
+    ],
+)
+def test_bad_submissions_are_refused_clearly(
+    client, redis_conn, email, files, status, words
+) -> None:
+    response = client.post(
+        "/api/jobs", data=form(email=email, files=files), content_type="multipart/form-data"
+    )
     assert response.status_code == status
     assert words in response.get_json()["error"]
     assert redis_conn.keys("trapline:job:*") == []
@@ -138,8 +159,9 @@ def test_too_large_is_413(settings, redis_conn) -> None:
     from web import create_app
 
     small = create_app({"TESTING": True}, settings=settings.with_overrides(max_upload_bytes=10_000))
-    response = small.test_client().post("/api/jobs", data=form(files=[(b"x" * 20_000, "a.jpg")]),
-                                        content_type="multipart/form-data")
+    response = small.test_client().post(
+        "/api/jobs", data=form(files=[(b"x" * 20_000, "a.jpg")]), content_type="multipart/form-data"
+    )
     assert response.status_code == 413 and "larger" in response.get_json()["error"]
 
 
@@ -161,7 +183,9 @@ def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
     app = create_app({"TESTING": True}, settings=down)
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
-    response = client.post("/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+    )
     assert response.status_code == 503 and "queue is not reachable" in response.get_json()["error"]
     page = client.get(f"/jobs/{'A' * 32}", headers={"Accept": "text/html"})
     assert page.status_code == 503 and b"Traceback" not in page.data
@@ -181,8 +205,11 @@ def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
     upload = zip_of({f"img{i}.jpg": photo(i) for i in range(3)})
     response = send_chunks(client, fields, upload, "card one.zip")
     assert response.status_code == 200 and response.get_json()["name"] == "card one.zip"
-    response = client.post("/upload", data={"email": "ranger@example.org", **fields},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/upload",
+        data={"email": "ranger@example.org", **fields},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     job_id = response.headers["Location"].rsplit("/", 1)[1]
     run_worker()
@@ -191,6 +218,7 @@ def test_dropzone_chunks_are_joined_then_submitted(client, run_worker) -> None:
 
 
 def test_form_errors_render_on_the_page(client) -> None:
-    response = client.post("/upload", data={"email": "bad", **page_fields(client)},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/upload", data={"email": "bad", **page_fields(client)}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400 and b"valid email" in response.data

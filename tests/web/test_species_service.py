@@ -26,8 +26,13 @@ from tests.web.helpers import form, zip_of
 
 ENA = DATA / "camera-trap" / "ena24"
 # MegadetectorLite finds an animal in each of these at 0.25 (2968.jpg it misses)
-TEACH = {"opossum": ["2480.jpg", "2573.jpg"], "skunk": ["2999.jpg", "3084.jpg"],
-         "bear": ["9455.jpg"], "crow": ["8200.jpg", "49.jpg"], "chicken": ["6039.jpg"]}
+TEACH = {
+    "opossum": ["2480.jpg", "2573.jpg"],
+    "skunk": ["2999.jpg", "3084.jpg"],
+    "bear": ["9455.jpg"],
+    "crow": ["8200.jpg", "49.jpg"],
+    "chicken": ["6039.jpg"],
+}
 ADMIN = ("admin", "s3cret-for-tests")
 
 
@@ -36,11 +41,14 @@ def settings(request, settings, megadetector_lite: Path, tmp_path: Path):
     if request.param == "postgresql":
         from tests.conftest import database_url_for
 
-        settings = replace(settings, database_url=database_url_for("postgresql", request,
-                                                                   tmp_path))
-    return replace(settings, model_path=megadetector_lite, detection_threshold=0.25,
-                   species_embedder=MODELS / "yolox_nano.onnx",
-                   admin_password_hash=generate_password_hash(ADMIN[1]))
+        settings = replace(settings, database_url=database_url_for("postgresql", request, tmp_path))
+    return replace(
+        settings,
+        model_path=megadetector_lite,
+        detection_threshold=0.25,
+        species_embedder=MODELS / "yolox_nano.onnx",
+        admin_password_hash=generate_password_hash(ADMIN[1]),
+    )
 
 
 def small(name: str, side: int = 512) -> bytes:
@@ -53,23 +61,33 @@ def small(name: str, side: int = 512) -> bytes:
 
 
 def examples_zip(layout: dict[str, list[str]], extra: dict[str, bytes] | None = None) -> bytes:
-    entries = {f"examples/{species}/{name}": small(name)
-               for species, names in layout.items() for name in names}
+    entries = {
+        f"examples/{species}/{name}": small(name)
+        for species, names in layout.items()
+        for name in names
+    }
     return zip_of({**entries, **(extra or {})})
 
 
 def json_post(client, url: str, body: dict, **headers: str):
-    return client.post(url, data=json.dumps(body), content_type="application/json",
-                       headers={"X-API-Key": "", **headers})
+    return client.post(
+        url,
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"X-API-Key": "", **headers},
+    )
 
 
 def teach(client, run_worker, name: str = "ena24") -> dict:
     with json_post(client, "/api/class-sets", {"name": name}) as created:
         assert created.status_code == 201, created.get_json()
     junk = {"examples/README.txt": b"not a photo", "examples/skunk/empty.jpg": b""}
-    with client.post(f"/api/class-sets/{name}/examples", headers={"X-API-Key": ""},
-                     content_type="multipart/form-data",
-                     data={"file": (io.BytesIO(examples_zip(TEACH, junk)), "teach.zip")}) as sent:
+    with client.post(
+        f"/api/class-sets/{name}/examples",
+        headers={"X-API-Key": ""},
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(examples_zip(TEACH, junk)), "teach.zip")},
+    ) as sent:
         assert sent.status_code == 202, sent.get_json()
         upload_id = sent.get_json()["upload"]
     run_worker()
@@ -85,8 +103,11 @@ def teach(client, run_worker, name: str = "ena24") -> dict:
 
 def run_job(client, run_worker, *names: str, **fields: str) -> str:
     photos = zip_of({f"cam1/{n}": small(n) for n in names})
-    with client.post("/api/jobs", data={**form(files=[(photos, "card.zip")]), **fields},
-                     content_type="multipart/form-data") as response:
+    with client.post(
+        "/api/jobs",
+        data={**form(files=[(photos, "card.zip")]), **fields},
+        content_type="multipart/form-data",
+    ) as response:
         assert response.status_code == 201, response.get_json()
         job_id = response.get_json()["id"]
     run_worker()
@@ -126,8 +147,9 @@ def test_a_class_set_taught_from_a_zip_and_shown(client, run_worker) -> None:
         assert 'name="class_set"' in upload_page.get_data(as_text=True)
 
 
-def test_a_job_with_a_class_set_carries_species_into_every_output(client, run_worker,
-                                                                   tmp_path: Path) -> None:
+def test_a_job_with_a_class_set_carries_species_into_every_output(
+    client, run_worker, tmp_path: Path
+) -> None:
     teach(client, run_worker)
     job_id = run_job(client, run_worker, "2595.jpg", "5899.jpg", class_set="ena24")
     out = outputs(client, job_id, tmp_path)
@@ -151,8 +173,11 @@ def test_a_job_with_a_class_set_carries_species_into_every_output(client, run_wo
     for d in boxes:
         for class_id, score in d.get("classifications", []):
             assert class_id in categories and 0 < score <= 1
-    observed = {o["scientificName"] for o in rows(out / "camtrap-dp", "observations")
-                if o["observationType"] == "animal"}
+    observed = {
+        o["scientificName"]
+        for o in rows(out / "camtrap-dp", "observations")
+        if o["observationType"] == "animal"
+    }
     assert observed - {""} == {r["species"] for r in named}
     with client.get(f"/jobs/{job_id}") as page:
         html = page.get_data(as_text=True)
@@ -166,16 +191,21 @@ def test_a_job_with_a_class_set_carries_species_into_every_output(client, run_wo
     assert 'id="classify-form"' not in html
 
 
-def test_classify_again_without_detecting_and_learn_from_review(client, run_worker, app,
-                                                                tmp_path: Path) -> None:
+def test_classify_again_without_detecting_and_learn_from_review(
+    client, run_worker, app, tmp_path: Path
+) -> None:
     teach(client, run_worker)
     job_id = run_job(client, run_worker, "2595.jpg", "2968.jpg")
     engine = app.extensions["trapline.store"]
     from shared.store.reads import iter_media
 
     def suggestions() -> list:
-        return [d.get("suggested_species") for r in iter_media(engine, job_id)
-                for d in r.detections if d["category"] == "1" and d["conf"] >= 0.25]
+        return [
+            d.get("suggested_species")
+            for r in iter_media(engine, job_id)
+            for d in r.detections
+            if d["category"] == "1" and d["conf"] >= 0.25
+        ]
 
     assert suggestions() and set(suggestions()) == {None}  # no set chosen at upload
     with json_post(client, f"/api/jobs/{job_id}/classify", {"class_set": "ena24"}) as started:
@@ -186,8 +216,11 @@ def test_classify_again_without_detecting_and_learn_from_review(client, run_work
         media = ordered.get_json()["media"]
 
     def doubt(item: dict) -> float:
-        return min(0.0 if d["suggested_species"] == "unknown" else d["species_margin"]
-                   for d in item["detections"] if d["suggested_species"])
+        return min(
+            0.0 if d["suggested_species"] == "unknown" else d["species_margin"]
+            for d in item["detections"]
+            if d["suggested_species"]
+        )
 
     assert len(media) == 2 and doubt(media[0]) <= doubt(media[1])
     md = json.loads((outputs(client, job_id, tmp_path / "a") / "detections.json").read_text())
@@ -195,27 +228,32 @@ def test_classify_again_without_detecting_and_learn_from_review(client, run_work
     # a reviewer names the opossum; learning adds that box to the set
     record = next(r for r in iter_media(engine, job_id) if r.file.endswith("2595.jpg"))
     box = max((d for d in record.detections if d["category"] == "1"), key=lambda d: d["conf"])
-    with json_post(client, f"/api/jobs/{job_id}/reviews",
-                   {"action": "species", "detection_id": box["id"], "species": "opossum",
-                    "reviewer": "ada"}) as named:
+    with json_post(
+        client,
+        f"/api/jobs/{job_id}/reviews",
+        {"action": "species", "detection_id": box["id"], "species": "opossum", "reviewer": "ada"},
+    ) as named:
         assert named.status_code == 201, named.get_json()
-    with json_post(client, f"/api/jobs/{job_id}/classify",
-                   {"class_set": "ena24", "learn": True}) as started:
+    with json_post(
+        client, f"/api/jobs/{job_id}/classify", {"class_set": "ena24", "learn": True}
+    ) as started:
         assert started.status_code == 202, started.get_json()
     run_worker()
     details = client.get("/api/class-sets/ena24").get_json()
     assert {c["species"]: c["examples"] for c in details["classes"]}["opossum"] == 3
     # learning twice from the same review adds nothing
-    with json_post(client, f"/api/jobs/{job_id}/classify",
-                   {"class_set": "ena24", "learn": True}) as again:
+    with json_post(
+        client, f"/api/jobs/{job_id}/classify", {"class_set": "ena24", "learn": True}
+    ) as again:
         assert again.status_code == 202
     run_worker()
     details = client.get("/api/class-sets/ena24").get_json()
     assert {c["species"]: c["examples"] for c in details["classes"]}["opossum"] == 3
 
 
-def test_a_videos_animals_are_classified_on_its_best_frame(client, run_worker, app,
-                                                          tmp_path: Path) -> None:
+def test_a_videos_animals_are_classified_on_its_best_frame(
+    client, run_worker, app, tmp_path: Path
+) -> None:
     """A clip of a real opossum photo between empty frames: the boxes on the frame the store
     keeps for the video get a suggestion at upload, and again on a finished job."""
     from shared.store.reads import iter_media
@@ -227,9 +265,11 @@ def test_a_videos_animals_are_classified_on_its_best_frame(client, run_worker, a
         still = opened.convert("RGB").crop((0, 0, w // 2 * 2, h // 2 * 2))
     empty = Image.new("RGB", still.size, (70, 80, 70))
     visit = clip(tmp_path / "visit.mp4", [empty, still, still, empty], fps=1).read_bytes()
-    with client.post("/api/jobs", data={**form(files=[(visit, "visit.mp4")]),
-                                        "class_set": "ena24", "frame_interval": "1"},
-                     content_type="multipart/form-data") as response:
+    with client.post(
+        "/api/jobs",
+        data={**form(files=[(visit, "visit.mp4")]), "class_set": "ena24", "frame_interval": "1"},
+        content_type="multipart/form-data",
+    ) as response:
         assert response.status_code == 201, response.get_json()
         job_id = response.get_json()["id"]
     run_worker()
@@ -239,8 +279,11 @@ def test_a_videos_animals_are_classified_on_its_best_frame(client, run_worker, a
         [record] = list(iter_media(engine, job_id))
         best = record.video["best_frame"]
         animals = [d for d in record.detections if d["category"] == "1" and d["conf"] >= 0.25]
-        return (best, [d.get("suggested_species") for d in animals if d["frame"] == best],
-                [d.get("suggested_species") for d in animals if d["frame"] != best])
+        return (
+            best,
+            [d.get("suggested_species") for d in animals if d["frame"] == best],
+            [d.get("suggested_species") for d in animals if d["frame"] != best],
+        )
 
     best, on_best, elsewhere = boxes()
     assert best in (1, 2) and on_best and None not in on_best
@@ -268,18 +311,24 @@ def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_work
     with client.delete("/api/class-sets/ena24/classes/crow") as refused:
         assert refused.status_code == 401
     token = base64.b64encode(f"{ADMIN[0]}:{ADMIN[1]}".encode()).decode()
-    with client.delete("/api/class-sets/ena24/classes/crow",
-                       headers={"Authorization": f"Basic {token}"}) as removed:
+    with client.delete(
+        "/api/class-sets/ena24/classes/crow", headers={"Authorization": f"Basic {token}"}
+    ) as removed:
         assert removed.status_code == 200, removed.get_json()
     after = load_classes(engine, row.id)
     assert sorted(after.examples) == ["bear", "chicken", "opossum", "skunk"]
     for name in after.examples:
         assert np.array_equal(after.centroid(name), before.centroid(name))
     # adding a class back changes only that class
-    with client.post("/api/class-sets/ena24/examples", headers={"X-API-Key": ""},
-                     content_type="multipart/form-data",
-                     data={"file": (io.BytesIO(examples_zip({"x": ["8200.jpg"]})), "crow.zip"),
-                           "species": "American crow"}) as sent:
+    with client.post(
+        "/api/class-sets/ena24/examples",
+        headers={"X-API-Key": ""},
+        content_type="multipart/form-data",
+        data={
+            "file": (io.BytesIO(examples_zip({"x": ["8200.jpg"]})), "crow.zip"),
+            "species": "American crow",
+        },
+    ) as sent:
         assert sent.status_code == 202
     run_worker()
     grown = load_classes(engine, row.id)
@@ -290,8 +339,9 @@ def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_work
 
 def test_a_class_threshold_set_by_hand(client, run_worker, app) -> None:
     teach(client, run_worker)
-    with json_post(client, "/api/class-sets/ena24/thresholds",
-                   {"species": "bear", "threshold": 0.5}) as saved:
+    with json_post(
+        client, "/api/class-sets/ena24/thresholds", {"species": "bear", "threshold": 0.5}
+    ) as saved:
         assert saved.status_code == 200, saved.get_json()
     shown = {c["species"]: c for c in client.get("/api/class-sets/ena24").get_json()["classes"]}
     assert shown["bear"]["threshold"] == 0.5 and shown["bear"]["threshold_set_by_hand"]
@@ -300,17 +350,20 @@ def test_a_class_threshold_set_by_hand(client, run_worker, app) -> None:
     from shared.store.species_data import classification_of
 
     assert classification_of(app.extensions["trapline.store"], job_id)["thresholds"]["bear"] == 0.5
-    with json_post(client, "/api/class-sets/ena24/thresholds",
-                   {"species": "bear", "threshold": None}) as cleared:
+    with json_post(
+        client, "/api/class-sets/ena24/thresholds", {"species": "bear", "threshold": None}
+    ) as cleared:
         assert cleared.status_code == 200
     shown = {c["species"]: c for c in client.get("/api/class-sets/ena24").get_json()["classes"]}
     assert not shown["bear"]["threshold_set_by_hand"] and shown["bear"]["threshold"] < 0.5
     for bad in (0, -1, 3, "x"):
-        with json_post(client, "/api/class-sets/ena24/thresholds",
-                       {"species": "bear", "threshold": bad}) as refused:
+        with json_post(
+            client, "/api/class-sets/ena24/thresholds", {"species": "bear", "threshold": bad}
+        ) as refused:
             assert refused.status_code == 400
-    with json_post(client, "/api/class-sets/ena24/thresholds",
-                   {"species": "wolf", "threshold": 0.1}) as missing:
+    with json_post(
+        client, "/api/class-sets/ena24/thresholds", {"species": "wolf", "threshold": 0.1}
+    ) as missing:
         assert missing.status_code == 404
 
 
@@ -321,13 +374,18 @@ def test_refusals(client) -> None:
         assert made.status_code == 201
     with json_post(client, "/api/class-sets", {"name": "ok"}) as again:
         assert again.status_code == 400 and "already exists" in again.get_json()["error"]
-    with client.post("/api/class-sets/ok/examples", headers={"X-API-Key": ""},
-                     content_type="multipart/form-data",
-                     data={"file": (io.BytesIO(b"x"), "photos.tar")}) as wrong:
+    with client.post(
+        "/api/class-sets/ok/examples",
+        headers={"X-API-Key": ""},
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"x"), "photos.tar")},
+    ) as wrong:
         assert wrong.status_code == 400
-    with client.post("/api/jobs", data={**form(files=[(small("2595.jpg"), "a.jpg")]),
-                                        "class_set": "nope"},
-                     content_type="multipart/form-data") as refused:
+    with client.post(
+        "/api/jobs",
+        data={**form(files=[(small("2595.jpg"), "a.jpg")]), "class_set": "nope"},
+        content_type="multipart/form-data",
+    ) as refused:
         assert refused.status_code == 400 and "no class set" in refused.get_json()["error"]
     with client.post("/api/class-sets", data={"name": "browser"}) as no_token:
         assert no_token.status_code == 400  # a browser's form without the CSRF token

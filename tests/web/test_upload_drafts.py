@@ -18,8 +18,9 @@ UUIDS = [f"0b5d4c2e-1111-4222-8333-44445555{i:04d}" for i in range(10)]
 
 
 def submit(client, fields: dict[str, str], email: str = "ranger@example.org", **extra):
-    return client.post("/upload", data={"email": email, **fields, **extra},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/upload", data={"email": email, **fields, **extra}, content_type="multipart/form-data"
+    )
 
 
 def job_of(response) -> str:
@@ -36,9 +37,11 @@ def test_a_removed_file_is_deleted_and_never_processed(client, run_worker) -> No
     fields = page_fields(client)
     assert send_chunks(client, fields, photo(1), "keep.jpg", uuid=UUIDS[0]).status_code == 200
     assert send_chunks(client, fields, photo(2), "person.jpg", uuid=UUIDS[1]).status_code == 200
-    removed = client.post("/upload/remove", data={**fields, "name": "person.jpg"},
-                          headers={"X-CSRFToken": fields["csrf_token"],
-                                   "Accept": "application/json"})
+    removed = client.post(
+        "/upload/remove",
+        data={**fields, "name": "person.jpg"},
+        headers={"X-CSRFToken": fields["csrf_token"], "Accept": "application/json"},
+    )
     assert removed.get_json() == {"ok": True}
     job_id = job_of(submit(client, fields))
     run_worker()
@@ -54,18 +57,20 @@ def test_files_already_in_the_draft_are_listed_with_a_working_remove_button(clie
     page = submit(client, fields, email="not-an-email").get_data(as_text=True)
     assert page.count('name="remove"') == 2 and "a.jpg" in page and "b.jpg" in page
     # the button submits the whole form to the remove route, as a browser without script does
-    after = client.post("/upload/remove", data={**fields, "remove": "b.jpg",
-                                                "email": "ranger@example.org"},
-                        content_type="multipart/form-data").get_data(as_text=True)
+    after = client.post(
+        "/upload/remove",
+        data={**fields, "remove": "b.jpg", "email": "ranger@example.org"},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "Removed b.jpg." in after and 'value="b.jpg"' not in after
     assert 'value="ranger@example.org"' in after  # nothing typed is lost
 
 
 def test_a_corrupt_zip_is_refused_with_its_reason_and_the_rest_goes_through(
-        client, run_worker) -> None:
+    client, run_worker
+) -> None:
     fields = page_fields(client)
-    refused = send_chunks(client, fields, b"PK\x03\x04 not really a zip", "card.zip",
-                          uuid=UUIDS[0])
+    refused = send_chunks(client, fields, b"PK\x03\x04 not really a zip", "card.zip", uuid=UUIDS[0])
     assert refused.status_code == 422
     assert "card.zip is not a readable zip file" in refused.get_json()["error"]
     assert send_chunks(client, fields, photo(), "a.jpg", uuid=UUIDS[1]).status_code == 200
@@ -90,8 +95,9 @@ def test_two_tabs_have_their_own_drafts(client, run_worker) -> None:
     tab1, tab2 = page_fields(client), page_fields(client)  # one browser session, two page loads
     assert tab1["draft"] != tab2["draft"]
     send_chunks(client, tab1, photo(1), "tab1.jpg", uuid=UUIDS[0])
-    send_chunks(client, tab2, zip_of({"x.jpg": photo(2), "y.jpg": photo(3)}), "tab2.zip",
-                uuid=UUIDS[1])
+    send_chunks(
+        client, tab2, zip_of({"x.jpg": photo(2), "y.jpg": photo(3)}), "tab2.zip", uuid=UUIDS[1]
+    )
     first, second = job_of(submit(client, tab1)), job_of(submit(client, tab2))
     run_worker()
     assert client.get(f"/api/jobs/{first}").get_json()["total"] == 1
@@ -103,16 +109,23 @@ def test_another_browser_cannot_write_into_a_draft(client, app) -> None:
     fields = page_fields(client)
     stranger = app.test_client()
     stranger_fields = page_fields(stranger)
-    response = send_chunks(stranger, {**stranger_fields, "draft": fields["draft"]}, photo(),
-                           "a.jpg")
+    response = send_chunks(
+        stranger, {**stranger_fields, "draft": fields["draft"]}, photo(), "a.jpg"
+    )
     assert response.status_code == 400 and "reload the page" in response.get_json()["error"]
 
 
 def test_dropped_camera_folders_keep_their_structure(client, run_worker) -> None:
     fields = page_fields(client)
     for i, camera in enumerate(("CamB", "CamA")):
-        response = send_chunks(client, fields, photo(i), "IMG_0001.JPG", uuid=UUIDS[i],
-                               fullpath=f"{camera}/IMG_0001.JPG")
+        response = send_chunks(
+            client,
+            fields,
+            photo(i),
+            "IMG_0001.JPG",
+            uuid=UUIDS[i],
+            fullpath=f"{camera}/IMG_0001.JPG",
+        )
         assert response.get_json() == {"ok": True, "name": f"{camera}/IMG_0001.JPG"}
     job_id = job_of(submit(client, fields))
     run_worker()
@@ -121,25 +134,46 @@ def test_dropped_camera_folders_keep_their_structure(client, run_worker) -> None
     sheet = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")))["Media"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("file", "folder")
-    assert [r[:2] for r in rows[1:]] == [("CamA/IMG_0001.JPG", "CamA"),
-                                         ("CamB/IMG_0001.JPG", "CamB")]  # sorted by path
+    assert [r[:2] for r in rows[1:]] == [
+        ("CamA/IMG_0001.JPG", "CamA"),
+        ("CamB/IMG_0001.JPG", "CamB"),
+    ]  # sorted by path
     images = json.loads(archive.read("detections.json"))["images"]
     assert [im["file"] for im in images] == ["CamA/IMG_0001.JPG", "CamB/IMG_0001.JPG"]
 
 
-def first_chunk(client, fields: dict[str, str], body: bytes, name: str, *, size: int,
-                chunks: int, uuid: str = UUIDS[0]):
+def first_chunk(
+    client,
+    fields: dict[str, str],
+    body: bytes,
+    name: str,
+    *,
+    size: int,
+    chunks: int,
+    uuid: str = UUIDS[0],
+):
     """Chunk 0 of a file declared as `size` bytes in `chunks` chunks, carrying `body`."""
-    return client.post("/upload/chunk", content_type="multipart/form-data",
-                       headers={"X-CSRFToken": fields["csrf_token"]}, data={
-        "dzuuid": uuid, "dzchunkindex": "0", "dztotalchunkcount": str(chunks),
-        "dzchunkbyteoffset": "0", "dztotalfilesize": str(size), "draft": fields["draft"],
-        "file": (io.BytesIO(body), name)})
+    return client.post(
+        "/upload/chunk",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": fields["csrf_token"]},
+        data={
+            "dzuuid": uuid,
+            "dzchunkindex": "0",
+            "dztotalchunkcount": str(chunks),
+            "dzchunkbyteoffset": "0",
+            "dztotalfilesize": str(size),
+            "draft": fields["draft"],
+            "file": (io.BytesIO(body), name),
+        },
+    )
 
 
 def small_site(settings, redis_conn, **overrides):
-    return create_app({"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
-                      settings=settings.with_overrides(**overrides)).test_client()
+    return create_app(
+        {"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
+        settings=settings.with_overrides(**overrides),
+    ).test_client()
 
 
 def test_a_chunk_cannot_write_past_its_files_declared_size(settings, redis_conn) -> None:
@@ -186,12 +220,14 @@ def test_a_file_that_never_finished_is_named_at_submit(client) -> None:
     assert "Still uploading or failed part-way: big card.zip" in response.get_data(as_text=True)
 
 
-def test_the_page_says_whether_email_is_sent_and_how_long_results_stay(settings, redis_conn,
-                                                                        client) -> None:
+def test_the_page_says_whether_email_is_sent_and_how_long_results_stay(
+    settings, redis_conn, client
+) -> None:
     page = client.get("/").get_data(as_text=True)
     assert "This site sends no email" in page and "kept for 14 days" in page
-    mailing = small_site(settings, redis_conn, smtp_host="mail.example.org",
-                         results_max_age_days=30.0)
+    mailing = small_site(
+        settings, redis_conn, smtp_host="mail.example.org", results_max_age_days=30.0
+    )
     page = mailing.get("/").get_data(as_text=True)
     assert "emails you the download link" in page and "kept for 30 days" in page
 

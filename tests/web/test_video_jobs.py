@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,10 +28,14 @@ ASF = DATA / "videos" / "zamba" / "PICT0021.ASF"
 
 def video_job(client, run_worker, tmp_path: Path, **fields: str) -> str:
     clip = red_patch_clip(tmp_path / "visit.mp4", seconds=6, fps=5, patch_frames=range(10, 21))
-    data = form(files=[(clip.read_bytes(), "visit.mp4"), (ASF.read_bytes(), "PICT0021.ASF"),
-                       (photo(1), "still.jpg")])
-    response = client.post("/api/jobs", data={**data, **fields},
-                           content_type="multipart/form-data")
+    data = form(
+        files=[
+            (clip.read_bytes(), "visit.mp4"),
+            (ASF.read_bytes(), "PICT0021.ASF"),
+            (photo(1), "still.jpg"),
+        ]
+    )
+    response = client.post("/api/jobs", data={**data, **fields}, content_type="multipart/form-data")
     assert response.status_code == 201, response.get_json()
     run_worker()
     job_id = response.get_json()["id"]
@@ -74,8 +77,12 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
     finally:
         engine.dispose()
     archive = read_zip(client, job_id)
-    assert {"visit.mp4.best.jpg", "visit.mp4.boxes.mp4", "PICT0021.ASF.best.jpg",
-            "still.jpg"} <= set(archive.namelist())
+    assert {
+        "visit.mp4.best.jpg",
+        "visit.mp4.boxes.mp4",
+        "PICT0021.ASF.best.jpg",
+        "still.jpg",
+    } <= set(archive.namelist())
     entry = {e["file"]: e for e in json.loads(archive.read("detections.json"))["images"]}
     assert entry["visit.mp4"]["frames_processed"] == [0, 10, 20, 29]
     clip = archive.read("visit.mp4.boxes.mp4")
@@ -91,11 +98,26 @@ def test_drawing_a_box_on_a_frame_and_the_export_after(client, run_worker, tmp_p
     job_id = video_job(client, run_worker, tmp_path)
     visit = media(client, job_id)["visit.mp4"]
     assert [f["number"] for f in visit["video"]["frames"]] == [0, 5, 10, 15, 20, 25, 29]
-    code, body = act(client, job_id, action="add", media_id=visit["id"], category="animal",
-                     bbox=[0.1, 0.1, 0.2, 0.2], frame=7)
+    code, body = act(
+        client,
+        job_id,
+        action="add",
+        media_id=visit["id"],
+        category="animal",
+        bbox=[0.1, 0.1, 0.2, 0.2],
+        frame=7,
+    )
     assert code == 400 and "checked frames" in body["error"]
-    code, body = act(client, job_id, action="add", media_id=visit["id"], category="animal",
-                     bbox=[0.1, 0.1, 0.2, 0.2], frame=25, species="Mongoose")
+    code, body = act(
+        client,
+        job_id,
+        action="add",
+        media_id=visit["id"],
+        category="animal",
+        bbox=[0.1, 0.1, 0.2, 0.2],
+        frame=25,
+        species="Mongoose",
+    )
     assert code == 201
     drawn = body["media"]["detections"][-1]
     assert (drawn["source"], drawn["frame"]) == ("human", 25)
@@ -104,9 +126,17 @@ def test_drawing_a_box_on_a_frame_and_the_export_after(client, run_worker, tmp_p
     after = read_zip(client, job_id)
     entry = {e["file"]: e for e in json.loads(after.read("detections.json"))["images"]}
     human = [d for d in entry["visit.mp4"]["detections"] if d.get("source") == "human"]
-    assert human == [{"category": "1", "conf": 1.0, "bbox": [0.1, 0.1, 0.2, 0.2],
-                      "source": "human", "verified": True, "species": "Mongoose",
-                      "frame_number": 25}]
+    assert human == [
+        {
+            "category": "1",
+            "conf": 1.0,
+            "bbox": [0.1, 0.1, 0.2, 0.2],
+            "source": "human",
+            "verified": True,
+            "species": "Mongoose",
+            "frame_number": 25,
+        }
+    ]
     rows = [r for r in sheet(after, "Detections") if r["source"] == "human"]
     assert rows[0]["frame"] == 25 and rows[0]["file"] == "visit.mp4"
     assert "visit.mp4.best.jpg" in after.namelist()
@@ -115,9 +145,11 @@ def test_drawing_a_box_on_a_frame_and_the_export_after(client, run_worker, tmp_p
 
 @pytest.mark.parametrize("value", ["abc", "0", "-1", "7200"])
 def test_a_bad_frame_interval_is_refused(client, value: str) -> None:
-    response = client.post("/api/jobs", data={**form(files=[(photo(), "a.jpg")]),
-                                              "frame_interval": value},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs",
+        data={**form(files=[(photo(), "a.jpg")]), "frame_interval": value},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and "frame interval" in response.get_json()["error"]
 
 
@@ -130,9 +162,17 @@ def test_the_page_takes_videos(client) -> None:
 
 def test_videos_get_their_own_time_allowance(client, redis_conn, tmp_path) -> None:
     clip = red_patch_clip(tmp_path / "visit.mp4", seconds=2, fps=5, patch_frames=range(0))
-    response = client.post("/api/jobs", data=form(files=[
-        (clip.read_bytes(), "visit.mp4"), (ASF.read_bytes(), "PICT0021.ASF"),
-        (photo(1), "still.jpg")]), content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs",
+        data=form(
+            files=[
+                (clip.read_bytes(), "visit.mp4"),
+                (ASF.read_bytes(), "PICT0021.ASF"),
+                (photo(1), "still.jpg"),
+            ]
+        ),
+        content_type="multipart/form-data",
+    )
     state = load_state(redis_conn, response.get_json()["id"])
     assert (state.total, state.videos) == (3, 2)
     queued = Job.fetch(state.rq_id, connection=redis_conn, serializer=JSONSerializer)

@@ -9,8 +9,16 @@ from web.charts.svg import FILLS, Svg, nice_ticks, number
 LABELS = ("animal", "person", "vehicle")
 
 
-def stacked_bars(title: str, keys: list[str], rows: list[dict[str, int]], *, x_title: str,
-                 y_title: str, width: int = 760, height: int = 330) -> str:
+def stacked_bars(
+    title: str,
+    keys: list[str],
+    rows: list[dict[str, int]],
+    *,
+    x_title: str,
+    y_title: str,
+    width: int = 760,
+    height: int = 330,
+) -> str:
     """One bar per key, stacked by category (black, hatched, grey), with a legend; as many key
     labels under the bars as fit without overlapping."""
     svg = Svg(width, height, title)

@@ -11,44 +11,75 @@ FONT = "DejaVu Sans, Arial, sans-serif"
 # series styles that survive a black-and-white printer: fill, and the line's dash
 FILLS = ("#111", "url(#hatch)", "#bbb", "url(#dots)")
 DASHES = ("", "8 4", "2 3", "12 3 2 3")
-DEFS = ("<defs>"
-        "<pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
-        "patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/>"
-        "<line x1='0' y1='0' x2='0' y2='6' stroke='#111' stroke-width='2.5'/></pattern>"
-        "<pattern id='dots' width='5' height='5' patternUnits='userSpaceOnUse'>"
-        "<rect width='5' height='5' fill='#fff'/><circle cx='2.5' cy='2.5' r='1.2' fill='#111'/>"
-        "</pattern></defs>")
+DEFS = (
+    "<defs>"
+    "<pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/>"
+    "<line x1='0' y1='0' x2='0' y2='6' stroke='#111' stroke-width='2.5'/></pattern>"
+    "<pattern id='dots' width='5' height='5' patternUnits='userSpaceOnUse'>"
+    "<rect width='5' height='5' fill='#fff'/><circle cx='2.5' cy='2.5' r='1.2' fill='#111'/>"
+    "</pattern></defs>"
+)
 
 
 class Svg:
     def __init__(self, width: int, height: int, title: str) -> None:
         self.width, self.height = width, height
-        self.parts = [(f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' "
-                       f"height='{height}' viewBox='0 0 {width} {height}' role='img' "
-                       f"aria-label={quoteattr(title)} font-family={quoteattr(FONT)}>"),
-                      f"<title>{escape(title)}</title>", DEFS,
-                      f"<rect width='{width}' height='{height}' fill='#fff'/>"]
+        self.parts = [
+            (
+                f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' "
+                f"height='{height}' viewBox='0 0 {width} {height}' role='img' "
+                f"aria-label={quoteattr(title)} font-family={quoteattr(FONT)}>"
+            ),
+            f"<title>{escape(title)}</title>",
+            DEFS,
+            f"<rect width='{width}' height='{height}' fill='#fff'/>",
+        ]
 
     def add(self, element: str) -> None:
         self.parts.append(element)
 
-    def text(self, x: float, y: float, words: str, *, size: int = 12, anchor: str = "start",
-             weight: str = "normal", rotate: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        words: str,
+        *,
+        size: int = 12,
+        anchor: str = "start",
+        weight: str = "normal",
+        rotate: bool = False,
+    ) -> None:
         turn = f" transform='rotate(-90 {x:.1f} {y:.1f})'" if rotate else ""
-        self.add(f"<text x='{x:.1f}' y='{y:.1f}' font-size='{size}' text-anchor='{anchor}' "
-                 f"font-weight='{weight}' fill='#111'{turn}>{escape(words)}</text>")
+        self.add(
+            f"<text x='{x:.1f}' y='{y:.1f}' font-size='{size}' text-anchor='{anchor}' "
+            f"font-weight='{weight}' fill='#111'{turn}>{escape(words)}</text>"
+        )
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, width: float = 1,
-             colour: str = "#111", dash: str = "") -> None:
+    def line(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        *,
+        width: float = 1,
+        colour: str = "#111",
+        dash: str = "",
+    ) -> None:
         dashes = f" stroke-dasharray='{dash}'" if dash else ""
-        self.add(f"<line x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' "
-                 f"stroke='{colour}' stroke-width='{width}'{dashes}/>")
+        self.add(
+            f"<line x1='{x1:.1f}' y1='{y1:.1f}' x2='{x2:.1f}' y2='{y2:.1f}' "
+            f"stroke='{colour}' stroke-width='{width}'{dashes}/>"
+        )
 
     def rect(self, x: float, y: float, w: float, h: float, fill: str, tip: str = "") -> None:
         title = f"<title>{escape(tip)}</title>" if tip else ""
-        self.add(f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(w, 0):.1f}' "
-                 f"height='{max(h, 0):.1f}' fill='{fill}' stroke='#111' stroke-width='0.6'>"
-                 f"{title}</rect>")
+        self.add(
+            f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(w, 0):.1f}' "
+            f"height='{max(h, 0):.1f}' fill='{fill}' stroke='#111' stroke-width='0.6'>"
+            f"{title}</rect>"
+        )
 
     def legend(self, x: float, y: float, names: list[str], *, lines: bool = False) -> None:
         for i, name in enumerate(names):

@@ -21,8 +21,12 @@ def spatial(places: list[Place]) -> dict[str, Any] | None:
     if min(lats) == max(lats) and min(lons) == max(lons):
         return {"type": "Point", "coordinates": [lons[0], lats[0]]}
     south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-    return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north],
-                                                 [west, north], [west, south]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        ],
+    }
 
 
 def temporal(found: list[Deployment]) -> dict[str, str] | None:
@@ -33,14 +37,24 @@ def temporal(found: list[Deployment]) -> dict[str, str] | None:
     return {"start": min(starts).date().isoformat(), "end": max(ends).date().isoformat()}
 
 
-def descriptor(*, job_id: str, created: datetime, model: str, threshold: float,
-               utc_offset: str, found: list[Deployment], places: list[Place],
-               species: list[str], problems: list[str], software: str) -> dict[str, Any]:
+def descriptor(
+    *,
+    job_id: str,
+    created: datetime,
+    model: str,
+    threshold: float,
+    utc_offset: str,
+    found: list[Deployment],
+    places: list[Place],
+    species: list[str],
+    problems: list[str],
+    software: str,
+) -> dict[str, Any]:
     """Required properties Trapline cannot know are filled with stated defaults: the project
     title is the job's, `samplingDesign` opportunistic, `captureMethod` activityDetection."""
     made = created.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     valid = not problems
-    note = ("" if valid else " NOT VALID FOR PUBLICATION: " + "; ".join(problems) + ".")
+    note = "" if valid else " NOT VALID FOR PUBLICATION: " + "; ".join(problems) + "."
     package: dict[str, Any] = {
         "profile": PROFILE_URL,
         "name": f"trapline-{job_id.lower()}",
@@ -51,23 +65,46 @@ def descriptor(*, job_id: str, created: datetime, model: str, threshold: float,
             f"Observations made by the detector {model} at confidence {threshold:g} and by "
             f"the people who reviewed them, grouped into deployments and events by Trapline. "
             f"Camera clocks are taken to be at UTC{utc_offset}. The project fields "
-            f"(samplingDesign, captureMethod) are defaults to check before publishing." + note),
+            f"(samplingDesign, captureMethod) are defaults to check before publishing." + note
+        ),
         "version": "1.0",
-        "contributors": [{"title": "Trapline (replace with the project's people before "
-                                   "publishing)", "role": "contributor"}],
+        "contributors": [
+            {
+                "title": "Trapline (replace with the project's people before publishing)",
+                "role": "contributor",
+            }
+        ],
         "sources": [{"title": "Trapline", "version": software}],
-        "project": {"id": job_id, "title": f"Trapline job {job_id}",
-                    "samplingDesign": "opportunistic", "captureMethod": ["activityDetection"],
-                    "individualAnimals": False, "observationLevel": ["media", "event"]},
+        "project": {
+            "id": job_id,
+            "title": f"Trapline job {job_id}",
+            "samplingDesign": "opportunistic",
+            "captureMethod": ["activityDetection"],
+            "individualAnimals": False,
+            "observationLevel": ["media", "event"],
+        },
         "taxonomic": [{"scientificName": name} for name in species],
-        "resources": [{"name": table, "path": f"{table}.csv",
-                       "profile": "tabular-data-resource", "format": "csv",
-                       "mediatype": "text/csv", "encoding": "utf-8",
-                       "schema": SCHEMA_URLS[table]} for table in TABLES],
+        "resources": [
+            {
+                "name": table,
+                "path": f"{table}.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": SCHEMA_URLS[table],
+            }
+            for table in TABLES
+        ],
         # Trapline's own facts: extra properties are allowed by the profile
-        "trapline": {"camtrapDPVersion": VERSION, "validForPublication": valid,
-                     "problems": problems, "utcOffset": utc_offset, "model": model,
-                     "threshold": threshold},
+        "trapline": {
+            "camtrapDPVersion": VERSION,
+            "validForPublication": valid,
+            "problems": problems,
+            "utcOffset": utc_offset,
+            "model": model,
+            "threshold": threshold,
+        },
     }
     coverage = spatial(places)
     if coverage is not None:

@@ -33,8 +33,10 @@ from shared.store.records import MediaRecord
 
 log = logging.getLogger(__name__)
 FOLDER = "camtrap-dp"
-FILES = tuple(f"{FOLDER}/{name}" for name in ("datapackage.json", "deployments.csv",
-                                               "media.csv", "observations.csv"))
+FILES = tuple(
+    f"{FOLDER}/{name}"
+    for name in ("datapackage.json", "deployments.csv", "media.csv", "observations.csv")
+)
 NAMED = 5  # files or deployments named in a problem before "and N more"
 
 
@@ -68,9 +70,14 @@ class PackageFacts:
     checked: bool = False  # validated by frictionless against the published schemas
 
     def as_summary(self) -> dict[str, Any]:
-        return {"valid": self.valid, "problems": self.problems,
-                "missing_places": self.missing_places, "notes": self.notes,
-                "utc_offset": self.utc_offset, "checked": self.checked}
+        return {
+            "valid": self.valid,
+            "problems": self.problems,
+            "missing_places": self.missing_places,
+            "notes": self.notes,
+            "utc_offset": self.utc_offset,
+            "checked": self.checked,
+        }
 
 
 def _named(items: list[str]) -> str:
@@ -79,9 +86,18 @@ def _named(items: list[str]) -> str:
 
 
 class CamtrapWriter:
-    def __init__(self, folder: Path, events: EventTables, *, job_id: str, model: str,
-                 threshold: float, utc_offset: str, places: dict[str, Place],
-                 classifier: str = "") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        events: EventTables,
+        *,
+        job_id: str,
+        model: str,
+        threshold: float,
+        utc_offset: str,
+        places: dict[str, Place],
+        classifier: str = "",
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.events, self.job_id = folder, events, job_id
         self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
@@ -100,8 +116,9 @@ class CamtrapWriter:
         self._media.add(media_row(record, deployment, self.zone))
         if record.captured is None:
             self._untimed.append(record.file)
-        for row in media_observations(record, event, deployment, self.zone, self.threshold,
-                                      self.model, self.classifier):
+        for row in media_observations(
+            record, event, deployment, self.zone, self.threshold, self.model, self.classifier
+        ):
             if row.get("scientificName"):
                 self._species.add(row["scientificName"])
             self._observations.add(row)
@@ -115,16 +132,27 @@ class CamtrapWriter:
         missing, used = self._deployments()
         problems = self._problems(missing)
         unknown = sorted(set(self.places) - used)
-        notes = [f"coordinates were given for {_named(unknown)}, not a deployment of this job"
-                 ] if unknown else []
+        notes = (
+            [f"coordinates were given for {_named(unknown)}, not a deployment of this job"]
+            if unknown
+            else []
+        )
         positions = [p for d in self.events.deployments if (p := self._place(d))]
-        package = descriptor(job_id=self.job_id, created=created, model=self.model,
-                             threshold=self.threshold, utc_offset=self.utc_offset,
-                             found=self.events.deployments, places=positions,
-                             species=sorted(self._species), problems=problems,
-                             software=_software())
+        package = descriptor(
+            job_id=self.job_id,
+            created=created,
+            model=self.model,
+            threshold=self.threshold,
+            utc_offset=self.utc_offset,
+            found=self.events.deployments,
+            places=positions,
+            species=sorted(self._species),
+            problems=problems,
+            software=_software(),
+        )
         (self.folder / "datapackage.json").write_text(
-            json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         return PackageFacts(not problems, problems, missing, notes, self.utc_offset)
 
     def abort(self) -> None:
@@ -153,27 +181,39 @@ class CamtrapWriter:
                 place, given = self._place(d), self._given(d)
                 if given is not None:
                     used.add(given)
-                source = ("given by the uploader" if given is not None else
-                          "the median of its files' GPS" if place else "unknown")
+                source = (
+                    "given by the uploader"
+                    if given is not None
+                    else "the median of its files' GPS"
+                    if place
+                    else "unknown"
+                )
                 if place is None:
                     missing.append(d.id)
-                table.add(deployment_row(d, place, self.zone,
-                                         f"Folder '{d.folder}' of the upload; "
-                                         f"{len(d.items)} files; position {source}."))
+                table.add(
+                    deployment_row(
+                        d,
+                        place,
+                        self.zone,
+                        f"Folder '{d.folder}' of the upload; "
+                        f"{len(d.items)} files; position {source}.",
+                    )
+                )
         return missing, used
 
     def _problems(self, missing: list[str]) -> list[str]:
         problems = []
         if missing:
-            problems.append(f"{len(missing)} deployment(s) without coordinates: "
-                            f"{_named(missing)}")
+            problems.append(f"{len(missing)} deployment(s) without coordinates: {_named(missing)}")
         untimed = [d.id for d in self.events.deployments if d.start is None]
         if untimed:
-            problems.append(f"{len(untimed)} deployment(s) without any capture time: "
-                            f"{_named(untimed)}")
+            problems.append(
+                f"{len(untimed)} deployment(s) without any capture time: {_named(untimed)}"
+            )
         if self._untimed:
-            problems.append(f"{len(self._untimed)} file(s) without a capture time: "
-                            f"{_named(self._untimed)}")
+            problems.append(
+                f"{len(self._untimed)} file(s) without a capture time: {_named(self._untimed)}"
+            )
         return problems
 
 
@@ -189,18 +229,26 @@ def validated(folder: Path, facts: PackageFacts, schemas: Path) -> PackageFacts:
     if not found:
         return facts
     if facts.valid:
-        log.error("Camtrap DP package in %s: frictionless found %d problem(s) Trapline did not "
-                  "expect, first: %s", folder, len(found), found[0])
+        log.error(
+            "Camtrap DP package in %s: frictionless found %d problem(s) Trapline did not "
+            "expect, first: %s",
+            folder,
+            len(found),
+            found[0],
+        )
     shown = "; ".join(str(p) for p in found[:SHOWN_PROBLEMS])
     more = f" and {len(found) - SHOWN_PROBLEMS} more" if len(found) > SHOWN_PROBLEMS else ""
     facts.valid = False
-    facts.problems = [*facts.problems,
-                      f"the validator (frictionless) found {len(found)} problem(s): {shown}{more}"]
+    facts.problems = [
+        *facts.problems,
+        f"the validator (frictionless) found {len(found)} problem(s): {shown}{more}",
+    ]
     descriptor_path = folder / "datapackage.json"
     package = json.loads(descriptor_path.read_text(encoding="utf-8"))
     package["trapline"].update(validForPublication=False, problems=facts.problems)
-    descriptor_path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+    descriptor_path.write_text(
+        json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return facts
 
 

@@ -13,29 +13,93 @@ from shared.species.classifier import UNKNOWN
 from shared.store.records import CATEGORY_LABELS, MediaRecord
 
 DEPLOYMENT_FIELDS = (
-    "deploymentID", "locationID", "locationName", "latitude", "longitude",
-    "coordinateUncertainty", "deploymentStart", "deploymentEnd", "setupBy", "cameraID",
-    "cameraModel", "cameraDelay", "cameraHeight", "cameraDepth", "cameraTilt", "cameraHeading",
-    "detectionDistance", "timestampIssues", "baitUse", "featureType", "habitat",
-    "deploymentGroups", "deploymentTags", "deploymentComments")
+    "deploymentID",
+    "locationID",
+    "locationName",
+    "latitude",
+    "longitude",
+    "coordinateUncertainty",
+    "deploymentStart",
+    "deploymentEnd",
+    "setupBy",
+    "cameraID",
+    "cameraModel",
+    "cameraDelay",
+    "cameraHeight",
+    "cameraDepth",
+    "cameraTilt",
+    "cameraHeading",
+    "detectionDistance",
+    "timestampIssues",
+    "baitUse",
+    "featureType",
+    "habitat",
+    "deploymentGroups",
+    "deploymentTags",
+    "deploymentComments",
+)
 MEDIA_FIELDS = (
-    "mediaID", "deploymentID", "captureMethod", "timestamp", "filePath", "filePublic",
-    "fileName", "fileMediatype", "exifData", "favorite", "mediaComments")
+    "mediaID",
+    "deploymentID",
+    "captureMethod",
+    "timestamp",
+    "filePath",
+    "filePublic",
+    "fileName",
+    "fileMediatype",
+    "exifData",
+    "favorite",
+    "mediaComments",
+)
 OBSERVATION_FIELDS = (
-    "observationID", "deploymentID", "mediaID", "eventID", "eventStart", "eventEnd",
-    "observationLevel", "observationType", "cameraSetupType", "scientificName", "count",
-    "lifeStage", "sex", "behavior", "individualID", "individualPositionRadius",
-    "individualPositionAngle", "individualSpeed", "bboxX", "bboxY", "bboxWidth", "bboxHeight",
-    "classificationMethod", "classifiedBy", "classificationTimestamp",
-    "classificationProbability", "observationTags", "observationComments")
+    "observationID",
+    "deploymentID",
+    "mediaID",
+    "eventID",
+    "eventStart",
+    "eventEnd",
+    "observationLevel",
+    "observationType",
+    "cameraSetupType",
+    "scientificName",
+    "count",
+    "lifeStage",
+    "sex",
+    "behavior",
+    "individualID",
+    "individualPositionRadius",
+    "individualPositionAngle",
+    "individualSpeed",
+    "bboxX",
+    "bboxY",
+    "bboxWidth",
+    "bboxHeight",
+    "classificationMethod",
+    "classifiedBy",
+    "classificationTimestamp",
+    "classificationProbability",
+    "observationTags",
+    "observationComments",
+)
 
 # MegaDetector's categories as Camtrap DP's observation types
 OBSERVATION_TYPES = {"animal": "animal", "person": "human", "vehicle": "vehicle"}
-MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-               ".tif": "image/tiff", ".tiff": "image/tiff", ".bmp": "image/bmp",
-               ".webp": "image/webp", ".mp4": "video/mp4", ".m4v": "video/mp4",
-               ".mov": "video/quicktime", ".avi": "video/x-msvideo",
-               ".mkv": "video/x-matroska", ".asf": "video/x-ms-asf", ".wmv": "video/x-ms-wmv"}
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".bmp": "image/bmp",
+    ".webp": "image/webp",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".avi": "video/x-msvideo",
+    ".mkv": "video/x-matroska",
+    ".asf": "video/x-ms-asf",
+    ".wmv": "video/x-ms-wmv",
+}
 
 
 def media_id(path: str) -> str:
@@ -56,29 +120,45 @@ def media_type(path: str) -> str:
     return MEDIA_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
 
 
-def deployment_row(d: Deployment, place: tuple[float, float] | None, zone: timezone,
-                   comment: str) -> dict[str, Any]:
+def deployment_row(
+    d: Deployment, place: tuple[float, float] | None, zone: timezone, comment: str
+) -> dict[str, Any]:
     camera = "-".join(part for part in (d.make, d.model) if part)
-    return {"deploymentID": d.id, "locationID": d.folder or None, "locationName": d.folder or None,
-            "latitude": place[0] if place else None, "longitude": place[1] if place else None,
-            "deploymentStart": stamp(d.start, zone), "deploymentEnd": stamp(d.end, zone),
-            "cameraID": d.serial or None, "cameraModel": camera or None,
-            "deploymentComments": comment}
+    return {
+        "deploymentID": d.id,
+        "locationID": d.folder or None,
+        "locationName": d.folder or None,
+        "latitude": place[0] if place else None,
+        "longitude": place[1] if place else None,
+        "deploymentStart": stamp(d.start, zone),
+        "deploymentEnd": stamp(d.end, zone),
+        "cameraID": d.serial or None,
+        "cameraModel": camera or None,
+        "deploymentComments": comment,
+    }
 
 
 def media_row(record: MediaRecord, deployment: str, zone: timezone) -> dict[str, Any]:
-    return {"mediaID": media_id(record.file), "deploymentID": deployment,
-            "timestamp": stamp(record.captured, zone), "filePath": record.file,
-            "filePublic": False, "fileName": PurePosixPath(record.file).name,
-            "fileMediatype": media_type(record.file),
-            "mediaComments": f"not readable: {record.failure}" if record.failure else None}
+    return {
+        "mediaID": media_id(record.file),
+        "deploymentID": deployment,
+        "timestamp": stamp(record.captured, zone),
+        "filePath": record.file,
+        "filePublic": False,
+        "fileName": PurePosixPath(record.file).name,
+        "fileMediatype": media_type(record.file),
+        "mediaComments": f"not readable: {record.failure}" if record.failure else None,
+    }
 
 
 def _box(bbox: list[float]) -> dict[str, float]:
     x, y, w, h = (min(max(float(v), 0.0), 1.0) for v in bbox)
-    return {"bboxX": round(x, 6), "bboxY": round(y, 6),
-            "bboxWidth": max(round(min(w, 1.0 - x), 6), 1e-6),
-            "bboxHeight": max(round(min(h, 1.0 - y), 6), 1e-6)}
+    return {
+        "bboxX": round(x, 6),
+        "bboxY": round(y, 6),
+        "bboxWidth": max(round(min(w, 1.0 - x), 6), 1e-6),
+        "bboxHeight": max(round(min(h, 1.0 - y), 6), 1e-6),
+    }
 
 
 def classifier_name(species: dict[str, Any]) -> str:
@@ -88,9 +168,15 @@ def classifier_name(species: dict[str, Any]) -> str:
     return f"Trapline class set '{species['set']}' ({species['embedder']})"
 
 
-def media_observations(record: MediaRecord, event: Event | None, deployment: str,
-                       zone: timezone, threshold: float, model: str,
-                       classifier: str = "") -> list[dict[str, Any]]:
+def media_observations(
+    record: MediaRecord,
+    event: Event | None,
+    deployment: str,
+    zone: timezone,
+    threshold: float,
+    model: str,
+    classifier: str = "",
+) -> list[dict[str, Any]]:
     """One observation per box (per category with its most boxes in one frame, for a video),
     `blank` for a file with none, `unclassified` for one that could not be read. A reviewed
     file's observations are the reviewer's, with `classificationMethod` human. A machine box
@@ -101,36 +187,60 @@ def media_observations(record: MediaRecord, event: Event | None, deployment: str
     start = record.captured
     duration = float((record.video or {}).get("duration") or 0.0)
     end = start + timedelta(seconds=duration) if start is not None else None
-    base = {"deploymentID": deployment, "mediaID": mid, "eventID": event.id if event else None,
-            "eventStart": stamp(start, zone), "eventEnd": stamp(end, zone),
-            "observationLevel": "media"}
+    base = {
+        "deploymentID": deployment,
+        "mediaID": mid,
+        "eventID": event.id if event else None,
+        "eventStart": stamp(start, zone),
+        "eventEnd": stamp(end, zone),
+        "observationLevel": "media",
+    }
     if record.failure is not None:
-        return [{**base, "observationID": f"{mid}_1", "observationType": "unclassified",
-                 "observationComments": f"not readable: {record.failure}"}]
+        return [
+            {
+                **base,
+                "observationID": f"{mid}_1",
+                "observationType": "unclassified",
+                "observationComments": f"not readable: {record.failure}",
+            }
+        ]
     if record.review:
-        boxes = [{**d, "category": d.get("verified_category") or d["category"]}
-                 for d in record.kept()]
+        boxes = [
+            {**d, "category": d.get("verified_category") or d["category"]} for d in record.kept()
+        ]
         who = {"classificationMethod": "human", "classifiedBy": record.reviewer or "reviewer"}
     else:
         boxes = record.above(threshold)
         who = {"classificationMethod": "machine", "classifiedBy": model}
     if not boxes:
         return [{**base, "observationID": f"{mid}_1", "observationType": "blank", **who}]
-    rows = ([_box_observation(d, record.review != "", model, classifier) for d in boxes]
-            if record.kind != "video" else _video_observations(boxes, record.review != ""))
-    return [{**base, **who, **row, "observationID": f"{mid}_{n}"}
-            for n, row in enumerate(rows, start=1)]
+    rows = (
+        [_box_observation(d, record.review != "", model, classifier) for d in boxes]
+        if record.kind != "video"
+        else _video_observations(boxes, record.review != "")
+    )
+    return [
+        {**base, **who, **row, "observationID": f"{mid}_{n}"} for n, row in enumerate(rows, start=1)
+    ]
 
 
-def _box_observation(d: dict[str, Any], human: bool, model: str = "",
-                     classifier: str = "") -> dict[str, Any]:
-    row = {"observationType": OBSERVATION_TYPES[CATEGORY_LABELS[d["category"]]],
-           "scientificName": d.get("species") or None, "count": 1, **_box(d["bbox"]),
-           "classificationProbability": None if human else round(float(d["conf"]), 4)}
+def _box_observation(
+    d: dict[str, Any], human: bool, model: str = "", classifier: str = ""
+) -> dict[str, Any]:
+    row = {
+        "observationType": OBSERVATION_TYPES[CATEGORY_LABELS[d["category"]]],
+        "scientificName": d.get("species") or None,
+        "count": 1,
+        **_box(d["bbox"]),
+        "classificationProbability": None if human else round(float(d["conf"]), 4),
+    }
     suggested = d.get("suggested_species")
     if not human and classifier and suggested and suggested != UNKNOWN:
-        row.update(scientificName=suggested, classifiedBy=f"{model}; {classifier}",
-                   classificationProbability=round(max(0.0, 1.0 - d["species_distance"]), 4))
+        row.update(
+            scientificName=suggested,
+            classifiedBy=f"{model}; {classifier}",
+            classificationProbability=round(max(0.0, 1.0 - d["species_distance"]), 4),
+        )
     return row
 
 
@@ -146,22 +256,38 @@ def _video_observations(boxes: list[dict[str, Any]], human: bool) -> list[dict[s
     rows = []
     for category in sorted(best):
         count = max(n for (_, c), n in per_frame.items() if c == category)
-        rows.append({"observationType": OBSERVATION_TYPES[CATEGORY_LABELS[category]],
-                     "count": count,
-                     "classificationProbability": None if human else round(best[category], 4)})
+        rows.append(
+            {
+                "observationType": OBSERVATION_TYPES[CATEGORY_LABELS[category]],
+                "count": count,
+                "classificationProbability": None if human else round(best[category], 4),
+            }
+        )
     return rows
 
 
 def event_observations(event: Event, zone: timezone, model: str) -> list[dict[str, Any]]:
     """The event's count per type is its MaxN: the most of them in any one of its files."""
-    base = {"deploymentID": event.deployment, "eventID": event.id,
-            "eventStart": stamp(event.start, zone), "eventEnd": stamp(event.end, zone),
-            "observationLevel": "event", "classificationMethod": "machine",
-            "classifiedBy": model, "observationComments": event.note or None}
+    base = {
+        "deploymentID": event.deployment,
+        "eventID": event.id,
+        "eventStart": stamp(event.start, zone),
+        "eventEnd": stamp(event.end, zone),
+        "observationLevel": "event",
+        "classificationMethod": "machine",
+        "classifiedBy": model,
+        "observationComments": event.note or None,
+    }
     found = [(label, n) for label, n in event.maxn.items() if n]
     if not found:
         kind = "unclassified" if event.outcome == "error" else "blank"
         return [{**base, "observationID": f"{event.id}_{kind}", "observationType": kind}]
-    return [{**base, "observationID": f"{event.id}_{OBSERVATION_TYPES[label]}",
-             "observationType": OBSERVATION_TYPES[label], "count": n}
-            for label, n in found]
+    return [
+        {
+            **base,
+            "observationID": f"{event.id}_{OBSERVATION_TYPES[label]}",
+            "observationType": OBSERVATION_TYPES[label],
+            "count": n,
+        }
+        for label, n in found
+    ]

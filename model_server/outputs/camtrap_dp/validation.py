@@ -33,8 +33,9 @@ class LocalFiles(BaseAdapter):
         super().__init__()
         self.files = dict(files)
 
-    def send(self, request: requests.PreparedRequest, *args: Any,
-             **kwargs: Any) -> requests.Response:
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         url = str(request.url)
         if url not in self.files:
             raise requests.ConnectionError(f"offline validation: no local copy of {url}")
@@ -46,8 +47,9 @@ class LocalFiles(BaseAdapter):
         response.encoding = "utf-8"
         response.headers["Content-Type"] = "application/json"
         # frictionless streams the body from `raw`, as from a real connection
-        response.raw = HTTPResponse(body=io.BytesIO(body), status=200, preload_content=False,
-                                    decode_content=False)
+        response.raw = HTTPResponse(
+            body=io.BytesIO(body), status=200, preload_content=False, decode_content=False
+        )
         return response
 
     def close(self) -> None:
@@ -107,8 +109,14 @@ def validate(descriptor: Path, schemas: Path, *, limit: int = 1000) -> list[Prob
         found.append(Problem("package", None, "", error.message))
     for task in report.tasks:
         for error in task.errors:
-            found.append(Problem(task.name or task.place, getattr(error, "row_number", None),
-                                 getattr(error, "field_name", "") or "", error.message))
+            found.append(
+                Problem(
+                    task.name or task.place,
+                    getattr(error, "row_number", None),
+                    getattr(error, "field_name", "") or "",
+                    error.message,
+                )
+            )
     return found
 
 

@@ -47,7 +47,11 @@ def test_unknown_graph_is_not_called_megadetector(red_patch_model: Path) -> None
 def test_known_releases_carry_documented_thresholds() -> None:
     v4 = model_info_for(Path("/models/md_v4.1.0.pb"))
     v3 = model_info_for(Path("megadetector_v3.pb"))
-    assert (v4.name, v4.typical_threshold, v4.conservative_threshold) == ("MegaDetector v4.1.0", 0.8, 0.3)
+    assert (v4.name, v4.typical_threshold, v4.conservative_threshold) == (
+        "MegaDetector v4.1.0",
+        0.8,
+        0.3,
+    )
     assert Category.VEHICLE not in v3.categories and v3.typical_threshold == 0.8
 
 
@@ -96,11 +100,19 @@ def heron_boxes() -> dict[str, tuple[float, float, float, float]]:
     """The human-drawn box of each local burst frame, from the Camtrap DP example."""
     root = DATA / "camtrap-dp" / "example"
     with (root / "media.csv").open() as fh:
-        media = {r["mediaID"]: Path(r["filePath"]).name for r in csv.DictReader(fh)
-                 if r["filePath"].startswith("media/")}
+        media = {
+            r["mediaID"]: Path(r["filePath"]).name
+            for r in csv.DictReader(fh)
+            if r["filePath"].startswith("media/")
+        }
     with (root / "observations.csv").open() as fh:
-        return {media[r["mediaID"]]: tuple(float(r[k]) for k in ("bboxX", "bboxY", "bboxWidth", "bboxHeight"))
-                for r in csv.DictReader(fh) if r["mediaID"] in media and r["bboxX"]}
+        return {
+            media[r["mediaID"]]: tuple(
+                float(r[k]) for k in ("bboxX", "bboxY", "bboxWidth", "bboxHeight")
+            )
+            for r in csv.DictReader(fh)
+            if r["mediaID"] in media and r["bboxX"]
+        }
 
 
 @pytest.mark.slow
@@ -148,15 +160,18 @@ def test_yolox_never_boxes_one_animal_twice_on_real_trap_photos() -> None:
     mapping, or one animal scored as two COCO classes gets two boxes."""
     detector = load_detector(YOLOX_TFLITE)
     nms_iou = detector.spec.nms_iou
-    photos = sorted(p for p in (DATA / "camera-trap").rglob("*")
-                    if p.suffix.lower() == ".jpg" and p.name != "error_img.JPG")  # not an image
+    photos = sorted(
+        p
+        for p in (DATA / "camera-trap").rglob("*")
+        if p.suffix.lower() == ".jpg" and p.name != "error_img.JPG"
+    )  # not an image
     assert len(photos) >= 30
     seen = 0
     for path in photos:
         dets = [d for d in detector.detect(rgb(path), path.name) if d.conf >= 0.1]
         seen += len(dets)
         for i, a in enumerate(dets):
-            for b in dets[i + 1:]:
+            for b in dets[i + 1 :]:
                 if a.category is b.category:
                     assert _iou(a.bbox, b.bbox) <= nms_iou + 1e-6, (path.name, a, b)
     assert seen > 0

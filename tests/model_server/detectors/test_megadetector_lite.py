@@ -5,7 +5,6 @@ boxes on the shared ENA24 frames."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import struct
@@ -27,8 +26,12 @@ HERON = DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG
 # The best box's score (objectness x class) of the original network, Megvii's YOLOX modules at
 # 6ddff48 in PyTorch 2.13 with zamba's checkpoint and zamba's pre-processing, on these photos
 # (run once outside the suite; raw outputs differed from the converted model's by at most 1.2e-5)
-PYTORCH_BEST = {ENA24 / "2480.jpg": 0.8908, ENA24 / "5899.jpg": 0.4175,
-                ENA24 / "9455.jpg": 0.8023, HERON: 0.1181}
+PYTORCH_BEST = {
+    ENA24 / "2480.jpg": 0.8908,
+    ENA24 / "5899.jpg": 0.4175,
+    ENA24 / "9455.jpg": 0.8023,
+    HERON: 0.1181,
+}
 
 
 def _text(s: str) -> bytes:
@@ -40,10 +43,10 @@ def _pickle(global_module: str = "torch._utils", global_name: str = "_rebuild_te
     """A checkpoint's pickle written opcode by opcode, as torch.save writes one: an OrderedDict
     holding a 3x2 float tensor stored transposed (stride 1, 3) in storage "0"."""
     od = b"ccollections\nOrderedDict\n)R"
-    pid = (b"(" + _text("storage") + b"ctorch\nFloatStorage\n" + _text("0") + _text("cpu")
-           + b"K\x06tQ")  # MARK ... TUPLE BINPERSID
-    args = (b"(" + pid + b"K\x00" + b"K\x03K\x02\x86" + b"K\x01K\x03\x86" + b"\x89"
-            + od + b"t")
+    pid = (
+        b"(" + _text("storage") + b"ctorch\nFloatStorage\n" + _text("0") + _text("cpu") + b"K\x06tQ"
+    )  # MARK ... TUPLE BINPERSID
+    args = b"(" + pid + b"K\x00" + b"K\x03K\x02\x86" + b"K\x01K\x03\x86" + b"\x89" + od + b"t"
     rebuild = f"c{global_module}\n{global_name}\n".encode() + args + b"R"
     return b"\x80\x02" + od + b"(" + _text("w") + rebuild + b"u."
 
@@ -62,8 +65,9 @@ def test_the_reader_rebuilds_strided_tensors(tmp_path: Path) -> None:
     assert found["w"].tolist() == [[0, 3], [1, 4], [2, 5]]  # column-major view of 0..5
 
 
-@pytest.mark.parametrize(("module", "name"), [("os", "system"), ("builtins", "eval"),
-                                              ("torch.nn", "Module")])
+@pytest.mark.parametrize(
+    ("module", "name"), [("os", "system"), ("builtins", "eval"), ("torch.nn", "Module")]
+)
 def test_the_reader_refuses_anything_but_tensors(tmp_path: Path, module: str, name: str) -> None:
     path = _checkpoint(tmp_path / "bad.pth", _pickle(module, name))
     with pytest.raises(UnsafeCheckpoint, match=f"names {module}.{name}"):
@@ -78,8 +82,9 @@ def test_a_wheel_that_is_not_the_pinned_one_is_refused(tmp_path: Path) -> None:
         checkpoint_from(fake)
 
 
-def test_a_model_that_does_not_match_its_description_is_refused(megadetector_lite: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_model_that_does_not_match_its_description_is_refused(
+    megadetector_lite: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / megadetector_lite.name
     shutil.copy(megadetector_lite.with_suffix(".json"), copy.with_suffix(".json"))
     data = bytearray(megadetector_lite.read_bytes())
@@ -114,9 +119,12 @@ def test_it_finds_megadetectors_animals_on_ena24(megadetector_lite: Path) -> Non
     """Measured: 12 of MegaDetector v4.1's 13 animals (conf >= 0.8) at IoU >= 0.5, one extra
     box; YOLOX-Nano found 8. Asserted with one box of slack for other CPUs' rounding."""
     reference = json.loads((DATA / "megadetector-format" / "ena.md.4.1.0.json").read_text())
-    animals = {Path(im["file"]).name: [d["bbox"] for d in im["detections"]
-                                       if d["category"] == "1" and d["conf"] >= 0.8]
-               for im in reference["images"]}
+    animals = {
+        Path(im["file"]).name: [
+            d["bbox"] for d in im["detections"] if d["category"] == "1" and d["conf"] >= 0.8
+        ]
+        for im in reference["images"]
+    }
     detector = load_detector(megadetector_lite)
     found = extra = total = 0
     for path in sorted(ENA24.glob("*.jpg")):
@@ -130,8 +138,9 @@ def test_it_finds_megadetectors_animals_on_ena24(megadetector_lite: Path) -> Non
 
 
 def test_results_name_it(megadetector_lite: Path, run_batch_cli) -> None:
-    code, out, err, result = run_batch_cli(ENA24 / "2480.jpg", ENA24 / "9455.jpg", "--model",
-                                           megadetector_lite)
+    code, out, err, result = run_batch_cli(
+        ENA24 / "2480.jpg", ENA24 / "9455.jpg", "--model", megadetector_lite
+    )
     assert code == 0, err
     info = result.json()["info"]
     assert info["detector"] == megadetector_lite.name

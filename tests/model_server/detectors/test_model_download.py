@@ -85,7 +85,9 @@ def test_mismatching_file_is_refused_and_removed(server: Server, tmp_path: Path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_file_with_wrong_checksum_is_not_overwritten(server: Server, tmp_path: Path) -> None:
+def test_existing_file_with_wrong_checksum_is_not_overwritten(
+    server: Server, tmp_path: Path
+) -> None:
     (tmp_path / "model.pb").write_bytes(b"someone else's file")
     with pytest.raises(DownloadError, match="does not match"):
         download(server.source(), tmp_path)
@@ -109,7 +111,10 @@ def test_cli_lists_models_and_their_checksums(capsys: pytest.CaptureFixture[str]
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "md_v4.1" in out and "md_v3" in out and "yolox_nano" in out
-    assert MODELS["yolox_nano"].sha256 == "6518faf758f5827fb8412c38d2240b7722027c299596518e1f94e678af1e6e29"
+    assert (
+        MODELS["yolox_nano"].sha256
+        == "6518faf758f5827fb8412c38d2240b7722027c299596518e1f94e678af1e6e29"
+    )
 
 
 def test_pinned_yolox_checksum_matches_the_shared_file() -> None:
@@ -120,8 +125,9 @@ def test_pinned_yolox_checksum_matches_the_shared_file() -> None:
     assert hashlib.sha256(onnx.read_bytes()).hexdigest() == MODELS["yolox_nano_onnx"].sha256
 
 
-def test_keras_weights_are_checked_with_the_md5_keras_publishes(server: Server,
-                                                               tmp_path: Path) -> None:
+def test_keras_weights_are_checked_with_the_md5_keras_publishes(
+    server: Server, tmp_path: Path
+) -> None:
     md5 = hashlib.md5(PAYLOAD).hexdigest()
     source = ModelSource("k", "w.h5", server.url, None, "Keras weights", md5=md5)
     assert download(source, tmp_path).read_bytes() == PAYLOAD

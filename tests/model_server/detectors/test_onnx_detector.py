@@ -33,7 +33,8 @@ def test_yolox_onnx_agrees_with_its_tflite_twin_on_real_photos() -> None:
     """Same weights (the TFLite file stores them as float16): same boxes at 0.25."""
     onnx_model, tflite_model = load_detector(YOLOX_ONNX), load_detector(YOLOX_TFLITE)
     assert onnx_model.info.name == tflite_model.info.name.replace(
-        "yolox_nano_float16_quantize", "yolox_nano")
+        "yolox_nano_float16_quantize", "yolox_nano"
+    )
     photos = sorted((DATA / "camera-trap" / "ena24").glob("*.jpg"))
     compared = 0
     for path in photos:
@@ -48,13 +49,15 @@ def test_yolox_onnx_agrees_with_its_tflite_twin_on_real_photos() -> None:
     assert compared >= 5
 
 
-MD_ROWS = np.array([
-    # cx, cy, w, h (pixels of the 1280 input), objectness, animal, person, vehicle
-    [640, 640, 200, 100, 0.9, 0.9, 0.05, 0.05],   # an animal (objectness x input max)
-    [645, 642, 200, 100, 0.5, 0.9, 0.05, 0.05],   # the same animal again, weaker: suppressed
-    [300, 500, 50, 120, 0.8, 0.1, 0.9, 0.1],      # a person
-    [900, 700, 80, 80, 0.05, 0.1, 0.1, 0.1],      # below every threshold kept
-])
+MD_ROWS = np.array(
+    [
+        # cx, cy, w, h (pixels of the 1280 input), objectness, animal, person, vehicle
+        [640, 640, 200, 100, 0.9, 0.9, 0.05, 0.05],  # an animal (objectness x input max)
+        [645, 642, 200, 100, 0.5, 0.9, 0.05, 0.05],  # the same animal again, weaker: suppressed
+        [300, 500, 50, 120, 0.8, 0.1, 0.9, 0.1],  # a person
+        [900, 700, 80, 80, 0.05, 0.1, 0.1, 0.1],  # below every threshold kept
+    ]
+)
 
 
 def test_megadetector_v5_layout_is_decoded(tmp_path: Path) -> None:
@@ -64,7 +67,9 @@ def test_megadetector_v5_layout_is_decoded(tmp_path: Path) -> None:
     white = np.full((1080, 1920, 3), 255, dtype=np.uint8)
     found = detector.detect(white, "white.jpg")
     assert [(d.category.label, round(d.conf, 4)) for d in found] == [
-        ("animal", 0.81), ("person", 0.72)]  # pixels reached the model as 0-1: 0.9 x 1.0
+        ("animal", 0.81),
+        ("person", 0.72),
+    ]  # pixels reached the model as 0-1: 0.9 x 1.0
     # 1920x1080 scaled by 2/3 to 1280x720, centred: 280 px of padding above
     assert np.allclose(found[0].bbox, (810 / 1920, 465 / 1080, 300 / 1920, 150 / 1080))
     assert np.allclose(found[1].bbox, (412.5 / 1920, 240 / 1080, 75 / 1920, 180 / 1080))

@@ -36,7 +36,8 @@ def exifread_position(path: Path) -> tuple[float, float]:
         return -value if str(tags[ref]).strip() in ("S", "W") else value
 
     return degrees("GPS GPSLatitude", "GPS GPSLatitudeRef"), degrees(
-        "GPS GPSLongitude", "GPS GPSLongitudeRef")
+        "GPS GPSLongitude", "GPS GPSLongitudeRef"
+    )
 
 
 GOOD_GPS = [
@@ -51,8 +52,12 @@ GOOD_GPS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "lat", "lon", "alt"), GOOD_GPS, ids=lambda v: getattr(v, "name", None))
-def test_good_gps_is_signed_decimal_degrees(path: Path, lat: float, lon: float, alt: float | None) -> None:
+@pytest.mark.parametrize(
+    ("path", "lat", "lon", "alt"), GOOD_GPS, ids=lambda v: getattr(v, "name", None)
+)
+def test_good_gps_is_signed_decimal_degrees(
+    path: Path, lat: float, lon: float, alt: float | None
+) -> None:
     m = meta(path)
     assert m.latitude == pytest.approx(lat, abs=1e-6)
     assert m.longitude == pytest.approx(lon, abs=1e-6)
@@ -88,22 +93,55 @@ def test_broken_gps_is_blank_with_a_note(path: Path, note: str) -> None:
 
 
 CAMERAS = [
-    (CT / "animl-buow" / "IMG_1160.JPG", datetime(2019, 9, 9, 19, 6, 50), "RECONYX", "PC900 PROFESSIONAL"),
-    (CT / "animl-buow" / "RCNX1419.JPG", datetime(2019, 7, 7, 0, 3, 35), "RECONYX", "HF2 PRO COVERT"),
-    (CT / "animl-southwest" / "IMAG0004_cougar.JPG", datetime(2013, 4, 8, 14, 45, 49), "BolyMedia", "SG565FV-8M"),
-    (CT / "animl-southwest" / "Asian Plains_S012_2022-08-25_human_vehicle.jpg",
-     datetime(2022, 8, 25, 11, 48, 32), "Prometheus", "BTC-5PXD"),
-    (CT / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG",
-     datetime(2009, 4, 11, 21, 46), "G4", "CUDDEBACK"),  # swapped by the camera, kept as written
+    (
+        CT / "animl-buow" / "IMG_1160.JPG",
+        datetime(2019, 9, 9, 19, 6, 50),
+        "RECONYX",
+        "PC900 PROFESSIONAL",
+    ),
+    (
+        CT / "animl-buow" / "RCNX1419.JPG",
+        datetime(2019, 7, 7, 0, 3, 35),
+        "RECONYX",
+        "HF2 PRO COVERT",
+    ),
+    (
+        CT / "animl-southwest" / "IMAG0004_cougar.JPG",
+        datetime(2013, 4, 8, 14, 45, 49),
+        "BolyMedia",
+        "SG565FV-8M",
+    ),
+    (
+        CT / "animl-southwest" / "Asian Plains_S012_2022-08-25_human_vehicle.jpg",
+        datetime(2022, 8, 25, 11, 48, 32),
+        "Prometheus",
+        "BTC-5PXD",
+    ),
+    (
+        CT / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-46-00(2).JPG",
+        datetime(2009, 4, 11, 21, 46),
+        "G4",
+        "CUDDEBACK",
+    ),  # swapped by the camera, kept as written
     (CT / "ena24" / "49.jpg", datetime(2016, 3, 24, 10, 30, 12), "Reconyx", "RC55 RAPIDFIRE"),
-    (EX / "Samsung_Digimax_i50_MP3.jpg", datetime(2006, 8, 15, 17, 50, 57), "Samsung Techwin",
-     "<Digimax i50 MP3, Samsung #1 MP3>"),
-    (DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG",
-     datetime(2021, 4, 11, 20, 43, 9), "RECONYX", "HYPERFIRE 2 COVERT"),
+    (
+        EX / "Samsung_Digimax_i50_MP3.jpg",
+        datetime(2006, 8, 15, 17, 50, 57),
+        "Samsung Techwin",
+        "<Digimax i50 MP3, Samsung #1 MP3>",
+    ),
+    (
+        DATA / "camtrap-dp" / "example" / "media" / "20210531082538-RCNX0031.JPG",
+        datetime(2021, 4, 11, 20, 43, 9),
+        "RECONYX",
+        "HYPERFIRE 2 COVERT",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("path", "when", "make", "model"), CAMERAS, ids=lambda v: getattr(v, "name", None))
+@pytest.mark.parametrize(
+    ("path", "when", "make", "model"), CAMERAS, ids=lambda v: getattr(v, "name", None)
+)
 def test_capture_time_and_camera(path: Path, when: datetime, make: str, model: str) -> None:
     m = meta(path)
     assert m.captured == when
@@ -137,10 +175,13 @@ def test_future_date_is_kept_but_flagged() -> None:
     assert after.captured == taken and not any("future" in n for n in after.notes)
 
 
-@pytest.mark.parametrize(("name", "taken", "key"), [
-    ("invalid/image00971.jpg", datetime(2010, 4, 13, 9, 37, 22), "CreateDate"),  # XMP elements
-    ("xmp/no_exif.jpg", datetime(2013, 9, 23, 10, 9, 46), "CreateDate"),  # XMP attributes
-])
+@pytest.mark.parametrize(
+    ("name", "taken", "key"),
+    [
+        ("invalid/image00971.jpg", datetime(2010, 4, 13, 9, 37, 22), "CreateDate"),  # XMP elements
+        ("xmp/no_exif.jpg", datetime(2013, 9, 23, 10, 9, 46), "CreateDate"),  # XMP attributes
+    ],
+)
 def test_capture_time_falls_back_to_xmp(name: str, taken: datetime, key: str) -> None:
     m = meta(EX / name)
     assert m.captured == taken  # local wall-clock time as written, offset not applied
@@ -154,8 +195,17 @@ def test_exif_time_wins_over_xmp() -> None:
     assert m.captured_source in ("DateTimeOriginal", "DateTimeDigitized", "DateTime")
 
 
-@pytest.mark.parametrize("name", ["invalid/image00971.jpg", "invalid/image01088.jpg",
-                                  "corrupted.jpg", "xmp/no_exif.jpg", "tests/45-gps_ifd.jpg", "exif-org/olympus-d320l.jpg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "invalid/image00971.jpg",
+        "invalid/image01088.jpg",
+        "corrupted.jpg",
+        "xmp/no_exif.jpg",
+        "tests/45-gps_ifd.jpg",
+        "exif-org/olympus-d320l.jpg",
+    ],
+)
 def test_odd_metadata_never_raises(name: str) -> None:
     m = meta(EX / name)
     assert m.latitude is None

@@ -25,10 +25,12 @@ CRASH_MIDWAY = "tests.model_server.media.crashing_decoder:segfault_after_three_f
 CRASH_AT_ONCE = "tests.model_server.media.crashing_decoder:segfault_at_once"
 
 
-def decoded(path: Path, *, interval: float = 1.0, member: str = "", max_frames: int = 600,
-            **kwargs) -> tuple[DecoderProcess, list[Frame]]:
-    decoder = DecoderProcess(DecodeRequest(str(path), member, 10**9, interval, max_frames, 320),
-                             **kwargs)
+def decoded(
+    path: Path, *, interval: float = 1.0, member: str = "", max_frames: int = 600, **kwargs
+) -> tuple[DecoderProcess, list[Frame]]:
+    decoder = DecoderProcess(
+        DecodeRequest(str(path), member, 10**9, interval, max_frames, 320), **kwargs
+    )
     try:
         frames = list(decoder.frames()) if decoder.facts else []
     finally:
@@ -48,8 +50,9 @@ REAL = [
 
 
 @pytest.mark.parametrize(("name", "codec", "rate", "count", "size"), REAL)
-def test_real_trap_videos_give_one_frame_a_second_first_and_last(name, codec, rate, count,
-                                                                 size) -> None:
+def test_real_trap_videos_give_one_frame_a_second_first_and_last(
+    name, codec, rate, count, size
+) -> None:
     decoder, frames = decoded(VIDEOS / name)
     facts = decoder.facts
     assert facts is not None and not decoder.crash
@@ -90,10 +93,17 @@ def test_a_video_inside_a_zip_is_read_from_the_zip(tmp_path: Path) -> None:
 
 
 def test_container_tags_give_capture_time_and_gps(tmp_path: Path) -> None:
-    path = red_patch_clip(tmp_path / "tagged.mp4", seconds=2, fps=5, patch_frames=range(0),
-                          tags={"creation_time": "2024-06-01T05:42:10.000000Z",
-                                "location": "+47.3769+008.5417+408.0/",
-                                "com.apple.quicktime.make": "TrailCam"})
+    path = red_patch_clip(
+        tmp_path / "tagged.mp4",
+        seconds=2,
+        fps=5,
+        patch_frames=range(0),
+        tags={
+            "creation_time": "2024-06-01T05:42:10.000000Z",
+            "location": "+47.3769+008.5417+408.0/",
+            "com.apple.quicktime.make": "TrailCam",
+        },
+    )
     decoder, _ = decoded(path)
     assert decoder.facts is not None
     meta = decoder.facts["metadata"]
@@ -107,13 +117,16 @@ def test_container_tags_give_capture_time_and_gps(tmp_path: Path) -> None:
     assert untagged.facts["metadata"]["exif_notes"] == "no capture time in the container"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("+47.3769+008.5417+408.0/", (47.3769, 8.5417, 408.0)),
-    ("-33.8688+151.2093/", (-33.8688, 151.2093, None)),
-    ("+00.0000+000.0000/", None),  # no fix
-    ("+91.0000+008.0000/", None),
-    ("somewhere", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+47.3769+008.5417+408.0/", (47.3769, 8.5417, 408.0)),
+        ("-33.8688+151.2093/", (-33.8688, 151.2093, None)),
+        ("+00.0000+000.0000/", None),  # no fix
+        ("+91.0000+008.0000/", None),
+        ("somewhere", None),
+    ],
+)
 def test_iso6709_positions(text: str, expected) -> None:
     assert parse_iso6709(text) == expected
 
@@ -173,8 +186,7 @@ def test_a_first_frame_in_another_pixel_format_bushnell(tmp_path: Path) -> None:
 
 
 def test_a_decoder_that_segfaults_takes_only_its_own_process(tmp_path: Path) -> None:
-    decoder, frames = decoded(VIDEOS / "04250002.MP4",
-                              decode=CRASH_MIDWAY)
+    decoder, frames = decoded(VIDEOS / "04250002.MP4", decode=CRASH_MIDWAY)
     assert [f.number for f in frames] == [0, 1, 2]  # what it sent before dying is kept
     assert decoder.crash == "the video decoder crashed (SIGSEGV) on this file"
     decoder, frames = decoded(VIDEOS / "04250002.MP4", decode=CRASH_AT_ONCE)
@@ -191,7 +203,7 @@ def frames_in_process(path: Path, interval: float) -> tuple[list[tuple], dict]:
 
 def test_long_gaps_are_jumped_and_give_the_same_frames(tmp_path: Path, monkeypatch) -> None:
     # 20 s at 10 fps with a keyframe every second, as many traps write them
-    frames = [red_patch_image((96, 64), (i, 5, i + 20, 30)) for i in range(0, 200)]
+    frames = [red_patch_image((96, 64), (i, 5, i + 20, 30)) for i in range(200)]
     path = clip(tmp_path / "keyed.mp4", frames, 10, keyframe_every=10)
     jumped, ending = frames_in_process(path, 4.0)
     assert [m[1] for m in jumped] == [0, 40, 80, 120, 160, 199]
@@ -203,13 +215,17 @@ def test_long_gaps_are_jumped_and_give_the_same_frames(tmp_path: Path, monkeypat
     assert [(m[1], m[2], m[4]) for m in jumped] == [(m[1], m[2], m[4]) for m in walked]
 
 
-@pytest.mark.parametrize(("name", "interval", "numbers"), [
-    ("chimp.mp4", 4.0, [0, 120, 240, 360, 449]),  # keyframes 250 frames apart
-    ("PICT0021.ASF", 10.0, [0, 10, 20, 30, 40, 50, 60]),  # keyframes 12 s apart
-    ("PICT0265.AVI", 7.0, [0, 7, 14, 21, 28, 35, 42, 49, 56, 60]),
-])
-def test_real_videos_give_the_same_frames_with_or_without_jumps(name, interval, numbers,
-                                                                monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("name", "interval", "numbers"),
+    [
+        ("chimp.mp4", 4.0, [0, 120, 240, 360, 449]),  # keyframes 250 frames apart
+        ("PICT0021.ASF", 10.0, [0, 10, 20, 30, 40, 50, 60]),  # keyframes 12 s apart
+        ("PICT0265.AVI", 7.0, [0, 7, 14, 21, 28, 35, 42, 49, 56, 60]),
+    ],
+)
+def test_real_videos_give_the_same_frames_with_or_without_jumps(
+    name, interval, numbers, monkeypatch
+) -> None:
     jumped, ending = frames_in_process(VIDEOS / name, interval)
     assert [m[1] for m in jumped] == numbers
     assert ending["decoded"] <= numbers[-1] + 1

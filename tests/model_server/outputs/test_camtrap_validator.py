@@ -54,13 +54,17 @@ def broken_copy(tmp_path: Path, table: str, row: int, column: str, value: str) -
     return target
 
 
-@pytest.mark.parametrize(("table", "column", "value", "words"), [
-    ("observations", "bboxX", "1.2", "constraint"),  # a box over 1
-    ("media", "timestamp", "2020-05-30T04:57:37", "type"),  # no timezone
-    ("observations", "mediaID", "no-such-media", "foreign"),  # a media id that does not exist
-])
-def test_a_broken_package_fails(tmp_path: Path, table: str, column: str, value: str,
-                                words: str) -> None:
+@pytest.mark.parametrize(
+    ("table", "column", "value", "words"),
+    [
+        ("observations", "bboxX", "1.2", "constraint"),  # a box over 1
+        ("media", "timestamp", "2020-05-30T04:57:37", "type"),  # no timezone
+        ("observations", "mediaID", "no-such-media", "foreign"),  # a media id that does not exist
+    ],
+)
+def test_a_broken_package_fails(
+    tmp_path: Path, table: str, column: str, value: str, words: str
+) -> None:
     found = problems(broken_copy(tmp_path, table, 1, column, value))
     assert found, "the validator accepted a broken package"
     assert any(p.where == table and words in p.message.lower() for p in found), found

@@ -35,12 +35,17 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
     assert data["info"]["detector"] == "md_v4.1.0.pb"
     assert data["info"]["format_version"] == "1.4"
     meta = data["info"]["detector_metadata"]
-    assert (meta["typical_detection_threshold"], meta["conservative_detection_threshold"]) == (0.8, 0.3)
+    assert (meta["typical_detection_threshold"], meta["conservative_detection_threshold"]) == (
+        0.8,
+        0.3,
+    )
     assert data["detection_categories"] == {"1": "animal", "2": "person", "3": "vehicle"}
     images = result.images_by_file()
     for name, dets in ref.items():
         got = images[name]["detections"]
-        assert [(d["category"], d["conf"]) for d in got] == [(d["category"], d["conf"]) for d in dets]
+        assert [(d["category"], d["conf"]) for d in got] == [
+            (d["category"], d["conf"]) for d in dets
+        ]
         for g, r in zip(got, dets):
             assert g["bbox"] == r["bbox"]  # MegaDetector's own numbers, digit for digit
     assert images["49.jpg"]["datetime"] == "2016:03:24 10:30:12"
@@ -67,8 +72,10 @@ def test_boxes_are_drawn_where_the_detections_say(run_batch_cli) -> None:
         original = np.asarray(o.convert("RGB")).astype(int)
     amber = np.array(COLOURS[Category.ANIMAL])
     # the middle of the box's left and bottom edges is amber (JPEG-close), and was not before
-    for px, py in ((round(x * 1920) + 1, round((y + h / 2) * 1080)),
-                   (round((x + w / 2) * 1920), round((y + h) * 1080) - 1)):
+    for px, py in (
+        (round(x * 1920) + 1, round((y + h / 2) * 1080)),
+        (round((x + w / 2) * 1920), round((y + h) * 1080) - 1),
+    ):
         assert np.abs(annotated[py, px] - amber).max() < 40
         assert np.abs(original[py, px] - amber).max() > 60
     # far from any box the photo is unchanged (JPEG re-encoding only)
@@ -104,12 +111,16 @@ def test_json_readable_by_downstream_tools(run_batch_cli) -> None:
 
 
 def test_images_missing_from_the_json_become_error_rows(run_batch_cli) -> None:
-    code, _, _, result = run_batch_cli(ENA / "49.jpg", DATA / "camera-trap" / "zamba-misc",
-                                       "--from-json", MD_JSON)
+    code, _, _, result = run_batch_cli(
+        ENA / "49.jpg", DATA / "camera-trap" / "zamba-misc", "--from-json", MD_JSON
+    )
     assert code == 0
     images = result.images_by_file()
     assert images["49.jpg"]["detections"]
-    assert images["zamba-misc/small_cat.jpg"]["failure"] == "not found in the MegaDetector results file"
+    assert (
+        images["zamba-misc/small_cat.jpg"]["failure"]
+        == "not found in the MegaDetector results file"
+    )
     assert images["zamba-misc/small_cat.jpg"]["detections"] is None
 
 

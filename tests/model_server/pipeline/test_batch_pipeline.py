@@ -16,11 +16,11 @@ import pytest
 from PIL import Image, ImageChops
 
 from model_server.detectors import load_detector
+from model_server.outputs.thumbnails import thumbnail_jpeg
 from model_server.pipeline.batch import run_batch
 from model_server.pipeline.options import PipelineOptions
 from shared.errors import JobCancelled
 from shared.inputs import collect_inputs
-from model_server.outputs.thumbnails import thumbnail_jpeg
 from shared.store import open_store
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
@@ -29,7 +29,9 @@ from tests.conftest import DATA
 from tests.images import exif_block, jpeg_bytes, png_bomb_header, red_patch_image
 
 
-def test_orientation_is_honoured_and_exif_kept(tmp_path: Path, red_patch_model: Path, run_batch_cli) -> None:
+def test_orientation_is_honoured_and_exif_kept(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     # Stored sideways (landscape 400x300) with Orientation 6: the user sees it upright, 300x400.
     stored = red_patch_image((400, 300), (40, 200, 120, 260))
     photo = tmp_path / "in" / "sideways.jpg"
@@ -44,7 +46,14 @@ def test_orientation_is_honoured_and_exif_kept(tmp_path: Path, red_patch_model: 
     assert (image["width"], image["height"]) == (300, 400)
     animal = next(d for d in image["detections"] if d["category"] == "1")
     assert animal["bbox"] == pytest.approx(
-        [xs.min() / 300, ys.min() / 400, (xs.max() + 1 - xs.min()) / 300, (ys.max() + 1 - ys.min()) / 400], abs=0.02)
+        [
+            xs.min() / 300,
+            ys.min() / 400,
+            (xs.max() + 1 - xs.min()) / 300,
+            (ys.max() + 1 - ys.min()) / 400,
+        ],
+        abs=0.02,
+    )
     with Image.open(result.root / "sideways.jpg") as annotated:
         assert annotated.size == (300, 400)
         exif = piexif.load(annotated.info["exif"])
@@ -61,7 +70,13 @@ def test_orientation_is_honoured_and_exif_kept(tmp_path: Path, red_patch_model: 
 def make_mixed_upload(root: Path) -> Path:
     """A zip a researcher might send: folders, odd names, formats, case, junk and bad files."""
     good = jpeg_bytes(red_patch_image((320, 240), (10, 10, 60, 50)), exif_block())
-    real = (DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG").read_bytes()
+    real = (
+        DATA
+        / "camera-trap"
+        / "camtrapR-burst-StationC-TRA"
+        / "StationC__2009-04-11__21-44-00(1).JPG"
+    ).read_bytes()
+
     def encoded(fmt: str) -> bytes:
         out = io.BytesIO()
         red_patch_image((120, 90), (5, 5, 30, 30)).save(out, fmt)
@@ -76,7 +91,7 @@ def make_mixed_upload(root: Path) -> Path:
         z.writestr("formats/b.tif", encoded("TIFF"))
         z.writestr("formats/c.bmp", encoded("BMP"))
         z.writestr("formats/d.webp", encoded("WEBP"))
-        z.writestr("=HYPERLINK(\"x\").jpg", good)
+        z.writestr('=HYPERLINK("x").jpg', good)
         z.writestr("../../escape.jpg", good)
         z.writestr("__MACOSX/Site A/._IMG (1).JPG", b"resource fork")
         z.writestr("notes.txt", b"field notes")
@@ -87,19 +102,38 @@ def make_mixed_upload(root: Path) -> Path:
     return path
 
 
-def test_mixed_zip_every_file_accounted_for(tmp_path: Path, red_patch_model: Path, run_batch_cli) -> None:
+def test_mixed_zip_every_file_accounted_for(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     upload = make_mixed_upload(tmp_path)
-    code, out, err, result = run_batch_cli(upload, DATA / "camera-trap" / "animl-southwest" / "error_img.JPG",
-                                           "--model", red_patch_model, "--threshold", "0.4")
+    code, out, err, result = run_batch_cli(
+        upload,
+        DATA / "camera-trap" / "animl-southwest" / "error_img.JPG",
+        "--model",
+        red_patch_model,
+        "--threshold",
+        "0.4",
+    )
     assert code == 0, err
     images = result.images_by_file()
-    ok = ["upload/Site A/cam 1/IMG (1).JPG", "upload/Site A/cam 1/Élan_café.Jpeg",
-          "upload/Site B/StationC(1).JPG", "upload/formats/a.PNG", "upload/formats/b.tif",
-          "upload/formats/c.bmp", "upload/formats/d.webp", 'upload/=HYPERLINK("x").jpg',
-          "upload/escape.jpg"]
-    failed = {"upload/bad/empty.jpg": "empty", "upload/bad/truncated.jpg": "truncated",
-              "upload/bad/text.jpg": "not a readable image", "upload/bad/bomb.png": "safety limit",
-              "error_img.JPG": "empty"}
+    ok = [
+        "upload/Site A/cam 1/IMG (1).JPG",
+        "upload/Site A/cam 1/Élan_café.Jpeg",
+        "upload/Site B/StationC(1).JPG",
+        "upload/formats/a.PNG",
+        "upload/formats/b.tif",
+        "upload/formats/c.bmp",
+        "upload/formats/d.webp",
+        'upload/=HYPERLINK("x").jpg',
+        "upload/escape.jpg",
+    ]
+    failed = {
+        "upload/bad/empty.jpg": "empty",
+        "upload/bad/truncated.jpg": "truncated",
+        "upload/bad/text.jpg": "not a readable image",
+        "upload/bad/bomb.png": "safety limit",
+        "error_img.JPG": "empty",
+    }
     assert sorted(images) == sorted([*ok, *failed])
     for name in ok:
         assert images[name]["detections"] is not None, name
@@ -113,7 +147,11 @@ def test_mixed_zip_every_file_accounted_for(tmp_path: Path, red_patch_model: Pat
     assert rows["upload/Site A/cam 1/IMG (1).JPG"]["outcome"].value == "animal+person"
     assert rows["upload/Site B/StationC(1).JPG"]["outcome"].value == "person"
     assert rows["upload/Site B/StationC(1).JPG"]["make"].value == "G4"
-    summary = {r[0].value: r[1].value for r in result.workbook()["Summary"].iter_rows() if r[1].value is not None}
+    summary = {
+        r[0].value: r[1].value
+        for r in result.workbook()["Summary"].iter_rows()
+        if r[1].value is not None
+    }
     assert summary["Images"] == 14 and summary["Videos"] == 0 and summary["Media: error"] == 5
     assert summary["Detections: vehicle"] == 0  # the graph's vehicle (0.1) is under 0.4
     assert summary["Threshold used for outcomes and counts"] == 0.4
@@ -138,8 +176,13 @@ def test_excel_row_limit_refused_with_a_message(tmp_path: Path, red_patch_model:
     for i in range(5):
         (folder / f"{i}.jpg").write_bytes(jpeg_bytes(red_patch_image((64, 48), (1, 1, 9, 9))))
     detector = load_detector(red_patch_model)
-    result = run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
-                       PipelineOptions(threshold=0.3, excel_max_rows=4))
+    result = run_batch(
+        collect_inputs([folder]),
+        detector,
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(threshold=0.3, excel_max_rows=4),
+    )
     assert any("Media sheet stopped at Excel's limit of 4 rows" in w for w in result.warnings)
     assert any("Detections sheet" in w for w in result.warnings)
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
@@ -151,24 +194,29 @@ def test_excel_row_limit_refused_with_a_message(tmp_path: Path, red_patch_model:
     assert any("limit" in str(c.value) for row in book["Summary"].iter_rows() for c in row)
 
 
-def test_sheets_have_frozen_headers_and_filters(tmp_path: Path, red_patch_model: Path, run_batch_cli) -> None:
+def test_sheets_have_frozen_headers_and_filters(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     photo = tmp_path / "a.jpg"
     photo.write_bytes(jpeg_bytes(red_patch_image((64, 48), (1, 1, 9, 9))))
     _, _, _, result = run_batch_cli(photo, "--model", red_patch_model)
     book = result.workbook()
-    assert book.sheetnames == ["Summary", "Media", "Frames", "Detections", "Events",
-                               "Deployments"]
+    assert book.sheetnames == ["Summary", "Media", "Frames", "Detections", "Events", "Deployments"]
     for name in ("Media", "Frames", "Detections", "Events", "Deployments"):
         assert book[name].freeze_panes == "A2"
         assert book[name].auto_filter.ref.startswith("A1:")
         assert book[name].column_dimensions["A"].width >= 30
 
 
-def test_a_stopped_run_resumes_and_counts_every_image_once(tmp_path: Path, red_patch_model: Path) -> None:
+def test_a_stopped_run_resumes_and_counts_every_image_once(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(8):
-        (folder / f"{i:02d}.jpg").write_bytes(jpeg_bytes(red_patch_image((80, 60), (i, i, i + 20, i + 20))))
+        (folder / f"{i:02d}.jpg").write_bytes(
+            jpeg_bytes(red_patch_image((80, 60), (i, i, i + 20, i + 20)))
+        )
     detector = load_detector(red_patch_model)
     inventory = collect_inputs([folder])
     asked: list[bool] = []
@@ -178,12 +226,20 @@ def test_a_stopped_run_resumes_and_counts_every_image_once(tmp_path: Path, red_p
         return len(asked) > 4
 
     with pytest.raises(JobCancelled):
-        run_batch(inventory, detector, tmp_path / "work", tmp_path / "r.zip", PipelineOptions(),
-                  should_stop=stop_after_four)
+        run_batch(
+            inventory,
+            detector,
+            tmp_path / "work",
+            tmp_path / "r.zip",
+            PipelineOptions(),
+            should_stop=stop_after_four,
+        )
     assert not (tmp_path / "r.zip").exists()
     store = open_store(f"sqlite:///{tmp_path / 'work' / 'results.db'}")
     assert len(done_paths(store, "batch")) == 4
-    result = run_batch(inventory, detector, tmp_path / "work", tmp_path / "r.zip", PipelineOptions())
+    result = run_batch(
+        inventory, detector, tmp_path / "work", tmp_path / "r.zip", PipelineOptions()
+    )
     files = [r.file for r in iter_media(store, "batch")]
     assert sorted(files) == [f"{i:02d}.jpg" for i in range(8)]
     assert result.tally.images == 8
@@ -191,13 +247,17 @@ def test_a_stopped_run_resumes_and_counts_every_image_once(tmp_path: Path, red_p
         assert sorted(n for n in z.namelist() if n.endswith(".jpg")) == sorted(files)
 
 
-def test_exit_codes_a_script_can_act_on(tmp_path: Path, red_patch_model: Path, run_batch_cli) -> None:
+def test_exit_codes_a_script_can_act_on(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "readme.txt").write_text("nothing here")
     code, _, err, _ = run_batch_cli(empty, "--model", red_patch_model)
     assert code == 1 and "no images or videos" in err
-    code, _, err, _ = run_batch_cli(DATA / "camera-trap" / "animl-southwest" / "error_img.JPG", "--model", red_patch_model)
+    code, _, err, _ = run_batch_cli(
+        DATA / "camera-trap" / "animl-southwest" / "error_img.JPG", "--model", red_patch_model
+    )
     assert code == 1 and "no photo or video could be processed" in err
     code, _, err, _ = run_batch_cli(empty, "--model", tmp_path / "nope.pb")
     assert code == 1 and "No detector model" in err
@@ -208,9 +268,13 @@ def test_exit_codes_a_script_can_act_on(tmp_path: Path, red_patch_model: Path, r
     assert exit_info.value.code == 2
 
 
-def test_folders_are_searched_recursively_with_paths_kept(tmp_path: Path, red_patch_model: Path, run_batch_cli) -> None:
+def test_folders_are_searched_recursively_with_paths_kept(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     root = tmp_path / "card"
-    shutil.copytree(DATA / "camera-trap" / "camtrapR-burst-StationC-TRA", root / "DCIM" / "100CUDDY")
+    shutil.copytree(
+        DATA / "camera-trap" / "camtrapR-burst-StationC-TRA", root / "DCIM" / "100CUDDY"
+    )
     code, _, _, result = run_batch_cli(root, "--model", red_patch_model)
     assert code == 0
     assert sorted(result.images_by_file()) == [
@@ -221,7 +285,8 @@ def test_folders_are_searched_recursively_with_paths_kept(tmp_path: Path, red_pa
 
 
 def test_the_store_takes_whole_batches_and_never_a_file_twice(
-        tmp_path: Path, red_patch_model: Path) -> None:
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     """A crash between commits loses at most the batch in hand, never half of one; a batch that
     names a stored file is refused whole (the unique (job, path) constraint), so a torn write
     can never leave duplicates."""
@@ -229,7 +294,8 @@ def test_the_store_takes_whole_batches_and_never_a_file_twice(
     folder.mkdir()
     for i in range(7):
         (folder / f"{i:02d}.jpg").write_bytes(
-            jpeg_bytes(red_patch_image((80, 60), (i, i, i + 20, i + 20))))
+            jpeg_bytes(red_patch_image((80, 60), (i, i, i + 20, i + 20)))
+        )
     detector = load_detector(red_patch_model)
     store = open_store(f"sqlite:///{tmp_path / 'work' / 'results.db'}")
     commits: list[int] = []
@@ -238,8 +304,14 @@ def test_the_store_takes_whole_batches_and_never_a_file_twice(
         commits.append(len(done_paths(store, "batch")))
         return True
 
-    run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
-              PipelineOptions(commit_every=3), may_publish=count_commits)
+    run_batch(
+        collect_inputs([folder]),
+        detector,
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(commit_every=3),
+        may_publish=count_commits,
+    )
     # asked before each commit (3, 3, 1 images) and before the zip and the job's end
     assert commits == [0, 3, 6, 7, 7]
     again = MediaRecord("05.jpg", ordinal=5)
@@ -249,8 +321,9 @@ def test_the_store_takes_whole_batches_and_never_a_file_twice(
     assert len(done_paths(store, "batch")) == 7  # nothing of the refused batch was kept
 
 
-def test_each_photo_gets_a_thumbnail_and_a_web_rendition(tmp_path: Path,
-                                                         red_patch_model: Path) -> None:
+def test_each_photo_gets_a_thumbnail_and_a_web_rendition(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     """Real trap photos (2048 px and more) get a clean 320-pixel JPEG and a 1280-pixel one,
     named in the store; a failed file gets none."""
     folder = tmp_path / "imgs"
@@ -260,8 +333,14 @@ def test_each_photo_gets_a_thumbnail_and_a_web_rendition(tmp_path: Path,
     red = red_patch_image((1600, 1200), (200, 200, 900, 700))
     (folder / "red.jpg").write_bytes(jpeg_bytes(red))
     (folder / "broken.jpg").write_bytes(b"not a photo")
-    run_batch(collect_inputs([folder]), load_detector(red_patch_model), tmp_path / "work",
-              tmp_path / "r.zip", PipelineOptions(), thumbnails=tmp_path / "thumbs")
+    run_batch(
+        collect_inputs([folder]),
+        load_detector(red_patch_model),
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(),
+        thumbnails=tmp_path / "thumbs",
+    )
     store = open_store(f"sqlite:///{tmp_path / 'work' / 'results.db'}")
     records = {r.file: r for r in iter_media(store, "batch")}
     assert records["broken.jpg"].thumbnail == ""

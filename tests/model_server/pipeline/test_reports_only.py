@@ -19,19 +19,21 @@ def _iou(a: list[float], b: list[float]) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def test_reports_only_keeps_the_boxes_and_the_sizes(megadetector_lite: Path, run_batch_cli,
-                                                    tmp_path: Path) -> None:
+def test_reports_only_keeps_the_boxes_and_the_sizes(
+    megadetector_lite: Path, run_batch_cli, tmp_path: Path
+) -> None:
     code, _, err, full = run_batch_cli(ENA24, "--model", megadetector_lite)
     assert code == 0, err
     full_images = full.images_by_file()
     full_rows = {r["file"]: r for r in full.sheet_values("Media")}
     (tmp_path / "out.zip").unlink()
-    code, out, err, lean = run_batch_cli(ENA24, "--model", megadetector_lite, "--reports-only")
+    code, _out, err, lean = run_batch_cli(ENA24, "--model", megadetector_lite, "--reports-only")
     assert code == 0, err
     assert sorted(lean.names) == sorted(REPORT_FILES)  # no photos in the zip
     rows = {r["file"]: r for r in lean.sheet_values("Media")}
     assert {(f, r["width"], r["height"]) for f, r in rows.items()} == {
-        (f, r["width"], r["height"]) for f, r in full_rows.items()}  # the photos' own sizes
+        (f, r["width"], r["height"]) for f, r in full_rows.items()
+    }  # the photos' own sizes
     assert {r["width"] for r in rows.values()} == {1920, 2048}
     compared = 0
     for name, image in lean.images_by_file().items():

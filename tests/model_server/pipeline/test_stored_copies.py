@@ -11,11 +11,14 @@ from PIL import Image
 from tests.conftest import DATA
 from tests.images import exif_block, jpeg_bytes, red_patch_image
 
-REAL = DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG"
+REAL = (
+    DATA / "camera-trap" / "camtrapR-burst-StationC-TRA" / "StationC__2009-04-11__21-44-00(1).JPG"
+)
 
 
-def test_only_photos_without_a_box_keep_their_own_bytes(tmp_path: Path, red_patch_model: Path,
-                                                        run_batch_cli) -> None:
+def test_only_photos_without_a_box_keep_their_own_bytes(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     empty_real = folder / "real_empty.jpg"
@@ -23,11 +26,13 @@ def test_only_photos_without_a_box_keep_their_own_bytes(tmp_path: Path, red_patc
     boxed = folder / "animal.jpg"
     boxed.write_bytes(jpeg_bytes(red_patch_image((320, 240), (10, 10, 60, 50)), exif_block()))
     turned = folder / "turned_empty.jpg"
-    turned.write_bytes(jpeg_bytes(Image.new("RGB", (400, 300), (90, 90, 90)),
-                                  exif_block(orientation=6)))
+    turned.write_bytes(
+        jpeg_bytes(Image.new("RGB", (400, 300), (90, 90, 90)), exif_block(orientation=6))
+    )
     # the test model always reports a person at 0.5: boxes are drawn from 0.9 (its animals 0.95)
-    code, _, err, result = run_batch_cli(folder, "--model", red_patch_model,
-                                         "--render-threshold", "0.9")
+    code, _, err, result = run_batch_cli(
+        folder, "--model", red_patch_model, "--render-threshold", "0.9"
+    )
     assert code == 0, err
     images = result.images_by_file()
     assert not [d for d in images["real_empty.jpg"]["detections"] if d["conf"] >= 0.9]

@@ -6,6 +6,7 @@ in the Frames sheet; the best frame annotated in the zip and the clip playable."
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import zipfile
 from datetime import datetime
@@ -41,7 +42,7 @@ def check_md_video_entry(entry: dict, frame_count: int, rate: float, interval: f
     frames = entry["frames_processed"]
     assert frames == sorted(set(frames)) and frames[0] == 0 and frames[-1] == frame_count - 1
     step = max(1, round(interval * rate))
-    assert all(b - a == step for a, b in zip(frames, frames[1:-1], strict=False))
+    assert all(b - a == step for a, b in itertools.pairwise(frames[:-1]))
     assert 0 < frames[-1] - frames[-2] <= step
     for det in entry["detections"]:
         assert det["frame_number"] in frames
@@ -51,10 +52,12 @@ def check_md_video_entry(entry: dict, frame_count: int, rate: float, interval: f
 def upload(tmp_path: Path) -> Path:
     folder = tmp_path / "card"
     (folder / "CAM01").mkdir(parents=True)
-    red_patch_clip(folder / "CAM01" / "visit.MP4", seconds=6, fps=5, patch_frames=range(10, 21),
-                   tags=TAGS)
+    red_patch_clip(
+        folder / "CAM01" / "visit.MP4", seconds=6, fps=5, patch_frames=range(10, 21), tags=TAGS
+    )
     (folder / "CAM01" / "IMG_0001.JPG").write_bytes(
-        jpeg_bytes(red_patch_image((160, 120), (10, 10, 50, 50))))
+        jpeg_bytes(red_patch_image((160, 120), (10, 10, 50, 50)))
+    )
     with zipfile.ZipFile(tmp_path / "zamba.zip", "w") as z:
         for name in ("PICT0021.ASF", "PICT0265.AVI", "chimp.mp4"):
             z.write(VIDEOS / name, f"CAM02/{name}")
@@ -67,28 +70,46 @@ def upload(tmp_path: Path) -> Path:
     return folder
 
 
-def test_videos_photos_and_broken_videos_in_one_batch(upload: Path, red_patch_model: Path,
-                                                      run_batch_cli) -> None:
-    code, out, err, result = run_batch_cli(upload, upload.parent / "zamba.zip", "--model",
-                                           red_patch_model, "--threshold", "0.4", "--video-clips")
+def test_videos_photos_and_broken_videos_in_one_batch(
+    upload: Path, red_patch_model: Path, run_batch_cli
+) -> None:
+    code, out, err, result = run_batch_cli(
+        upload,
+        upload.parent / "zamba.zip",
+        "--model",
+        red_patch_model,
+        "--threshold",
+        "0.4",
+        "--video-clips",
+    )
     assert code == 0, err
     assert "Images: 1, videos: 8 in" in out, out
     entries = result.images_by_file()
     visit = entries["card/CAM01/visit.MP4"]
     check_md_video_entry(visit, 30, 5.0, 1.0)
     assert visit["frames_processed"] == [0, 5, 10, 15, 20, 25, 29]
-    animal_frames = [d["frame_number"] for d in visit["detections"] if d["category"] == "1"
-                     and d["conf"] >= 0.4]
+    animal_frames = [
+        d["frame_number"] for d in visit["detections"] if d["category"] == "1" and d["conf"] >= 0.4
+    ]
     assert animal_frames == [10, 15, 20]  # the patch is in frames 10-20 only
-    for name, count, rate in (("PICT0021.ASF", 61, 1.0), ("PICT0265.AVI", 61, 1.0),
-                              ("chimp.mp4", 450, 30.0)):
+    for name, count, rate in (
+        ("PICT0021.ASF", 61, 1.0),
+        ("PICT0265.AVI", 61, 1.0),
+        ("chimp.mp4", 450, 30.0),
+    ):
         check_md_video_entry(entries[f"zamba/CAM02/{name}"], count, rate, 1.0)
     assert entries["card/CAM01/IMG_0001.JPG"].get("frames_processed") is None
 
-    media = {r["file"].value: {k: c.value for k, c in r.items()} for r in result.sheet_rows("Media")}
+    media = {
+        r["file"].value: {k: c.value for k, c in r.items()} for r in result.sheet_rows("Media")
+    }
     row = media["card/CAM01/visit.MP4"]
     assert (row["kind"], row["outcome"], row["animals"], row["persons"]) == (
-        "video", "animal+person", 1, 1)  # the most seen in one frame, not one per frame
+        "video",
+        "animal+person",
+        1,
+        1,
+    )  # the most seen in one frame, not one per frame
     assert (row["duration_s"], row["frame_rate"], row["codec"]) == (6, 5, "h264")
     assert (row["frames_checked"], row["best_frame"], row["best_frame_s"]) == (7, 10, 2)
     # the person box (0.5) is in every frame; the patch comes in at frame 10
@@ -103,12 +124,25 @@ def test_videos_photos_and_broken_videos_in_one_batch(upload: Path, red_patch_mo
     assert damaged["outcome"] != "error" and "damaged packet(s) skipped" in damaged["exif_notes"]
     assert "of 450 frames could not be decoded" in damaged["exif_notes"]
 
-    frames = [{k: c.value for k, c in r.items()} for r in result.sheet_rows("Frames")
-              if r["file"].value == "card/CAM01/visit.MP4"]
+    frames = [
+        {k: c.value for k, c in r.items()}
+        for r in result.sheet_rows("Frames")
+        if r["file"].value == "card/CAM01/visit.MP4"
+    ]
     assert [(f["frame"], f["time_s"], f["animals"]) for f in frames] == [
-        (0, 0, 0), (5, 1, 0), (10, 2, 1), (15, 3, 1), (20, 4, 1), (25, 5, 0), (29, 5.8, 0)]
-    summary = {r[0].value: r[1].value for r in result.workbook()["Summary"].iter_rows()
-               if r[1].value is not None}
+        (0, 0, 0),
+        (5, 1, 0),
+        (10, 2, 1),
+        (15, 3, 1),
+        (20, 4, 1),
+        (25, 5, 0),
+        (29, 5.8, 0),
+    ]
+    summary = {
+        r[0].value: r[1].value
+        for r in result.workbook()["Summary"].iter_rows()
+        if r[1].value is not None
+    }
     assert summary["Videos"] == 8 and summary["Images"] == 1
 
     with Image.open(result.root / "card" / "CAM01" / "visit.MP4.best.jpg") as best:
@@ -124,10 +158,12 @@ def test_videos_photos_and_broken_videos_in_one_batch(upload: Path, red_patch_mo
     assert "errors 3" in out
 
 
-def test_frame_interval_on_the_command_line(tmp_path: Path, red_patch_model: Path,
-                                            run_batch_cli) -> None:
-    code, _, err, result = run_batch_cli(VIDEOS / "chimp.mp4", "--model", red_patch_model,
-                                         "--frame-interval", "2.5")
+def test_frame_interval_on_the_command_line(
+    tmp_path: Path, red_patch_model: Path, run_batch_cli
+) -> None:
+    code, _, err, result = run_batch_cli(
+        VIDEOS / "chimp.mp4", "--model", red_patch_model, "--frame-interval", "2.5"
+    )
     assert code == 0, err
     entry = result.images_by_file()["chimp.mp4"]
     check_md_video_entry(entry, 450, 30.0, 2.5)
@@ -137,23 +173,31 @@ def test_frame_interval_on_the_command_line(tmp_path: Path, red_patch_model: Pat
 
 def test_a_frame_interval_of_zero_is_refused(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as stopped:
-        batch_main([str(VIDEOS / "chimp.mp4"), "--frame-interval", "0", "-o",
-                    str(tmp_path / "r.zip")])
+        batch_main(
+            [str(VIDEOS / "chimp.mp4"), "--frame-interval", "0", "-o", str(tmp_path / "r.zip")]
+        )
     assert stopped.value.code == 2
     assert "the frame interval must be more than 0" in capsys.readouterr().err
 
 
 def test_a_crashing_decoder_costs_one_video_its_remaining_frames(
-        tmp_path: Path, red_patch_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, red_patch_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("04250002.MP4", "01170043.MP4"):
         (folder / name).write_bytes((VIDEOS / name).read_bytes())
-    monkeypatch.setattr(loading, "DecoderProcess", functools.partial(
-        DecoderProcess, decode=CRASH_MIDWAY))
+    monkeypatch.setattr(
+        loading, "DecoderProcess", functools.partial(DecoderProcess, decode=CRASH_MIDWAY)
+    )
     detector = load_detector(red_patch_model)
-    result = run_batch(collect_inputs([folder]), detector, tmp_path / "work",
-                       tmp_path / "r.zip", PipelineOptions(threshold=0.4))
+    result = run_batch(
+        collect_inputs([folder]),
+        detector,
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(threshold=0.4),
+    )
     assert result.tally.videos == 2 and result.tally.errors == 0
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         import json
@@ -165,14 +209,21 @@ def test_a_crashing_decoder_costs_one_video_its_remaining_frames(
     assert notes.count("the video decoder crashed (SIGSEGV) on this file") == 2
 
 
-def test_a_capture_time_after_the_run_started_is_flagged(tmp_path: Path,
-                                                        red_patch_model: Path) -> None:
+def test_a_capture_time_after_the_run_started_is_flagged(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     red_patch_clip(folder / "late.mp4", seconds=2, fps=5, patch_frames=range(0), tags=TAGS)
     detector = load_detector(red_patch_model)
-    run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
-              PipelineOptions(threshold=0.4), now=lambda: datetime(2024, 5, 31, 12, 0))
+    run_batch(
+        collect_inputs([folder]),
+        detector,
+        tmp_path / "work",
+        tmp_path / "r.zip",
+        PipelineOptions(threshold=0.4),
+        now=lambda: datetime(2024, 5, 31, 12, 0),
+    )
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         notes = z.read("images.csv").decode("utf-8-sig")
     assert "capture time is in the future: check the camera clock" in notes
@@ -189,14 +240,18 @@ def decoder_pids() -> set[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if (int(stat[1]) == os.getpid() and stat[0] != "Z"
-                and b"model_server.media.decoder_worker" in cmdline):
+        if (
+            int(stat[1]) == os.getpid()
+            and stat[0] != "Z"
+            and b"model_server.media.decoder_worker" in cmdline
+        ):
             found.add(int(entry.name))
     return found
 
 
-def test_cancelling_mid_video_leaves_no_decoder_running(tmp_path: Path,
-                                                        red_patch_model: Path) -> None:
+def test_cancelling_mid_video_leaves_no_decoder_running(
+    tmp_path: Path, red_patch_model: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("04250002.MP4", "PICT0265.AVI", "PICT0021.ASF", "09100029_Eland.MP4"):
@@ -209,12 +264,20 @@ def test_cancelling_mid_video_leaves_no_decoder_running(tmp_path: Path,
 
     detector = load_detector(red_patch_model)
     with pytest.raises(JobCancelled):
-        run_batch(collect_inputs([folder]), detector, tmp_path / "work", tmp_path / "r.zip",
-                  PipelineOptions(threshold=0.4), should_stop=stop_after_some_frames)
+        run_batch(
+            collect_inputs([folder]),
+            detector,
+            tmp_path / "work",
+            tmp_path / "r.zip",
+            PipelineOptions(threshold=0.4),
+            should_stop=stop_after_some_frames,
+        )
     pool = video_process._shared_pool()
     assert decoder_pids() == {w.process.pid for w in pool.idle}  # only idle ones wait on
-    decoder, frames = DecoderProcess(DecodeRequest(str(VIDEOS / "01170043.MP4"), "", 10**9,
-                                                   1.0, 600, 320)), []
+    decoder, frames = (
+        DecoderProcess(DecodeRequest(str(VIDEOS / "01170043.MP4"), "", 10**9, 1.0, 600, 320)),
+        [],
+    )
     frames = list(decoder.frames())
     decoder.close()
     assert len(frames) == 6  # and the next video decodes as ever

@@ -31,7 +31,8 @@ def queue_job(redis_conn, settings, images: int, size: tuple[int, int] = (160, 1
     folder.mkdir(parents=True)
     for i in range(images):
         (folder / f"img{i:03d}.jpg").write_bytes(
-            jpeg_bytes(red_patch_image(size, (5 + i % 20, 5, 40 + i % 20, 40))))
+            jpeg_bytes(red_patch_image(size, (5 + i % 20, 5, 40 + i % 20, 40)))
+        )
     enqueue_job(redis_conn, JobState(id=job_id, email="r@example.org", total=images))
     return job_id
 
@@ -41,14 +42,17 @@ def live_servers(redis_conn) -> int:
 
 
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
-def test_two_model_servers_share_one_queue_and_never_the_same_job(workers, redis_conn,
-                                                                  settings) -> None:
+def test_two_model_servers_share_one_queue_and_never_the_same_job(
+    workers, redis_conn, settings
+) -> None:
     workers.start()
     workers.start()
     wait_for(lambda: live_servers(redis_conn) == 2, what="two ready model servers")
     job_ids = [queue_job(redis_conn, settings, 2) for _ in range(8)]
-    wait_for(lambda: all(load_state(redis_conn, j).status is JobStatus.FINISHED for j in job_ids),
-             what="all jobs finished")
+    wait_for(
+        lambda: all(load_state(redis_conn, j).status is JobStatus.FINISHED for j in job_ids),
+        what="all jobs finished",
+    )
     workers.stop_all()
     logs = workers.log(0) + workers.log(1)
     for job_id in job_ids:
@@ -58,7 +62,9 @@ def test_two_model_servers_share_one_queue_and_never_the_same_job(workers, redis
     assert "job " in workers.log(0) and "job " in workers.log(1), "both servers took jobs"
 
 
-def test_waits_for_a_model_and_says_so_then_starts(workers, redis_conn, settings, tmp_path: Path) -> None:
+def test_waits_for_a_model_and_says_so_then_starts(
+    workers, redis_conn, settings, tmp_path: Path
+) -> None:
     model = tmp_path / "models" / "md_test.pb"
     proc = workers.start("--model-poll", "0.3", model=model)
     notice = wait_for(lambda: redis_conn.get(NOTICE_KEY), what="the no-model notice")
@@ -67,8 +73,11 @@ def test_waits_for_a_model_and_says_so_then_starts(workers, redis_conn, settings
     job_id = queue_job(redis_conn, settings, 1)
     seen = workers.log(0).count("no usable detector model")
     # two more model checks after the job arrived (events, not a sleep): it stays queued
-    wait_for(lambda: workers.log(0).count("no usable detector model") >= seen + 2, timeout=30,
-             what="two more checks for the model")
+    wait_for(
+        lambda: workers.log(0).count("no usable detector model") >= seen + 2,
+        timeout=30,
+        what="two more checks for the model",
+    )
     assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
     model.parent.mkdir()
     shutil.copyfile(settings.model_path, model)
@@ -76,7 +85,9 @@ def test_waits_for_a_model_and_says_so_then_starts(workers, redis_conn, settings
     assert live_servers(redis_conn) == 1 and proc.poll() is None
 
 
-def test_sigterm_releases_the_running_job_which_resumes_elsewhere(workers, redis_conn, settings) -> None:
+def test_sigterm_releases_the_running_job_which_resumes_elsewhere(
+    workers, redis_conn, settings
+) -> None:
     first = workers.start()
     wait_for(lambda: live_servers(redis_conn) == 1, what="ready model server")
     job_id = queue_job(redis_conn, settings, 60, size=(1600, 1200))

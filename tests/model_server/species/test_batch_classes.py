@@ -25,8 +25,12 @@ def embedder_and_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def examples(tmp_path: Path) -> Path:
     path = tmp_path / "examples.zip"
-    layout = {"opossum": ["2480.jpg", "2573.jpg"], "skunk": ["2999.jpg", "3084.jpg"],
-              "bear": ["9455.jpg"], "loose.jpg": []}
+    layout = {
+        "opossum": ["2480.jpg", "2573.jpg"],
+        "skunk": ["2999.jpg", "3084.jpg"],
+        "bear": ["9455.jpg"],
+        "loose.jpg": [],
+    }
     with zipfile.ZipFile(path, "w") as z:
         for species, names in layout.items():
             for name in names:
@@ -35,10 +39,12 @@ def examples(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_zip_of_examples_builds_a_throwaway_set(megadetector_lite: Path, run_batch_cli,
-                                                  tmp_path: Path) -> None:
-    code, out, _, result = run_batch_cli(ENA / "2595.jpg", "--model", megadetector_lite,
-                                         "--classes", examples(tmp_path))
+def test_a_zip_of_examples_builds_a_throwaway_set(
+    megadetector_lite: Path, run_batch_cli, tmp_path: Path
+) -> None:
+    code, out, _, result = run_batch_cli(
+        ENA / "2595.jpg", "--model", megadetector_lite, "--classes", examples(tmp_path)
+    )
     assert code == 0 and result is not None
     assert "Class set from examples.zip: 5 examples of 3 classes (bear, opossum, skunk)" in out
     assert "49.jpg: not in a class folder" in out
@@ -48,12 +54,12 @@ def test_a_zip_of_examples_builds_a_throwaway_set(megadetector_lite: Path, run_b
     box = max(md["images"][0]["detections"], key=lambda d: d["conf"])
     rows = list(result.workbook()["Detections"].iter_rows(values_only=True))
     header = rows[0]
-    best = max((dict(zip(header, r, strict=True)) for r in rows[1:]),
-               key=lambda r: r["confidence"])
+    best = max((dict(zip(header, r, strict=True)) for r in rows[1:]), key=lambda r: r["confidence"])
     assert best["species_source"] == "machine" and best["species"]
     if best["species"] != "unknown":
         assert box["classifications"][0][0] == next(
-            k for k, v in md["classification_categories"].items() if v == best["species"])
+            k for k, v in md["classification_categories"].items() if v == best["species"]
+        )
     # nothing was written to the site's database: the set was for this run alone
     engine = open_configured_store(Settings.from_env())
     try:
@@ -62,10 +68,10 @@ def test_a_zip_of_examples_builds_a_throwaway_set(megadetector_lite: Path, run_b
         engine.dispose()
 
 
-def test_an_unknown_set_name_leaves_the_detections(megadetector_lite: Path, run_batch_cli
-                                                   ) -> None:
-    code, out, _, result = run_batch_cli(ENA / "2595.jpg", "--model", megadetector_lite,
-                                         "--classes", "no-such-set")
+def test_an_unknown_set_name_leaves_the_detections(megadetector_lite: Path, run_batch_cli) -> None:
+    code, out, _, result = run_batch_cli(
+        ENA / "2595.jpg", "--model", megadetector_lite, "--classes", "no-such-set"
+    )
     assert code == 0 and result is not None
     assert "Species: none suggested: there is no class set named 'no-such-set'" in out
     assert "classification_categories" not in result.json()

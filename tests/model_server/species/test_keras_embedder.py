@@ -23,9 +23,9 @@ def weights(tmp_path_factory: pytest.TempPathFactory):
     from keras.src.legacy.saving import legacy_h5_format
 
     tf.keras.utils.set_random_seed(3)
-    model = tf.keras.applications.MobileNetV3Large(input_shape=(224, 224, 3),
-                                                   include_top=False, pooling="avg",
-                                                   weights=None)
+    model = tf.keras.applications.MobileNetV3Large(
+        input_shape=(224, 224, 3), include_top=False, pooling="avg", weights=None
+    )
     path = tmp_path_factory.mktemp("keras") / KERAS_MOBILENET_V3
     with h5py.File(path, "w") as fh:
         legacy_h5_format.save_weights_to_hdf5_group(fh, model)
@@ -40,8 +40,12 @@ def test_the_weight_file_is_what_the_embedder_runs(weights) -> None:
     crops = [Image.new("RGB", (60, 90), (10, 200, 30)), Image.new("RGB", (300, 100), (200, 10, 30))]
     vectors = embedder.embed(crops)
     assert vectors.shape == (2, 960)
-    pixels = np.stack([np.asarray(c.resize((224, 224), Image.Resampling.BILINEAR),
-                                  dtype=np.float32) for c in crops])
+    pixels = np.stack(
+        [
+            np.asarray(c.resize((224, 224), Image.Resampling.BILINEAR), dtype=np.float32)
+            for c in crops
+        ]
+    )
     pooled = np.array(model(pixels, training=False))
     expected = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
     assert np.allclose(vectors, expected, atol=1e-5)

@@ -25,10 +25,10 @@ import pytest
 from PIL import Image
 
 from model_server.detectors import load_detector
+from model_server.media.imaging import pixels_of
 from model_server.species.crops import crop_box
 from model_server.species.embedder import YoloxNeckEmbedder, neck_tensors
 from model_server.species.examples import largest_animal
-from model_server.media.imaging import pixels_of
 from shared.errors import ModelLoadError
 from shared.species.classifier import UNKNOWN, ClassSet
 from tests.conftest import DATA, MODELS
@@ -36,9 +36,12 @@ from tests.conftest import DATA, MODELS
 ENA = DATA / "camera-trap" / "ena24"
 EXAMPLE = DATA / "camtrap-dp" / "example"
 HELD_ENA = {"2595.jpg", "3084.jpg", "49.jpg", "5899.jpg"}  # one of each species, + a bear box
-OTHER_SPECIES = ["animl-southwest/IMAG0004_cougar.JPG",
-                 "animl-southwest/2021-12-07_12080069_rabbit.JPG",
-                 "zamba-misc/wild_dog_jackal.jpg", "zamba-misc/chimpanzee_bonobo.jpeg"]
+OTHER_SPECIES = [
+    "animl-southwest/IMAG0004_cougar.JPG",
+    "animl-southwest/2021-12-07_12080069_rabbit.JPG",
+    "zamba-misc/wild_dog_jackal.jpg",
+    "zamba-misc/chimpanzee_bonobo.jpeg",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +55,10 @@ def table(path: Path) -> list[dict[str, str]]:
 
 
 def ena_boxes() -> list[tuple[str, str, Image.Image]]:
-    labels = {r["filepath"]: r["label"]
-              for r in table(DATA / "megadetector-format" / "zamba_ena24_small_labels.csv")}
+    labels = {
+        r["filepath"]: r["label"]
+        for r in table(DATA / "megadetector-format" / "zamba_ena24_small_labels.csv")
+    }
     reference = json.loads((DATA / "megadetector-format" / "ena.md.4.1.0.json").read_text())
     found = []
     for entry in reference["images"]:
@@ -101,8 +106,10 @@ def class_set(embedder: YoloxNeckEmbedder, taught: list) -> ClassSet:
     vectors = embedder.embed([crop for *_, crop in taught])
     classes = ClassSet()
     for species in sorted({s for s, *_ in taught}):
-        classes.add(species, np.stack([v for (s, *_), v in zip(taught, vectors, strict=True)
-                                       if s == species]))
+        classes.add(
+            species,
+            np.stack([v for (s, *_), v in zip(taught, vectors, strict=True) if s == species]),
+        )
     return classes
 
 
@@ -137,8 +144,9 @@ def test_species_far_from_every_class_come_back_unknown(embedder, megadetector_l
         crops.append(crop_box(rgb, box.bbox))
     detector.close()
     answers = classes.classify(embedder.embed(crops))
-    report = [(p, a.species, round(a.distance, 4)) for p, a in zip(OTHER_SPECIES, answers,
-                                                                   strict=True)]
+    report = [
+        (p, a.species, round(a.distance, 4)) for p, a in zip(OTHER_SPECIES, answers, strict=True)
+    ]
     assert sum(a.species == UNKNOWN for a in answers) >= 3, report
 
 
@@ -147,8 +155,9 @@ def test_the_embedder_reads_the_neck_of_a_yolox_export(embedder) -> None:
 
     names = neck_tensors(onnx.load(str(MODELS / "yolox_nano.onnx")))
     assert len(names) == 3 and len(set(names)) == 3
-    vectors = embedder.embed([Image.new("RGB", (50, 80), (90, 120, 60)),
-                              Image.new("RGB", (300, 120), (20, 20, 20))])
+    vectors = embedder.embed(
+        [Image.new("RGB", (50, 80), (90, 120, 60)), Image.new("RGB", (300, 120), (20, 20, 20))]
+    )
     assert vectors.shape[0] == 2 and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert "yolox_nano.onnx" in embedder.name
@@ -159,9 +168,11 @@ def test_a_graph_of_another_shape_is_refused(tmp_path: Path) -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["images"], ["output"])], "not-yolox",
+        [helper.make_node("Relu", ["images"], ["output"])],
+        "not-yolox",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 64, 64])])
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 64, 64])],
+    )
     path = tmp_path / "relu.onnx"
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ModelLoadError, match="not a YOLOX export"):

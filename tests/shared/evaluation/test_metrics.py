@@ -23,27 +23,43 @@ PREDICTED = [
     # just below the threshold: a miss
     Predicted("site/c.jpg", [box("animal", 0.1, 0.1, 0.2, 0.2, 0.49)]),
     # animal box overlapping its truth by IoU 1/3 only; the person box exact
-    Predicted("site/d.jpg", [box("person", 0.6, 0.6, 0.1, 0.1, 0.7),
-                             box("animal", 0.25, 0.125, 0.25, 0.25, 0.6)]),
+    Predicted(
+        "site/d.jpg",
+        [box("person", 0.6, 0.6, 0.1, 0.1, 0.7), box("animal", 0.25, 0.125, 0.25, 0.25, 0.6)],
+    ),
     Predicted("site/e.jpg", []),
     Predicted("site/f.jpg", [box("animal", 0, 0, 0.1, 0.1, 0.99)]),  # no truth for it
     Predicted("site/broken.jpg", [], failed=True),
 ]
-TRUTH = TruthSet({
-    "a.jpg": Truth("a.jpg", frozenset({"animal"}), [box("animal", 0, 0, 0.5, 0.5)]),
-    "b.jpg": Truth("b.jpg", frozenset(), []),
-    "c.jpg": Truth("c.jpg", frozenset({"animal"}), [box("animal", 0.1, 0.1, 0.2, 0.2)]),
-    "d.jpg": Truth("d.jpg", frozenset({"animal", "person"}),
-                   [box("animal", 0.125, 0.125, 0.25, 0.25), box("person", 0.6, 0.6, 0.1, 0.1)]),
-    "e.jpg": Truth("e.jpg", frozenset(), []),
-    "g.jpg": Truth("g.jpg", frozenset({"animal"})),  # no result for it
-    "broken.jpg": Truth("broken.jpg", frozenset({"animal"})),
-}, "hand-made")
+TRUTH = TruthSet(
+    {
+        "a.jpg": Truth("a.jpg", frozenset({"animal"}), [box("animal", 0, 0, 0.5, 0.5)]),
+        "b.jpg": Truth("b.jpg", frozenset(), []),
+        "c.jpg": Truth("c.jpg", frozenset({"animal"}), [box("animal", 0.1, 0.1, 0.2, 0.2)]),
+        "d.jpg": Truth(
+            "d.jpg",
+            frozenset({"animal", "person"}),
+            [box("animal", 0.125, 0.125, 0.25, 0.25), box("person", 0.6, 0.6, 0.1, 0.1)],
+        ),
+        "e.jpg": Truth("e.jpg", frozenset(), []),
+        "g.jpg": Truth("g.jpg", frozenset({"animal"})),  # no result for it
+        "broken.jpg": Truth("broken.jpg", frozenset({"animal"})),
+    },
+    "hand-made",
+)
 
 
 def rows(report: dict, key: str = "categories") -> dict[str, tuple]:
-    return {r["category"]: (r["true_positives"], r["false_positives"], r["misses"],
-                            r["precision"], r["recall"]) for r in report[key]}
+    return {
+        r["category"]: (
+            r["true_positives"],
+            r["false_positives"],
+            r["misses"],
+            r["precision"],
+            r["recall"],
+        )
+        for r in report[key]
+    }
 
 
 @pytest.fixture
@@ -71,24 +87,39 @@ def test_box_level_pairs_at_iou_half(report) -> None:
 
 
 def test_the_most_confident_box_takes_the_truth_and_a_duplicate_is_a_false_alarm() -> None:
-    predicted = [Predicted("x.jpg", [box("animal", 0, 0, 0.5, 0.5, 0.8),
-                                     box("animal", 0, 0, 0.5, 0.25, 0.9)])]
-    truth = TruthSet({"x.jpg": Truth("x.jpg", frozenset({"animal"}),
-                                     [box("animal", 0, 0, 0.5, 0.5)])}, "hand-made")
+    predicted = [
+        Predicted(
+            "x.jpg", [box("animal", 0, 0, 0.5, 0.5, 0.8), box("animal", 0, 0, 0.5, 0.25, 0.9)]
+        )
+    ]
+    truth = TruthSet(
+        {"x.jpg": Truth("x.jpg", frozenset({"animal"}), [box("animal", 0, 0, 0.5, 0.5)])},
+        "hand-made",
+    )
     found = rows(against_truth(predicted, truth, 0.5), "boxes")
     assert found["animal"][:3] == (1, 1, 0)
 
 
 def test_a_video_box_matches_only_a_truth_box_of_its_own_frame() -> None:
     same = (0.1, 0.1, 0.3, 0.3)
-    predicted = [Predicted("v.mp4", [Box("animal", same, 0.9, frame=0),
-                                     Box("animal", same, 0.8, frame=30)])]
-    truth = TruthSet({"v.mp4": Truth("v.mp4", frozenset({"animal"}), [
-        Box("animal", same, frame=30), Box("animal", same, frame=60)])}, "hand-made")
+    predicted = [
+        Predicted("v.mp4", [Box("animal", same, 0.9, frame=0), Box("animal", same, 0.8, frame=30)])
+    ]
+    truth = TruthSet(
+        {
+            "v.mp4": Truth(
+                "v.mp4",
+                frozenset({"animal"}),
+                [Box("animal", same, frame=30), Box("animal", same, frame=60)],
+            )
+        },
+        "hand-made",
+    )
     found = rows(against_truth(predicted, truth, 0.5), "boxes")
     assert found["animal"][:3] == (1, 1, 1)  # frame 30 found; 0 a false alarm; 60 missed
-    untied = TruthSet({"v.mp4": Truth("v.mp4", frozenset({"animal"}), [
-        Box("animal", same)])}, "hand-made")  # a truth box not tied to a frame
+    untied = TruthSet(
+        {"v.mp4": Truth("v.mp4", frozenset({"animal"}), [Box("animal", same)])}, "hand-made"
+    )  # a truth box not tied to a frame
     assert rows(against_truth(predicted, untied, 0.5), "boxes")["animal"][:3] == (1, 1, 0)
 
 
@@ -102,8 +133,12 @@ def test_confusion_counts_an_image_under_each_of_its_categories(report) -> None:
 
 def test_curve_and_the_threshold_for_a_recall(report) -> None:
     curve = [(p["threshold"], p["precision"], p["recall"]) for p in report["curves"]["animal"]]
-    assert curve == [(0.9, 1.0, pytest.approx(1 / 3)), (0.6, 1.0, pytest.approx(2 / 3)),
-                     (0.5, pytest.approx(2 / 3), pytest.approx(2 / 3)), (0.49, 0.75, 1.0)]
+    assert curve == [
+        (0.9, 1.0, pytest.approx(1 / 3)),
+        (0.6, 1.0, pytest.approx(2 / 3)),
+        (0.5, pytest.approx(2 / 3), pytest.approx(2 / 3)),
+        (0.49, 0.75, 1.0),
+    ]
     target = report["recall_target"]
     assert (target["threshold"], target["recall"], target["precision"]) == (0.49, 1.0, 0.75)
     assert target["images_to_review"] == 5  # a, b, c, d, and f which has no truth
@@ -115,9 +150,13 @@ def test_curve_and_the_threshold_for_a_recall(report) -> None:
 
 
 def test_a_recall_the_boxes_cannot_reach_is_said_so() -> None:
-    pairs = [(Predicted("a.jpg", []), Truth("a.jpg", frozenset({"animal"}))),
-             (Predicted("b.jpg", [box("animal", 0, 0, 0.1, 0.1, 0.3)]),
-              Truth("b.jpg", frozenset({"animal"})))]
+    pairs = [
+        (Predicted("a.jpg", []), Truth("a.jpg", frozenset({"animal"}))),
+        (
+            Predicted("b.jpg", [box("animal", 0, 0, 0.1, 0.1, 0.3)]),
+            Truth("b.jpg", frozenset({"animal"})),
+        ),
+    ]
     target = recall_target(pairs, "animal", 0.9)
     assert target["threshold"] is None and target["best_recall"] == 0.5
 
@@ -127,7 +166,8 @@ def test_what_could_not_be_paired_is_listed_not_dropped(report) -> None:
     assert unpaired["results_without_truth"] == {"count": 1, "files": ["site/f.jpg"]}
     assert unpaired["truth_without_result"] == {"count": 1, "files": ["g.jpg"]}
     assert unpaired["not_evaluated"]["files"] == [
-        {"file": "site/broken.jpg", "reason": "the detector could not read this file"}]
+        {"file": "site/broken.jpg", "reason": "the detector could not read this file"}
+    ]
 
 
 def test_two_results_ending_like_one_truth_file_are_not_guessed_between() -> None:
@@ -141,5 +181,6 @@ def test_two_results_ending_like_one_truth_file_are_not_guessed_between() -> Non
 def test_few_images_are_warned_about_and_fifty_are_not() -> None:
     def pairs(n: int) -> list:
         return [(Predicted(f"{i}.jpg"), Truth(f"{i}.jpg", frozenset())) for i in range(n)]
+
     assert "49 image(s)" in evaluate(pairs(49), 0.5)["warning"]
     assert evaluate(pairs(50), 0.5)["warning"] == ""

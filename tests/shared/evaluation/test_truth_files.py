@@ -49,21 +49,26 @@ def test_blank_and_human_observations_mean_empty_and_person() -> None:
 
 
 def test_event_level_observations_cover_media_by_time() -> None:
-    media = ("mediaID,deploymentID,timestamp,filePath\n"
-             "m1,d1,2024-01-01T10:00:00Z,cam/1.jpg\nm2,d1,2024-01-01T10:00:30+00:00,cam/2.jpg\n"
-             "m3,d1,2024-01-01T11:00:00Z,cam/3.jpg\nm4,d2,2024-01-01T10:00:10Z,cam2/4.jpg\n")
+    media = (
+        "mediaID,deploymentID,timestamp,filePath\n"
+        "m1,d1,2024-01-01T10:00:00Z,cam/1.jpg\nm2,d1,2024-01-01T10:00:30+00:00,cam/2.jpg\n"
+        "m3,d1,2024-01-01T11:00:00Z,cam/3.jpg\nm4,d2,2024-01-01T10:00:10Z,cam2/4.jpg\n"
+    )
     observations = (
         "observationID,deploymentID,mediaID,eventStart,eventEnd,observationLevel,"
         "observationType,bboxX,bboxY,bboxWidth,bboxHeight\n"
         "o1,d1,,2024-01-01T10:00:00Z,2024-01-01T10:01:00Z,event,animal,,,,\n"
-        "o2,d2,m4,,,media,human,0.1,0.1,0.2,0.2\n")
-    truth = read_truth_files({"observations.csv": observations.encode(),
-                              "media.csv": media.encode()})
+        "o2,d2,m4,,,media,human,0.1,0.1,0.2,0.2\n"
+    )
+    truth = read_truth_files(
+        {"observations.csv": observations.encode(), "media.csv": media.encode()}
+    )
     assert truth.items["cam/1.jpg"].categories == {"animal"}
     assert truth.items["cam/1.jpg"].boxes is None  # an event says what, not where
     assert truth.items["cam/2.jpg"].categories == {"animal"}
-    assert truth.unusable == {"cam/3.jpg": "no observation of this media or of an event "
-                                           "covering its time"}
+    assert truth.unusable == {
+        "cam/3.jpg": "no observation of this media or of an event covering its time"
+    }
     assert truth.items["cam2/4.jpg"].boxes[0].category == "person"
     assert any("event-level" in n for n in truth.notes)
 
@@ -85,10 +90,12 @@ def test_label_csv_with_species_names() -> None:
 
 def test_csv_with_boxes_empty_rows_and_several_rows_per_file(tmp_path: Path) -> None:
     path = tmp_path / "truth.csv"
-    path.write_text("\ufefffile,category,x,y,width,height\n"
-                    "a.jpg,animal,0.1,0.1,0.2,0.2\na.jpg,Person,0.5,0.5,0.1,0.1\n"
-                    "b.jpg,empty,,,,\nc.jpg,Red fox,,,,\nd.jpg,unclassified,,,,\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\ufefffile,category,x,y,width,height\n"
+        "a.jpg,animal,0.1,0.1,0.2,0.2\na.jpg,Person,0.5,0.5,0.1,0.1\n"
+        "b.jpg,empty,,,,\nc.jpg,Red fox,,,,\nd.jpg,unclassified,,,,\n",
+        encoding="utf-8",
+    )
     truth = read_truth_path(path)
     assert truth.items["a.jpg"].categories == {"animal", "person"}
     assert [b.category for b in truth.items["a.jpg"].boxes] == ["animal", "person"]
@@ -97,19 +104,33 @@ def test_csv_with_boxes_empty_rows_and_several_rows_per_file(tmp_path: Path) -> 
     assert "d.jpg" in truth.unusable
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ({"t.csv": b"name,what\na.jpg,animal\n"}, "needs a 'file' column"),
-    ({"t.csv": b"file,category,x,y,width,height\na.jpg,animal,10,20,300,400\n"},
-     "row 2: the box .* is not normalised"),
-    ({"observations.csv": b"observationID\n"}, "needs the package's media.csv"),
-    ({"t.json": b"{\"images\": []}"}, "not a COCO Camera Traps file"),
-    ({"t.json": b"{not json"}, "not valid JSON"),
-    ({"t.zip": b"PK\x03\x04 not really"}, "not a readable zip"),
-    ({"a.csv": b"file,category\n", "b.csv": b"file,category\n"}, "expected one truth file"),
-    ({"t.json": json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [],
-                            "annotations": [{"image_id": 1, "category_id": 9}]}).encode()},
-     "annotation 0 names an image or category"),
-])
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"t.csv": b"name,what\na.jpg,animal\n"}, "needs a 'file' column"),
+        (
+            {"t.csv": b"file,category,x,y,width,height\na.jpg,animal,10,20,300,400\n"},
+            "row 2: the box .* is not normalised",
+        ),
+        ({"observations.csv": b"observationID\n"}, "needs the package's media.csv"),
+        ({"t.json": b'{"images": []}'}, "not a COCO Camera Traps file"),
+        ({"t.json": b"{not json"}, "not valid JSON"),
+        ({"t.zip": b"PK\x03\x04 not really"}, "not a readable zip"),
+        ({"a.csv": b"file,category\n", "b.csv": b"file,category\n"}, "expected one truth file"),
+        (
+            {
+                "t.json": json.dumps(
+                    {
+                        "images": [{"id": 1, "file_name": "a.jpg"}],
+                        "categories": [],
+                        "annotations": [{"image_id": 1, "category_id": 9}],
+                    }
+                ).encode()
+            },
+            "annotation 0 names an image or category",
+        ),
+    ],
+)
 def test_unreadable_truth_says_what_is_wrong(files: dict, message: str) -> None:
     with pytest.raises(TruthError, match=message):
         read_truth_files(files)

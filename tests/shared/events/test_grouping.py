@@ -12,12 +12,27 @@ from shared.events.model import Item
 T0 = datetime(2024, 6, 1, 5, 0, 0)
 
 
-def item(path: str, seconds: float | None, animals: int = 0, *, serial: str = "",
-         gps: tuple[float, float] | None = None, conf: float | None = None,
-         failed: bool = False) -> Item:
-    return Item(path, None if seconds is None else T0 + timedelta(seconds=seconds),
-                {"animal": animals, "person": 0, "vehicle": 0}, conf, failed, serial,
-                "RECONYX", "HF2", *(gps or (None, None)))
+def item(
+    path: str,
+    seconds: float | None,
+    animals: int = 0,
+    *,
+    serial: str = "",
+    gps: tuple[float, float] | None = None,
+    conf: float | None = None,
+    failed: bool = False,
+) -> Item:
+    return Item(
+        path,
+        None if seconds is None else T0 + timedelta(seconds=seconds),
+        {"animal": animals, "person": 0, "vehicle": 0},
+        conf,
+        failed,
+        serial,
+        "RECONYX",
+        "HF2",
+        *(gps or (None, None)),
+    )
 
 
 def grouped(items: list[Item], gap: float = 60, level: int = 1) -> list[list[str]]:
@@ -34,8 +49,9 @@ def test_exactly_the_gap_is_one_event_and_a_second_more_is_two() -> None:
 
 
 def test_files_without_a_time_are_events_of_their_own() -> None:
-    found = events(deployments([item("cam/a.jpg", 0), item("cam/x.jpg", None),
-                                item("cam/b.jpg", 10)]), 60)
+    found = events(
+        deployments([item("cam/a.jpg", 0), item("cam/x.jpg", None), item("cam/b.jpg", 10)]), 60
+    )
     assert [e.files for e in found] == [["cam/a.jpg", "cam/b.jpg"], ["cam/x.jpg"]]
     assert found[1].note == NO_TIME and found[1].start is None
 
@@ -46,9 +62,16 @@ def test_same_second_frames_keep_their_name_order_and_time_beats_upload_order() 
 
 
 def test_an_event_counts_the_most_seen_at_once_not_the_sum() -> None:
-    found = events(deployments([item("cam/a.jpg", 0, 2, conf=0.7), item("cam/b.jpg", 5, 3,
-                                                                           conf=0.9),
-                                item("cam/c.jpg", 10, 1, conf=0.95)]), 60)
+    found = events(
+        deployments(
+            [
+                item("cam/a.jpg", 0, 2, conf=0.7),
+                item("cam/b.jpg", 5, 3, conf=0.9),
+                item("cam/c.jpg", 10, 1, conf=0.95),
+            ]
+        ),
+        60,
+    )
     assert len(found) == 1 and found[0].maxn == {"animal": 3, "person": 0, "vehicle": 0}
     assert found[0].outcome == "animal" and found[0].max_conf == 0.95
     empty = events(deployments([item("cam/a.jpg", 0), item("cam/b.jpg", 1, failed=True)]), 60)
@@ -58,15 +81,25 @@ def test_an_event_counts_the_most_seen_at_once_not_the_sum() -> None:
 
 
 def test_deployments_by_folder_level_and_camera_serial() -> None:
-    items = [item("siteA/cam1/DCIM/a.jpg", 0), item("siteA/cam2/DCIM/b.jpg", 5),
-             item("siteB/c.jpg", 0, serial="S1"), item("siteB/d.jpg", 5, serial="S2"),
-             item("siteB/e.jpg", 9), item("top.jpg", 0)]
+    items = [
+        item("siteA/cam1/DCIM/a.jpg", 0),
+        item("siteA/cam2/DCIM/b.jpg", 5),
+        item("siteB/c.jpg", 0, serial="S1"),
+        item("siteB/d.jpg", 5, serial="S2"),
+        item("siteB/e.jpg", 9),
+        item("top.jpg", 0),
+    ]
     top = deployments(items, 1)
     assert [d.id for d in top] == ["(top level)", "siteA", "siteB [S1]", "siteB [S2]"]
     assert [len(d.items) for d in top] == [1, 2, 2, 1]  # e.jpg, no serial, with the first
     two = deployments(items, 2)
-    assert [d.id for d in two] == ["(top level)", "siteA/cam1", "siteA/cam2", "siteB [S1]",
-                                   "siteB [S2]"]
+    assert [d.id for d in two] == [
+        "(top level)",
+        "siteA/cam1",
+        "siteA/cam2",
+        "siteB [S1]",
+        "siteB [S2]",
+    ]
     # the same second in two cameras: two events, one per camera
     found = events(two, 60)
     assert {e.deployment: len(e.files) for e in found}["siteA/cam1"] == 1
@@ -74,8 +107,12 @@ def test_deployments_by_folder_level_and_camera_serial() -> None:
 
 
 def test_a_deployment_has_its_span_camera_and_median_position() -> None:
-    items = [item("cam/a.jpg", 0, gps=(-33.0, 151.0)), item("cam/b.jpg", 3600, gps=(-33.2, 151.2)),
-             item("cam/c.jpg", 7200, gps=(-33.1, 151.9)), item("cam/d.jpg", None)]
+    items = [
+        item("cam/a.jpg", 0, gps=(-33.0, 151.0)),
+        item("cam/b.jpg", 3600, gps=(-33.2, 151.2)),
+        item("cam/c.jpg", 7200, gps=(-33.1, 151.9)),
+        item("cam/d.jpg", None),
+    ]
     (found,) = deployments(items)
     assert (found.start, found.end) == (T0, T0 + timedelta(hours=2))
     assert (found.make, found.model) == ("RECONYX", "HF2")

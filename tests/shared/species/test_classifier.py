@@ -27,8 +27,11 @@ def three() -> tuple[ClassSet, dict[str, np.ndarray]]:
 def test_nearest_centroid_with_runner_up(three) -> None:
     classes, centres = three
     rng = np.random.default_rng(8)
-    found = classes.classify(np.stack([cluster(rng, centres["deer"], 1, 0.3)[0],
-                                       cluster(rng, centres["fox"], 1, 0.3)[0]]))
+    found = classes.classify(
+        np.stack(
+            [cluster(rng, centres["deer"], 1, 0.3)[0], cluster(rng, centres["fox"], 1, 0.3)[0]]
+        )
+    )
     assert [s.species for s in found] == ["deer", "fox"]
     assert found[0].runner_up in ("fox", "cat") and found[0].margin > 0
 

@@ -12,14 +12,17 @@ from shared.store.engine import database_url
 
 
 def test_the_default_is_an_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
-    settings = Settings.from_env({"TRAPLINE_DATA_DIR": str(tmp_path / "var"),
-                                  "TRAPLINE_STORE_BATCH_IMAGES": "40"})
+    settings = Settings.from_env(
+        {"TRAPLINE_DATA_DIR": str(tmp_path / "var"), "TRAPLINE_STORE_BATCH_IMAGES": "40"}
+    )
     assert database_url(settings) == f"sqlite:///{tmp_path / 'var' / 'trapline.db'}"
     assert settings.store_batch_images == 40
     engine = open_configured_store(settings)
     with engine.connect() as conn:
-        pragmas = {name: conn.execute(text(f"PRAGMA {name}")).scalar()
-                   for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+        pragmas = {
+            name: conn.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        }
     engine.dispose()
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000}
     assert (tmp_path / "var" / "trapline.db").is_file()

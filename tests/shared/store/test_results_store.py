@@ -25,24 +25,49 @@ CREATED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 
 
 def job(job_id: str = "job-a", **changes: object) -> JobRow:
-    values: dict = dict(id=job_id, created_at=CREATED, model_name="test model", threshold=0.4,
-                        render_threshold=0.3, min_confidence=0.005,
-                        model_meta={"detector_id": "t.pb"}, skipped=["notes.txt"])
+    values: dict = {
+        "id": job_id,
+        "created_at": CREATED,
+        "model_name": "test model",
+        "threshold": 0.4,
+        "render_threshold": 0.3,
+        "min_confidence": 0.005,
+        "model_meta": {"detector_id": "t.pb"},
+        "skipped": ["notes.txt"],
+    }
     values.update(changes)
     return JobRow(**values)
 
 
 def record(i: int, path: str | None = None, **changes: object) -> MediaRecord:
-    values: dict = dict(
-        file=path or f"cam{i % 3}/IMG_{i:05d}.JPG", ordinal=i, width=4000, height=3000,
-        detections=[{"category": "1", "conf": 0.123456789012345 + i / 1e6,
-                     "bbox": [0.1, 0.2, 0.30000000000000004, 0.4]},
-                    {"category": "2", "conf": 0.9, "bbox": [0.5, 0.5, 0.1, 0.1]}][: i % 3],
-        metadata={"captured": f"2024-05-0{1 + i % 5}T10:0{i % 10}:00", "captured_from":
-                  "DateTimeOriginal", "make": "RECONYX", "model": "HF2", "serial": "S1",
-                  "latitude": -33.123456789, "longitude": 151.5, "altitude_m": 12.25,
-                  "altitude_ref": "above sea level", "exif_notes": "a note"},
-        annotated=f"{i:06d}.jpg", thumbnail=f"{i:07d}.jpg")
+    values: dict = {
+        "file": path or f"cam{i % 3}/IMG_{i:05d}.JPG",
+        "ordinal": i,
+        "width": 4000,
+        "height": 3000,
+        "detections": [
+            {
+                "category": "1",
+                "conf": 0.123456789012345 + i / 1e6,
+                "bbox": [0.1, 0.2, 0.30000000000000004, 0.4],
+            },
+            {"category": "2", "conf": 0.9, "bbox": [0.5, 0.5, 0.1, 0.1]},
+        ][: i % 3],
+        "metadata": {
+            "captured": f"2024-05-0{1 + i % 5}T10:0{i % 10}:00",
+            "captured_from": "DateTimeOriginal",
+            "make": "RECONYX",
+            "model": "HF2",
+            "serial": "S1",
+            "latitude": -33.123456789,
+            "longitude": 151.5,
+            "altitude_m": 12.25,
+            "altitude_ref": "above sea level",
+            "exif_notes": "a note",
+        },
+        "annotated": f"{i:06d}.jpg",
+        "thumbnail": f"{i:07d}.jpg",
+    }
     values.update(changes)
     return MediaRecord(**values)
 
@@ -50,8 +75,17 @@ def record(i: int, path: str | None = None, **changes: object) -> MediaRecord:
 def test_what_goes_in_comes_back_exactly_in_upload_order(store) -> None:
     start_job(store, job())
     records = [record(i) for i in range(1203)]
-    records.append(record(1203, "broken.jpg", failure="not a readable image", detections=[],
-                          width=None, height=None, metadata={}))
+    records.append(
+        record(
+            1203,
+            "broken.jpg",
+            failure="not a readable image",
+            detections=[],
+            width=None,
+            height=None,
+            metadata={},
+        )
+    )
     # stored out of order and in several transactions, as resumed runs do
     add_media(store, "job-a", records[600:], 0.4, "test model")
     add_media(store, "job-a", records[:600], 0.4, "test model")
@@ -59,17 +93,20 @@ def test_what_goes_in_comes_back_exactly_in_upload_order(store) -> None:
     assert [r.file for r in back] == [r.file for r in records]
     for original, stored in zip(records, back, strict=True):
         # every digit of every float; read back, each box also has its id and review fields
-        assert [{k: d[k] for k in ("category", "conf", "bbox")} for d in stored.detections] \
-            == original.detections
-        assert all(d["id"] and d["source"] == "machine" and d["verdict"] is None
-                   for d in stored.detections)
+        assert [
+            {k: d[k] for k in ("category", "conf", "bbox")} for d in stored.detections
+        ] == original.detections
+        assert all(
+            d["id"] and d["source"] == "machine" and d["verdict"] is None for d in stored.detections
+        )
         assert stored.failure == original.failure
         assert (stored.width, stored.height) == (original.width, original.height)
         assert stored.captured == original.captured
         for key in ("make", "serial", "latitude", "longitude", "altitude_m", "exif_notes"):
-            assert stored.metadata[key] == (original.metadata.get(key) or
-                                            ("" if key in ("make", "serial", "exif_notes")
-                                             else None))
+            assert stored.metadata[key] == (
+                original.metadata.get(key)
+                or ("" if key in ("make", "serial", "exif_notes") else None)
+            )
     assert back[1].metadata["map_link"].startswith("https://www.openstreetmap.org/?mlat=-33.1")
     with store.connect() as conn:
         rows = {r.path: r for r in conn.execute(select(media))}
@@ -92,13 +129,21 @@ def test_a_file_is_stored_once_per_job_and_a_refused_batch_leaves_nothing(store)
 
 def test_a_resumed_run_keeps_when_the_job_was_made(store) -> None:
     start_job(store, job())
-    start_job(store, job(model_name="another model", threshold=0.2,
-                         created_at=datetime(2030, 1, 1, tzinfo=UTC)))
+    start_job(
+        store,
+        job(model_name="another model", threshold=0.2, created_at=datetime(2030, 1, 1, tzinfo=UTC)),
+    )
     found = job_row(store, "job-a")
     assert found is not None
     assert (found.created_at, found.model_name, found.threshold) == (CREATED, "another model", 0.2)
-    finish_job(store, "job-a", datetime(2026, 3, 1, 9, 0, tzinfo=UTC), images=3, failures=1,
-               counts={"outcomes": {"empty": 2, "error": 1}})
+    finish_job(
+        store,
+        "job-a",
+        datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        images=3,
+        failures=1,
+        counts={"outcomes": {"empty": 2, "error": 1}},
+    )
     found = job_row(store, "job-a")
     assert found is not None and found.finished_at == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     assert (found.images, found.counts["outcomes"]["error"]) == (3, 1)
@@ -112,8 +157,11 @@ def test_removing_a_job_takes_all_of_it_and_nothing_else(store) -> None:
         add_media(store, name, [record(i) for i in range(30)], 0.4, "m")
     with store.begin() as conn:
         media_id = conn.execute(select(media.c.id).where(media.c.job_id == "job-a")).scalar()
-        conn.execute(reviews.insert().values(job_id="job-a", media_id=media_id, action="accept",
-                                             reviewer="r", created_at=CREATED))
+        conn.execute(
+            reviews.insert().values(
+                job_id="job-a", media_id=media_id, action="accept", reviewer="r", created_at=CREATED
+            )
+        )
     assert delete_job(store, "job-a") is True
     assert delete_job(store, "job-a") is False
     assert job_row(store, "job-a") is None and job_row(store, "job-b") is not None

@@ -30,12 +30,18 @@ def reviewed(store):
     3 unreadable; job b has one image."""
     start_job(store, job("job-a"))
     start_job(store, job("job-b"))
-    add_media(store, "job-a", [
-        record(0, "a/0.jpg", detections=[box("1", 0.9), box("2", 0.45, 0.5)]),
-        record(1, "a/1.jpg", detections=[box("1", 0.35)]),
-        record(2, "a/2.jpg", detections=[]),
-        record(3, "a/3.jpg", detections=[], failure="not an image"),
-    ], 0.4, "m")
+    add_media(
+        store,
+        "job-a",
+        [
+            record(0, "a/0.jpg", detections=[box("1", 0.9), box("2", 0.45, 0.5)]),
+            record(1, "a/1.jpg", detections=[box("1", 0.35)]),
+            record(2, "a/2.jpg", detections=[]),
+            record(3, "a/3.jpg", detections=[], failure="not an image"),
+        ],
+        0.4,
+        "m",
+    )
     add_media(store, "job-b", [record(0, "b/0.jpg", detections=[box("1", 0.8)])], 0.4, "m")
     return store
 
@@ -65,28 +71,40 @@ def test_reject_relabel_species_and_undo_leave_the_machine_untouched(reviewed) -
     assert now["detections"][0]["review"] == "accepted"
     # the machine's own values never change
     assert [(d["category"], d["confidence"]) for d in now["detections"]] == [
-        ("animal", 0.9), ("person", 0.45)]
+        ("animal", 0.9),
+        ("person", 0.45),
+    ]
     # undo the last two, in order; undoing an older one first is refused
     with pytest.raises(Conflict, match="undo their change first"):
         act(reviewed, "undo", review_id=back["review_id"])
     reviews_done = [r for r in _reviews(reviewed) if r.action != "undo"]
     act(reviewed, "undo", review_id=reviews_done[-1].id)
     act(reviewed, "undo", review_id=reviews_done[-2].id)
-    assert one_media(reviewed, "job-a", first["id"])["detections"][0]["verified_category"] \
-        == "vehicle"
+    assert (
+        one_media(reviewed, "job-a", first["id"])["detections"][0]["verified_category"] == "vehicle"
+    )
 
 
 def _reviews(store) -> list:
     from shared.store.schema import reviews
+
     with store.connect() as conn:
         return conn.execute(select(reviews).order_by(reviews.c.id)).all()
 
 
 def test_undo_everything_returns_the_image_to_unreviewed(reviewed) -> None:
     first = images(reviewed)[0]
-    made = [act(reviewed, "reject", detection_id=first["detections"][1]["id"]),
-            act(reviewed, "add", media_id=first["id"], category="animal",
-                bbox=(0.6, 0.6, 0.2, 0.3), species="Deer")]
+    made = [
+        act(reviewed, "reject", detection_id=first["detections"][1]["id"]),
+        act(
+            reviewed,
+            "add",
+            media_id=first["id"],
+            category="animal",
+            bbox=(0.6, 0.6, 0.2, 0.3),
+            species="Deer",
+        ),
+    ]
     added = one_media(reviewed, "job-a", first["id"])["detections"][2]
     assert (added["source"], added["review"], added["species"]) == ("human", "added", "Deer")
     for done in reversed(made):
@@ -134,11 +152,16 @@ def test_another_jobs_box_image_or_review_is_refused(reviewed) -> None:
     assert one_media(reviewed, "job-b", other["id"])["review"] == "accepted"
 
 
-@pytest.mark.parametrize("bad", [
-    {"action": "fly"}, {"action": "reject"}, {"action": "add", "media_id": 1},
-    {"action": "add", "media_id": 1, "category": "animal", "bbox": (0.9, 0.1, 0.3, 0.1)},
-    {"action": "relabel", "detection_id": 1, "category": "cat"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"action": "fly"},
+        {"action": "reject"},
+        {"action": "add", "media_id": 1},
+        {"action": "add", "media_id": 1, "category": "animal", "bbox": (0.9, 0.1, 0.3, 0.1)},
+        {"action": "relabel", "detection_id": 1, "category": "cat"},
+    ],
+)
 def test_malformed_actions_are_refused(bad: dict) -> None:
     with pytest.raises(ReviewRefused):
         ReviewAction(reviewer="Ana", **bad).check()
@@ -156,7 +179,10 @@ def test_bulk_accept_takes_the_filter_and_undoes_as_one(reviewed) -> None:
     # a later change on image 1 keeps it out of the undo
     act(reviewed, "accept", detection_id=one["detections"][0]["id"])
     assert undo_bulk(reviewed, "job-a", done["batch"], "Bo", NOW) == {
-        "batch": done["batch"], "undone": 0, "kept": 1}
+        "batch": done["batch"],
+        "undone": 0,
+        "kept": 1,
+    }
     again = bulk_accept(reviewed, "job-a", MediaQuery(outcome="empty"), "Bo", NOW)
     assert again["images"] == 1  # image 2
     assert undo_bulk(reviewed, "job-a", again["batch"], "Bo", NOW)["undone"] == 1
@@ -167,7 +193,12 @@ def test_bulk_accept_takes_the_filter_and_undoes_as_one(reviewed) -> None:
 
 def test_another_threshold_counts_and_becomes_the_jobs(reviewed) -> None:
     assert counts_at(reviewed, "job-a", 0.4)["outcomes"] == {
-        "animal": 1, "person": 1, "vehicle": 0, "empty": 2, "error": 1}
+        "animal": 1,
+        "person": 1,
+        "vehicle": 0,
+        "empty": 2,
+        "error": 1,
+    }
     low = counts_at(reviewed, "job-a", 0.3)
     assert low["outcomes"]["animal"] == 2 and low["detections"]["animal"] == 2
     apply_threshold(reviewed, "job-a", 0.3)

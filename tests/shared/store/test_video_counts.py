@@ -13,9 +13,17 @@ from shared.store.thresholds import apply_threshold, counts_at
 from shared.store.writes import add_media, start_job
 from tests.shared.store.test_results_store import job
 
-VIDEO = {"codec": "h264", "frame_rate": 5.0, "duration": 6.0, "interval": 1.0,
-         "expected_frames": 30, "frames_processed": [0, 5, 10], "frame_times": [0.0, 1.0, 2.0],
-         "best_frame": 5, "clip": ""}
+VIDEO = {
+    "codec": "h264",
+    "frame_rate": 5.0,
+    "duration": 6.0,
+    "interval": 1.0,
+    "expected_frames": 30,
+    "frames_processed": [0, 5, 10],
+    "frame_times": [0.0, 1.0, 2.0],
+    "best_frame": 5,
+    "clip": "",
+}
 
 
 def box(category: str, conf: float, frame: int | None) -> dict:
@@ -24,21 +32,36 @@ def box(category: str, conf: float, frame: int | None) -> dict:
 
 def stored(store) -> None:
     start_job(store, job())
-    video = MediaRecord(file="cam/visit.mp4", kind="video", ordinal=0, width=160, height=120,
-                        video=VIDEO, detections=[
-                            box("1", 0.9, 0),  # one deer in frame 0,
-                            box("1", 0.9, 5), box("1", 0.6, 5),  # two in frame 5
-                            box("1", 0.95, 10),  # one in frame 10
-                            box("2", 0.3, 10)])  # a person below 0.4
-    photo = MediaRecord(file="cam/IMG_1.JPG", ordinal=1, width=160, height=120,
-                        detections=[box("1", 0.9, None), box("1", 0.5, None)])
+    video = MediaRecord(
+        file="cam/visit.mp4",
+        kind="video",
+        ordinal=0,
+        width=160,
+        height=120,
+        video=VIDEO,
+        detections=[
+            box("1", 0.9, 0),  # one deer in frame 0,
+            box("1", 0.9, 5),
+            box("1", 0.6, 5),  # two in frame 5
+            box("1", 0.95, 10),  # one in frame 10
+            box("2", 0.3, 10),
+        ],
+    )  # a person below 0.4
+    photo = MediaRecord(
+        file="cam/IMG_1.JPG",
+        ordinal=1,
+        width=160,
+        height=120,
+        detections=[box("1", 0.9, None), box("1", 0.5, None)],
+    )
     add_media(store, "job-a", [video, photo], 0.4, "test model")
 
 
 def counts(store) -> dict[str, tuple[int, int, str]]:
     with store.connect() as conn:
-        rows = conn.execute(select(media.c.path, media.c.animals, media.c.persons,
-                                   media.c.outcome)).all()
+        rows = conn.execute(
+            select(media.c.path, media.c.animals, media.c.persons, media.c.outcome)
+        ).all()
     return {r.path: (r.animals, r.persons, r.outcome) for r in rows}
 
 
@@ -57,7 +80,9 @@ def test_a_video_counts_its_most_crowded_frame(store) -> None:
     assert at["outcomes"]["person"] == 1
 
     apply_threshold(store, "job-a", 0.25)
-    assert counts(store) == {"cam/visit.mp4": (2, 1, "animal+person"),
-                             "cam/IMG_1.JPG": (2, 0, "animal")}
+    assert counts(store) == {
+        "cam/visit.mp4": (2, 1, "animal+person"),
+        "cam/IMG_1.JPG": (2, 0, "animal"),
+    }
     apply_threshold(store, "job-a", 0.92)
     assert counts(store) == {"cam/visit.mp4": (1, 0, "animal"), "cam/IMG_1.JPG": (0, 0, "empty")}

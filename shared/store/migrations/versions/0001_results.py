@@ -70,16 +70,18 @@ def _media() -> None:
         sa.Column("annotated", sa.Text, nullable=False),
         sa.Column("thumbnail", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_media"),
-        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], ondelete="CASCADE",
-                                name="fk_media_job_id_jobs"),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], ondelete="CASCADE", name="fk_media_job_id_jobs"
+        ),
         sa.UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     )
-    for name, columns in (("ordinal", ["job_id", "ordinal"]),
-                          ("outcome", ["job_id", "outcome"]),
-                          ("folder", ["job_id", "folder", "outcome", "animals", "persons",
-                                      "vehicles"]),
-                          ("max_conf", ["job_id", "max_conf"]),
-                          ("captured", ["job_id", "captured", "ordinal"])):
+    for name, columns in (
+        ("ordinal", ["job_id", "ordinal"]),
+        ("outcome", ["job_id", "outcome"]),
+        ("folder", ["job_id", "folder", "outcome", "animals", "persons", "vehicles"]),
+        ("max_conf", ["job_id", "max_conf"]),
+        ("captured", ["job_id", "captured", "ordinal"]),
+    ):
         op.create_index(f"ix_media_job_{name}", "media", columns)
 
 
@@ -95,8 +97,9 @@ def _detections_and_reviews() -> None:
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("model", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_detections"),
-        sa.ForeignKeyConstraint(["media_id"], ["media.id"], ondelete="CASCADE",
-                                name="fk_detections_media_id_media"),
+        sa.ForeignKeyConstraint(
+            ["media_id"], ["media.id"], ondelete="CASCADE", name="fk_detections_media_id_media"
+        ),
     )
     op.create_index("ix_detections_media", "detections", ["media_id"])
     op.create_table(
@@ -111,12 +114,18 @@ def _detections_and_reviews() -> None:
         sa.Column("reviewer", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_reviews"),
-        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], ondelete="CASCADE",
-                                name="fk_reviews_job_id_jobs"),
-        sa.ForeignKeyConstraint(["media_id"], ["media.id"], ondelete="CASCADE",
-                                name="fk_reviews_media_id_media"),
-        sa.ForeignKeyConstraint(["detection_id"], ["detections.id"], ondelete="CASCADE",
-                                name="fk_reviews_detection_id_detections"),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], ondelete="CASCADE", name="fk_reviews_job_id_jobs"
+        ),
+        sa.ForeignKeyConstraint(
+            ["media_id"], ["media.id"], ondelete="CASCADE", name="fk_reviews_media_id_media"
+        ),
+        sa.ForeignKeyConstraint(
+            ["detection_id"],
+            ["detections.id"],
+            ondelete="CASCADE",
+            name="fk_reviews_detection_id_detections",
+        ),
     )
     op.create_index("ix_reviews_job", "reviews", ["job_id"])
     op.create_index("ix_reviews_media", "reviews", ["media_id"])

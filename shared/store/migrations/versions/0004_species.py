@@ -44,8 +44,12 @@ def upgrade() -> None:
         sa.Column("detection_id", BigId),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_class_examples"),
-        sa.ForeignKeyConstraint(["set_id"], ["class_sets.id"], ondelete="CASCADE",
-                                name="fk_class_examples_set_id_class_sets"),
+        sa.ForeignKeyConstraint(
+            ["set_id"],
+            ["class_sets.id"],
+            ondelete="CASCADE",
+            name="fk_class_examples_set_id_class_sets",
+        ),
     )
     op.create_index("ix_class_examples_set", "class_examples", ["set_id", "species"])
     op.create_table(
@@ -61,8 +65,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_class_uploads"),
-        sa.ForeignKeyConstraint(["set_id"], ["class_sets.id"], ondelete="CASCADE",
-                                name="fk_class_uploads_set_id_class_sets"),
+        sa.ForeignKeyConstraint(
+            ["set_id"],
+            ["class_sets.id"],
+            ondelete="CASCADE",
+            name="fk_class_uploads_set_id_class_sets",
+        ),
     )
     op.create_index("ix_class_uploads_set", "class_uploads", ["set_id"])
 
@@ -72,6 +80,10 @@ def downgrade() -> None:
     op.drop_table("class_examples")
     op.drop_table("class_sets")
     with op.batch_alter_table("detections") as batch:
-        for name in ("species_margin", "species_runner_up", "species_distance",
-                     "suggested_species"):
+        for name in (
+            "species_margin",
+            "species_runner_up",
+            "species_distance",
+            "suggested_species",
+        ):
             batch.drop_column(name)
