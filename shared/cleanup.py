@@ -102,12 +102,35 @@ class Cleaner:
         if self.redis is None:
             return True  # without Redis we cannot tell: keep it
         state = load_state(self.redis, job_id)
-        return state is not None and state.status in (JobStatus.QUEUED, JobStatus.PROCESSING)
+        # a follow-up (export, classify) reads the job's results: they stay while it waits or runs
+        return state is not None and (
+            state.status in (JobStatus.QUEUED, JobStatus.PROCESSING) or bool(state.follow_up)
+        )
 
-    def _expire(self, job_id: str) -> None:
+    def _expire(self, job_id: str) -> bool:
+        """Marks a finished job expired before any of its results go, in one guarded step that
+        only succeeds while no follow-up (export, classify) waits or runs on it: once expired,
+        none can be queued. False when a follow-up holds the results (they stay this time)."""
         if self.redis is None or self.dry_run:
-            return
-        transition(self.redis, job_id, (JobStatus.FINISHED,), status=JobStatus.EXPIRED)
+            return True
+        if transition(
+            self.redis,
+            job_id,
+            (JobStatus.FINISHED,),
+            fence={"follow_up": ""},
+            status=JobStatus.EXPIRED,
+        ):
+            return True
+        state = load_state(self.redis, job_id)
+        if state is not None and state.follow_up:
+            self.report.kept_active += 1
+            log.info(
+                "kept the results of job %s: its %s waits or runs",
+                job_id,
+                state.follow_up_kind or "follow-up",
+            )
+            return False
+        return True
 
     def _results_kept(self, job_id: str, entry: Path) -> bool:
         """A job's results go as one: none of it while any of its zips is younger than the
@@ -142,8 +165,9 @@ class Cleaner:
                 self.report.would_remove.append(f"database rows of job {job_id}")
                 continue
             try:
+                if not self._expire(job_id):
+                    continue
                 self._forget(job_id)
-                self._expire(job_id)
                 self.report.removed += 1
             except (RedisError, SQLAlchemyError) as exc:
                 self.report.errors.append(f"job {job_id}: {exc}")
@@ -168,12 +192,13 @@ class Cleaner:
                     self.report.would_remove.append(str(entry))
                     print(f"would remove {entry} ({size:,} bytes)")
                     continue
+                if results and not self._expire(job_id):
+                    continue
                 _remove(entry)
                 self.report.removed += 1
                 self.report.bytes_freed += size
                 if results:
                     self._forget(job_id)
-                    self._expire(job_id)
             except (OSError, RedisError, SQLAlchemyError) as exc:
                 self.report.errors.append(f"{entry}: {exc}")
                 log.error("could not remove %s: %s", entry, exc)

@@ -1,31 +1,89 @@
 """The job contract between the web site and the model servers.
 
 One queue, named kinds of work each with its job function (by dotted name, so the web never
-imports the model server), one function that owns every enqueue option, and one status schema
-kept in a Redis hash per job.
-The hash, not RQ's own job record, is what the site shows: it outlives RQ's TTLs and holds
-progress.
+imports the model server), and one function, `enqueue_job`, that owns every enqueue option and
+puts every kind of work on the queue the same way: the request's fields, the record and the RQ
+job in one MULTI/EXEC under a WATCH of the record, or nothing at all.
+
+Where each fact lives:
+- **The results database** owns what a job *is* and what it *produced*: its run facts (model,
+  thresholds, times), every file's detections, reviews, events, deployments, species. Pages that
+  show results read it, and nothing in Redis is needed to read them.
+- **Redis** owns the *live* part: the queue (RQ), the job's record (`shared.job_record`: status,
+  live progress, what the uploader chose until the run has stored it, the follow-up queued or
+  running), the leases proving a model server is working on something (`shared.leases`), the
+  live model servers (`shared.model_servers`) and the indexes over them (unfinished jobs,
+  recent jobs, leases by expiry), so no request and no periodic sweep scans the keyspace.
+- **The disk** owns the files: the upload until its run ends, the work folder (checkpoint), the
+  result zips and the thumbnails (`shared.storage`).
+
+Every kind of work is written, fenced, leased, recovered and timed alike:
+- detect: fenced by the record's `attempt`, leased as `trapline:lease:<id>`, timed by
+  `job_timeout`; an orphan (processing, no lease) is queued again at the front to resume;
+- follow-ups (export, classify): fenced by the record's `follow_up` (its RQ id, which holds the
+  follow-up attempt), leased as `trapline:lease:<id>:follow-up`, timed by `follow_up_timeout`;
+  an orphan (running, no lease) is queued again once per death of its server, up to the same
+  attempt cap as detection.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from shared.storage import is_job_id
+from shared.job_record import (
+    CHOSEN_FIELDS,
+    RECENT_KEY,
+    STATE_PREFIX,
+    STATE_TTL_SECONDS,
+    UNFINISHED_KEY,
+    FollowUpState,
+    JobState,
+    JobStatus,
+    as_text,
+    encode,
+    index_in_pipeline,
+    load_state,
+    load_states,
+    state_key,
+    transition,
+    update_fields,
+)
 from shared.video_options import DEFAULT_MAX_FRAMES
+
+__all__ = [
+    "CHOSEN_FIELDS",
+    "RECENT_KEY",
+    "STATE_PREFIX",
+    "STATE_TTL_SECONDS",
+    "UNFINISHED_KEY",
+    "FollowUpState",
+    "JobKind",
+    "JobState",
+    "JobStatus",
+    "TransitionRefused",
+    "as_kind",
+    "as_text",
+    "create_state",
+    "enqueue_class_upload",
+    "enqueue_job",
+    "follow_up_attempt_of",
+    "follow_up_timeout",
+    "job_queue",
+    "job_timeout",
+    "load_state",
+    "load_states",
+    "state_key",
+    "transition",
+    "update_fields",
+]
 
 QUEUE_NAME = "trapline"
 
@@ -51,202 +109,17 @@ JOB_FUNCTIONS = {
 CLASS_UPLOAD_FUNCTION = "model_server.species.service.add_examples_job"
 CLASS_UPLOAD_TIMEOUT = 4 * 3600
 JOB_FUNCTION = JOB_FUNCTIONS[JobKind.DETECT]
-STATE_PREFIX = "trapline:job:"
-MODEL_SERVER_PREFIX = "trapline:model-server:"
 NOTICE_KEY = "trapline:notice:no-model"
 RATE_KEY = "trapline:recent-rate"  # images/s of the last finished job, for queued ETAs
-# Job records stay this long after the job ends; result files are removed by the cleanup job.
-STATE_TTL_SECONDS = 60 * 60 * 24 * 60
 SECONDS_PER_IMAGE_ALLOWANCE = 60  # MegaDetector v4 on a slow CPU, with a wide margin
 BASE_TIMEOUT_SECONDS = 600
 # A video is up to DEFAULT_MAX_FRAMES detector runs; its length is not known before decoding.
 SECONDS_PER_VIDEO_FRAME_ALLOWANCE = 5  # MegaDetector v4 on a slow CPU, about 3x its time
 SECONDS_PER_VIDEO_ALLOWANCE = DEFAULT_MAX_FRAMES * SECONDS_PER_VIDEO_FRAME_ALLOWANCE
-
-
-class JobStatus(str, Enum):
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    FINISHED = "finished"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (
-            JobStatus.FINISHED,
-            JobStatus.FAILED,
-            JobStatus.CANCELLED,
-            JobStatus.EXPIRED,
-        )
-
-
-@dataclass
-class JobState:
-    """Everything the site shows about a job. Written by web (create, cancel) and worker."""
-
-    id: str
-    status: JobStatus = JobStatus.QUEUED
-    email: str = ""
-    total: int = 0
-    processed: int = 0
-    created_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    rate: float | None = None  # images per second measured in this run
-    error: str = ""
-    rq_id: str = ""  # the RQ job currently carrying this job (changes when a job is released)
-    attempt: int = 0
-    cancel_requested: bool = False
-    summary: dict[str, Any] = field(default_factory=dict)
-    model: str = ""
-    base_url: str = ""  # the site's address for links in the email notice
-    in_flight: list[str] = field(default_factory=list)  # files in hand on the model server
-    crashes: int = 0  # times its model server died while running it
-    suspects: list[str] = field(default_factory=list)  # in hand at every one of those deaths
-    follow_up: str = ""  # RQ id of another kind of work queued or running on the finished job
-    exported_at: float | None = None  # when the outputs were last made again from the store
-    export_photos: bool = True  # the export asked for: annotated copies, or the reports alone
-    export_progress: dict[str, Any] = field(default_factory=dict)  # {"stage", "done"}
-    # what the uploader chose for videos: seconds between checked frames (None: the site's
-    # setting) and whether the zip gets an annotated clip of each
-    frame_interval: float | None = None
-    video_clips: bool = False
-    videos: int = 0  # of `total`, how many are videos (they take longer)
-    event_gap: float | None = None  # seconds; None: the default (60)
-    deployment_level: int | None = None  # the folder level of one camera; None: 1
-    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
-    # the reports alone: no annotated copies, thumbnails or renditions are drawn (faster; the
-    # results page then has no pictures)
-    reports_only: bool = False
-    # for the Camtrap DP package: the cameras' UTC offset (None: UTC) and the coordinates the
-    # uploader gave per deployment, {deployment: [latitude, longitude]}
-    utc_offset: str | None = None
-    places: dict[str, list[float]] = field(default_factory=dict)
-    class_set: str = ""  # species suggested from this class set ("": none)
-    # the queued or running CLASSIFY follow-up: {"set": name, "unreviewed_only": bool,
-    # "learn": bool (first add the job's reviewed species boxes to the set)}
-    classify: dict[str, Any] = field(default_factory=dict)
-
-    def choices(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in CHOSEN_FIELDS}
-
-    def to_redis(self) -> dict[Any, str]:
-        return _encode(asdict(self))
-
-    @classmethod
-    def from_redis(cls, raw: dict[bytes, bytes]) -> JobState:
-        data = {k.decode(): json.loads(v) for k, v in raw.items()}
-        known = {f for f in cls.__dataclass_fields__}
-        state = cls(**{k: v for k, v in data.items() if k in known})
-        state.status = JobStatus(state.status)
-        return state
-
-
-# What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
-# its queue entry is queued again with the same choices.
-CHOSEN_FIELDS = (
-    "frame_interval",
-    "video_clips",
-    "event_gap",
-    "deployment_level",
-    "sorted_copies",
-    "utc_offset",
-    "places",
-    "class_set",
-    "reports_only",
-)
-
-
-def state_key(job_id: str) -> str:
-    if not is_job_id(job_id):
-        raise ValueError("not a job id")
-    return STATE_PREFIX + job_id
-
-
-def _encode(changes: dict[str, Any]) -> dict[Any, str]:
-    """Field values as JSON; keys typed loosely because redis-py's `hset` mapping is invariant."""
-    return {k: json.dumps(v.value if isinstance(v, Enum) else v) for k, v in changes.items()}
-
-
-def load_state(redis: Redis, job_id: str) -> JobState | None:
-    if not is_job_id(job_id):
-        return None
-    raw: dict[bytes, bytes] = redis.hgetall(state_key(job_id))  # type: ignore[assignment]
-    return JobState.from_redis(raw) if raw else None
-
-
-def create_state(redis: Redis, state: JobState) -> JobState:
-    """Writes a whole record: only for a job nobody else can know about yet."""
-    key = state_key(state.id)
-    pipe = redis.pipeline()
-    pipe.hset(key, mapping=state.to_redis())
-    pipe.expire(key, STATE_TTL_SECONDS)
-    pipe.execute()
-    return state
-
-
-# Sets fields only while the record's status is one of the allowed ones (and, when a fencing
-# attempt is given, only while the record still belongs to that attempt). One script, so no
-# other writer can slip between the check and the write.
-_TRANSITION = """
-local raw = redis.call('HGET', KEYS[1], 'status')
-if not raw then return 0 end
-local allowed = cjson.decode(ARGV[1])
-local ok = false
-for _, s in ipairs(allowed) do if raw == s then ok = true end end
-if not ok then return 0 end
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2] then return 0 end
-local fields = cjson.decode(ARGV[3])
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 1
-"""
-
-
-def transition(
-    redis: Redis,
-    job_id: str,
-    allowed: Iterable[JobStatus],
-    *,
-    attempt: int | None = None,
-    **changes: Any,
-) -> bool:
-    """Writes `changes` (and only them) if the job's status is in `allowed` and, with `attempt`,
-    if the job is still on that attempt. False when the record moved on: the caller lost a race
-    (a cancel against a finish, a stale model server) and must not act as if it had written."""
-    statuses = json.dumps([json.dumps(s.value) for s in allowed])
-    fence = json.dumps(attempt) if attempt is not None else ""
-    done = redis.eval(
-        _TRANSITION,
-        1,
-        state_key(job_id),
-        statuses,
-        fence,
-        json.dumps(_encode(changes)),
-        STATE_TTL_SECONDS,
-    )
-    return bool(done)
-
-
-def update_fields(redis: Redis, job_id: str, *, attempt: int | None = None, **changes: Any) -> bool:
-    """Progress of a running job: written only while it is processing (on that attempt)."""
-    return transition(redis, job_id, (JobStatus.PROCESSING,), attempt=attempt, **changes)
-
-
-def as_text(value: bytes | str) -> str:
-    """A Redis reply as text (clients made without decode_responses return bytes)."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def all_states(redis: Redis) -> list[JobState]:
-    states = []
-    for key in redis.scan_iter(STATE_PREFIX + "*", count=500):
-        raw: dict[bytes, bytes] = redis.hgetall(key)  # type: ignore[assignment]
-        if raw:
-            states.append(JobState.from_redis(raw))
-    return states
+# A follow-up's own work per stored file, with a wide margin: an export redraws or copies one
+# annotated photo (about 50 ms measured) and writes its report rows; a classify embeds its
+# animal boxes (about 15 ms a box measured) and then exports.
+FOLLOW_UP_SECONDS_PER_FILE = {JobKind.EXPORT: 5, JobKind.CLASSIFY: 10}
 
 
 def job_queue(redis: Redis) -> Queue:
@@ -263,8 +136,26 @@ def job_timeout(media_count: int, videos: int = 0) -> int:
     )
 
 
+def follow_up_timeout(kind: JobKind, files: int) -> int:
+    """The longest a follow-up may run on a job of `files` stored files: its own work's
+    allowance, never detection's."""
+    return BASE_TIMEOUT_SECONDS + FOLLOW_UP_SECONDS_PER_FILE[kind] * max(files, 1)
+
+
 class TransitionRefused(Exception):
     """The job's record is not in a state that allows this change (any more)."""
+
+
+def create_state(redis: Redis, state: JobState) -> JobState:
+    """Writes a whole record: only for a job nobody else can know about yet."""
+    key = state_key(state.id)
+    pipe = redis.pipeline()
+    pipe.hset(key, mapping=state.to_redis())
+    pipe.expire(key, STATE_TTL_SECONDS)
+    pipe.zadd(RECENT_KEY, {state.id: state.created_at})
+    index_in_pipeline(pipe, state.id)
+    pipe.execute()
+    return state
 
 
 def enqueue_job(
@@ -275,14 +166,21 @@ def enqueue_job(
     at_front: bool = False,
     allowed: Iterable[JobStatus] | None = None,
     expect_attempt: int | None = None,
+    request: Mapping[str, Any] | None = None,
+    replaces: str | None = None,
 ) -> JobState:
     """The only place work is put on the queue. The record and the queue entry are written in
-    one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job. With
-    `allowed`, the record must be in one of those statuses (checked under WATCH), else
-    TransitionRefused; with `expect_attempt`, the record must still be on that attempt. Each
-    detect attempt gets its own RQ id so that a job released by a stopping model server can be
-    queued again while RQ still records the old one. Other kinds need a finished job and leave
-    its status alone."""
+    one MULTI/EXEC, so a Redis drop can never leave a job `queued` without an RQ job.
+
+    Detect: with `allowed`, the record must be in one of those statuses (checked under WATCH),
+    else TransitionRefused; with `expect_attempt`, it must still be on that attempt. Each detect
+    attempt gets its own RQ id so that a job released by a stopping model server can be queued
+    again while RQ still records the old one.
+
+    Follow-ups need a finished job and leave its status alone. `request` holds the fields the
+    request sets (`export_photos`, `classify`): written in the same MULTI as the queue entry, so
+    a refused request changes nothing. Refused while another follow-up waits or runs, unless
+    `replaces` names it (recovery queueing again the follow-up of a dead server)."""
     key = state_key(state.id)
     with redis.pipeline() as pipe:
         while True:
@@ -291,7 +189,7 @@ def enqueue_job(
                 current = pipe.hgetall(key)
                 found = JobState.from_redis(current) if current else None  # type: ignore[arg-type]
                 if kind is not JobKind.DETECT:
-                    _queue_follow_up(redis, pipe, state, kind, found)
+                    _queue_follow_up(redis, pipe, state, kind, found, request or {}, replaces)
                     return state
                 _check(found, allowed, expect_attempt)
                 if found is not None and allowed is not None:
@@ -328,14 +226,18 @@ def _queue_detect(redis: Redis, pipe: Any, state: JobState, at_front: bool, exis
     pipe.multi()
     if exists:
         pipe.hset(
-            key,
-            mapping=_encode({**changes, "error": state.error, "finished_at": state.finished_at}),
+            key, mapping=encode({**changes, "error": state.error, "finished_at": state.finished_at})
         )
     else:
         pipe.hset(key, mapping=state.to_redis())
-        pipe.hset(key, mapping=_encode(changes))
+        pipe.hset(key, mapping=encode(changes))
+        pipe.zadd(RECENT_KEY, {state.id: state.created_at})
+        pipe.zremrangebyscore(RECENT_KEY, "-inf", time.time() - STATE_TTL_SECONDS)
     pipe.expire(key, STATE_TTL_SECONDS)
-    _rq_enqueue(redis, pipe, JobKind.DETECT, state, rq_id, at_front)
+    index_in_pipeline(pipe, state.id)
+    _rq_enqueue(
+        redis, pipe, JobKind.DETECT, state, rq_id, at_front, job_timeout(state.total, state.videos)
+    )
     pipe.execute()
     state.attempt, state.rq_id, state.status, state.cancel_requested = (
         attempt,
@@ -346,43 +248,60 @@ def _queue_detect(redis: Redis, pipe: Any, state: JobState, at_front: bool, exis
 
 
 def _queue_follow_up(
-    redis: Redis, pipe: Any, state: JobState, kind: JobKind, found: JobState | None
+    redis: Redis,
+    pipe: Any,
+    state: JobState,
+    kind: JobKind,
+    found: JobState | None,
+    request: Mapping[str, Any],
+    replaces: str | None,
 ) -> None:
     if found is None or found.status is not JobStatus.FINISHED:
         raise TransitionRefused(
             f"the job is {found.status.value if found else 'gone'}; only a finished job can "
             f"have its {kind.value} done"
         )
-    if found.follow_up and _still_pending(redis, found.follow_up):
+    if found.follow_up != (replaces or ""):
+        if replaces is not None:
+            raise TransitionRefused("its follow-up was queued again or ended meanwhile")
         raise TransitionRefused(
-            f"the job's {found.follow_up.split('-')[-2]} is already waiting or running"
+            f"the job's {found.follow_up_kind or 'other work'} is already waiting or running"
         )
-    rq_id = f"{state.id}-{kind.value}-{secrets.token_hex(4)}"
+    attempt = found.follow_up_attempt + 1
+    rq_id = f"{state.id}-{kind.value}-{attempt}"
+    changes = {
+        **request,
+        "follow_up": rq_id,
+        "follow_up_kind": kind.value,
+        "follow_up_attempt": attempt,
+        "follow_up_state": FollowUpState.QUEUED,
+        "export_progress": {"stage": "queued", "done": 0},
+    }
+    if replaces is None:
+        changes |= {"follow_up_crashes": 0, "follow_up_error": ""}
     pipe.multi()
-    pipe.hset(state_key(state.id), mapping=_encode({"follow_up": rq_id}))
-    _rq_enqueue(redis, pipe, kind, found, rq_id, False)
+    pipe.hset(state_key(state.id), mapping=encode(changes))
+    index_in_pipeline(pipe, state.id)
+    _rq_enqueue(redis, pipe, kind, found, rq_id, False, follow_up_timeout(kind, found.total))
     pipe.execute()
-    state.follow_up = rq_id
-
-
-def _still_pending(redis: Redis, rq_id: str) -> bool:
-    """Whether a follow-up's RQ job still waits or runs; a mark left by a model server that
-    died during it does not block the next one."""
-    try:
-        status = Job.fetch(rq_id, connection=redis, serializer=JSONSerializer).get_status()
-    except NoSuchJobError:
-        return False
-    return status in (JobStatus.QUEUED.value, "started", "deferred", "scheduled")
+    for name, value in changes.items():
+        setattr(state, name, value)
 
 
 def _rq_enqueue(
-    redis: Redis, pipe: Any, kind: JobKind, state: JobState, rq_id: str, at_front: bool
+    redis: Redis,
+    pipe: Any,
+    kind: JobKind,
+    state: JobState,
+    rq_id: str,
+    at_front: bool,
+    timeout: int,
 ) -> None:
     job_queue(redis).enqueue(
         JOB_FUNCTIONS[kind],
         args=(state.id,),
         job_id=rq_id,
-        job_timeout=job_timeout(state.total, state.videos),
+        job_timeout=timeout,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         ttl=None,  # a queued job waits as long as it takes for a model server
@@ -409,9 +328,15 @@ def enqueue_class_upload(redis: Redis, upload_id: int) -> str:
     return rq_id
 
 
-def queue_position(redis: Redis, state: JobState) -> int | None:
-    """1 for the next job to run; None when not waiting in the queue."""
-    if state.status is not JobStatus.QUEUED or not state.rq_id:
+def follow_up_attempt_of(rq_id: str) -> int:
+    """A follow-up's attempt from its RQ id (`<id>-<kind>-<attempt>`); 0 for ids of the release
+    before attempts were counted (a random token)."""
+    tail = rq_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def as_kind(raw: str) -> JobKind | None:
+    try:
+        return JobKind(raw)
+    except ValueError:
         return None
-    ids = job_queue(redis).get_job_ids()
-    return ids.index(state.rq_id) + 1 if state.rq_id in ids else None

@@ -163,6 +163,8 @@ class Settings:
     # A running job's lease: a model server silent for this long is taken as dead, and its job
     # is queued again to resume elsewhere.
     lease_seconds: int = 30
+    # How often each model server sweeps the unfinished jobs for work whose server died.
+    recovery_seconds: int = 60
     # Cleanup ages, in days.
     results_max_age_days: float = 14.0
     uploads_max_age_days: float = 14.0
@@ -233,6 +235,7 @@ class Settings:
             admin_user=_parse(env, "ADMIN_USER", str, "admin"),
             admin_password_hash=_parse(env, "ADMIN_PASSWORD_HASH", _password_hash, ""),
             lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),
+            recovery_seconds=_parse(env, "RECOVERY_SECONDS", _positive_int, cls.recovery_seconds),
             results_max_age_days=_parse(env, "RESULTS_MAX_AGE_DAYS", _positive_float, 14.0),
             uploads_max_age_days=_parse(env, "UPLOADS_MAX_AGE_DAYS", _positive_float, 14.0),
         )

@@ -18,16 +18,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared.contract import (
-    MODEL_SERVER_PREFIX,
-    JobStatus,
-    TransitionRefused,
-    all_states,
-    as_text,
-    enqueue_job,
-    job_queue,
-)
+from shared.contract import JobStatus, TransitionRefused, enqueue_job, job_queue
+from shared.job_index import recent_states
 from shared.leases import has_lease
+from shared.model_servers import live_servers
 from web import services
 from web.errors import error_response
 from web.security import RateLimited, check_login_failures, rate_limited_response
@@ -78,11 +72,8 @@ def _folder_bytes(path: Any) -> int:
 def dashboard() -> Any:
     r = services.redis()
     store = services.storage()
-    states = sorted(all_states(r), key=lambda s: s.created_at, reverse=True)[:RECENT]
-    servers = [
-        (as_text(k).removeprefix(MODEL_SERVER_PREFIX), as_text(r.get(k) or b""))
-        for k in r.scan_iter(MODEL_SERVER_PREFIX + "*")
-    ]
+    states = recent_states(r, RECENT)
+    servers = live_servers(r)
     disk = shutil.disk_usage(store.root)
     return render_template(
         "admin.html",

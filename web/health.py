@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 
-from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, as_text
+from shared.contract import NOTICE_KEY, as_text
+from shared.model_servers import live_servers
 from web import services
 
 bp = Blueprint("health", __name__)
@@ -18,11 +19,7 @@ def healthz() -> Any:
     r = services.redis()
     try:
         r.ping()
-        servers = [
-            as_text(v)
-            for k in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)
-            if (v := r.get(k)) is not None
-        ]
+        servers = [model for _, model in live_servers(r)]
         notice = r.get(NOTICE_KEY)
     except RedisError:
         return jsonify(status="unavailable", redis="unreachable", model_servers=0), 503

@@ -25,21 +25,18 @@ from werkzeug.datastructures import FileStorage
 
 from shared.camtrap_options import parse_places, parse_utc_offset
 from shared.contract import (
-    MODEL_SERVER_PREFIX,
     NOTICE_KEY,
     RATE_KEY,
     JobState,
     JobStatus,
-    as_text,
     enqueue_job,
-    job_queue,
     load_state,
-    queue_position,
     transition,
 )
 from shared.errors import InputError
 from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
-from shared.leases import LEASE_PREFIX
+from shared.job_index import queue_position, work_ahead
+from shared.model_servers import live_count
 from shared.settings import Settings
 from shared.storage import Storage, new_job_id
 from shared.store.class_sets import get_set
@@ -274,32 +271,12 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def work_ahead(r: Redis, state: JobState) -> tuple[int, int]:
-    """Jobs that will run before this queued one (those queued ahead of it and those running
-    now) and the images they still have to do."""
-    ids = job_queue(r).get_job_ids()
-    if state.rq_id not in ids:
-        return 0, 0
-    jobs = images = 0
-    ahead = [rq_id[:32] for rq_id in ids[: ids.index(state.rq_id)]]
-    running = [
-        as_text(key).removeprefix(LEASE_PREFIX)
-        for key in r.scan_iter(LEASE_PREFIX + "*", count=500)
-    ]
-    for job_id in [*ahead, *running]:
-        other = load_state(r, job_id)
-        if other is not None and other.status in (JobStatus.QUEUED, JobStatus.PROCESSING):
-            jobs += 1
-            images += max(other.total - other.processed, 0)
-    return jobs, images
-
-
 def model_notice() -> str | None:
     """Said on the upload page and on waiting jobs' pages while no model server is live, so
     nobody waits unknowingly."""
     try:
         r = redis()
-        if any(True for _ in r.scan_iter(MODEL_SERVER_PREFIX + "*", count=100)):
+        if live_count(r):
             return None
         notice = r.get(NOTICE_KEY)
     except RedisError:
@@ -321,7 +298,7 @@ def status_payload(state: JobState) -> dict[str, Any]:
     if state.status is JobStatus.PROCESSING and state.rate:
         eta = max(state.total - state.processed, 0) / state.rate
     elif state.status is JobStatus.QUEUED:
-        jobs_ahead, images_ahead = work_ahead(r, state)
+        jobs_ahead, images_ahead = work_ahead(r, state, position)
         recent = r.get(RATE_KEY)
         if recent and float(recent) > 0:
             eta = (images_ahead + state.total) / float(recent)
@@ -360,6 +337,8 @@ def status_payload(state: JobState) -> dict[str, Any]:
             else None
         ),
         "exported_at": state.exported_at,
+        # why the last export or classify was given up (its model server kept dying)
+        "follow_up_error": state.follow_up_error or None,
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, request, url_for
 
-from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job, transition
+from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
 from shared.store.class_sets import get_set, list_sets
 from shared.store.species_data import classification_of
 from web import services
@@ -63,8 +63,7 @@ def classify(job_id: str) -> Any:
     if state.status is not JobStatus.FINISHED:
         return _answer(job_id, 409, f"Not started: the job is {state.status.value}.")
     try:
-        transition(services.redis(), job_id, (JobStatus.FINISHED,), classify=request_)
-        enqueue_job(services.redis(), state, kind=JobKind.CLASSIFY)
+        enqueue_job(services.redis(), state, kind=JobKind.CLASSIFY, request={"classify": request_})
     except TransitionRefused as exc:
         return _answer(job_id, 409, f"Not started: {exc}.")
     what = (

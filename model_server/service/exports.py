@@ -12,43 +12,30 @@ import time
 import zipfile
 from pathlib import Path
 
-from redis import Redis
-from rq import get_current_job
-
 from model_server.outputs.export import ExportTarget, write_outputs
 from model_server.outputs.reviewed_copies import export_copies
 from model_server.pipeline.run_info import run_from_job
+from model_server.service.follow_up import FollowUp, run_follow_up
 from model_server.service.jobs import runtime
-from model_server.service.redis_retry import retry_until_done
-from shared.contract import JobStatus, load_state, transition
+from shared.contract import load_state
 from shared.errors import JobLost
 from shared.logs import job_context
 from shared.storage import Storage
 from shared.store.reads import job_row
 
 log = logging.getLogger(__name__)
-AFTER = (JobStatus.FINISHED, JobStatus.EXPIRED, JobStatus.CANCELLED, JobStatus.FAILED)
 
 
 def export_job(job_id: str) -> dict[str, object]:
     """RQ entry point for JobKind.EXPORT."""
-    current = get_current_job()
-    if current is None:
-        raise RuntimeError("export_job runs inside an RQ worker")
-    redis = current.connection
     with job_context(job_id):
-        try:
-            return export_outputs(redis, job_id)
-        finally:
-            retry_until_done(
-                lambda: transition(redis, job_id, AFTER, follow_up=""),
-                what="clearing the export mark",
-            )
+        return run_follow_up(job_id, export_outputs)
 
 
-def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
+def export_outputs(follow_up: FollowUp) -> dict[str, object]:
     """Makes the finished job's outputs again from the store (the export job; a classify job
-    after storing its suggestions)."""
+    after storing its suggestions), writing only while `follow_up` still owns the job."""
+    job_id = follow_up.job_id
     rt = runtime()
     storage = Storage(rt.settings.data_dir)
     job = job_row(rt.store, job_id)
@@ -56,18 +43,11 @@ def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
     if job is None or job.finished_at is None or not zip_path.exists():
         log.warning("job %s: nothing to export (not finished, or its results expired)", job_id)
         return {"status": "skipped"}
-
-    def still_finished() -> bool:
-        state = load_state(redis, job_id)
-        return state is not None and state.status is JobStatus.FINISHED
-
-    state = load_state(redis, job_id)
+    state = load_state(follow_up.redis, job_id)
     photos = state.export_photos if state is not None else True
 
     def progress(stage: str, done: int) -> None:
-        transition(
-            redis, job_id, (JobStatus.FINISHED,), export_progress={"stage": stage, "done": done}
-        )
+        follow_up.write(export_progress={"stage": stage, "done": done})
 
     run = run_from_job(job)
     quality = rt.settings.jpeg_quality
@@ -88,20 +68,13 @@ def export_outputs(redis: Redis, job_id: str) -> dict[str, object]:
                 target,
                 run,
                 copies if photos else None,
-                may_publish=still_finished,
+                may_publish=follow_up.still_owner,
                 progress=progress,
             )
         except JobLost:
             log.warning("job %s: no longer finished; the export was not published", job_id)
             return {"status": "skipped"}
     summary = tally.summary(run.threshold, warnings)
-    transition(
-        redis,
-        job_id,
-        (JobStatus.FINISHED,),
-        summary=summary,
-        exported_at=time.time(),
-        export_progress={},
-    )
+    follow_up.write(summary=summary, exported_at=time.time(), export_progress={})
     log.info("job %s: exported again, %d images", job_id, tally.images)
     return {"status": "exported", **summary}

@@ -21,14 +21,14 @@ from shared.contract import (
     update_fields,
 )
 from shared.errors import JobLost, TraplineError
-from shared.leases import renew_lease
+from shared.leases import Lease, renew
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
 CANCEL_CHECK_INTERVAL = 1.0
 
 stopping = threading.Event()  # set by the worker's SIGTERM handler
-# job id -> time.monotonic() of the last confirmed lease renewal (heartbeat or job thread)
+# lease name -> time.monotonic() of the last confirmed renewal (heartbeat or job thread)
 lease_confirmed: dict[str, float] = {}
 
 
@@ -36,11 +36,11 @@ class WorkerStopping(TraplineError):
     """The model server is shutting down: release the job so another one carries on."""
 
 
-def confirm_lease(redis: Redis, job_id: str, token: str, attempt: int, seconds: int) -> bool:
+def confirm_lease(redis: Redis, lease: Lease, seconds: int) -> bool:
     """Renews the lease; True (and the time noted) only while this attempt still owns it."""
     asked = time.monotonic()
-    if renew_lease(redis, job_id, token, attempt, seconds):
-        lease_confirmed[job_id] = asked
+    if renew(redis, lease, seconds):
+        lease_confirmed[lease.name] = asked
         return True
     return False
 
@@ -48,13 +48,11 @@ def confirm_lease(redis: Redis, job_id: str, token: str, attempt: int, seconds: 
 class Progress:
     """Throttled progress writes, and the cancel/stop/ownership checks between images."""
 
-    def __init__(
-        self, redis: Redis, job_id: str, attempt: int, lease_seconds: int, token: str
-    ) -> None:
-        self.redis, self.job_id, self.attempt = redis, job_id, attempt
-        self.lease_seconds, self.token = lease_seconds, token
+    def __init__(self, redis: Redis, lease: Lease, lease_seconds: int) -> None:
+        self.redis, self.lease, self.lease_seconds = redis, lease, lease_seconds
+        self.job_id, self.attempt = lease.job_id, lease.attempt
         self.started = time.monotonic()
-        lease_confirmed[job_id] = self.started
+        lease_confirmed[lease.name] = self.started
         self.first_done: int | None = None
         self.last_write = self.last_check = 0.0
 
@@ -81,20 +79,20 @@ class Progress:
             log.warning("progress not recorded, Redis unreachable: %s", exc)
 
     def _confirm(self) -> bool:
-        return confirm_lease(self.redis, self.job_id, self.token, self.attempt, self.lease_seconds)
+        return confirm_lease(self.redis, self.lease, self.lease_seconds)
 
     def still_owner(self) -> bool:
         """Whether writing results is safe: the lease was confirmed less than its length ago.
         When it was not and Redis cannot be asked, this waits until Redis answers: during an
         outage nobody can take the job over, and after a partition the answer is known."""
-        confirmed = lease_confirmed.get(self.job_id, self.started)
+        confirmed = lease_confirmed.get(self.lease.name, self.started)
         if time.monotonic() - confirmed >= self.lease_seconds / 3:
             try:
                 if not self._confirm():
                     return False  # another attempt holds the job
             except RedisError:
                 pass  # judged on the last confirmation below
-            confirmed = lease_confirmed.get(self.job_id, confirmed)
+            confirmed = lease_confirmed.get(self.lease.name, confirmed)
         if time.monotonic() - confirmed < self.lease_seconds:
             return True
         log.warning(

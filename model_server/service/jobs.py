@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import get_current_job
@@ -43,7 +44,7 @@ from shared.contract import (
 )
 from shared.errors import InputError, JobCancelled, JobLost, ResultsError
 from shared.inputs import collect_upload
-from shared.leases import acquire_lease, drop_lease
+from shared.leases import Lease, acquire, detect_lease, drop
 from shared.logs import job_context
 from shared.settings import Settings
 from shared.storage import Storage
@@ -74,8 +75,20 @@ class _Runtime:
 
 
 _runtime: _Runtime | None = None
-running: dict[str, int] = {}  # job id -> attempt, while a job runs here (for the lease)
+# lease name -> the lease of each piece of work running here, renewed by the heartbeat
+running: dict[str, Lease] = {}
 _running_lock = threading.Lock()
+
+
+def register_lease(lease: Lease) -> None:
+    with _running_lock:
+        running[lease.name] = lease
+
+
+def unregister_lease(lease: Lease) -> None:
+    with _running_lock:
+        running.pop(lease.name, None)
+    lease_confirmed.pop(lease.name, None)
 
 
 def runtime() -> _Runtime:
@@ -117,12 +130,12 @@ def _process(job_id: str) -> dict[str, object]:
     redis = current.connection
     settings = _runtime.settings
     attempt = attempt_of(current.id, job_id)
-    token = lease_token(_runtime.name, attempt)
+    lease = detect_lease(job_id, lease_token(_runtime.name, attempt), attempt)
     state = load_state(redis, job_id)
     # The lease says "a live model server has this job"; without it, recovery requeues the job.
     # It is taken before the record says `processing`, so no processing record is ever without
     # a lease while its server lives.
-    if not acquire_lease(redis, job_id, token, attempt, settings.lease_seconds):
+    if not acquire(redis, lease, settings.lease_seconds):
         log.warning("job %s: attempt %d is already running elsewhere; skipped", job_id, attempt)
         return {"status": "skipped"}
     started = transition(
@@ -136,7 +149,7 @@ def _process(job_id: str) -> dict[str, object]:
         error="",
     )
     if state is None or not started:
-        drop_lease(redis, job_id, token)
+        drop(redis, lease)
         log.warning(
             "job %s: nothing to do for attempt %d (record says %s)",
             job_id,
@@ -146,18 +159,15 @@ def _process(job_id: str) -> dict[str, object]:
         return {"status": "skipped"}
     state.attempt, state.status = attempt, JobStatus.PROCESSING
     state.model = _runtime.detector.info.name
-    with _running_lock:
-        running[job_id] = attempt
+    register_lease(lease)
     try:
-        return _run(redis, state, settings)
+        return _run(redis, state, settings, lease)
     finally:
-        with _running_lock:
-            running.pop(job_id, None)
-        lease_confirmed.pop(job_id, None)
-        retry_until_done(lambda: drop_lease(redis, job_id, token), what="releasing the lease")
+        unregister_lease(lease)
+        retry_until_done(lambda: drop(redis, lease), what="releasing the lease")
 
 
-def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) -> bool:
+def _record(redis: Redis, state: JobState, status: JobStatus, **fields: Any) -> bool:
     """The job's final word, fenced by its attempt; retried while Redis is unreachable."""
     written = retry_until_done(
         lambda: transition(
@@ -185,14 +195,14 @@ def _record(redis: Redis, state: JobState, status: JobStatus, **fields: object) 
     return bool(written)
 
 
-def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]:
+def _run(redis: Redis, state: JobState, settings: Settings, lease: Lease) -> dict[str, object]:
     job_id = state.id
     storage = Storage(settings.data_dir)
     log.info("job %s: started (attempt %d)", job_id, state.attempt)
     try:
-        result = _detect(redis, state, settings, storage)
+        result = _detect(redis, state, settings, storage, lease)
     except WorkerStopping:
-        return _release(redis, state)
+        return _release(redis, state, lease)
     except JobLost as exc:
         log.warning(
             "job %s: %s; this server stops working on it and writes nothing more", job_id, exc
@@ -237,12 +247,12 @@ def _run(redis: Redis, state: JobState, settings: Settings) -> dict[str, object]
     return _finished(redis, state, settings, storage, result)
 
 
-def _detect(redis: Redis, state: JobState, settings: Settings, storage: Storage) -> BatchResult:
+def _detect(
+    redis: Redis, state: JobState, settings: Settings, storage: Storage, lease: Lease
+) -> BatchResult:
     """The batch on the job's upload, its results stored under the job's id."""
     rt = runtime()
-    progress = Progress(
-        redis, state.id, state.attempt, settings.lease_seconds, lease_token(rt.name, state.attempt)
-    )
+    progress = Progress(redis, lease, settings.lease_seconds)
     inventory = collect_upload(
         storage.upload_files(state.id), max_file_bytes=settings.max_file_bytes
     )
@@ -275,11 +285,10 @@ def _detect(redis: Redis, state: JobState, settings: Settings, storage: Storage)
     )
 
 
-def _release(redis: Redis, state: JobState) -> dict[str, object]:
+def _release(redis: Redis, state: JobState, lease: Lease) -> dict[str, object]:
     assert _runtime is not None
     # the lease goes first: the server that takes the requeued job must find it free
-    token = lease_token(_runtime.name, state.attempt)
-    retry_until_done(lambda: drop_lease(redis, state.id, token), what="releasing the lease")
+    retry_until_done(lambda: drop(redis, lease), what="releasing the lease")
     try:
         retry_until_done(
             lambda: enqueue_job(

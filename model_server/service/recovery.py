@@ -1,12 +1,14 @@
 """Warm start: finding work that would otherwise be lost, and putting it back on the queue.
 
-Run by every model server when it starts and then every minute, so a job survives the death of
-the machine that was running it:
+Run by every model server when it starts and then every `recovery_seconds` on its own thread,
+reading only the index of unfinished jobs, so a job survives the death of the machine that was
+running it:
 - a job marked processing whose lease has expired (its model server was killed or lost power)
   is queued again at the front; its checkpoint lets the next server resume where it stopped;
 - a job recorded as queued whose RQ job is gone (written by an older version non-atomically, or
   lost with a Redis that was restarted without persistence) is queued again;
-- an upload that reached the disk but never the queue (Redis was down) is queued.
+- an upload that reached the disk but never the queue (Redis was down) is queued;
+- a follow-up (export, classify) whose server died is queued again (`follow_up_recovery`).
 A short Redis lock per job makes sure two servers never requeue the same job twice.
 """
 
@@ -23,18 +25,20 @@ from rq.job import Job
 from rq.job import JobStatus as RqStatus
 from rq.serializers import JSONSerializer
 
+from model_server.service.follow_up_recovery import recover_follow_ups
 from model_server.service.notify import send_notice
 from shared.contract import (
     CHOSEN_FIELDS,
     JobState,
     JobStatus,
     TransitionRefused,
-    all_states,
     enqueue_job,
     job_queue,
     load_state,
+    state_key,
     transition,
 )
+from shared.job_index import unfinished_states
 from shared.leases import has_lease
 from shared.settings import Settings
 from shared.storage import Storage, is_job_id
@@ -56,7 +60,7 @@ def requeue_orphans(redis: Redis, settings: Settings | None = None) -> list[str]
     servers have died `max_attempts` times on them (a poison job would take every server down)."""
     max_attempts = settings.max_attempts if settings else Settings().max_attempts
     requeued = []
-    for state in all_states(redis):
+    for state in unfinished_states(redis):
         if state.status is not JobStatus.PROCESSING or has_lease(redis, state.id):
             continue
         if not _claim(redis, state.id):
@@ -156,7 +160,7 @@ def requeue_lost_queue_entries(redis: Redis, now: Callable[[], float] = time.tim
     """Records that say `queued` while no RQ job carries them would wait forever."""
     requeued = []
     waiting = set(job_queue(redis).get_job_ids())
-    for state in all_states(redis):
+    for state in unfinished_states(redis):
         if state.status is not JobStatus.QUEUED or state.rq_id in waiting:
             continue
         if now() - state.created_at < GRACE_SECONDS or _rq_job_alive(redis, state.rq_id):
@@ -179,7 +183,11 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
         return queued
     for folder in sorted(storage.uploads_root.iterdir()):
         marker = folder / ".job.json"
-        if not is_job_id(folder.name) or not marker.is_file() or load_state(redis, folder.name):
+        if (
+            not is_job_id(folder.name)
+            or not marker.is_file()
+            or redis.exists(state_key(folder.name))
+        ):
             continue
         if not _claim(redis, folder.name):
             continue
@@ -211,6 +219,7 @@ def recover(
 ) -> list[str]:
     return (
         requeue_orphans(redis, settings)
+        + recover_follow_ups(redis, settings)
         + requeue_lost_queue_entries(redis, now)
         + enqueue_stranded_uploads(redis, storage)
     )

@@ -28,16 +28,18 @@ from model_server.detectors.base import Detector
 from model_server.service import jobs
 from model_server.service.job_progress import confirm_lease
 from model_server.service.recovery import recover
-from shared.contract import MODEL_SERVER_PREFIX, NOTICE_KEY, job_queue
+from shared.contract import NOTICE_KEY, job_queue
 from shared.errors import ModelLoadError, ModelNotFoundError
+from shared.job_index import ensure_indexes
+from shared.leases import forget_lapsed
 from shared.logs import configure_logging
+from shared.model_servers import beat, leave
 from shared.settings import Settings, settings_for_command
 from shared.storage import Storage
 from shared.store import open_configured_store
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
-RECOVERY_SECONDS = 60
 
 
 class TraplineWorker(SimpleWorker):
@@ -78,32 +80,38 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
 def _heartbeat(
     redis: Redis, settings: Settings, name: str, model: str, stop: threading.Event
 ) -> None:
-    """A key per live model server with a short TTL (/healthz counts these), the lease of the
-    running job, and the periodic recovery sweep."""
-    storage = Storage(settings.data_dir)
+    """This server's liveness (/healthz counts live servers) and the leases of the work running
+    here. Nothing slow runs on this thread: a lapse would make the site say no server runs."""
     interval = min(HEARTBEAT_SECONDS, max(settings.lease_seconds / 3, 0.5))
-    last_sweep = time.monotonic()
     while not stop.is_set():
         try:
-            redis.set(MODEL_SERVER_PREFIX + name, model, ex=HEARTBEAT_SECONDS * 3)
+            beat(redis, name, model)
             redis.delete(NOTICE_KEY)
-            for job_id, attempt in list(jobs.running.items()):
-                if not confirm_lease(
-                    redis, job_id, jobs.lease_token(name, attempt), attempt, settings.lease_seconds
-                ):
+            for lease in list(jobs.running.values()):
+                if not confirm_lease(redis, lease, settings.lease_seconds):
                     log.warning(
-                        "job %s: lease no longer ours; the job stops at its next image", job_id
+                        "job %s: lease no longer ours; the work stops at its next step",
+                        lease.job_id,
                     )
-            if time.monotonic() - last_sweep >= RECOVERY_SECONDS:
-                recover(redis, storage, settings)
-                last_sweep = time.monotonic()
+            forget_lapsed(redis, time.time() - settings.lease_seconds * 10)
         except RedisError as exc:
             log.warning("Redis is unreachable (%s); heartbeat skipped", exc)
         stop.wait(interval)
     try:
-        redis.delete(MODEL_SERVER_PREFIX + name)
+        leave(redis, name)
     except RedisConnectionError:
         pass
+
+
+def _recovery(redis: Redis, settings: Settings, stop: threading.Event) -> None:
+    """The periodic sweep for work whose model server died, on its own thread so that a long
+    sweep never delays the heartbeat."""
+    storage = Storage(settings.data_dir)
+    while not stop.wait(settings.recovery_seconds):
+        try:
+            recover(redis, storage, settings)
+        except RedisError as exc:
+            log.warning("Redis is unreachable (%s); recovery sweep skipped", exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,13 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     stop = threading.Event()
     try:
+        ensure_indexes(redis)  # once, after an upgrade from a release without them
         recover(redis, storage, settings)  # warm start: orphans and uploads that missed the queue
     except RedisError as exc:
         log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
-    beat = threading.Thread(
-        target=_heartbeat, args=(redis, settings, name, detector.info.name, stop), daemon=True
-    )
-    beat.start()
+    threads = [
+        threading.Thread(
+            target=_heartbeat, args=(redis, settings, name, detector.info.name, stop), daemon=True
+        ),
+        threading.Thread(target=_recovery, args=(redis, settings, stop), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
     log.info("model server %s ready with %s", name, detector.info.name)
     try:
         worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
@@ -152,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("model server %s stopped while Redis was unreachable (%s)", name, exc)
     finally:
         stop.set()
-        beat.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
         detector.close()
     return 0
 

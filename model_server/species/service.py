@@ -7,18 +7,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from redis import Redis
-from rq import get_current_job
-
-from model_server.service.exports import AFTER, export_outputs
+from model_server.service.exports import export_outputs
+from model_server.service.follow_up import FollowUp, run_follow_up
 from model_server.service.jobs import runtime
-from model_server.service.redis_retry import retry_until_done
 from model_server.species.classify import classify_job as classify_boxes
 from model_server.species.examples import learn_from_zip
 from model_server.species.learning import learn_from_review
 from model_server.species.pictures import rendition_pictures
 from model_server.species.step import species_run
-from shared.contract import JobStatus, load_state, transition
+from shared.contract import load_state
 from shared.errors import InputError, ModelLoadError
 from shared.logs import job_context
 from shared.storage import Storage
@@ -79,25 +76,19 @@ def add_examples_job(upload_id: int) -> dict[str, object]:
 
 def classify_job(job_id: str) -> dict[str, object]:
     """RQ entry point for JobKind.CLASSIFY."""
-    current = get_current_job()
-    if current is None:
-        raise RuntimeError("classify_job runs inside an RQ worker")
-    redis = current.connection
-    outcome: dict[str, object] = {}
     with job_context(job_id):
-        try:
-            outcome = _classify(redis, job_id)
-            return outcome
-        finally:
-            error = outcome.get("error")
-            request = {"error": error} if error else {}
-            retry_until_done(
-                lambda: transition(redis, job_id, AFTER, follow_up="", classify=request),
-                what="clearing the classify mark",
-            )
+        return run_follow_up(job_id, _classify)
 
 
-def _classify(redis: Redis, job_id: str) -> dict[str, object]:
+def _classify(follow_up: FollowUp) -> dict[str, object]:
+    outcome = _classify_and_export(follow_up)
+    error = outcome.get("error")
+    follow_up.closing["classify"] = {"error": error} if error else {}
+    return outcome
+
+
+def _classify_and_export(follow_up: FollowUp) -> dict[str, object]:
+    redis, job_id = follow_up.redis, follow_up.job_id
     rt = runtime()
     storage = Storage(rt.settings.data_dir)
     state = load_state(redis, job_id)
@@ -106,9 +97,7 @@ def _classify(redis: Redis, job_id: str) -> dict[str, object]:
         return {"status": "skipped"}
     request = dict(state.classify)
     pictures = rendition_pictures(storage.thumbnail_dir(job_id))
-    transition(
-        redis, job_id, (JobStatus.FINISHED,), export_progress={"stage": "classify", "done": 0}
-    )
+    follow_up.write(export_progress={"stage": "classify", "done": 0})
     try:
         learned = 0
         if request.get("learn"):
@@ -135,10 +124,10 @@ def _classify(redis: Redis, job_id: str) -> dict[str, object]:
             unreviewed_only=bool(request.get("unreviewed_only")),
         )
     except (ValueError, ModelLoadError) as exc:
-        transition(redis, job_id, (JobStatus.FINISHED,), export_progress={})
+        follow_up.write(export_progress={})
         log.warning("job %s: not classified: %s", job_id, exc)
         return {"status": "failed", "error": str(exc)}
-    exported = export_outputs(redis, job_id)
+    exported = export_outputs(follow_up)
     return {
         "status": "classified",
         "learned": learned,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from shared.model_servers import live_count
 from tests.conftest import DATA
 from tests.e2e.conftest import ARTIFACTS
 from tests.processes import wait_for
@@ -30,7 +31,7 @@ def test_drop_submit_watch_download(
     page, errors = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
     workers.start()
-    wait_for(lambda: list(redis_conn.scan_iter("trapline:model-server:*")), what="model server")
+    wait_for(lambda: live_count(redis_conn), what="model server")
 
     page.goto(live_server + "/")
     assert page.locator("script[src*='cdn']").count() == 0  # Dropzone comes from the app itself

@@ -25,6 +25,8 @@ from shared.contract import (
     job_queue,
     load_state,
 )
+from shared.leases import has_lease
+from shared.model_servers import live_count
 from shared.storage import Storage, new_job_id
 from shared.store import open_configured_store
 from shared.store.writes import done_paths
@@ -98,7 +100,7 @@ def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(
         first.wait(timeout=10)
         assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # no goodbye
         wait_for(
-            lambda: not redis_conn.exists(f"trapline:lease:{killed_job}"),
+            lambda: not has_lease(redis_conn, killed_job),
             timeout=10,
             what="lease expiry",
         )
@@ -132,9 +134,7 @@ def test_kill_9_while_writing_the_zip(workers, redis_conn, settings) -> None:
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     assert not store.result_zip(job_id).exists()  # no half-written zip where a download finds it
-    wait_for(
-        lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry"
-    )
+    wait_for(lambda: not has_lease(redis_conn, job_id), timeout=10, what="lease expiry")
     assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
     assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
     images, _ = result_of(settings, job_id)
@@ -182,7 +182,7 @@ def test_a_model_server_restarted_right_after_kill_9_starts_and_works(
     RQ must not refuse it because its dead predecessor's registration is still in Redis."""
     args = _unit_command()
     first = workers.start(*args, **LEASE)
-    wait_for(lambda: list(redis_conn.scan_iter("trapline:model-server:*")), what="ready")
+    wait_for(lambda: live_count(redis_conn), what="ready")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     second = workers.start(*args, **LEASE)
@@ -257,7 +257,7 @@ def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> 
     server, conf = own_redis
     proc = workers.start(redis_url=server.url, **LEASE)
     client = Redis.from_url(server.url)
-    wait_for(lambda: list(client.scan_iter("trapline:model-server:*")), what="ready")
+    wait_for(lambda: live_count(client), what="ready")
     server.stop()
     cpu_before, wall_before = _cpu_seconds(proc.pid), time.monotonic()
     # events, not a sleep: five missed heartbeats (one every 0.67 s with a 2 s lease)
@@ -385,9 +385,7 @@ def test_a_stalled_server_writes_nothing_once_another_took_its_job(
     first = workers.start(**LEASE)
     wait_for(lambda: load_state(redis_conn, job_id).processed >= 4, what="4 images")
     first.send_signal(signal.SIGSTOP)
-    wait_for(
-        lambda: not redis_conn.exists(f"trapline:lease:{job_id}"), timeout=10, what="lease expiry"
-    )
+    wait_for(lambda: not has_lease(redis_conn, job_id), timeout=10, what="lease expiry")
     second = workers.start(**LEASE)
     wait_for(
         lambda: load_state(redis_conn, job_id).attempt == 2,
@@ -460,7 +458,7 @@ def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         wait_for(
-            lambda: not redis_conn.exists(f"trapline:lease:{job_id}"),
+            lambda: not has_lease(redis_conn, job_id),
             timeout=10,
             what="lease expiry",
         )

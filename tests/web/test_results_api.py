@@ -14,6 +14,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import delete, select
 
+from model_server.service.follow_up_recovery import recover_follow_ups
 from shared.cleanup import Cleaner
 from shared.contract import JobStatus, load_state
 from shared.store.schema import detections, media
@@ -147,10 +148,11 @@ def test_export_again_writes_the_outputs_from_the_store(
     assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202
     again = client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT)
     assert again.status_code == 409 and "export is already waiting" in again.get_json()["error"]
-    # a model server that died during the export leaves its mark: it must not block the next
+    # a queue entry lost (a Redis restarted without persistence): recovery queues it again
     mark = load_state(redis_conn, job_id).follow_up
     Job.fetch(mark, connection=redis_conn, serializer=JSONSerializer).delete()
-    assert client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT).status_code == 202
+    assert recover_follow_ups(redis_conn) == [job_id]
+    assert load_state(redis_conn, job_id).follow_up == mark.replace("-export-1", "-export-2")
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["animal"] == 3 and status["status"] == "finished"

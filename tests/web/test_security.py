@@ -8,6 +8,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from shared.contract import JobStatus, load_state, transition
+from shared.model_servers import beat
 from tests.conftest import pinned_clock
 from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks, zip_of
 
@@ -182,7 +183,7 @@ def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
     job_id = client.post(
         "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
     ).get_json()["id"]
-    redis_conn.set("trapline:model-server:box-1", "MegaDetector v4.1.0", ex=30)
+    beat(redis_conn, "box-1", "MegaDetector v4.1.0")
     page = client.get("/admin/", headers=headers).get_data(as_text=True)
     assert job_id[:8] in page and 'id="queue-length">1<' in page and "box-1" in page
     assert "ranger@example.org" in page and "free of" in page

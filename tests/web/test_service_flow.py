@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 
-from shared.contract import RATE_KEY, JobStatus, load_state, transition
+from shared.contract import NOTICE_KEY, RATE_KEY, STATE_PREFIX, JobStatus, load_state, transition
+from shared.model_servers import beat
 from shared.storage import Storage
 from tests.web.helpers import BURST, form, page_fields, photo, send_chunks, zip_of
 
@@ -152,7 +153,7 @@ def test_bad_submissions_are_refused_clearly(
     )
     assert response.status_code == status
     assert words in response.get_json()["error"]
-    assert redis_conn.keys("trapline:job:*") == []
+    assert redis_conn.keys(STATE_PREFIX + "*") == []
 
 
 def test_too_large_is_413(settings, redis_conn) -> None:
@@ -168,9 +169,9 @@ def test_too_large_is_413(settings, redis_conn) -> None:
 def test_healthz_counts_model_servers(client, redis_conn) -> None:
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["model_servers"] == 0 and "queue" in body["notice"]
-    redis_conn.set("trapline:notice:no-model", "No detector model at /m/md_v4.1.0.pb")
+    redis_conn.set(NOTICE_KEY, "No detector model at /m/md_v4.1.0.pb")
     assert "No detector model" in client.get("/healthz").get_json()["notice"]
-    redis_conn.set("trapline:model-server:box-1", "MegaDetector v4.1.0", ex=30)
+    beat(redis_conn, "box-1", "MegaDetector v4.1.0")
     body = client.get("/healthz").get_json()
     assert body["model_servers"] == 1 and body["models"] == ["MegaDetector v4.1.0"]
 

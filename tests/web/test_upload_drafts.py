@@ -9,6 +9,7 @@ import zipfile
 
 import openpyxl
 
+from shared.model_servers import beat
 from shared.storage import Storage
 from tests.conftest import pinned_clock
 from tests.web.helpers import form, page_fields, photo, send_chunks, zip_of
@@ -250,5 +251,5 @@ def test_a_waiting_job_says_when_no_model_server_can_run_it(client, redis_conn) 
     job_id = job_of(submit(client, fields))
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "No model server is running right now" in page
-    redis_conn.set("trapline:model-server:test-1", "some model")
+    beat(redis_conn, "test-1", "some model")
     assert client.get(f"/api/jobs/{job_id}").get_json()["notice"] is None

@@ -247,7 +247,7 @@
     });
     var e = job.export;
     $("export-progress").textContent = e ? "Making the zip: " + (e.stage === "queued" ? "waiting for the model server" :
-      (e.stage || "starting") + ", " + (e.done || 0) + " of " + job.total + " images") : "";
+      (e.stage || "starting") + ", " + (e.done || 0) + " of " + job.total + " images") : (job.follow_up_error || "");
     $("export-full").disabled = $("export-reports").disabled = !!e;
     return !!e;
   }

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from shared.contract import (
-    MODEL_SERVER_PREFIX,
     NOTICE_KEY,
     JobState,
     JobStatus,
     enqueue_job,
     load_state,
 )
+from shared.model_servers import live_count
 from shared.storage import Storage, new_job_id
 from tests.images import jpeg_bytes, red_patch_image
 from tests.processes import wait_for
@@ -38,7 +38,7 @@ def queue_job(redis_conn, settings, images: int, size: tuple[int, int] = (160, 1
 
 
 def live_servers(redis_conn) -> int:
-    return len(list(redis_conn.scan_iter(MODEL_SERVER_PREFIX + "*")))
+    return live_count(redis_conn)
 
 
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
