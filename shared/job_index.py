@@ -53,7 +53,12 @@ def work_ahead(redis: Redis, state: JobState, position: int | None) -> tuple[int
     the live leases, and those jobs' entries in the unfinished index."""
     if position is None:
         return 0, 0
-    queued = cast(list[bytes], redis.lrange(job_queue(redis).key, 0, position - 2))
+    # (position 1 has nothing ahead: LRANGE 0 -1 would be the whole queue)
+    queued = (
+        cast(list[bytes], redis.lrange(job_queue(redis).key, 0, position - 2))
+        if position > 1
+        else []
+    )
     ahead = [as_text(i)[:32] for i in queued]
     ids = list(dict.fromkeys([*ahead, *running_detections(redis)]))
     ids = [job_id for job_id in ids if job_id != state.id]

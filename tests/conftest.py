@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,14 @@ os.environ.setdefault("TRAPLINE_CAMTRAP_DP_SCHEMAS", str(DATA / "camtrap-dp"))
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not (DATA / "MANIFEST.md").is_file():
         raise pytest.UsageError(f"the shared test data is missing: expected {DATA}")
+
+
+@pytest.fixture(autouse=True)
+def _closes_what_it_opens() -> Iterator[None]:
+    """Collects garbage as each test ends, so a file or socket it left open raises its
+    ResourceWarning (an error here) in that test, not in whichever test runs next."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +65,6 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 
 
 def free_port() -> int:

@@ -405,7 +405,10 @@ def test_a_stalled_server_writes_nothing_once_another_took_its_job(
     )
     assert first.poll() is None and second.poll() is None  # both still serving
     _each_once(settings, job_id, 30)
-    assert f"job {job_id}: finished" in workers.log(1)
+    # the record says finished a moment before the server logs it: wait for the line itself
+    wait_for(
+        lambda: f"job {job_id}: finished" in workers.log(1), timeout=30, what="the finished line"
+    )
     assert f"job {job_id}: finished" not in workers.log(0)
 
 

@@ -159,8 +159,9 @@ def test_a_job_with_a_class_set_carries_species_into_every_output(
     assert md["info"]["classifier_metadata"]["class_set"] == "ena24"
     boxes = [d for im in md["images"] for d in im["detections"] if d["conf"] >= 0.25]
     assert boxes
-    sheet = openpyxl.load_workbook(out / "report.xlsx", read_only=True)["Detections"]
-    header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    header, *lines = [list(r) for r in book["Detections"].iter_rows(values_only=True)]
+    book.close()  # a read-only workbook keeps its file open until closed
     found = [dict(zip(header, r, strict=True)) for r in lines]
     assert {"species", "species_source", "species_distance", "species_runner_up"} <= set(header)
     for row in found:
@@ -295,8 +296,9 @@ def test_a_videos_animals_are_classified_on_its_best_frame(
     run_worker()
     assert boxes()[1] == on_best  # the kept rendition both times: the same answers
     report = outputs(client, job_id, tmp_path / "out") / "report.xlsx"
-    sheet = openpyxl.load_workbook(report, read_only=True)["Detections"]
-    header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = openpyxl.load_workbook(report, read_only=True)
+    header, *lines = [list(r) for r in book["Detections"].iter_rows(values_only=True)]
+    book.close()
     named = {r[header.index("species")] for r in lines} - {None, ""}
     assert named == set(on_best)
 
