@@ -43,7 +43,8 @@ def _kind_of(state: JobState) -> JobKind | None:
     return as_kind(state.follow_up_kind) or (as_kind(parts[1]) if len(parts) == 3 else None)
 
 
-def _rq_alive(redis: Redis, rq_id: str) -> bool:
+def rq_job_alive(redis: Redis, rq_id: str) -> bool:
+    """Whether an RQ job still waits or runs (a lost or abandoned one does not)."""
     try:
         job = Job.fetch(rq_id, connection=redis, serializer=JSONSerializer)
     except NoSuchJobError:
@@ -69,7 +70,7 @@ def _needs_recovery(redis: Redis, state: JobState, waiting: set[str]) -> bool:
         return False
     if state.follow_up_state == FollowUpState.RUNNING.value:
         return True  # running without a lease: its model server died
-    return state.follow_up not in waiting and not _rq_alive(redis, state.follow_up)
+    return state.follow_up not in waiting and not rq_job_alive(redis, state.follow_up)
 
 
 def recover_follow_ups(redis: Redis, settings: Settings | None = None) -> list[str]:

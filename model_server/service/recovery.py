@@ -20,12 +20,8 @@ import time
 from collections.abc import Callable
 
 from redis import Redis
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
-from rq.job import JobStatus as RqStatus
-from rq.serializers import JSONSerializer
 
-from model_server.service.follow_up_recovery import recover_follow_ups
+from model_server.service.follow_up_recovery import recover_follow_ups, rq_job_alive
 from model_server.service.notify import send_notice
 from shared.contract import (
     CHOSEN_FIELDS,
@@ -145,17 +141,6 @@ def _requeue(redis: Redis, state: JobState, status: JobStatus, *, at_front: bool
     return True
 
 
-ALIVE = {RqStatus.QUEUED, RqStatus.STARTED, RqStatus.DEFERRED, RqStatus.SCHEDULED}
-
-
-def _rq_job_alive(redis: Redis, rq_id: str) -> bool:
-    try:
-        job = Job.fetch(rq_id, connection=redis, serializer=JSONSerializer)
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in ALIVE
-
-
 def requeue_lost_queue_entries(redis: Redis, now: Callable[[], float] = time.time) -> list[str]:
     """Records that say `queued` while no RQ job carries them would wait forever."""
     requeued = []
@@ -163,7 +148,7 @@ def requeue_lost_queue_entries(redis: Redis, now: Callable[[], float] = time.tim
     for state in unfinished_states(redis):
         if state.status is not JobStatus.QUEUED or state.rq_id in waiting:
             continue
-        if now() - state.created_at < GRACE_SECONDS or _rq_job_alive(redis, state.rq_id):
+        if now() - state.created_at < GRACE_SECONDS or rq_job_alive(redis, state.rq_id):
             continue
         if not _claim(redis, state.id):
             continue
