@@ -158,6 +158,11 @@ class Settings:
     uploads_per_hour_per_email: int = 20
     # Dropzone chunks (8 MB each) per minute per client address: 600 is 80 MB/s.
     chunks_per_minute_per_ip: int = 600
+    # Bytes one client address may put into upload drafts a day, submitted or not (a draft never
+    # sent must not fill the disk), and the free space the data folder keeps: a chunk that would
+    # leave less is refused.
+    draft_bytes_per_day_per_ip: int = 100 * 1024**3
+    min_free_bytes: int = 1024**3
     admin_user: str = "admin"
     admin_password_hash: str = ""  # werkzeug hash; `python -m web.admin hash-password`
     # A running job's lease: a model server silent for this long is taken as dead, and its job
@@ -232,6 +237,10 @@ class Settings:
             uploads_per_hour_per_ip=_parse(env, "UPLOADS_PER_HOUR_PER_IP", _positive_int, 30),
             uploads_per_hour_per_email=_parse(env, "UPLOADS_PER_HOUR_PER_EMAIL", _positive_int, 20),
             chunks_per_minute_per_ip=_parse(env, "CHUNKS_PER_MINUTE_PER_IP", _positive_int, 600),
+            draft_bytes_per_day_per_ip=_parse(
+                env, "DRAFT_BYTES_PER_DAY_PER_IP", _positive_int, cls.draft_bytes_per_day_per_ip
+            ),
+            min_free_bytes=_parse(env, "MIN_FREE_BYTES", _positive_int, cls.min_free_bytes),
             admin_user=_parse(env, "ADMIN_USER", str, "admin"),
             admin_password_hash=_parse(env, "ADMIN_PASSWORD_HASH", _password_hash, ""),
             lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),

@@ -9,8 +9,12 @@ Dropped folders keep their structure: `CamA/IMG_0001.JPG` and `CamB/IMG_0001.JPG
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -101,19 +105,53 @@ def used_bytes(folder: Path) -> int:
     return done + arriving
 
 
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One file starting in a draft at a time (across the site's processes), so parallel first
+    chunks cannot each pass the quota check before any of them is counted."""
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_free_space(folder: Path, still_to_come: int, min_free: int) -> None:
+    if shutil.disk_usage(folder).free - still_to_come < min_free:
+        raise UploadRefused(
+            "The server is running out of disk space, so it cannot take this file now. "
+            "Please try again later; the administrators have been told by the site's logs.",
+            507,
+        )
+
+
 def write_chunk(
-    folder: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int, limit: int
+    folder: Path,
+    chunk: Chunk,
+    stream: IO[bytes],
+    chunk_bytes: int,
+    limit: int,
+    *,
+    min_free: int = 0,
+    reserve: Callable[[int], None] = lambda size: None,
 ) -> str | None:
     """Writes one chunk at its offset, never more than the declared file size or the chunk size
-    allows. Returns the file's name in the draft once its last chunk is in."""
+    allows, and never past `min_free` bytes left on the disk. A file's first chunk counts its
+    declared size against the draft's `limit` and, through `reserve`, the address's daily
+    budget. Returns the file's name in the draft once its last chunk is in."""
     part, meta = _part(folder, chunk.uuid), _meta(folder, chunk.uuid)
+    _check_free_space(folder, chunk.size - chunk.offset, min_free)
     if chunk.index == 0 and not meta.exists():
-        if used_bytes(folder) + chunk.size > limit:
-            raise UploadRefused("The upload is larger than this site accepts.", 413)
-        name = relative_target(folder, chunk.filename, chunk.fullpath)
-        meta.write_text(
-            json.dumps({"name": name, "size": chunk.size, "uuid": chunk.uuid}), encoding="utf-8"
-        )
+        with _locked(folder):
+            if used_bytes(folder) + chunk.size > limit:
+                raise UploadRefused("The upload is larger than this site accepts.", 413)
+            reserve(chunk.size)
+            name = relative_target(folder, chunk.filename, chunk.fullpath)
+            meta.write_text(
+                json.dumps({"name": name, "size": chunk.size, "uuid": chunk.uuid}),
+                encoding="utf-8",
+            )
     elif not meta.exists():
         raise UploadRefused(
             "This file's upload was not started or was removed; please drop it again."

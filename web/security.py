@@ -174,6 +174,40 @@ def check_chunk_rate(*, first_of_upload: bool) -> None:
     )
 
 
+DAY_SECONDS = 24 * 3600
+# Adds ARGV[1] bytes to the address's count for the day unless that would pass ARGV[2]: one
+# script, so parallel first chunks cannot all pass a check made before any of them counted.
+_RESERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return -1 end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return used + tonumber(ARGV[1])
+"""
+
+
+def reserve_draft_bytes(size: int) -> None:
+    """Counts a file's declared size against this address's daily draft budget as its first
+    chunk arrives, whether or not the draft is ever sent as a job; RateLimited past it."""
+    limit = services.settings().draft_bytes_per_day_per_ip
+    now = _now()
+    window = int(now // DAY_SECONDS)
+    key = _rate_key("draft-bytes", _address(), window)
+    try:
+        used = int(services.redis().eval(_RESERVE, 1, key, size, limit, DAY_SECONDS * 2))
+    except RedisError as exc:
+        current_app.logger.warning("draft budget not checked, Redis unreachable: %s", exc)
+        return
+    if used < 0:
+        retry_after = int((window + 1) * DAY_SECONDS - now) + 1
+        raise RateLimited(
+            f"This address has sent as much to upload drafts today as the site allows "
+            f"({limit / 1024**3:.1f} GB a day). Please try again in "
+            f"{retry_after // 3600 + 1} hours, or ask the site's administrators.",
+            retry_after,
+        )
+
+
 def rate_limited_response(exc: RateLimited) -> Any:
     response = make_response(error_response(429, str(exc)))
     response.headers["Retry-After"] = str(exc.retry_after)

@@ -12,7 +12,13 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from shared.store.class_sets import list_sets
 from web import drafts, services
 from web.errors import error_response
-from web.security import RateLimited, check_chunk_rate, check_upload_rate, rate_limited_response
+from web.security import (
+    RateLimited,
+    check_chunk_rate,
+    check_upload_rate,
+    rate_limited_response,
+    reserve_draft_bytes,
+)
 from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("upload", __name__)
@@ -85,6 +91,8 @@ def chunk() -> Any:
             upload.stream,
             current_app.config["CHUNK_BYTES"],
             settings.max_upload_bytes,
+            min_free=settings.min_free_bytes,
+            reserve=reserve_draft_bytes,
         )
     except UploadRefused as exc:
         return jsonify(error=str(exc)), exc.status
