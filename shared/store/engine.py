@@ -44,7 +44,15 @@ def make_engine(url: str) -> Engine:
     created if missing; a PostgreSQL database must exist (`createdb`, see the README)."""
     path = sqlite_file(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+        # every session in UTC, whatever the server's or the database's default zone: stored
+        # instants come back as UTC, and a naive value could never be read in another zone
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=4,
+            max_overflow=4,
+            connect_args={"options": "-c timezone=UTC"},
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)

@@ -18,10 +18,11 @@ PAGE = 500
 
 
 def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back stored UTC times without their zone."""
-    if moment is None or moment.tzinfo is not None:
+    """A stored instant as aware UTC: SQLite hands stored UTC times back without their zone,
+    PostgreSQL in its session's zone (set to UTC by the engine, but a URL may override it)."""
+    if moment is None:
         return moment
-    return moment.replace(tzinfo=UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def job_row(engine: Engine, job_id: str) -> JobRow | None:
