@@ -44,7 +44,9 @@ def child(model: str, photos: int, intra: int, inter: int, folder: Path) -> None
     from PIL import Image
 
     from model_server.detectors import load_detector
+    from model_server.detectors.base import Detector
 
+    detector: Detector
     if model == "mdlike":
         from benchmarks.mdlike_graph import build_mdlike_graph
         from model_server.detectors.megadetector_tf import MegaDetectorGraph

@@ -16,6 +16,7 @@ be installed).
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import tempfile
@@ -131,14 +132,19 @@ def measure(url: str, data_dir: Path, count: int, repeat: int) -> None:
     print(f"  bulk accept of {count // 10:,} images: {time.perf_counter() - began:.2f} s")
     for label, path in REQUESTS.items():
         report(
-            label, [timed(lambda p=path: client.get(f"/api/jobs/{JOB}/{p}")) for _ in range(repeat)]
+            label,
+            [
+                timed(functools.partial(client.get, f"/api/jobs/{JOB}/{path}"))
+                for _ in range(repeat)
+            ],
         )
     targets = client.get(f"/api/jobs/{JOB}/media?reviewed=no&order=uncertain&per_page={repeat}")
     report(
         "one review action (accept)",
         [
             timed(
-                lambda m=m: client.post(
+                functools.partial(
+                    client.post,
                     f"/api/jobs/{JOB}/reviews",
                     headers=SCRIPT,
                     json={"action": "accept", "media_id": m["id"], "reviewer": "bench"},

@@ -145,7 +145,11 @@ def main() -> None:
         clip = make_clip(Path(tmp) / "clip.mp4", args.seconds, (width, height), args.fps)
         with av.open(str(clip)) as made:
             stream = made.streams.video[0]
-            keys = [float(p.pts * p.time_base) for p in made.demux(stream) if p.is_keyframe]
+            keys = [
+                float(p.pts * p.time_base)
+                for p in made.demux(stream)
+                if p.is_keyframe and p.pts is not None and p.time_base is not None
+            ]
         print(f"made clip keyframes at {', '.join(f'{k:.1f}' for k in keys)} s")
         for interval in args.interval:
             bench(

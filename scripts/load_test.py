@@ -27,6 +27,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -83,7 +84,7 @@ class Stack:
             "TRAPLINE_LOG_LEVEL": "WARNING",
         }
         bin_dir = Path(sys.executable).parent
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs = [
             subprocess.Popen(
                 [

@@ -18,8 +18,9 @@ PERSON_BOX = (0.05, 0.05, 0.25, 0.20)  # ymin, xmin, ymax, xmax as the graph emi
 VEHICLE_BOX = (0.70, 0.70, 0.95, 0.95)
 
 
-def freeze_graph(path: Path, build: Callable[[Any], tuple[Any, Any, Any, Any]]) -> Path:
-    """Builds with `build(tf)` -> (boxes, scores, classes, num), freezes variables, writes .pb."""
+def freeze_graph(path: Path, build: Callable[[Any, Any], tuple[Any, Any, Any, Any]]) -> Path:
+    """Builds with `build(tf, image)` -> (boxes, scores, classes, num), freezes variables,
+    writes .pb."""
     tf = import_tensorflow()
     graph = tf.Graph()
     with graph.as_default():

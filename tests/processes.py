@@ -9,11 +9,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+from shared.contract import JobState, load_state
 from tests.conftest import REPO
 
+T = TypeVar("T")
 
-def wait_for(check: Callable[[], object], timeout: float = 60, what: str = "condition") -> object:
+
+def wait_for(check: Callable[[], T], timeout: float = 60, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -64,6 +68,13 @@ class Workers:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                print(f"a model server ignored SIGTERM for 30 s; killed: {proc.args}")
+                print(f"a model server ignored SIGTERM for 30 s; killed: {proc.args!r}")
                 proc.kill()
                 proc.wait(timeout=30)
+
+
+def state_of(redis_conn, job_id: str) -> JobState:
+    """The job's live record, which the test expects to exist."""
+    state = load_state(redis_conn, job_id)
+    assert state is not None, f"job {job_id} has no record"
+    return state

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -39,7 +40,7 @@ def clip(
     with av.open(str(path), "w", options=options) as out:
         for key, value in (tags or {}).items():
             out.metadata[key] = value
-        stream = out.add_stream(codec, rate=fps)
+        stream = cast(av.VideoStream, out.add_stream(codec, rate=fps))
         stream.width, stream.height = frames[0].size
         stream.pix_fmt = "yuv420p"
         if keyframe_every:

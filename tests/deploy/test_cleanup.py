@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from shared.cleanup import Cleaner
-from shared.contract import JobState, JobStatus, create_state, load_state
+from shared.contract import JobState, JobStatus, create_state
 from shared.storage import Storage, new_job_id
 from tests.conftest import REPO
+from tests.processes import state_of
 
 DAY = 86400
 # The cleaner's clock for the in-process tests: ages never depend on when the tests run.
@@ -60,9 +61,9 @@ def test_old_files_go_recent_and_active_stay(settings, redis_conn, tmp_path: Pat
 
     assert not store.result_zip(old).exists() and not store.upload_dir(old).exists()
     assert not store.work_dir(old).exists()
-    assert load_state(redis_conn, old).status is JobStatus.EXPIRED
+    assert state_of(redis_conn, old).status is JobStatus.EXPIRED
     assert store.result_zip(recent).exists() and store.upload_dir(recent).exists()
-    assert load_state(redis_conn, recent).status is JobStatus.FINISHED
+    assert state_of(redis_conn, recent).status is JobStatus.FINISHED
     assert store.upload_dir(waiting).exists() and report.kept_active == 2  # upload and work
     assert not link.exists() and (outside / "keep.txt").read_text() == "not ours"
     assert stranger.exists()
@@ -78,9 +79,7 @@ def test_dry_run_lists_and_removes_nothing(settings, redis_conn) -> None:
         settings, redis_conn, dry_run=True, results_days=14, uploads_days=14, now=NOW
     ).run()
     assert str(store.result_zip(old)) in report.would_remove
-    assert (
-        store.result_zip(old).exists() and load_state(redis_conn, old).status is JobStatus.FINISHED
-    )
+    assert store.result_zip(old).exists() and state_of(redis_conn, old).status is JobStatus.FINISHED
 
 
 def test_results_and_uploads_have_their_own_ages(settings, redis_conn) -> None:
@@ -164,4 +163,4 @@ def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
     Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=later).run()
     assert not store.result_zip(job_id).exists() and not reports.exists()
     assert not thumbs.exists()
-    assert load_state(redis_conn, job_id).status is JobStatus.EXPIRED
+    assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from redis import Redis
 
-from shared.contract import JobState, JobStatus, enqueue_job, job_queue, load_state
+from shared.contract import JobState, JobStatus, enqueue_job, job_queue
 from shared.storage import new_job_id
 from tests.conftest import REPO, RedisServer
+from tests.processes import state_of
 
 
 def test_queued_jobs_survive_a_restart(tmp_path: Path) -> None:
@@ -26,7 +27,7 @@ def test_queued_jobs_survive_a_restart(tmp_path: Path) -> None:
     server.start("--include", str(conf))
     try:
         client = Redis.from_url(server.url)
-        state = load_state(client, job_id)
+        state = state_of(client, job_id)
         assert state is not None and state.status is JobStatus.QUEUED and state.total == 3
         assert job_queue(client).get_job_ids() == [job_id]
     finally:

@@ -35,15 +35,22 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
         )
         page = context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # the page needs no inline script: any Content-Security-Policy refusal is a defect
-        page.on(
-            "console", lambda msg: "Content Security Policy" in msg.text and errors.append(msg.text)
-        )
-        # a download ends its navigation as "aborted" in Chromium: that one is expected
-        page.on(
-            "requestfailed",
-            lambda req: "/download/" in req.url or errors.append(f"request failed: {req.url}"),
-        )
+
+        def page_error(exc: Any) -> None:
+            errors.append(str(exc))
+
+        def console(msg: Any) -> None:
+            # the page needs no inline script: any Content-Security-Policy refusal is a defect
+            if "Content Security Policy" in msg.text:
+                errors.append(msg.text)
+
+        def request_failed(req: Any) -> None:
+            # a download ends its navigation as "aborted" in Chromium: that one is expected
+            if "/download/" not in req.url:
+                errors.append(f"request failed: {req.url}")
+
+        page.on("pageerror", page_error)
+        page.on("console", console)
+        page.on("requestfailed", request_failed)
         yield page, errors
         browser.close()

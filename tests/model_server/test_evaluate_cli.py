@@ -73,7 +73,9 @@ def test_yolox_on_the_camtrap_dp_burst(run_batch_cli, tmp_path: Path) -> None:
         name
         for name, dets in images.items()
         if any(
-            d["category"] == "1" and d["conf"] >= 0.25 and iou(d["bbox"], truth[name]) >= 0.5
+            d["category"] == "1"
+            and d["conf"] >= 0.25
+            and iou(tuple(d["bbox"]), tuple(truth[name])) >= 0.5
             for d in dets
         )
     }

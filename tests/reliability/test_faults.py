@@ -23,7 +23,6 @@ from shared.contract import (
     JobStatus,
     enqueue_job,
     job_queue,
-    load_state,
 )
 from shared.leases import has_lease
 from shared.model_servers import live_count
@@ -32,7 +31,7 @@ from shared.store import open_configured_store
 from shared.store.writes import done_paths
 from tests.conftest import REPO, RedisServer
 from tests.images import jpeg_bytes, red_patch_image
-from tests.processes import wait_for
+from tests.processes import state_of, wait_for
 from tests.videos import red_patch_clip
 from tests.web.helpers import form, photo
 
@@ -92,13 +91,13 @@ def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(
     first = workers.start(**LEASE, **BATCH)
     stop_at = random.Random(SEED).randint(3, 25)
     print(f"kill point: image {stop_at} (TRAPLINE_TEST_SEED={SEED})")
-    wait_for(lambda: load_state(redis_conn, killed_job).processed >= 1, what="the job under way")
+    wait_for(lambda: state_of(redis_conn, killed_job).processed >= 1, what="the job under way")
     engine = open_configured_store(settings)  # opened once the server has migrated it
     try:
         wait_for(lambda: len(done_paths(engine, killed_job)) >= stop_at, what=f"{stop_at} images")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        assert load_state(redis_conn, killed_job).status is JobStatus.PROCESSING  # no goodbye
+        assert state_of(redis_conn, killed_job).status is JobStatus.PROCESSING  # no goodbye
         wait_for(
             lambda: not has_lease(redis_conn, killed_job),
             timeout=10,
@@ -111,7 +110,7 @@ def test_kill_9_mid_job_resumes_and_equals_an_uninterrupted_run(
     assert stop_at <= stored < 40 and stored % 4 == 0  # whole transactions, and work left
     second = workers.start("--burst", **LEASE, **BATCH)
     assert second.wait(timeout=180) == 0
-    assert load_state(redis_conn, killed_job).status is JobStatus.FINISHED
+    assert state_of(redis_conn, killed_job).status is JobStatus.FINISHED
     log = workers.log(1)
     assert f"job {killed_job}: its model server stopped answering" in log
     assert f"resuming: {stored} of 40 images already stored" in log
@@ -136,7 +135,7 @@ def test_kill_9_while_writing_the_zip(workers, redis_conn, settings) -> None:
     assert not store.result_zip(job_id).exists()  # no half-written zip where a download finds it
     wait_for(lambda: not has_lease(redis_conn, job_id), timeout=10, what="lease expiry")
     assert workers.start("--burst", **LEASE).wait(timeout=180) == 0
-    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+    assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
     images, _ = result_of(settings, job_id)
     assert len(images) == 24 and not partial.exists()
 
@@ -147,7 +146,7 @@ def test_restart_while_jobs_wait_loses_nothing(workers, redis_conn, settings) ->
     waiting = [queue_job(redis_conn, settings, 2, size=(200, 150)) for _ in range(3)]
     first = workers.start(**LEASE)
     wait_for(
-        lambda: load_state(redis_conn, running).processed >= 2,
+        lambda: state_of(redis_conn, running).processed >= 2,
         timeout=120,
         what="the first job under way",
     )
@@ -158,7 +157,7 @@ def test_restart_while_jobs_wait_loses_nothing(workers, redis_conn, settings) ->
     assert job_queue(redis_conn).get_job_ids()[0].startswith(running)
     assert workers.start("--burst", **LEASE).wait(timeout=240) == 0
     for job_id in [running, *waiting]:
-        final = load_state(redis_conn, job_id)
+        final = state_of(redis_conn, job_id)
         assert final.status is JobStatus.FINISHED and final.processed == final.total
     images, _ = result_of(settings, running)
     assert [im["file"] for im in images] == [f"img{i:03d}.jpg" for i in range(30)]
@@ -188,7 +187,7 @@ def test_a_model_server_restarted_right_after_kill_9_starts_and_works(
     second = workers.start(*args, **LEASE)
     job_id = queue_job(redis_conn, settings, 2, size=(200, 150))
     wait_for(
-        lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED,
+        lambda: state_of(redis_conn, job_id).status is JobStatus.FINISHED,
         timeout=90,
         what="the restarted server's job",
     )
@@ -273,7 +272,7 @@ def test_model_server_rides_out_a_redis_outage(settings, own_redis, workers) -> 
     client = Redis.from_url(server.url)
     job_id = queue_job(client, settings, 2, size=(200, 150))
     wait_for(
-        lambda: load_state(client, job_id).status is JobStatus.FINISHED,
+        lambda: state_of(client, job_id).status is JobStatus.FINISHED,
         timeout=90,
         what="job after Redis came back",
     )
@@ -317,7 +316,7 @@ def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_p
     job_id = queue_job(redis_conn, settings, 6, size=(400, 300))
     queue = job_queue(redis_conn)
     queue.empty()
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     queue.enqueue(JOB_FUNCTION, args=(job_id,), job_id=state.rq_id, job_timeout=1)
     jobs.install(
         load_detector(build_mdlike_graph(tmp_path / "slow.pb")),
@@ -325,7 +324,7 @@ def test_job_timeout_is_recorded_and_the_upload_kept(settings, redis_conn, tmp_p
         open_configured_store(settings),
     )
     TraplineWorker([queue], connection=redis_conn, serializer=JSONSerializer).work(burst=True)
-    final = load_state(redis_conn, job_id)
+    final = state_of(redis_conn, job_id)
     assert final.status is JobStatus.FAILED and "took longer than" in final.error
     assert Storage(settings.data_dir).upload_dir(job_id).is_dir()
 
@@ -383,18 +382,18 @@ def test_a_stalled_server_writes_nothing_once_another_took_its_job(
     once."""
     job_id = queue_job(redis_conn, settings, 30, size=(2400, 1800))
     first = workers.start(**LEASE)
-    wait_for(lambda: load_state(redis_conn, job_id).processed >= 4, what="4 images")
+    wait_for(lambda: state_of(redis_conn, job_id).processed >= 4, what="4 images")
     first.send_signal(signal.SIGSTOP)
     wait_for(lambda: not has_lease(redis_conn, job_id), timeout=10, what="lease expiry")
     second = workers.start(**LEASE)
     wait_for(
-        lambda: load_state(redis_conn, job_id).attempt == 2,
+        lambda: state_of(redis_conn, job_id).attempt == 2,
         timeout=60,
         what="the second server taking the job",
     )
     first.send_signal(signal.SIGCONT)
     wait_for(
-        lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED,
+        lambda: state_of(redis_conn, job_id).status is JobStatus.FINISHED,
         timeout=240,
         what="the job finished by the second server",
     )
@@ -419,7 +418,7 @@ def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redi
     # Redis goes (a fast job could finish between two progress writes)
     job_id = queue_job(client, settings, 30, size=(2400, 1800), noisy=True)
     proc = workers.start(redis_url=server.url, **LEASE)
-    wait_for(lambda: load_state(client, job_id).processed >= 20, timeout=180, what="20 images")
+    wait_for(lambda: state_of(client, job_id).processed >= 20, timeout=180, what="20 images")
     server.stop()
     assert "finished" not in workers.log(0)
     wait_for(
@@ -434,7 +433,7 @@ def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redi
     server.start("--include", str(conf))
     client = Redis.from_url(server.url)
     wait_for(
-        lambda: load_state(client, job_id).status is JobStatus.FINISHED,
+        lambda: state_of(client, job_id).status is JobStatus.FINISHED,
         timeout=120,
         what="the job finished after Redis came back",
     )
@@ -454,7 +453,7 @@ def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(
         proc = workers.start(**LEASE)
 
         def in_hand(attempt: int = death + 1) -> bool:
-            state = load_state(redis_conn, job_id)
+            state = state_of(redis_conn, job_id)
             return state.attempt == attempt and poison in state.in_flight
 
         wait_for(in_hand, timeout=120, what=f"the poison file in hand ({death + 1})")
@@ -466,7 +465,7 @@ def test_a_job_that_keeps_killing_its_server_is_failed_naming_the_file(
             what="lease expiry",
         )
     assert workers.start("--burst", **LEASE).wait(timeout=120) == 0
-    final = load_state(redis_conn, job_id)
+    final = state_of(redis_conn, job_id)
     assert final.status is JobStatus.FAILED and final.crashes == 3
     assert "stopped 3 times" in final.error and poison in final.error
     assert (store.upload_dir(job_id) / poison).is_file()

@@ -22,7 +22,6 @@ from shared.contract import (
     create_state,
     enqueue_job,
     job_queue,
-    load_state,
     transition,
 )
 from shared.leases import has_lease
@@ -30,7 +29,7 @@ from shared.storage import Storage, new_job_id
 from shared.store import open_configured_store
 from shared.store.review import ReviewAction, apply
 from shared.store.schema import detections, media
-from tests.processes import wait_for
+from tests.processes import state_of, wait_for
 from tests.reliability.test_faults import LEASE, queue_job
 
 pytestmark = pytest.mark.slow
@@ -58,24 +57,24 @@ def reject_every_box(settings, job_id: str) -> int:
 def test_kill_9_mid_export_is_made_once_by_the_next_server(workers, redis_conn, settings) -> None:
     job_id = queue_job(redis_conn, settings, PHOTOS, size=(2400, 1800))
     assert workers.start("--burst", **LEASE).wait(timeout=300) == 0
-    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+    assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
     assert reject_every_box(settings, job_id) >= PHOTOS
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     enqueue_job(redis_conn, state, kind=JobKind.EXPORT, request={"export_photos": True})
-    first_rq_id = load_state(redis_conn, job_id).follow_up
+    first_rq_id = state_of(redis_conn, job_id).follow_up
 
     doomed = workers.start(**LEASE)
     # stopped the moment its record says the export runs (redrawing 60 copies then takes over a
     # second here), so the kill lands mid-export and the test can check that it did
     wait_for(
-        lambda: load_state(redis_conn, job_id).follow_up_state == FollowUpState.RUNNING.value,
+        lambda: state_of(redis_conn, job_id).follow_up_state == FollowUpState.RUNNING.value,
         timeout=180,
         what="the export under way",
     )
     doomed.send_signal(signal.SIGSTOP)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=10)
-    killed = load_state(redis_conn, job_id)
+    killed = state_of(redis_conn, job_id)
     assert killed.follow_up == first_rq_id and killed.exported_at is None  # died mid-export
     assert killed.follow_up_state == FollowUpState.RUNNING.value
     wait_for(
@@ -83,9 +82,9 @@ def test_kill_9_mid_export_is_made_once_by_the_next_server(workers, redis_conn, 
     )
 
     workers.start("--burst", **LEASE)
-    wait_for(lambda: load_state(redis_conn, job_id).exported_at, timeout=300, what="the export")
+    wait_for(lambda: state_of(redis_conn, job_id).exported_at, timeout=300, what="the export")
     wait_for(lambda: workers.procs[-1][0].poll() is not None, timeout=60, what="burst exit")
-    done = load_state(redis_conn, job_id)
+    done = state_of(redis_conn, job_id)
     assert done.follow_up == "" and done.follow_up_state == "" and done.export_progress == {}
     assert done.follow_up_crashes == 1 and done.follow_up_error == ""
     log = workers.log(2)
@@ -103,7 +102,7 @@ def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one
     state = create_state(redis_conn, JobState(id=new_job_id(), status=JobStatus.FINISHED, total=12))
     request = {"set": "birds", "learn": True, "unreviewed_only": True}
     enqueue_job(redis_conn, state, kind=JobKind.CLASSIFY, request={"classify": request})
-    stale = load_state(redis_conn, state.id).follow_up
+    stale = state_of(redis_conn, state.id).follow_up
     job_queue(redis_conn).remove(stale)  # a server took it from the queue ...
     fence = {"follow_up": stale}
     assert transition(  # ... said it runs, and died without a lease left
@@ -114,7 +113,7 @@ def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one
         follow_up_state=FollowUpState.RUNNING,
     )
     assert recover_follow_ups(redis_conn) == [state.id]
-    again = load_state(redis_conn, state.id)
+    again = state_of(redis_conn, state.id)
     assert again.follow_up == f"{state.id}-classify-2" and again.follow_up_kind == "classify"
     assert again.classify == request and again.follow_up_crashes == 1
     assert again.export_progress == {"stage": "queued", "done": 0}  # not the dead one's
@@ -125,7 +124,7 @@ def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one
         redis_conn, state.id, (JobStatus.FINISHED,), fence=fence, export_progress={"done": 9}
     )
     assert not transition(redis_conn, state.id, (JobStatus.FINISHED,), fence=fence, follow_up="")
-    assert load_state(redis_conn, state.id).follow_up == again.follow_up
+    assert state_of(redis_conn, state.id).follow_up == again.follow_up
 
 
 def test_a_follow_up_given_up_after_the_attempt_cap_says_why(redis_conn) -> None:
@@ -134,7 +133,7 @@ def test_a_follow_up_given_up_after_the_attempt_cap_says_why(redis_conn) -> None
         JobState(id=new_job_id(), status=JobStatus.FINISHED, total=3, follow_up_crashes=2),
     )
     enqueue_job(redis_conn, state, kind=JobKind.EXPORT, request={"export_photos": False})
-    record = load_state(redis_conn, state.id)
+    record = state_of(redis_conn, state.id)
     job_queue(redis_conn).remove(record.follow_up)
     transition(
         redis_conn,
@@ -145,7 +144,7 @@ def test_a_follow_up_given_up_after_the_attempt_cap_says_why(redis_conn) -> None
         follow_up_crashes=2,
     )
     assert recover_follow_ups(redis_conn) == []
-    given_up = load_state(redis_conn, state.id)
+    given_up = state_of(redis_conn, state.id)
     assert given_up.follow_up == "" and "stopped 3 times" in given_up.follow_up_error
     assert job_queue(redis_conn).count == 0
 
@@ -162,10 +161,10 @@ def test_cleanup_keeps_the_results_of_a_job_whose_follow_up_waits(redis_conn, se
         settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=later
     ).run()
     assert zip_path.exists() and report.kept_active == 1
-    assert load_state(redis_conn, state.id).status is JobStatus.FINISHED
+    assert state_of(redis_conn, state.id).status is JobStatus.FINISHED
     transition(  # the export ends: the next cleanup removes the results, and nothing can queue
         redis_conn, state.id, (JobStatus.FINISHED,), follow_up="", follow_up_state=""
     )
     Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=later).run()
     assert not zip_path.exists()
-    assert load_state(redis_conn, state.id).status is JobStatus.EXPIRED
+    assert state_of(redis_conn, state.id).status is JobStatus.EXPIRED

@@ -9,6 +9,7 @@ import struct
 import threading
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import piexif
@@ -33,14 +34,14 @@ def png(image: Image.Image, **save: object) -> bytes:
     return out.getvalue()
 
 
-def batch(folder: Path, tmp_path: Path, model: Path, **opts: object) -> tuple[object, dict, set]:
+def batch(folder: Path, tmp_path: Path, model: Path, **opts: Any) -> tuple[Any, dict, set]:
     result = run_batch(
         collect_inputs([folder]),
         load_detector(model),
         tmp_path / "work",
         tmp_path / "r.zip",
         PipelineOptions(threshold=0.4, **opts),
-    )  # type: ignore[arg-type]
+    )
     with zipfile.ZipFile(tmp_path / "r.zip") as z:
         images = {im["file"]: im for im in json.loads(z.read("detections.json"))["images"]}
         rows = {r.split(",")[0]: r for r in z.read("images.csv").decode("utf-8-sig").splitlines()}

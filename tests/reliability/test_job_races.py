@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from shared.contract import JobStatus, enqueue_job, load_state, transition
+from shared.contract import JobStatus, enqueue_job, transition
+from tests.processes import state_of
 from tests.web.helpers import form, photo
 
 
@@ -30,13 +31,13 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(
     from web import services
 
     job_id = submit(client)
-    stale = load_state(redis_conn, job_id)
+    stale = state_of(redis_conn, job_id)
     stale.status = JobStatus.PROCESSING
     run_worker()
-    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+    assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
     with app.test_request_context():
         services.cancel_job(stale)
-    after = load_state(redis_conn, job_id)
+    after = state_of(redis_conn, job_id)
     assert after.status is JobStatus.FINISHED and not after.cancel_requested
     assert recover(redis_conn, Storage(settings.data_dir)) == []
     with client.get(f"/download/{job_id}") as response:
@@ -48,7 +49,7 @@ def test_a_stale_attempt_cannot_write_the_jobs_record(client, redis_conn) -> Non
     assert transition(
         redis_conn, job_id, (JobStatus.QUEUED,), attempt=1, status=JobStatus.PROCESSING
     )
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     enqueue_job(redis_conn, state, allowed=(JobStatus.PROCESSING,))  # taken over: attempt 2
     assert not transition(
         redis_conn,
@@ -57,7 +58,7 @@ def test_a_stale_attempt_cannot_write_the_jobs_record(client, redis_conn) -> Non
         attempt=1,
         status=JobStatus.FINISHED,
     )
-    assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
+    assert state_of(redis_conn, job_id).status is JobStatus.QUEUED
 
 
 def test_record_and_queue_entry_are_written_in_one_transaction(redis_conn, redis_server) -> None:
@@ -115,5 +116,5 @@ def test_a_queued_record_without_its_rq_job_is_queued_again(
     assert recover(redis_conn, store, now=lambda: created + 120) == [job_id]
     assert recover(redis_conn, store, now=lambda: created + 180) == []  # once is enough
     run_worker()
-    final = load_state(redis_conn, job_id)
+    final = state_of(redis_conn, job_id)
     assert final.status is JobStatus.FINISHED and final.processed == 2

@@ -17,10 +17,10 @@ from shared.contract import (
     follow_up_timeout,
     job_queue,
     job_timeout,
-    load_state,
 )
 from shared.job_index import unfinished_states
 from shared.storage import new_job_id
+from tests.processes import state_of
 
 
 def finished(redis_conn, total: int = 10_000) -> JobState:
@@ -32,7 +32,7 @@ def finished(redis_conn, total: int = 10_000) -> JobState:
 def test_a_refused_second_export_leaves_the_queued_one_unchanged(redis_conn) -> None:
     state = finished(redis_conn)
     enqueue_job(redis_conn, state, kind=JobKind.EXPORT, request={"export_photos": True})
-    queued = load_state(redis_conn, state.id)
+    queued = state_of(redis_conn, state.id)
     assert queued.export_photos is True and queued.follow_up_state == FollowUpState.QUEUED.value
     with pytest.raises(TransitionRefused, match="export is already waiting or running"):
         enqueue_job(redis_conn, state, kind=JobKind.EXPORT, request={"export_photos": False})
@@ -40,7 +40,7 @@ def test_a_refused_second_export_leaves_the_queued_one_unchanged(redis_conn) -> 
         enqueue_job(
             redis_conn, state, kind=JobKind.CLASSIFY, request={"classify": {"set": "other"}}
         )
-    after = load_state(redis_conn, state.id)
+    after = state_of(redis_conn, state.id)
     assert after.export_photos is True  # the full-zip export still waits as it was asked
     assert after.classify == {} and after.follow_up == queued.follow_up
     assert job_queue(redis_conn).get_job_ids() == [queued.follow_up]
@@ -50,8 +50,9 @@ def test_a_follow_up_is_timed_by_its_own_work_and_counted_as_unfinished(redis_co
     state = finished(redis_conn, total=10_000)
     assert [s.id for s in unfinished_states(redis_conn)] == []  # finished, nothing pending
     enqueue_job(redis_conn, state, kind=JobKind.CLASSIFY, request={"classify": {"set": "birds"}})
-    record = load_state(redis_conn, state.id)
+    record = state_of(redis_conn, state.id)
     job = job_queue(redis_conn).fetch_job(record.follow_up)
+    assert job is not None
     assert job.func_name == JOB_FUNCTIONS[JobKind.CLASSIFY]
     assert job.timeout == follow_up_timeout(JobKind.CLASSIFY, 10_000)
     assert job.timeout < job_timeout(10_000) / 5  # not detection's ~7 days
@@ -64,5 +65,5 @@ def test_a_follow_up_needs_a_finished_job(redis_conn) -> None:
     state = create_state(redis_conn, JobState(id=new_job_id(), status=JobStatus.PROCESSING))
     with pytest.raises(TransitionRefused, match="only a finished job"):
         enqueue_job(redis_conn, state, kind=JobKind.EXPORT, request={"export_photos": False})
-    assert load_state(redis_conn, state.id).export_photos is True
+    assert state_of(redis_conn, state.id).export_photos is True
     assert job_queue(redis_conn).count == 0

@@ -40,10 +40,10 @@ def page_fields(client) -> dict[str, str]:
     import re
 
     page = client.get("/").get_data(as_text=True)
-    return {
-        "csrf_token": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1),
-        "draft": re.search(r'name="draft" value="([^"]+)"', page).group(1),
-    }
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    draft = re.search(r'name="draft" value="([^"]+)"', page)
+    assert token and draft, "the upload page lost its token or draft field"
+    return {"csrf_token": token.group(1), "draft": draft.group(1)}
 
 
 def send_chunks(

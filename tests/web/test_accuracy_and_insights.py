@@ -82,7 +82,7 @@ def test_dashboard_hours_days_cameras_and_geojson(client, run_worker, settings) 
         chart = client.get(f"/jobs/{job_id}/charts/{name}.svg")
         assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
         assert "default-src 'none'" in chart.headers["Content-Security-Policy"]
-        texts = [t.text for t in ET.fromstring(chart.data).iter(f"{SVG}text")]
+        texts = [t.text or "" for t in ET.fromstring(chart.data).iter(f"{SVG}text")]
         assert any(t.startswith(words) for t in texts), texts
     assert client.get(f"/jobs/{job_id}/charts/nope.svg").status_code == 404
     assert client.get("/api/jobs/unknown-job-0000/insights").status_code == 404

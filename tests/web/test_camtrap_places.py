@@ -73,7 +73,9 @@ def test_coordinates_typed_on_the_job_page(client, run_worker, tmp_path: Path) -
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "not valid for publication" in page
     assert "2 deployment(s) without coordinates: heron, station-c" in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    token = found.group(1)
     assert re.findall(r'name="deployment" value="([^"]+)"', page) == ["heron", "station-c"]
     # a form without its CSRF token is refused; a bad latitude is refused and saves nothing
     fields = {

@@ -16,8 +16,9 @@ from sqlalchemy import delete, select
 
 from model_server.service.follow_up_recovery import recover_follow_ups
 from shared.cleanup import Cleaner
-from shared.contract import JobStatus, load_state
+from shared.contract import JobStatus
 from shared.store.schema import detections, media
+from tests.processes import state_of
 from tests.web.helpers import form, photo, zip_of
 
 SCRIPT = {"X-API-Key": "a script"}  # no key configured: any value marks a script
@@ -115,7 +116,8 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{job_id}/media?per_page=100000").status_code == 400
     assert client.get(f"/api/jobs/{job_id}/media?min_conf=high").status_code == 400
     store = client.application.extensions["trapline.store"]
-    finished = load_state(redis_conn, job_id).finished_at
+    finished = state_of(redis_conn, job_id).finished_at
+    assert finished is not None
     report = Cleaner(
         settings,
         redis_conn,
@@ -131,7 +133,7 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert not (settings.data_dir / "thumbnails" / job_id).exists()
     assert client.get(f"/api/jobs/{job_id}/media").status_code == 410
     assert client.get(f"/api/jobs/{job_id}/summary").status_code == 410
-    assert load_state(redis_conn, job_id).status is JobStatus.EXPIRED
+    assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED
 
 
 @BOTH
@@ -149,10 +151,10 @@ def test_export_again_writes_the_outputs_from_the_store(
     again = client.post(f"/api/jobs/{job_id}/exports", headers=SCRIPT)
     assert again.status_code == 409 and "export is already waiting" in again.get_json()["error"]
     # a queue entry lost (a Redis restarted without persistence): recovery queues it again
-    mark = load_state(redis_conn, job_id).follow_up
+    mark = state_of(redis_conn, job_id).follow_up
     Job.fetch(mark, connection=redis_conn, serializer=JSONSerializer).delete()
     assert recover_follow_ups(redis_conn) == [job_id]
-    assert load_state(redis_conn, job_id).follow_up == mark.replace("-export-1", "-export-2")
+    assert state_of(redis_conn, job_id).follow_up == mark.replace("-export-1", "-export-2")
     run_worker()
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["animal"] == 3 and status["status"] == "finished"

@@ -7,9 +7,10 @@ import base64
 import pytest
 from werkzeug.security import generate_password_hash
 
-from shared.contract import JobStatus, load_state, transition
+from shared.contract import JobStatus, transition
 from shared.model_servers import beat
 from tests.conftest import pinned_clock
+from tests.processes import state_of
 from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
@@ -189,7 +190,7 @@ def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
     assert "ranger@example.org" in page and "free of" in page
     token = csrf_token(client)
     done = client.post(f"/admin/jobs/{job_id}/cancel", headers=headers, data={"csrf_token": token})
-    assert done.status_code == 303 and load_state(redis_conn, job_id).status is JobStatus.CANCELLED
+    assert done.status_code == 303 and state_of(redis_conn, job_id).status is JobStatus.CANCELLED
 
 
 def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
@@ -197,16 +198,16 @@ def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
     job_id = client.post(
         "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
     ).get_json()["id"]
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     transition(redis_conn, state.id, JobStatus, status=JobStatus.FAILED, error="the disk was full")
     redis_conn.delete("rq:queue:trapline")
     response = client.post(
         f"/admin/jobs/{job_id}/requeue", headers=headers, data={"csrf_token": csrf_token(client)}
     )
     assert response.status_code == 303
-    assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
+    assert state_of(redis_conn, job_id).status is JobStatus.QUEUED
     run_worker()
-    assert load_state(redis_conn, job_id).status is JobStatus.FINISHED
+    assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
 
 
 def test_admin_password_setting_must_be_a_hash() -> None:
@@ -230,7 +231,7 @@ def test_admin_requeue_refuses_a_job_whose_lease_is_live(admin, redis_conn) -> N
     )
     assert response.status_code == 409
     assert "running on a model server right now" in response.get_data(as_text=True)
-    assert load_state(redis_conn, job_id).attempt == 1  # nothing was queued
+    assert state_of(redis_conn, job_id).attempt == 1  # nothing was queued
 
 
 def test_admin_requeue_says_when_the_upload_is_gone(admin, redis_conn, settings) -> None:
@@ -279,9 +280,12 @@ def test_a_wrong_user_name_costs_the_same_password_check(admin, monkeypatch) -> 
     client, _ = admin
     calls: list[str] = []
     real = admin_module.check_password_hash
-    monkeypatch.setattr(
-        admin_module, "check_password_hash", lambda h, p: calls.append(p) or real(h, p)
-    )
+
+    def counted(hashed: str, password: str) -> bool:
+        calls.append(password)
+        return real(hashed, password)
+
+    monkeypatch.setattr(admin_module, "check_password_hash", counted)
     for user in ("nobody", "admin"):
         auth = base64.b64encode(f"{user}:guess".encode()).decode()
         assert client.get("/admin/", headers={"Authorization": f"Basic {auth}"}).status_code == 401

@@ -8,9 +8,10 @@ import zipfile
 
 import pytest
 
-from shared.contract import NOTICE_KEY, RATE_KEY, STATE_PREFIX, JobStatus, load_state, transition
+from shared.contract import NOTICE_KEY, RATE_KEY, STATE_PREFIX, JobStatus, transition
 from shared.model_servers import beat
 from shared.storage import Storage
+from tests.processes import state_of
 from tests.web.helpers import BURST, form, page_fields, photo, send_chunks, zip_of
 
 
@@ -74,7 +75,7 @@ def test_queue_position_and_eta(client, run_worker, redis_conn) -> None:
     assert (waiting["jobs_ahead"], waiting["images_ahead"], waiting["eta_seconds"]) == (1, 1, 6)
     page = client.get(f"/jobs/{second}").get_data(as_text=True)
     assert "waiting for 1 job(s) (about 1 min until yours is done)" in page
-    state = load_state(redis_conn, second)
+    state = state_of(redis_conn, second)
     transition(redis_conn, state.id, JobStatus, status=JobStatus.PROCESSING, processed=1, rate=0.25)
     processing = client.get(f"/api/jobs/{second}").get_json()
     assert processing["eta_seconds"] == 4 and processing["queue_position"] is None
@@ -99,9 +100,9 @@ def test_cancel_a_running_job_keeps_no_partial_zip(
     job_id = submit(client, files=[(photo(i), f"{i}.jpg") for i in range(6)])["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
     assert client.post(f"/api/jobs/{job_id}/cancel").get_json()["status"] == "processing"
-    assert load_state(redis_conn, job_id).cancel_requested
+    assert state_of(redis_conn, job_id).cancel_requested
     run_worker()  # the worker picks it up and stops at its first check
-    assert load_state(redis_conn, job_id).status is JobStatus.CANCELLED
+    assert state_of(redis_conn, job_id).status is JobStatus.CANCELLED
     store = Storage(settings.data_dir)
     assert not store.result_zip(job_id).exists() and not store.work_dir(job_id).exists()
 

@@ -278,6 +278,7 @@ def test_a_videos_animals_are_classified_on_its_best_frame(
 
     def boxes() -> tuple[int, list, list]:
         [record] = list(iter_media(engine, job_id))
+        assert record.video is not None
         best = record.video["best_frame"]
         animals = [d for d in record.detections if d["category"] == "1" and d["conf"] >= 0.25]
         return (
@@ -309,6 +310,7 @@ def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_work
 
     engine = app.extensions["trapline.store"]
     row = get_set(engine, "ena24")
+    assert row is not None
     before = load_classes(engine, row.id)
     with client.delete("/api/class-sets/ena24/classes/crow") as refused:
         assert refused.status_code == 401

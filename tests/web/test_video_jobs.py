@@ -7,16 +7,17 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from shared.contract import load_state
 from shared.store import open_configured_store
 from shared.store.reads import job_row
 from tests.conftest import DATA
+from tests.processes import state_of
 from tests.videos import red_patch_clip
 from tests.web.helpers import form, photo
 from tests.web.test_review_api import act, media, read_zip, sheet
@@ -63,7 +64,7 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
         with client.get(frame["thumbnail_url"]) as response:
             assert response.status_code == 200 and response.mimetype == "image/jpeg"
             with Image.open(io.BytesIO(response.data)) as thumb:
-                red = thumb.convert("RGB").getpixel((65, 55))
+                red = cast(tuple[int, int, int], thumb.convert("RGB").getpixel((65, 55)))
         # the patch is in frames 10-20 only: the filmstrip shows what was checked, and the
         # tile the best frame (10)
         assert (red[0] > 200 and red[1] < 80) == (frame["number"] in (10, 20)), frame
@@ -73,7 +74,8 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
 
     engine = open_configured_store(settings)
     try:
-        assert job_row(engine, job_id).options["frame_interval"] == 2.0
+        row = job_row(engine, job_id)
+        assert row is not None and row.options["frame_interval"] == 2.0
     finally:
         engine.dispose()
     archive = read_zip(client, job_id)
@@ -173,7 +175,7 @@ def test_videos_get_their_own_time_allowance(client, redis_conn, tmp_path) -> No
         ),
         content_type="multipart/form-data",
     )
-    state = load_state(redis_conn, response.get_json()["id"])
+    state = state_of(redis_conn, response.get_json()["id"])
     assert (state.total, state.videos) == (3, 2)
     queued = Job.fetch(state.rq_id, connection=redis_conn, serializer=JSONSerializer)
     # 10 minutes, a minute for the photo, 600 frames at 5 s for each video

@@ -13,6 +13,7 @@ from PIL import Image, ImageOps
 from model_server.detectors import load_detector
 from model_server.detectors.base import Category
 from model_server.detectors.megadetector_tf import model_info_for
+from model_server.detectors.yolox_tflite import YoloxTFLite
 from shared.errors import ModelLoadError, ModelNotFoundError
 from tests.conftest import DATA, YOLOX_TFLITE
 from tests.images import red_patch_image
@@ -32,7 +33,7 @@ def test_megadetector_graph_returns_the_box_it_computes(red_patch_model: Path) -
     assert animal[0].bbox == pytest.approx((100 / 400, 60 / 300, 80 / 400, 90 / 300), abs=1e-6)
     assert {d.category for d in dets} == {Category.ANIMAL, Category.PERSON, Category.VEHICLE}
     # no red patch: the graph scores its animal box 0, which is dropped
-    empty = detector.detect(np.zeros((50, 60, 3), np.uint8))
+    empty = detector.detect(np.zeros((50, 60, 3), np.uint8), "empty.jpg")
     assert Category.ANIMAL not in {d.category for d in empty}
     detector.close()
 
@@ -107,8 +108,11 @@ def heron_boxes() -> dict[str, tuple[float, float, float, float]]:
         }
     with (root / "observations.csv").open() as fh:
         return {
-            media[r["mediaID"]]: tuple(
-                float(r[k]) for k in ("bboxX", "bboxY", "bboxWidth", "bboxHeight")
+            media[r["mediaID"]]: (
+                float(r["bboxX"]),
+                float(r["bboxY"]),
+                float(r["bboxWidth"]),
+                float(r["bboxHeight"]),
             )
             for r in csv.DictReader(fh)
             if r["mediaID"] in media and r["bboxX"]
@@ -159,6 +163,7 @@ def test_yolox_never_boxes_one_animal_twice_on_real_trap_photos() -> None:
     """COCO's dog, sheep, cat... all become "animal": suppression must happen after that
     mapping, or one animal scored as two COCO classes gets two boxes."""
     detector = load_detector(YOLOX_TFLITE)
+    assert isinstance(detector, YoloxTFLite)
     nms_iou = detector.spec.nms_iou
     photos = sorted(
         p

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -181,7 +182,8 @@ def test_a_first_frame_in_another_pixel_format_bushnell(tmp_path: Path) -> None:
     decoder, frames = decoded(bushnell_avi(tmp_path / "PICT0001.AVI"), interval=0.2)
     assert decoder.facts is not None and len(frames) == 8
     for i, frame in enumerate(frames):
-        red, green, _ = Image.frombytes("RGB", frame.size, frame.rgb).getpixel((5, 5))
+        pixel = Image.frombytes("RGB", frame.size, frame.rgb).getpixel((5, 5))
+        red, green, _ = cast(tuple[int, int, int], pixel)
         assert abs(red - 200) <= 4 and abs(green - 25 * i) <= 4, (i, red, green)
 
 

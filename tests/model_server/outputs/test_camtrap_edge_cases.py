@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from model_server.outputs.camtrap_dp.package import CamtrapWriter
 from model_server.outputs.event_tables import EventTables
@@ -17,11 +18,11 @@ from tests.camtrap import descriptor, problems, rows
 CREATED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
-def record(path: str, captured: str | None, detections: list[dict], **extra: object) -> MediaRecord:
+def record(path: str, captured: str | None, detections: list[dict], **extra: Any) -> MediaRecord:
     meta = {"captured": captured} if captured else {}
     return MediaRecord(
         file=path, detections=detections, metadata=meta, width=1920, height=1080, **extra
-    )  # type: ignore[arg-type]
+    )
 
 
 def box(category: str, conf: float, frame: int | None = None, **extra: object) -> dict:

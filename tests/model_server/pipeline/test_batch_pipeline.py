@@ -9,6 +9,7 @@ import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import piexif
@@ -349,6 +350,7 @@ def test_each_photo_gets_a_thumbnail_and_a_web_rendition(
             continue
         with Image.open(tmp_path / "thumbs" / record.thumbnail) as thumb:
             assert thumb.format == "JPEG" and max(thumb.size) == 320
+            assert record.width and record.height
             ratio = record.width / record.height
             assert abs(thumb.width / thumb.height - ratio) < 0.02
     assert len(records) == 4 and records["red.jpg"].detections
@@ -358,4 +360,5 @@ def test_each_photo_gets_a_thumbnail_and_a_web_rendition(
         plain = Image.open(io.BytesIO(thumbnail_jpeg(red, side))).convert("L")
         with Image.open(tmp_path / "thumbs" / name) as rendition:
             assert max(rendition.size) == side
-            assert ImageChops.difference(rendition.convert("L"), plain).getextrema()[1] < 30
+            extrema = ImageChops.difference(rendition.convert("L"), plain).getextrema()
+            assert cast(tuple[int, int], extrema)[1] < 30

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
-from shared.contract import load_state
 from tests.conftest import free_port
+from tests.processes import state_of
 from tests.web.helpers import form, photo, zip_of
 
 
@@ -91,7 +91,7 @@ def test_failed_job_sends_the_reason(client, mailing, smtp, redis_conn, settings
 
     (Storage(settings.data_dir).upload_dir(job_id) / "card.zip").write_bytes(b"damaged on disk")
     run_with(mailing, redis_conn)
-    assert load_state(redis_conn, job_id).status.value == "failed"
+    assert state_of(redis_conn, job_id).status.value == "failed"
     mail = inbox.messages[0]
     assert mail["Subject"] == "Trapline: your photos could not be processed"
     assert "not a readable zip file" in mail.get_content()
@@ -103,7 +103,7 @@ def test_without_smtp_nothing_is_sent_and_nothing_breaks(
     _, inbox = smtp
     job_id = submit(client, [(photo(), "a.jpg")])
     run_worker()
-    assert load_state(redis_conn, job_id).status.value == "finished" and inbox.messages == []
+    assert state_of(redis_conn, job_id).status.value == "finished" and inbox.messages == []
 
 
 def test_unreachable_smtp_does_not_fail_the_job(client, settings, redis_conn, caplog) -> None:
@@ -112,7 +112,7 @@ def test_unreachable_smtp_does_not_fail_the_job(client, settings, redis_conn, ca
     )
     job_id = submit(client, [(photo(), "a.jpg")])
     run_with(broken, redis_conn)
-    assert load_state(redis_conn, job_id).status.value == "finished"
+    assert state_of(redis_conn, job_id).status.value == "finished"
     assert "email notice to the submitter could not be sent" in caplog.text
 
 
@@ -130,7 +130,7 @@ def test_starttls_asked_for_but_not_offered_sends_nothing(
     )
     job_id = submit(client, [(photo(), "a.jpg")])
     run_with(secure, redis_conn)
-    assert load_state(redis_conn, job_id).status.value == "finished"
+    assert state_of(redis_conn, job_id).status.value == "finished"
     assert inbox.messages == []
     assert "does not offer STARTTLS" in caplog.text
 
@@ -176,7 +176,7 @@ def test_starttls_checks_the_servers_certificate(
         run_with(secure, redis_conn)
     finally:
         controller.stop()
-    assert load_state(redis_conn, job_id).status.value == "finished"
+    assert state_of(redis_conn, job_id).status.value == "finished"
     assert inbox.messages == []
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
 

@@ -13,12 +13,11 @@ from shared.contract import (
     JobState,
     JobStatus,
     enqueue_job,
-    load_state,
 )
 from shared.model_servers import live_count
 from shared.storage import Storage, new_job_id
 from tests.images import jpeg_bytes, red_patch_image
-from tests.processes import wait_for
+from tests.processes import state_of, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +49,7 @@ def test_two_model_servers_share_one_queue_and_never_the_same_job(
     wait_for(lambda: live_servers(redis_conn) == 2, what="two ready model servers")
     job_ids = [queue_job(redis_conn, settings, 2) for _ in range(8)]
     wait_for(
-        lambda: all(load_state(redis_conn, j).status is JobStatus.FINISHED for j in job_ids),
+        lambda: all(state_of(redis_conn, j).status is JobStatus.FINISHED for j in job_ids),
         what="all jobs finished",
     )
     workers.stop_all()
@@ -78,10 +77,10 @@ def test_waits_for_a_model_and_says_so_then_starts(
         timeout=30,
         what="two more checks for the model",
     )
-    assert load_state(redis_conn, job_id).status is JobStatus.QUEUED
+    assert state_of(redis_conn, job_id).status is JobStatus.QUEUED
     model.parent.mkdir()
     shutil.copyfile(settings.model_path, model)
-    wait_for(lambda: load_state(redis_conn, job_id).status is JobStatus.FINISHED, what="job done")
+    wait_for(lambda: state_of(redis_conn, job_id).status is JobStatus.FINISHED, what="job done")
     assert live_servers(redis_conn) == 1 and proc.poll() is None
 
 
@@ -91,16 +90,16 @@ def test_sigterm_releases_the_running_job_which_resumes_elsewhere(
     first = workers.start()
     wait_for(lambda: live_servers(redis_conn) == 1, what="ready model server")
     job_id = queue_job(redis_conn, settings, 60, size=(1600, 1200))
-    wait_for(lambda: load_state(redis_conn, job_id).processed >= 3, what="some progress")
+    wait_for(lambda: state_of(redis_conn, job_id).processed >= 3, what="some progress")
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     assert state.status is JobStatus.QUEUED and state.attempt == 2
     assert 3 <= state.processed < 60
     assert "released by a stopping model server" in workers.log(0)
     second = workers.start("--burst")
     assert second.wait(timeout=120) == 0
-    final = load_state(redis_conn, job_id)
+    final = state_of(redis_conn, job_id)
     assert final.status is JobStatus.FINISHED and final.processed == 60
     assert f"job={job_id} model_server.pipeline.batch: resuming:" in workers.log(1)
     import json

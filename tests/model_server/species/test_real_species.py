@@ -90,7 +90,9 @@ def heron_boxes() -> list[tuple[str, str, Image.Image]]:
 
 
 def split() -> tuple[list, list]:
-    taught, held, bears = [], [], 0
+    taught: list = []
+    held: list = []
+    bears = 0
     for species, name, crop in ena_boxes():
         if species == "American Black Bear":
             bears += 1

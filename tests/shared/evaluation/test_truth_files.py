@@ -69,7 +69,8 @@ def test_event_level_observations_cover_media_by_time() -> None:
     assert truth.unusable == {
         "cam/3.jpg": "no observation of this media or of an event covering its time"
     }
-    assert truth.items["cam2/4.jpg"].boxes[0].category == "person"
+    boxes = truth.items["cam2/4.jpg"].boxes
+    assert boxes is not None and boxes[0].category == "person"
     assert any("event-level" in n for n in truth.notes)
 
 
@@ -78,6 +79,7 @@ def test_coco_camera_traps_boxes_are_made_relative() -> None:
     assert len(truth.items) == 21
     first = truth.items["2480.jpg"]  # 1920x1080, bbox [1, 11, 111, 10] in pixels
     assert first.categories == {"animal"}
+    assert first.boxes is not None
     assert first.boxes[0].bbox == pytest.approx((1 / 1920, 11 / 1080, 111 / 1920, 10 / 1080))
     assert any("Virginia Opossum" in n and "'animal'" in n for n in truth.notes)
 
@@ -98,7 +100,7 @@ def test_csv_with_boxes_empty_rows_and_several_rows_per_file(tmp_path: Path) -> 
     )
     truth = read_truth_path(path)
     assert truth.items["a.jpg"].categories == {"animal", "person"}
-    assert [b.category for b in truth.items["a.jpg"].boxes] == ["animal", "person"]
+    assert [b.category for b in truth.items["a.jpg"].boxes or []] == ["animal", "person"]
     assert truth.items["b.jpg"].categories == frozenset() and truth.items["b.jpg"].boxes == []
     assert truth.items["c.jpg"].categories == {"animal"} and truth.items["c.jpg"].boxes is None
     assert "d.jpg" in truth.unusable

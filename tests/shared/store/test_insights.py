@@ -19,7 +19,7 @@ def shot(
     gps: tuple[float, float] | None = None,
     detections: list | None = None,
 ):
-    meta = {"captured": captured}
+    meta: dict[str, object] = {"captured": captured}
     if gps:
         meta.update(latitude=gps[0], longitude=gps[1])
     return record(

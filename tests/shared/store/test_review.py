@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from shared.store.bulk_review import bulk_accept, undo_bulk
-from shared.store.queries import MediaQuery, media_page, one_media
+from shared.store.queries import MediaQuery, media_page
+from shared.store.queries import one_media as find_media
 from shared.store.review import Conflict, NotInJob, ReviewAction, ReviewRefused, apply
 from shared.store.schema import detections
 from shared.store.thresholds import apply_threshold, counts_at
@@ -18,6 +19,13 @@ from shared.store.writes import add_media, start_job
 from tests.shared.store.test_results_store import job, record
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def one_media(engine, job_id: str, media_id: int) -> dict:
+    """The file as the API shows it; the test expects it to exist."""
+    found = find_media(engine, job_id, media_id)
+    assert found is not None
+    return found
 
 
 def box(category: str, conf: float, x: float = 0.1) -> dict:

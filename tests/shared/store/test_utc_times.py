@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from shared.contract import JobStatus, load_state
+from shared.contract import JobStatus
 from shared.store.reads import aware, ended_before, job_row
+from tests.processes import state_of
 from tests.web.helpers import form, photo, zip_of
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
@@ -46,8 +47,9 @@ def test_a_jobs_times_are_stored_as_utc_in_any_zone(zoned, client, run_worker, r
     )
     job_id = response.get_json()["id"]
     run_worker()
-    state = load_state(redis_conn, job_id)
+    state = state_of(redis_conn, job_id)
     assert state.status is JobStatus.FINISHED
+    assert state.started_at is not None and state.finished_at is not None
     engine = client.application.extensions["trapline.store"]
     if engine.dialect.name == "postgresql":
         plain = sa.create_engine(engine.url)  # a session as any other client gets one
@@ -55,9 +57,11 @@ def test_a_jobs_times_are_stored_as_utc_in_any_zone(zoned, client, run_worker, r
             assert conn.execute(sa.text("SHOW timezone")).scalar() == "America/New_York"
             raw = conn.execute(sa.text("SELECT finished_at FROM jobs")).scalar()
         plain.dispose()
-        assert abs(raw.timestamp() - state.finished_at) < 5  # the stored instant itself
-        assert aware(raw).utcoffset() == timedelta(0)
+        assert raw is not None  # the stored instant itself:
+        assert abs(raw.timestamp() - state.finished_at) < 5
+        assert (read := aware(raw)) is not None and read.utcoffset() == timedelta(0)
     row = job_row(engine, job_id)
+    assert row is not None and row.started_at and row.finished_at
     for moment in (row.created_at, row.started_at, row.finished_at):
         assert moment is not None and moment.utcoffset() == timedelta(0)
     # the same instants the live record holds (epoch seconds), not shifted by an hour or six
