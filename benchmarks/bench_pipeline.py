@@ -115,6 +115,7 @@ def run_pipeline(detector: Any, folder: Path, work: Path, copies: bool = True) -
     from model_server.pipeline.batch import run_batch
     from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
+    from shared.options import JobOptions
 
     start = time.perf_counter()
     result = run_batch(
@@ -122,7 +123,7 @@ def run_pipeline(detector: Any, folder: Path, work: Path, copies: bool = True) -
         detector,
         work,
         work.parent / "result.zip",
-        PipelineOptions(copies=copies),
+        PipelineOptions(job=JobOptions(reports_only=not copies)),
     )
     return result, time.perf_counter() - start
 

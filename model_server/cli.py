@@ -21,6 +21,7 @@ from model_server.species.batch_classes import batch_species
 from shared.camtrap_options import Place, parse_places, parse_utc_offset
 from shared.errors import TraplineError
 from shared.inputs import collect_inputs
+from shared.options import JobOptions
 from shared.settings import Settings
 from shared.video_options import (
     parse_deployment_level,
@@ -226,19 +227,22 @@ def _print_summary(result: BatchResult) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     inventory = collect_inputs(args.inputs, max_file_bytes=settings.max_file_bytes)
     detector = _detector(args, settings)
-    opts = PipelineOptions.from_settings(
-        settings,
-        threshold=args.threshold,
-        render_threshold=args.render_threshold,
+    job = JobOptions(
         frame_interval=args.frame_interval,
-        max_frames=args.max_frames,
-        video_clips=args.video_clips or None,
+        video_clips=args.video_clips,
         event_gap=args.event_gap,
         deployment_level=args.deployment_level,
-        sorted_copies=args.sort_by_outcome or None,
+        sorted_copies=args.sort_by_outcome,
         utc_offset=args.utc_offset,
-        places=args.deployments,
-        copies=False if args.reports_only else None,
+        places=args.deployments or {},
+        reports_only=args.reports_only,
+    )
+    opts = PipelineOptions.from_settings(
+        settings,
+        job,
+        threshold=args.threshold,
+        render_threshold=args.render_threshold,
+        max_frames=args.max_frames,
     )
     bar = tqdm(total=len(inventory.items), unit="img", disable=args.quiet or None, file=sys.stderr)
 

@@ -39,7 +39,6 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from shared.job_record import (
-    CHOSEN_FIELDS,
     RECENT_KEY,
     STATE_PREFIX,
     STATE_TTL_SECONDS,
@@ -59,7 +58,6 @@ from shared.job_record import (
 from shared.video_options import DEFAULT_MAX_FRAMES
 
 __all__ = [
-    "CHOSEN_FIELDS",
     "RECENT_KEY",
     "STATE_PREFIX",
     "STATE_TTL_SECONDS",

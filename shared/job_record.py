@@ -17,6 +17,7 @@ from typing import Any
 
 from redis import Redis
 
+from shared.options import JobOptions
 from shared.storage import is_job_id
 
 STATE_PREFIX = "trapline:job:"
@@ -90,28 +91,11 @@ class JobState:
     exported_at: float | None = None  # when the outputs were last made again from the store
     export_photos: bool = True  # the export asked for: annotated copies, or the reports alone
     export_progress: dict[str, Any] = field(default_factory=dict)  # {"stage", "done"}
-    # what the uploader chose for videos: seconds between checked frames (None: the site's
-    # setting) and whether the zip gets an annotated clip of each
-    frame_interval: float | None = None
-    video_clips: bool = False
     videos: int = 0  # of `total`, how many are videos (they take longer)
-    event_gap: float | None = None  # seconds; None: the default (60)
-    deployment_level: int | None = None  # the folder level of one camera; None: 1
-    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
-    # the reports alone: no annotated copies, thumbnails or renditions are drawn (faster; the
-    # results page then has no pictures)
-    reports_only: bool = False
-    # for the Camtrap DP package: the cameras' UTC offset (None: UTC) and the coordinates the
-    # uploader gave per deployment, {deployment: [latitude, longitude]}
-    utc_offset: str | None = None
-    places: dict[str, list[float]] = field(default_factory=dict)
-    class_set: str = ""  # species suggested from this class set ("": none)
+    options: JobOptions = field(default_factory=JobOptions)  # what the uploader chose
     # the queued or running CLASSIFY follow-up: {"set": name, "unreviewed_only": bool,
     # "learn": bool (first add the job's reviewed species boxes to the set)}
     classify: dict[str, Any] = field(default_factory=dict)
-
-    def choices(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in CHOSEN_FIELDS}
 
     def to_redis(self) -> dict[Any, str]:
         return encode(asdict(self))
@@ -120,24 +104,12 @@ class JobState:
     def from_redis(cls, raw: Mapping[bytes, bytes]) -> JobState:
         data = {k.decode(): json.loads(v) for k, v in raw.items()}
         known = set(cls.__dataclass_fields__)
-        state = cls(**{k: v for k, v in data.items() if k in known})
+        # a record of the release that kept the choices as flat fields reads the same
+        options = JobOptions.from_json(data.get("options") or data)
+        state = cls(**{k: v for k, v in data.items() if k in known and k != "options"})
         state.status = JobStatus(state.status)
+        state.options = options
         return state
-
-
-# What the uploader chose, kept beside the upload (`.job.json`) so a job found on disk without
-# its queue entry is queued again with the same choices.
-CHOSEN_FIELDS = (
-    "frame_interval",
-    "video_clips",
-    "event_gap",
-    "deployment_level",
-    "sorted_copies",
-    "utc_offset",
-    "places",
-    "class_set",
-    "reports_only",
-)
 
 
 def state_key(job_id: str) -> str:

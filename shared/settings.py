@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -89,7 +89,7 @@ def _bool(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
     """Everything configurable, for both processes. Build it once with `from_env()`, pass it
     down."""
@@ -176,78 +176,40 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Each setting from TRAPLINE_<ITS NAME> when set (strictly parsed), else its default
+        above: defaults are declared once, on the fields."""
         env = os.environ if env is None else env
-        production = _parse(env, "PRODUCTION", _bool, False)
+        defaults: dict[str, Any] = {f.name: f.default for f in fields(cls)}
+        values: dict[str, Any] = {
+            name: _parse(env, name.upper(), parse, defaults[name])
+            for name, parse in PARSERS.items()
+        }
         secret = env.get(PREFIX + "SECRET_KEY", "").strip()
-        if production and not secret:
+        if values["production"] and not secret:
             raise SettingsError(
                 f"{PREFIX}SECRET_KEY must be set in production (a long random string, "
                 "e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
-        public_url = _parse(env, "PUBLIC_URL", str, "").rstrip("/")
-        if production and not public_url:
+        values["public_url"] = values["public_url"].rstrip("/")
+        if values["production"] and not values["public_url"]:
             raise SettingsError(
                 f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://traps.example.org): "
                 "links in notice emails are built from it, never from a request's Host header."
             )
-        model = _parse(env, "MODEL_PATH", Path, None)
-        return cls(
-            data_dir=_parse(env, "DATA_DIR", Path, Path("var")),
-            redis_url=_parse(env, "REDIS_URL", str, cls.redis_url),
-            database_url=_parse(env, "DATABASE_URL", str, ""),
-            model_path=model,
-            species_embedder=_parse(env, "SPECIES_EMBEDDER", Path, None),
-            secret_key=secret or DEV_SECRET_KEY,
-            production=production,
-            detection_threshold=_parse(env, "DETECTION_THRESHOLD", _fraction, None),
-            render_threshold=_parse(env, "RENDER_THRESHOLD", _fraction, None),
-            output_min_confidence=_parse(env, "OUTPUT_MIN_CONFIDENCE", _fraction, 0.005),
-            max_image_pixels=_parse(env, "MAX_IMAGE_PIXELS", _positive_int, cls.max_image_pixels),
-            max_file_bytes=_parse(env, "MAX_FILE_BYTES", _positive_int, cls.max_file_bytes),
-            max_upload_bytes=_parse(env, "MAX_UPLOAD_BYTES", _positive_int, cls.max_upload_bytes),
-            jpeg_quality=_parse(env, "JPEG_QUALITY", _positive_int, cls.jpeg_quality),
-            loader_threads=_parse(env, "LOADER_THREADS", _positive_int, cls.loader_threads),
-            max_pixels_in_flight=_parse(
-                env, "MAX_PIXELS_IN_FLIGHT", _positive_int, cls.max_pixels_in_flight
-            ),
-            max_attempts=_parse(env, "MAX_ATTEMPTS", _positive_int, cls.max_attempts),
-            store_batch_images=_parse(
-                env, "STORE_BATCH_IMAGES", _positive_int, cls.store_batch_images
-            ),
-            view_size=_parse(env, "VIEW_SIZE", _positive_int, cls.view_size),
-            video_frame_interval=_parse(
-                env, "VIDEO_FRAME_INTERVAL", parse_frame_interval, cls.video_frame_interval
-            ),
-            video_max_frames=_parse(
-                env, "VIDEO_MAX_FRAMES", parse_max_frames, cls.video_max_frames
-            ),
-            camtrap_dp_schemas=_parse(env, "CAMTRAP_DP_SCHEMAS", _schema_folder, None),
-            inference_threads=_parse(env, "INFERENCE_THREADS", int, 0),
-            inference_inter_threads=_parse(env, "INFERENCE_INTER_THREADS", int, 0),
-            accel_redirect_prefix=_parse(env, "ACCEL_REDIRECT_PREFIX", str, ""),
-            behind_proxy=_parse(env, "BEHIND_PROXY", _bool, False),
-            public_url=public_url,
-            smtp_host=_parse(env, "SMTP_HOST", str, ""),
-            smtp_port=_parse(env, "SMTP_PORT", _positive_int, 587),
-            smtp_user=_parse(env, "SMTP_USER", str, ""),
-            smtp_password=_parse(env, "SMTP_PASSWORD", str, ""),
-            smtp_from=_parse(env, "SMTP_FROM", str, cls.smtp_from),
-            smtp_starttls=_parse(env, "SMTP_STARTTLS", _bool, True),
-            api_key=_parse(env, "API_KEY", str, ""),
-            uploads_per_hour_per_ip=_parse(env, "UPLOADS_PER_HOUR_PER_IP", _positive_int, 30),
-            uploads_per_hour_per_email=_parse(env, "UPLOADS_PER_HOUR_PER_EMAIL", _positive_int, 20),
-            chunks_per_minute_per_ip=_parse(env, "CHUNKS_PER_MINUTE_PER_IP", _positive_int, 600),
-            draft_bytes_per_day_per_ip=_parse(
-                env, "DRAFT_BYTES_PER_DAY_PER_IP", _positive_int, cls.draft_bytes_per_day_per_ip
-            ),
-            min_free_bytes=_parse(env, "MIN_FREE_BYTES", _positive_int, cls.min_free_bytes),
-            admin_user=_parse(env, "ADMIN_USER", str, "admin"),
-            admin_password_hash=_parse(env, "ADMIN_PASSWORD_HASH", _password_hash, ""),
-            lease_seconds=_parse(env, "LEASE_SECONDS", _positive_int, 30),
-            recovery_seconds=_parse(env, "RECOVERY_SECONDS", _positive_int, cls.recovery_seconds),
-            results_max_age_days=_parse(env, "RESULTS_MAX_AGE_DAYS", _positive_float, 14.0),
-            uploads_max_age_days=_parse(env, "UPLOADS_MAX_AGE_DAYS", _positive_float, 14.0),
-        )
+        return cls(secret_key=secret or DEV_SECRET_KEY, **values)
+
+    def __repr__(self) -> str:
+        """Every setting but the secrets, which say only whether they are set."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRETS:
+                shown.append(f"{f.name}={'<set>' if value else '<unset>'}")
+            elif f.name == "database_url" and value:
+                shown.append(f"{f.name}={_without_password(value)!r}")
+            else:
+                shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -261,3 +223,62 @@ def settings_for_command(log: logging.Logger) -> Settings | None:
     except SettingsError as exc:
         log.error("%s", exc)
         return None
+
+
+# How each setting is read from its variable; secret_key is read apart (production needs one).
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "data_dir": Path,
+    "redis_url": str,
+    "database_url": str,
+    "model_path": Path,
+    "species_embedder": Path,
+    "production": _bool,
+    "detection_threshold": _fraction,
+    "render_threshold": _fraction,
+    "output_min_confidence": _fraction,
+    "max_image_pixels": _positive_int,
+    "max_file_bytes": _positive_int,
+    "max_upload_bytes": _positive_int,
+    "jpeg_quality": _positive_int,
+    "loader_threads": _positive_int,
+    "max_pixels_in_flight": _positive_int,
+    "store_batch_images": _positive_int,
+    "view_size": _positive_int,
+    "video_frame_interval": parse_frame_interval,
+    "video_max_frames": parse_max_frames,
+    "camtrap_dp_schemas": _schema_folder,
+    "max_attempts": _positive_int,
+    "inference_threads": int,
+    "inference_inter_threads": int,
+    "accel_redirect_prefix": str,
+    "behind_proxy": _bool,
+    "public_url": str,
+    "smtp_host": str,
+    "smtp_port": _positive_int,
+    "smtp_user": str,
+    "smtp_password": str,
+    "smtp_from": str,
+    "smtp_starttls": _bool,
+    "api_key": str,
+    "uploads_per_hour_per_ip": _positive_int,
+    "uploads_per_hour_per_email": _positive_int,
+    "chunks_per_minute_per_ip": _positive_int,
+    "draft_bytes_per_day_per_ip": _positive_int,
+    "min_free_bytes": _positive_int,
+    "admin_user": str,
+    "admin_password_hash": _password_hash,
+    "lease_seconds": _positive_int,
+    "recovery_seconds": _positive_int,
+    "results_max_age_days": _positive_float,
+    "uploads_max_age_days": _positive_float,
+}
+SECRETS = frozenset({"secret_key", "smtp_password", "api_key", "admin_password_hash"})
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url  # the web and model server both have SQLAlchemy
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as unreadable, never echoed
+        return "<unreadable URL>"

@@ -6,17 +6,15 @@ from typing import Any
 
 from flask import Flask, request
 from flask_dropzone import Dropzone
-from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings
-from shared.storage import Storage
-from shared.store import open_configured_store
-from web.errors import error_response
-from web.security import csrf, init_security
+from web import resources
+from web.errors import error_response, init_errors
+from web.security import init_security
 
 UNREADABLE_FORM = (
     "The upload could not be read: the form data is malformed, most often because "
@@ -48,12 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     if settings.behind_proxy:
         # One nginx in front: trust its X-Forwarded-For/Proto/Host for links and client address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    Storage(settings.data_dir).ensure()
-    app.extensions["trapline.settings"] = settings
-    app.extensions["trapline.redis"] = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_timeout=5
-    )
-    app.extensions["trapline.store"] = open_configured_store(settings)  # migrates at start-up
+    resources.init_app(app, settings)
     Dropzone(app)
 
     @app.before_request
@@ -106,15 +99,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         admin,
     ):
         app.register_blueprint(module.bp)
-    csrf.exempt(api.bp)  # scripts: the API key guards it instead
-    csrf.exempt(results.bp)  # reads only
-    csrf.exempt(review.bp)  # checks CSRF itself unless a script sends its API key
-    csrf.exempt(deployments.bp)  # the same
-    csrf.exempt(insights.bp)  # reads only
-    csrf.exempt(events.bp)  # reads only
-    csrf.exempt(species_jobs.bp)  # checks CSRF itself unless a script sends its API key
-    csrf.exempt(classes.bp)  # its forms check CSRF themselves; scripts send their API key
-    csrf.exempt(accuracy.bp)  # the page's form checks CSRF itself; scripts send their API key
+    init_errors(app)
     _error_pages(app)
     return app
 

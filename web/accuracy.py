@@ -14,16 +14,12 @@ from shared.evaluation.model import LABELS, NON_EMPTY
 from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import read_truth_files
 from shared.store.evaluation_data import flagged_in_job, job_predictions, reviewed_pairs
-from web import services
+from web import job_status
 from web.charts.curves import precision_recall
+from web.errors import Refusal
 from web.results import job_threshold, missing, store
-from web.security import csrf, script_or_browser
 
 bp = Blueprint("accuracy", __name__)
-
-
-class BadRequest(ValueError):
-    """A parameter the evaluation cannot use; the message says which."""
 
 
 def _options(args: Mapping[str, Any], default: float) -> dict[str, Any]:
@@ -34,14 +30,14 @@ def _options(args: Mapping[str, Any], default: float) -> dict[str, Any]:
         try:
             value = float(raw)
         except ValueError:
-            raise BadRequest(f"{name} must be a number") from None
+            raise Refusal(f"{name} must be a number") from None
         if not 0 < value <= 1:
-            raise BadRequest(f"{name} is a number above 0, at most 1")
+            raise Refusal(f"{name} is a number above 0, at most 1")
         return value
 
     label = str(args.get("category") or "animal").strip().lower()
     if label not in (*LABELS, NON_EMPTY):
-        raise BadRequest("category is animal, person, vehicle or non-empty")
+        raise Refusal("category is animal, person, vehicle or non-empty")
     return {
         "threshold": fraction("threshold") or default,
         "recall": fraction("recall"),
@@ -90,42 +86,31 @@ def evaluation(job_id: str) -> Any:
     stored = job_threshold(job_id)
     if stored is None:
         return missing(job_id)
-    try:
-        options = _options(request.args, stored)
-    except BadRequest as exc:
-        return jsonify(error=str(exc)), 400
-    return jsonify(_finish(_from_review(job_id, options)))
+    return jsonify(_finish(_from_review(job_id, _options(request.args, stored))))
 
 
 @bp.post("/api/jobs/<job_id>/evaluation")
-@script_or_browser
 def evaluation_against_truth(job_id: str) -> Any:
     """The figures against an uploaded truth file (multipart field `truth`, one or more)."""
     stored = job_threshold(job_id)
     if stored is None:
         return missing(job_id)
-    try:
-        report = _from_truth(job_id, _options(request.form, stored))
-    except (BadRequest, TruthError) as exc:
-        return jsonify(error=str(exc)), 400
-    return jsonify(_finish(report))
+    return jsonify(_finish(_from_truth(job_id, _options(request.form, stored))))
 
 
 @bp.route("/jobs/<job_id>/accuracy", methods=["GET", "POST"])
 def page(job_id: str) -> Any:
     """The Accuracy page: figures against the review; a truth file posted here adds figures
     against it."""
-    state = services.job_or_404(job_id)
+    state = job_status.job_or_404(job_id)
     stored = job_threshold(job_id)
     if stored is None:
         return missing(job_id)
-    if request.method == "POST":
-        csrf.protect()
     args = request.form if request.method == "POST" else request.args
     error, truth = "", None
     try:
         options = _options(args, stored)
-    except BadRequest as exc:
+    except Refusal as exc:  # the page shows why, with the defaults
         options = _options({}, stored)
         error = str(exc)
     if request.method == "POST" and not error:
@@ -141,7 +126,7 @@ def page(job_id: str) -> Any:
         )
     return render_template(
         "accuracy.html",
-        job=services.status_payload(state),
+        job=job_status.status_payload(state),
         review=review,
         truth=truth,
         charts=charts,

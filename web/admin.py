@@ -22,9 +22,9 @@ from shared.contract import JobStatus, TransitionRefused, enqueue_job, job_queue
 from shared.job_index import recent_states
 from shared.leases import has_lease
 from shared.model_servers import live_servers
-from web import services
-from web.errors import error_response
-from web.security import RateLimited, check_login_failures, rate_limited_response
+from web import job_status, resources
+from web.errors import Refusal, error_response, refusal_response
+from web.security import RateLimited, check_login_failures
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 RECENT = 100
@@ -33,7 +33,7 @@ RECENT = 100
 def _login_ok(auth: Any) -> bool:
     """Both checks always run, so a right user name with a wrong password takes as long as a
     wrong user name: the timing says nothing about which user names exist."""
-    settings = services.settings()
+    settings = resources.settings()
     user_ok = hmac.compare_digest((auth.username or "").encode(), settings.admin_user.encode())
     password_ok = check_password_hash(settings.admin_password_hash, auth.password or "")
     return user_ok and password_ok
@@ -42,7 +42,7 @@ def _login_ok(auth: Any) -> bool:
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        settings = services.settings()
+        settings = resources.settings()
         if not settings.admin_password_hash:
             abort(404)
         auth = request.authorization
@@ -53,7 +53,7 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
                     return view(*args, **kwargs)
                 check_login_failures(auth.username or "", count=True)
             except RateLimited as exc:
-                return rate_limited_response(exc)
+                return refusal_response(exc)
         return Response(
             "Authentication required.",
             401,
@@ -70,8 +70,8 @@ def _folder_bytes(path: Any) -> int:
 @bp.get("/")
 @admin_required
 def dashboard() -> Any:
-    r = services.redis()
-    store = services.storage()
+    r = resources.redis()
+    store = resources.storage()
     states = recent_states(r, RECENT)
     servers = live_servers(r)
     disk = shutil.disk_usage(store.root)
@@ -83,14 +83,14 @@ def dashboard() -> Any:
         disk=disk,
         uploads_bytes=_folder_bytes(store.uploads_root),
         results_bytes=_folder_bytes(store.results_root),
-        human=services.human_size,
+        human=job_status.human_size,
     )
 
 
 @bp.post("/jobs/<job_id>/cancel")
 @admin_required
 def cancel(job_id: str) -> Any:
-    services.cancel_job(services.job_or_404(job_id))
+    job_status.cancel_job(job_status.job_or_404(job_id))
     return redirect(url_for("admin.dashboard"), code=303)
 
 
@@ -98,8 +98,8 @@ def cancel(job_id: str) -> Any:
 @admin_required
 def requeue(job_id: str) -> Any:
     """Runs a failed, cancelled or stuck job again from its kept upload (and checkpoint)."""
-    state = services.job_or_404(job_id)
-    r = services.redis()
+    state = job_status.job_or_404(job_id)
+    r = resources.redis()
     if has_lease(r, job_id):
         return error_response(
             409,
@@ -108,7 +108,7 @@ def requeue(job_id: str) -> Any:
             "or wait: if its model server died, the job is requeued by itself "
             "once the lease lapses.",
         )
-    if not services.storage().upload_files(job_id):
+    if not resources.storage().upload_files(job_id):
         return error_response(
             409,
             "This job's upload is gone from the server (removed when the "
@@ -124,7 +124,7 @@ def requeue(job_id: str) -> Any:
             allowed=(JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PROCESSING),
         )
     except TransitionRefused as exc:
-        return error_response(409, f"This job cannot be requeued: {exc}.")
+        raise Refusal(f"This job cannot be requeued: {exc}.", 409) from exc
     return redirect(url_for("admin.dashboard"), code=303)
 
 

@@ -37,17 +37,17 @@ from shared.store.class_sets import (
     set_threshold,
     uploads_of,
 )
-from web import services
+from web import resources
 from web.admin import admin_required
 from web.answers import answer
-from web.security import csrf, script_or_browser
+from web.errors import Refusal
 
 bp = Blueprint("classes", __name__)
 MAX_EVALUATED = 3000  # examples: leave-one-out beyond this takes too long for a page
 
 
 def _set_or_404(name: str) -> SetRow:
-    found = get_set(services.results_store(), name)
+    found = get_set(resources.results_store(), name)
     if found is None:
         abort(404)
     return found
@@ -55,7 +55,7 @@ def _set_or_404(name: str) -> SetRow:
 
 def set_details(row: SetRow) -> dict[str, Any]:
     """A set as the page and the API show it: classes, thresholds, evaluation, uploads."""
-    engine = services.results_store()
+    engine = resources.results_store()
     classes = load_classes(engine, row.id, row.overrides)
     summaries = class_summaries(engine, row.id)
     total = sum(s.examples for s in summaries)
@@ -105,7 +105,7 @@ def set_details(row: SetRow) -> dict[str, Any]:
 
 @bp.get("/classes")
 def index() -> Any:
-    sets = list_sets(services.results_store())
+    sets = list_sets(resources.results_store())
     return render_template("classes.html", sets=sets)
 
 
@@ -118,10 +118,10 @@ def page(name: str) -> Any:
 @bp.get("/classes/<name>/crops/<int:example_id>.jpg")
 def crop(name: str, example_id: int) -> Any:
     row = _set_or_404(name)
-    file = example_crop(services.results_store(), row.id, example_id)
+    file = example_crop(resources.results_store(), row.id, example_id)
     if file is None or "/" in file or "\\" in file:
         abort(404)
-    path = services.storage().class_set_dir(row.id) / file
+    path = resources.storage().class_set_dir(row.id) / file
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="image/jpeg", max_age=3600)
@@ -132,7 +132,7 @@ def api_list() -> Any:
     return jsonify(
         sets=[
             {"name": row.name, "embedder": row.embedder, "classes": classes}
-            for row, classes in list_sets(services.results_store())
+            for row, classes in list_sets(resources.results_store())
         ]
     )
 
@@ -143,14 +143,13 @@ def api_show(name: str) -> Any:
 
 
 @bp.post("/api/class-sets")
-@script_or_browser
 def create() -> Any:
     body = request.get_json(silent=True) if request.is_json else request.form
     name = str((body or {}).get("name") or "")
     try:
-        row = create_set(services.results_store(), name, datetime.now(UTC))
+        row = create_set(resources.results_store(), name, datetime.now(UTC))
     except ClassSetError as exc:
-        return answer(400, f"Not created: {exc}.", url_for("classes.index"))
+        raise Refusal(f"Not created: {exc}.", page=url_for("classes.index")) from exc
     return answer(
         201,
         f"Class set {row.name!r} created; add a class with a zip of example photos.",
@@ -160,7 +159,6 @@ def create() -> Any:
 
 
 @bp.post("/api/class-sets/<name>/examples")
-@script_or_browser
 def add_examples(name: str) -> Any:
     """A zip of example photos: `file`, with `species` naming its class (else each photo's
     folder names it). A model server finds the animal in each and learns from it."""
@@ -169,23 +167,23 @@ def add_examples(name: str) -> Any:
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            return answer(400, "Not added: attach a zip of example photos as `file`.", here)
+            raise Refusal("Not added: attach a zip of example photos as `file`.", 400, page=here)
         if not upload.filename.lower().endswith(".zip"):
-            return answer(400, "Not added: the examples come as a .zip file.", here)
+            raise Refusal("Not added: the examples come as a .zip file.", 400, page=here)
         species = (request.form.get("species") or "").strip() or None
-        engine = services.results_store()
+        engine = resources.results_store()
         try:
             upload_id = create_upload(engine, row.id, species, upload.filename, datetime.now(UTC))
         except ClassSetError as exc:
-            return answer(400, f"Not added: {exc}.", here)
-        target = services.storage().class_upload_file(upload_id)
+            raise Refusal(f"Not added: {exc}.", page=here) from exc
+        target = resources.storage().class_upload_file(upload_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         upload.save(target)
     finally:
         if upload is not None:
             upload.close()
     try:
-        enqueue_class_upload(services.redis(), upload_id)
+        enqueue_class_upload(resources.redis(), upload_id)
     except RedisError:
         finish_upload(
             engine,
@@ -195,7 +193,7 @@ def add_examples(name: str) -> Any:
             now=datetime.now(UTC),
         )
         target.unlink(missing_ok=True)
-        return answer(503, "Not added: the queue is unreachable; please try again.", here)
+        raise Refusal("Not added: the queue is unreachable; please try again.", 503, page=here)
     what = f"class {species!r}" if species else "the classes its folders name"
     return answer(
         202,
@@ -207,7 +205,6 @@ def add_examples(name: str) -> Any:
 
 
 @bp.post("/api/class-sets/<name>/thresholds")
-@script_or_browser
 def set_class_threshold(name: str) -> Any:
     """A class's "unknown" distance by hand: `species` and `threshold` (a cosine distance above
     0, at most 2; blank or null: calibrated from the examples again). Jobs classified after it
@@ -222,12 +219,12 @@ def set_class_threshold(name: str) -> Any:
         if value is not None and not 0 < value <= 2:
             raise ValueError
     except (TypeError, ValueError):
-        return answer(
-            400, "Not saved: the threshold is a cosine distance above 0, at most 2.", here
-        )
-    engine = services.results_store()
+        raise Refusal(
+            "Not saved: the threshold is a cosine distance above 0, at most 2.", page=here
+        ) from None
+    engine = resources.results_store()
     if species not in load_classes(engine, row.id).examples:
-        return answer(404, f"Not saved: the set has no class {species!r}.", here)
+        raise Refusal(f"Not saved: the set has no class {species!r}.", 404, page=here)
     set_threshold(engine, row.id, species, value)
     said = f"{value:g}" if value is not None else "calibrated from its examples"
     return answer(
@@ -238,7 +235,7 @@ def set_class_threshold(name: str) -> Any:
 @bp.get("/api/class-sets/<name>/uploads/<int:upload_id>")
 def api_upload(name: str, upload_id: int) -> Any:
     row = _set_or_404(name)
-    for found in uploads_of(services.results_store(), row.id, limit=1000):
+    for found in uploads_of(resources.results_store(), row.id, limit=1000):
         if found.id == upload_id:
             return jsonify(
                 id=found.id,
@@ -260,17 +257,16 @@ def api_remove(name: str, species: str) -> Any:
 @bp.post("/classes/<name>/remove")
 @admin_required
 def remove(name: str) -> Any:
-    csrf.protect()  # the browser sends the admin login by itself: the form must be ours
     return _remove(name, request.form.get("species") or "")
 
 
 def _remove(name: str, species: str) -> Any:
     row = _set_or_404(name)
     here = url_for("classes.page", name=row.name)
-    crops = remove_class(services.results_store(), row.id, species)
+    crops = remove_class(resources.results_store(), row.id, species)
     if not crops:
-        return answer(404, f"Nothing removed: the set has no class {species!r}.", here)
-    folder = services.storage().class_set_dir(row.id)
+        raise Refusal(f"Nothing removed: the set has no class {species!r}.", 404, page=here)
+    folder = resources.storage().class_set_dir(row.id)
     for file in crops:
         (folder / file).unlink(missing_ok=True)
     return answer(

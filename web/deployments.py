@@ -12,29 +12,25 @@ from flask import Blueprint, request, url_for
 from shared.camtrap_options import Place, parse_place, parse_places, parse_utc_offset
 from shared.contract import JobStatus, TransitionRefused
 from shared.store.job_options import add_places
-from web import services
+from web import job_status
 from web.answers import answer
+from web.errors import Refusal
 from web.exporting import start_export
 from web.results import store
-from web.security import script_or_browser
 
 bp = Blueprint("deployments", __name__)
 MAX_BODY = 1 << 20
 
 
-class Refused(ValueError):
-    pass
-
-
 def _from_json(body: Any) -> tuple[dict[str, Place], str | None]:
     """{"places": {"cam1": [lat, lon] or {"latitude": .., "longitude": ..}}, "utc_offset"}"""
     if not isinstance(body, dict) or not isinstance(body.get("places", {}), dict):
-        raise Refused('send {"places": {"deployment": [latitude, longitude]}}')
+        raise TypeError('send {"places": {"deployment": [latitude, longitude]}}')
     places: dict[str, Place] = {}
     for name, value in body.get("places", {}).items():
         pair = [value.get("latitude"), value.get("longitude")] if isinstance(value, dict) else value
         if not isinstance(pair, list) or len(pair) != 2:
-            raise Refused(f"{name}: give [latitude, longitude]")
+            raise ValueError(f"{name}: give [latitude, longitude]")
         places[str(name)] = parse_place(pair[0], pair[1], f"{name}: ")
     offset = body.get("utc_offset")
     return places, parse_utc_offset(str(offset)) if offset else None
@@ -54,7 +50,7 @@ def _from_form() -> tuple[dict[str, Place], str | None]:
 
 def _given() -> tuple[dict[str, Place], str | None]:
     if (request.content_length or 0) > MAX_BODY:
-        raise Refused("at most 1 MB of coordinates")
+        raise ValueError("at most 1 MB of coordinates")
     if request.is_json:
         return _from_json(request.get_json(silent=True))
     if request.mimetype == "text/csv":
@@ -62,39 +58,44 @@ def _given() -> tuple[dict[str, Place], str | None]:
     return _from_form()
 
 
+def _back(job_id: str) -> str:
+    return url_for("jobs.page", job_id=job_id) + "#camtrap-dp"
+
+
 def _answer(job_id: str, status: int, message: str, **extra: Any) -> Any:
-    return answer(status, message, url_for("jobs.page", job_id=job_id) + "#camtrap-dp", **extra)
+    return answer(status, message, _back(job_id), **extra)
 
 
 @bp.post("/api/jobs/<job_id>/deployments")
-@script_or_browser
 def give_places(job_id: str) -> Any:
-    state = services.job_or_404(job_id)
+    state = job_status.job_or_404(job_id)
     try:
         places, offset = _given()
         if not places and offset is None:
-            raise Refused("no coordinates were given")
-    except (Refused, ValueError) as exc:
-        return _answer(job_id, 400, f"Not saved: {exc}.")
+            raise ValueError("no coordinates were given")
+    except (TypeError, ValueError) as exc:
+        raise Refusal(f"Not saved: {exc}.", page=_back(job_id)) from exc
     if state.status is not JobStatus.FINISHED:
-        return _answer(
-            job_id,
-            409,
+        raise Refusal(
             f"Not saved: the job is {state.status.value}; coordinates "
             "are given with the upload (`deployments`) or once it has finished.",
+            409,
+            page=_back(job_id),
         )
     options = add_places(store(), job_id, places, offset)
     if options is None:
-        return _answer(job_id, 404, "Not saved: this job's results are no longer stored.")
+        raise Refusal(
+            "Not saved: this job's results are no longer stored.", 404, page=_back(job_id)
+        )
     try:
         start_export(state, photos=state.export_photos)
     except TransitionRefused as exc:
-        return _answer(
-            job_id,
-            409,
+        raise Refusal(
             f"Saved, but the package is not being made again yet: "
             f"{exc}. Start an export when the current one is done.",
-        )
+            409,
+            page=_back(job_id),
+        ) from exc
     return _answer(
         job_id,
         202,

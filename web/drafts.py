@@ -24,7 +24,8 @@ from flask import session
 from shared.errors import InputError
 from shared.inputs import MEDIA_WORDS, clean_relative_path, collect_inputs
 from shared.storage import Storage, new_job_id
-from web.services import UploadRefused, plain_name, safe_name
+from web.errors import Refusal
+from web.intake import plain_name, safe_name
 
 SESSION_KEY = "drafts"
 MAX_DRAFTS = 20  # open pages remembered per browser session
@@ -43,7 +44,7 @@ def open_new() -> str:
 def owned(storage: Storage, draft: str) -> Path:
     """The draft's folder, if this browser's session opened it; else a refusal."""
     if draft not in session.get(SESSION_KEY, []):
-        raise UploadRefused(
+        raise Refusal(
             "This upload page has expired or was opened in another browser. "
             "Please reload the page and add your files again."
         )
@@ -119,7 +120,7 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _check_free_space(folder: Path, still_to_come: int, min_free: int) -> None:
     if shutil.disk_usage(folder).free - still_to_come < min_free:
-        raise UploadRefused(
+        raise Refusal(
             "The server is running out of disk space, so it cannot take this file now. "
             "Please try again later; the administrators have been told by the site's logs.",
             507,
@@ -145,7 +146,7 @@ def write_chunk(
     if chunk.index == 0 and not meta.exists():
         with _locked(folder):
             if used_bytes(folder) + chunk.size > limit:
-                raise UploadRefused("The upload is larger than this site accepts.", 413)
+                raise Refusal("The upload is larger than this site accepts.", 413)
             reserve(chunk.size)
             name = relative_target(folder, chunk.filename, chunk.fullpath)
             meta.write_text(
@@ -153,12 +154,10 @@ def write_chunk(
                 encoding="utf-8",
             )
     elif not meta.exists():
-        raise UploadRefused(
-            "This file's upload was not started or was removed; please drop it again."
-        )
+        raise Refusal("This file's upload was not started or was removed; please drop it again.")
     info = json.loads(meta.read_text(encoding="utf-8"))
     if info["size"] != chunk.size or not 0 <= chunk.offset < max(chunk.size, 1):
-        raise UploadRefused("This chunk does not belong to the file being uploaded.")
+        raise Refusal("This chunk does not belong to the file being uploaded.")
     allowed = min(chunk_bytes, chunk.size - chunk.offset)
     with part.open("r+b" if part.exists() else "wb") as fh:
         fh.seek(chunk.offset)
@@ -166,13 +165,13 @@ def write_chunk(
         while block := stream.read(COPY_BLOCK):
             written += len(block)
             if written > allowed:
-                raise UploadRefused("A chunk was larger than its file allows.", 413)
+                raise Refusal("A chunk was larger than its file allows.", 413)
             fh.write(block)
     if chunk.index < chunk.total - 1:
         return None
     if part.stat().st_size != chunk.size:
         discard(folder, uuid=chunk.uuid)
-        raise UploadRefused("The upload was incomplete; please drop the file again.")
+        raise Refusal("The upload was incomplete; please drop the file again.")
     target = folder / info["name"]
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(part, target)

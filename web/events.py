@@ -14,6 +14,7 @@ from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
 from shared.store.event_data import event_items
 from shared.store.reads import job_row
 from shared.video_options import parse_deployment_level, parse_event_gap
+from web.errors import Refusal
 from web.results import job_threshold, missing, store
 
 bp = Blueprint("events", __name__)
@@ -39,7 +40,7 @@ def job_events(job_id: str) -> Any:
             or options.get("deployment_level", DEFAULT_DEPLOYMENT_LEVEL)
         )
     except ValueError as exc:
-        return jsonify(error=str(exc)), 400
+        raise Refusal(str(exc)) from exc
     cameras = deployments(event_items(store(), job_id), level)
     found = events(cameras, gap)
     given = places_from_json(options.get("places"))

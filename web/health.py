@@ -9,14 +9,14 @@ from redis.exceptions import RedisError
 
 from shared.contract import NOTICE_KEY, as_text
 from shared.model_servers import live_servers
-from web import services
+from web import resources
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    r = services.redis()
+    r = resources.redis()
     try:
         r.ping()
         servers = [model for _, model in live_servers(r)]

@@ -16,7 +16,7 @@ from flask import (
 )
 
 from shared.contract import JobStatus
-from web import services
+from web import job_status, resources
 from web.errors import error_response
 from web.species_jobs import species_context
 
@@ -25,26 +25,26 @@ bp = Blueprint("jobs", __name__)
 
 @bp.get("/jobs/<job_id>")
 def page(job_id: str) -> Any:
-    state = services.job_or_404(job_id)
+    state = job_status.job_or_404(job_id)
     finished = state.status is JobStatus.FINISHED
-    species = species_context(job_id, state.reports_only) if finished else {}
-    return render_template("job.html", job=services.status_payload(state), species=species)
+    species = species_context(job_id, state.options.reports_only) if finished else {}
+    return render_template("job.html", job=job_status.status_payload(state), species=species)
 
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel(job_id: str) -> Any:
     """The job page's cancel button (CSRF-protected form; the API has its own route)."""
-    state = services.cancel_job(services.job_or_404(job_id))
+    state = job_status.cancel_job(job_status.job_or_404(job_id))
     if request.accept_mimetypes.accept_html and not request.is_json:
         return redirect(url_for("jobs.page", job_id=state.id), code=303)
-    return jsonify(services.status_payload(state))
+    return jsonify(job_status.status_payload(state))
 
 
 @bp.get("/download/<job_id>")
 def download(job_id: str) -> Any:
     """The newest export (`?what=full` or `?what=reports` picks one)."""
-    state = services.job_or_404(job_id)
-    store = services.storage()
+    state = job_status.job_or_404(job_id)
+    store = resources.storage()
     zips = store.result_zips(job_id)
     what = request.args.get("what", "")
     if what in ("full", "reports"):
@@ -62,11 +62,11 @@ def download(job_id: str) -> Any:
         )
     if state.status is not JobStatus.FINISHED:
         if request.accept_mimetypes.accept_html:
-            return render_template("job.html", job=services.status_payload(state)), 409
+            return render_template("job.html", job=job_status.status_payload(state)), 409
         return error_response(409, "The job is not finished yet.")
     kind = "-reports" if path == store.reports_zip(job_id) else ""
     filename = f"trapline-{job_id[:8]}{kind}.zip"  # ids are [A-Za-z0-9_-]: safe in a header
-    accel = services.settings().accel_redirect_prefix
+    accel = resources.settings().accel_redirect_prefix
     if accel:
         # nginx sends the bytes from its internal location; the app only checked the job.
         return Response(

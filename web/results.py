@@ -23,7 +23,7 @@ from shared.store.queries import (
 from shared.store.reads import job_row
 from shared.store.records import frame_thumbnail
 from shared.store.thresholds import counts_at
-from web import services
+from web import job_status, resources
 from web.errors import error_response
 
 bp = Blueprint("results", __name__)
@@ -31,13 +31,13 @@ EXPIRED = "This result has expired and was removed from the server."
 
 
 def store() -> Engine:
-    return services.results_store()
+    return resources.results_store()
 
 
 def missing(job_id: str) -> Any:
     """410 for a job the cleanup removed, 409 for one that has stored nothing yet (waiting for
     a model server), 404 for anything else."""
-    state = services.find_job(job_id)
+    state = job_status.find_job(job_id)
     if state is not None and state.status is JobStatus.EXPIRED:
         return error_response(410, EXPIRED)
     if state is not None and state.status is JobStatus.QUEUED:
@@ -103,13 +103,10 @@ def with_urls(job_id: str, item: dict[str, Any]) -> dict[str, Any]:
 def media(job_id: str) -> Any:
     if not is_job_id(job_id):
         abort(404)
-    try:
-        query = media_query(request.args)
-        if not job_exists(store(), job_id):
-            return missing(job_id)
-        page = media_page(store(), job_id, query)
-    except BadQuery as exc:
-        return jsonify(error=str(exc)), 400
+    query = media_query(request.args)
+    if not job_exists(store(), job_id):
+        return missing(job_id)
+    page = media_page(store(), job_id, query)
     for item in page["media"]:
         with_urls(job_id, item)
     return jsonify(page)
@@ -118,16 +115,13 @@ def media(job_id: str) -> Any:
 @bp.get("/api/jobs/<job_id>/summary")
 def job_summary(job_id: str) -> Any:
     """The counts; with `?threshold=T` also what they would be at T (the page's slider)."""
-    try:
-        at = _number(request.args, "threshold", float)
-    except BadQuery as exc:
-        return jsonify(error=str(exc)), 400
+    at = _number(request.args, "threshold", float)
     found = summary(store(), job_id) if is_job_id(job_id) else None
     if found is None:
         return missing(job_id)
     if at is not None:
         if not 0 < at <= 1:
-            return jsonify(error="threshold is a number above 0, at most 1"), 400
+            raise BadQuery("threshold is a number above 0, at most 1")
         found["at_threshold"] = counts_at(store(), job_id, at)
     found["species"] = species_used(store(), job_id)
     return jsonify(found)
@@ -137,7 +131,7 @@ def job_summary(job_id: str) -> Any:
 def thumbnail(job_id: str, name: str) -> Any:
     if not is_job_id(job_id):
         abort(404)
-    folder = services.storage().thumbnail_dir(job_id)
+    folder = resources.storage().thumbnail_dir(job_id)
     response = send_from_directory(folder, name, mimetype="image/jpeg", max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

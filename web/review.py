@@ -11,13 +11,13 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from shared.contract import JobStatus, TransitionRefused
 from shared.storage import is_job_id
 from shared.store.bulk_review import bulk_accept, undo_bulk
-from shared.store.queries import BadQuery, job_exists, one_media
-from shared.store.review import Conflict, NotInJob, ReviewAction, ReviewRefused, apply
+from shared.store.queries import job_exists, one_media
+from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
-from web import services
+from web import job_status
+from web.errors import Refusal
 from web.exporting import start_export
 from web.results import media_query, store, with_urls
-from web.security import script_or_browser
 
 bp = Blueprint("review", __name__)
 
@@ -75,26 +75,21 @@ def _now() -> datetime:
 
 
 @bp.post("/api/jobs/<job_id>/reviews")
-@script_or_browser
 def review(job_id: str) -> Any:
     """One action: accept, reject, relabel, empty, add, species, undo; or bulk_accept with a
     `filter` (the gallery's query fields) and undo_bulk with its `batch`."""
     _job(job_id)
+    body = _body()
+    reviewer = str(body.get("reviewer", ""))
+    if body.get("action") == "bulk_accept":
+        query = media_query(body.get("filter") or {})
+        return jsonify(bulk_accept(store(), job_id, query, reviewer, _now())), 201
+    if body.get("action") == "undo_bulk":
+        return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer, _now()))
     try:
-        body = _body()
-        reviewer = str(body.get("reviewer", ""))
-        if body.get("action") == "bulk_accept":
-            query = media_query(body.get("filter") or {})
-            return jsonify(bulk_accept(store(), job_id, query, reviewer, _now())), 201
-        if body.get("action") == "undo_bulk":
-            return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer, _now()))
         done = apply(store(), job_id, _action(body), _now())
-    except (ReviewRefused, BadQuery) as exc:
-        return jsonify(error=str(exc)), 400
-    except NotInJob as exc:
-        return jsonify(error=str(exc)), 404
-    except Conflict as exc:
-        return jsonify(error=str(exc), media=_media(job_id, exc.media_id)), 409
+    except Conflict as exc:  # the person sees the image as it is now
+        raise Refusal(str(exc), 409, media=_media(job_id, exc.media_id)) from exc
     return jsonify({**done, "media": _media(job_id, done["media_id"])}), 201
 
 
@@ -121,42 +116,34 @@ def _threshold(body: dict[str, Any]) -> float | None:
 
 
 @bp.post("/api/jobs/<job_id>/threshold")
-@script_or_browser
 def threshold(job_id: str) -> Any:
     """Makes another threshold the job's: outcomes, filters and the next export use it."""
     _job(job_id)
-    try:
-        chosen = _threshold(_body())
-    except ReviewRefused as exc:
-        return jsonify(error=str(exc)), 400
+    chosen = _threshold(_body())
     if chosen is None:
-        return jsonify(error='Give the threshold, for example {"threshold": 0.3}.'), 400
+        raise Refusal('Give the threshold, for example {"threshold": 0.3}.')
     apply_threshold(store(), job_id, chosen)
     return jsonify(threshold=chosen)
 
 
 @bp.post("/api/jobs/<job_id>/export")  # the name of the first release, kept for scripts
 @bp.post("/api/jobs/<job_id>/exports")  # registered first: url_for gives this one
-@script_or_browser
 def export(job_id: str) -> Any:
     """Starts an export job: the zip, Excel, JSON and CSVs made again from the store. JSON body
     (optional): `threshold` to apply first, `photos` false for the reports alone."""
-    state = services.job_or_404(job_id)
+    state = job_status.job_or_404(job_id)
     body = request.get_json(silent=True) or {}
-    try:
-        chosen = _threshold(body if isinstance(body, dict) else {})
-    except ReviewRefused as exc:
-        return jsonify(error=str(exc)), 400
+    chosen = _threshold(body if isinstance(body, dict) else {})
     if state.status is not JobStatus.FINISHED:
-        return jsonify(error=f"Not exported: the job is {state.status.value}."), 409
+        raise Refusal(f"Not exported: the job is {state.status.value}.", 409)
     if chosen is not None:
         apply_threshold(store(), job_id, chosen)
     photos = not (isinstance(body, dict) and body.get("photos") is False)
     try:
         start_export(state, photos)
     except TransitionRefused as exc:
-        return jsonify(error=f"Not exported: {exc}."), 409
-    payload = services.status_payload(services.job_or_404(job_id))
+        raise Refusal(f"Not exported: {exc}.", 409) from exc
+    payload = job_status.status_payload(job_status.job_or_404(job_id))
     return (
         jsonify({**payload, "photos": photos}),
         202,

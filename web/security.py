@@ -7,15 +7,14 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, jsonify, make_response, request
+from flask import Flask, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from redis.exceptions import RedisError
 
-from web import services
-from web.errors import error_response
+from web import resources
+from web.errors import Refusal, error_response
 
 csrf = CSRFProtect()
 
@@ -35,31 +34,59 @@ HEADERS = {
 WINDOW_SECONDS = 3600
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NO_TOKEN_FOR_SCRIPT = (
+    "This request carries neither the page's CSRF token nor an X-API-Key header. Scripts send "
+    "X-API-Key (any value when the site sets no key; see the README's HTTP API)."
+)
+EXPIRED_FORM = (
+    "This form has expired or did not come from this site. Please reload the page and try again."
+)
+
+
 def init_security(app: Flask) -> None:
+    """CSRF is checked on every request that changes something, for every blueprint, unless it
+    carries an X-API-Key: a browser cannot add that header to a cross-site request without the
+    site's consent, so a script's key cannot be forged by CSRF. The key must match when one is
+    configured (TRAPLINE_API_KEY)."""
     # A researcher on a slow link may upload for hours: the token lives as long as the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, once, for everything
     csrf.init_app(app)
+
+    @app.before_request
+    def script_or_page() -> Any:
+        if request.method not in UNSAFE_METHODS:
+            return None
+        given = request.headers.get("X-API-Key")
+        if given is None:
+            csrf.protect()
+            return None
+        expected = resources.settings().api_key
+        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+            return jsonify(error="A valid X-API-Key header is required."), 401
+        return None
 
     @app.after_request
     def security_headers(response: Any) -> Any:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
-        if services.settings().production:
+        if resources.settings().production:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> Any:
-        return error_response(
-            400,
-            "This form has expired or did not come from this site. "
-            "Please reload the page and try again.",
-        )
+        # the API's routes are a script's unless the page calls them with its token
+        scripted = request.path.startswith("/api/") and not request.headers.get("X-CSRFToken")
+        return error_response(400, NO_TOKEN_FOR_SCRIPT if scripted else EXPIRED_FORM)
 
 
-class RateLimited(Exception):
+class RateLimited(Refusal):
+    """Too many requests: 429 with the seconds to wait in Retry-After."""
+
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+        super().__init__(message, 429, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
 
 
@@ -83,7 +110,7 @@ def _count(kind: str, value: str, limit: int, seconds: int, *, add: bool, what: 
     retry_after = int((window + 1) * seconds - now) + 1
     key = _rate_key(kind, value, window)
     try:
-        r = services.redis()
+        r = resources.redis()
         if add:
             pipe = r.pipeline()
             pipe.incr(key)
@@ -107,7 +134,7 @@ def _address() -> str:
 
 def check_upload_rate(email: str) -> None:
     """Counts one upload for this client address and this email in the current hour."""
-    settings = services.settings()
+    settings = resources.settings()
     _count(
         "ip",
         _address(),
@@ -154,7 +181,7 @@ def check_login_failures(user: str, *, count: bool) -> None:
 def check_chunk_rate(*, first_of_upload: bool) -> None:
     """Before any bytes are stored: a client already over its hourly upload limit is refused at
     its first chunk (not after sending gigabytes), and chunks per minute are capped."""
-    settings = services.settings()
+    settings = resources.settings()
     if first_of_upload:
         _count(
             "ip",
@@ -189,12 +216,12 @@ return used + tonumber(ARGV[1])
 def reserve_draft_bytes(size: int) -> None:
     """Counts a file's declared size against this address's daily draft budget as its first
     chunk arrives, whether or not the draft is ever sent as a job; RateLimited past it."""
-    limit = services.settings().draft_bytes_per_day_per_ip
+    limit = resources.settings().draft_bytes_per_day_per_ip
     now = _now()
     window = int(now // DAY_SECONDS)
     key = _rate_key("draft-bytes", _address(), window)
     try:
-        used = int(services.redis().eval(_RESERVE, 1, key, size, limit, DAY_SECONDS * 2))
+        used = int(resources.redis().eval(_RESERVE, 1, key, size, limit, DAY_SECONDS * 2))
     except RedisError as exc:
         current_app.logger.warning("draft budget not checked, Redis unreachable: %s", exc)
         return
@@ -206,43 +233,3 @@ def reserve_draft_bytes(size: int) -> None:
             f"{retry_after // 3600 + 1} hours, or ask the site's administrators.",
             retry_after,
         )
-
-
-def rate_limited_response(exc: RateLimited) -> Any:
-    response = make_response(error_response(429, str(exc)))
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def script_or_browser(view: Callable[..., Any]) -> Callable[..., Any]:
-    """For views both the page and scripts call. A request with an X-API-Key header is a
-    script's: the key must match when one is configured (a browser cannot add that header to a
-    cross-site request without the site's consent, so CSRF cannot forge it). Any other request
-    is the page's and must carry the CSRF token (X-CSRFToken)."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        given = request.headers.get("X-API-Key")
-        if given is None:
-            csrf.protect()
-            return view(*args, **kwargs)
-        expected = services.settings().api_key
-        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
-            return jsonify(error="A valid X-API-Key header is required."), 401
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def api_key_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """When TRAPLINE_API_KEY is set, scripts must send it as X-API-Key to change anything."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        expected = services.settings().api_key
-        given = request.headers.get("X-API-Key", "")
-        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
-            return jsonify(error="A valid X-API-Key header is required."), 401
-        return view(*args, **kwargs)
-
-    return wrapped

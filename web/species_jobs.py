@@ -11,9 +11,9 @@ from flask import Blueprint, request, url_for
 from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
 from shared.store.class_sets import get_set, list_sets
 from shared.store.species_data import classification_of
-from web import services
+from web import job_status, resources
 from web.answers import answer
-from web.security import script_or_browser
+from web.errors import Refusal
 
 bp = Blueprint("species_jobs", __name__)
 NO_PICTURES = (
@@ -25,7 +25,7 @@ NO_PICTURES = (
 
 def species_context(job_id: str, reports_only: bool) -> dict[str, Any]:
     """What the job page's species section shows."""
-    engine = services.results_store()
+    engine = resources.results_store()
     return {
         "classified": classification_of(engine, job_id),
         "no_pictures": reports_only,
@@ -33,8 +33,8 @@ def species_context(job_id: str, reports_only: bool) -> dict[str, Any]:
     }
 
 
-def _answer(job_id: str, status: int, message: str) -> Any:
-    return answer(status, message, url_for("jobs.page", job_id=job_id) + "#species")
+def _back(job_id: str) -> str:
+    return url_for("jobs.page", job_id=job_id) + "#species"
 
 
 def _flag(body: Any, name: str) -> bool:
@@ -43,17 +43,18 @@ def _flag(body: Any, name: str) -> bool:
 
 
 @bp.post("/api/jobs/<job_id>/classify")
-@script_or_browser
 def classify(job_id: str) -> Any:
     """`class_set` (a set's name), `learn` (first add this job's reviewed species boxes to the
     set), `unreviewed_only` (leave reviewed files' suggestions as they are; implied by learn)."""
-    state = services.job_or_404(job_id)
-    if state.reports_only:
-        return _answer(job_id, 409, NO_PICTURES)
+    state = job_status.job_or_404(job_id)
+    if state.options.reports_only:
+        raise Refusal(NO_PICTURES, 409, page=_back(job_id))
     body = (request.get_json(silent=True) or {}) if request.is_json else request.form
     name = str(body.get("class_set") or "").strip()
-    if not name or get_set(services.results_store(), name) is None:
-        return _answer(job_id, 400, f"Not started: there is no class set named {name!r}.")
+    if not name or get_set(resources.results_store(), name) is None:
+        raise Refusal(
+            f"Not started: there is no class set named {name!r}.", 400, page=_back(job_id)
+        )
     learn = _flag(body, "learn")
     request_ = {
         "set": name,
@@ -61,14 +62,14 @@ def classify(job_id: str) -> Any:
         "unreviewed_only": learn or _flag(body, "unreviewed_only"),
     }
     if state.status is not JobStatus.FINISHED:
-        return _answer(job_id, 409, f"Not started: the job is {state.status.value}.")
+        raise Refusal(f"Not started: the job is {state.status.value}.", 409, page=_back(job_id))
     try:
-        enqueue_job(services.redis(), state, kind=JobKind.CLASSIFY, request={"classify": request_})
+        enqueue_job(resources.redis(), state, kind=JobKind.CLASSIFY, request={"classify": request_})
     except TransitionRefused as exc:
-        return _answer(job_id, 409, f"Not started: {exc}.")
+        raise Refusal(f"Not started: {exc}.", 409, page=_back(job_id)) from exc
     what = (
         "Learning from this job's review, then classifying its unreviewed animals"
         if learn
         else "Classifying this job's animals"
     )
-    return _answer(job_id, 202, f"{what} with {name!r}; the reports are then made again.")
+    return answer(202, f"{what} with {name!r}; the reports are then made again.", _back(job_id))

@@ -10,37 +10,36 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from shared.store.class_sets import list_sets
-from web import drafts, services
-from web.errors import error_response
+from web import drafts, intake, job_status, resources
+from web.errors import Refusal, error_response
+from web.intake import QueueUnavailable
 from web.security import (
     RateLimited,
     check_chunk_rate,
     check_upload_rate,
-    rate_limited_response,
     reserve_draft_bytes,
 )
-from web.services import QueueUnavailable, UploadRefused
 
 bp = Blueprint("upload", __name__)
 DZ_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _page(draft: str, **extra: Any) -> str:
-    settings = services.settings()
-    folder = services.storage().draft_dir(draft)
+    settings = resources.settings()
+    folder = resources.storage().draft_dir(draft)
     return render_template(
         "upload.html",
-        notice=services.model_notice(),
+        notice=job_status.model_notice(),
         draft=draft,
         drafted=drafts.finished_files(folder),
         chunk_bytes=current_app.config["CHUNK_BYTES"],
         max_mb=settings.max_upload_bytes // (1024 * 1024),
-        max_size=services.human_size(settings.max_upload_bytes),
+        max_size=job_status.human_size(settings.max_upload_bytes),
         sends_email=bool(settings.smtp_host),
         keep_days=settings.results_max_age_days,
-        accepted=",".join(sorted(services.ALLOWED_SUFFIXES)),
+        accepted=",".join(sorted(intake.ALLOWED_SUFFIXES)),
         frame_interval=settings.video_frame_interval,
-        class_sets=[row.name for row, classes in list_sets(services.results_store()) if classes],
+        class_sets=[row.name for row, classes in list_sets(resources.results_store()) if classes],
         **extra,
     )
 
@@ -54,7 +53,7 @@ def _chunk_fields() -> drafts.Chunk:
     form, upload = request.form, request.files.get("file")
     uuid = form.get("dzuuid", "")
     if upload is None or not DZ_UUID.match(uuid):
-        raise UploadRefused("not a Dropzone chunk")
+        raise Refusal("not a Dropzone chunk")
     try:
         return drafts.Chunk(
             uuid=uuid,
@@ -66,19 +65,19 @@ def _chunk_fields() -> drafts.Chunk:
             fullpath=form.get("fullpath", ""),
         )
     except (KeyError, ValueError):
-        raise UploadRefused("chunk fields missing") from None
+        raise Refusal("chunk fields missing") from None
 
 
 @bp.post("/upload/chunk")
 def chunk() -> Any:
     """One Dropzone chunk, written at its offset; the last one names the finished file."""
-    store, settings = services.storage(), services.settings()
+    store, settings = resources.storage(), resources.settings()
     try:
         fields = _chunk_fields()
         folder = drafts.owned(store, request.form.get("draft", ""))
-        services.safe_name(fields.filename, folder)  # refuse wrong types on chunk one
+        intake.safe_name(fields.filename, folder)  # refuse wrong types on chunk one
         if fields.size > settings.max_upload_bytes:
-            raise UploadRefused("The upload is larger than this site accepts.", 413)
+            raise Refusal("The upload is larger than this site accepts.", 413)
         first = (
             fields.index == 0 and not drafts.finished_files(folder) and not drafts.in_flight(folder)
         )
@@ -94,12 +93,10 @@ def chunk() -> Any:
             min_free=settings.min_free_bytes,
             reserve=reserve_draft_bytes,
         )
-    except UploadRefused as exc:
-        return jsonify(error=str(exc)), exc.status
-    except RateLimited as exc:
-        response = jsonify(error=str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response, 429
+    except RateLimited:
+        raise  # answered as every refusal is, with its Retry-After
+    except Refusal as exc:
+        return jsonify(error=str(exc)), exc.status  # Dropzone shows the error on the file
     if name is None:
         return jsonify(ok=True)
     problem = drafts.problem_with(folder / name)
@@ -110,9 +107,9 @@ def chunk() -> Any:
 
 
 def _form_draft() -> tuple[str, Path]:
-    """The draft this form names, if this browser's session opened it (else UploadRefused)."""
+    """The draft this form names, if this browser's session opened it (else Refusal)."""
     draft = request.form.get("draft", "")
-    return draft, drafts.owned(services.storage(), draft)
+    return draft, drafts.owned(resources.storage(), draft)
 
 
 @bp.post("/upload/remove")
@@ -120,7 +117,7 @@ def remove() -> Any:
     """Takes a file out of the draft: Dropzone's remove link (JSON) or the page's own buttons."""
     try:
         draft, folder = _form_draft()
-    except UploadRefused as exc:
+    except Refusal as exc:
         return error_response(exc.status, str(exc))
     name = request.form.get("name", "") or request.form.get("remove", "")
     uuid = request.form.get("uuid", "")
@@ -132,26 +129,26 @@ def remove() -> Any:
 
 
 def _submit(folder: Path) -> Any:
-    email = services.clean_email(request.form.get("email"))
-    choices = services.job_choices(request.form, request.files.get("deployments"))
+    email = intake.clean_email(request.form.get("email"))
+    options = intake.job_options(request.form, request.files.get("deployments"))
     check_upload_rate(email)
-    services.save_files(request.files.getlist("files"), folder)
+    intake.save_files(request.files.getlist("files"), folder)
     unfinished = [str(m.get("name", "a file")) for m in drafts.in_flight(folder)]
     if unfinished:
-        raise UploadRefused(
+        raise Refusal(
             f"Still uploading or failed part-way: {', '.join(unfinished)}. "
             "Wait for it to finish, or remove it and drop it again."
         )
     dropped = drafts.drop_unusable(folder)
     if dropped:
-        raise UploadRefused(
+        raise Refusal(
             "Removed from this upload: " + "; ".join(dropped) + ". The other "
             "files are still here: press Start detection again to send them."
         )
     staged = drafts.entries(folder)
     if not staged:
-        raise UploadRefused("Please add a zip or some images before submitting.")
-    return services.create_job(staged, email, choices)
+        raise Refusal("Please add a zip or some images before submitting.")
+    return intake.create_job(staged, email, options)
 
 
 @bp.post("/upload")
@@ -159,18 +156,15 @@ def submit() -> Any:
     """The form: an email, the draft's files and any files posted with the form itself."""
     try:
         draft, folder = _form_draft()
-    except UploadRefused as exc:
+    except Refusal as exc:
         return _page(
             drafts.open_new(), error=str(exc), email=request.form.get("email", "")
         ), exc.status
     try:
         state = _submit(folder)
-    except UploadRefused as exc:
+    except (RateLimited, QueueUnavailable):
+        raise  # a page of their own: the wait, or the job's link while the queue is down
+    except Refusal as exc:  # the same page again, with the files still there and why
         return _page(draft, error=str(exc), email=request.form.get("email", "")), exc.status
-    except RateLimited as exc:
-        return rate_limited_response(exc)
-    except QueueUnavailable as exc:
-        link = url_for("jobs.page", job_id=exc.state.id, _external=True)
-        return error_response(503, f"{exc.message} Your job's link: {link}")
-    services.discard(folder)
+    intake.discard(folder)
     return redirect(url_for("jobs.page", job_id=state.id), code=303)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
-from shared.camtrap_options import DEFAULT_UTC_OFFSET, Place
-from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
+from shared.camtrap_options import Place
+from shared.options import JobOptions
 from shared.settings import Settings
 from shared.video_options import DEFAULT_FRAME_INTERVAL, DEFAULT_MAX_FRAMES
 
@@ -34,21 +35,53 @@ class PipelineOptions:
     commit_seconds: float = 15.0
     thumbnail_size: int = 320  # the long side of the browser's thumbnails, in pixels
     view_size: int = 1280  # the long side of the review page's web rendition
-    frame_interval: float = DEFAULT_FRAME_INTERVAL  # seconds between a video's checked frames
+    site_frame_interval: float = DEFAULT_FRAME_INTERVAL  # when the job names none
     max_frames: int = DEFAULT_MAX_FRAMES  # per video
-    video_clips: bool = False  # an annotated MP4 of each video's checked frames in the zip
-    event_gap: float = DEFAULT_EVENT_GAP  # seconds: a longer gap starts a new event
-    deployment_level: int = DEFAULT_DEPLOYMENT_LEVEL  # folder level that is one camera
-    sorted_copies: bool = False  # annotated copies in the zip under a folder per outcome
-    # False: the reports alone — no annotated copies, thumbnails or renditions are drawn or
-    # encoded, and JPEGs are decoded at the size the detector reads (Pillow's draft)
-    copies: bool = True
-    utc_offset: str = DEFAULT_UTC_OFFSET  # the cameras' clocks, for Camtrap DP's timestamps
-    places: dict[str, Place] = field(default_factory=dict)  # deployment -> (lat, lon) given
     camtrap_dp_schemas: Path | None = None  # validate each Camtrap DP package against these
+    job: JobOptions = field(default_factory=JobOptions)  # what the uploader chose
+
+    # What the job chose, with the defaults filled in (declared once, in JobOptions and the
+    # site's settings): the names the pipeline reads.
+    @property
+    def frame_interval(self) -> float:
+        return self.job.frame_interval or self.site_frame_interval
+
+    @property
+    def video_clips(self) -> bool:
+        return self.job.video_clips
+
+    @property
+    def event_gap(self) -> float:
+        return self.job.gap
+
+    @property
+    def deployment_level(self) -> int:
+        return self.job.level
+
+    @property
+    def sorted_copies(self) -> bool:
+        return self.job.sorted_copies
+
+    @property
+    def copies(self) -> bool:
+        """False: the reports alone — no annotated copies, thumbnails or renditions are drawn or
+        encoded, and JPEGs are decoded at the size the detector reads (Pillow's draft)."""
+        return not self.job.reports_only
+
+    @property
+    def utc_offset(self) -> str:
+        return self.job.offset
+
+    @property
+    def places(self) -> dict[str, Place]:
+        return dict(self.job.places)
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> PipelineOptions:
+    def from_settings(
+        cls, settings: Settings, job: JobOptions | None = None, **overrides: Any
+    ) -> PipelineOptions:
+        """The site's settings, the job's own choices, and `overrides` (the batch command's
+        flags for what the settings set)."""
         base = cls(
             threshold=settings.detection_threshold,
             render_threshold=settings.render_threshold,
@@ -60,11 +93,13 @@ class PipelineOptions:
             max_pixels_in_flight=settings.max_pixels_in_flight,
             commit_every=settings.store_batch_images,
             view_size=settings.view_size,
-            frame_interval=settings.video_frame_interval,
+            site_frame_interval=settings.video_frame_interval,
             max_frames=settings.video_max_frames,
             camtrap_dp_schemas=settings.camtrap_dp_schemas,
+            job=job or JobOptions(),
         )
-        return cls(**{**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+        # a flag left out (None) keeps the site's setting
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass

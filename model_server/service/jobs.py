@@ -262,17 +262,7 @@ def _detect(
         rt.detector,
         storage.work_dir(state.id),
         storage.result_zip(state.id),
-        PipelineOptions.from_settings(
-            settings,
-            frame_interval=state.frame_interval,
-            video_clips=state.video_clips or None,
-            event_gap=state.event_gap,
-            deployment_level=state.deployment_level,
-            sorted_copies=state.sorted_copies or None,
-            copies=False if state.reports_only else None,
-            utc_offset=state.utc_offset,
-            places={name: (p[0], p[1]) for name, p in state.places.items()} or None,
-        ),
+        PipelineOptions.from_settings(settings, state.options),
         store=StoreTarget(rt.store, state.id, created),
         thumbnails=storage.thumbnail_dir(state.id),
         on_progress=progress,
@@ -281,7 +271,11 @@ def _detect(
         may_publish=progress.still_owner,
         exclusive=False,
         in_flight=progress.note_in_flight,
-        species=species_step(rt.store, state.class_set, rt.embedder) if state.class_set else None,
+        species=(
+            species_step(rt.store, state.options.class_set, rt.embedder)
+            if state.options.class_set
+            else None
+        ),
     )
 
 

@@ -24,7 +24,6 @@ from redis import Redis
 from model_server.service.follow_up_recovery import recover_follow_ups, rq_job_alive
 from model_server.service.notify import send_notice
 from shared.contract import (
-    CHOSEN_FIELDS,
     JobState,
     JobStatus,
     TransitionRefused,
@@ -36,6 +35,7 @@ from shared.contract import (
 )
 from shared.job_index import unfinished_states
 from shared.leases import has_lease
+from shared.options import JobOptions
 from shared.settings import Settings
 from shared.storage import Storage, is_job_id
 
@@ -178,7 +178,9 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
             continue
         try:
             meta = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            # written flat beside the upload by the release before JobOptions
+            options = JobOptions.from_json(meta.get("options") or meta)
+        except (OSError, TypeError, ValueError):
             log.error("upload %s has an unreadable .job.json; left for an administrator", folder)
             continue
         state = JobState(
@@ -188,7 +190,7 @@ def enqueue_stranded_uploads(redis: Redis, storage: Storage) -> list[str]:
             base_url=str(meta.get("base_url", "")),
             created_at=float(meta.get("created_at", time.time())),
             videos=int(meta.get("videos", 0)),
-            **{k: meta[k] for k in CHOSEN_FIELDS if meta.get(k) is not None},
+            options=options,
         )
         log.warning("job %s: upload found on disk without a queue entry; queued now", state.id)
         enqueue_job(redis, state)

@@ -15,7 +15,7 @@ import requests
 
 from tests.conftest import REPO, free_port
 from tests.processes import wait_for
-from tests.web.helpers import photo, zip_of
+from tests.web.helpers import SCRIPT, photo, zip_of
 
 pytestmark = [
     pytest.mark.slow,
@@ -110,6 +110,7 @@ def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> 
         data={"email": "r@example.org"},
         files={"files": ("card.zip", big, "application/zip")},
         timeout=30,
+        headers=SCRIPT,
     )
     assert response.status_code == 201, response.text  # over nginx's 1 MB default limit
     created = response.json()
@@ -133,6 +134,7 @@ def test_internal_location_is_not_reachable(stack: str, run_worker, settings) ->
         data={"email": "r@example.org"},
         files={"files": ("a.jpg", photo(), "image/jpeg")},
         timeout=30,
+        headers=SCRIPT,
     ).json()
     run_worker()
     direct = requests.get(f"{stack}/_protected_results/{created['id']}.zip", timeout=10)
@@ -154,5 +156,6 @@ def test_too_large_for_nginx_is_413(stack: str) -> None:
         data={"email": "r@example.org"},
         files={"files": ("big.zip", b"0" * (65 * 1024 * 1024))},
         timeout=60,
+        headers=SCRIPT,
     )
     assert response.status_code == 413

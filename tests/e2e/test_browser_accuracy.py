@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.conftest import DATA, YOLOX_TFLITE
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser_review import finished
+from tests.web.helpers import SCRIPT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PACKAGE = DATA / "camtrap-dp" / "example"
@@ -21,7 +22,6 @@ MIXED = [
     DATA / "camera-trap" / "megadetector" / n
     for n in ("idaho-camera-traps.jpg", "channel-islands-thumb.jpg")
 ]
-SCRIPT = {"X-API-Key": "a script"}
 
 
 @pytest.fixture

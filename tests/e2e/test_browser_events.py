@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
+from tests.web.helpers import SCRIPT
 from tests.web.test_camtrap_places import card
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,6 +26,7 @@ def test_events_in_the_gallery_and_coordinates_on_the_job_page(
         data={"email": "r@example.org"},
         files={"files": ("card.zip", card(), "application/zip")},
         timeout=30,
+        headers=SCRIPT,
     )
     assert created.status_code == 201, created.text
     run_worker()

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from tests.conftest import DATA
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser_upload import PHOTOS
-from tests.web.helpers import zip_of
+from tests.web.helpers import SCRIPT, zip_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MORE = [
@@ -36,6 +36,7 @@ def finished(page, live_server: str, run_worker, entries: dict[str, bytes] | Non
             "email": "ranger@example.org",
             "files": {"name": "card.zip", "mimeType": "application/zip", "buffer": card},
         },
+        headers=SCRIPT,
     )
     assert response.status == 201, response.text()
     run_worker()

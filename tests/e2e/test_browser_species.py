@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.conftest import MODELS
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_browser_review import wait_review
-from tests.web.helpers import zip_of
+from tests.web.helpers import SCRIPT, zip_of
 from tests.web.test_species_service import TEACH, examples_zip, small
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,6 +63,7 @@ def test_teach_a_class_set_and_take_a_suggestion_with_one_key(
         data={"email": "r@example.org", "class_set": "ena24"},
         files={"files": ("card.zip", io.BytesIO(card), "application/zip")},
         timeout=30,
+        headers=SCRIPT,
     )
     assert created.status_code == 201, created.text
     run_worker()

@@ -33,7 +33,7 @@ from tests.conftest import REPO, RedisServer
 from tests.images import jpeg_bytes, red_patch_image
 from tests.processes import state_of, wait_for
 from tests.videos import red_patch_clip
-from tests.web.helpers import form, photo
+from tests.web.helpers import SCRIPT, form, photo
 
 pytestmark = pytest.mark.slow
 LEASE = {"TRAPLINE_LEASE_SECONDS": "2"}
@@ -230,6 +230,7 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(
             "deployments": "(top level),-22.9,-43.2\n",
         },
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 503
     body = response.get_json()
@@ -290,7 +291,10 @@ def test_unwritable_results_folder_fails_clearly_and_keeps_the_upload(
 ) -> None:
     store = Storage(settings.data_dir)
     response = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     job_id = response.get_json()["id"]
     store.results_root.rmdir()

@@ -18,7 +18,7 @@ from shared import inputs
 from shared.errors import InputError
 from shared.inputs import collect_inputs
 from tests.images import jpeg_bytes, png_bomb_header, red_patch_image
-from tests.web.helpers import form, zip_of
+from tests.web.helpers import SCRIPT, form, zip_of
 
 GOOD = jpeg_bytes(red_patch_image((160, 120), (10, 10, 60, 50)))
 
@@ -205,6 +205,7 @@ def test_hostile_upload_through_the_service(client, run_worker, redis_conn, tmp_
         "/api/jobs",
         data=form(files=[(upload.read_bytes(), "trap <b>cam</b>.zip")]),
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     job_id = response.get_json()["id"]

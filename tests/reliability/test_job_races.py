@@ -8,7 +8,7 @@ import time
 
 from shared.contract import JobStatus, enqueue_job, transition
 from tests.processes import state_of
-from tests.web.helpers import form, photo
+from tests.web.helpers import SCRIPT, form, photo
 
 
 def submit(client, n: int = 1) -> str:
@@ -16,6 +16,7 @@ def submit(client, n: int = 1) -> str:
         "/api/jobs",
         data=form(files=[(photo(i), f"{i}.jpg") for i in range(n)]),
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     return response.get_json()["id"]
@@ -28,7 +29,7 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(
     cancel wrote. The finished job must stay finished, and nothing may requeue it."""
     from model_server.service.recovery import recover
     from shared.storage import Storage
-    from web import services
+    from web import job_status
 
     job_id = submit(client)
     stale = state_of(redis_conn, job_id)
@@ -36,7 +37,7 @@ def test_a_cancel_arriving_as_the_job_finishes_changes_nothing(
     run_worker()
     assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
     with app.test_request_context():
-        services.cancel_job(stale)
+        job_status.cancel_job(stale)
     after = state_of(redis_conn, job_id)
     assert after.status is JobStatus.FINISHED and not after.cancel_requested
     assert recover(redis_conn, Storage(settings.data_dir)) == []

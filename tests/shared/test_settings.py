@@ -65,3 +65,28 @@ def test_production_needs_a_secret() -> None:
         ).secret_key
         == "s3"
     )
+
+
+def test_defaults_are_declared_once_on_the_fields() -> None:
+    """Reading an empty environment gives exactly the class's defaults, field for field, and
+    every field but the secret key is read from its own variable."""
+    from shared.settings import PARSERS
+
+    assert Settings.from_env({}) == Settings()
+    assert set(PARSERS) | {"secret_key"} == set(Settings.__dataclass_fields__)
+
+
+def test_the_repr_never_shows_a_secret() -> None:
+    settings = Settings.from_env(
+        {
+            "TRAPLINE_API_KEY": "key-k3y-KEY",
+            "TRAPLINE_SMTP_PASSWORD": "smtp-s3cret",
+            "TRAPLINE_SECRET_KEY": "session-s3cret",
+            "TRAPLINE_DATABASE_URL": "postgresql://trapline:db-s3cret@db.example.org/trapline",
+        }
+    )
+    shown = repr(settings)
+    for secret in ("key-k3y-KEY", "smtp-s3cret", "session-s3cret", "db-s3cret"):
+        assert secret not in shown
+    assert "api_key=<set>" in shown and "admin_password_hash=<unset>" in shown
+    assert "db.example.org/trapline" in shown  # the rest of the database address stays

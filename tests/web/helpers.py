@@ -9,6 +9,9 @@ from tests.conftest import DATA
 from tests.images import jpeg_bytes, red_patch_image
 
 BURST = DATA / "camera-trap" / "camtrapR-burst-StationC-TRA"
+# What a script sends: with no TRAPLINE_API_KEY configured any value marks a script, which
+# needs no CSRF token (a browser cannot add this header to a cross-site request)
+SCRIPT = {"X-API-Key": "a script"}
 
 
 def photo(i: int = 0) -> bytes:

@@ -11,9 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.images import exif_block, jpeg_bytes, red_patch_image
-from tests.web.helpers import csrf_token, form, zip_of
+from tests.web.helpers import SCRIPT, csrf_token, form, zip_of
 
-SCRIPT = {"X-API-Key": "a script"}
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -35,7 +34,10 @@ def survey(client, run_worker) -> str:
         }
     )
     response = client.post(
-        "/api/jobs", data=form(files=[(upload, "survey.zip")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(upload, "survey.zip")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     run_worker()

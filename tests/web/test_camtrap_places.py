@@ -14,7 +14,7 @@ import pytest
 
 from tests.camtrap import descriptor, problems, rows
 from tests.conftest import DATA
-from tests.web.helpers import BURST, form, zip_of
+from tests.web.helpers import BURST, SCRIPT, form, zip_of
 
 HERON = DATA / "camtrap-dp" / "example" / "media"
 
@@ -30,7 +30,9 @@ def card() -> bytes:
 
 def upload(client, **fields) -> str:
     data = {**form(files=[(card(), "card.zip")]), **fields}
-    with client.post("/api/jobs", data=data, content_type="multipart/form-data") as response:
+    with client.post(
+        "/api/jobs", data=data, content_type="multipart/form-data", headers=SCRIPT
+    ) as response:
         assert response.status_code == 201, response.get_json()
         return response.get_json()["id"]
 
@@ -131,7 +133,9 @@ def test_coordinates_typed_on_the_job_page(client, run_worker, tmp_path: Path) -
 )
 def test_bad_camtrap_choices_are_refused_at_upload(client, fields, words) -> None:
     data = {**form(files=[(card(), "card.zip")]), **fields}
-    with client.post("/api/jobs", data=data, content_type="multipart/form-data") as response:
+    with client.post(
+        "/api/jobs", data=data, content_type="multipart/form-data", headers=SCRIPT
+    ) as response:
         assert response.status_code == 400 and words in response.get_json()["error"]
 
 

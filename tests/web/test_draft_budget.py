@@ -12,7 +12,7 @@ from shared.settings import Settings
 from tests.conftest import pinned_clock
 from tests.web.helpers import page_fields, photo, send_chunks
 from web import create_app, drafts
-from web.services import UploadRefused
+from web.errors import Refusal
 
 
 def site(settings: Settings, **overrides):
@@ -89,7 +89,7 @@ def test_parallel_first_chunks_cannot_overshoot_the_quota(tmp_path: Path) -> Non
                 folder, chunk, io.BytesIO(b"x" * 300), 300, limit=1000, reserve=reserve
             )
             outcomes.append("taken")
-        except UploadRefused as exc:
+        except Refusal as exc:
             outcomes.append(f"refused {exc.status}")
 
     threads = [threading.Thread(target=first_chunk, args=(n,)) for n in range(8)]

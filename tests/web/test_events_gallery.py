@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web.helpers import SCRIPT
 from tests.web.test_camtrap_places import upload
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
-SCRIPT = {"X-API-Key": "a script"}
 
 
 def media(client, job_id: str, **query) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.helpers import form, photo, zip_of
-from tests.web.test_review_api import SCRIPT, act, media, read_zip, sheet
+from tests.web.helpers import SCRIPT, form, photo, zip_of
+from tests.web.test_review_api import act, media, read_zip, sheet
 
 
 def test_event_gap_and_folder_level_reach_the_report(client, run_worker) -> None:
@@ -16,6 +16,7 @@ def test_event_gap_and_folder_level_reach_the_report(client, run_worker) -> None
         "/api/jobs",
         data={**form(files=[(card, "card.zip")]), "event_gap": "300", "deployment_level": "2"},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     run_worker()
@@ -32,6 +33,7 @@ def test_sorted_copies_follow_the_review(client, run_worker) -> None:
         "/api/jobs",
         data={**form(files=[(card, "card.zip")]), "sorted_copies": "on"},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     job_id = response.get_json()["id"]
     run_worker()
@@ -59,6 +61,7 @@ def test_reports_only_draws_and_keeps_no_pictures(client, run_worker, settings) 
         "/api/jobs",
         data={**form(files=[(card, "card.zip")]), "reports_only": "on"},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     job_id = response.get_json()["id"]
     run_worker()
@@ -106,5 +109,6 @@ def test_bad_choices_are_refused(client, field: str, value: str, words: str) -> 
         "/api/jobs",
         data={**form(files=[(photo(), "a.jpg")]), field: value},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 400 and words in response.get_json()["error"]

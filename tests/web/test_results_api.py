@@ -19,9 +19,8 @@ from shared.cleanup import Cleaner
 from shared.contract import JobStatus
 from shared.store.schema import detections, media
 from tests.processes import state_of
-from tests.web.helpers import form, photo, zip_of
+from tests.web.helpers import SCRIPT, form, photo, zip_of
 
-SCRIPT = {"X-API-Key": "a script"}  # no key configured: any value marks a script
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
 
@@ -36,7 +35,10 @@ def finished_job(client, run_worker) -> str:
         }
     )
     response = client.post(
-        "/api/jobs", data=form(files=[(upload, "site.zip")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(upload, "site.zip")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     run_worker()
@@ -107,7 +109,10 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{missing}/summary").status_code == 404
     assert client.get("/api/jobs/not-an-id/media").status_code == 404
     waiting = client.post(
-        "/api/jobs", data=form(files=[(photo(1), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(1), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     assert client.get(f"/api/jobs/{waiting}/media").status_code == 409
     job_id = finished_job(client, run_worker)

@@ -11,11 +11,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from tests.web.helpers import csrf_token
+from tests.web.helpers import SCRIPT, csrf_token
 from tests.web.test_results_api import finished_job
 from tests.web.test_security import make_client
 
-SCRIPT = {"X-API-Key": "a script"}
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
 

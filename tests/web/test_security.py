@@ -11,7 +11,7 @@ from shared.contract import JobStatus, transition
 from shared.model_servers import beat
 from tests.conftest import pinned_clock
 from tests.processes import state_of
-from tests.web.helpers import csrf_token, form, page_fields, photo, send_chunks, zip_of
+from tests.web.helpers import SCRIPT, csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
 def make_client(settings, **overrides):
@@ -37,9 +37,10 @@ def test_browser_forms_need_the_csrf_token(client) -> None:
 def test_api_key_guards_changes_when_configured(settings, redis_conn) -> None:
     client = make_client(settings, api_key="s3cret-key")
     data = lambda: form(files=[(photo(), "a.jpg")])
-    assert (
-        client.post("/api/jobs", data=data(), content_type="multipart/form-data").status_code == 401
-    )
+    unkeyed = client.post("/api/jobs", data=data(), content_type="multipart/form-data")
+    assert unkeyed.status_code == 400  # neither the page's token nor a key: told what to send
+    assert "send X-API-Key" in unkeyed.get_json()["error"]
+    assert "expired" not in unkeyed.get_json()["error"]
     wrong = client.post(
         "/api/jobs", data=data(), headers={"X-API-Key": "nope"}, content_type="multipart/form-data"
     )
@@ -53,7 +54,8 @@ def test_api_key_guards_changes_when_configured(settings, redis_conn) -> None:
     assert ok.status_code == 201
     job_id = ok.get_json()["id"]
     assert client.get(f"/api/jobs/{job_id}").status_code == 200  # the id is the capability
-    assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 401
+    assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 400  # no key, no token
+    assert client.post(f"/api/jobs/{job_id}/cancel", headers=SCRIPT).status_code == 401  # wrong
     assert (
         client.post(f"/api/jobs/{job_id}/cancel", headers={"X-API-Key": "s3cret-key"}).status_code
         == 200
@@ -68,6 +70,7 @@ def test_rate_limit_per_address(settings, redis_conn) -> None:
             "/api/jobs",
             data=form(email=f"r{i}@example.org", files=[(photo(), "a.jpg")]),
             content_type="multipart/form-data",
+            headers=SCRIPT,
         )
         codes.append(response.status_code)
     assert codes == [201, 201, 429]
@@ -78,6 +81,7 @@ def test_rate_limit_per_address(settings, redis_conn) -> None:
         data=form(email="x@example.org", files=[(photo(), "a.jpg")]),
         content_type="multipart/form-data",
         environ_base={"REMOTE_ADDR": "10.9.8.7"},
+        headers=SCRIPT,
     )
     assert other.status_code == 201  # another client is not affected
 
@@ -89,12 +93,14 @@ def test_rate_limit_per_email_across_addresses(settings, redis_conn) -> None:
         data=form(files=[(photo(), "a.jpg")]),
         content_type="multipart/form-data",
         environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers=SCRIPT,
     )
     second = client.post(
         "/api/jobs",
         data=form(email="RANGER@example.org", files=[(photo(), "a.jpg")]),
         content_type="multipart/form-data",
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        headers=SCRIPT,
     )
     assert (first.status_code, second.status_code) == (201, 429)
     assert "this email address" in second.get_json()["error"]
@@ -138,7 +144,10 @@ def test_hostile_file_names_are_shown_escaped_on_job_and_results_pages(client, r
     files that failed, and one readable photo beside it."""
     upload = zip_of({HOSTILE: b"not a photo at all", "ok.jpg": photo()})
     job_id = client.post(
-        "/api/jobs", data=form(files=[(upload, "card.zip")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(upload, "card.zip")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     queued = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     run_worker()
@@ -182,7 +191,10 @@ def test_admin_page_needs_the_password(admin, settings, redis_conn) -> None:
 def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
     client, headers = admin
     job_id = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     beat(redis_conn, "box-1", "MegaDetector v4.1.0")
     page = client.get("/admin/", headers=headers).get_data(as_text=True)
@@ -196,7 +208,10 @@ def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
 def test_admin_requeues_a_failed_job(admin, redis_conn, run_worker) -> None:
     client, headers = admin
     job_id = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     state = state_of(redis_conn, job_id)
     transition(redis_conn, state.id, JobStatus, status=JobStatus.FAILED, error="the disk was full")
@@ -222,7 +237,10 @@ def test_admin_requeue_refuses_a_job_whose_lease_is_live(admin, redis_conn) -> N
     """Two model servers writing one job's results is how batches get corrupted."""
     client, headers = admin
     job_id = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
     redis_conn.set(f"trapline:lease:{job_id}", "host-1-abc#1", ex=30)
@@ -239,7 +257,10 @@ def test_admin_requeue_says_when_the_upload_is_gone(admin, redis_conn, settings)
 
     client, headers = admin
     job_id = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     ).get_json()["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.FAILED)
     Storage(settings.data_dir).remove_job_files(job_id)
@@ -305,9 +326,12 @@ def test_with_an_api_key_the_form_routes_need_the_pages_session(settings, redis_
     )
     assert forged.status_code == 400  # a token from another session is worthless here
     job = keyed.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
-    assert job.status_code == 401
+    assert job.status_code == 401  # a key, but not the site's
     job_id = keyed.post(
         "/api/jobs",
         data=form(files=[(photo(), "a.jpg")]),
@@ -315,7 +339,8 @@ def test_with_an_api_key_the_form_routes_need_the_pages_session(settings, redis_
         headers={"X-API-Key": "k" * 32},
     ).get_json()["id"]
     assert script.post(f"/jobs/{job_id}/cancel").status_code == 400  # no CSRF token
-    assert script.post(f"/api/jobs/{job_id}/cancel").status_code == 401  # no key
+    assert script.post(f"/api/jobs/{job_id}/cancel").status_code == 400  # no key, no token
+    assert script.post(f"/api/jobs/{job_id}/cancel", headers=SCRIPT).status_code == 401
 
 
 def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(client) -> None:

@@ -12,11 +12,13 @@ from shared.contract import NOTICE_KEY, RATE_KEY, STATE_PREFIX, JobStatus, trans
 from shared.model_servers import beat
 from shared.storage import Storage
 from tests.processes import state_of
-from tests.web.helpers import BURST, form, page_fields, photo, send_chunks, zip_of
+from tests.web.helpers import BURST, SCRIPT, form, page_fields, photo, send_chunks, zip_of
 
 
 def submit(client, **kw) -> dict:
-    response = client.post("/api/jobs", data=form(**kw), content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs", data=form(**kw), content_type="multipart/form-data", headers=SCRIPT
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -85,7 +87,7 @@ def test_cancel_a_queued_job(client, run_worker, settings) -> None:
     job_id = submit(client, files=[(photo(), "a.jpg")])["id"]
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "deletes your uploaded photos" in page and 'id="cancel-form"' in page
-    response = client.post(f"/api/jobs/{job_id}/cancel")
+    response = client.post(f"/api/jobs/{job_id}/cancel", headers=SCRIPT)
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
     run_worker()
     assert client.get(f"/api/jobs/{job_id}").get_json()["status"] == "cancelled"
@@ -99,7 +101,10 @@ def test_cancel_a_running_job_keeps_no_partial_zip(
 ) -> None:
     job_id = submit(client, files=[(photo(i), f"{i}.jpg") for i in range(6)])["id"]
     transition(redis_conn, job_id, JobStatus, status=JobStatus.PROCESSING)
-    assert client.post(f"/api/jobs/{job_id}/cancel").get_json()["status"] == "processing"
+    assert (
+        client.post(f"/api/jobs/{job_id}/cancel", headers=SCRIPT).get_json()["status"]
+        == "processing"
+    )
     assert state_of(redis_conn, job_id).cancel_requested
     run_worker()  # the worker picks it up and stops at its first check
     assert state_of(redis_conn, job_id).status is JobStatus.CANCELLED
@@ -112,7 +117,7 @@ def test_unknown_and_malformed_ids_are_404(client, job_id: str) -> None:
     for path in (f"/api/jobs/{job_id}", f"/download/{job_id}", f"/jobs/{job_id}"):
         response = client.get(path, headers={"Accept": "application/json"})
         assert response.status_code == 404, path
-    assert client.post(f"/api/jobs/{'B' * 32}/cancel").status_code == 404
+    assert client.post(f"/api/jobs/{'B' * 32}/cancel", headers=SCRIPT).status_code == 404
 
 
 def test_expired_result_is_410(client, run_worker, settings) -> None:
@@ -150,7 +155,10 @@ def test_bad_submissions_are_refused_clearly(
     client, redis_conn, email, files, status, words
 ) -> None:
     response = client.post(
-        "/api/jobs", data=form(email=email, files=files), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(email=email, files=files),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == status
     assert words in response.get_json()["error"]
@@ -186,7 +194,10 @@ def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
     response = client.post(
-        "/api/jobs", data=form(files=[(photo(), "a.jpg")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(photo(), "a.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 503 and "queue is not reachable" in response.get_json()["error"]
     page = client.get(f"/jobs/{'A' * 32}", headers={"Accept": "text/html"})

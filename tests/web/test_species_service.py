@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from tests.camtrap import rows
 from tests.conftest import DATA, MODELS
 from tests.videos import clip
-from tests.web.helpers import form, zip_of
+from tests.web.helpers import SCRIPT, form, zip_of
 
 ENA = DATA / "camera-trap" / "ena24"
 # MegadetectorLite finds an animal in each of these at 0.25 (2968.jpg it misses)
@@ -107,6 +107,7 @@ def run_job(client, run_worker, *names: str, **fields: str) -> str:
         "/api/jobs",
         data={**form(files=[(photos, "card.zip")]), **fields},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     ) as response:
         assert response.status_code == 201, response.get_json()
         job_id = response.get_json()["id"]
@@ -270,6 +271,7 @@ def test_a_videos_animals_are_classified_on_its_best_frame(
         "/api/jobs",
         data={**form(files=[(visit, "visit.mp4")]), "class_set": "ena24", "frame_interval": "1"},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     ) as response:
         assert response.status_code == 201, response.get_json()
         job_id = response.get_json()["id"]
@@ -312,11 +314,12 @@ def test_removing_a_class_needs_the_admin_and_leaves_the_others(client, run_work
     row = get_set(engine, "ena24")
     assert row is not None
     before = load_classes(engine, row.id)
-    with client.delete("/api/class-sets/ena24/classes/crow") as refused:
+    with client.delete("/api/class-sets/ena24/classes/crow", headers=SCRIPT) as refused:
         assert refused.status_code == 401
     token = base64.b64encode(f"{ADMIN[0]}:{ADMIN[1]}".encode()).decode()
     with client.delete(
-        "/api/class-sets/ena24/classes/crow", headers={"Authorization": f"Basic {token}"}
+        "/api/class-sets/ena24/classes/crow",
+        headers={"Authorization": f"Basic {token}", **SCRIPT},
     ) as removed:
         assert removed.status_code == 200, removed.get_json()
     after = load_classes(engine, row.id)
@@ -389,6 +392,7 @@ def test_refusals(client) -> None:
         "/api/jobs",
         data={**form(files=[(small("2595.jpg"), "a.jpg")]), "class_set": "nope"},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     ) as refused:
         assert refused.status_code == 400 and "no class set" in refused.get_json()["error"]
     with client.post("/api/class-sets", data={"name": "browser"}) as no_token:

@@ -19,10 +19,9 @@ from shared.store.reads import job_row
 from tests.conftest import DATA
 from tests.processes import state_of
 from tests.videos import red_patch_clip
-from tests.web.helpers import form, photo
+from tests.web.helpers import SCRIPT, form, photo
 from tests.web.test_review_api import act, media, read_zip, sheet
 
-SCRIPT = {"X-API-Key": "a script"}
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 ASF = DATA / "videos" / "zamba" / "PICT0021.ASF"
 
@@ -36,7 +35,9 @@ def video_job(client, run_worker, tmp_path: Path, **fields: str) -> str:
             (photo(1), "still.jpg"),
         ]
     )
-    response = client.post("/api/jobs", data={**data, **fields}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/jobs", data={**data, **fields}, content_type="multipart/form-data", headers=SCRIPT
+    )
     assert response.status_code == 201, response.get_json()
     run_worker()
     job_id = response.get_json()["id"]
@@ -151,6 +152,7 @@ def test_a_bad_frame_interval_is_refused(client, value: str) -> None:
         "/api/jobs",
         data={**form(files=[(photo(), "a.jpg")]), "frame_interval": value},
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 400 and "frame interval" in response.get_json()["error"]
 
@@ -174,6 +176,7 @@ def test_videos_get_their_own_time_allowance(client, redis_conn, tmp_path) -> No
             ]
         ),
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     state = state_of(redis_conn, response.get_json()["id"])
     assert (state.total, state.videos) == (3, 2)

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port
 from tests.processes import state_of
-from tests.web.helpers import form, photo, zip_of
+from tests.web.helpers import SCRIPT, form, photo, zip_of
 
 
 class Inbox:
@@ -48,6 +48,7 @@ def submit(client, files) -> str:
         "/api/jobs",
         data=form(email="Ranger.Ana@example.org", files=files),
         content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     assert response.status_code == 201
     return response.get_json()["id"]

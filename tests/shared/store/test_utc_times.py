@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from shared.contract import JobStatus
 from shared.store.reads import aware, ended_before, job_row
 from tests.processes import state_of
-from tests.web.helpers import form, photo, zip_of
+from tests.web.helpers import SCRIPT, form, photo, zip_of
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
@@ -43,7 +43,10 @@ def test_a_jobs_times_are_stored_as_utc_in_any_zone(zoned, client, run_worker, r
     assert datetime.now().astimezone().utcoffset() != timedelta(0)  # the zone took hold
     upload = zip_of({"cam/a.jpg": photo(1), "cam/b.jpg": photo(2)})
     response = client.post(
-        "/api/jobs", data=form(files=[(upload, "site.zip")]), content_type="multipart/form-data"
+        "/api/jobs",
+        data=form(files=[(upload, "site.zip")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
     )
     job_id = response.get_json()["id"]
     run_worker()
