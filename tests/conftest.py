@@ -105,13 +105,13 @@ class RedisServer:
         from redis import Redis
         from redis.exceptions import ConnectionError as RedisConnectionError
 
-        client = Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except RedisConnectionError:
-                time.sleep(0.05)
+        with Redis.from_url(self.url) as client:  # closed here, not by a later collection
+            for _ in range(100):
+                try:
+                    client.ping()
+                    return
+                except RedisConnectionError:
+                    time.sleep(0.05)  # a fresh process: polled until it answers
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:

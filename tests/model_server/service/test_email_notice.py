@@ -188,7 +188,7 @@ def test_a_forged_host_header_never_reaches_the_email(client, settings, smtp, re
         "/api/jobs",
         data=form(email="ana@example.org", files=[(photo(), "a.jpg")]),
         content_type="multipart/form-data",
-        headers={"Host": "evil.example"},
+        headers={"Host": "evil.example", **SCRIPT},
     )
     assert response.status_code == 201
     plain = settings.with_overrides(
