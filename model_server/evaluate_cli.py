@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from model_server.outputs.evaluation_report import write_evaluation_workbook
+from shared.categories import LABELS
 from shared.errors import TraplineError
 from shared.evaluation.metrics import IOU_MATCH
-from shared.evaluation.model import LABELS, NON_EMPTY
+from shared.evaluation.model import NON_EMPTY
 from shared.evaluation.pairing import predicted_from_md
 from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import FORMATS, read_truth_path

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from shared.store.records import CATEGORY_IDS
+from shared.categories import CATEGORY_IDS
 
 # Names other tools give MegaDetector's categories.
 CATEGORY_ALIASES = {"human": "person", "people": "person"}

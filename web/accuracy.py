@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
+from shared.categories import LABELS
 from shared.errors import TruthError
 from shared.evaluation.metrics import evaluate
-from shared.evaluation.model import LABELS, NON_EMPTY
+from shared.evaluation.model import NON_EMPTY
 from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import read_truth_files
 from shared.store.evaluation_data import flagged_in_job, job_predictions, reviewed_pairs

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from shared.store.records import CATEGORY_LABELS
+from shared.categories import CATEGORY_LABELS
 
 
 class Category(str, Enum):

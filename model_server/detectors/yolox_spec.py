@@ -14,6 +14,7 @@ from typing import Any
 from PIL import Image
 
 from model_server.detectors.base import Category, ModelInfo
+from shared.categories import CATEGORY_IDS
 from shared.errors import ModelLoadError
 
 # 0-based COCO-80 indices (order of mscoco_label_map.pbtxt) mapped to MegaDetector categories.
@@ -23,7 +24,7 @@ COCO_TO_CATEGORY: dict[int, Category] = {
     **{k: Category.ANIMAL for k in range(14, 24)},
 }
 RESAMPLING = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
-LABELS = {"animal": Category.ANIMAL, "person": Category.PERSON, "vehicle": Category.VEHICLE}
+LABELS = {label: Category(value) for label, value in CATEGORY_IDS.items()}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from typing import Any
 
 import xlsxwriter
 
-from shared.evaluation.model import LABELS, NON_EMPTY
+from shared.categories import LABELS
+from shared.evaluation.model import NON_EMPTY
 
 COLUMNS = (
     "category",

@@ -16,7 +16,8 @@ from model_server.outputs.drawing import draw_boxes, encode
 from model_server.outputs.export import CopySource, clip_name, clip_of, copy_name
 from model_server.outputs.result_zip import Source
 from model_server.outputs.sorted_copies import in_previous
-from shared.store.records import CATEGORY_LABELS, MediaRecord
+from shared.categories import CATEGORY_LABELS
+from shared.store.records import MediaRecord
 
 REDRAWN = ("changed", "rejected")
 

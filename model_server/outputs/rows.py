@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from shared.store.records import CATEGORY_LABELS, MediaRecord
+from shared.categories import CATEGORY_LABELS
+from shared.store.records import MediaRecord
 
 REVIEW_COLUMNS = ("review", "reviewer", "verified_category", "species")
 # `species` is the reviewer's answer where there is one, else the class set's suggestion:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from shared.store.records import CATEGORY_LABELS, MediaRecord
+from shared.categories import CATEGORY_LABELS
+from shared.store.records import MediaRecord
 
 _LABELS = list(CATEGORY_LABELS.values())
 OUTCOME_FOLDERS = ("empty", *("_".join(c) for n in (1, 2, 3) for c in combinations(_LABELS, n)))

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.evaluation.model import LABELS, NON_EMPTY, Box, Predicted, Truth
+from shared.categories import LABELS
+from shared.evaluation.model import NON_EMPTY, Box, Predicted, Truth
 
 IOU_MATCH = 0.5
 FEW_IMAGES = 50  # below this the page warns that the figures are rough

@@ -7,9 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.categories import CATEGORY_LABELS
 from shared.evaluation.model import Box, Predicted, Truth, TruthSet, bbox_of
 from shared.md_results import TailIndex
-from shared.store.records import CATEGORY_LABELS
 
 LISTED = 200  # names listed per kind in a web answer; the counts are always complete
 

@@ -10,7 +10,8 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from shared.events.model import LABELS, Deployment, Event, Item
+from shared.categories import LABELS
+from shared.events.model import Deployment, Event, Item
 
 NO_TIME = "no capture time: an event of its own"
 

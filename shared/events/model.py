@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shared.categories import LABELS
+
 DEFAULT_EVENT_GAP = 60.0  # seconds, as MegaDetector and Wildlife Insights use
 DEFAULT_DEPLOYMENT_LEVEL = 1  # top-level folders of the upload are deployments
-LABELS = ("animal", "person", "vehicle")
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
+from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
 from shared.evaluation.metrics import Flagged, Pair
 from shared.evaluation.model import NON_EMPTY, Box, Predicted, Truth, bbox_of
 from shared.store.reads import iter_media
-from shared.store.records import CATEGORY_IDS, CATEGORY_LABELS, MediaRecord
+from shared.store.records import MediaRecord
 from shared.store.schema import detections, media
 
 

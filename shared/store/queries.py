@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, select
 
+from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
 from shared.store.event_pages import EventIndex, event_index
 from shared.store.reads import aware, detections_of
-from shared.store.records import CATEGORY_IDS, CATEGORY_LABELS, OUTCOMES, outcomes_with
+from shared.store.records import OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
 
 # A file's least certain species suggestion: the smallest margin between its boxes' answer and

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# MegaDetector's category ids and names, in report order.
-CATEGORY_LABELS = {"1": "animal", "2": "person", "3": "vehicle"}
-CATEGORY_IDS = {label: value for value, label in CATEGORY_LABELS.items()}
+from shared.categories import CATEGORY_LABELS
+
+# The count columns of the reports, in MegaDetector's category order.
 COUNT_COLUMNS = {"1": "animals", "2": "persons", "3": "vehicles"}
-OUTCOMES = ("animal", "person", "vehicle", "empty", "error")
+OUTCOMES = (*CATEGORY_LABELS.values(), "empty", "error")
 # What a person said about a box: kept in the verified counts unless rejected.
 KEPT_VERDICTS = ("accepted", "changed", "added")
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from shared.store.records import CATEGORY_IDS, KEPT_VERDICTS
+from shared.categories import CATEGORY_IDS
+from shared.store.records import KEPT_VERDICTS
 from shared.store.review_state import restore, snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, literal, select, update
 
-from shared.store.records import CATEGORY_LABELS, COUNT_COLUMNS, OUTCOMES
+from shared.categories import CATEGORY_LABELS
+from shared.store.records import COUNT_COLUMNS, OUTCOMES
 from shared.store.schema import detections, jobs, media
 
 

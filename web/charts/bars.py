@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
+from shared.categories import LABELS
 from web.charts.svg import FILLS, Svg, nice_ticks, number
-
-LABELS = ("animal", "person", "vehicle")
 
 
 def stacked_bars(

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Any
 
+from shared.categories import CATEGORY_LABELS
 from shared.events.model import Deployment, Event
 from shared.species.classifier import UNKNOWN
-from shared.store.records import CATEGORY_LABELS, MediaRecord
+from shared.store.records import MediaRecord
 
 DEPLOYMENT_FIELDS = (
     "deploymentID",
