@@ -38,7 +38,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks.serial_baseline import run_serial
-from model_server.pipeline.options import STAGES
+from model_server.stage_clock import STAGES
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"

@@ -14,9 +14,9 @@ from model_server.media.exif import read_metadata
 from model_server.media.imaging import open_checked, pixels_of, upright_rgb
 from model_server.outputs.drawing import draw_detections, encode
 from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
+from model_server.outputs.run_info import RunInfo, job_row_for
 from model_server.outputs.thumbnails import renditions
 from model_server.pipeline.options import PipelineOptions
-from model_server.pipeline.run_info import RunInfo, job_row_for
 from shared.inputs import collect_inputs
 from shared.store import open_store
 from shared.store.records import MediaRecord

@@ -101,10 +101,10 @@ class JobKind(str, Enum):
 JOB_FUNCTIONS = {
     JobKind.DETECT: "model_server.service.jobs.process_job",
     JobKind.EXPORT: "model_server.service.exports.export_job",
-    JobKind.CLASSIFY: "model_server.species.service.classify_job",
+    JobKind.CLASSIFY: "model_server.service.species_jobs.classify_job",
 }
 # Examples for a class set, from an uploaded zip: not a job's work, queued by `enqueue_class_upload`
-CLASS_UPLOAD_FUNCTION = "model_server.species.service.add_examples_job"
+CLASS_UPLOAD_FUNCTION = "model_server.service.species_jobs.add_examples_job"
 CLASS_UPLOAD_TIMEOUT = 4 * 3600
 JOB_FUNCTION = JOB_FUNCTIONS[JobKind.DETECT]
 NOTICE_KEY = "trapline:notice:no-model"

@@ -21,8 +21,8 @@ from shared.errors import ImageError
 from shared.inputs import InputItem
 
 if TYPE_CHECKING:
-    from model_server.pipeline.options import StageClock
-    from model_server.pipeline.video_frames import VideoResult
+    from model_server.media.video_result import VideoResult
+    from model_server.stage_clock import StageClock
 
 log = logging.getLogger(__name__)
 ORIENTATION = 0x0112  # EXIF: how the camera was held; 1 is upright

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from model_server.detectors.base import Category
-from model_server.pipeline.run_info import Tally
+from model_server.outputs.run_info import Tally
 
 CHARTED_FOLDERS = 30  # the busiest folders get a bar each; the table lists every folder
 BAR_STYLES = (

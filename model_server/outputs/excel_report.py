@@ -17,7 +17,7 @@ from model_server.detectors.base import Category
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS
 from model_server.outputs.excel_charts import write_activity
 from model_server.outputs.rows import DETECTION_COLUMNS, FRAME_COLUMNS, MEDIA_COLUMNS
-from model_server.pipeline.run_info import RunInfo, Tally
+from model_server.outputs.run_info import RunInfo, Tally
 
 EXCEL_MAX_ROWS = 1_048_576
 WIDTHS = {

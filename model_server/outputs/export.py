@@ -17,9 +17,9 @@ from model_server.outputs.event_tables import EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import Source, write_result_zip
+from model_server.outputs.run_info import RunInfo, Tally
 from model_server.outputs.sorted_copies import sorted_name
-from model_server.pipeline.options import StageClock
-from model_server.pipeline.run_info import RunInfo, Tally
+from model_server.stage_clock import StageClock
 from shared.errors import JobLost, ResultsError
 from shared.store.event_data import event_items
 from shared.store.reads import iter_media

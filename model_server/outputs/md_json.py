@@ -6,7 +6,7 @@ import json
 import math
 from typing import IO, Any
 
-from model_server.pipeline.run_info import RunInfo
+from model_server.outputs.run_info import RunInfo
 from shared.store.records import KEPT_VERDICTS, MediaRecord
 
 FORMAT_VERSION = "1.4"

@@ -23,7 +23,7 @@ from model_server.outputs.rows import (
     frame_rows,
     media_row,
 )
-from model_server.pipeline.run_info import RunInfo, Tally
+from model_server.outputs.run_info import RunInfo, Tally
 from shared.store.records import MediaRecord
 
 # images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does

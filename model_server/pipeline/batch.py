@@ -19,20 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from model_server.detectors.base import Detection, Detector
 from model_server.media.imaging import pixels_of
 from model_server.media.loading import LoadContext, Loaded, load_media
 from model_server.media.pixel_budget import PixelBudget
 from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
-from model_server.pipeline.options import PipelineOptions, StageClock
-from model_server.pipeline.run_info import RunInfo, Tally, job_row_for
+from model_server.outputs.run_info import RunInfo, Tally, job_row_for
+from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.video_frames import VideoContext, detect_video
 from model_server.pipeline.work_lock import work_dir_lock
 from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
-from model_server.species.classify import ImageSource
 from model_server.species.pictures import upload_pictures
+from model_server.species.step import SpeciesStep
+from model_server.stage_clock import StageClock
 from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
 from shared.inputs import MEDIA_WORDS, InputItem, Inventory
 from shared.store import open_store
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int], None]
 # classifies a job's stored animal boxes: (store, job id, where pictures come from, threshold)
-SpeciesStep = Callable[[Engine, str, ImageSource, float], object]
 BATCH_JOB_ID = "batch"  # the one job in a batch command's own SQLite file
 
 

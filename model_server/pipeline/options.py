@@ -1,10 +1,7 @@
-"""A batch's options and its per-stage clock."""
+"""A batch's options: the site's settings and the job's own choices."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,8 +11,6 @@ from shared.camtrap_options import Place
 from shared.options import JobOptions
 from shared.settings import Settings
 from shared.video_options import DEFAULT_FRAME_INTERVAL, DEFAULT_MAX_FRAMES
-
-STAGES = ("read", "decode", "exif", "inference", "drawing", "encoding", "store", "report", "zip")
 
 
 @dataclass(frozen=True)
@@ -100,19 +95,3 @@ class PipelineOptions:
         )
         # a flag left out (None) keeps the site's setting
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-
-@dataclass
-class StageClock:
-    """Seconds spent per stage, summed over threads, and how many times each stage ran."""
-
-    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    calls: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, stage: str, started: float) -> float:
-        now = time.perf_counter()
-        with self._lock:
-            self.seconds[stage] += now - started
-            self.calls[stage] += 1
-        return now

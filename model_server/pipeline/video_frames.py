@@ -8,49 +8,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
 from model_server.detectors.base import Detection, Detector
 from model_server.media.imaging import pixels_of
 from model_server.media.video_process import DecoderProcess, Frame
+from model_server.media.video_result import VideoResult
 from model_server.outputs.video_clip import ClipWriter
-from model_server.pipeline.options import StageClock
+from model_server.stage_clock import StageClock
 from shared.errors import ImageError, JobCancelled
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class VideoResult:
-    facts: dict[str, Any]
-    frames: list[tuple[int, float]] = field(default_factory=list)  # (number, seconds) sampled
-    detections: list[dict[str, Any]] = field(default_factory=list)  # stored form, with "frame"
-    thumbnails: dict[int, bytes] = field(default_factory=dict)  # frame number: JPEG
-    best: Image.Image | None = None
-    best_frame: int | None = None
-    best_detections: list[Detection] = field(default_factory=list)
-    clip: str = ""  # file name in the annotated folder
-    notes: list[str] = field(default_factory=list)
-    failure: str | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """What the store keeps about the video beside its detections."""
-        facts = self.facts
-        return {
-            "codec": facts["codec"],
-            "frame_rate": facts["frame_rate"],
-            "duration": facts["duration"],
-            "interval": facts["interval"],
-            "expected_frames": facts["expected_frames"],
-            "frames_processed": [n for n, _ in self.frames],
-            "frame_times": [t for _, t in self.frames],
-            "best_frame": self.best_frame,
-            "clip": self.clip,
-        }
 
 
 @dataclass(frozen=True)

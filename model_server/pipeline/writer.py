@@ -20,10 +20,11 @@ from model_server.detectors.base import Detection
 from model_server.media.loading import Loaded
 from model_server.media.pixel_budget import PixelBudget
 from model_server.outputs.drawing import draw_detections, encode_copy
+from model_server.outputs.run_info import RunInfo
 from model_server.outputs.thumbnails import renditions
-from model_server.pipeline.options import PipelineOptions, StageClock
-from model_server.pipeline.run_info import RunInfo
+from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.video_frames import VideoResult
+from model_server.stage_clock import StageClock
 from shared.errors import JobLost, ResultsError
 from shared.store.records import MediaRecord, frame_thumbnail, map_link
 from shared.store.writes import DuplicateMedia, add_media

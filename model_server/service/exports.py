@@ -14,7 +14,7 @@ from pathlib import Path
 
 from model_server.outputs.export import ExportTarget, write_outputs
 from model_server.outputs.reviewed_copies import export_copies
-from model_server.pipeline.run_info import run_from_job
+from model_server.outputs.run_info import run_from_job
 from model_server.service.follow_up import FollowUp, run_follow_up
 from model_server.service.jobs import runtime
 from shared.contract import load_state

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model_server.detectors.base import Detector
-from model_server.pipeline.batch import SpeciesStep
 from model_server.species.embedder import load_embedder
 from model_server.species.examples import learn_from_zip
-from model_server.species.step import species_step
+from model_server.species.step import SpeciesStep, species_step
 from shared.errors import InputError
 from shared.settings import Settings
 from shared.store import open_configured_store, open_store

@@ -16,6 +16,9 @@ from shared.errors import ModelLoadError
 from shared.store.class_sets import get_set
 from shared.store.species_data import record_classification
 
+# What the batch calls once the boxes are stored: (store, job id, pictures, threshold)
+SpeciesStep = Callable[[Engine, str, ImageSource, float], object]
+
 log = logging.getLogger(__name__)
 
 
