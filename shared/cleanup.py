@@ -31,7 +31,7 @@ from shared.settings import Settings, settings_for_command
 from shared.storage import Storage, is_job_id
 from shared.store import open_configured_store
 from shared.store.reads import ended_before
-from shared.store.writes import delete_job
+from shared.store.writes import delete_job, record_ended
 
 log = logging.getLogger("trapline.cleanup")
 DAY = 86400.0
@@ -147,8 +147,10 @@ class Cleaner:
         for path in self.storage.result_zips(job_id):
             path.unlink(missing_ok=True)
         shutil.rmtree(self.storage.thumbnail_dir(job_id), ignore_errors=True)
-        if self.store is not None and delete_job(self.store, job_id):
-            log.info("removed the stored results of job %s", job_id)
+        if self.store is not None:
+            if delete_job(self.store, job_id):
+                log.info("removed the stored results of job %s", job_id)
+            record_ended(self.store, job_id, "expired", datetime.fromtimestamp(self.now, UTC))
 
     def _sweep_rows(self) -> None:
         """Rows of jobs that ended longer ago than the results are kept, whose files were

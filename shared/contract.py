@@ -8,7 +8,10 @@ job in one MULTI/EXEC under a WATCH of the record, or nothing at all.
 Where each fact lives:
 - **The results database** owns what a job *is* and what it *produced*: its run facts (model,
   thresholds, times), every file's detections, reviews, events, deployments, species. Pages that
-  show results read it, and nothing in Redis is needed to read them.
+  show results read it, and nothing in Redis is needed to read them; that a job's results are
+  gone (expired, cancelled) is the database's too (`ended_jobs`), so an old link says 410 and
+  why long after its live record has lapsed. Redis answers only what is live: a job still
+  waiting (409) or running.
 - **Redis** owns the *live* part: the queue (RQ), the job's record (`shared.job_record`: status,
   live progress, what the uploader chose until the run has stored it, the follow-up queued or
   running), the leases proving a model server is working on something (`shared.leases`), the

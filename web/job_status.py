@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort, make_response, url_for
 from redis.exceptions import RedisError
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -16,8 +16,11 @@ from rq.serializers import JSONSerializer
 from shared.contract import NOTICE_KEY, RATE_KEY, JobState, JobStatus, load_state, transition
 from shared.job_index import queue_position, work_ahead
 from shared.model_servers import live_count
-from shared.store.writes import delete_job
+from shared.storage import is_job_id
+from shared.store.reads import ended_as
+from shared.store.writes import delete_job, record_ended
 from web import resources
+from web.errors import error_response
 
 
 def human_size(n: int) -> str:
@@ -121,9 +124,29 @@ def find_job(job_id: str) -> JobState | None:
     return load_state(resources.redis(), job_id)  # None for anything not shaped like one of our ids
 
 
+ENDED = {
+    "expired": "This result has expired and was removed from the server.",
+    "cancelled": "This job was cancelled: its photos were deleted and no results were made. "
+    "Please upload the photos again.",
+}
+
+
+def gone_response(job_id: str) -> Any:
+    """410 with why, when the results database says the job's results are gone; else None.
+    The store owns this fact, so it holds after the live record in Redis has lapsed."""
+    if not is_job_id(job_id):
+        return None
+    why = ended_as(resources.results_store(), job_id)
+    return error_response(410, ENDED.get(why, ENDED["expired"])) if why else None
+
+
 def job_or_404(job_id: str) -> JobState:
+    """The live record; a job the store says is gone answers 410 once its record has lapsed."""
     state = find_job(job_id)
     if state is None:
+        gone = gone_response(job_id)
+        if gone is not None:
+            abort(make_response(gone))
         abort(404)
     return state
 
@@ -140,7 +163,9 @@ def cancel_job(state: JobState) -> JobState:
         except (NoSuchJobError, InvalidJobOperation):  # already gone from RQ: our record rules
             pass
         resources.storage().remove_job_files(state.id)
-        delete_job(resources.results_store(), state.id)  # a job queued again may have stored some
+        engine = resources.results_store()
+        delete_job(engine, state.id)  # a job queued again may have stored some
+        record_ended(engine, state.id, "cancelled", datetime.now(UTC))
     else:
         transition(r, state.id, (JobStatus.PROCESSING,), cancel_requested=True)
     return load_state(r, state.id) or state

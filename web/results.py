@@ -35,11 +35,13 @@ def store() -> Engine:
 
 
 def missing(job_id: str) -> Any:
-    """410 for a job the cleanup removed, 409 for one that has stored nothing yet (waiting for
-    a model server), 404 for anything else."""
+    """For a job whose results the store does not hold: 410 when the store says they are gone
+    (expired, cancelled), 409 while the live record says it waits for a model server (Redis owns
+    that), 404 for anything else."""
+    gone = job_status.gone_response(job_id)
+    if gone is not None:
+        return gone
     state = job_status.find_job(job_id)
-    if state is not None and state.status is JobStatus.EXPIRED:
-        return error_response(410, EXPIRED)
     if state is not None and state.status is JobStatus.QUEUED:
         return error_response(409, "No results yet: the job is waiting for a model server.")
     abort(404)

@@ -48,7 +48,7 @@ from shared.leases import Lease, acquire, detect_lease, drop
 from shared.logs import job_context
 from shared.settings import Settings
 from shared.storage import Storage
-from shared.store.writes import delete_job
+from shared.store.writes import delete_job, record_ended
 
 log = logging.getLogger(__name__)
 RUNNING = (JobStatus.PROCESSING,)
@@ -213,6 +213,7 @@ def _run(redis: Redis, state: JobState, settings: Settings, lease: Lease) -> dic
             storage.remove_job_files(job_id)
             storage.result_zip(job_id).unlink(missing_ok=True)
             _forget_results(storage, job_id)
+            record_ended(runtime().store, job_id, "cancelled", datetime.now(UTC))
             log.info("job %s: cancelled", job_id)
         return {"status": "cancelled"}
     except InputError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, func, select, tuple_
 
 from shared.store.records import MediaRecord, map_link
-from shared.store.schema import detections, jobs, media
+from shared.store.schema import detections, ended_jobs, jobs, media
 from shared.store.writes import JobRow
 
 PAGE = 500
@@ -134,3 +134,9 @@ def iter_media(
         for row in rows:
             yield _record(row, dets.get(row.id, []))
         after = (rows[-1].ordinal, rows[-1].id)
+
+
+def ended_as(engine: Engine, job_id: str) -> str | None:
+    """Why the job's results are gone (`expired`, `cancelled`), or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(ended_jobs.c.why).where(ended_jobs.c.id == job_id)).scalar()

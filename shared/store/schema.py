@@ -179,6 +179,16 @@ class_uploads = Table(
     Index("ix_class_uploads_set", "set_id"),
 )
 
+# migration 0005: a job whose results are gone (expired by the cleanup, or cancelled), kept after
+# its rows are removed so that its link says 410 and why, from the database, for good
+ended_jobs = Table(
+    "ended_jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("why", String(16), nullable=False),  # expired | cancelled
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+)
+
 reviews = Table(
     "reviews",
     metadata,

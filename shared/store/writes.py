@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.store.records import COUNT_COLUMNS, MediaRecord
-from shared.store.schema import detections, jobs, media, reviews
+from shared.store.schema import detections, ended_jobs, jobs, media, reviews
 
 
 class DuplicateMedia(Exception):
@@ -174,3 +174,11 @@ def delete_job(engine: Engine, job_id: str) -> bool:
         conn.execute(delete(detections).where(detections.c.media_id.in_(in_job)))
         conn.execute(delete(media).where(media.c.job_id == job_id))
         return bool(conn.execute(delete(jobs).where(jobs.c.id == job_id)).rowcount)
+
+
+def record_ended(engine: Engine, job_id: str, why: str, at: datetime) -> None:
+    """Remembers that the job's results are gone and why (`expired`, `cancelled`); the first
+    word stays."""
+    with engine.begin() as conn:
+        if conn.execute(select(ended_jobs.c.id).where(ended_jobs.c.id == job_id)).first() is None:
+            conn.execute(insert(ended_jobs).values(id=job_id, why=why, ended_at=utc(at)))

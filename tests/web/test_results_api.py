@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from model_server.service.follow_up_recovery import recover_follow_ups
 from shared.cleanup import Cleaner
-from shared.contract import JobStatus
+from shared.contract import JobStatus, state_key
 from shared.store.schema import detections, media
 from tests.processes import state_of
 from tests.web.helpers import SCRIPT, form, photo, zip_of
@@ -103,6 +103,7 @@ def test_summary_counts_what_the_job_record_says(client, run_worker, settings) -
     assert "red_patch_md.pb" in summary["model"]
 
 
+@BOTH
 def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_conn) -> None:
     missing = "A" * 32
     assert client.get(f"/api/jobs/{missing}/media").status_code == 404
@@ -139,6 +140,22 @@ def test_unknown_expired_and_bad_requests(client, run_worker, settings, redis_co
     assert client.get(f"/api/jobs/{job_id}/media").status_code == 410
     assert client.get(f"/api/jobs/{job_id}/summary").status_code == 410
     assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED
+    # months later the live record has lapsed from Redis: the store alone still says why
+    redis_conn.delete(state_key(job_id))
+    for url in (f"/api/jobs/{job_id}/media", f"/api/jobs/{job_id}", f"/download/{job_id}"):
+        gone = client.get(url, headers=SCRIPT)
+        assert gone.status_code == 410 and "expired" in gone.get_json()["error"], url
+    cancelled = client.post(
+        "/api/jobs",
+        data=form(files=[(photo(2), "b.jpg")]),
+        content_type="multipart/form-data",
+        headers=SCRIPT,
+    ).get_json()["id"]
+    assert client.post(f"/api/jobs/{cancelled}/cancel", headers=SCRIPT).status_code == 200
+    redis_conn.delete(state_key(cancelled))
+    gone = client.get(f"/api/jobs/{cancelled}/summary", headers=SCRIPT)
+    assert gone.status_code == 410 and "cancelled" in gone.get_json()["error"]
+    assert client.get(f"/api/jobs/{'B' * 32}", headers=SCRIPT).status_code == 404
 
 
 @BOTH
