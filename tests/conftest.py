@@ -6,6 +6,7 @@ import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,11 +27,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(f"the shared test data is missing: expected {DATA}")
 
 
+OPEN_SITES: list[Any] = []  # apps made by `open_site` in the running test
+
+
+def open_site(settings: Any, config: dict[str, Any] | None = None) -> Any:
+    """An app with settings of the test's own, closed by the fixture below as the test ends."""
+    from web import create_app
+
+    app = create_app({"TESTING": True, **(config or {})}, settings=settings)
+    OPEN_SITES.append(app)
+    return app
+
+
+def close_site(app: Any) -> None:
+    """The app's pooled database connections and Redis sockets, closed now."""
+    app.extensions["trapline.store"].dispose()
+    app.extensions["trapline.redis"].connection_pool.disconnect()
+
+
 @pytest.fixture(autouse=True)
 def _closes_what_it_opens() -> Iterator[None]:
-    """Collects garbage as each test ends, so a file or socket it left open raises its
-    ResourceWarning (an error here) in that test, not in whichever test runs next."""
+    """Closes the apps the test opened, then collects garbage, so a file or socket it left open
+    raises its ResourceWarning (an error here) in that test, not in whichever test runs next."""
     yield
+    while OPEN_SITES:
+        close_site(OPEN_SITES.pop())
     gc.collect()
 
 

@@ -29,7 +29,7 @@ from shared.model_servers import live_count
 from shared.storage import Storage, new_job_id
 from shared.store import open_configured_store
 from shared.store.writes import done_paths
-from tests.conftest import REPO, RedisServer
+from tests.conftest import REPO, RedisServer, open_site
 from tests.images import jpeg_bytes, red_patch_image
 from tests.processes import state_of, wait_for
 from tests.videos import red_patch_clip
@@ -211,11 +211,9 @@ def test_upload_while_redis_is_down_is_kept_and_queued_later(
 ) -> None:
     """...with the uploader's video and Camtrap DP choices, and a video decoded by the model
     server process's own decoder workers."""
-    from web import create_app
-
     server, conf = own_redis
     site = settings.with_overrides(redis_url=server.url)
-    client = create_app({"TESTING": True}, settings=site).test_client()
+    client = open_site(site).test_client()
     server.stop()
     clip = red_patch_clip(tmp_path / "clip.mp4", seconds=6, fps=5, patch_frames=range(10, 21))
     response = client.post(

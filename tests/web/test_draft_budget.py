@@ -9,58 +9,43 @@ import threading
 from pathlib import Path
 
 from shared.settings import Settings
-from tests.conftest import pinned_clock
+from tests.conftest import open_site, pinned_clock
 from tests.web.helpers import page_fields, photo, send_chunks
-from web import create_app, drafts
+from web import drafts
 from web.errors import Refusal
 
 
 def site(settings: Settings, **overrides):
-    app = create_app(
-        {"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
-        settings=settings.with_overrides(**overrides),
-    )
-    return app
-
-
-def close(app) -> None:
-    app.extensions["trapline.store"].dispose()
-    app.extensions["trapline.redis"].connection_pool.disconnect()
+    return open_site(settings.with_overrides(**overrides), {"TRAPLINE_CLOCK": pinned_clock})
 
 
 def test_an_address_has_a_daily_draft_budget_sent_or_not(settings, redis_conn) -> None:
     picture = photo()
     app = site(settings, draft_bytes_per_day_per_ip=len(picture) * 2 + 10)
-    try:
-        client = app.test_client()
-        fields = page_fields(client)
-        for n in range(2):
-            done = send_chunks(
-                client, fields, picture, f"a{n}.jpg", uuid=f"{n:08d}-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-            )
-            assert done.status_code == 200 and done.get_json()["name"] == f"a{n}.jpg"
-        # a fresh page, a fresh draft: the budget is the address's, not the draft's
-        refused = send_chunks(client, page_fields(client), picture, "c.jpg")
-        assert refused.status_code == 429 and "GB a day" in refused.get_json()["error"]
-        assert int(refused.headers["Retry-After"]) > 0
-        other = app.test_client()  # another address still has its own budget
-        other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
-        assert send_chunks(other, page_fields(other), picture, "d.jpg").status_code == 200
-    finally:
-        close(app)
+    client = app.test_client()
+    fields = page_fields(client)
+    for n in range(2):
+        done = send_chunks(
+            client, fields, picture, f"a{n}.jpg", uuid=f"{n:08d}-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+        )
+        assert done.status_code == 200 and done.get_json()["name"] == f"a{n}.jpg"
+    # a fresh page, a fresh draft: the budget is the address's, not the draft's
+    refused = send_chunks(client, page_fields(client), picture, "c.jpg")
+    assert refused.status_code == 429 and "GB a day" in refused.get_json()["error"]
+    assert int(refused.headers["Retry-After"]) > 0
+    other = app.test_client()  # another address still has its own budget
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert send_chunks(other, page_fields(other), picture, "d.jpg").status_code == 200
 
 
 def test_a_chunk_under_the_free_space_floor_is_refused_before_writing(settings, redis_conn) -> None:
     app = site(settings, min_free_bytes=10**18)  # more than any disk has free
-    try:
-        client = app.test_client()
-        fields = page_fields(client)
-        refused = send_chunks(client, fields, photo(), "a.jpg")
-        assert refused.status_code == 507 and "disk space" in refused.get_json()["error"]
-        folder = settings.data_dir / "drafts" / fields["draft"]
-        assert drafts.used_bytes(folder) == 0 and drafts.finished_files(folder) == []
-    finally:
-        close(app)
+    client = app.test_client()
+    fields = page_fields(client)
+    refused = send_chunks(client, fields, photo(), "a.jpg")
+    assert refused.status_code == 507 and "disk space" in refused.get_json()["error"]
+    folder = settings.data_dir / "drafts" / fields["draft"]
+    assert drafts.used_bytes(folder) == 0 and drafts.finished_files(folder) == []
 
 
 def test_parallel_first_chunks_cannot_overshoot_the_quota(tmp_path: Path) -> None:

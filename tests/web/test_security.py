@@ -9,17 +9,14 @@ from werkzeug.security import generate_password_hash
 
 from shared.contract import JobStatus, transition
 from shared.model_servers import beat
-from tests.conftest import pinned_clock
+from tests.conftest import open_site, pinned_clock
 from tests.processes import state_of
 from tests.web.helpers import SCRIPT, csrf_token, form, page_fields, photo, send_chunks, zip_of
 
 
 def make_client(settings, **overrides):
-    from web import create_app
-
-    return create_app(
-        {"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
-        settings=settings.with_overrides(**overrides),
+    return open_site(
+        settings.with_overrides(**overrides), {"TRAPLINE_CLOCK": pinned_clock}
     ).test_client()
 
 
@@ -364,14 +361,10 @@ def test_a_file_name_that_is_not_utf8_is_named_as_the_problem(client) -> None:
 def test_login_failures_are_counted_in_windows_of_the_apps_clock(settings, redis_conn) -> None:
     """The count lives in fixed 15-minute windows of the site's clock: ten failures just before
     a window ends do not carry into the next one (why the tests pin the clock)."""
-    from web import create_app
-
     now = [900.0 * 2_000_000 - 1]  # the last second of a window
-    client = create_app(
-        {"TESTING": True, "TRAPLINE_CLOCK": lambda: now[0]},
-        settings=settings.with_overrides(
-            admin_password_hash=generate_password_hash(ADMIN_PASSWORD)
-        ),
+    client = open_site(
+        settings.with_overrides(admin_password_hash=generate_password_hash(ADMIN_PASSWORD)),
+        {"TRAPLINE_CLOCK": lambda: now[0]},
     ).test_client()
     wrong = {"Authorization": "Basic " + base64.b64encode(b"admin:guess").decode()}
     for _ in range(10):

@@ -166,9 +166,9 @@ def test_bad_submissions_are_refused_clearly(
 
 
 def test_too_large_is_413(settings, redis_conn) -> None:
-    from web import create_app
+    from tests.conftest import open_site
 
-    small = create_app({"TESTING": True}, settings=settings.with_overrides(max_upload_bytes=10_000))
+    small = open_site(settings.with_overrides(max_upload_bytes=10_000))
     response = small.test_client().post(
         "/api/jobs", data=form(files=[(b"x" * 20_000, "a.jpg")]), content_type="multipart/form-data"
     )
@@ -186,11 +186,10 @@ def test_healthz_counts_model_servers(client, redis_conn) -> None:
 
 
 def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
-    from tests.conftest import free_port
-    from web import create_app
+    from tests.conftest import free_port, open_site
 
     down = settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    app = create_app({"TESTING": True}, settings=down)
+    app = open_site(down)
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
     response = client.post(

@@ -11,9 +11,8 @@ import openpyxl
 
 from shared.model_servers import beat
 from shared.storage import Storage
-from tests.conftest import pinned_clock
+from tests.conftest import open_site, pinned_clock
 from tests.web.helpers import form, page_fields, photo, send_chunks, zip_of
-from web import create_app
 
 UUIDS = [f"0b5d4c2e-1111-4222-8333-44445555{i:04d}" for i in range(10)]
 
@@ -171,9 +170,8 @@ def first_chunk(
 
 
 def small_site(settings, redis_conn, **overrides):
-    return create_app(
-        {"TESTING": True, "TRAPLINE_CLOCK": pinned_clock},
-        settings=settings.with_overrides(**overrides),
+    return open_site(
+        settings.with_overrides(**overrides), {"TRAPLINE_CLOCK": pinned_clock}
     ).test_client()
 
 
