@@ -79,16 +79,23 @@ def ensure_indexes(redis: Redis) -> int:
     periodic path. Returns how many records it indexed."""
     if redis.get(INDEX_VERSION_KEY) == INDEX_VERSION:
         return 0
+    job_ids = [
+        as_text(key).removeprefix(STATE_PREFIX)
+        for key in redis.scan_iter(STATE_PREFIX + "*", count=1000)
+    ]
     count = 0
-    for key in redis.scan_iter(STATE_PREFIX + "*", count=1000):
-        job_id = as_text(key).removeprefix(STATE_PREFIX)
-        created = redis.hget(state_key(job_id), "created_at")
-        if created is None:
-            continue
-        pipe = redis.pipeline()
-        pipe.zadd(RECENT_KEY, {job_id: float(cast(bytes, created))})
-        index_in_pipeline(pipe, job_id)
-        pipe.execute()
-        count += 1
+    for start in range(0, len(job_ids), 1000):  # a round trip per thousand records, not two each
+        batch = job_ids[start : start + 1000]
+        read = redis.pipeline(transaction=False)
+        for job_id in batch:
+            read.hget(state_key(job_id), "created_at")
+        write = redis.pipeline(transaction=False)
+        for job_id, created in zip(batch, read.execute(), strict=True):
+            if created is None:
+                continue
+            write.zadd(RECENT_KEY, {job_id: float(cast(bytes, created))})
+            index_in_pipeline(write, job_id)
+            count += 1
+        write.execute()
     redis.set(INDEX_VERSION_KEY, INDEX_VERSION)
     return count

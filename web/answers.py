@@ -6,15 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, jsonify, redirect, request
+from flask import flash, jsonify, redirect
 
-
-def from_page_form() -> bool:
-    return (
-        bool(request.form)
-        and request.accept_mimetypes.accept_html
-        and "X-API-Key" not in request.headers
-    )
+from web.errors import from_page_form
 
 
 def answer(status: int, message: str, page: str, **extra: Any) -> Any:

@@ -64,3 +64,18 @@ def test_a_record_of_the_flat_release_reads_the_same(redis_conn) -> None:
     assert loaded.options == JobOptions(
         reports_only=True, event_gap=120, places={"cam": (1.5, 2.5)}, utc_offset="+01:00"
     )
+
+
+def test_records_of_a_release_without_indexes_are_indexed_once(redis_conn) -> None:
+    """A model server starting on an upgraded Redis indexes the records it finds, once."""
+    from shared.job_index import ensure_indexes, recent_states, unfinished_states
+
+    queued, finished = new_job_id(), new_job_id()
+    for job_id, status, created in ((queued, "queued", 20.0), (finished, "finished", 10.0)):
+        fields = {"id": job_id, "status": status, "total": 4, "created_at": created}
+        redis_conn.hset(state_key(job_id), mapping={k: json.dumps(v) for k, v in fields.items()})
+    assert unfinished_states(redis_conn) == [] and recent_states(redis_conn, 10) == []
+    assert ensure_indexes(redis_conn) == 2
+    assert [s.id for s in unfinished_states(redis_conn)] == [queued]
+    assert [s.id for s in recent_states(redis_conn, 10)] == [queued, finished]
+    assert ensure_indexes(redis_conn) == 0  # done: never scanned again
