@@ -3,10 +3,13 @@
 60 s, against gunicorn + one model server + Redis that this script starts on loopback ports.
 
     .venv/bin/python scripts/load_test.py [--model PATH] [--uploads 20] [--pollers 200]
-                                          [--seconds 60]
+                                          [--seconds 60] [--records 0 ...] [--repeat 1]
 
 Prints requests, errors, p50/p99 status latency, jobs completed and images lost (must be 0).
-Every loop is bounded in count and time; nothing but 127.0.0.1 is contacted.
+`--records 20 20000 --repeat 3` runs the whole test with that many past jobs' records already in
+Redis (a fresh stack each run, the sizes interleaved), then min / median / max of p50 and p99
+for each size and the ratio of the medians. Every loop is bounded in count and time; nothing but
+127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from redis import Redis
+
+from shared.contract import JobState, JobStatus, create_state
+from shared.storage import new_job_id
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -131,18 +138,57 @@ class Stack:
                 proc.kill()
 
 
+def seed_records(redis_url: str, count: int) -> None:
+    """`count` finished jobs' records, as the service leaves them for the two weeks they live."""
+    redis = Redis.from_url(redis_url)
+    try:
+        for i in range(count):
+            create_state(
+                redis, JobState(id=new_job_id(), status=JobStatus.FINISHED, total=50, created_at=i)
+            )
+    finally:
+        redis.close()
+
+
 def run(args: argparse.Namespace) -> int:
     pool = photos()
-    with tempfile.TemporaryDirectory(prefix="trapline-load-") as tmp_name:
-        stack = Stack(args.model, Path(tmp_name))
-        try:
-            stack.wait_ready()
-            return drive(stack.url, pool, args)
-        finally:
-            stack.stop()
+    figures: dict[int, list[tuple[float, float]]] = {n: [] for n in args.records}
+    failed = 0
+    for round_ in range(args.repeat):
+        for records in args.records:
+            print(f"--- run {round_ + 1} of {args.repeat}, {records} records seeded")
+            with tempfile.TemporaryDirectory(prefix="trapline-load-") as tmp_name:
+                stack = Stack(args.model, Path(tmp_name))
+                try:
+                    stack.wait_ready()
+                    seed_records(stack.env["TRAPLINE_REDIS_URL"], records)
+                    outcome, p50, p99 = drive(stack.url, pool, args)
+                finally:
+                    stack.stop()
+            failed += outcome
+            figures[records].append((p50, p99))
+    if len(args.records) > 1 or args.repeat > 1:
+        summarise(figures)
+    return 1 if failed else 0
 
 
-def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
+def summarise(figures: dict[int, list[tuple[float, float]]]) -> None:
+    def spread(values: list[float]) -> str:
+        return f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f} ms"
+
+    print("records seeded | status p50 min / median / max | status p99 min / median / max")
+    for records, runs in figures.items():
+        print(f"{records} | {spread([a for a, _ in runs])} | {spread([b for _, b in runs])}")
+    smallest, largest = min(figures), max(figures)
+    if smallest != largest:
+        for label, at in (("p50", 0), ("p99", 1)):
+            ratio = statistics.median(r[at] for r in figures[largest]) / statistics.median(
+                r[at] for r in figures[smallest]
+            )
+            print(f"median {label} at {largest} records / at {smallest}: {ratio:.2f}")
+
+
+def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> tuple[int, float, float]:
     sizes = [4 + (i * 7) % 29 for i in range(args.uploads)]  # 4..32 images, mixed
     jobs: dict[str, int] = {}
     lock = threading.Lock()
@@ -227,7 +273,8 @@ def drive(url: str, pool: list[bytes], args: argparse.Namespace) -> int:
         f"images uploaded: {uploaded}, in result zips: {returned}, of which error rows: "
         f"{error_rows}, lost: {lost}"
     )
-    return 0 if lost == 0 and error_rows == 0 and counts["errors"] == 0 else 1
+    outcome = 0 if lost == 0 and error_rows == 0 and counts["errors"] == 0 else 1
+    return outcome, p50, p99
 
 
 def processed_in_zip(url: str, job_id: str) -> tuple[int, int]:
@@ -250,6 +297,8 @@ def main() -> int:
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--records", type=int, nargs="+", default=[0])
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     if not args.model.is_file():
         parser.error(f"no model at {args.model}; pass --model")

@@ -1,7 +1,7 @@
 """Follow-ups survive the death of their model server as detection does: kill -9 in the middle
-of an export, and the next server makes it, once; a running classify whose server is gone is
-queued again as the same classify; a stale server's writes are fenced off; the cleanup keeps a
-job whose follow-up waits."""
+of an export or of a classify, and the next server makes it, once; a running classify whose
+server is gone is queued again as the same classify; a stale server's writes are fenced off; the
+cleanup keeps a job whose follow-up waits."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from model_server.service.follow_up_recovery import recover_follow_ups
+from model_server.species.embedder import load_embedder
 from shared.cleanup import Cleaner
 from shared.contract import (
     FollowUpState,
@@ -27,8 +28,12 @@ from shared.contract import (
 from shared.leases import has_lease
 from shared.storage import Storage, new_job_id
 from shared.store import open_configured_store
+from shared.store.class_sets import Example, add_examples, bind_embedder, create_set
 from shared.store.review import ReviewAction, apply
 from shared.store.schema import detections, media
+from shared.store.species_data import classification_of
+from tests.conftest import MODELS
+from tests.images import red_patch_image
 from tests.processes import state_of, wait_for
 from tests.reliability.test_faults import LEASE, queue_job
 
@@ -94,6 +99,91 @@ def test_kill_9_mid_export_is_made_once_by_the_next_server(workers, redis_conn, 
         copies = [n for n in z.namelist() if n.endswith(".jpg")]
         assert z.testzip() is None
     assert len(copies) == PHOTOS
+
+
+EMBEDDER = MODELS / "yolox_nano.onnx"
+
+
+def teach_patches(settings) -> None:
+    """A class set "patches" with two classes embedded by the real YOLOX-Nano embedder (what it
+    names the boxes is not this test's question: that every box is classified, once, is)."""
+    embedder = load_embedder(EMBEDDER)
+    crops = {
+        "red patch": [red_patch_image((160, 120), (20 + i, 15, 140, 105 - i)) for i in range(5)],
+        "grey field": [red_patch_image((160, 120), (0, 0, 1 + i, 1)) for i in range(5)],
+    }
+    engine = open_configured_store(settings)
+    try:
+        now = datetime(2026, 6, 1, tzinfo=UTC)
+        target = create_set(engine, "patches", now)
+        bind_embedder(engine, target.id, embedder.name)
+        examples = [
+            Example(species, vector, crop=f"{species}-{i}.jpg", source="test")
+            for species, images in crops.items()
+            for i, vector in enumerate(embedder.embed(images))
+        ]
+        assert add_examples(engine, target.id, examples, now) == 10
+    finally:
+        engine.dispose()
+
+
+def test_kill_9_mid_classify_is_classified_once_by_the_next_server(
+    workers, redis_conn, settings
+) -> None:
+    species = {**LEASE, "TRAPLINE_SPECIES_EMBEDDER": str(EMBEDDER)}
+    job_id = queue_job(redis_conn, settings, PHOTOS)
+    assert workers.start("--burst", **species).wait(timeout=300) == 0
+    assert state_of(redis_conn, job_id).status is JobStatus.FINISHED
+    teach_patches(settings)
+    state = state_of(redis_conn, job_id)
+    enqueue_job(redis_conn, state, kind=JobKind.CLASSIFY, request={"classify": {"set": "patches"}})
+    first_rq_id = state_of(redis_conn, job_id).follow_up
+
+    doomed = workers.start(**species)
+    # stopped the moment its record says the classify began: the embedder still loads and 60
+    # boxes are still to embed, so the kill lands before the classify is recorded
+    wait_for(
+        lambda: state_of(redis_conn, job_id).export_progress.get("stage") == "classify",
+        timeout=180,
+        what="the classify under way",
+    )
+    doomed.send_signal(signal.SIGSTOP)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    killed = state_of(redis_conn, job_id)
+    assert killed.follow_up == first_rq_id
+    assert killed.follow_up_state == FollowUpState.RUNNING.value
+    engine = open_configured_store(settings)
+    try:
+        assert classification_of(engine, job_id) == {}  # died mid-classify
+        wait_for(
+            lambda: not has_lease(redis_conn, job_id, follow_up=True),
+            timeout=10,
+            what="lease expiry",
+        )
+
+        workers.start("--burst", **species)
+        wait_for(lambda: classification_of(engine, job_id), timeout=300, what="the classify")
+        wait_for(lambda: workers.procs[-1][0].poll() is not None, timeout=60, what="burst exit")
+        done = state_of(redis_conn, job_id)
+        assert done.follow_up == "" and done.follow_up_state == "" and done.classify == {}
+        assert done.follow_up_crashes == 1 and done.follow_up_error == ""
+        info = classification_of(engine, job_id)
+        assert info["set"] == "patches" and info["boxes"] >= PHOTOS
+        with engine.connect() as conn:
+            named = conn.execute(
+                select(detections.c.suggested_species)
+                .join(media)
+                .where(media.c.job_id == job_id, detections.c.suggested_species.is_not(None))
+            ).scalars()
+            suggestions = list(named)
+        assert len(suggestions) == info["boxes"]
+    finally:
+        engine.dispose()
+    log = workers.log(2)
+    assert f"job {job_id}: its classify lost its model server (1 of 2 allowed); queued again" in log
+    assert log.count(f"job {job_id}: {info['boxes']} animal boxes classified") == 1  # once
+    assert "animal boxes classified" not in workers.log(1)
 
 
 def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one_is_fenced(
