@@ -163,6 +163,9 @@ class Settings:
     # leave less is refused.
     draft_bytes_per_day_per_ip: int = 100 * 1024**3
     min_free_bytes: int = 1024**3
+    # Anyone with the site's address may upload with an email (the job lands in the Inbox, its
+    # link is its key); off: only logged-in members upload, into their projects.
+    open_uploads: bool = True
     admin_user: str = "admin"
     admin_password_hash: str = ""  # werkzeug hash; `python -m web.admin hash-password`
     # A running job's lease: a model server silent for this long is taken as dead, and its job
@@ -265,6 +268,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "chunks_per_minute_per_ip": _positive_int,
     "draft_bytes_per_day_per_ip": _positive_int,
     "min_free_bytes": _positive_int,
+    "open_uploads": _bool,
     "admin_user": str,
     "admin_password_hash": _password_hash,
     "lease_seconds": _positive_int,

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings
 from web import resources
+from web.access import init_access
 from web.errors import error_response, init_errors
 from web.security import init_security
 
@@ -66,8 +67,10 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         return None
 
     init_security(app)  # after the check above: CSRF would otherwise blame an expired form
+    init_access(app)
 
     from web import (
+        accounts,
         accuracy,
         admin,
         api,
@@ -77,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         health,
         insights,
         jobs,
+        projects,
         results,
         review,
         species_jobs,
@@ -97,6 +101,8 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         species_jobs,
         health,
         admin,
+        accounts,
+        projects,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

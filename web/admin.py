@@ -1,7 +1,8 @@
 """The sysadmins' page: queue, model servers, recent jobs with cancel and requeue, disk usage.
 
-Behind HTTP Basic authentication against a password hash from the settings
-(TRAPLINE_ADMIN_PASSWORD_HASH); without one the page does not exist. Make a hash with
+Open to a logged-in site admin, or behind HTTP Basic authentication against a password hash
+from the settings (TRAPLINE_ADMIN_PASSWORD_HASH, for sites without accounts); with neither the
+page does not exist. Make a hash with
 `python -m web.admin hash-password`. Serve it over TLS only (nginx does).
 """
 
@@ -15,14 +16,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.contract import JobStatus, TransitionRefused, enqueue_job, job_queue
 from shared.job_index import recent_states
 from shared.leases import has_lease
 from shared.model_servers import live_servers
+from shared.people import resets, users
+from shared.people.errors import PeopleError
+from shared.people.projects import all_projects, places_of, project_by_id, put_job
 from web import job_status, resources
+from web.access import now, signed_in
+from web.audit_trail import note
 from web.errors import Refusal, error_response, refusal_response
 from web.security import RateLimited, check_login_failures
 
@@ -42,6 +48,9 @@ def _login_ok(auth: Any) -> bool:
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = signed_in()
+        if user is not None and user.site_admin:
+            return view(*args, **kwargs)
         settings = resources.settings()
         if not settings.admin_password_hash:
             abort(404)
@@ -75,9 +84,15 @@ def dashboard() -> Any:
     states = recent_states(r, RECENT)
     servers = live_servers(r)
     disk = shutil.disk_usage(store.root)
+    engine = resources.results_store()
+    projects = all_projects(engine)
     return render_template(
         "admin.html",
         jobs=states,
+        places=places_of(engine, [s.id for s in states]),
+        projects=projects,
+        project_names={p.id: p.name for p in projects},
+        users=users.all_users(engine),
         servers=servers,
         queue_length=job_queue(r).count,
         disk=disk,
@@ -125,6 +140,62 @@ def requeue(job_id: str) -> Any:
         )
     except TransitionRefused as exc:
         raise Refusal(f"This job cannot be requeued: {exc}.", 409) from exc
+    return redirect(url_for("admin.dashboard"), code=303)
+
+
+@bp.post("/jobs/<job_id>/move")
+@admin_required
+def move(job_id: str) -> Any:
+    """Puts a job (an open upload from the Inbox, or one of another project) into a project.
+    In a team's project its capability link stops working for everyone but the members."""
+    state = job_status.job_or_404(job_id)
+    raw = request.form.get("project", "")
+    project = project_by_id(resources.results_store(), int(raw)) if raw.isdigit() else None
+    if project is None:
+        raise Refusal(
+            "Choose a project to move the job into.", 404, page=url_for("admin.dashboard")
+        )
+    put_job(resources.results_store(), state.id, project.id, uploader_id=None, now=now())
+    note(project.id, "upload:moved-in", {"job": state.id})
+    flash(f"Job {state.id[:8]} is now in {project.name}.", "ok")
+    return redirect(url_for("admin.dashboard"), code=303)
+
+
+def _reset_link(user: users.User) -> str:
+    code = resets.issue_reset(resources.results_store(), user.id, now=now())
+    return url_for("accounts.reset", code=code, _external=True)
+
+
+@bp.post("/users")
+@admin_required
+def create_user() -> Any:
+    """A new account with no password: the admin passes on the one-time link shown."""
+    form = request.form
+    try:
+        user = users.create_user(
+            resources.results_store(),
+            form.get("name", ""),
+            form.get("email", ""),
+            None,
+            now=now(),
+            site_admin=form.get("site_admin") == "on",
+        )
+    except PeopleError as exc:
+        raise Refusal(str(exc), page=url_for("admin.dashboard")) from None
+    flash(
+        f"{user.name} made. Send them this one-time link to set a password: {_reset_link(user)}",
+        "ok",
+    )
+    return redirect(url_for("admin.dashboard"), code=303)
+
+
+@bp.post("/users/<int:user_id>/reset")
+@admin_required
+def reset_user(user_id: int) -> Any:
+    user = users.user_by_id(resources.results_store(), user_id)
+    if user is None:
+        abort(404)
+    flash(f"One-time link for {user.name} (valid 3 days): {_reset_link(user)}", "ok")
     return redirect(url_for("admin.dashboard"), code=303)
 
 

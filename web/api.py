@@ -21,18 +21,20 @@ def create() -> Any:
     store = resources.storage()
     staging = Path(tempfile.mkdtemp(prefix="api-", dir=store.drafts_root))
     try:
-        email = intake.clean_email(request.form.get("email"))
+        project_id = intake.target_project(request.form)
+        email = intake.upload_email(request.form.get("email"))
         options = intake.job_options(request.form, request.files.get("deployments"))
         check_upload_rate(email)
         files = request.files.getlist("files")
         if not any(f.filename for f in files):
             raise Refusal("No files: send one or more photos, videos or zips as `files`.")
         staged = intake.save_files(files, staging)
-        state = intake.create_job(staged, email, options)
+        state = intake.create_job(staged, email, options, project_id)
     finally:
         intake.discard(staging)
     return jsonify(
         id=state.id,
+        project=project_id,
         status_url=url_for("api.job_status", job_id=state.id, _external=True),
         download_url=url_for("jobs.download", job_id=state.id, _external=True),
         page_url=url_for("jobs.page", job_id=state.id, _external=True),

@@ -21,11 +21,16 @@ from shared.contract import JobState, enqueue_job
 from shared.errors import InputError
 from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.options import JobOptions
+from shared.people.projects import put_job
+from shared.people.roles import Can
 from shared.storage import new_job_id
 from shared.store.class_sets import get_set
 from shared.video_options import parse_deployment_level, parse_event_gap, parse_frame_interval
 from web import resources
+from web.access import now, signed_in
+from web.audit_trail import note
 from web.errors import Refusal
+from web.projects import project_for
 
 
 class QueueUnavailable(Refusal):
@@ -166,9 +171,43 @@ def _ticked(form: Mapping[str, str], name: str) -> bool:
     return (form.get(name) or "").strip().lower() in ("1", "on", "true", "yes")
 
 
-def create_job(staged: list[Path], email: str, options: JobOptions | None = None) -> JobState:
+CLOSED_SITE = (
+    "This site takes uploads from its members only: log in and choose one of your projects "
+    "(scripts send an API token as `Authorization: Bearer <token>` and `project`)."
+)
+
+
+def target_project(form: Mapping[str, str]) -> int | None:
+    """The project an upload goes into (`project`, an id), checked against the caller's role;
+    None: the Inbox, where the site takes open uploads."""
+    raw = (form.get("project") or "").strip()
+    if not raw:
+        if not resources.settings().open_uploads:
+            raise Refusal(CLOSED_SITE, 401 if signed_in() is None else 400)
+        return None
+    if not raw.isdigit():
+        raise Refusal(f"project is a project's number, not {raw!r}.")
+    project, _, _ = project_for(int(raw), Can.UPLOAD)
+    return project.id
+
+
+def upload_email(raw: str | None) -> str:
+    """The address the notice goes to: the one given, else the logged-in account's."""
+    user = signed_in()
+    if user is not None and not (raw or "").strip():
+        return user.email
+    return clean_email(raw)
+
+
+def create_job(
+    staged: list[Path],
+    email: str,
+    options: JobOptions | None = None,
+    project_id: int | None = None,
+) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
-    before Redis is touched, so a Redis outage loses nothing that arrived."""
+    before Redis is touched, so a Redis outage loses nothing that arrived; the job's project
+    is recorded before it is queued, so no moment exists when a private job is open."""
     images, videos = count_media(staged)
     if images == 0:
         raise Refusal(f"The upload contained no {MEDIA_WORDS}, neither as files nor inside a zip.")
@@ -178,6 +217,16 @@ def create_job(staged: list[Path], email: str, options: JobOptions | None = None
     target.mkdir(parents=True)
     for path in staged:
         os.replace(path, target / path.name)
+    if project_id is not None:
+        uploader = signed_in()
+        put_job(
+            resources.results_store(),
+            job_id,
+            project_id,
+            uploader_id=uploader.id if uploader else None,
+            now=now(),
+        )
+        note(project_id, "upload", {"job": job_id, "files": images})
     # Never the request's Host header: a forged one would put its host into the email
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = resources.settings().public_url

@@ -15,6 +15,8 @@ from shared.store.queries import job_exists, one_media
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
 from web import job_status
+from web.access import reviewer_name, signed_in
+from web.audit_trail import note_job
 from web.errors import Refusal
 from web.exporting import start_export
 from web.results import media_query, store, with_urls
@@ -51,9 +53,11 @@ def _action(body: dict[str, Any]) -> ReviewAction:
     category, species = body.get("category"), body.get("species")
     if any(v is not None and not isinstance(v, str) for v in (category, species)):
         raise ReviewRefused("category and species are text")
+    user = signed_in()
     return ReviewAction(
         action=str(body.get("action", "")),
-        reviewer=str(body.get("reviewer", "")),
+        reviewer=reviewer_name(str(body.get("reviewer", ""))),
+        user_id=user.id if user is not None else None,
         media_id=_int(body, "media_id"),
         detection_id=_int(body, "detection_id"),
         version=_int(body, "version"),
@@ -80,16 +84,30 @@ def review(job_id: str) -> Any:
     `filter` (the gallery's query fields) and undo_bulk with its `batch`."""
     _job(job_id)
     body = _body()
-    reviewer = str(body.get("reviewer", ""))
+    reviewer = reviewer_name(str(body.get("reviewer", "")))
+    user = signed_in()
+    user_id = user.id if user is not None else None
     if body.get("action") == "bulk_accept":
         query = media_query(body.get("filter") or {})
-        return jsonify(bulk_accept(store(), job_id, query, reviewer, _now())), 201
+        bulk = bulk_accept(store(), job_id, query, reviewer, _now(), user_id)
+        note_job(job_id, "bulk_accept", bulk, typed_name=reviewer)
+        return jsonify(bulk), 201
     if body.get("action") == "undo_bulk":
-        return jsonify(undo_bulk(store(), job_id, str(body.get("batch", "")), reviewer, _now()))
+        batch = str(body.get("batch", ""))
+        undone = undo_bulk(store(), job_id, batch, reviewer, _now(), user_id)
+        note_job(job_id, "undo_bulk", undone, typed_name=reviewer)
+        return jsonify(undone)
+    action = _action(body)
     try:
-        done = apply(store(), job_id, _action(body), _now())
+        done = apply(store(), job_id, action, _now())
     except Conflict as exc:  # the person sees the image as it is now
         raise Refusal(str(exc), 409, media=_media(job_id, exc.media_id)) from exc
+    note_job(
+        job_id,
+        f"review:{action.action}",
+        {"media_id": done["media_id"], "review_id": done["review_id"]},
+        typed_name=reviewer,
+    )
     return jsonify({**done, "media": _media(job_id, done["media_id"])}), 201
 
 
@@ -123,6 +141,7 @@ def threshold(job_id: str) -> Any:
     if chosen is None:
         raise Refusal('Give the threshold, for example {"threshold": 0.3}.')
     apply_threshold(store(), job_id, chosen)
+    note_job(job_id, "threshold", {"threshold": chosen})
     return jsonify(threshold=chosen)
 
 
@@ -143,6 +162,7 @@ def export(job_id: str) -> Any:
         start_export(state, photos)
     except TransitionRefused as exc:
         raise Refusal(f"Not exported: {exc}.", 409) from exc
+    note_job(job_id, "export", {"photos": photos, "threshold": chosen})
     payload = job_status.status_payload(job_status.job_or_404(job_id))
     return (
         jsonify({**payload, "photos": photos}),

@@ -46,9 +46,10 @@ EXPIRED_FORM = (
 
 def init_security(app: Flask) -> None:
     """CSRF is checked on every request that changes something, for every blueprint, unless it
-    carries an X-API-Key: a browser cannot add that header to a cross-site request without the
-    site's consent, so a script's key cannot be forged by CSRF. The key must match when one is
-    configured (TRAPLINE_API_KEY)."""
+    carries an X-API-Key or an `Authorization: Bearer` token: a browser cannot add either header
+    to a cross-site request without the site's consent, so a script's key cannot be forged by
+    CSRF. The key must match when one is configured (TRAPLINE_API_KEY); a token is checked by
+    `web.access`."""
     # A researcher on a slow link may upload for hours: the token lives as long as the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, once, for everything
@@ -58,6 +59,8 @@ def init_security(app: Flask) -> None:
     def script_or_page() -> Any:
         if request.method not in UNSAFE_METHODS:
             return None
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return None  # an API token, checked by web.access; no browser sends one cross-site
         given = request.headers.get("X-API-Key")
         if given is None:
             csrf.protect()

@@ -9,8 +9,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
+from shared.people.projects import projects_of
+from shared.people.roles import Can
 from shared.store.class_sets import list_sets
 from web import drafts, intake, job_status, resources
+from web.access import login_manager, signed_in
 from web.errors import Refusal, error_response
 from web.intake import QueueUnavailable
 from web.security import (
@@ -40,12 +43,34 @@ def _page(draft: str, **extra: Any) -> str:
         accepted=",".join(sorted(intake.ALLOWED_SUFFIXES)),
         frame_interval=settings.video_frame_interval,
         class_sets=[row.name for row, classes in list_sets(resources.results_store()) if classes],
+        projects=_upload_projects(),
+        chosen_project=request.values.get("project", ""),
+        open_uploads=settings.open_uploads,
         **extra,
     )
 
 
+def _upload_projects() -> list[tuple[int, str]]:
+    """The projects the logged-in person may upload into (none before logging in)."""
+    user = signed_in()
+    if user is None:
+        return []
+    listed = projects_of(resources.results_store(), user)
+    return [
+        (p.id, p.name)
+        for p, role in listed
+        if user.site_admin or (role is not None and Can.UPLOAD in role.can)
+    ]
+
+
+def _members_only() -> bool:
+    return not resources.settings().open_uploads and signed_in() is None
+
+
 @bp.get("/")
 def index() -> Any:
+    if _members_only():
+        return login_manager.unauthorized()
     return _page(drafts.open_new())
 
 
@@ -72,6 +97,8 @@ def _chunk_fields() -> drafts.Chunk:
 def chunk() -> Any:
     """One Dropzone chunk, written at its offset; the last one names the finished file."""
     store, settings = resources.storage(), resources.settings()
+    if _members_only():
+        return error_response(401, intake.CLOSED_SITE)
     try:
         fields = _chunk_fields()
         folder = drafts.owned(store, request.form.get("draft", ""))
@@ -129,7 +156,8 @@ def remove() -> Any:
 
 
 def _submit(folder: Path) -> Any:
-    email = intake.clean_email(request.form.get("email"))
+    project_id = intake.target_project(request.form)
+    email = intake.upload_email(request.form.get("email"))
     options = intake.job_options(request.form, request.files.get("deployments"))
     check_upload_rate(email)
     intake.save_files(request.files.getlist("files"), folder)
@@ -148,7 +176,7 @@ def _submit(folder: Path) -> Any:
     staged = drafts.entries(folder)
     if not staged:
         raise Refusal("Please add a zip or some images before submitting.")
-    return intake.create_job(staged, email, options)
+    return intake.create_job(staged, email, options, project_id)
 
 
 @bp.post("/upload")

@@ -22,7 +22,12 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def bulk_accept(
-    engine: Engine, job_id: str, query: MediaQuery, reviewer: str, now: datetime
+    engine: Engine,
+    job_id: str,
+    query: MediaQuery,
+    reviewer: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """Each image in the filter that nobody reviewed yet is accepted as the AI saw it; one
     review row per image, all sharing a batch id that undoes them together."""
@@ -76,6 +81,7 @@ def bulk_accept(
                         "media_id": m,
                         "action": "accept",
                         "reviewer": reviewer,
+                        "user_id": user_id,
                         "created_at": now,
                         "detail": {"bulk": True},
                         "before": None,
@@ -89,7 +95,12 @@ def bulk_accept(
 
 
 def undo_bulk(
-    engine: Engine, job_id: str, batch: str, reviewer: str, now: datetime
+    engine: Engine,
+    job_id: str,
+    batch: str,
+    reviewer: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> dict[str, Any]:
     """Undoes a bulk accept on every image nobody has changed since; says how many were."""
     if not reviewer.strip():
@@ -139,6 +150,7 @@ def undo_bulk(
                 job_id=job_id,
                 action="undo",
                 reviewer=reviewer.strip(),
+                user_id=user_id,
                 created_at=now,
                 detail={"batch": batch, "images": len(ids)},
             )

@@ -53,6 +53,7 @@ class ReviewAction:
     bbox: tuple[float, float, float, float] | None = None  # normalised x, y, w, h (add)
     review_id: int | None = None  # undo
     frame: int | None = None  # add, on a video: the checked frame the box was drawn on
+    user_id: int | None = None  # the logged-in account that made it; None on an open site
 
     def check(self) -> None:
         if self.action not in ACTIONS:
@@ -101,7 +102,8 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
     with engine.begin() as conn:
         if action.action == "undo":
             assert action.review_id is not None
-            return _undo(conn, job_id, action.review_id, action.reviewer.strip(), now)
+            reviewer = action.reviewer.strip()
+            return _undo(conn, job_id, action.review_id, reviewer, now, action.user_id)
         media_id = _media_of(conn, job_id, action)
         version = _bump(conn, media_id, action.version)
         threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar_one()
@@ -119,6 +121,7 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
                 new_category=CATEGORY_IDS.get(action.category or ""),
                 species=(action.species or "").strip() or None,
                 reviewer=reviewer,
+                user_id=action.user_id,
                 created_at=now,
                 detail=detail,
                 before=before,
@@ -286,7 +289,12 @@ _ACTIONS = {
 
 
 def _undo(
-    conn: Connection, job_id: str, review_id: int, reviewer: str, now: datetime
+    conn: Connection,
+    job_id: str,
+    review_id: int,
+    reviewer: str,
+    now: datetime,
+    user_id: int | None,
 ) -> dict[str, Any]:
     found = conn.execute(
         select(reviews).where(reviews.c.id == review_id, reviews.c.job_id == job_id)
@@ -318,6 +326,7 @@ def _undo(
             media_id=found.media_id,
             action="undo",
             reviewer=reviewer,
+            user_id=user_id,
             created_at=now,
             detail={"review_id": review_id},
             version=version,

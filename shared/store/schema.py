@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Double,
@@ -207,7 +208,98 @@ reviews = Table(
     Column("version", Integer),  # the media's version the action produced
     Column("batch", String(32)),  # one bulk action's reviews share it
     Column("undone_at", DateTime(timezone=True)),
+    # migration 0006: the account that made it (no key: the name above stays if one is removed)
+    Column("user_id", BigId),
     Index("ix_reviews_job", "job_id"),
     Index("ix_reviews_batch", "batch"),
     Index("ix_reviews_media", "media_id"),
+)
+
+# People and projects (migration 0006). A user logs in with a password (argon2id hash) or sends an
+# API token; only a token's SHA-256 is kept (tokens are 256 random bits: a slow hash adds nothing).
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("email", Text, nullable=False, default=""),
+    Column("password_hash", Text, nullable=False),  # "" until a reset link is used
+    Column("site_admin", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True)),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # the token's first characters, to tell apart
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("utc_offset", String(6), nullable=False, default=""),  # the cameras' clocks: "+02:00"
+    Column("settings", JSON, nullable=False),  # default threshold, event gap, class set
+    # a job of this project still opens through its capability link, for anyone who has it:
+    # true for the projects the upgrade made from existing jobs, false for a team's survey
+    Column("link_access", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner | reviewer | uploader | viewer
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Index("ix_memberships_user", "user_id"),
+)
+
+# Which project a job belongs to, written by the site when the upload is made (the job's `jobs`
+# row comes later, from its model server). A job with no row here is in the site's Inbox.
+project_jobs = Table(
+    "project_jobs",
+    metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("uploader_id", BigId),  # no key: the upload stays when its uploader is removed
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Index("ix_project_jobs_project", "project_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigId),
+    Column("actor", Text, nullable=False),  # the user's name then, or the typed reviewer name
+    Column("action", String(40), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_project", "project_id", "id"),
 )
