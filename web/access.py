@@ -47,9 +47,10 @@ class Account(UserMixin):
 
 
 def now() -> datetime:
-    """The site's clock for what it records (tests pin TRAPLINE_NOW)."""
-    clock = current_app.config.get("TRAPLINE_NOW")
-    return clock() if clock else datetime.now(UTC)
+    """The site's clock for what it records and checks (tokens, links, the audit log): the
+    app's `TRAPLINE_CLOCK`, which tests pin, or the wall clock."""
+    clock = current_app.config.get("TRAPLINE_CLOCK")
+    return datetime.fromtimestamp(clock(), UTC) if clock else datetime.now(UTC)
 
 
 def signed_in() -> User | None:

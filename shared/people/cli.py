@@ -24,7 +24,6 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
-from shared.logs import configure_logging
 from shared.people import resets, tokens, users
 from shared.people.errors import PeopleError
 from shared.settings import Settings, settings_for_command
@@ -121,7 +120,8 @@ def main(
     stdin: TextIO = sys.stdin,
 ) -> int:
     args = _parser().parse_args(argv)
-    configure_logging()
+    # stdout carries only what the command prints (a token, a link): logs go to stderr
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
     settings = settings_for_command(log)
     if settings is None:
         return 2
@@ -129,7 +129,7 @@ def main(
     try:
         run(args, engine, settings, now=now(), stdin=stdin, out=print)
     except PeopleError as exc:
-        log.error("%s", exc)
+        print(f"trapline-admin: {exc}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
