@@ -23,7 +23,8 @@
     if (!name) { T.message("Type your name first: it is recorded with each correction."); $("reviewer").focus(); }
     return name;
   };
-  $("reviewer").value = localStorage.getItem("trapline.reviewer") || "";
+  // logged in, the site signs each correction with the account: the field shows its name
+  if (!$("reviewer").dataset.account) $("reviewer").value = localStorage.getItem("trapline.reviewer") || "";
   $("reviewer").addEventListener("change", function () {
     localStorage.setItem("trapline.reviewer", $("reviewer").value.trim());
   });

@@ -1,0 +1,101 @@
+"""A team's path in a real headless Chromium: alice logs in, makes a project, invites rita as a
+reviewer and uploads two cards of one camera into it; rita logs in, finds both uploads on the
+project's page and reviews across them; the project's audit log shows who did what; bob, who is
+not a member, is shown nothing. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from shared.people.users import create_user
+from tests.e2e.conftest import ARTIFACTS
+from tests.web.helpers import BURST
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+PASSWORD = "a long enough password"
+CARDS = [sorted(BURST.glob("*.JPG"))[:1], sorted(BURST.glob("*.JPG"))[1:]]
+
+
+def log_in(page, live_server: str, name: str) -> None:
+    page.goto(f"{live_server}/login")
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login button[type=submit]")
+    page.wait_for_url("**/projects")
+
+
+def log_out(page) -> None:
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    page.wait_for_load_state("networkidle")
+
+
+def upload_card(page, project_url: str, files: list, run_worker) -> str:
+    page.goto(project_url)
+    page.click("#upload-here")
+    page.wait_for_selector("input.dz-hidden-input", state="attached")
+    expect(page.locator("#project option:checked")).to_have_text("StationC season")
+    page.set_input_files("input.dz-hidden-input", [str(p) for p in files])
+    page.wait_for_selector(f"text={len(files)} file(s) uploaded completely", timeout=60_000)
+    page.click("#submit")
+    page.wait_for_url("**/jobs/*", timeout=30_000)
+    run_worker()
+    expect(page.locator("#status")).to_have_text("finished", timeout=60_000)  # the page polls
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> None:
+    page, errors = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    store = app.extensions["trapline.store"]
+    for name in ("alice", "rita", "bob"):
+        create_user(store, name, f"{name}@example.org", PASSWORD, now=NOW)
+
+    log_in(page, live_server, "alice")
+    page.fill("#project-name", "StationC season")
+    page.fill("#project-offset", "-03:00")
+    page.click("#new-project button[type=submit]")
+    expect(page.locator("h1#project-name")).to_have_text("StationC season")
+    project_url = page.url
+    page.fill("#member-user", "rita")
+    page.select_option("#member-role", "reviewer")
+    page.click("#add-member button[type=submit]")
+    expect(page.locator("#project-message")).to_have_text("rita is now a reviewer.")
+    jobs = [upload_card(page, project_url, card, run_worker) for card in CARDS]
+    page.goto(project_url)
+    expect(page.locator("#project-jobs tbody tr")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "project-page.png"), full_page=True)
+    log_out(page)
+
+    log_in(page, live_server, "rita")
+    page.on("dialog", lambda dialog: dialog.accept())  # bulk accept asks first
+    page.click("#projects a")
+    expect(page.locator("#project-role")).to_have_text("reviewer")
+    expect(page.locator("#add-member")).to_have_count(0)  # only owners manage members
+    for job_id in jobs:
+        page.goto(f"{live_server}/jobs/{job_id}")
+        expect(page.locator("#reviewer")).to_have_value("rita")
+        expect(page.locator("#gallery .tile").first).to_be_visible()
+        with page.expect_response(lambda r: r.url.endswith("/reviews")) as bulk:
+            page.click("#bulk-accept")
+        assert bulk.value.status == 201, bulk.value.json()
+        page.wait_for_load_state("networkidle")  # the gallery reloads: let it finish first
+    page.goto(project_url)
+    log = page.locator("#audit-log tbody tr")
+    expect(log).to_have_count(6)  # made, member added, two uploads, two bulk accepts
+    expect(log.first).to_contain_text("rita")
+    expect(log.first).to_contain_text("bulk_accept")
+    page.screenshot(path=str(ARTIFACTS / "project-audit-log.png"), full_page=True)
+    log_out(page)
+
+    log_in(page, live_server, "bob")
+    expect(page.locator("#no-projects")).to_be_visible()
+    for url in (project_url, f"{live_server}/jobs/{jobs[0]}"):
+        response = page.goto(url)
+        assert response is not None and response.status == 404, url
+    page.screenshot(path=str(ARTIFACTS / "project-not-a-member.png"), full_page=True)
+    assert errors == []
