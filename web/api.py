@@ -29,7 +29,9 @@ def create() -> Any:
         if not any(f.filename for f in files):
             raise Refusal("No files: send one or more photos, videos or zips as `files`.")
         staged = intake.save_files(files, staging)
-        state = intake.create_job(staged, email, options, project_id)
+        state = intake.create_job(
+            staged, email, options, project_id, intake.chosen_location(request.form, project_id)
+        )
     finally:
         intake.discard(staging)
     return jsonify(

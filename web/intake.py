@@ -8,6 +8,7 @@ import os
 import shutil
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,14 @@ from werkzeug.datastructures import FileStorage
 from shared.camtrap_options import Place, parse_places, parse_utc_offset
 from shared.contract import JobState, enqueue_job
 from shared.errors import InputError
+from shared.events.grouping import folder_at
 from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.options import JobOptions
 from shared.people.projects import put_job
 from shared.people.roles import Can
 from shared.storage import new_job_id
 from shared.store.class_sets import get_set
+from shared.surveys.locations import Location, location_named, locations_of
 from shared.video_options import parse_deployment_level, parse_event_gap, parse_frame_interval
 from web import resources
 from web.access import now, signed_in
@@ -199,11 +202,48 @@ def upload_email(raw: str | None) -> str:
     return clean_email(raw)
 
 
+def chosen_location(form: Mapping[str, str], project_id: int | None) -> Location | None:
+    """`deployment`: the project's location the whole card is from (blank: matched by camera
+    serial or folder name when the card is processed)."""
+    name = (form.get("deployment") or "").strip()
+    if not name:
+        return None
+    if project_id is None:
+        raise Refusal("deployment names one of a project's locations: give the project too.")
+    found = location_named(resources.results_store(), project_id, name)
+    if found is None:
+        raise Refusal(
+            f"The project has no location called {name!r}; register it on the project's page "
+            "(or leave deployment blank to register it from the card)."
+        )
+    return found
+
+
+def survey_places(
+    staged: list[Path], options: JobOptions, project_id: int, chosen: Location | None
+) -> JobOptions:
+    """The project's registered coordinates for this card's deployments, so nobody types a
+    camera's position twice: the chosen location's for every folder, or each location's for the
+    folder named like it. Coordinates the uploader gave with this card come first."""
+    known = {loc.name: loc.place for loc in locations_of(resources.results_store(), project_id)}
+    found = collect_upload(staged, max_file_bytes=resources.settings().max_file_bytes)
+    folders = {folder_at(item.rel_path, options.level) for item in found.items}
+    places = {}
+    for folder in folders:
+        place = chosen.place if chosen is not None else known.get(folder.rsplit("/", 1)[-1])
+        if place is not None:
+            places[folder or "(top level)"] = place
+    if not places:
+        return options
+    return replace(options, places={**places, **options.places})
+
+
 def create_job(
     staged: list[Path],
     email: str,
     options: JobOptions | None = None,
     project_id: int | None = None,
+    location: Location | None = None,
 ) -> JobState:
     """Moves staged files into a new job's upload folder and queues it. The upload is on disk
     before Redis is touched, so a Redis outage loses nothing that arrived; the job's project
@@ -217,7 +257,9 @@ def create_job(
     target.mkdir(parents=True)
     for path in staged:
         os.replace(path, target / path.name)
+    options = options or JobOptions()
     if project_id is not None:
+        options = survey_places(list(target.iterdir()), options, project_id, location)
         uploader = signed_in()
         put_job(
             resources.results_store(),
@@ -225,8 +267,12 @@ def create_job(
             project_id,
             uploader_id=uploader.id if uploader else None,
             now=now(),
+            location_id=location.id if location is not None else None,
         )
-        note(project_id, "upload", {"job": job_id, "files": images})
+        detail: dict[str, Any] = {"job": job_id, "files": images}
+        if location is not None:
+            detail["location"] = location.name
+        note(project_id, "upload", detail)
     # Never the request's Host header: a forged one would put its host into the email
     # sent to the researcher. Production requires TRAPLINE_PUBLIC_URL.
     base_url = resources.settings().public_url
@@ -236,7 +282,7 @@ def create_job(
         total=images,
         base_url=base_url,
         videos=videos,
-        options=options or JobOptions(),
+        options=options,
     )
     # Who and when, beside the files: enough to queue the job later if Redis is down now.
     (target / ".job.json").write_text(

@@ -4,6 +4,7 @@ a project the caller may not see is a 404."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -25,6 +26,8 @@ from shared.people.projects import (
 )
 from shared.people.roles import Can, Role, parse_role
 from shared.people.users import User, user_by_id, user_by_name
+from shared.surveys.locations import add_location, checked, locations_of
+from shared.surveys.periods import edit_period, periods_of, sync_periods
 from web import resources
 from web.access import LOGIN_NEEDED, login_manager, now, signed_in
 from web.audit_trail import note
@@ -161,6 +164,7 @@ def page(project_id: int) -> Any:
         can_upload=user.site_admin or (role is not None and Can.UPLOAD in role.can),
         jobs=_jobs(project.id, role, user),
         members=members(store, project.id),
+        locations=_locations(project.id),
         log=audit.entries(store, project.id, limit=50)
         if manage or (role and Can.READ in role.can)
         else [],
@@ -251,3 +255,85 @@ def api_audit(project_id: int) -> Any:
     before = request.args.get("before", type=int)
     listed = audit.entries(resources.results_store(), project.id, limit=200, before=before)
     return jsonify(entries=[e.public() for e in listed])
+
+
+# ---- locations and deployment periods
+
+
+def _locations(project_id: int) -> list[dict[str, Any]]:
+    """The project's locations, each with its periods (every finished card matched first)."""
+    store = resources.results_store()
+    sync_periods(store, project_id, now=now())
+    periods = periods_of(store, project_id)
+    return [
+        {**loc.public(), "periods": [p.public() for p in periods.get(loc.id, [])]}
+        for loc in locations_of(store, project_id)
+    ]
+
+
+def _add_location(project: Project, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        made = add_location(resources.results_store(), project.id, checked(body), now=now())
+    except PeopleError as exc:
+        raise Refusal(str(exc), 409 if "already has" in str(exc) else 400) from None
+    note(project.id, "location:add", {"location": made.name})
+    return made.public()
+
+
+@bp.get("/api/projects/<int:project_id>/deployments")
+def api_deployments(project_id: int) -> Any:
+    project, _, _ = project_for(project_id, Can.READ)
+    return jsonify(locations=_locations(project.id))
+
+
+@bp.post("/api/projects/<int:project_id>/deployments")
+def api_add_deployment(project_id: int) -> Any:
+    project, _, _ = project_for(project_id, Can.MANAGE)
+    return jsonify(_add_location(project, _body())), 201
+
+
+@bp.post("/projects/<int:project_id>/locations")
+def location_page(project_id: int) -> Any:
+    project, _, _ = project_for(project_id, Can.MANAGE)
+    back = url_for("projects.page", project_id=project_id)
+    try:
+        made = _add_location(project, request.form.to_dict())
+    except Refusal as exc:
+        raise Refusal(exc.message, exc.status, page=back) from None
+    flash(f"Location {made['name']} registered.", "ok")
+    return redirect(back, code=303)
+
+
+def _camera_time(raw: Any) -> datetime | None:
+    if raw in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise Refusal(f"{raw!r} is not a date and time like 2027-03-01T08:00:00.") from None
+    if moment.tzinfo is not None:
+        raise Refusal("Give the camera's own clock time, without a UTC offset.")
+    return moment
+
+
+@bp.post("/api/projects/<int:project_id>/periods/<int:period_id>")
+def api_edit_period(project_id: int, period_id: int) -> Any:
+    """A person's start and end for one deployment period (camera clock, no offset)."""
+    project, _, _ = project_for(project_id, Can.MANAGE)
+    body = _body()
+    start, end = _camera_time(body.get("start")), _camera_time(body.get("end"))
+    try:
+        if not edit_period(resources.results_store(), project.id, period_id, start, end):
+            raise Refusal("This project has no such deployment period.", 404)
+    except PeopleError as exc:
+        raise Refusal(str(exc)) from None
+    note(
+        project.id,
+        "period:edit",
+        {"period": period_id, "start": body.get("start"), "end": body.get("end")},
+    )
+    return jsonify(
+        id=period_id,
+        start=start.isoformat() if start else None,
+        end=end.isoformat() if end else None,
+    )

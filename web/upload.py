@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from shared.people.projects import projects_of
 from shared.people.roles import Can
 from shared.store.class_sets import list_sets
+from shared.surveys.locations import locations_of
 from web import drafts, intake, job_status, resources
 from web.access import login_manager, signed_in
 from web.errors import Refusal, error_response
@@ -44,6 +45,7 @@ def _page(draft: str, **extra: Any) -> str:
         frame_interval=settings.video_frame_interval,
         class_sets=[row.name for row, classes in list_sets(resources.results_store()) if classes],
         projects=_upload_projects(),
+        locations=_locations_offered(),
         chosen_project=request.values.get("project", ""),
         open_uploads=settings.open_uploads,
         **extra,
@@ -61,6 +63,14 @@ def _upload_projects() -> list[tuple[int, str]]:
         for p, role in listed
         if user.site_admin or (role is not None and Can.UPLOAD in role.can)
     ]
+
+
+def _locations_offered() -> list[str]:
+    """The chosen project's location names, offered for the card (the server checks them)."""
+    raw = request.values.get("project", "")
+    if not raw.isdigit() or int(raw) not in dict(_upload_projects()):
+        return []
+    return [loc.name for loc in locations_of(resources.results_store(), int(raw))]
 
 
 def _members_only() -> bool:
@@ -176,7 +186,9 @@ def _submit(folder: Path) -> Any:
     staged = drafts.entries(folder)
     if not staged:
         raise Refusal("Please add a zip or some images before submitting.")
-    return intake.create_job(staged, email, options, project_id)
+    return intake.create_job(
+        staged, email, options, project_id, intake.chosen_location(request.form, project_id)
+    )
 
 
 @bp.post("/upload")

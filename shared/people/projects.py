@@ -15,7 +15,7 @@ from shared.people.errors import PeopleError
 from shared.people.roles import Role
 from shared.people.users import User
 from shared.store.reads import aware
-from shared.store.schema import memberships, project_jobs, projects, users
+from shared.store.schema import deployment_periods, memberships, project_jobs, projects, users
 
 UTC_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
@@ -223,19 +223,33 @@ def place_of(engine: Engine, job_id: str) -> JobPlace:
 
 
 def put_job(
-    engine: Engine, job_id: str, project_id: int, *, uploader_id: int | None, now: datetime
+    engine: Engine,
+    job_id: str,
+    project_id: int,
+    *,
+    uploader_id: int | None,
+    now: datetime,
+    location_id: int | None = None,
 ) -> None:
-    """Puts the job into the project (from the Inbox or from another project)."""
+    """Puts the job into the project (from the Inbox or from another project); `location_id`:
+    the location the uploader said the whole card is from. A moved job's deployment periods
+    are dropped: they are matched again to the new project's locations."""
     with engine.begin() as conn:
         moved = conn.execute(
             update(project_jobs)
             .where(project_jobs.c.job_id == job_id)
-            .values(project_id=project_id)
+            .values(project_id=project_id, location_id=location_id)
         )
-        if moved.rowcount == 0:
+        if moved.rowcount:
+            conn.execute(delete(deployment_periods).where(deployment_periods.c.job_id == job_id))
+        else:
             conn.execute(
                 insert(project_jobs).values(
-                    job_id=job_id, project_id=project_id, uploader_id=uploader_id, added_at=now
+                    job_id=job_id,
+                    project_id=project_id,
+                    uploader_id=uploader_id,
+                    added_at=now,
+                    location_id=location_id,
                 )
             )
 

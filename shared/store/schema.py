@@ -288,6 +288,8 @@ project_jobs = Table(
     Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("uploader_id", BigId),  # no key: the upload stays when its uploader is removed
     Column("added_at", DateTime(timezone=True), nullable=False),
+    # migration 0007: the location the uploader said the whole card is from (None: matched)
+    Column("location_id", BigId),
     Index("ix_project_jobs_project", "project_id"),
 )
 
@@ -302,4 +304,39 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_audit_log_project", "project_id", "id"),
+)
+
+# A project's cameras (migration 0007): each location is registered once, and every card from it
+# adds a deployment period (the photos' first and last capture, editable). A card's deployments
+# are matched to locations by the location the uploader chose, the camera serial, or the folder.
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("latitude", Double),
+    Column("longitude", Double),
+    Column("camera_serial", Text, nullable=False, default=""),
+    Column("camera_model", Text, nullable=False, default=""),
+    Column("camera_height", Double),  # metres above the ground
+    Column("bait", Text, nullable=False, default=""),  # "" none, else what and how
+    Column("notes", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_locations_project_name"),
+)
+
+deployment_periods = Table(
+    "deployment_periods",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("location_id", BigId, ForeignKey("locations.id", ondelete="CASCADE"), nullable=False),
+    Column("job_id", String(64), nullable=False),
+    Column("deployment", Text, nullable=False),  # the job's own name for it (folder [serial])
+    Column("start", DateTime(timezone=False)),  # camera clock, as the media's `captured`
+    Column("end", DateTime(timezone=False)),
+    Column("media", Integer, nullable=False, default=0),
+    Column("edited", Boolean, nullable=False, default=False),  # start/end set by a person
+    UniqueConstraint("job_id", "deployment", name="uq_deployment_periods_job_deployment"),
+    Index("ix_deployment_periods_location", "location_id"),
 )

@@ -1,0 +1,131 @@
+"""A survey's cameras through the site, with a real worker, on both databases: two cards of one
+camera and a second camera make 2 locations, not 3; a location registered first lends its
+coordinates to every card uploaded for it; periods can be corrected; roles hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contract import load_state
+from shared.events.model import Deployment
+from shared.surveys.locations import Location
+from shared.surveys.periods import match_location
+from tests.conftest import DATA
+from tests.web.helpers import BURST, form, zip_of
+from tests.web.test_teams import Team
+
+BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
+PHOTOS = sorted(BURST.glob("*.JPG"))
+OTHER = DATA / "camera-trap" / "animl-southwest" / "B013_IMG_0005_empty.jpeg"  # 52 kB
+
+
+def send(client, team: Team, who: str, entries: dict[str, bytes], **fields: str):
+    data = {**form(files=[(zip_of(entries), "card.zip")]), "project": str(team.p1.id), **fields}
+    return client.post(
+        "/api/jobs", data=data, content_type="multipart/form-data", headers=team.auth(who)
+    )
+
+
+@pytest.fixture
+def team(app) -> Team:
+    return Team(app)
+
+
+@BOTH
+def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> None:
+    first = send(
+        client,
+        team,
+        "alice",
+        {
+            f"StationC/{PHOTOS[0].name}": PHOTOS[0].read_bytes(),
+            f"B013/{OTHER.name}": OTHER.read_bytes(),
+        },
+    )
+    second = send(client, team, "alice", {f"StationC/{p.name}": p.read_bytes() for p in PHOTOS[1:]})
+    assert first.status_code == second.status_code == 201
+    run_worker()
+    listed = client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("vic"))
+    locations = {loc["name"]: loc for loc in listed.get_json()["locations"]}
+    assert sorted(locations) == ["B013", "StationC"]
+    periods = locations["StationC"]["periods"]
+    assert [(p["job"], p["media"]) for p in periods] == [
+        (first.get_json()["id"], 1),
+        (second.get_json()["id"], 2),
+    ]
+    assert [p["start"] for p in periods] == ["2009-04-11T21:44:00", "2009-04-11T21:46:00"]
+    assert len(locations["B013"]["periods"]) == 1
+    # asking again matches nothing twice
+    again = client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("alice"))
+    assert again.get_json()["locations"] == listed.get_json()["locations"]
+    assert (
+        client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("bob")).status_code
+        == 404
+    )
+
+
+@BOTH
+def test_a_registered_location_lends_its_coordinates(client, team, run_worker, redis_conn) -> None:
+    url = f"/api/projects/{team.p1.id}/deployments"
+    body = {"name": "StationC", "latitude": -22.91, "longitude": -43.17, "camera_height": 0.5}
+    assert client.post(url, json=body, headers=team.auth("rita")).status_code == 403
+    made = client.post(url, json=body, headers=team.auth("alice"))
+    assert made.status_code == 201 and made.get_json()["camera_height"] == 0.5
+    assert client.post(url, json=body, headers=team.auth("alice")).status_code == 409
+    unknown = send(
+        client, team, "alice", {PHOTOS[0].name: PHOTOS[0].read_bytes()}, deployment="Nowhere"
+    )
+    assert (
+        unknown.status_code == 400 and "no location called 'Nowhere'" in unknown.get_json()["error"]
+    )
+    sent = send(
+        client, team, "alice", {p.name: p.read_bytes() for p in PHOTOS}, deployment="StationC"
+    )
+    assert sent.status_code == 201
+    job_id = sent.get_json()["id"]
+    state = load_state(redis_conn, job_id)
+    assert state is not None and dict(state.options.places) == {"(top level)": (-22.91, -43.17)}
+    run_worker()
+    (location,) = client.get(url, headers=team.auth("alice")).get_json()["locations"]
+    assert location["name"] == "StationC" and len(location["periods"]) == 1
+    period = location["periods"][0]
+    edit = f"/api/projects/{team.p1.id}/periods/{period['id']}"
+    backwards = client.post(
+        edit,
+        json={"start": "2009-04-12T00:00:00", "end": "2009-04-11T00:00:00"},
+        headers=team.auth("alice"),
+    )
+    assert backwards.status_code == 400
+    fixed = client.post(
+        edit,
+        json={"start": "2009-04-10T12:00:00", "end": period["end"]},
+        headers=team.auth("alice"),
+    )
+    assert fixed.status_code == 200
+    (location,) = client.get(url, headers=team.auth("alice")).get_json()["locations"]
+    assert (
+        location["periods"][0]["start"] == "2009-04-10T12:00:00"
+        and location["periods"][0]["edited"]
+    )
+    assert (
+        client.post(
+            f"/api/projects/{team.p2.id}/periods/{period['id']}", json={}, headers=team.auth("bob")
+        ).status_code
+        == 404
+    )
+
+
+def test_a_deployment_is_matched_by_choice_then_serial_then_folder() -> None:
+    def loc(i: int, name: str, serial: str = "") -> Location:
+        return Location(i, 1, name, None, None, serial, "", None, "", "")
+
+    known = [loc(1, "North gate", "SN-1"), loc(2, "river")]
+    by_serial = Deployment("cam-a", "cam-a", "SN-1")
+    assert match_location(by_serial, None, known, "job") == known[0]
+    assert match_location(by_serial, 2, known, "job") == known[1]
+    assert (
+        match_location(Deployment("2027/river", "2027/river", ""), None, known, "job") == known[1]
+    )
+    assert match_location(Deployment("new", "new", "SN-9"), None, known, "job") == "new"
+    loose = Deployment("(top level)", "", "")
+    assert match_location(loose, None, known, "abcdefgh1234") == "Card abcdefgh"
