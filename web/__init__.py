@@ -80,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         health,
         insights,
         jobs,
+        project_results,
         projects,
         results,
         review,
@@ -103,6 +104,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         admin,
         accounts,
         projects,
+        project_results,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

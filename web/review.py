@@ -3,7 +3,6 @@ a bulk accept, another threshold, and asking for the outputs to be made again.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
@@ -15,7 +14,7 @@ from shared.store.queries import job_exists, one_media
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
 from web import job_status
-from web.access import reviewer_name, signed_in
+from web.access import now, reviewer_name, signed_in
 from web.audit_trail import note_job
 from web.errors import Refusal
 from web.exporting import start_export
@@ -24,7 +23,7 @@ from web.results import media_query, store, with_urls
 bp = Blueprint("review", __name__)
 
 
-def _body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ReviewRefused("Send one action as a JSON object.")
@@ -40,7 +39,7 @@ def _int(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def _action(body: dict[str, Any]) -> ReviewAction:
+def action_from(body: dict[str, Any]) -> ReviewAction:
     bbox = body.get("bbox")
     if bbox is not None:
         if (
@@ -74,32 +73,28 @@ def _job(job_id: str) -> None:
         abort(404)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @bp.post("/api/jobs/<job_id>/reviews")
 def review(job_id: str) -> Any:
     """One action: accept, reject, relabel, empty, add, species, undo; or bulk_accept with a
     `filter` (the gallery's query fields) and undo_bulk with its `batch`."""
     _job(job_id)
-    body = _body()
+    body = json_body()
     reviewer = reviewer_name(str(body.get("reviewer", "")))
     user = signed_in()
     user_id = user.id if user is not None else None
     if body.get("action") == "bulk_accept":
         query = media_query(body.get("filter") or {})
-        bulk = bulk_accept(store(), job_id, query, reviewer, _now(), user_id)
+        bulk = bulk_accept(store(), job_id, query, reviewer, now(), user_id)
         note_job(job_id, "bulk_accept", bulk, typed_name=reviewer)
         return jsonify(bulk), 201
     if body.get("action") == "undo_bulk":
         batch = str(body.get("batch", ""))
-        undone = undo_bulk(store(), job_id, batch, reviewer, _now(), user_id)
+        undone = undo_bulk(store(), job_id, batch, reviewer, now(), user_id)
         note_job(job_id, "undo_bulk", undone, typed_name=reviewer)
         return jsonify(undone)
-    action = _action(body)
+    action = action_from(body)
     try:
-        done = apply(store(), job_id, action, _now())
+        done = apply(store(), job_id, action, now())
     except Conflict as exc:  # the person sees the image as it is now
         raise Refusal(str(exc), 409, media=_media(job_id, exc.media_id)) from exc
     note_job(
@@ -137,7 +132,7 @@ def _threshold(body: dict[str, Any]) -> float | None:
 def threshold(job_id: str) -> Any:
     """Makes another threshold the job's: outcomes, filters and the next export use it."""
     _job(job_id)
-    chosen = _threshold(_body())
+    chosen = _threshold(json_body())
     if chosen is None:
         raise Refusal('Give the threshold, for example {"threshold": 0.3}.')
     apply_threshold(store(), job_id, chosen)

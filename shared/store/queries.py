@@ -98,8 +98,10 @@ def with_event(
     return replace(query, paths=files), index
 
 
-def filtered(job_id: str, query: MediaQuery, *columns: Any) -> Select[Any]:
-    stmt = select(*columns).where(media.c.job_id == job_id)
+def filtered(job_id: str | Sequence[str], query: MediaQuery, *columns: Any) -> Select[Any]:
+    """The query's filters over one job's media, or over several jobs' (a project's)."""
+    scope = media.c.job_id == job_id if isinstance(job_id, str) else media.c.job_id.in_(job_id)
+    stmt = select(*columns).where(scope)
     if query.outcome:
         stmt = stmt.where(media.c.outcome.in_(outcomes_with(query.outcome)))
     if query.folder is not None:
@@ -153,7 +155,7 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
+def media_json(row: Any, dets: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "path": row.path,
@@ -228,7 +230,7 @@ def media_page(engine: Engine, job_id: str, query: MediaQuery) -> dict[str, Any]
                 ).all()
             )
         dets = detections_of(conn, [r.id for r in rows])
-    found = [_media_json(r, dets.get(r.id, [])) for r in rows]
+    found = [media_json(r, dets.get(r.id, [])) for r in rows]
     if index is not None:
         for item in found:
             item["event"] = index.summary(item["path"])
@@ -263,7 +265,7 @@ def one_media(engine: Engine, job_id: str, media_id: int) -> dict[str, Any] | No
         ).first()
         if row is None:
             return None
-        return _media_json(row, detections_of(conn, [row.id]).get(row.id, []))
+        return media_json(row, detections_of(conn, [row.id]).get(row.id, []))
 
 
 def species_used(engine: Engine, job_id: str) -> list[str]:
@@ -318,9 +320,9 @@ def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job.finished_at),
         "images": sum(outcomes.values()),
-        "outcomes": _by_label(outcomes),
+        "outcomes": by_label(outcomes),
         "categories": {
-            label: {"images": _by_label(outcomes)[label], "detections": int(n or 0)}
+            label: {"images": by_label(outcomes)[label], "detections": int(n or 0)}
             for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)
         },
         "folders": _folders(folders),
@@ -332,7 +334,7 @@ def _iso(moment: Any) -> str | None:
     return found.isoformat() if found else None
 
 
-def _by_label(counts: dict[str, int]) -> dict[str, int]:
+def by_label(counts: dict[str, int]) -> dict[str, int]:
     """{outcome label: images}; an image with an animal and a person counts under both."""
     return {label: sum(counts.get(o, 0) for o in outcomes_with(label)) for label in OUTCOMES}
 
@@ -342,6 +344,6 @@ def _folders(rows: Sequence[Any]) -> list[dict[str, Any]]:
     for folder, outcome, n, *_ in rows:
         grouped.setdefault(folder, {})[outcome] = n
     return [
-        {"folder": folder, "images": sum(counts.values()), **_by_label(counts)}
+        {"folder": folder, "images": sum(counts.values()), **by_label(counts)}
         for folder, counts in sorted(grouped.items())
     ]

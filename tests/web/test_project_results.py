@@ -1,0 +1,84 @@
+"""A project's results across its uploads through the API, with a real worker, on both
+databases: media from every card (filters, orders, one upload), the counts, review actions on
+any of its media, and what each role sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.test_teams import Team, upload
+
+BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def team(app) -> Team:
+    return Team(app)
+
+
+@BOTH
+def test_media_and_counts_across_every_upload(client, team, run_worker) -> None:
+    first = upload(client, team.auth("alice"), team.p1.id, n=3)
+    second = upload(client, team.auth("alice"), team.p1.id, n=2)
+    own = upload(client, team.auth("ulla"), team.p1.id, n=1)
+    upload(client, team.auth("bob"), team.p2.id, n=4)
+    run_worker()
+    base = f"/api/projects/{team.p1.id}"
+    alice, ulla = team.auth("alice"), team.auth("ulla")
+    page = client.get(f"{base}/media?per_page=4&order=uncertain", headers=alice).get_json()
+    assert (page["total"], page["pages"], len(page["media"])) == (6, 2, 4)
+    rest = client.get(f"{base}/media?per_page=4&page=2&order=uncertain", headers=alice).get_json()
+    seen = [(m["job"], m["path"]) for m in page["media"] + rest["media"]]
+    assert len(set(seen)) == 6 and {j for j, _ in seen} == {first, second, own}
+    item = page["media"][0]
+    assert item["thumbnail_url"].startswith(f"/jobs/{item['job']}/thumbnails/")
+    one = client.get(f"{base}/media?job={second}", headers=alice).get_json()
+    assert one["total"] == 2 and {m["job"] for m in one["media"]} == {second}
+    assert client.get(f"{base}/media?job=someone-elses", headers=alice).status_code == 400
+    assert client.get(f"{base}/media?order=event", headers=alice).status_code == 400
+    # an uploader sees their own card only; a non-member nothing
+    assert client.get(f"{base}/media", headers=ulla).get_json()["total"] == 1
+    assert client.get(f"{base}/media", headers=team.auth("bob")).status_code == 404
+    assert client.get(f"{base}/media").status_code == 401
+    counts = client.get(f"{base}/summary", headers=alice).get_json()
+    assert (counts["images"], counts["uploads"]) == (6, 3)
+    assert {j["job"]: j["images"] for j in counts["jobs"]} == {first: 3, second: 2, own: 1}
+    assert client.get(f"{base}/summary", headers=ulla).get_json()["images"] == 1
+
+
+@BOTH
+def test_review_any_media_of_the_project(client, team, run_worker) -> None:
+    first = upload(client, team.auth("alice"), team.p1.id, n=2)
+    second = upload(client, team.auth("alice"), team.p1.id, n=2)
+    other = upload(client, team.auth("bob"), team.p2.id, n=1)
+    run_worker()
+    base = f"/api/projects/{team.p1.id}"
+    rita = team.auth("rita")
+    items = client.get(f"{base}/media?order=path", headers=rita).get_json()["media"]
+    target = next(m for m in items if m["job"] == second)
+    done = client.post(
+        f"{base}/reviews", json={"action": "empty", "media_id": target["id"]}, headers=rita
+    )
+    assert done.status_code == 201 and done.get_json()["job"] == second
+    after = client.get(f"/api/jobs/{second}/media/{target['id']}", headers=rita).get_json()
+    assert (after["verified_outcome"], after["reviewer"]) == ("empty", "rita")
+    foreign = client.get(f"/api/jobs/{other}/media", headers=team.auth("bob")).get_json()["media"][
+        0
+    ]
+    refused = client.post(
+        f"{base}/reviews", json={"action": "empty", "media_id": foreign["id"]}, headers=rita
+    )
+    assert refused.status_code == 404  # bob's media is not reached through alice's project
+    viewer = client.post(
+        f"{base}/reviews",
+        json={"action": "empty", "media_id": target["id"]},
+        headers=team.auth("vic"),
+    )
+    assert viewer.status_code == 403
+    bulk = client.post(
+        f"{base}/reviews", json={"action": "bulk_accept", "filter": {}}, headers=rita
+    )
+    assert bulk.status_code == 201
+    assert bulk.get_json()["images"] == 3 and set(bulk.get_json()["batches"]) == {first, second}
+    reviewed = client.get(f"{base}/media?reviewed=no", headers=rita).get_json()
+    assert reviewed["total"] == 0

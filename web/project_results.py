@@ -1,0 +1,96 @@
+"""A project's results across all its uploads, for scripts and the project's pages: a page of
+media (the job media API's filters and orders, plus `job=`), the counts, and review actions on
+any of its media. Each answer holds only the uploads the caller may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+
+from shared.people.projects import job_ids_of
+from shared.people.roles import Can, Role
+from shared.people.users import User
+from shared.store.bulk_review import bulk_accept
+from shared.store.project_queries import project_media_page, project_summary
+from shared.store.review import apply
+from shared.store.schema import media
+from web import resources
+from web.access import now, reviewer_name
+from web.audit_trail import note
+from web.errors import Refusal
+from web.projects import project_for
+from web.results import media_query, with_urls
+from web.review import action_from, json_body
+
+bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
+
+
+def _visible(project_id: int, role: Role | None, user: User) -> list[str]:
+    """The project's uploads the caller may see: every one, or an uploader's own."""
+    mine = not user.site_admin and role is not None and Can.READ not in role.can
+    return job_ids_of(resources.results_store(), project_id, uploader_id=user.id if mine else None)
+
+
+@bp.get("/media")
+def project_media(project_id: int) -> Any:
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    page = project_media_page(
+        resources.results_store(),
+        _visible(project.id, role, user),
+        media_query(request.args),
+        job=str(request.args.get("job") or ""),
+    )
+    for item in page["media"]:
+        with_urls(item["job"], item)
+    return jsonify({"project": project.id, **page})
+
+
+@bp.get("/summary")
+def summary(project_id: int) -> Any:
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    counts = project_summary(resources.results_store(), _visible(project.id, role, user))
+    return jsonify({"project": project.id, "name": project.name, **counts})
+
+
+def _job_of(media_id: int, job_ids: list[str]) -> str:
+    with resources.results_store().connect() as conn:
+        job_id = conn.execute(select(media.c.job_id).where(media.c.id == media_id)).scalar()
+    if job_id is None or job_id not in job_ids:
+        raise Refusal("This project has no such media.", 404)
+    return str(job_id)
+
+
+@bp.post("/reviews")
+def review(project_id: int) -> Any:
+    """The job review API's actions on any media of the project (`media_id` names it), and
+    `bulk_accept` with a `filter` (the media API's fields, `job` among them) over every upload."""
+    project, _, user = project_for(project_id, Can.REVIEW)
+    body = json_body()
+    job_ids = job_ids_of(resources.results_store(), project.id)
+    who = reviewer_name(str(body.get("reviewer", "")))
+    if body.get("action") == "bulk_accept":
+        wanted = dict(body.get("filter") or {})
+        one = str(wanted.pop("job", "") or "")
+        if one and one not in job_ids:
+            raise Refusal("job is not one of this project's uploads.")
+        query = media_query(wanted)
+        batches = {
+            job_id: bulk_accept(resources.results_store(), job_id, query, who, now(), user.id)
+            for job_id in ([one] if one else job_ids)
+        }
+        images = sum(b["images"] for b in batches.values())
+        note(project.id, "bulk_accept", {"images": images, "uploads": len(batches)})
+        return jsonify(images=images, batches={j: b["batch"] for j, b in batches.items()}), 201
+    action = action_from(body)
+    if action.media_id is None:
+        raise Refusal("Name the media: media_id (from the project's media API).")
+    job_id = _job_of(action.media_id, job_ids)
+    done = apply(resources.results_store(), job_id, action, now())
+    note(
+        project.id,
+        f"review:{action.action}",
+        {"job": job_id, "media_id": done["media_id"], "review_id": done["review_id"]},
+    )
+    return jsonify({**done, "job": job_id}), 201
