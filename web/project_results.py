@@ -1,6 +1,6 @@
 """A project's results across all its uploads, for scripts and the project's pages: a page of
-media (the job media API's filters and orders, plus `job=`), the counts, and review actions on
-any of its media. Each answer holds only the uploads the caller may see."""
+media (the job media API's filters and orders, plus `job=`), the counts, events across cards,
+and review actions on any of its media. Each answer holds only the uploads the caller may see."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from shared.events.model import DEFAULT_EVENT_GAP
 from shared.people.projects import job_ids_of
 from shared.people.roles import Can, Role
 from shared.people.users import User
@@ -16,6 +17,8 @@ from shared.store.bulk_review import bulk_accept
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.review import apply
 from shared.store.schema import media
+from shared.surveys.events import card_of, project_events
+from shared.video_options import parse_event_gap
 from web import resources
 from web.access import now, reviewer_name
 from web.audit_trail import note
@@ -52,6 +55,57 @@ def summary(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
     counts = project_summary(resources.results_store(), _visible(project.id, role, user))
     return jsonify({"project": project.id, "name": project.name, **counts})
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@bp.get("/events")
+def project_event_list(project_id: int) -> Any:
+    """Independent events over every card, one camera location at a time, with the project's
+    event gap or `event_gap` (seconds) to try another."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    try:
+        gap = parse_event_gap(
+            request.args.get("event_gap") or project.settings.get("event_gap", DEFAULT_EVENT_GAP)
+        )
+    except ValueError as exc:
+        raise Refusal(str(exc)) from exc
+    found = project_events(
+        resources.results_store(), project.id, _visible(project.id, role, user), gap, now=now()
+    )
+    return jsonify(
+        project=project.id,
+        event_gap=gap,
+        locations=[
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "start": _iso(d.start),
+                "end": _iso(d.end),
+                "cards": cards,
+                "files": len(d.items),
+                "events": d.events,
+            }
+            for loc, d, cards in found.locations
+        ],
+        events=[
+            {
+                "id": e.id,
+                "location": e.deployment,
+                "start": _iso(e.start),
+                "end": _iso(e.end),
+                "files": [dict(zip(("job", "path"), card_of(f), strict=True)) for f in e.files],
+                "cards": len({card_of(f)[0] for f in e.files}),
+                "outcome": e.outcome,
+                "maxn": e.maxn,
+                "max_conf": e.max_conf,
+                "note": e.note,
+            }
+            for e in found.events
+        ],
+    )
 
 
 def _job_of(media_id: int, job_ids: list[str]) -> str:

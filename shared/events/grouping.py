@@ -39,7 +39,7 @@ def deployments(items: Iterable[Item], level: int = 1) -> list[Deployment]:
                 mine += [i for i in group if not i.serial]
             name = folder or "(top level)"
             found.append(
-                _described(
+                described(
                     Deployment(
                         f"{name} [{serial}]" if split else name,
                         folder,
@@ -51,7 +51,8 @@ def deployments(items: Iterable[Item], level: int = 1) -> list[Deployment]:
     return found
 
 
-def _described(deployment: Deployment) -> Deployment:
+def described(deployment: Deployment) -> Deployment:
+    """Fills in its time span, most common camera and median GPS position from its files."""
     times = [i.captured for i in deployment.items if i.captured is not None]
     deployment.start, deployment.end = (min(times), max(times)) if times else (None, None)
     cameras = Counter((i.make, i.model) for i in deployment.items if i.make or i.model)

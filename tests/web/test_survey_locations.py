@@ -62,6 +62,38 @@ def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> N
         client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("bob")).status_code
         == 404
     )
+    check_events_span_cards(client, team, first.get_json()["id"], second.get_json()["id"])
+
+
+def check_events_span_cards(client, team: Team, first: str, second: str) -> None:
+    """StationC's burst is 21:44 on card 1 and 21:46 (twice) on card 2: with a 3-minute gap it is
+    one event of both cards, though each card's own events stop at its edge."""
+    url = f"/api/projects/{team.p1.id}/events"
+    wide = client.get(f"{url}?event_gap=180", headers=team.auth("vic")).get_json()
+    station = [e for e in wide["events"] if e["location"] == "StationC"]
+    assert len(station) == 1 and station[0]["cards"] == 2
+    assert [f["job"] for f in station[0]["files"]] == [first, second, second]
+    assert [f["path"] for f in station[0]["files"]] == [f"StationC/{p.name}" for p in PHOTOS]
+    assert (
+        station[0]["start"] == "2009-04-11T21:44:00" and station[0]["end"] == "2009-04-11T21:46:00"
+    )
+    by_name = {loc["name"]: loc for loc in wide["locations"]}
+    assert (by_name["StationC"]["cards"], by_name["StationC"]["files"]) == (2, 3)
+    assert (by_name["B013"]["cards"], by_name["B013"]["events"]) == (1, 1)
+    per_card = [
+        client.get(f"/api/jobs/{job}/events?event_gap=180", headers=team.auth("vic")).get_json()
+        for job in (first, second)
+    ]
+    assert [
+        len([e for e in card["events"] if e["deployment"] == "StationC"]) for card in per_card
+    ] == [1, 1]
+    narrow = client.get(url, headers=team.auth("vic")).get_json()  # the default gap, 60 s
+    assert narrow["event_gap"] == 60
+    assert [len(e["files"]) for e in narrow["events"] if e["location"] == "StationC"] == [1, 2]
+    assert client.get(f"{url}?event_gap=-1", headers=team.auth("vic")).status_code == 400
+    assert client.get(url, headers=team.auth("bob")).status_code == 404
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=team.auth("ulla")).get_json()["events"] == []  # not her cards
 
 
 @BOTH

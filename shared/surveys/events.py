@@ -1,0 +1,76 @@
+"""A project's independent events: every card's files of one location in one capture-time order,
+so an event never stops at a card's edge (the last photo of one visit's card and the first of the
+next can be one event). Each file keeps the card it came from; only finished cards count (their
+deployment periods say which location each of their deployments is)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from shared.events.grouping import deployments, described, events
+from shared.events.model import Deployment, Event, Item
+from shared.options import JobOptions
+from shared.store.event_data import event_items
+from shared.store.schema import jobs
+from shared.surveys.locations import Location, locations_of
+from shared.surveys.periods import periods_of, sync_periods
+
+# Files are keyed "<job id>/<path>" while grouped: a job id (URL-safe base64) holds no "/".
+SEPARATOR = "/"
+
+
+@dataclass(frozen=True)
+class ProjectEvents:
+    locations: list[tuple[Location, Deployment, int]]  # with the number of cards it holds
+    events: list[Event]
+
+
+def card_of(key: str) -> tuple[str, str]:
+    """(job id, path) of a grouped file's key."""
+    job_id, _, path = key.partition(SEPARATOR)
+    return job_id, path
+
+
+def _levels(engine: Engine, job_ids: list[str]) -> dict[str, int]:
+    if not job_ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(jobs.c.id, jobs.c.options).where(jobs.c.id.in_(job_ids))).all()
+    return {r.id: JobOptions.from_json(r.options).level for r in rows}
+
+
+def project_events(
+    engine: Engine, project_id: int, job_ids: list[str], gap_seconds: float, *, now: datetime
+) -> ProjectEvents:
+    """The events of `job_ids` (the project's cards the caller may see), one deployment per
+    location; numbered in location-name order, then time."""
+    sync_periods(engine, project_id, now=now)
+    wanted = set(job_ids)
+    where: dict[tuple[str, str], int] = {}
+    for location_id, periods in periods_of(engine, project_id).items():
+        for period in periods:
+            if period.job_id in wanted:
+                where[(period.job_id, period.deployment)] = location_id
+    cards = sorted({job_id for job_id, _ in where}, key=job_ids.index)
+    levels = _levels(engine, cards)
+    items: dict[int, list[Item]] = {}
+    seen: dict[int, set[str]] = {}
+    for job_id in cards:
+        for d in deployments(event_items(engine, job_id), levels.get(job_id, 1)):
+            at = where.get((job_id, d.id))
+            if at is None:
+                continue  # a card whose deployment was never matched (cannot happen after sync)
+            items.setdefault(at, []).extend(
+                replace(i, path=f"{job_id}{SEPARATOR}{i.path}") for i in d.items
+            )
+            seen.setdefault(at, set()).add(job_id)
+    found: list[tuple[Location, Deployment, int]] = []
+    for loc in sorted(locations_of(engine, project_id), key=lambda loc: loc.name):
+        if loc.id not in items:
+            continue
+        merged = described(Deployment(loc.name, loc.name, loc.camera_serial, items[loc.id]))
+        found.append((loc, merged, len(seen[loc.id])))
+    return ProjectEvents(found, events([d for _, d, _ in found], gap_seconds))
