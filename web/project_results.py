@@ -14,6 +14,7 @@ from shared.people.projects import job_ids_of
 from shared.people.roles import Can, Role
 from shared.people.users import User
 from shared.store.bulk_review import bulk_accept
+from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.review import apply
 from shared.store.schema import media
@@ -105,6 +106,49 @@ def project_event_list(project_id: int) -> Any:
             }
             for e in found.events
         ],
+    )
+
+
+@bp.get("/insights")
+def insights(project_id: int) -> Any:
+    """The season's dashboard data: detections by hour and by day over every card, and each
+    location with its cards, files, detections and position (registered, else from the photos'
+    GPS)."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    engine = resources.results_store()
+    visible = _visible(project.id, role, user)
+    found = project_events(engine, project.id, visible, DEFAULT_EVENT_GAP, now=now())
+    places = []
+    for loc, d, cards in found.locations:
+        sums = {
+            label: sum(i.counts.get(label, 0) for i in d.items)
+            for label in ("animal", "person", "vehicle")
+        }
+        place = loc.place or (
+            (d.latitude, d.longitude)
+            if d.latitude is not None and d.longitude is not None
+            else None
+        )
+        places.append(
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "cards": cards,
+                "images": len(d.items),
+                **sums,
+                "detections": sum(sums.values()),
+                "first": _iso(d.start),
+                "last": _iso(d.end),
+                "latitude": place[0] if place else None,
+                "longitude": place[1] if place else None,
+                "registered_position": loc.place is not None,
+            }
+        )
+    return jsonify(
+        project=project.id,
+        locations=places,
+        hours=by_hour(engine, visible),
+        days=by_day(engine, visible),
     )
 
 

@@ -6,14 +6,22 @@ once it is applied."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, extract, func, select
+from sqlalchemy import ColumnElement, Engine, extract, func, select
 
 from shared.store.schema import media
 
 DAILY_UP_TO, WEEKLY_UP_TO = 180, 3 * 366  # survey spans (days) beyond which bars get wider
+
+
+def _of(jobs: str | Sequence[str]) -> ColumnElement[bool]:
+    """One job's media, or several jobs' (a project's cards)."""
+    if isinstance(jobs, str):
+        return media.c.job_id == jobs
+    return media.c.job_id.in_(list(jobs))
 
 
 def _counts(row: Any) -> dict[str, int]:
@@ -34,13 +42,13 @@ def _sums() -> tuple[Any, ...]:
     )
 
 
-def by_hour(engine: Engine, job_id: str) -> list[dict[str, int]]:
+def by_hour(engine: Engine, jobs: str | Sequence[str]) -> list[dict[str, int]]:
     """24 rows, hour 0 to 23, of images and detections with a capture time."""
     hour = extract("hour", media.c.captured)
     with engine.connect() as conn:
         rows = conn.execute(
             select(hour.label("hour"), *_sums())
-            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+            .where(_of(jobs), media.c.captured.is_not(None))
             .group_by(hour)
         ).all()
     found = {int(r.hour): _counts(r) for r in rows}
@@ -62,7 +70,7 @@ def _next(start: date, unit: str) -> date:
     return start + timedelta(days=7 if unit == "week" else 1)
 
 
-def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
+def by_day(engine: Engine, jobs: str | Sequence[str]) -> dict[str, Any]:
     """Every day from the first capture to the last, days without a photo included as zeros;
     over a longer survey every week (starting on Monday) or every month, so a chart keeps a
     readable number of bars."""
@@ -70,7 +78,7 @@ def by_day(engine: Engine, job_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(day.label("day"), *_sums())
-            .where(media.c.job_id == job_id, media.c.captured.is_not(None))
+            .where(_of(jobs), media.c.captured.is_not(None))
             .group_by(day)
         ).all()
     counts = {date.fromisoformat(str(r.day)[:10]): _counts(r) for r in rows}

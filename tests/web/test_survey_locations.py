@@ -63,6 +63,25 @@ def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> N
         == 404
     )
     check_events_span_cards(client, team, first.get_json()["id"], second.get_json()["id"])
+    check_season_insights(client, team)
+
+
+def check_season_insights(client, team: Team) -> None:
+    url = f"/api/projects/{team.p1.id}/insights"
+    seen = client.get(url, headers=team.auth("vic")).get_json()
+    by_name = {loc["name"]: loc for loc in seen["locations"]}
+    station = by_name["StationC"]
+    assert (station["cards"], station["images"]) == (2, 3)
+    assert (station["first"], station["last"]) == ("2009-04-11T21:44:00", "2009-04-11T21:46:00")
+    assert station["detections"] == station["animal"] + station["person"] + station["vehicle"]
+    assert by_name["B013"]["images"] == 1
+    at_night = next(h for h in seen["hours"] if h["hour"] == 21)
+    assert len(seen["hours"]) == 24 and at_night["images"] >= 3
+    april = next(d for d in seen["days"]["rows"] if d["day"] == "2009-04-11")
+    assert april["images"] >= 3
+    theirs = client.get(url, headers=team.auth("ulla")).get_json()
+    assert theirs["locations"] == [] and sum(h["images"] for h in theirs["hours"]) == 0
+    assert client.get(url, headers=team.auth("bob")).status_code == 404
 
 
 def check_events_span_cards(client, team: Team, first: str, second: str) -> None:
