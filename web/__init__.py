@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         insights,
         jobs,
         project_results,
+        project_settings,
         projects,
         results,
         review,
@@ -105,6 +106,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         accounts,
         projects,
         project_results,
+        project_settings,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

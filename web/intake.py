@@ -23,11 +23,12 @@ from shared.errors import InputError
 from shared.events.grouping import folder_at
 from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
 from shared.options import JobOptions
-from shared.people.projects import put_job
+from shared.people.projects import project_by_id, put_job
 from shared.people.roles import Can
 from shared.storage import new_job_id
 from shared.store.class_sets import get_set
 from shared.surveys.locations import Location, location_named, locations_of
+from shared.surveys.project_settings import ProjectSettings
 from shared.video_options import parse_deployment_level, parse_event_gap, parse_frame_interval
 from web import resources
 from web.access import now, signed_in
@@ -259,6 +260,10 @@ def create_job(
         os.replace(path, target / path.name)
     options = options or JobOptions()
     if project_id is not None:
+        project = project_by_id(resources.results_store(), project_id)
+        if project is not None:
+            defaults = ProjectSettings.from_json(project.settings)
+            options = defaults.defaults_for(options, project.utc_offset)
         options = survey_places(list(target.iterdir()), options, project_id, location)
         uploader = signed_in()
         put_job(

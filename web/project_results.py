@@ -19,6 +19,7 @@ from shared.store.project_queries import project_media_page, project_summary
 from shared.store.review import apply
 from shared.store.schema import media
 from shared.surveys.events import card_of, project_events
+from shared.surveys.project_settings import ProjectSettings
 from shared.video_options import parse_event_gap
 from web import resources
 from web.access import now, reviewer_name
@@ -67,9 +68,10 @@ def project_event_list(project_id: int) -> Any:
     """Independent events over every card, one camera location at a time, with the project's
     event gap or `event_gap` (seconds) to try another."""
     project, role, user = project_for(project_id, Can.READ_OWN)
+    chosen = ProjectSettings.from_json(project.settings).event_gap
     try:
         gap = parse_event_gap(
-            request.args.get("event_gap") or project.settings.get("event_gap", DEFAULT_EVENT_GAP)
+            request.args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
         )
     except ValueError as exc:
         raise Refusal(str(exc)) from exc

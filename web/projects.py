@@ -28,6 +28,11 @@ from shared.people.roles import Can, Role, parse_role
 from shared.people.users import User, user_by_id, user_by_name
 from shared.surveys.locations import add_location, checked, locations_of
 from shared.surveys.periods import edit_period, periods_of, sync_periods
+from shared.surveys.project_settings import (
+    CAPTURE_METHODS,
+    SAMPLING_DESIGNS,
+    ProjectSettings,
+)
 from web import resources
 from web.access import LOGIN_NEEDED, login_manager, now, signed_in
 from web.audit_trail import note
@@ -169,6 +174,9 @@ def page(project_id: int) -> Any:
         if manage or (role and Can.READ in role.can)
         else [],
         roles=[r.value for r in Role],
+        settings=ProjectSettings.from_json(project.settings),
+        designs=SAMPLING_DESIGNS,
+        methods=CAPTURE_METHODS,
     )
 
 

@@ -113,6 +113,31 @@ def project_by_id(engine: Engine, project_id: int) -> Project | None:
     return _project(row) if row else None
 
 
+def update_project(
+    engine: Engine,
+    project_id: int,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    utc_offset: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Project | None:
+    """Changes what is given (each checked); None when there is no such project."""
+    values: dict[str, Any] = {}
+    if name is not None:
+        values["name"] = check_project_name(name)
+    if description is not None:
+        values["description"] = description.strip()
+    if utc_offset is not None:
+        values["utc_offset"] = check_utc_offset(utc_offset)
+    if settings is not None:
+        values["settings"] = settings
+    if values:
+        with engine.begin() as conn:
+            conn.execute(update(projects).where(projects.c.id == project_id).values(**values))
+    return project_by_id(engine, project_id)
+
+
 def projects_of(engine: Engine, user: User) -> list[tuple[Project, Role | None]]:
     """The projects the user belongs to with their role; a site admin sees every project (with
     their own role where they are a member, None elsewhere)."""
