@@ -24,6 +24,7 @@ from shared.errors import JobLost, ResultsError
 from shared.store.event_data import event_items
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
+from shared.surveys.project_settings import survey_of
 
 # A record's annotated files in the zip, each with where it comes from: a file in the work
 # folder or a member of the previous zip. A photo has its annotated copy under its own name; a
@@ -88,6 +89,7 @@ def write_outputs(
             events=events,
             job_id=target.job_id,
             schemas=target.camtrap_dp_schemas,
+            survey=survey_of(target.engine, target.job_id),
         )
     except OSError as exc:
         raise ResultsError(

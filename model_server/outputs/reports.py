@@ -25,6 +25,7 @@ from model_server.outputs.rows import (
 )
 from model_server.outputs.run_info import RunInfo, Tally
 from shared.store.records import MediaRecord
+from shared.surveys.project_settings import Survey
 
 # images.csv keeps its name (scripts read it) though it lists videos too, as the Media sheet does
 REPORT_FILES = (
@@ -48,6 +49,7 @@ def write_reports(
     events: EventTables | None = None,
     job_id: str = "batch",
     schemas: Path | None = None,
+    survey: Survey | None = None,
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
@@ -62,6 +64,7 @@ def write_reports(
         utc_offset=run.utc_offset,
         places=run.places,
         classifier=classifier_name(run.species),
+        survey=survey,
     )
     with (
         _closed_on_error(camtrap),

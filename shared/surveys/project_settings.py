@@ -9,8 +9,11 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import Engine
+
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
+from shared.people.projects import place_of, project_by_id
 from shared.video_options import parse_deployment_level, parse_event_gap
 
 # Camtrap DP 1.0's enumerations (camtrap-dp-profile.json)
@@ -174,3 +177,23 @@ def changed(current: ProjectSettings, body: dict[str, Any]) -> ProjectSettings:
     if "capture_method" in body:
         found["capture_method"] = _capture_method(body["capture_method"] or [])
     return replace(current, **found)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a card's outputs say about the project it belongs to."""
+
+    project_id: int
+    name: str
+    description: str
+    settings: ProjectSettings
+
+
+def survey_of(engine: Engine, job_id: str) -> Survey | None:
+    """The job's project with its settings; None for an Inbox job."""
+    place = place_of(engine, job_id)
+    project = project_by_id(engine, place.project_id) if place.project_id is not None else None
+    if project is None:
+        return None
+    settings = ProjectSettings.from_json(project.settings)
+    return Survey(project.id, project.name, project.description, settings)

@@ -5,13 +5,17 @@ project's defaults where the uploader left a field blank."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from shared.contract import load_state
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
 from shared.surveys.project_settings import Contributor, ProjectSettings, changed
-from tests.web.helpers import SCRIPT, form, photo, zip_of
+from tests.camtrap import descriptor, problems
+from tests.web.helpers import BURST, SCRIPT, form, photo, zip_of
 from tests.web.test_teams import Team
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
@@ -22,9 +26,9 @@ def team(app) -> Team:
     return Team(app)
 
 
-def upload(client, team: Team, **fields: str) -> str:
+def upload(client, team: Team, entries: dict[str, bytes] | None = None, **fields: str) -> str:
     data = {
-        **form(files=[(zip_of({"cam1/0.jpg": photo(0)}), "card.zip")]),
+        **form(files=[(zip_of(entries or {"cam1/0.jpg": photo(0)}), "card.zip")]),
         "project": str(team.p1.id),
         **fields,
     }
@@ -156,3 +160,67 @@ def test_settings_are_checked_and_fill_only_blank_fields() -> None:
     given = filled.defaults_for(JobOptions(event_gap=5, utc_offset="+03:00", class_set="x"), "")
     assert (given.event_gap, given.utc_offset, given.class_set) == (5, "+03:00", "x")
     assert ProjectSettings().defaults_for(JobOptions(), "").utc_offset is None
+
+
+@BOTH
+def test_a_cards_camtrap_dp_carries_the_survey(client, team, run_worker, tmp_path) -> None:
+    """The project's people, licence and design replace the placeholders, and frictionless still
+    accepts the package against the published profile."""
+    body = {
+        "description": "Wet season 2027.",
+        "title": "Serra do Mar mammals",
+        "contributors": "Ana Lima <ana@example.org>, principalInvestigator\nBen Ortiz, contact",
+        "licence": "CC-BY-4.0",
+        "sampling_design": "targeted",
+        "capture_method": ["activityDetection", "timeLapse"],
+    }
+    assert (
+        client.patch(f"/api/projects/{team.p1.id}", json=body, headers=team.auth("alice"))
+    ).status_code == 200
+    timed = {f"cam1/{p.name}": p.read_bytes() for p in sorted(BURST.glob("*.JPG"))[:1]}
+    job_id = upload(
+        client, team, timed, deployments="deployment,latitude,longitude\ncam1,-23.4,-45.1\n"
+    )
+    plain = client.post(
+        "/api/jobs",
+        data={
+            **form(files=[(zip_of(timed), "card.zip")]),
+            "deployments": "deployment,latitude,longitude\ncam1,-23.4,-45.1\n",
+        },
+        content_type="multipart/form-data",
+        headers=SCRIPT,
+    ).get_json()["id"]  # an Inbox upload: no project, so the stated defaults
+    run_worker()
+    ours = package_of(client, job_id, tmp_path / "ours", team.auth("alice"))
+    assert problems(ours) == []
+    said = descriptor(ours)
+    assert said["title"] == "Serra do Mar mammals" == said["project"]["title"]
+    assert said["project"]["id"] == str(team.p1.id)
+    assert said["contributors"] == [
+        {"title": "Ana Lima", "role": "principalInvestigator", "email": "ana@example.org"},
+        {"title": "Ben Ortiz", "role": "contact"},
+    ]
+    assert said["licenses"] == [
+        {"name": "CC-BY-4.0", "scope": "data"},
+        {"name": "CC-BY-4.0", "scope": "media"},
+    ]
+    assert said["project"]["samplingDesign"] == "targeted"
+    assert said["project"]["captureMethod"] == ["activityDetection", "timeLapse"]
+    assert said["description"].startswith("Wet season 2027. ")
+    assert "defaults to check" not in said["description"]
+    theirs = package_of(client, plain, tmp_path / "theirs", SCRIPT)
+    assert problems(theirs) == []
+    default = descriptor(theirs)
+    assert "licenses" not in default and default["project"]["samplingDesign"] == "opportunistic"
+    assert (
+        "(title, contributors, samplingDesign, captureMethod) are defaults"
+        in (default["description"])
+    )
+
+
+def package_of(client, job_id: str, into, headers: dict[str, str]):
+    with client.get(f"/download/{job_id}", headers=headers) as response:
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(response.data)) as z:
+            z.extractall(into)
+    return into / "camtrap-dp"

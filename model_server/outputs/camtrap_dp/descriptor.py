@@ -1,6 +1,7 @@
 """`datapackage.json` of a job's Camtrap DP package: the 1.0.2 profile and schema URLs, when and
-by what it was made, the project fields Camtrap DP requires (defaults a researcher edits before
-publishing), and the spatial, temporal and taxonomic coverage worked out from the data."""
+by what it was made, the project fields Camtrap DP requires (from the project's settings, else
+defaults a researcher edits before publishing), and the spatial, temporal and taxonomic
+coverage worked out from the data."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from model_server.outputs.camtrap_dp.validation import PROFILE_URL, SCHEMA_URLS, TABLES, VERSION
 from shared.events.model import Deployment
+from shared.surveys.project_settings import ProjectSettings, Survey
 
 Place = tuple[float, float]
 
@@ -49,26 +51,49 @@ def descriptor(
     species: list[str],
     problems: list[str],
     software: str,
+    survey: Survey | None = None,
 ) -> dict[str, Any]:
-    """Required properties Trapline cannot know are filled with stated defaults: the project
-    title is the job's, `samplingDesign` opportunistic, `captureMethod` activityDetection."""
+    """The survey's own facts where its project's settings give them (title, contributors,
+    licence, sampling design, capture method); the required properties nobody gave are filled
+    with stated defaults (the title is the job's, `samplingDesign` opportunistic, `captureMethod`
+    activityDetection), and the description says which are defaults to check."""
     made = created.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     valid = not problems
     note = "" if valid else " NOT VALID FOR PUBLICATION: " + "; ".join(problems) + "."
+    facts = survey.settings if survey is not None else ProjectSettings()
+    defaults = [
+        name
+        for name, given in (
+            ("title", facts.title),
+            ("contributors", facts.contributors),
+            ("samplingDesign", facts.sampling_design),
+            ("captureMethod", facts.capture_method),
+        )
+        if not given
+    ]
+    check = (
+        f" The project fields ({', '.join(defaults)}) are defaults to check before publishing."
+        if defaults
+        else ""
+    )
+    title = facts.title or (
+        f"{survey.name}: camera-trap detections" if survey else f"Trapline job {job_id}"
+    )
     package: dict[str, Any] = {
         "profile": PROFILE_URL,
         "name": f"trapline-{job_id.lower()}",
         "id": job_id,
         "created": made,
-        "title": f"Camera-trap detections of Trapline job {job_id}",
+        "title": facts.title or f"Camera-trap detections of Trapline job {job_id}",
         "description": (
-            f"Observations made by the detector {model} at confidence {threshold:g} and by "
+            (f"{survey.description.strip()} " if survey and survey.description.strip() else "")
+            + f"Observations made by the detector {model} at confidence {threshold:g} and by "
             f"the people who reviewed them, grouped into deployments and events by Trapline. "
-            f"Camera clocks are taken to be at UTC{utc_offset}. The project fields "
-            f"(samplingDesign, captureMethod) are defaults to check before publishing." + note
+            f"Camera clocks are taken to be at UTC{utc_offset}.{check}" + note
         ),
         "version": "1.0",
-        "contributors": [
+        "contributors": [c.public() for c in facts.contributors]
+        or [
             {
                 "title": "Trapline (replace with the project's people before publishing)",
                 "role": "contributor",
@@ -76,10 +101,10 @@ def descriptor(
         ],
         "sources": [{"title": "Trapline", "version": software}],
         "project": {
-            "id": job_id,
-            "title": f"Trapline job {job_id}",
-            "samplingDesign": "opportunistic",
-            "captureMethod": ["activityDetection"],
+            "id": str(survey.project_id) if survey else job_id,
+            "title": title,
+            "samplingDesign": facts.sampling_design or "opportunistic",
+            "captureMethod": list(facts.capture_method) or ["activityDetection"],
             "individualAnimals": False,
             "observationLevel": ["media", "event"],
         },
@@ -106,6 +131,11 @@ def descriptor(
             "threshold": threshold,
         },
     }
+    if facts.licence:
+        package["licenses"] = [
+            {"name": facts.licence, "scope": "data"},
+            {"name": facts.licence, "scope": "media"},
+        ]
     coverage = spatial(places)
     if coverage is not None:
         package["spatial"] = coverage

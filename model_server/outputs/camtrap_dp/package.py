@@ -30,6 +30,7 @@ from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place, offset_zone
 from shared.events.model import Deployment
 from shared.store.records import MediaRecord
+from shared.surveys.project_settings import Survey
 
 log = logging.getLogger(__name__)
 FOLDER = "camtrap-dp"
@@ -97,12 +98,13 @@ class CamtrapWriter:
         utc_offset: str,
         places: dict[str, Place],
         classifier: str = "",
+        survey: Survey | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.events, self.job_id = folder, events, job_id
         self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
         self.places, self.zone = places, offset_zone(utc_offset)
-        self.classifier = classifier
+        self.classifier, self.survey = classifier, survey
         self._media_fh = (folder / "media.csv").open("w", encoding="utf-8", newline="")
         self._obs_fh = (folder / "observations.csv").open("w", encoding="utf-8", newline="")
         self._media = _Table(self._media_fh, MEDIA_FIELDS)
@@ -149,6 +151,7 @@ class CamtrapWriter:
             species=sorted(self._species),
             problems=problems,
             software=_software(),
+            survey=self.survey,
         )
         (self.folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
