@@ -21,6 +21,8 @@ from flask import (
 from redis.exceptions import RedisError
 
 from shared.contract import enqueue_class_upload
+from shared.people.projects import projects_of
+from shared.people.roles import Can
 from shared.species.classifier import FEW_EXAMPLES, leave_one_out
 from shared.store.class_sets import (
     ClassSetError,
@@ -38,19 +40,44 @@ from shared.store.class_sets import (
     uploads_of,
 )
 from web import resources
+from web.access import signed_in
 from web.admin import admin_required
 from web.answers import answer
 from web.errors import Refusal
+from web.projects import project_for
 
 bp = Blueprint("classes", __name__)
 MAX_EVALUATED = 3000  # examples: leave-one-out beyond this takes too long for a page
 
 
-def _set_or_404(name: str) -> SetRow:
+def _set_or_404(name: str, need: Can = Can.READ) -> SetRow:
+    """The set, if the caller may do `need` with it: anyone with a site-wide set, a project's
+    members by their role with the project's (404 for others, as for every project's URL)."""
     found = get_set(resources.results_store(), name)
     if found is None:
         abort(404)
+    if found.project_id is not None:
+        project_for(found.project_id, need)
     return found
+
+
+def usable_set(name: str, project_id: int | None) -> SetRow | None:
+    """A set a job of `project_id` (None: the Inbox) may be classified with: site-wide, or that
+    project's own."""
+    found = get_set(resources.results_store(), name)
+    if found is None or found.project_id not in (None, project_id):
+        return None
+    return found
+
+
+def _visible_projects() -> list[int] | None:
+    """Whose sets the caller sees besides the site-wide ones (None: every set, a site admin)."""
+    user = signed_in()
+    if user is None:
+        return []
+    if user.site_admin:
+        return None
+    return [project.id for project, _ in projects_of(resources.results_store(), user)]
 
 
 def set_details(row: SetRow) -> dict[str, Any]:
@@ -105,8 +132,15 @@ def set_details(row: SetRow) -> dict[str, Any]:
 
 @bp.get("/classes")
 def index() -> Any:
-    sets = list_sets(resources.results_store())
-    return render_template("classes.html", sets=sets)
+    sets = list_sets(resources.results_store(), _visible_projects())
+    user = signed_in()
+    mine = projects_of(resources.results_store(), user) if user is not None else []
+    teaching = [
+        (p.id, p.name)
+        for p, role in mine
+        if user and (user.site_admin or (role and Can.REVIEW in role.can))
+    ]
+    return render_template("classes.html", sets=sets, projects=teaching)
 
 
 @bp.get("/classes/<name>")
@@ -131,8 +165,13 @@ def crop(name: str, example_id: int) -> Any:
 def api_list() -> Any:
     return jsonify(
         sets=[
-            {"name": row.name, "embedder": row.embedder, "classes": classes}
-            for row, classes in list_sets(resources.results_store())
+            {
+                "name": row.name,
+                "embedder": row.embedder,
+                "classes": classes,
+                "project": row.project_id,
+            }
+            for row, classes in list_sets(resources.results_store(), _visible_projects())
         ]
     )
 
@@ -146,8 +185,16 @@ def api_show(name: str) -> Any:
 def create() -> Any:
     body = request.get_json(silent=True) if request.is_json else request.form
     name = str((body or {}).get("name") or "")
+    raw = str((body or {}).get("project") or "").strip()
+    project_id: int | None = None
+    if raw:
+        if not raw.isdigit():
+            raise Refusal(
+                f"project is a project's number, not {raw!r}.", page=url_for("classes.index")
+            )
+        project_id = project_for(int(raw), Can.REVIEW)[0].id
     try:
-        row = create_set(resources.results_store(), name, datetime.now(UTC))
+        row = create_set(resources.results_store(), name, datetime.now(UTC), project_id=project_id)
     except ClassSetError as exc:
         raise Refusal(f"Not created: {exc}.", page=url_for("classes.index")) from exc
     return answer(
@@ -162,7 +209,7 @@ def create() -> Any:
 def add_examples(name: str) -> Any:
     """A zip of example photos: `file`, with `species` naming its class (else each photo's
     folder names it). A model server finds the animal in each and learns from it."""
-    row = _set_or_404(name)
+    row = _set_or_404(name, Can.REVIEW)
     here = url_for("classes.page", name=row.name)
     upload = request.files.get("file")
     try:
@@ -209,7 +256,7 @@ def set_class_threshold(name: str) -> Any:
     """A class's "unknown" distance by hand: `species` and `threshold` (a cosine distance above
     0, at most 2; blank or null: calibrated from the examples again). Jobs classified after it
     use it; classify a job again to apply it there."""
-    row = _set_or_404(name)
+    row = _set_or_404(name, Can.REVIEW)
     here = url_for("classes.page", name=row.name)
     body = (request.get_json(silent=True) or {}) if request.is_json else request.form
     species = str(body.get("species") or "")
@@ -249,19 +296,24 @@ def api_upload(name: str, upload_id: int) -> Any:
 
 
 @bp.route("/api/class-sets/<name>/classes/<path:species>", methods=["DELETE"])
-@admin_required
 def api_remove(name: str, species: str) -> Any:
-    return _remove(name, species)
+    return _removing(name, species)
 
 
 @bp.post("/classes/<name>/remove")
-@admin_required
 def remove(name: str) -> Any:
-    return _remove(name, request.form.get("species") or "")
+    return _removing(name, request.form.get("species") or "")
 
 
-def _remove(name: str, species: str) -> Any:
-    row = _set_or_404(name)
+def _removing(name: str, species: str) -> Any:
+    """A project's set: its owners remove classes; a site-wide set: the site admin."""
+    row = _set_or_404(name, Can.MANAGE)
+    if row.project_id is not None:
+        return _remove(row, species)
+    return admin_required(_remove)(row, species)
+
+
+def _remove(row: SetRow, species: str) -> Any:
     here = url_for("classes.page", name=row.name)
     crops = remove_class(resources.results_store(), row.id, species)
     if not crops:

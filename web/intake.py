@@ -33,6 +33,7 @@ from shared.video_options import parse_deployment_level, parse_event_gap, parse_
 from web import resources
 from web.access import now, signed_in
 from web.audit_trail import note
+from web.classes import usable_set
 from web.errors import Refusal
 from web.projects import project_for
 
@@ -252,18 +253,24 @@ def create_job(
     images, videos = count_media(staged)
     if images == 0:
         raise Refusal(f"The upload contained no {MEDIA_WORDS}, neither as files nor inside a zip.")
-    store = resources.storage()
-    job_id = new_job_id()
-    target = store.upload_dir(job_id)
-    target.mkdir(parents=True)
-    for path in staged:
-        os.replace(path, target / path.name)
     options = options or JobOptions()
     if project_id is not None:
         project = project_by_id(resources.results_store(), project_id)
         if project is not None:
             defaults = ProjectSettings.from_json(project.settings)
             options = defaults.defaults_for(options, project.utc_offset)
+    if options.class_set and usable_set(options.class_set, project_id) is None:
+        raise Refusal(
+            f"The class set {options.class_set!r} is another project's; choose a site-wide set "
+            "or one of this project's."
+        )
+    store = resources.storage()
+    job_id = new_job_id()
+    target = store.upload_dir(job_id)
+    target.mkdir(parents=True)
+    for path in staged:
+        os.replace(path, target / path.name)
+    if project_id is not None:
         options = survey_places(list(target.iterdir()), options, project_id, location)
         uploader = signed_in()
         put_job(

@@ -12,10 +12,10 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from shared.people.errors import PeopleError
 from shared.people.projects import Project, update_project
 from shared.people.roles import Can
-from shared.store.class_sets import get_set
 from shared.surveys.project_settings import ProjectSettings, changed
 from web import resources
 from web.audit_trail import note
+from web.classes import usable_set
 from web.errors import Refusal
 from web.projects import project_for
 
@@ -31,7 +31,7 @@ def _change(project: Project, body: dict[str, Any]) -> Project:
     current = ProjectSettings.from_json(project.settings)
     try:
         settings = changed(current, body)
-        if settings.class_set and get_set(resources.results_store(), settings.class_set) is None:
+        if settings.class_set and usable_set(settings.class_set, project.id) is None:
             raise PeopleError(f"There is no class set named {settings.class_set!r}; see /classes.")
         columns = {k: str(body[k] or "") for k in COLUMNS if k in body}
         done = update_project(

@@ -9,10 +9,12 @@ from typing import Any
 from flask import Blueprint, request, url_for
 
 from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
-from shared.store.class_sets import get_set, list_sets
+from shared.people.projects import place_of
+from shared.store.class_sets import list_sets
 from shared.store.species_data import classification_of
 from web import job_status, resources
 from web.answers import answer
+from web.classes import usable_set
 from web.errors import Refusal
 
 bp = Blueprint("species_jobs", __name__)
@@ -26,10 +28,12 @@ NO_PICTURES = (
 def species_context(job_id: str, reports_only: bool) -> dict[str, Any]:
     """What the job page's species section shows."""
     engine = resources.results_store()
+    project_id = place_of(engine, job_id).project_id
+    usable = list_sets(engine, [project_id] if project_id is not None else [])
     return {
         "classified": classification_of(engine, job_id),
         "no_pictures": reports_only,
-        "class_sets": [row.name for row, classes in list_sets(engine) if classes],
+        "class_sets": [row.name for row, classes in usable if classes],
     }
 
 
@@ -51,7 +55,8 @@ def classify(job_id: str) -> Any:
         raise Refusal(NO_PICTURES, 409, page=_back(job_id))
     body = (request.get_json(silent=True) or {}) if request.is_json else request.form
     name = str(body.get("class_set") or "").strip()
-    if not name or get_set(resources.results_store(), name) is None:
+    project_id = place_of(resources.results_store(), job_id).project_id
+    if not name or usable_set(name, project_id) is None:
         raise Refusal(
             f"Not started: there is no class set named {name!r}.", 400, page=_back(job_id)
         )

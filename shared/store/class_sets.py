@@ -5,12 +5,13 @@ the site lists and removes, the model server adds examples and classifies."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.species.classifier import ClassSet
@@ -51,6 +52,7 @@ class SetRow:
     embedder: str
     overrides: dict[str, float]
     created_at: datetime
+    project_id: int | None = None  # None: shared site-wide
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,27 @@ class ClassSummary:
     crops: list[tuple[int, str]] = field(default_factory=list)  # (example id, crop file)
 
 
-def create_set(engine: Engine, name: str, now: datetime, embedder: str = "") -> SetRow:
-    """A new, empty set; its embedding model is bound by its first examples unless given."""
+def create_set(
+    engine: Engine, name: str, now: datetime, embedder: str = "", project_id: int | None = None
+) -> SetRow:
+    """A new, empty set (of `project_id`, or site-wide); its embedding model is bound by its
+    first examples unless given. Names are unique across the site."""
     name = check_set_name(name)
     try:
         with engine.begin() as conn:
             new_id = conn.execute(
                 insert(class_sets).values(
-                    name=name, embedder=embedder, overrides={}, created_at=now
+                    name=name,
+                    embedder=embedder,
+                    overrides={},
+                    created_at=now,
+                    project_id=project_id,
                 )
             ).inserted_primary_key
     except IntegrityError as exc:
         raise ClassSetError(f"a class set named {name!r} already exists") from exc
     assert new_id is not None
-    return SetRow(int(new_id[0]), name, embedder, {}, now)
+    return SetRow(int(new_id[0]), name, embedder, {}, now, project_id)
 
 
 def get_set(engine: Engine, name: str) -> SetRow | None:
@@ -118,13 +127,23 @@ def bind_embedder(engine: Engine, set_id: int, embedder: str) -> None:
 
 
 def _set_row(row: Any) -> SetRow:
-    return SetRow(row.id, row.name, row.embedder, dict(row.overrides or {}), row.created_at)
+    return SetRow(
+        row.id, row.name, row.embedder, dict(row.overrides or {}), row.created_at, row.project_id
+    )
 
 
-def list_sets(engine: Engine) -> list[tuple[SetRow, dict[str, int]]]:
-    """Every set with its classes' example counts, by name."""
+def list_sets(
+    engine: Engine, projects: Collection[int] | None = None
+) -> list[tuple[SetRow, dict[str, int]]]:
+    """Every set with its classes' example counts, by name; with `projects`, only the site-wide
+    sets and those of these projects."""
+    query = select(class_sets).order_by(class_sets.c.name)
+    if projects is not None:
+        query = query.where(
+            or_(class_sets.c.project_id.is_(None), class_sets.c.project_id.in_(list(projects)))
+        )
     with engine.connect() as conn:
-        sets = [_set_row(r) for r in conn.execute(select(class_sets).order_by(class_sets.c.name))]
+        sets = [_set_row(r) for r in conn.execute(query)]
         counts = conn.execute(
             select(class_examples.c.set_id, class_examples.c.species, func.count()).group_by(
                 class_examples.c.set_id, class_examples.c.species

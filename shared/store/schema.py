@@ -148,6 +148,9 @@ class_sets = Table(
     Column("embedder", Text, nullable=False),
     Column("overrides", JSON, nullable=False),  # {class: distance threshold set by hand}
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the project whose members may see, use and teach it; NULL: shared site-wide
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE")),
+    Index("ix_class_sets_project", "project_id"),
 )
 
 class_examples = Table(

@@ -1,0 +1,103 @@
+"""Class sets that belong to a project, through the site on both databases: its members see
+and use it by their role, everyone else gets 404 (anonymous 401) on each of its URLs, it is
+offered and accepted only for that project's uploads, and site-wide sets stay open to all."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contract import load_state
+from tests.web.helpers import SCRIPT, form, photo, zip_of
+from tests.web.test_teams import Team
+
+BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def team(app) -> Team:
+    return Team(app)
+
+
+def make_set(client, headers: dict[str, str], name: str, project: int | None = None):
+    body: dict = {"name": name}
+    if project is not None:
+        body["project"] = project
+    return client.post("/api/class-sets", json=body, headers=headers)
+
+
+def upload(client, headers: dict[str, str], project: int | None, class_set: str):
+    data = {**form(files=[(zip_of({"cam1/0.jpg": photo(0)}), "card.zip")]), "class_set": class_set}
+    if project is not None:
+        data["project"] = str(project)
+    return client.post("/api/jobs", data=data, content_type="multipart/form-data", headers=headers)
+
+
+@BOTH
+def test_a_projects_class_set_is_its_members_only(client, team) -> None:
+    assert make_set(client, team.auth("alice"), "p1-birds", team.p1.id).status_code == 201
+    assert make_set(client, SCRIPT, "everyone").status_code == 201
+    assert make_set(client, team.auth("bob"), "sneaky", team.p1.id).status_code == 404
+    assert make_set(client, team.auth("ulla"), "uploaders", team.p1.id).status_code == 403
+    assert make_set(client, SCRIPT, "anonymous", team.p1.id).status_code == 401
+
+    def listed(headers: dict[str, str]) -> list[str]:
+        return [
+            s["name"] for s in client.get("/api/class-sets", headers=headers).get_json()["sets"]
+        ]
+
+    assert listed(team.auth("vic")) == ["everyone", "p1-birds"]
+    assert listed(team.auth("bob")) == ["everyone"]
+    assert listed(SCRIPT) == ["everyone"]
+    for url in (
+        "/api/class-sets/p1-birds",
+        "/classes/p1-birds",
+        "/classes/p1-birds/crops/1.jpg",
+        "/api/class-sets/p1-birds/uploads/1",
+    ):
+        assert client.get(url, headers=team.auth("bob")).status_code == 404, url
+        assert client.get(url, headers=SCRIPT).status_code == 401, url
+    assert client.get("/api/class-sets/p1-birds", headers=team.auth("vic")).status_code == 200
+    threshold = {"species": "heron", "threshold": 0.4}
+    for who, status in (("vic", 403), ("bob", 404), ("rita", 404)):  # rita passes: no such class
+        said = client.post(
+            "/api/class-sets/p1-birds/thresholds", json=threshold, headers=team.auth(who)
+        )
+        assert said.status_code == status, (who, said.get_json())
+    examples = {"file": (zip_of({"heron/0.jpg": photo(0)}), "heron.zip")}
+    taught = client.post(
+        "/api/class-sets/p1-birds/examples",
+        data=examples,
+        content_type="multipart/form-data",
+        headers=team.auth("vic"),
+    )
+    assert taught.status_code == 403
+    removal = "/api/class-sets/p1-birds/classes/heron"
+    assert client.delete(removal, headers=team.auth("rita")).status_code == 403
+    assert client.delete(removal, headers=team.auth("alice")).status_code == 404  # no such class
+    assert client.delete(
+        "/api/class-sets/everyone/classes/x", headers=team.auth("alice")
+    ).status_code in (
+        401,
+        404,
+    )  # a site-wide set's classes: the site admin's
+
+
+@BOTH
+def test_a_projects_class_set_serves_only_its_uploads(client, team, redis_conn) -> None:
+    assert make_set(client, team.auth("alice"), "p1-birds", team.p1.id).status_code == 201
+    assert upload(client, team.auth("alice"), team.p1.id, "p1-birds").status_code == 201
+    refused = upload(client, team.auth("bob"), team.p2.id, "p1-birds")
+    assert refused.status_code == 400 and "another project's" in refused.get_json()["error"]
+    assert upload(client, SCRIPT, None, "p1-birds").status_code == 400  # the Inbox
+    settings = {"class_set": "p1-birds"}
+    assert (
+        client.patch(f"/api/projects/{team.p2.id}", json=settings, headers=team.auth("bob"))
+    ).status_code == 400
+    assert (
+        client.patch(f"/api/projects/{team.p1.id}", json=settings, headers=team.auth("alice"))
+    ).status_code == 200
+    # the project's default set reaches a card whose uploader chose none
+    sent = upload(client, team.auth("alice"), team.p1.id, "")
+    assert sent.status_code == 201
+    state = load_state(redis_conn, sent.get_json()["id"])
+    assert state is not None and state.options.class_set == "p1-birds"
