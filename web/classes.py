@@ -43,6 +43,7 @@ from web import resources
 from web.access import signed_in
 from web.admin import admin_required
 from web.answers import answer
+from web.audit_trail import note
 from web.errors import Refusal
 from web.projects import project_for
 
@@ -197,6 +198,8 @@ def create() -> Any:
         row = create_set(resources.results_store(), name, datetime.now(UTC), project_id=project_id)
     except ClassSetError as exc:
         raise Refusal(f"Not created: {exc}.", page=url_for("classes.index")) from exc
+    if project_id is not None:
+        note(project_id, "class_set:create", {"class_set": row.name})
     return answer(
         201,
         f"Class set {row.name!r} created; add a class with a zip of example photos.",

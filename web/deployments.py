@@ -14,6 +14,7 @@ from shared.contract import JobStatus, TransitionRefused
 from shared.store.job_options import add_places
 from web import job_status
 from web.answers import answer
+from web.audit_trail import note_job
 from web.errors import Refusal
 from web.exporting import start_export
 from web.results import store
@@ -87,6 +88,7 @@ def give_places(job_id: str) -> Any:
         raise Refusal(
             "Not saved: this job's results are no longer stored.", 404, page=_back(job_id)
         )
+    note_job(job_id, "coordinates", {"deployments": len(places), "utc_offset": offset or ""})
     try:
         start_export(state, photos=state.export_photos)
     except TransitionRefused as exc:

@@ -14,6 +14,7 @@ from shared.store.class_sets import list_sets
 from shared.store.species_data import classification_of
 from web import job_status, resources
 from web.answers import answer
+from web.audit_trail import note_job
 from web.classes import usable_set
 from web.errors import Refusal
 
@@ -72,6 +73,7 @@ def classify(job_id: str) -> Any:
         enqueue_job(resources.redis(), state, kind=JobKind.CLASSIFY, request={"classify": request_})
     except TransitionRefused as exc:
         raise Refusal(f"Not started: {exc}.", 409, page=_back(job_id)) from exc
+    note_job(job_id, "classify", {"class_set": name, "learn": learn})
     what = (
         "Learning from this job's review, then classifying its unreviewed animals"
         if learn

@@ -45,6 +45,10 @@ def test_a_projects_class_set_is_its_members_only(client, team) -> None:
             s["name"] for s in client.get("/api/class-sets", headers=headers).get_json()["sets"]
         ]
 
+    log = client.get(f"/api/projects/{team.p1.id}/audit", headers=team.auth("alice")).get_json()
+    assert [(e["action"], e["actor"]) for e in log["entries"]][:1] == [
+        ("class_set:create", "alice")
+    ]
     assert listed(team.auth("vic")) == ["everyone", "p1-birds"]
     assert listed(team.auth("bob")) == ["everyone"]
     assert listed(SCRIPT) == ["everyone"]

@@ -64,6 +64,15 @@ def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> N
     )
     check_events_span_cards(client, team, first.get_json()["id"], second.get_json()["id"])
     check_season_insights(client, team)
+    given = client.post(
+        f"/api/jobs/{first.get_json()['id']}/deployments",
+        json={"places": {"B013": [31.9, -110.8]}},
+        headers=team.auth("alice"),
+    )
+    assert given.status_code == 202, given.get_json()
+    log = client.get(f"/api/projects/{team.p1.id}/audit", headers=team.auth("alice")).get_json()
+    assert log["entries"][0]["action"] == "coordinates"
+    assert log["entries"][0]["detail"]["deployments"] == 1
 
 
 def check_season_insights(client, team: Team) -> None:
