@@ -23,7 +23,7 @@ from web.results import job_threshold, missing, store
 bp = Blueprint("accuracy", __name__)
 
 
-def _options(args: Mapping[str, Any], default: float) -> dict[str, Any]:
+def options_from(args: Mapping[str, Any], default: float) -> dict[str, Any]:
     def fraction(name: str) -> float | None:
         raw = str(args.get(name) or "").strip()
         if not raw:
@@ -75,7 +75,7 @@ def _from_truth(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def _finish(report: dict[str, Any]) -> dict[str, Any]:
+def finished(report: dict[str, Any]) -> dict[str, Any]:
     if report["recall_target"]:
         report["recall_target"]["sentence"] = recall_sentence(report["recall_target"])
     return report
@@ -87,7 +87,7 @@ def evaluation(job_id: str) -> Any:
     stored = job_threshold(job_id)
     if stored is None:
         return missing(job_id)
-    return jsonify(_finish(_from_review(job_id, _options(request.args, stored))))
+    return jsonify(finished(_from_review(job_id, options_from(request.args, stored))))
 
 
 @bp.post("/api/jobs/<job_id>/evaluation")
@@ -96,7 +96,7 @@ def evaluation_against_truth(job_id: str) -> Any:
     stored = job_threshold(job_id)
     if stored is None:
         return missing(job_id)
-    return jsonify(_finish(_from_truth(job_id, _options(request.form, stored))))
+    return jsonify(finished(_from_truth(job_id, options_from(request.form, stored))))
 
 
 @bp.route("/jobs/<job_id>/accuracy", methods=["GET", "POST"])
@@ -110,16 +110,16 @@ def page(job_id: str) -> Any:
     args = request.form if request.method == "POST" else request.args
     error, truth = "", None
     try:
-        options = _options(args, stored)
+        options = options_from(args, stored)
     except Refusal as exc:  # the page shows why, with the defaults
-        options = _options({}, stored)
+        options = options_from({}, stored)
         error = str(exc)
     if request.method == "POST" and not error:
         try:
-            truth = _finish(_from_truth(job_id, options))
+            truth = finished(_from_truth(job_id, options))
         except TruthError as exc:
             error = str(exc)
-    review = _finish(_from_review(job_id, options))
+    review = finished(_from_review(job_id, options))
     charts = {"review": precision_recall(review["curves"])}
     if truth:
         charts["truth"] = precision_recall(

@@ -9,13 +9,16 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from shared.evaluation.metrics import evaluate
 from shared.events.model import DEFAULT_EVENT_GAP
 from shared.people.projects import job_ids_of
 from shared.people.roles import Can, Role
 from shared.people.users import User
 from shared.store.bulk_review import bulk_accept
+from shared.store.evaluation_data import flagged_in_job, reviewed_pairs
 from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
+from shared.store.reads import job_row
 from shared.store.review import apply
 from shared.store.schema import media
 from shared.surveys.events import card_of, project_events
@@ -23,12 +26,14 @@ from shared.surveys.project_settings import ProjectSettings
 from shared.video_options import parse_event_gap
 from web import resources
 from web.access import now, reviewer_name
+from web.accuracy import finished, options_from
 from web.audit_trail import note
 from web.errors import Refusal
 from web.projects import project_for
 from web.results import media_query, with_urls
 from web.review import action_from, json_body
 
+NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has finished
 bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
 
 
@@ -151,6 +156,32 @@ def insights(project_id: int) -> Any:
         locations=places,
         hours=by_hour(engine, visible),
         days=by_day(engine, visible),
+    )
+
+
+@bp.get("/evaluation")
+def evaluation(project_id: int) -> Any:
+    """The detector's figures over every reviewed image of every card the caller may see
+    (`?threshold=&recall=&category=` as a job's); the default threshold is the newest card's,
+    and `models` names each detector whose boxes are counted."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    engine = resources.results_store()
+    visible = _visible(project.id, role, user)
+    runs = [row for job_id in visible if (row := job_row(engine, job_id)) is not None]
+    stored = runs[-1].threshold if runs else NOTHING_STORED_THRESHOLD
+    options = options_from(request.args, stored)
+    pairs = [pair for job_id in visible for pair in reviewed_pairs(engine, job_id)]
+    counters = [flagged_in_job(engine, job_id) for job_id in visible]
+    report = evaluate(
+        pairs,
+        options["threshold"],
+        recall=options["recall"],
+        recall_label=options["recall_label"],
+        flagged=lambda label, threshold: sum(c(label, threshold) for c in counters),
+    )
+    models = sorted({run.model_name for run in runs if run.model_name})
+    return jsonify(
+        {**finished(report), "source": "review", "project": project.id, "models": models}
     )
 
 

@@ -82,3 +82,29 @@ def test_review_any_media_of_the_project(client, team, run_worker) -> None:
     assert bulk.get_json()["images"] == 3 and set(bulk.get_json()["batches"]) == {first, second}
     reviewed = client.get(f"{base}/media?reviewed=no", headers=rita).get_json()
     assert reviewed["total"] == 0
+    check_evaluation_over_cards(client, team, [first, second])
+
+
+def check_evaluation_over_cards(client, team: Team, cards: list[str]) -> None:
+    """The project's figures are those of all its reviewed images together: every count is the
+    sum of the cards' own, at the same threshold."""
+    rita = team.auth("rita")
+    url = f"/api/projects/{team.p1.id}/evaluation?threshold=0.3&recall=0.9"
+    whole = client.get(url, headers=rita).get_json()
+    parts = [
+        client.get(f"/api/jobs/{job}/evaluation?threshold=0.3&recall=0.9", headers=rita).get_json()
+        for job in cards
+    ]
+    assert whole["images"] == sum(p["images"] for p in parts) == 4
+    assert whole["threshold"] == 0.3 and whole["models"]
+    for label in ("animal", "non-empty"):
+
+        def row(report: dict, label: str = label) -> dict:
+            return next(c for c in report["categories"] if c["category"] == label)
+
+        for key in ("true_positives", "false_positives", "misses", "images"):
+            assert row(whole)[key] == sum(row(p)[key] for p in parts), (label, key)
+    target = whole["recall_target"]
+    assert (target["category"], target["target"]) == ("animal", 0.9)
+    assert client.get(url, headers=team.auth("bob")).status_code == 404
+    assert client.get(f"{url}&category=fish", headers=rita).status_code == 400
