@@ -80,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         health,
         insights,
         jobs,
+        project_gallery,
         project_results,
         project_settings,
         projects,
@@ -107,6 +108,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         projects,
         project_results,
         project_settings,
+        project_gallery,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

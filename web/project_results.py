@@ -37,7 +37,7 @@ NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has
 bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
 
 
-def _visible(project_id: int, role: Role | None, user: User) -> list[str]:
+def visible_jobs(project_id: int, role: Role | None, user: User) -> list[str]:
     """The project's uploads the caller may see: every one, or an uploader's own."""
     mine = not user.site_admin and role is not None and Can.READ not in role.can
     return job_ids_of(resources.results_store(), project_id, uploader_id=user.id if mine else None)
@@ -48,7 +48,7 @@ def project_media(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
     page = project_media_page(
         resources.results_store(),
-        _visible(project.id, role, user),
+        visible_jobs(project.id, role, user),
         media_query(request.args),
         job=str(request.args.get("job") or ""),
     )
@@ -60,7 +60,7 @@ def project_media(project_id: int) -> Any:
 @bp.get("/summary")
 def summary(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
-    counts = project_summary(resources.results_store(), _visible(project.id, role, user))
+    counts = project_summary(resources.results_store(), visible_jobs(project.id, role, user))
     return jsonify({"project": project.id, "name": project.name, **counts})
 
 
@@ -81,7 +81,7 @@ def project_event_list(project_id: int) -> Any:
     except ValueError as exc:
         raise Refusal(str(exc)) from exc
     found = project_events(
-        resources.results_store(), project.id, _visible(project.id, role, user), gap, now=now()
+        resources.results_store(), project.id, visible_jobs(project.id, role, user), gap, now=now()
     )
     return jsonify(
         project=project.id,
@@ -123,7 +123,7 @@ def insights(project_id: int) -> Any:
     GPS)."""
     project, role, user = project_for(project_id, Can.READ_OWN)
     engine = resources.results_store()
-    visible = _visible(project.id, role, user)
+    visible = visible_jobs(project.id, role, user)
     found = project_events(engine, project.id, visible, DEFAULT_EVENT_GAP, now=now())
     places = []
     for loc, d, cards in found.locations:
@@ -166,7 +166,7 @@ def evaluation(project_id: int) -> Any:
     and `models` names each detector whose boxes are counted."""
     project, role, user = project_for(project_id, Can.READ_OWN)
     engine = resources.results_store()
-    visible = _visible(project.id, role, user)
+    visible = visible_jobs(project.id, role, user)
     runs = [row for job_id in visible if (row := job_row(engine, job_id)) is not None]
     stored = runs[-1].threshold if runs else NOTHING_STORED_THRESHOLD
     options = options_from(request.args, stored)

@@ -90,6 +90,17 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
     expect(log.first).to_contain_text("rita")
     expect(log.first).to_contain_text("bulk_accept")
     page.screenshot(path=str(ARTIFACTS / "project-audit-log.png"), full_page=True)
+    page.click("#project-gallery-link")  # every card in one gallery, all reviewed now
+    tiles = page.locator("#project-gallery .tile")
+    expect(tiles.first).to_be_visible()
+    assert {tiles.nth(i).get_attribute("data-job") for i in range(tiles.count())} == set(jobs)
+    expect(page.locator("#project-gallery .tile:not(.reviewed)")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    loaded = page.eval_on_selector_all(
+        "#project-gallery img", "imgs => imgs.filter(i => i.naturalWidth > 0).length"
+    )
+    assert loaded == tiles.count()
+    page.screenshot(path=str(ARTIFACTS / "project-gallery.png"), full_page=True)
     log_out(page)
 
     log_in(page, live_server, "bob")
