@@ -80,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         health,
         insights,
         jobs,
+        project_charts,
         project_gallery,
         project_results,
         project_settings,
@@ -109,6 +110,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_results,
         project_settings,
         project_gallery,
+        project_charts,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

@@ -40,8 +40,37 @@ def insights(job_id: str) -> Any:
     )
 
 
-def _svg(text: str) -> Response:
+def svg(text: str) -> Response:
     return Response(text, mimetype="image/svg+xml", headers=SVG_HEADERS)
+
+
+def hours_chart(rows: list[dict[str, int]], unit: str) -> str:
+    return stacked_bars(
+        "Detections by hour of day",
+        [f"{r['hour']:02d}" for r in rows],
+        rows,
+        x_title="Hour of day (camera clock, 00 = midnight to 1 am)",
+        y_title=unit,
+    )
+
+
+def days_chart(days: dict[str, Any], unit: str) -> str:
+    rows, unit_name = days["rows"], days["unit"]
+    years = sorted({r["day"][:4] for r in rows})
+    span = "–".join(dict.fromkeys([years[0], years[-1]])) if years else ""
+    label = {
+        "day": "month-day",
+        "week": "month-day, weeks start on Monday",
+        "month": "year-month",
+    }[unit_name]
+    keys = [r["day"][:7] if unit_name == "month" else r["day"][5:] for r in rows]
+    return stacked_bars(
+        f"Detections per {unit_name} over the survey",
+        keys,
+        rows,
+        x_title=f"{unit_name.capitalize()} ({label})" + (f" in {span}" if span else ""),
+        y_title=unit,
+    )
 
 
 @bp.get("/jobs/<job_id>/charts/<name>.svg")
@@ -51,38 +80,11 @@ def chart(job_id: str, name: str) -> Any:
         return missing(job_id)
     unit = f"Detections (boxes at or above {threshold:g})"
     if name == "hours":
-        rows = by_hour(store(), job_id)
-        return _svg(
-            stacked_bars(
-                "Detections by hour of day",
-                [f"{r['hour']:02d}" for r in rows],
-                rows,
-                x_title="Hour of day (camera clock, 00 = midnight to 1 am)",
-                y_title=unit,
-            )
-        )
+        return svg(hours_chart(by_hour(store(), job_id), unit))
     if name == "days":
-        days = by_day(store(), job_id)
-        rows, unit_name = days["rows"], days["unit"]
-        years = sorted({r["day"][:4] for r in rows})
-        span = "–".join(dict.fromkeys([years[0], years[-1]])) if years else ""
-        label = {
-            "day": "month-day",
-            "week": "month-day, weeks start on Monday",
-            "month": "year-month",
-        }[unit_name]
-        keys = [r["day"][:7] if unit_name == "month" else r["day"][5:] for r in rows]
-        return _svg(
-            stacked_bars(
-                f"Detections per {unit_name} over the survey",
-                keys,
-                rows,
-                x_title=f"{unit_name.capitalize()} ({label})" + (f" in {span}" if span else ""),
-                y_title=unit,
-            )
-        )
+        return svg(days_chart(by_day(store(), job_id), unit))
     if name == "map":
-        return _svg(camera_map(_with_detections(cameras(store(), job_id))))
+        return svg(camera_map(_with_detections(cameras(store(), job_id))))
     abort(404)
 
 

@@ -116,26 +116,19 @@ def project_event_list(project_id: int) -> Any:
     )
 
 
-@bp.get("/insights")
-def insights(project_id: int) -> Any:
-    """The season's dashboard data: detections by hour and by day over every card, and each
-    location with its cards, files, detections and position (registered, else from the photos'
-    GPS)."""
-    project, role, user = project_for(project_id, Can.READ_OWN)
+def season_locations(project_id: int, visible: list[str]) -> list[dict[str, Any]]:
+    """Each location with its cards, files, detections and position (registered, else the
+    median of its photos' GPS fixes)."""
     engine = resources.results_store()
-    visible = visible_jobs(project.id, role, user)
-    found = project_events(engine, project.id, visible, DEFAULT_EVENT_GAP, now=now())
+    found = project_events(engine, project_id, visible, DEFAULT_EVENT_GAP, now=now())
     places = []
     for loc, d, cards in found.locations:
         sums = {
             label: sum(i.counts.get(label, 0) for i in d.items)
             for label in ("animal", "person", "vehicle")
         }
-        place = loc.place or (
-            (d.latitude, d.longitude)
-            if d.latitude is not None and d.longitude is not None
-            else None
-        )
+        seen = (d.latitude, d.longitude) if d.latitude is not None else None
+        place = loc.place or seen
         places.append(
             {
                 "id": loc.id,
@@ -151,9 +144,19 @@ def insights(project_id: int) -> Any:
                 "registered_position": loc.place is not None,
             }
         )
+    return places
+
+
+@bp.get("/insights")
+def insights(project_id: int) -> Any:
+    """The season's dashboard data: detections by hour and by day over every card, and each
+    location with its cards, files, detections and position."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    engine = resources.results_store()
+    visible = visible_jobs(project.id, role, user)
     return jsonify(
         project=project.id,
-        locations=places,
+        locations=season_locations(project.id, visible),
         hours=by_hour(engine, visible),
         days=by_day(engine, visible),
     )

@@ -91,6 +91,16 @@ def check_season_insights(client, team: Team) -> None:
     theirs = client.get(url, headers=team.auth("ulla")).get_json()
     assert theirs["locations"] == [] and sum(h["images"] for h in theirs["hours"]) == 0
     assert client.get(url, headers=team.auth("bob")).status_code == 404
+    charts = f"/projects/{team.p1.id}/charts"
+    days = client.get(f"{charts}/days.svg", headers=team.auth("vic"))
+    assert days.status_code == 200 and days.mimetype == "image/svg+xml"
+    assert "in 2009" in days.get_data(as_text=True)  # the season's span, from both cards
+    hours = client.get(f"{charts}/hours.svg", headers=team.auth("vic"))
+    assert hours.status_code == 200 and "Detections by hour of day" in hours.get_data(as_text=True)
+    drawn = client.get(f"{charts}/map.svg", headers=team.auth("vic")).get_data(as_text=True)
+    assert "StationC" in drawn and "B013" in drawn
+    assert client.get(f"{charts}/pie.svg", headers=team.auth("vic")).status_code == 404
+    assert client.get(f"{charts}/days.svg", headers=team.auth("bob")).status_code == 404
 
 
 def check_events_span_cards(client, team: Team, first: str, second: str) -> None:
