@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from shared.categories import CATEGORY_LABELS
-from shared.store.queries import ORDERS, BadQuery, MediaQuery, by_label, filtered, media_json
+from shared.store.queries import (
+    ORDERS,
+    BadQuery,
+    MediaQuery,
+    by_label,
+    filtered,
+    media_json,
+    outcome_sums,
+)
 from shared.store.reads import detections_of
 from shared.store.schema import jobs, media
 
@@ -57,14 +65,7 @@ def project_summary(engine: Engine, job_ids: Sequence[str]) -> dict[str, Any]:
     scope = list(job_ids)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(
-                media.c.job_id,
-                media.c.outcome,
-                func.count(),
-                func.sum(media.c.animals),
-                func.sum(media.c.persons),
-                func.sum(media.c.vehicles),
-            )
+            select(media.c.job_id, *outcome_sums())
             .where(media.c.job_id.in_(scope))
             .group_by(media.c.job_id, media.c.outcome)
         ).all()

@@ -288,6 +288,17 @@ def species_used(engine: Engine, job_id: str) -> list[str]:
         )
 
 
+def outcome_sums() -> tuple[Any, ...]:
+    """Grouped by outcome: the images, and the boxes of each label at the job's threshold."""
+    return (
+        media.c.outcome,
+        func.count(),
+        func.sum(media.c.animals),
+        func.sum(media.c.persons),
+        func.sum(media.c.vehicles),
+    )
+
+
 def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
     """Counts per outcome, per category (images and boxes at the job's threshold) and per
     folder; None for an unknown job."""
@@ -297,14 +308,7 @@ def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
             return None
         # one pass over one covering index: everything else is added up from its rows
         folders = conn.execute(
-            select(
-                media.c.folder,
-                media.c.outcome,
-                func.count(),
-                func.sum(media.c.animals),
-                func.sum(media.c.persons),
-                func.sum(media.c.vehicles),
-            )
+            select(media.c.folder, *outcome_sums())
             .where(media.c.job_id == job_id)
             .group_by(media.c.folder, media.c.outcome)
         ).all()

@@ -8,14 +8,8 @@ import pytest
 
 from shared.contract import load_state
 from tests.web.helpers import SCRIPT, form, photo, zip_of
-from tests.web.test_teams import Team
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
-
-
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
 
 
 def make_set(client, headers: dict[str, str], name: str, project: int | None = None):

@@ -8,15 +8,10 @@ import re
 
 import pytest
 
-from tests.web.test_teams import Team, upload
+from tests.web.test_teams import upload
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 TILE = re.compile(r'<a class="tile[^"]*" href="/jobs/([^/"]+)#results"')
-
-
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
 
 
 @BOTH

@@ -11,11 +11,6 @@ from tests.web.test_teams import Team, upload
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
 
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
-
-
 @BOTH
 def test_media_and_counts_across_every_upload(client, team, run_worker) -> None:
     first = upload(client, team.auth("alice"), team.p1.id, n=3)

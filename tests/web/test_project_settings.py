@@ -21,11 +21,6 @@ from tests.web.test_teams import Team
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 
 
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
-
-
 def upload(client, team: Team, entries: dict[str, bytes] | None = None, **fields: str) -> str:
     data = {
         **form(files=[(zip_of(entries or {"cam1/0.jpg": photo(0)}), "card.zip")]),

@@ -26,11 +26,6 @@ def send(client, team: Team, who: str, entries: dict[str, bytes], **fields: str)
     )
 
 
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
-
-
 @BOTH
 def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> None:
     first = send(

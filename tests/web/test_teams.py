@@ -45,11 +45,6 @@ class Team:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
 
-@pytest.fixture
-def team(app) -> Team:
-    return Team(app)
-
-
 def upload(client, headers: dict[str, str], project: int | None, n: int = 3) -> str:
     data = form(files=[(zip_of({f"cam1/{i}.jpg": photo(i) for i in range(n)}), "card.zip")])
     if project is not None:
