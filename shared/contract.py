@@ -99,12 +99,18 @@ class JobKind(str, Enum):
     # species on the stored animal boxes with a class set (`classify` in the record says which
     # set and how), then the outputs made again
     CLASSIFY = "classify"
+    # one export of a whole project (every card's reports and one Camtrap DP package), carried
+    # by the project's export record: a finished record of its own (`project` names the
+    # project), never an upload's job, so it is fenced, leased, recovered and timed as a
+    # follow-up is
+    PROJECT_EXPORT = "project_export"
 
 
 JOB_FUNCTIONS = {
     JobKind.DETECT: "model_server.service.jobs.process_job",
     JobKind.EXPORT: "model_server.service.exports.export_job",
     JobKind.CLASSIFY: "model_server.service.species_jobs.classify_job",
+    JobKind.PROJECT_EXPORT: "model_server.service.project_exports.export_project",
 }
 # Examples for a class set, from an uploaded zip: not a job's work, queued by `enqueue_class_upload`
 CLASS_UPLOAD_FUNCTION = "model_server.service.species_jobs.add_examples_job"
@@ -119,8 +125,9 @@ SECONDS_PER_VIDEO_FRAME_ALLOWANCE = 5  # MegaDetector v4 on a slow CPU, about 3x
 SECONDS_PER_VIDEO_ALLOWANCE = DEFAULT_MAX_FRAMES * SECONDS_PER_VIDEO_FRAME_ALLOWANCE
 # A follow-up's own work per stored file, with a wide margin: an export redraws or copies one
 # annotated photo (about 50 ms measured) and writes its report rows; a classify embeds its
-# animal boxes (about 15 ms a box measured) and then exports.
-FOLLOW_UP_SECONDS_PER_FILE = {JobKind.EXPORT: 5, JobKind.CLASSIFY: 10}
+# animal boxes (about 15 ms a box measured) and then exports; a project's export writes report
+# rows only, no pictures.
+FOLLOW_UP_SECONDS_PER_FILE = {JobKind.EXPORT: 5, JobKind.CLASSIFY: 10, JobKind.PROJECT_EXPORT: 2}
 
 
 def job_queue(redis: Redis) -> Queue:
@@ -283,7 +290,8 @@ def _queue_follow_up(
     pipe.multi()
     pipe.hset(state_key(state.id), mapping=encode(changes))
     index_in_pipeline(pipe, state.id)
-    _rq_enqueue(redis, pipe, kind, found, rq_id, False, follow_up_timeout(kind, found.total))
+    files = int(request.get("total", found.total))  # a project's export counts its media anew
+    _rq_enqueue(redis, pipe, kind, found, rq_id, False, follow_up_timeout(kind, files))
     pipe.execute()
     for name, value in changes.items():
         setattr(state, name, value)

@@ -96,6 +96,9 @@ class JobState:
     # the queued or running CLASSIFY follow-up: {"set": name, "unreviewed_only": bool,
     # "learn": bool (first add the job's reviewed species boxes to the set)}
     classify: dict[str, Any] = field(default_factory=dict)
+    # a project's export record (`shared.surveys.project_exports`) names its project here; 0 for
+    # an upload's job
+    project: int = 0
 
     def to_redis(self) -> dict[Any, str]:
         return encode(asdict(self))

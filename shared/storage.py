@@ -63,6 +63,14 @@ class Storage:
     def class_upload_file(self, upload_id: int) -> Path:
         return self.classes_root / "uploads" / f"{int(upload_id)}.zip"
 
+    @property
+    def projects_root(self) -> Path:
+        """Each project's latest export (made again on request; removed with the project)."""
+        return self.root / "projects"
+
+    def project_zip(self, project_id: int) -> Path:
+        return self.projects_root / f"project-{int(project_id)}.zip"
+
     def upload_dir(self, job_id: str) -> Path:
         return self.uploads_root / self._checked(job_id)
 

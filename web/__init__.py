@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         insights,
         jobs,
         project_charts,
+        project_exports,
         project_gallery,
         project_results,
         project_settings,
@@ -111,6 +112,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_settings,
         project_gallery,
         project_charts,
+        project_exports,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

@@ -121,7 +121,10 @@ def downloads(state: JobState) -> list[dict[str, Any]]:
 
 
 def find_job(job_id: str) -> JobState | None:
-    return load_state(resources.redis(), job_id)  # None for anything not shaped like one of our ids
+    """The upload's live record; None for anything not shaped like one of our ids, and for a
+    project's export record, which is no upload."""
+    state = load_state(resources.redis(), job_id)
+    return state if state is not None and not state.project else None
 
 
 ENDED = {

@@ -161,8 +161,13 @@ def page(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
     store = resources.results_store()
     manage = user.site_admin or (role is not None and Can.MANAGE in role.can)
+    reads = user.site_admin or (role is not None and Can.READ in role.can)
+    from web.project_exports import export_status  # it checks roles with this module's code
+
     return render_template(
         "project.html",
+        export=export_status(project.id) if reads else None,
+        can_export=user.site_admin or (role is not None and Can.REVIEW in role.can),
         project=project,
         role=role,
         manage=manage,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from model_server.outputs.camtrap_dp.package import FILES as CAMTRAP_FILES
 from model_server.outputs.camtrap_dp.package import FOLDER as CAMTRAP_FOLDER
-from model_server.outputs.camtrap_dp.package import CamtrapWriter, validated
+from model_server.outputs.camtrap_dp.package import CamtrapWriter, SurveyScope, validated
 from model_server.outputs.camtrap_dp.tables import classifier_name
 from model_server.outputs.csv_report import CsvTable
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
@@ -50,6 +50,7 @@ def write_reports(
     job_id: str = "batch",
     schemas: Path | None = None,
     survey: Survey | None = None,
+    scope: SurveyScope | None = None,
 ) -> tuple[Tally, list[str]]:
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
@@ -65,6 +66,7 @@ def write_reports(
         places=run.places,
         classifier=classifier_name(run.species),
         survey=survey,
+        scope=scope,
     )
     with (
         _closed_on_error(camtrap),

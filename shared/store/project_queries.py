@@ -60,6 +60,19 @@ def project_media_page(
     }
 
 
+def finished_job_ids(engine: Engine, job_ids: Sequence[str]) -> list[str]:
+    """Those of `job_ids` whose run has finished, in the order given."""
+    with engine.connect() as conn:
+        done = set(
+            conn.execute(
+                select(jobs.c.id).where(
+                    jobs.c.id.in_(list(job_ids)), jobs.c.finished_at.is_not(None)
+                )
+            ).scalars()
+        )
+    return [job_id for job_id in job_ids if job_id in done]
+
+
 def project_summary(engine: Engine, job_ids: Sequence[str]) -> dict[str, Any]:
     """Counts per outcome and category over every upload, and each upload's own."""
     scope = list(job_ids)

@@ -5,7 +5,7 @@ deployment periods say which location each of their deployments is)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, select
@@ -26,6 +26,8 @@ SEPARATOR = "/"
 class ProjectEvents:
     locations: list[tuple[Location, Deployment, int]]  # with the number of cards it holds
     events: list[Event]
+    # each grouped file's key -> (job id, the card's own deployment): its deployment period
+    period_of: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def card_of(key: str) -> tuple[str, str]:
@@ -58,14 +60,15 @@ def project_events(
     levels = _levels(engine, cards)
     items: dict[int, list[Item]] = {}
     seen: dict[int, set[str]] = {}
+    period_of: dict[str, tuple[str, str]] = {}
     for job_id in cards:
         for d in deployments(event_items(engine, job_id), levels.get(job_id, 1)):
             at = where.get((job_id, d.id))
             if at is None:
                 continue  # a card whose deployment was never matched (cannot happen after sync)
-            items.setdefault(at, []).extend(
-                replace(i, path=f"{job_id}{SEPARATOR}{i.path}") for i in d.items
-            )
+            keyed = [replace(i, path=f"{job_id}{SEPARATOR}{i.path}") for i in d.items]
+            items.setdefault(at, []).extend(keyed)
+            period_of.update((i.path, (job_id, d.id)) for i in keyed)
             seen.setdefault(at, set()).add(job_id)
     found: list[tuple[Location, Deployment, int]] = []
     for loc in sorted(locations_of(engine, project_id), key=lambda loc: loc.name):
@@ -73,4 +76,4 @@ def project_events(
             continue
         merged = described(Deployment(loc.name, loc.name, loc.camera_serial, items[loc.id]))
         found.append((loc, merged, len(seen[loc.id])))
-    return ProjectEvents(found, events([d for _, d, _ in found], gap_seconds))
+    return ProjectEvents(found, events([d for _, d, _ in found], gap_seconds), period_of)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
-from shared.people.projects import place_of, project_by_id
+from shared.people.projects import Project, place_of, project_by_id
 from shared.video_options import parse_deployment_level, parse_event_gap
 
 # Camtrap DP 1.0's enumerations (camtrap-dp-profile.json)
@@ -193,7 +193,9 @@ def survey_of(engine: Engine, job_id: str) -> Survey | None:
     """The job's project with its settings; None for an Inbox job."""
     place = place_of(engine, job_id)
     project = project_by_id(engine, place.project_id) if place.project_id is not None else None
-    if project is None:
-        return None
+    return survey_for(project) if project is not None else None
+
+
+def survey_for(project: Project) -> Survey:
     settings = ProjectSettings.from_json(project.settings)
     return Survey(project.id, project.name, project.description, settings)

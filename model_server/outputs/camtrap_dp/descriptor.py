@@ -13,6 +13,7 @@ from shared.events.model import Deployment
 from shared.surveys.project_settings import ProjectSettings, Survey
 
 Place = tuple[float, float]
+WHOLE_SURVEY = "Every card of the survey, one deployment per camera location and card. "
 
 
 def spatial(places: list[Place]) -> dict[str, Any] | None:
@@ -52,6 +53,7 @@ def descriptor(
     problems: list[str],
     software: str,
     survey: Survey | None = None,
+    whole_survey: bool = False,
 ) -> dict[str, Any]:
     """The survey's own facts where its project's settings give them (title, contributors,
     licence, sampling design, capture method); the required properties nobody gave are filled
@@ -84,9 +86,15 @@ def descriptor(
         "name": f"trapline-{job_id.lower()}",
         "id": job_id,
         "created": made,
-        "title": facts.title or f"Camera-trap detections of Trapline job {job_id}",
+        "title": facts.title
+        or (
+            f"{survey.name}: camera-trap survey"
+            if survey and whole_survey
+            else f"Camera-trap detections of Trapline job {job_id}"
+        ),
         "description": (
             (f"{survey.description.strip()} " if survey and survey.description.strip() else "")
+            + (WHOLE_SURVEY if whole_survey else "")
             + f"Observations made by the detector {model} at confidence {threshold:g} and by "
             f"the people who reviewed them, grouped into deployments and events by Trapline. "
             f"Camera clocks are taken to be at UTC{utc_offset}.{check}" + note

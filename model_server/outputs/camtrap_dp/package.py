@@ -41,6 +41,15 @@ FILES = tuple(
 NAMED = 5  # files or deployments named in a problem before "and N more"
 
 
+@dataclass(frozen=True)
+class SurveyScope:
+    """A package of a whole survey rather than one upload: each deployment (a location's
+    period) with its comment and the location's facts (`cameraHeight`, ...) by deployment id."""
+
+    comments: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -99,12 +108,13 @@ class CamtrapWriter:
         places: dict[str, Place],
         classifier: str = "",
         survey: Survey | None = None,
+        scope: SurveyScope | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.events, self.job_id = folder, events, job_id
         self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
         self.places, self.zone = places, offset_zone(utc_offset)
-        self.classifier, self.survey = classifier, survey
+        self.classifier, self.survey, self.scope = classifier, survey, scope
         self._media_fh = (folder / "media.csv").open("w", encoding="utf-8", newline="")
         self._obs_fh = (folder / "observations.csv").open("w", encoding="utf-8", newline="")
         self._media = _Table(self._media_fh, MEDIA_FIELDS)
@@ -152,6 +162,7 @@ class CamtrapWriter:
             problems=problems,
             software=_software(),
             survey=self.survey,
+            whole_survey=self.scope is not None,
         )
         (self.folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -185,7 +196,7 @@ class CamtrapWriter:
                 if given is not None:
                     used.add(given)
                 source = (
-                    "given by the uploader"
+                    ("registered for the location" if self.scope else "given by the uploader")
                     if given is not None
                     else "the median of its files' GPS"
                     if place
@@ -193,15 +204,15 @@ class CamtrapWriter:
                 )
                 if place is None:
                     missing.append(d.id)
-                table.add(
-                    deployment_row(
-                        d,
-                        place,
-                        self.zone,
-                        f"Folder '{d.folder}' of the upload; "
-                        f"{len(d.items)} files; position {source}.",
-                    )
+                where = (
+                    self.scope.comments.get(d.id, "")
+                    if self.scope
+                    else f"Folder '{d.folder}' of the upload; "
                 )
+                row = deployment_row(
+                    d, place, self.zone, f"{where}{len(d.items)} files; position {source}."
+                )
+                table.add({**row, **(self.scope.fields.get(d.id, {}) if self.scope else {})})
         return missing, used
 
     def _problems(self, missing: list[str]) -> list[str]:

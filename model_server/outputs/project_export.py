@@ -1,0 +1,127 @@
+"""A project's export: the reports of every finished card as one set (report.xlsx, the CSVs,
+detections.json) and one Camtrap DP package of the whole survey, written by the same streaming
+code as a card's reports, zipped and renamed into place only while the export still owns the
+project's record. The annotated photos stay in each card's own zip: a season's pictures are
+too large to copy into every export."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from model_server.outputs.project_tables import file_key, project_tables
+from model_server.outputs.reports import REPORT_FILES, write_reports
+from model_server.outputs.result_zip import write_result_zip
+from model_server.outputs.run_info import RunInfo, run_from_job
+from shared.errors import JobLost, ResultsError
+from shared.events.model import DEFAULT_EVENT_GAP
+from shared.people.projects import Project
+from shared.store.reads import iter_media, job_row
+from shared.store.records import MediaRecord
+from shared.store.writes import JobRow
+from shared.surveys.project_settings import ProjectSettings, survey_for
+
+
+@dataclass(frozen=True)
+class ProjectTarget:
+    engine: Engine
+    project: Project
+    job_ids: list[str]  # the project's cards, oldest first
+    reports_dir: Path  # emptied and filled
+    zip_path: Path
+    camtrap_dp_schemas: Path | None = None
+
+
+def finished_cards(engine: Engine, job_ids: list[str]) -> list[JobRow]:
+    rows = [job_row(engine, job_id) for job_id in job_ids]
+    return [row for row in rows if row is not None and row.finished_at is not None]
+
+
+def project_run(cards: list[JobRow], project: Project) -> tuple[RunInfo, list[str]]:
+    """One run for the whole set: the newest card's model and thresholds (each file keeps the
+    boxes its own run stored), the project's event gap and clock offset, the season's span. A
+    warning names cards run by another model or at another threshold."""
+    newest = max(cards, key=lambda c: (c.finished_at, c.id))
+    run = run_from_job(newest)
+    settings = ProjectSettings.from_json(project.settings)
+    first = min(cards, key=lambda c: c.started_at or c.created_at)
+    run = replace(
+        run,
+        started=run_from_job(first).started,
+        skipped=[],
+        event_gap=DEFAULT_EVENT_GAP if settings.event_gap is None else settings.event_gap,
+        utc_offset=project.utc_offset or run.utc_offset,
+        sorted_copies=False,
+    )
+    warnings = []
+    others = [c for c in cards if (c.model_name, c.threshold) != (run.model.name, run.threshold)]
+    if others:
+        named = ", ".join(f"{c.id[:12]} ({c.model_name} at {c.threshold:g})" for c in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        warnings.append(
+            f"{len(others)} card(s) were run by another model or at another threshold than "
+            f"{run.model.name} at {run.threshold:g}: {named}{more}; this export counts every "
+            f"file at {run.threshold:g}"
+        )
+    return run, warnings
+
+
+def _records(
+    engine: Engine, cards: list[JobRow], progress: Callable[[str, int], None], every: int = 500
+) -> Iterator[MediaRecord]:
+    done = 0
+    for card in cards:
+        for record in iter_media(engine, card.id):
+            yield replace(record, file=file_key(card.id, record.file))
+            done += 1
+            if done % every == 0:
+                progress("report", done)
+
+
+def write_project_outputs(
+    target: ProjectTarget,
+    *,
+    now: datetime,
+    may_publish: Callable[[], bool] = lambda: True,
+    progress: Callable[[str, int], None] = lambda stage, done: None,
+) -> dict[str, Any]:
+    """Returns the export's summary (the cards' tallies, warnings and how many cards it
+    holds); raises ResultsError
+    when no card has finished yet, JobLost when publishing was refused."""
+    cards = finished_cards(target.engine, target.job_ids)
+    if not cards:
+        raise ResultsError("The project has no finished upload yet: there is nothing to export.")
+    run, warnings = project_run(cards, target.project)
+    found = project_tables(
+        target.engine, target.project.id, [c.id for c in cards], run.event_gap, now=now
+    )
+    run.places = found.places
+    reports = target.reports_dir
+    try:
+        if reports.exists():
+            shutil.rmtree(reports)
+        reports.mkdir(parents=True)
+        tally, more = write_reports(
+            _records(target.engine, cards, progress),
+            reports,
+            run,
+            events=found.tables,
+            job_id=f"project-{target.project.id}",
+            schemas=target.camtrap_dp_schemas,
+            survey=survey_for(target.project),
+            scope=found.scope,
+        )
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise ResultsError(f"The server could not write the reports ({why}).") from exc
+    progress("zip", tally.images)
+    entries = ((name, reports / name, True) for name in REPORT_FILES)
+    if not write_result_zip(target.zip_path, entries, may_publish):
+        raise JobLost("this model server no longer owns the project's export")
+    return {**tally.summary(run.threshold, [*warnings, *more]), "cards": len(cards)}
