@@ -28,8 +28,9 @@ pytestmark = pytest.mark.slow
 CARDS, PER_CARD = 3, 1500  # enough rows that the report stage outlasts the kill by seconds
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 # the cards' detector as the store records it (this test writes the store, not a detector)
-MODEL = {
-    "name": "stored by the test",
+MODEL_NAME = "stored by the test"
+MODEL: dict[str, object] = {
+    "name": MODEL_NAME,
     "detector_id": "test.pb",
     "typical_threshold": 0.2,
     "conservative_threshold": 0.05,
@@ -42,7 +43,7 @@ def stored_card(engine, job_id: str, start: datetime) -> None:
     a minute, a box on every third."""
     start_job(
         engine,
-        JobRow(job_id, NOW, MODEL["name"], 0.2, 0.2, 0.005, MODEL, started_at=NOW),
+        JobRow(job_id, NOW, MODEL_NAME, 0.2, 0.2, 0.005, MODEL, started_at=NOW),
     )
     records = [
         MediaRecord(
@@ -56,7 +57,7 @@ def stored_card(engine, job_id: str, start: datetime) -> None:
         for i in range(PER_CARD)
     ]
     for at in range(0, PER_CARD, 500):
-        add_media(engine, job_id, records[at : at + 500], 0.2, MODEL["name"])
+        add_media(engine, job_id, records[at : at + 500], 0.2, MODEL_NAME)
     finish_job(engine, job_id, NOW, images=PER_CARD, failures=0, counts={})
 
 
@@ -115,7 +116,8 @@ def test_kill_9_mid_project_export_is_made_once_by_the_next_server(
     assert done.follow_up == "" and done.follow_up_state == "" and done.export_progress == {}
     assert done.follow_up_crashes == 1 and done.follow_up_error == ""
     assert (done.summary["cards"], done.summary["images"]) == (CARDS, CARDS * PER_CARD)
-    assert export_record(redis_conn, project_id).id == record.id  # the same record throughout
+    again = export_record(redis_conn, project_id)
+    assert again is not None and again.id == record.id  # the same record throughout
     log = workers.log(1)
     assert (
         f"job {record.id}: its project_export lost its model server (1 of 2 allowed); queued again"

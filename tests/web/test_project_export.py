@@ -85,7 +85,8 @@ def test_one_export_of_the_whole_survey(client, team, run_worker, redis_conn, tm
     assert summary["camtrap_dp"]["checked"] and summary["camtrap_dp"]["valid"] is False
     said = " ".join(summary["camtrap_dp"]["problems"])
     assert "without coordinates" in said and "without a capture time" in said
-    assert load_state(redis_conn, record.id).follow_up == ""
+    after = load_state(redis_conn, record.id)
+    assert after is not None and after.follow_up == ""
     got = client.get(f"{url}/download", headers=team.auth("vic"))
     assert got.status_code == 200 and got.mimetype == "application/zip"
     assert f"-{team.p1.id}.zip" in got.headers["Content-Disposition"]
