@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         insights,
         jobs,
         project_charts,
+        project_deletion,
         project_exports,
         project_gallery,
         project_results,
@@ -113,6 +114,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_gallery,
         project_charts,
         project_exports,
+        project_deletion,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

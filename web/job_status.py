@@ -131,6 +131,7 @@ ENDED = {
     "expired": "This result has expired and was removed from the server.",
     "cancelled": "This job was cancelled: its photos were deleted and no results were made. "
     "Please upload the photos again.",
+    "deleted": "This upload was deleted with its project, and its results with it.",
 }
 
 
