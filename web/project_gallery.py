@@ -14,21 +14,34 @@ from shared.people.roles import Can
 from shared.store.project_queries import project_media_page
 from shared.store.queries import ORDERS
 from shared.store.records import OUTCOMES
+from shared.surveys.locations import locations_of
+from shared.surveys.periods import periods_of, sync_periods
 from web import resources
-from web.access import login_manager, signed_in
-from web.project_results import visible_jobs
+from web.access import login_manager, now, signed_in
+from web.project_results import project_query, visible_jobs
 from web.projects import project_for
-from web.results import media_query, with_urls
+from web.results import with_urls
 
 bp = Blueprint("project_gallery", __name__)
 PER_PAGE = 48
-KEPT = ("outcome", "job", "order", "reviewed")  # the filters a page link carries
+KEPT = ("outcome", "job", "location", "period", "order", "reviewed")  # a page link carries them
 ORDER_NAMES = {
     "path": "upload order",
     "captured": "capture time",
     "confidence": "most confident first",
     "uncertain": "most uncertain first",
 }
+
+
+def _places(project_id: int) -> list[dict[str, Any]]:
+    """The locations with their periods, for the filters (a period named by its span)."""
+    engine = resources.results_store()
+    sync_periods(engine, project_id, now=now())
+    periods = periods_of(engine, project_id)
+    return [
+        {"id": loc.id, "name": loc.name, "periods": periods.get(loc.id, [])}
+        for loc in locations_of(engine, project_id)
+    ]
 
 
 @bp.get("/projects/<int:project_id>/gallery")
@@ -40,7 +53,10 @@ def gallery(project_id: int) -> Any:
     chosen = {k: str(request.args.get(k) or "") for k in KEPT}
     args = {**{k: v for k, v in chosen.items() if v}, "per_page": str(PER_PAGE)}
     args["page"] = str(request.args.get("page") or 1)
-    page = project_media_page(resources.results_store(), jobs, media_query(args), job=chosen["job"])
+    args |= {k: chosen[k] for k in ("location", "period") if chosen[k]}
+    page = project_media_page(
+        resources.results_store(), jobs, project_query(project.id, args), job=chosen["job"]
+    )
     for item in page["media"]:
         with_urls(item["job"], item)
 
@@ -53,6 +69,7 @@ def gallery(project_id: int) -> Any:
         project=project,
         page=page,
         jobs=jobs,
+        places=_places(project.id),
         chosen=chosen,
         outcomes=OUTCOMES,
         orders={k: v for k, v in ORDER_NAMES.items() if k in ORDERS},

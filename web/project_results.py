@@ -4,6 +4,8 @@ and review actions on any of its media. Each answer holds only the uploads the c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -18,10 +20,12 @@ from shared.store.bulk_review import bulk_accept
 from shared.store.evaluation_data import flagged_in_job, reviewed_pairs
 from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
+from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
 from shared.store.review import apply
 from shared.store.schema import media
 from shared.surveys.events import card_of, project_events
+from shared.surveys.periods import period_scope
 from shared.surveys.project_settings import ProjectSettings
 from shared.video_options import parse_event_gap
 from web import resources
@@ -30,7 +34,7 @@ from web.accuracy import finished, options_from
 from web.audit_trail import note
 from web.errors import Refusal
 from web.projects import project_for
-from web.results import media_query, with_urls
+from web.results import media_query, number_arg, with_urls
 from web.review import action_from, json_body
 
 NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has finished
@@ -43,13 +47,27 @@ def visible_jobs(project_id: int, role: Role | None, user: User) -> list[str]:
     return job_ids_of(resources.results_store(), project_id, uploader_id=user.id if mine else None)
 
 
+def project_query(project_id: int, args: Mapping[str, Any]) -> MediaQuery:
+    """The job gallery's filters and orders, and a project's own: `period` (a deployment
+    period's id) and `location` (every period of one location)."""
+    query = media_query(args)
+    periods = period_scope(
+        resources.results_store(),
+        project_id,
+        period=number_arg(args, "period", int),
+        location=number_arg(args, "location", int),
+        now=now(),
+    )
+    return replace(query, periods=periods)
+
+
 @bp.get("/media")
 def project_media(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
     page = project_media_page(
         resources.results_store(),
         visible_jobs(project.id, role, user),
-        media_query(request.args),
+        project_query(project.id, request.args),
         job=str(request.args.get("job") or ""),
     )
     for item in page["media"]:

@@ -56,7 +56,7 @@ def job_threshold(job_id: str) -> float | None:
     return None if job is None else job.threshold
 
 
-def _number(args: Mapping[str, Any], name: str, kind: type[float | int]) -> Any:
+def number_arg(args: Mapping[str, Any], name: str, kind: type[float | int]) -> Any:
     raw = str(args.get(name) if args.get(name) is not None else "").strip()
     if raw == "":
         return None
@@ -77,12 +77,12 @@ def media_query(args: Mapping[str, Any]) -> MediaQuery:
         outcome=_text(args, "outcome"),
         category=_text(args, "category"),
         folder=None if folder is None else str(folder),
-        min_conf=_number(args, "min_conf", float),
-        max_conf=_number(args, "max_conf", float),
+        min_conf=number_arg(args, "min_conf", float),
+        max_conf=number_arg(args, "max_conf", float),
         reviewed=_text(args, "reviewed"),
         order=_text(args, "order", "path"),
-        page=_number(args, "page", int) or 1,
-        per_page=_number(args, "per_page", int) or 50,
+        page=number_arg(args, "page", int) or 1,
+        per_page=number_arg(args, "per_page", int) or 50,
         event=str(args.get("event") or "").strip(),
     )
 
@@ -117,7 +117,7 @@ def media(job_id: str) -> Any:
 @bp.get("/api/jobs/<job_id>/summary")
 def job_summary(job_id: str) -> Any:
     """The counts; with `?threshold=T` also what they would be at T (the page's slider)."""
-    at = _number(request.args, "threshold", float)
+    at = number_arg(request.args, "threshold", float)
     found = summary(store(), job_id) if is_job_id(job_id) else None
     if found is None:
         return missing(job_id)

@@ -15,7 +15,14 @@ from shared.people.errors import PeopleError
 from shared.people.roles import Role
 from shared.people.users import User
 from shared.store.reads import aware
-from shared.store.schema import deployment_periods, memberships, project_jobs, projects, users
+from shared.store.schema import (
+    deployment_periods,
+    media,
+    memberships,
+    project_jobs,
+    projects,
+    users,
+)
 
 UTC_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
@@ -267,6 +274,7 @@ def put_job(
         )
         if moved.rowcount:
             conn.execute(delete(deployment_periods).where(deployment_periods.c.job_id == job_id))
+            conn.execute(update(media).where(media.c.job_id == job_id).values(period_id=None))
         else:
             conn.execute(
                 insert(project_jobs).values(

@@ -63,6 +63,8 @@ class MediaQuery:
     per_page: int = 50
     event: str = ""  # one event's files (an id from the events API); "" for all
     paths: frozenset[str] | None = None  # the event's files, filled in by `with_event`
+    # a project's deployment periods (one, or a location's), filled in by the project's API
+    periods: frozenset[int] | None = None
 
     def check(self) -> None:
         if self.outcome and self.outcome not in OUTCOMES:
@@ -108,6 +110,8 @@ def filtered(job_id: str | Sequence[str], query: MediaQuery, *columns: Any) -> S
         stmt = stmt.where(media.c.folder == query.folder)
     if query.paths is not None:
         stmt = stmt.where(media.c.path.in_(sorted(query.paths)))
+    if query.periods is not None:
+        stmt = stmt.where(media.c.period_id.in_(sorted(query.periods)))
     if REVIEWED[query.reviewed] is not None:
         stmt = stmt.where(
             (media.c.review != "") if REVIEWED[query.reviewed] else (media.c.review == "")

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -97,6 +98,8 @@ media = Table(
     Column("version", Integer, nullable=False, default=0, server_default="0"),
     # videos (migration 0003): codec, frame rate, duration, the checked frames and their times
     Column("video", JSON),
+    # the deployment period of a project's card it belongs to (migration 0009)
+    Column("period_id", BigId),
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
     # the counts ride along in the folder index so the summary never reads the table itself
@@ -107,6 +110,7 @@ media = Table(
     # "most uncertain first", over the whole job and over what is not reviewed yet
     Index("ix_media_job_doubt", "job_id", "doubt", "ordinal"),
     Index("ix_media_job_review", "job_id", "review", "doubt", "ordinal"),
+    Index("ix_media_period", "period_id", "ordinal"),
 )
 
 detections = Table(
@@ -340,6 +344,8 @@ deployment_periods = Table(
     Column("end", DateTime(timezone=False)),
     Column("media", Integer, nullable=False, default=0),
     Column("edited", Boolean, nullable=False, default=False),  # start/end set by a person
+    # its media rows name it (`media.period_id`); False for periods made before migration 0009
+    Column("linked", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("job_id", "deployment", name="uq_deployment_periods_job_deployment"),
     Index("ix_deployment_periods_location", "location_id"),
 )

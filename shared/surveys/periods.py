@@ -23,7 +23,8 @@ from shared.events.model import Deployment
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
 from shared.store.event_data import event_items
-from shared.store.schema import deployment_periods, jobs, locations, project_jobs
+from shared.store.queries import BadQuery
+from shared.store.schema import deployment_periods, jobs, locations, media, project_jobs
 from shared.surveys.locations import Location, add_location, locations_of
 
 
@@ -99,10 +100,53 @@ def _new_location(
     return add_location(conn, project_id, values, now=now)
 
 
+LINK_CHUNK = 500  # paths per UPDATE: well under every database's limit on bound values
+
+
+def link_media(conn: Connection, period_id: int, job_id: str, paths: list[str]) -> None:
+    """The period's media rows name it, so a gallery filters by period with one index."""
+    for at in range(0, len(paths), LINK_CHUNK):
+        conn.execute(
+            update(media)
+            .where(media.c.job_id == job_id, media.c.path.in_(paths[at : at + LINK_CHUNK]))
+            .values(period_id=period_id)
+        )
+
+
+def _link_older(engine: Engine, project_id: int) -> None:
+    """Periods made before their media could name them (migration 0009) are linked once."""
+    query = (
+        select(
+            deployment_periods.c.id, deployment_periods.c.job_id, deployment_periods.c.deployment
+        )
+        .join(locations, locations.c.id == deployment_periods.c.location_id)
+        .where(locations.c.project_id == project_id, deployment_periods.c.linked.is_(False))
+    )
+    with engine.connect() as conn:
+        waiting = conn.execute(query).all()
+    by_job: dict[str, dict[str, int]] = {}
+    for row in waiting:
+        by_job.setdefault(row.job_id, {})[row.deployment] = row.id
+    for job_id, periods in by_job.items():
+        with engine.connect() as conn:
+            raw = conn.execute(select(jobs.c.options).where(jobs.c.id == job_id)).scalar()
+        level = JobOptions.from_json(raw).level
+        with engine.begin() as conn:
+            for d in deployments(event_items(engine, job_id), level):
+                if d.id in periods:
+                    link_media(conn, periods[d.id], job_id, [i.path for i in d.items])
+            conn.execute(
+                update(deployment_periods)
+                .where(deployment_periods.c.id.in_(list(periods.values())))
+                .values(linked=True)
+            )
+
+
 def sync_periods(engine: Engine, project_id: int, *, now: datetime) -> int:
     """Adds the periods of every finished card that has none yet; returns how many cards were
     matched. Safe to run from two requests at once: a card's periods are one transaction, and
     the second one to write them finds the first one's and stops."""
+    _link_older(engine, project_id)
     with engine.connect() as conn:
         waiting = _unmatched_jobs(conn, project_id)
     done = 0
@@ -123,8 +167,10 @@ def sync_periods(engine: Engine, project_id: int, *, now: datetime) -> int:
                             .where(locations.c.id == match.id)
                             .values(latitude=d.latitude, longitude=d.longitude)
                         )
-                    conn.execute(
-                        insert(deployment_periods).values(
+                    period_id = conn.execute(
+                        insert(deployment_periods)
+                        .returning(deployment_periods.c.id)
+                        .values(
                             location_id=match.id,
                             job_id=job_id,
                             deployment=d.id,
@@ -132,8 +178,10 @@ def sync_periods(engine: Engine, project_id: int, *, now: datetime) -> int:
                             end=d.end,
                             media=len(d.items),
                             edited=False,
+                            linked=True,
                         )
-                    )
+                    ).scalar_one()
+                    link_media(conn, period_id, job_id, [i.path for i in d.items])
         except IntegrityError:
             continue  # another request matched this card first
         done += 1
@@ -177,3 +225,31 @@ def edit_period(
             .values(start=start, end=end, edited=True)
         )
     return done.rowcount == 1
+
+
+def period_scope(
+    engine: Engine,
+    project_id: int,
+    *,
+    period: int | None = None,
+    location: int | None = None,
+    now: datetime,
+) -> frozenset[int] | None:
+    """The periods a project gallery shows: one period, or every period of one location; None
+    for no such filter. BadQuery for an id that is not this project's."""
+    if period is None and location is None:
+        return None
+    sync_periods(engine, project_id, now=now)
+    found = periods_of(engine, project_id)
+    if (
+        location is not None
+        and location not in found
+        and location not in {loc.id for loc in locations_of(engine, project_id)}
+    ):
+        raise BadQuery("location is not one of this project's locations")
+    chosen = {p.id for p in found.get(location, [])} if location is not None else None
+    if period is not None:
+        if not any(p.id == period for ps in found.values() for p in ps):
+            raise BadQuery("period is not one of this project's deployment periods")
+        chosen = {period} if chosen is None else chosen & {period}
+    return frozenset(chosen or ())

@@ -5,14 +5,17 @@ coordinates to every card uploaded for it; periods can be corrected; roles hold.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from shared.contract import load_state
 from shared.events.model import Deployment
+from shared.store.schema import deployment_periods, media
 from shared.surveys.locations import Location
 from shared.surveys.periods import match_location
 from tests.conftest import DATA
 from tests.web.helpers import BURST, form, zip_of
 from tests.web.test_teams import Team
+from web import resources
 
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 PHOTOS = sorted(BURST.glob("*.JPG"))
@@ -27,7 +30,7 @@ def send(client, team: Team, who: str, entries: dict[str, bytes], **fields: str)
 
 
 @BOTH
-def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> None:
+def test_two_cards_of_one_camera_are_one_location(app, client, team, run_worker) -> None:
     first = send(
         client,
         team,
@@ -58,6 +61,7 @@ def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> N
         == 404
     )
     check_events_span_cards(client, team, first.get_json()["id"], second.get_json()["id"])
+    check_period_filters(client, team, app, locations)
     check_season_insights(client, team)
     given = client.post(
         f"/api/jobs/{first.get_json()['id']}/deployments",
@@ -68,6 +72,39 @@ def test_two_cards_of_one_camera_are_one_location(client, team, run_worker) -> N
     log = client.get(f"/api/projects/{team.p1.id}/audit", headers=team.auth("alice")).get_json()
     assert log["entries"][0]["action"] == "coordinates"
     assert log["entries"][0]["detail"]["deployments"] == 1
+
+
+def check_period_filters(client, team: Team, app, locations: dict) -> None:
+    """The project's media and gallery by location (every card of one camera) and by
+    deployment period (one card of it); a period made before media named their period
+    (migration 0009) is linked when next read."""
+    url = f"/api/projects/{team.p1.id}/media"
+    station, b013 = locations["StationC"], locations["B013"]
+
+    def paths(query: str, who: str = "vic") -> list[str]:
+        got = client.get(f"{url}?order=path&{query}", headers=team.auth(who))
+        assert got.status_code == 200, got.get_json()
+        return sorted(m["path"] for m in got.get_json()["media"])
+
+    assert paths(f"location={station['id']}") == [f"StationC/{p.name}" for p in PHOTOS]
+    first, second = station["periods"]
+    assert paths(f"period={first['id']}") == [f"StationC/{PHOTOS[0].name}"]
+    assert len(paths(f"period={second['id']}&outcome=animal")) <= 2
+    assert paths(f"location={station['id']}&period={b013['periods'][0]['id']}") == []
+    assert paths(f"location={b013['id']}") == [f"B013/{OTHER.name}"]
+    for bad in ("period=999999", "location=999999", "period=x"):
+        assert client.get(f"{url}?{bad}", headers=team.auth("vic")).status_code == 400
+    assert client.get(f"{url}?period={first['id']}", headers=team.auth("bob")).status_code == 404
+    with app.app_context():
+        engine = resources.results_store()
+        with engine.begin() as conn:  # as a database upgraded from 0008 holds them
+            conn.execute(update(media).values(period_id=None))
+            conn.execute(update(deployment_periods).values(linked=False))
+    assert paths(f"location={station['id']}") == [f"StationC/{p.name}" for p in PHOTOS]
+    page = client.get(
+        f"/projects/{team.p1.id}/gallery?location={station['id']}", headers=team.auth("vic")
+    ).get_data(as_text=True)
+    assert "3 files" in page and f'<option value="{first["id"]}"' in page
 
 
 def check_season_insights(client, team: Team) -> None:
