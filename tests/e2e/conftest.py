@@ -46,7 +46,7 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
 
         def request_failed(req: Any) -> None:
             # a download ends its navigation as "aborted" in Chromium: that one is expected
-            if "/download/" not in req.url:
+            if "/download" not in req.url:
                 errors.append(f"request failed: {req.url}")
 
         page.on("pageerror", page_error)

@@ -1,10 +1,13 @@
 """A team's path in a real headless Chromium: alice logs in, makes a project, invites rita as a
 reviewer and uploads two cards of one camera into it; rita logs in, finds both uploads on the
-project's page and reviews across them; the project's audit log shows who did what; bob, who is
-not a member, is shown nothing. Screenshots go to test-artifacts/."""
+project's page and reviews across them, filters the project's gallery by location and exports
+the survey; the project's audit log shows who did what; bob, who is not a member, is shown
+nothing. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import json
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -39,6 +42,7 @@ def upload_card(page, project_url: str, files: list, run_worker) -> str:
     page.click("#upload-here")
     page.wait_for_selector("input.dz-hidden-input", state="attached")
     expect(page.locator("#project option:checked")).to_have_text("StationC season")
+    page.fill("#deployment", "StationC")  # both cards are from the one camera
     page.set_input_files("input.dz-hidden-input", [str(p) for p in files])
     page.wait_for_selector(f"text={len(files)} file(s) uploaded completely", timeout=60_000)
     page.click("#submit")
@@ -65,6 +69,11 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
     page.select_option("#member-role", "reviewer")
     page.click("#add-member button[type=submit]")
     expect(page.locator("#project-message")).to_have_text("rita is now a reviewer.")
+    page.fill("#loc-name", "StationC")  # the camera, registered once with its position
+    page.fill("#loc-lat", "-22.91")
+    page.fill("#loc-lon", "-43.17")
+    page.click("#add-location button[type=submit]")
+    expect(page.locator("#locations tbody tr")).to_have_count(1)
     jobs = [upload_card(page, project_url, card, run_worker) for card in CARDS]
     page.goto(project_url)
     expect(page.locator("#project-jobs tbody tr")).to_have_count(2)
@@ -86,7 +95,7 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
         page.wait_for_load_state("networkidle")  # the gallery reloads: let it finish first
     page.goto(project_url)
     log = page.locator("#audit-log tbody tr")
-    expect(log).to_have_count(6)  # made, member added, two uploads, two bulk accepts
+    expect(log).to_have_count(7)  # made, member, location, two uploads, two bulk accepts
     expect(log.first).to_contain_text("rita")
     expect(log.first).to_contain_text("bulk_accept")
     page.screenshot(path=str(ARTIFACTS / "project-audit-log.png"), full_page=True)
@@ -101,6 +110,25 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
     )
     assert loaded == tiles.count()
     page.screenshot(path=str(ARTIFACTS / "project-gallery.png"), full_page=True)
+    page.select_option("#g-location", label="StationC")
+    page.click("#project-filters button[type=submit]")
+    expect(page.locator("#gallery-count")).to_have_text("3 files")
+
+    page.goto(project_url)  # rita exports the survey: one zip, one Camtrap DP package
+    page.click("#export-project button[type=submit]")
+    expect(page.locator("#project-export")).to_contain_text("Export queued")
+    run_worker()
+    page.reload()
+    expect(page.locator("#project-export")).to_contain_text("Exported 2 card(s), 3 files")
+    with page.expect_download() as fetched:
+        page.click("#project-download")
+    saved = ARTIFACTS / "project-export.zip"
+    fetched.value.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        assert "camtrap-dp/datapackage.json" in archive.namelist()
+        package = json.loads(archive.read("camtrap-dp/datapackage.json"))
+    assert package["title"] == "StationC season: camera-trap survey"
+    page.screenshot(path=str(ARTIFACTS / "project-export.png"), full_page=True)
     log_out(page)
 
     log_in(page, live_server, "bob")
