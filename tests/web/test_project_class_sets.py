@@ -99,3 +99,39 @@ def test_a_projects_class_set_serves_only_its_uploads(client, team, redis_conn) 
     assert sent.status_code == 201
     state = load_state(redis_conn, sent.get_json()["id"])
     assert state is not None and state.options.class_set == "p1-birds"
+
+
+@BOTH
+def test_a_reviewer_classifies_every_card_of_the_project(client, team, run_worker, redis_conn):
+    assert make_set(client, team.auth("alice"), "p1-birds", team.p1.id).status_code == 201
+    assert make_set(client, team.auth("bob"), "p2-fish", team.p2.id).status_code == 201
+    cards = [upload(client, team.auth("alice"), team.p1.id, "").get_json()["id"] for _ in (1, 2)]
+    url = f"/api/projects/{team.p1.id}/classify"
+    body = {"class_set": "p1-birds"}
+    waiting = client.post(url, json=body, headers=team.auth("rita"))
+    assert waiting.status_code == 409  # nothing has finished yet
+    run_worker()
+    assert client.post(url, json=body, headers=team.auth("vic")).status_code == 403
+    assert client.post(url, json=body, headers=team.auth("bob")).status_code == 404
+    assert client.post(url, json=body, headers=SCRIPT).status_code == 401
+    other = client.post(url, json={"class_set": "p2-fish"}, headers=team.auth("rita"))
+    assert other.status_code == 400 and "no class set named" in other.get_json()["error"]
+    started = client.post(url, json={**body, "learn": True}, headers=team.auth("rita"))
+    assert started.status_code == 202, started.get_json()
+    assert sorted(started.get_json()["queued"]) == sorted(cards)
+    for job_id in cards:
+        state = load_state(redis_conn, job_id)
+        assert state is not None and state.follow_up_kind == "classify"
+        assert state.classify == {"set": "p1-birds", "learn": True, "unreviewed_only": True}
+    busy = client.post(url, json=body, headers=team.auth("rita"))
+    assert busy.status_code == 409  # each card's classify is still waiting
+    run_worker()
+    for job_id in cards:  # each card's follow-up ran on a real worker and let go of the card;
+        # this site has no species embedder installed, which each card says (test_species_service
+        # classifies with one)
+        state = load_state(redis_conn, job_id)
+        assert state is not None and state.follow_up == ""
+        assert "no species embedder is installed" in state.classify["error"]
+    log = client.get(f"/api/projects/{team.p1.id}/audit", headers=team.auth("alice")).get_json()
+    entry = next(e for e in log["entries"] if e["action"] == "classify")
+    assert entry["actor"] == "rita" and entry["detail"]["cards"] == 2
