@@ -22,8 +22,8 @@ from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
-from shared.store.review import apply
-from shared.store.schema import media
+from shared.store.review import Conflict, ReviewAction, apply
+from shared.store.schema import detections, media, reviews
 from shared.surveys.events import card_of, project_events
 from shared.surveys.periods import period_scope
 from shared.surveys.project_settings import ProjectSettings
@@ -35,7 +35,7 @@ from web.audit_trail import note
 from web.errors import Refusal
 from web.projects import project_for
 from web.results import media_query, number_arg, with_urls
-from web.review import action_from, json_body
+from web.review import action_from, json_body, media_item
 
 NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has finished
 bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
@@ -206,9 +206,27 @@ def evaluation(project_id: int) -> Any:
     )
 
 
-def _job_of(media_id: int, job_ids: list[str]) -> str:
+def _item(job_id: str, media_id: int) -> dict[str, Any] | None:
+    found = media_item(job_id, media_id)
+    return {**found, "job": job_id} if found else None
+
+
+def _job_of(action: ReviewAction, job_ids: list[str]) -> str:
+    """The upload the action's media, box or review belongs to, if it is this project's."""
+    if action.media_id is not None:
+        which = select(media.c.job_id).where(media.c.id == action.media_id)
+    elif action.detection_id is not None:
+        which = (
+            select(media.c.job_id)
+            .join(detections, detections.c.media_id == media.c.id)
+            .where(detections.c.id == action.detection_id)
+        )
+    elif action.review_id is not None:
+        which = select(reviews.c.job_id).where(reviews.c.id == action.review_id)
+    else:
+        raise Refusal("Name the media: media_id (from the project's media API).")
     with resources.results_store().connect() as conn:
-        job_id = conn.execute(select(media.c.job_id).where(media.c.id == media_id)).scalar()
+        job_id = conn.execute(which).scalar()
     if job_id is None or job_id not in job_ids:
         raise Refusal("This project has no such media.", 404)
     return str(job_id)
@@ -227,7 +245,7 @@ def review(project_id: int) -> Any:
         one = str(wanted.pop("job", "") or "")
         if one and one not in job_ids:
             raise Refusal("job is not one of this project's uploads.")
-        query = media_query(wanted)
+        query = project_query(project.id, wanted)
         batches = {
             job_id: bulk_accept(resources.results_store(), job_id, query, who, now(), user.id)
             for job_id in ([one] if one else job_ids)
@@ -236,13 +254,14 @@ def review(project_id: int) -> Any:
         note(project.id, "bulk_accept", {"images": images, "uploads": len(batches)})
         return jsonify(images=images, batches={j: b["batch"] for j, b in batches.items()}), 201
     action = action_from(body)
-    if action.media_id is None:
-        raise Refusal("Name the media: media_id (from the project's media API).")
-    job_id = _job_of(action.media_id, job_ids)
-    done = apply(resources.results_store(), job_id, action, now())
+    job_id = _job_of(action, job_ids)
+    try:
+        done = apply(resources.results_store(), job_id, action, now())
+    except Conflict as exc:  # the person sees the image as it is now
+        raise Refusal(str(exc), 409, media=_item(job_id, exc.media_id)) from exc
     note(
         project.id,
         f"review:{action.action}",
         {"job": job_id, "media_id": done["media_id"], "review_id": done["review_id"]},
     )
-    return jsonify({**done, "job": job_id}), 201
+    return jsonify({**done, "job": job_id, "media": _item(job_id, done["media_id"])}), 201

@@ -96,24 +96,25 @@ def review(job_id: str) -> Any:
     try:
         done = apply(store(), job_id, action, now())
     except Conflict as exc:  # the person sees the image as it is now
-        raise Refusal(str(exc), 409, media=_media(job_id, exc.media_id)) from exc
+        raise Refusal(str(exc), 409, media=media_item(job_id, exc.media_id)) from exc
     note_job(
         job_id,
         f"review:{action.action}",
         {"media_id": done["media_id"], "review_id": done["review_id"]},
         typed_name=reviewer,
     )
-    return jsonify({**done, "media": _media(job_id, done["media_id"])}), 201
+    return jsonify({**done, "media": media_item(job_id, done["media_id"])}), 201
 
 
-def _media(job_id: str, media_id: int) -> dict[str, Any] | None:
+def media_item(job_id: str, media_id: int) -> dict[str, Any] | None:
+    """One media as the gallery and viewer show it, with its picture URLs."""
     found = one_media(store(), job_id, media_id)
     return with_urls(job_id, found) if found else None
 
 
 @bp.get("/api/jobs/<job_id>/media/<int:media_id>")
 def media_one(job_id: str, media_id: int) -> Any:
-    found = _media(job_id, media_id) if is_job_id(job_id) else None
+    found = media_item(job_id, media_id) if is_job_id(job_id) else None
     if found is None:
         abort(404)
     return jsonify(found)

@@ -64,6 +64,7 @@ def test_review_any_media_of_the_project(client, team, run_worker) -> None:
         f"{base}/reviews", json={"action": "empty", "media_id": foreign["id"]}, headers=rita
     )
     assert refused.status_code == 404  # bob's media is not reached through alice's project
+    check_box_actions(client, team, base, items, foreign)
     viewer = client.post(
         f"{base}/reviews",
         json={"action": "empty", "media_id": target["id"]},
@@ -78,6 +79,32 @@ def test_review_any_media_of_the_project(client, team, run_worker) -> None:
     reviewed = client.get(f"{base}/media?reviewed=no", headers=rita).get_json()
     assert reviewed["total"] == 0
     check_evaluation_over_cards(client, team, [first, second])
+
+
+def check_box_actions(client, team: Team, base: str, items: list, foreign: dict) -> None:
+    """A box is named by its own id, a review undone by its id, as the job's viewer sends
+    them; the answer is the media as the gallery shows it, with its upload."""
+    rita = team.auth("rita")
+    boxed = next((m for m in items if m["detections"]), None)
+    assert boxed is not None
+    box = boxed["detections"][0]["id"]
+    done = client.post(
+        f"{base}/reviews", json={"action": "reject", "detection_id": box}, headers=rita
+    )
+    assert done.status_code == 201, done.get_json()
+    body = done.get_json()
+    assert body["job"] == boxed["job"] and body["media"]["job"] == boxed["job"]
+    assert body["media"]["review"] and "thumbnail_url" in body["media"]
+    undone = client.post(
+        f"{base}/reviews", json={"action": "undo", "review_id": body["review_id"]}, headers=rita
+    )
+    assert undone.status_code == 201 and undone.get_json()["media"]["review"] == ""
+    theirs = foreign["detections"][0]["id"] if foreign["detections"] else None
+    if theirs is not None:
+        stray = client.post(
+            f"{base}/reviews", json={"action": "reject", "detection_id": theirs}, headers=rita
+        )
+        assert stray.status_code == 404
 
 
 def check_evaluation_over_cards(client, team: Team, cards: list[str]) -> None:
