@@ -1,7 +1,8 @@
 """A project's gallery in the browser: one page of every card's media at a time, with the job
 gallery's filters and orders (most uncertain first across all uploads among them) plus the
-upload, drawn on the server so it works without JavaScript. Each picture opens its upload's own
-results page, where the viewer and the review are."""
+upload, location and period, drawn on the server so it works without JavaScript; and the
+project's review page, the job page's gallery and viewer with every review action, run over
+every card through the project's API."""
 
 from __future__ import annotations
 
@@ -76,3 +77,11 @@ def gallery(project_id: int) -> Any:
         previous=link(page["page"] - 1) if page["page"] > 1 else None,
         next=link(page["page"] + 1) if page["page"] < page["pages"] else None,
     )
+
+
+@bp.get("/projects/<int:project_id>/review")
+def review_page(project_id: int) -> Any:
+    if signed_in() is None:
+        return login_manager.unauthorized()
+    project, _, _ = project_for(project_id, Can.REVIEW)
+    return render_template("project_review.html", project=project, places=_places(project.id))

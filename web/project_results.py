@@ -16,13 +16,13 @@ from shared.events.model import DEFAULT_EVENT_GAP
 from shared.people.projects import job_ids_of
 from shared.people.roles import Can, Role
 from shared.people.users import User
-from shared.store.bulk_review import bulk_accept
+from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.evaluation_data import flagged_in_job, reviewed_pairs
 from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
-from shared.store.review import Conflict, ReviewAction, apply
+from shared.store.review import Conflict, NotInJob, ReviewAction, apply
 from shared.store.schema import detections, media, reviews
 from shared.surveys.events import card_of, project_events
 from shared.surveys.periods import period_scope
@@ -78,8 +78,23 @@ def project_media(project_id: int) -> Any:
 @bp.get("/summary")
 def summary(project_id: int) -> Any:
     project, role, user = project_for(project_id, Can.READ_OWN)
-    counts = project_summary(resources.results_store(), visible_jobs(project.id, role, user))
-    return jsonify({"project": project.id, "name": project.name, **counts})
+    engine = resources.results_store()
+    visible = visible_jobs(project.id, role, user)
+    counts = project_summary(engine, visible)
+    # the newest card's threshold: where the review page's slider starts
+    return jsonify(
+        {"project": project.id, "name": project.name, "threshold": _newest(visible), **counts}
+    )
+
+
+def _newest(job_ids: list[str]) -> float:
+    """The threshold of the newest card that has one, else the default shown before any."""
+    engine = resources.results_store()
+    for job_id in reversed(job_ids):
+        row = job_row(engine, job_id)
+        if row is not None:
+            return float(row.threshold)
+    return NOTHING_STORED_THRESHOLD
 
 
 def _iso(moment: Any) -> str | None:
@@ -189,8 +204,7 @@ def evaluation(project_id: int) -> Any:
     engine = resources.results_store()
     visible = visible_jobs(project.id, role, user)
     runs = [row for job_id in visible if (row := job_row(engine, job_id)) is not None]
-    stored = runs[-1].threshold if runs else NOTHING_STORED_THRESHOLD
-    options = options_from(request.args, stored)
+    options = options_from(request.args, _newest(visible))
     pairs = [pair for job_id in visible for pair in reviewed_pairs(engine, job_id)]
     counters = [flagged_in_job(engine, job_id) for job_id in visible]
     report = evaluate(
@@ -232,6 +246,24 @@ def _job_of(action: ReviewAction, job_ids: list[str]) -> str:
     return str(job_id)
 
 
+def _undo_bulk(
+    project_id: int, token: str, job_ids: list[str], who: str, user_id: int
+) -> dict[str, int]:
+    """Undoes a project's bulk accept (its token from the answer) on every card it touched."""
+    parts = [part.partition(":") for part in token.split(",") if part]
+    if not parts or any(job not in job_ids or not batch for job, _, batch in parts):
+        raise Refusal("There is no such bulk action in this project.", 404)
+    undone = kept = 0
+    for job_id, _, batch in parts:
+        try:
+            found = undo_bulk(resources.results_store(), job_id, batch, who, now(), user_id)
+        except NotInJob:
+            continue  # that card's part was undone already
+        undone, kept = undone + int(found["undone"]), kept + int(found.get("kept", 0))
+    note(project_id, "undo_bulk", {"undone": undone, "uploads": len(parts)})
+    return {"undone": undone, "kept": kept}
+
+
 @bp.post("/reviews")
 def review(project_id: int) -> Any:
     """The job review API's actions on any media of the project (`media_id` names it), and
@@ -252,7 +284,13 @@ def review(project_id: int) -> Any:
         }
         images = sum(b["images"] for b in batches.values())
         note(project.id, "bulk_accept", {"images": images, "uploads": len(batches)})
-        return jsonify(images=images, batches={j: b["batch"] for j, b in batches.items()}), 201
+        # one token to undo it all: each card's own batch, named with its card
+        token = ",".join(f"{j}:{b['batch']}" for j, b in batches.items() if b["images"])
+        return jsonify(
+            images=images, batch=token, batches={j: b["batch"] for j, b in batches.items()}
+        ), 201
+    if body.get("action") == "undo_bulk":
+        return jsonify(_undo_bulk(project.id, str(body.get("batch", "")), job_ids, who, user.id))
     action = action_from(body)
     job_id = _job_of(action, job_ids)
     try:

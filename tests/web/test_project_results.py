@@ -76,6 +76,19 @@ def test_review_any_media_of_the_project(client, team, run_worker) -> None:
     )
     assert bulk.status_code == 201
     assert bulk.get_json()["images"] == 3 and set(bulk.get_json()["batches"]) == {first, second}
+    undo = {"action": "undo_bulk", "batch": bulk.get_json()["batch"]}
+    undone = client.post(f"{base}/reviews", json=undo, headers=rita)
+    assert undone.status_code == 200 and undone.get_json()["undone"] == 3, undone.get_json()
+    # the one reviewed by hand before stays reviewed
+    assert client.get(f"{base}/media?reviewed=no", headers=rita).get_json()["total"] == 3
+    stray = {"action": "undo_bulk", "batch": f"{other}:x"}
+    assert client.post(f"{base}/reviews", json=stray, headers=rita).status_code == 404
+    again = client.post(
+        f"{base}/reviews", json={"action": "bulk_accept", "filter": {}}, headers=rita
+    )
+    assert again.status_code == 201 and again.get_json()["images"] == 3
+    summary = client.get(f"{base}/summary", headers=rita).get_json()
+    assert 0 < summary["threshold"] <= 1  # where the review page's slider starts
     reviewed = client.get(f"{base}/media?reviewed=no", headers=rita).get_json()
     assert reviewed["total"] == 0
     check_evaluation_over_cards(client, team, [first, second])

@@ -1,5 +1,7 @@
 // The results page: counts and the threshold slider, filters, the paged gallery, bulk accept
-// and exports. Everything is read from the JSON API a page at a time (50,000-image jobs).
+// and exports. Everything is read from the JSON API a page at a time (50,000-image jobs). A
+// project's review page runs the same over every card (its API has no threshold to apply, no
+// exports here and no folders: locations and periods instead).
 (function () {
   "use strict";
   var T = window.Trapline, root = T.root, $ = T.$;
@@ -44,9 +46,13 @@
     var boxes = {};
     Object.keys(s.categories).forEach(function (k) { boxes[k] = s.categories[k].detections; });
     showCounts(s.outcomes, boxes);
+    var list = $("species-list");
+    list.textContent = "";
+    (s.species || []).forEach(function (name) { var o = document.createElement("option"); o.value = name; list.appendChild(o); });
     var folders = $("folder-rows"), select = $("folder-filter");
+    if (!folders || !select) { return; }
     folders.textContent = "";
-    s.folders.forEach(function (f) {
+    (s.folders || []).forEach(function (f) {
       folders.appendChild(row([f.folder || "(top level)", f.images, f.animal, f.person, f.vehicle, f.empty, f.error].map(String)));
       if (!select.dataset.filled) {
         var opt = document.createElement("option");
@@ -55,9 +61,6 @@
       }
     });
     select.dataset.filled = "1";
-    var list = $("species-list");
-    list.textContent = "";
-    (s.species || []).forEach(function (name) { var o = document.createElement("option"); o.value = name; list.appendChild(o); });
   }
   T.refreshSummary = function () {
     return fetch(root.dataset.summaryUrl).then(function (r) { return r.json(); }).then(showSummary);
@@ -67,9 +70,10 @@
   function onSlide() {
     state.threshold = parseFloat($("threshold").value);
     $("threshold-value").textContent = state.threshold.toFixed(2);
-    $("threshold-apply").disabled = Math.abs(state.threshold - state.jobThreshold) < 0.001;
     renderGallery();
     if (T.viewerRedraw) { T.viewerRedraw(); }
+    if (!root.dataset.thresholdUrl) { return; }  // a project: each card keeps its own
+    $("threshold-apply").disabled = Math.abs(state.threshold - state.jobThreshold) < 0.001;
     clearTimeout(slideTimer);
     slideTimer = setTimeout(function () {
       fetch(root.dataset.summaryUrl + "?threshold=" + state.threshold)
@@ -78,7 +82,7 @@
     }, 150);
   }
   $("threshold").addEventListener("input", onSlide);
-  $("threshold-apply").addEventListener("click", function () {
+  if (root.dataset.thresholdUrl) $("threshold-apply").addEventListener("click", function () {
     T.post(root.dataset.thresholdUrl, { threshold: state.threshold }).then(function (res) {
       if (res.status !== 200) { T.message(res.body.error); return; }
       T.message("Outcomes, filters and the next export now use " + state.threshold.toFixed(2) + ".");
@@ -90,11 +94,11 @@
 
   function readFilters() {
     var form = $("filters"), q = {};
-    ["outcome", "category", "min_conf", "max_conf", "reviewed", "order"].forEach(function (n) {
-      if (form.elements[n].value !== "") { q[n] = form.elements[n].value; }
+    ["outcome", "category", "min_conf", "max_conf", "reviewed", "order", "location", "period"].forEach(function (n) {
+      if (form.elements[n] && form.elements[n].value !== "") { q[n] = form.elements[n].value; }
     });
     var folder = form.elements.folder;
-    if (folder.selectedIndex > 0) { q.folder = folder.value; }
+    if (folder && folder.selectedIndex > 0) { q.folder = folder.value; }
     return q;
   }
   T.setFilters = function (values) {
@@ -145,7 +149,7 @@
       (item.failure ? " · " + item.failure : "");
     var name = document.createElement("span");
     name.className = "name";
-    name.textContent = item.path;
+    name.textContent = (item.job && root.dataset.project ? item.job.slice(0, 8) + " / " : "") + item.path;
     a.appendChild(frame); a.appendChild(caption); a.appendChild(name);
     return a;
   }
@@ -264,8 +268,10 @@
       showExports(res.body); pollExport();
     });
   }
-  $("export-full").addEventListener("click", function () { startExport(true); });
-  $("export-reports").addEventListener("click", function () { startExport(false); });
+  if (root.dataset.statusUrl) {
+    $("export-full").addEventListener("click", function () { startExport(true); });
+    $("export-reports").addEventListener("click", function () { startExport(false); });
+  }
 
   T.undoStack = [];
   T.refreshSummary().then(function () {
@@ -274,5 +280,5 @@
   });
   state.query = readFilters();
   T.loadPage(1);
-  pollExport();
+  if (root.dataset.statusUrl) { pollExport(); }
 })();
