@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.bench_store import report, synthetic, throwaway_postgres, timed
+from benchmarks.bench_store import on_each_database, report, synthetic, timed
 from shared.people.projects import create_project, put_job, set_member
 from shared.people.roles import Role
 from shared.people.tokens import create_token
@@ -134,15 +133,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--database", action="append", help="a database URL (repeatable)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="trapline-bench-projects-") as tmp:
-        folder = Path(tmp)
-        if args.database:
-            for url in args.database:
-                measure(url, folder, args.uploads, args.media, args.repeat)
-            return
-        measure(f"sqlite:///{folder / 'bench.db'}", folder, args.uploads, args.media, args.repeat)
-        with throwaway_postgres() as url:
-            measure(url, folder, args.uploads, args.media, args.repeat)
+    on_each_database(
+        args.database,
+        lambda url, folder: measure(url, folder, args.uploads, args.media, args.repeat),
+        "trapline-bench-projects-",
+    )
 
 
 if __name__ == "__main__":

@@ -198,15 +198,25 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--database", action="append", help="a database URL (repeatable)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="trapline-bench-store-") as tmp:
+    on_each_database(
+        args.database,
+        lambda url, folder: measure(url, folder, args.media, args.repeat),
+        "trapline-bench-store-",
+    )
+
+
+def on_each_database(urls: list[str] | None, run: Callable[[str, Path], None], prefix: str) -> None:
+    """`run(url, data folder)` on each given database, else on an SQLite file and then on a
+    throwaway PostgreSQL server."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         folder = Path(tmp)
-        if args.database:
-            for url in args.database:
-                measure(url, folder, args.media, args.repeat)
+        if urls:
+            for url in urls:
+                run(url, folder)
             return
-        measure(f"sqlite:///{folder / 'bench.db'}", folder, args.media, args.repeat)
+        run(f"sqlite:///{folder / 'bench.db'}", folder)
         with throwaway_postgres() as url:
-            measure(url, folder, args.media, args.repeat)
+            run(url, folder)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from shared.contract import load_state
 from shared.surveys.project_exports import export_record
 from tests.camtrap import problems
 from tests.web.helpers import SCRIPT
-from tests.web.test_survey_locations import OTHER, PHOTOS, send
+from tests.web.test_survey_locations import PHOTOS, send, two_cards
 
 UNLOCATED_OR_UNTIMED = ("spatial", "latitude", "longitude", "Start", "End", "timestamp")
 BOTH = pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
@@ -28,26 +28,11 @@ def _table(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(text))
 
 
-def _cards(client, team) -> tuple[str, str]:
-    first = send(
-        client,
-        team,
-        "alice",
-        {
-            f"StationC/{PHOTOS[0].name}": PHOTOS[0].read_bytes(),
-            f"B013/{OTHER.name}": OTHER.read_bytes(),
-        },
-    )
-    second = send(client, team, "alice", {f"StationC/{p.name}": p.read_bytes() for p in PHOTOS[1:]})
-    assert first.status_code == second.status_code == 201
-    return first.get_json()["id"], second.get_json()["id"]
-
-
 @BOTH
 def test_one_export_of_the_whole_survey(client, team, run_worker, redis_conn, tmp_path) -> None:
     url = f"/api/projects/{team.p1.id}"
     assert client.post(f"{url}/exports", headers=team.auth("rita")).status_code == 409  # no card
-    first, second = _cards(client, team)
+    first, second = two_cards(client, team)
     run_worker()
     gap = client.patch(url, json={"event_gap": 180}, headers=team.auth("alice"))
     assert gap.status_code == 200

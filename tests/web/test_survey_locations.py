@@ -29,8 +29,8 @@ def send(client, team: Team, who: str, entries: dict[str, bytes], **fields: str)
     )
 
 
-@BOTH
-def test_two_cards_of_one_camera_are_one_location(app, client, team, run_worker) -> None:
+def two_cards(client, team: Team) -> tuple[str, str]:
+    """alice's two cards into P1: StationC's burst split across them, B013 on the first."""
     first = send(
         client,
         team,
@@ -42,14 +42,20 @@ def test_two_cards_of_one_camera_are_one_location(app, client, team, run_worker)
     )
     second = send(client, team, "alice", {f"StationC/{p.name}": p.read_bytes() for p in PHOTOS[1:]})
     assert first.status_code == second.status_code == 201
+    return first.get_json()["id"], second.get_json()["id"]
+
+
+@BOTH
+def test_two_cards_of_one_camera_are_one_location(app, client, team, run_worker) -> None:
+    first_id, second_id = two_cards(client, team)
     run_worker()
     listed = client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("vic"))
     locations = {loc["name"]: loc for loc in listed.get_json()["locations"]}
     assert sorted(locations) == ["B013", "StationC"]
     periods = locations["StationC"]["periods"]
     assert [(p["job"], p["media"]) for p in periods] == [
-        (first.get_json()["id"], 1),
-        (second.get_json()["id"], 2),
+        (first_id, 1),
+        (second_id, 2),
     ]
     assert [p["start"] for p in periods] == ["2009-04-11T21:44:00", "2009-04-11T21:46:00"]
     assert len(locations["B013"]["periods"]) == 1
@@ -60,11 +66,11 @@ def test_two_cards_of_one_camera_are_one_location(app, client, team, run_worker)
         client.get(f"/api/projects/{team.p1.id}/deployments", headers=team.auth("bob")).status_code
         == 404
     )
-    check_events_span_cards(client, team, first.get_json()["id"], second.get_json()["id"])
+    check_events_span_cards(client, team, first_id, second_id)
     check_period_filters(client, team, app, locations)
     check_season_insights(client, team)
     given = client.post(
-        f"/api/jobs/{first.get_json()['id']}/deployments",
+        f"/api/jobs/{first_id}/deployments",
         json={"places": {"B013": [31.9, -110.8]}},
         headers=team.auth("alice"),
     )
