@@ -19,7 +19,7 @@ from shared.surveys.locations import locations_of
 from shared.surveys.periods import periods_of, sync_periods
 from web import resources
 from web.access import login_manager, now, signed_in
-from web.project_results import project_query, visible_jobs
+from web.project_results import project_query, sees_all, visible_jobs
 from web.projects import project_for
 from web.results import with_urls
 
@@ -56,7 +56,11 @@ def gallery(project_id: int) -> Any:
     args["page"] = str(request.args.get("page") or 1)
     args |= {k: chosen[k] for k in ("location", "period") if chosen[k]}
     page = project_media_page(
-        resources.results_store(), jobs, project_query(project.id, args), job=chosen["job"]
+        resources.results_store(),
+        jobs,
+        project_query(project.id, args),
+        job=chosen["job"],
+        project=project.id if sees_all(role, user) else None,
     )
     for item in page["media"]:
         with_urls(item["job"], item)

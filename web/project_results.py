@@ -41,9 +41,14 @@ NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has
 bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
 
 
+def sees_all(role: Role | None, user: User) -> bool:
+    """Whether the caller sees every upload of the project (not only their own)."""
+    return user.site_admin or role is None or Can.READ in role.can
+
+
 def visible_jobs(project_id: int, role: Role | None, user: User) -> list[str]:
     """The project's uploads the caller may see: every one, or an uploader's own."""
-    mine = not user.site_admin and role is not None and Can.READ not in role.can
+    mine = not sees_all(role, user)
     return job_ids_of(resources.results_store(), project_id, uploader_id=user.id if mine else None)
 
 
@@ -69,6 +74,7 @@ def project_media(project_id: int) -> Any:
         visible_jobs(project.id, role, user),
         project_query(project.id, request.args),
         job=str(request.args.get("job") or ""),
+        project=project.id if sees_all(role, user) else None,
     )
     for item in page["media"]:
         with_urls(item["job"], item)

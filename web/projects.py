@@ -26,6 +26,7 @@ from shared.people.projects import (
 )
 from shared.people.roles import Can, Role, parse_role
 from shared.people.users import User, user_by_id, user_by_name
+from shared.store.class_sets import list_sets
 from shared.surveys.locations import add_location, checked, locations_of
 from shared.surveys.periods import edit_period, periods_of, sync_periods
 from shared.surveys.project_settings import (
@@ -168,6 +169,7 @@ def page(project_id: int) -> Any:
         "project.html",
         export=export_status(project.id) if reads else None,
         can_export=user.site_admin or (role is not None and Can.REVIEW in role.can),
+        class_sets=[row.name for row, classes in list_sets(store, [project.id]) if classes],
         project=project,
         role=role,
         manage=manage,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, request, url_for
 
 from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
 from shared.people.projects import job_ids_of, place_of
@@ -127,4 +127,13 @@ def classify_project(project_id: int) -> Any:
         "classify",
         {"class_set": request_["set"], "learn": request_["learn"], "cards": len(queued)},
     )
-    return jsonify({"project": project.id, "queued": queued, "skipped": skipped}), 202
+    what = "Learning from the review, then classifying" if request_["learn"] else "Classifying"
+    return answer(
+        202,
+        f"{what} the animals of {len(queued)} card(s) with {request_['set']!r}"
+        + (f"; {len(skipped)} card(s) left out (see each card's page)." if skipped else "."),
+        back,
+        project=project.id,
+        queued=queued,
+        skipped=skipped,
+    )

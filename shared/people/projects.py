@@ -274,8 +274,12 @@ def put_job(
         )
         if moved.rowcount:
             conn.execute(delete(deployment_periods).where(deployment_periods.c.job_id == job_id))
-            conn.execute(update(media).where(media.c.job_id == job_id).values(period_id=None))
-        else:
+        conn.execute(  # stored before it was put here (an Inbox job moved): it follows
+            update(media)
+            .where(media.c.job_id == job_id)
+            .values(project_id=project_id, period_id=None)
+        )
+        if not moved.rowcount:
             conn.execute(
                 insert(project_jobs).values(
                     job_id=job_id,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
 
 from shared.categories import CATEGORY_LABELS
 from shared.store.queries import (
@@ -25,9 +26,16 @@ from shared.store.schema import jobs, media
 
 
 def project_media_page(
-    engine: Engine, job_ids: Sequence[str], query: MediaQuery, job: str = ""
+    engine: Engine,
+    job_ids: Sequence[str],
+    query: MediaQuery,
+    job: str = "",
+    *,
+    project: int | None = None,
 ) -> dict[str, Any]:
-    """One page of the media of `job_ids` (or of `job`, one of them), each naming its job."""
+    """One page of the media of `job_ids` (or of `job`, one of them), each naming its job.
+    `project` says that `job_ids` are every upload of that project: the page is then read
+    from the project's own indexes, in order, instead of merging every card's."""
     query.check()
     if query.event or query.order == "event":
         raise BadQuery("events are filtered and ordered on an upload's own page (job=...)")
@@ -36,18 +44,25 @@ def project_media_page(
             raise BadQuery("job is not one of this project's uploads")
         job_ids = [job]
     query = replace(query, paths=None)
+    if job or not _walks_project_index(query):
+        project = None  # merged from the cards' own indexes, which cover those filters
     offset = (query.page - 1) * query.per_page
     scope = list(job_ids)
+
+    def where(*columns: Any, of: MediaQuery = query) -> Any:
+        return filtered(scope, of, *columns, project=project)
+
     with engine.connect() as conn:
-        total = conn.execute(filtered(scope, query, func.count()).order_by(None)).scalar_one()
-        rows = list(
-            conn.execute(
-                filtered(scope, query, media)
-                .order_by(*ORDERS[query.order], media.c.id)  # ordinals repeat across uploads
-                .limit(query.per_page)
-                .offset(offset)
-            ).all()
-        )
+        if project is None:
+            total = conn.execute(where(func.count()).order_by(None)).scalar_one()
+        else:  # what the cards keep, less (or only) the few reviewed: no count of every file
+            bare = replace(query, reviewed="")
+            reviewed = conn.execute(
+                where(func.count(), of=bare).where(media.c.review > "").order_by(None)
+            ).scalar_one()
+            everything = sum(n for _, _, n, *_ in _outcome_rows(conn, scope))
+            total = {"": everything, "no": everything - reviewed, "yes": reviewed}[query.reviewed]
+        rows = _page_rows(conn, where, query, offset)
         dets = detections_of(conn, [r.id for r in rows])
     found = [{**media_json(r, dets.get(r.id, [])), "job": r.job_id} for r in rows]
     return {
@@ -58,6 +73,63 @@ def project_media_page(
         "order": query.order,
         "media": found,
     }
+
+
+# What a project's own indexes answer in order: upload order and most uncertain first, over
+# all its files or over what is (not) reviewed yet. Other filters and orders are answered from
+# each card's indexes, which cover them.
+PROJECT_ORDERS = ("path", "uncertain")
+
+
+def _walks_project_index(query: MediaQuery) -> bool:
+    return (
+        query.order in PROJECT_ORDERS
+        and not (query.outcome or query.category or query.event)
+        and query.folder is None
+        and query.min_conf is None
+        and query.max_conf is None
+        and query.periods is None
+    )
+
+
+def _page_rows(conn: Connection, where: Any, query: MediaQuery, offset: int) -> list[Any]:
+    """The page's rows. "Most uncertain first" puts the files without a doubt (unreadable
+    ones) last; read as two index ranges (those with one, then those without), each walked in
+    order, as no index keeps NULLs last on both databases."""
+    if query.order != "uncertain":
+        return list(
+            conn.execute(
+                where(media)
+                .order_by(*ORDERS[query.order], media.c.id)  # ordinals repeat across uploads
+                .limit(query.per_page)
+                .offset(offset)
+            ).all()
+        )
+    doubted = where(media).where(media.c.doubt.is_not(None))
+    rows = list(
+        conn.execute(
+            doubted.order_by(media.c.doubt, media.c.ordinal, media.c.id)
+            .limit(query.per_page)
+            .offset(offset)
+        ).all()
+    )
+    if len(rows) == query.per_page:
+        return rows
+    with_doubt = (
+        offset + len(rows)
+        if rows or offset == 0
+        else conn.execute(
+            where(func.count()).where(media.c.doubt.is_not(None)).order_by(None)
+        ).scalar_one()
+    )
+    rest = conn.execute(
+        where(media)
+        .where(media.c.doubt.is_(None))
+        .order_by(media.c.ordinal, media.c.id)
+        .limit(query.per_page - len(rows))
+        .offset(max(0, offset - with_doubt))
+    ).all()
+    return rows + list(rest)
 
 
 def finished_job_ids(engine: Engine, job_ids: Sequence[str]) -> list[str]:
@@ -74,23 +146,20 @@ def finished_job_ids(engine: Engine, job_ids: Sequence[str]) -> list[str]:
 
 
 def project_summary(engine: Engine, job_ids: Sequence[str]) -> dict[str, Any]:
-    """Counts per outcome and category over every upload, and each upload's own."""
+    """Counts per outcome and category over every upload, and each upload's own: a finished
+    upload's from the counts it keeps (`by_outcome`), the others' grouped from their files."""
     scope = list(job_ids)
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(media.c.job_id, *outcome_sums())
-            .where(media.c.job_id.in_(scope))
-            .group_by(media.c.job_id, media.c.outcome)
-        ).all()
-        stored = dict(
+        models = dict(
             conn.execute(select(jobs.c.id, jobs.c.model_name).where(jobs.c.id.in_(scope))).all()
         )
+        rows = _outcome_rows(conn, scope)
     outcomes: dict[str, int] = {}
     per_job: dict[str, dict[str, int]] = {}
     boxes = [0, 0, 0]
     for job_id, outcome, n, *sums in rows:
-        outcomes[outcome] = outcomes.get(outcome, 0) + n
-        per_job.setdefault(job_id, {})[outcome] = n
+        outcomes[outcome] = outcomes.get(outcome, 0) + int(n)
+        per_job.setdefault(job_id, {})[outcome] = int(n)
         boxes = [total + int(s or 0) for total, s in zip(boxes, sums, strict=True)]
     labelled = by_label(outcomes)
     return {
@@ -104,10 +173,33 @@ def project_summary(engine: Engine, job_ids: Sequence[str]) -> dict[str, Any]:
         "jobs": [
             {
                 "job": job_id,
-                "model": stored.get(job_id),
+                "model": models.get(job_id),
                 "images": sum(per_job.get(job_id, {}).values()),
                 **by_label(per_job.get(job_id, {})),
             }
             for job_id in scope
         ],
     }
+
+
+def _outcome_rows(conn: Connection, job_ids: list[str]) -> list[Any]:
+    """(job, outcome, images, animal, person, vehicle boxes) of each upload: a finished one's
+    from the counts it keeps (`by_outcome`), the others' grouped from their files."""
+    kept = {
+        r.id: r.counts["by_outcome"]
+        for r in conn.execute(select(jobs.c.id, jobs.c.counts).where(jobs.c.id.in_(job_ids)))
+        if isinstance(r.counts, dict) and isinstance(r.counts.get("by_outcome"), dict)
+    }
+    rows: list[Any] = [
+        (job_id, outcome, *values)
+        for job_id, counts in kept.items()
+        for outcome, values in counts.items()
+    ]
+    live = [job_id for job_id in job_ids if job_id not in kept]
+    if live:
+        rows += conn.execute(
+            select(media.c.job_id, *outcome_sums())
+            .where(media.c.job_id.in_(live))
+            .group_by(media.c.job_id, media.c.outcome)
+        ).all()
+    return rows

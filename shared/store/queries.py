@@ -14,6 +14,7 @@ from shared.store.event_pages import EventIndex, event_index
 from shared.store.reads import aware, detections_of
 from shared.store.records import OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
+from shared.store.writes import outcome_sums
 
 # A file's least certain species suggestion: the smallest margin between its boxes' answer and
 # runner-up ("unknown" counts as no margin at all); files without a suggestion come last.
@@ -100,9 +101,17 @@ def with_event(
     return replace(query, paths=files), index
 
 
-def filtered(job_id: str | Sequence[str], query: MediaQuery, *columns: Any) -> Select[Any]:
-    """The query's filters over one job's media, or over several jobs' (a project's)."""
-    scope = media.c.job_id == job_id if isinstance(job_id, str) else media.c.job_id.in_(job_id)
+def filtered(
+    job_id: str | Sequence[str], query: MediaQuery, *columns: Any, project: int | None = None
+) -> Select[Any]:
+    """The query's filters over one job's media, or over several jobs' (a project's); with
+    `project`, over every media of that project (one index range, walked in order)."""
+    if project is not None:
+        scope = media.c.project_id == project
+    elif isinstance(job_id, str):
+        scope = media.c.job_id == job_id
+    else:
+        scope = media.c.job_id.in_(job_id)
     stmt = select(*columns).where(scope)
     if query.outcome:
         stmt = stmt.where(media.c.outcome.in_(outcomes_with(query.outcome)))
@@ -290,17 +299,6 @@ def species_used(engine: Engine, job_id: str) -> list[str]:
                 .limit(200)
             ).scalars()
         )
-
-
-def outcome_sums() -> tuple[Any, ...]:
-    """Grouped by outcome: the images, and the boxes of each label at the job's threshold."""
-    return (
-        media.c.outcome,
-        func.count(),
-        func.sum(media.c.animals),
-        func.sum(media.c.persons),
-        func.sum(media.c.vehicles),
-    )
 
 
 def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:

@@ -100,6 +100,9 @@ media = Table(
     Column("video", JSON),
     # the deployment period of a project's card it belongs to (migration 0009)
     Column("period_id", BigId),
+    # the project of its upload (migration 0010): a project's pages walk one index in order
+    # instead of merging every card's
+    Column("project_id", BigId),
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
     # the counts ride along in the folder index so the summary never reads the table itself
@@ -111,6 +114,9 @@ media = Table(
     Index("ix_media_job_doubt", "job_id", "doubt", "ordinal"),
     Index("ix_media_job_review", "job_id", "review", "doubt", "ordinal"),
     Index("ix_media_period", "period_id", "ordinal"),
+    Index("ix_media_project_ordinal", "project_id", "ordinal", "id"),
+    Index("ix_media_project_doubt", "project_id", "doubt", "ordinal", "id"),
+    Index("ix_media_project_review", "project_id", "review", "doubt", "ordinal", "id"),
 )
 
 detections = Table(

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, and_, case, func, literal, select, update
 from shared.categories import CATEGORY_LABELS
 from shared.store.records import COUNT_COLUMNS, OUTCOMES
 from shared.store.schema import detections, jobs, media
+from shared.store.writes import by_outcome
 
 
 def _per_image(job_id: str, threshold: float) -> Any:
@@ -125,3 +126,7 @@ def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
         conn.execute(
             update(media).where(media.c.job_id == job_id).values(outcome=_outcome_expression())
         )
+        counts = dict(conn.execute(select(jobs.c.counts).where(jobs.c.id == job_id)).scalar() or {})
+        if "by_outcome" in counts:  # a finished job's: what a project's summary adds up
+            counts["by_outcome"] = by_outcome(conn, job_id)
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(counts=counts))

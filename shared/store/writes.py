@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared.store.records import COUNT_COLUMNS, MediaRecord
-from shared.store.schema import detections, ended_jobs, jobs, media, reviews
+from shared.store.schema import detections, ended_jobs, jobs, media, project_jobs, reviews
 
 
 class DuplicateMedia(Exception):
@@ -113,6 +114,11 @@ def add_media(
     rows = [_media_row(job_id, r, threshold) for r in records]
     try:
         with engine.begin() as conn:
+            project = conn.execute(
+                select(project_jobs.c.project_id).where(project_jobs.c.job_id == job_id)
+            ).scalar()
+            for row in rows:
+                row["project_id"] = project
             ids = (
                 conn.execute(
                     insert(media).returning(media.c.id, sort_by_parameter_order=True), rows
@@ -157,11 +163,34 @@ def finish_job(
     counts: dict[str, Any],
 ) -> None:
     with engine.begin() as conn:
+        stored = {**counts, "by_outcome": by_outcome(conn, job_id)}
         conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id)
-            .values(finished_at=utc(finished), images=images, failures=failures, counts=counts)
+            .values(finished_at=utc(finished), images=images, failures=failures, counts=stored)
         )
+
+
+def by_outcome(conn: Connection, job_id: str) -> dict[str, list[int]]:
+    """outcome -> [images, animal, person, vehicle boxes] of the job's stored media, kept in
+    the job's `counts` when it finishes and when its threshold changes (the only times they
+    change: a review never touches them), so a project's summary adds up a few rows per card
+    instead of grouping every file."""
+    rows = conn.execute(
+        select(*outcome_sums()).where(media.c.job_id == job_id).group_by(media.c.outcome)
+    ).all()
+    return {outcome: [int(v or 0) for v in values] for outcome, *values in rows}
+
+
+def outcome_sums() -> tuple[Any, ...]:
+    """Grouped by outcome: the images, and the boxes of each label at the job's threshold."""
+    return (
+        media.c.outcome,
+        func.count(),
+        func.sum(media.c.animals),
+        func.sum(media.c.persons),
+        func.sum(media.c.vehicles),
+    )
 
 
 def delete_job(engine: Engine, job_id: str) -> bool:

@@ -132,6 +132,15 @@ def test_a_reviewer_classifies_every_card_of_the_project(client, team, run_worke
         state = load_state(redis_conn, job_id)
         assert state is not None and state.follow_up == ""
         assert "no species embedder is installed" in state.classify["error"]
+    # the project page's form: the browser is sent back to the project with what was queued
+    page = client.post(
+        url,
+        data={"class_set": "p1-birds"},
+        headers={**team.auth("rita"), "Accept": "text/html"},
+    )
+    assert page.status_code == 303 and page.headers["Location"].endswith(f"/projects/{team.p1.id}")
+    shown = client.get(page.headers["Location"], headers=team.auth("rita")).get_data(as_text=True)
+    assert "the animals of 2 card(s) with &#39;p1-birds&#39;" in shown
     log = client.get(f"/api/projects/{team.p1.id}/audit", headers=team.auth("alice")).get_json()
-    entry = next(e for e in log["entries"] if e["action"] == "classify")
+    entry = next(e for e in log["entries"] if e["action"] == "classify" and e["detail"]["learn"])
     assert entry["actor"] == "rita" and entry["detail"]["cards"] == 2
