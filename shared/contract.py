@@ -23,10 +23,11 @@ Where each fact lives:
 Every kind of work is written, fenced, leased, recovered and timed alike:
 - detect: fenced by the record's `attempt`, leased as `trapline:lease:<id>`, timed by
   `job_timeout`; an orphan (processing, no lease) is queued again at the front to resume;
-- follow-ups (export, classify): fenced by the record's `follow_up` (its RQ id, which holds the
-  follow-up attempt), leased as `trapline:lease:<id>:follow-up`, timed by `follow_up_timeout`;
-  an orphan (running, no lease) is queued again once per death of its server, up to the same
-  attempt cap as detection.
+- follow-ups (export, classify, and a project's export on the project's own record,
+  `shared.surveys.project_exports`): fenced by the record's `follow_up` (its RQ id, which holds
+  the follow-up attempt), leased as `trapline:lease:<id>:follow-up`, timed by
+  `follow_up_timeout`; an orphan (running, no lease) is queued again once per death of its
+  server, up to the same attempt cap as detection.
 """
 
 from __future__ import annotations

@@ -40,3 +40,10 @@ def test_every_cards_pictures_in_one_gallery(client, team, run_worker) -> None:
     assert browser.status_code == 302 and "/login" in browser.headers["Location"]
     project_page = client.get(f"/projects/{team.p1.id}", headers=team.auth("vic"))
     assert f'href="{url}"' in project_page.get_data(as_text=True)
+    # the review page: reviewers and owners only; the page reads the project's API
+    review = f"/projects/{team.p1.id}/review"
+    page = client.get(review, headers=team.auth("rita"))
+    assert page.status_code == 200
+    assert f'data-reviews-url="/api/projects/{team.p1.id}/reviews"' in page.get_data(as_text=True)
+    assert client.get(review, headers=team.auth("vic")).status_code == 403
+    assert client.get(review, headers=team.auth("bob")).status_code == 404
