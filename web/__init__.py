@@ -84,6 +84,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_deletion,
         project_exports,
         project_gallery,
+        project_pages,
         project_results,
         project_settings,
         projects,
@@ -115,6 +116,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_charts,
         project_exports,
         project_deletion,
+        project_pages,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

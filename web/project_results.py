@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shared.evaluation.metrics import evaluate
 from shared.events.model import DEFAULT_EVENT_GAP
-from shared.people.projects import job_ids_of
+from shared.people.projects import Project, job_ids_of
 from shared.people.roles import Can, Role
 from shared.people.users import User
 from shared.store.bulk_review import bulk_accept, undo_bulk
@@ -89,11 +89,16 @@ def summary(project_id: int) -> Any:
     counts = project_summary(engine, visible)
     # the newest card's threshold: where the review page's slider starts
     return jsonify(
-        {"project": project.id, "name": project.name, "threshold": _newest(visible), **counts}
+        {
+            "project": project.id,
+            "name": project.name,
+            "threshold": newest_threshold(visible),
+            **counts,
+        }
     )
 
 
-def _newest(job_ids: list[str]) -> float:
+def newest_threshold(job_ids: list[str]) -> float:
     """The threshold of the newest card that has one, else the default shown before any."""
     engine = resources.results_store()
     for job_id in reversed(job_ids):
@@ -107,25 +112,25 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-@bp.get("/events")
-def project_event_list(project_id: int) -> Any:
+def event_listing(
+    project: Project, role: Role | None, user: User, args: Mapping[str, Any]
+) -> dict[str, Any]:
     """Independent events over every card, one camera location at a time, with the project's
-    event gap or `event_gap` (seconds) to try another."""
-    project, role, user = project_for(project_id, Can.READ_OWN)
+    event gap or `event_gap` (seconds) to try another: what the API and the events page show."""
     chosen = ProjectSettings.from_json(project.settings).event_gap
     try:
         gap = parse_event_gap(
-            request.args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
+            args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
         )
     except ValueError as exc:
         raise Refusal(str(exc)) from exc
     found = project_events(
         resources.results_store(), project.id, visible_jobs(project.id, role, user), gap, now=now()
     )
-    return jsonify(
-        project=project.id,
-        event_gap=gap,
-        locations=[
+    return {
+        "project": project.id,
+        "event_gap": gap,
+        "locations": [
             {
                 "id": loc.id,
                 "name": loc.name,
@@ -137,7 +142,7 @@ def project_event_list(project_id: int) -> Any:
             }
             for loc, d, cards in found.locations
         ],
-        events=[
+        "events": [
             {
                 "id": e.id,
                 "location": e.deployment,
@@ -152,7 +157,14 @@ def project_event_list(project_id: int) -> Any:
             }
             for e in found.events
         ],
-    )
+    }
+
+
+@bp.get("/events")
+def project_event_list(project_id: int) -> Any:
+    """Independent events over every card (see `event_listing`)."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    return jsonify(event_listing(project, role, user, request.args))
 
 
 def season_locations(project_id: int, visible: list[str]) -> list[dict[str, Any]]:
@@ -201,16 +213,15 @@ def insights(project_id: int) -> Any:
     )
 
 
-@bp.get("/evaluation")
-def evaluation(project_id: int) -> Any:
-    """The detector's figures over every reviewed image of every card the caller may see
-    (`?threshold=&recall=&category=` as a job's); the default threshold is the newest card's,
-    and `models` names each detector whose boxes are counted."""
-    project, role, user = project_for(project_id, Can.READ_OWN)
+def project_evaluation(
+    project_id: int, role: Role | None, user: User, args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The detector's figures over every reviewed image of every card the caller may see, as
+    the API and the project's accuracy page show them."""
     engine = resources.results_store()
-    visible = visible_jobs(project.id, role, user)
+    visible = visible_jobs(project_id, role, user)
     runs = [row for job_id in visible if (row := job_row(engine, job_id)) is not None]
-    options = options_from(request.args, _newest(visible))
+    options = options_from(args, newest_threshold(visible))
     pairs = [pair for job_id in visible for pair in reviewed_pairs(engine, job_id)]
     counters = [flagged_in_job(engine, job_id) for job_id in visible]
     report = evaluate(
@@ -221,9 +232,24 @@ def evaluation(project_id: int) -> Any:
         flagged=lambda label, threshold: sum(c(label, threshold) for c in counters),
     )
     models = sorted({run.model_name for run in runs if run.model_name})
-    return jsonify(
-        {**finished(report), "source": "review", "project": project.id, "models": models}
-    )
+    return {
+        **finished(report),
+        "source": "review",
+        "project": project_id,
+        "models": models,
+        "options": options,
+    }
+
+
+@bp.get("/evaluation")
+def evaluation(project_id: int) -> Any:
+    """The detector's figures over every reviewed image of every card the caller may see
+    (`?threshold=&recall=&category=` as a job's); the default threshold is the newest card's,
+    and `models` names each detector whose boxes are counted."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    found = project_evaluation(project.id, role, user, request.args)
+    found.pop("options")
+    return jsonify(found)
 
 
 def _item(job_id: str, media_id: int) -> dict[str, Any] | None:

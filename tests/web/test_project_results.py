@@ -143,3 +143,15 @@ def check_evaluation_over_cards(client, team: Team, cards: list[str]) -> None:
     assert (target["category"], target["target"]) == ("animal", 0.9)
     assert client.get(url, headers=team.auth("bob")).status_code == 404
     assert client.get(f"{url}&category=fish", headers=rita).status_code == 400
+    # the same figures on the project's accuracy page
+    page_url = f"/projects/{team.p1.id}/accuracy?threshold=0.3&recall=0.9"
+    page = client.get(page_url, headers=rita)
+    shown = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="review-categories"' in shown
+    assert "<strong>4</strong> image(s) compared" in shown and 'id="review-curve"' in shown
+    animal = next(c for c in whole["categories"] if c["category"] == "animal")
+    assert '<tr data-category="animal"><td>animal</td>' in shown
+    assert f"<td>{animal['true_positives']}</td>" in shown
+    assert client.get(page_url, headers=team.auth("bob")).status_code == 404
+    bad = client.get(f"/projects/{team.p1.id}/accuracy?threshold=7", headers=rita)
+    assert bad.status_code == 400 and 'id="error"' in bad.get_data(as_text=True)

@@ -170,6 +170,16 @@ def check_events_span_cards(client, team: Team, first: str, second: str) -> None
     assert client.get(url, headers=team.auth("bob")).status_code == 404
     assert client.get(url).status_code == 401
     assert client.get(url, headers=team.auth("ulla")).get_json()["events"] == []  # not her cards
+    page = f"/projects/{team.p1.id}/events"
+    shown = client.get(f"{page}?event_gap=180&location=StationC", headers=team.auth("vic"))
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "1 event" in html
+    assert f'data-event="{station[0]["id"]}" data-cards="2"' in html  # one event, both cards
+    assert html.count("<tr data-event=") == 1
+    every = client.get(page, headers=team.auth("vic")).get_data(as_text=True)
+    assert every.count("<tr data-event=") == len(narrow["events"])
+    assert client.get(page, headers=team.auth("bob")).status_code == 404
+    assert client.get(f"{page}?event_gap=-1", headers=team.auth("vic")).status_code == 400
 
 
 @BOTH
