@@ -104,6 +104,11 @@ def test_the_summary_adds_up_the_counts_each_card_keeps(store) -> None:
     after = project_summary(store, jobs)
     assert after != kept
     assert after == live()  # the kept counts followed the new threshold
+    apply_threshold(store, jobs[1], 0.5)  # a card that kept none (an older release's) gets them
+    with store.connect() as conn:
+        kept_now = conn.execute(select(jobs_table.c.id, jobs_table.c.counts)).all()
+    assert [job for job, counts in kept_now if "by_outcome" in counts] == [jobs[1]]
+    assert project_summary(store, jobs) == live()
 
 
 def test_migration_0010_gives_stored_files_their_project(database_url: str) -> None:
