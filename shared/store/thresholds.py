@@ -126,7 +126,9 @@ def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
         conn.execute(
             update(media).where(media.c.job_id == job_id).values(outcome=_outcome_expression())
         )
-        counts = dict(conn.execute(select(jobs.c.counts).where(jobs.c.id == job_id)).scalar() or {})
-        if "by_outcome" in counts:  # a finished job's: what a project's summary adds up
-            counts["by_outcome"] = by_outcome(conn, job_id)
+        row = conn.execute(
+            select(jobs.c.counts, jobs.c.finished_at).where(jobs.c.id == job_id)
+        ).first()
+        if row is not None and row.finished_at is not None:  # what a project's summary adds up
+            counts = {**(row.counts or {}), "by_outcome": by_outcome(conn, job_id)}
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(counts=counts))
