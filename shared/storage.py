@@ -65,8 +65,10 @@ class Storage:
 
     @property
     def projects_root(self) -> Path:
-        """Each project's latest export (made again on request; removed with the project)."""
-        return self.root / "projects"
+        """Each project's latest export (made again on request; removed with the project).
+        Inside the results folder, so nginx sends it from the same internal location; the
+        cleanup leaves it alone (it removes job results only)."""
+        return self.results_root / "projects"
 
     def project_zip(self, project_id: int) -> Path:
         return self.projects_root / f"project-{int(project_id)}.zip"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, send_file, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, send_file, url_for
 
 from shared.contract import TransitionRefused
 from shared.people.projects import Project, job_ids_of
@@ -87,4 +87,14 @@ def download(project_id: int) -> Any:
     path = resources.storage().project_zip(project.id)
     if not path.is_file():
         raise Refusal("The project has not been exported yet: ask for an export first.", 404)
+    accel = resources.settings().accel_redirect_prefix
+    if accel:  # nginx sends the bytes from its internal location; the app checked the role
+        return Response(
+            status=200,
+            mimetype="application/zip",
+            headers={
+                "X-Accel-Redirect": f"{accel.rstrip('/')}/projects/{path.name}",
+                "Content-Disposition": f'attachment; filename="{_file_name(project)}"',
+            },
+        )
     return send_file(path, as_attachment=True, download_name=_file_name(project), max_age=0)

@@ -128,6 +128,52 @@ def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> 
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_projects_export_downloads_through_nginx(stack: str, run_worker, settings) -> None:
+    """A project's zip, sent by nginx once the app checked the caller's role."""
+    from datetime import UTC, datetime
+
+    from shared.people.projects import create_project, set_member
+    from shared.people.roles import Role
+    from shared.people.tokens import create_token
+    from shared.people.users import create_user
+    from shared.store import open_configured_store
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    engine = open_configured_store(settings)
+    try:
+        owner = create_user(engine, "ana", "ana@example.org", None, now=now)
+        viewer = create_user(engine, "vic", "vic@example.org", None, now=now)
+        project = create_project(engine, "Ridge survey", owner, now=now)
+        set_member(engine, project.id, viewer, Role.VIEWER, now=now)
+        ana = {"Authorization": f"Bearer {create_token(engine, owner.id, 't', now=now)[0]}"}
+        vic = {"Authorization": f"Bearer {create_token(engine, viewer.id, 't', now=now)[0]}"}
+    finally:
+        engine.dispose()
+    card = zip_of({f"cam/{i}.jpg": photo(i) for i in range(3)})
+    sent = requests.post(
+        stack + "/api/jobs",
+        data={"project": str(project.id)},
+        files={"files": ("card.zip", card, "application/zip")},
+        timeout=30,
+        headers=ana,
+    )
+    assert sent.status_code == 201, sent.text
+    run_worker()
+    url = f"{stack}/api/projects/{project.id}"
+    assert requests.post(f"{url}/exports", headers=ana, timeout=30).status_code == 202
+    run_worker()
+    download = requests.get(f"{url}/download", headers=vic, timeout=30)
+    assert download.status_code == 200 and download.headers["Content-Type"] == "application/zip"
+    assert download.headers["Content-Disposition"] == (
+        f'attachment; filename="trapline-ridge-survey-{project.id}.zip"'
+    )
+    on_disk = settings.data_dir / "results" / "projects" / f"project-{project.id}.zip"
+    assert download.content == on_disk.read_bytes()
+    assert requests.get(f"{url}/download", timeout=30).status_code == 401
+    direct = requests.get(f"{stack}/_protected_results/projects/{on_disk.name}", timeout=30)
+    assert direct.status_code == 404  # only through the app's check
+
+
 def test_internal_location_is_not_reachable(stack: str, run_worker, settings) -> None:
     created = requests.post(
         stack + "/api/jobs",
