@@ -89,3 +89,8 @@ def places_from_json(raw: Any) -> dict[str, Place]:
         for name, pair in raw.items()
         if isinstance(pair, list | tuple) and len(pair) == 2
     }
+
+
+# Where a camera's position in the outputs comes from (Deployments sheet and CSV, GeoJSON)
+GIVEN = "given by the uploader"
+FROM_GPS = "median of its files' GPS"

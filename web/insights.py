@@ -3,11 +3,16 @@ with their counts and positions (a table, a map drawn here, and GeoJSON for QGIS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
+from shared.camtrap_options import FROM_GPS, GIVEN, Place, places_from_json
+from shared.events.grouping import folder_at
+from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL
 from shared.store.insights import by_day, by_hour, cameras
+from shared.store.reads import job_row
 from web.charts.bars import stacked_bars
 from web.charts.camera_map import camera_map
 from web.results import job_threshold, missing, store
@@ -95,12 +100,14 @@ def geojson(job_id: str) -> Any:
     threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
+    given = given_places(job_id)
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [c["longitude"], c["latitude"]]},
             "properties": {
                 "folder": c["folder"],
+                "position": c["position"],
                 "images": c["images"],
                 "images_with_gps": c["with_gps"],
                 "animal_detections": c["animal"],
@@ -112,7 +119,7 @@ def geojson(job_id: str) -> Any:
                 "threshold": threshold,
             },
         }
-        for c in _with_detections(cameras(store(), job_id))
+        for c in (placed(row, given) for row in _with_detections(cameras(store(), job_id)))
         if c["latitude"] is not None
     ]
     response = jsonify(type="FeatureCollection", features=features)
@@ -121,3 +128,26 @@ def geojson(job_id: str) -> Any:
         f'attachment; filename="trapline-{job_id[:8]}-cameras.geojson"'
     )
     return response
+
+
+def given_places(job_id: str) -> Callable[[str], Place | None]:
+    """The coordinates the uploader gave for a camera folder: by its deployment (the folder at
+    the job's deployment level, "(top level)" for loose files) or the folder itself."""
+    job = job_row(store(), job_id)
+    options = job.options if job is not None else {}
+    places = places_from_json(options.get("places"))
+    level = int(options.get("deployment_level", DEFAULT_DEPLOYMENT_LEVEL))
+
+    def given(folder: str) -> Place | None:
+        name = folder_at(f"{folder}/file", level) or "(top level)"
+        return places.get(name) or places.get(folder)
+
+    return given
+
+
+def placed(row: dict[str, Any], given: Callable[[str], Place | None]) -> dict[str, Any]:
+    """A camera row with the uploader's coordinates before its photos' median GPS."""
+    place = given(row["folder"])
+    if place is not None:
+        return {**row, "latitude": place[0], "longitude": place[1], "position": GIVEN}
+    return {**row, "position": FROM_GPS if row["latitude"] is not None else ""}

@@ -3,9 +3,11 @@ event columns."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.camtrap_options import FROM_GPS, GIVEN, Place
 from shared.events.grouping import by_file, deployments, events
 from shared.events.model import Deployment, Event, Item
 
@@ -33,6 +35,7 @@ DEPLOYMENT_COLUMNS = (
     "model",
     "latitude",
     "longitude",
+    "position",  # given by the uploader | median of its files' GPS | "" (unknown)
     "files",
     "events",
     "events_with_animals",
@@ -74,24 +77,32 @@ class EventTables:
             for e in self.events
         ]
 
-    def deployment_rows(self) -> list[dict[str, Any]]:
+    def deployment_rows(self, places: Mapping[str, Place] | None = None) -> list[dict[str, Any]]:
+        """`places`: coordinates the uploader gave, by deployment id or folder; they come
+        before the median of the files' GPS, as in the Camtrap DP package."""
         animals: dict[str, int] = {}
         for e in self.events:
             animals[e.deployment] = animals.get(e.deployment, 0) + (1 if e.maxn["animal"] else 0)
-        return [
-            {
-                "deployment": d.id,
-                "folder": d.folder,
-                "serial": d.serial,
-                "start": d.start,
-                "end": d.end,
-                "make": d.make,
-                "model": d.model,
-                "latitude": d.latitude,
-                "longitude": d.longitude,
-                "files": len(d.items),
-                "events": d.events,
-                "events_with_animals": animals.get(d.id, 0),
-            }
-            for d in self.deployments
-        ]
+        rows = []
+        for d in self.deployments:
+            given = next((places[n] for n in (d.id, d.folder) if places and n in places), None)
+            gps = (d.latitude, d.longitude) if d.latitude is not None else None
+            lat, lon = given or gps or (None, None)
+            rows.append(
+                {
+                    "deployment": d.id,
+                    "folder": d.folder,
+                    "serial": d.serial,
+                    "start": d.start,
+                    "end": d.end,
+                    "make": d.make,
+                    "model": d.model,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "position": GIVEN if given else FROM_GPS if gps else "",
+                    "files": len(d.items),
+                    "events": d.events,
+                    "events_with_animals": animals.get(d.id, 0),
+                }
+            )
+        return rows

@@ -24,6 +24,7 @@ from model_server.outputs.rows import (
     media_row,
 )
 from model_server.outputs.run_info import RunInfo, Tally
+from shared.camtrap_options import Place
 from shared.store.records import MediaRecord
 from shared.surveys.project_settings import Survey
 
@@ -93,7 +94,7 @@ def write_reports(
                 dets_csv.add(det_row)
                 excel.detections.add(det_row)
         md_json.close()
-    _event_tables(events, excel, out_dir, tally)
+    _event_tables(events, excel, out_dir, tally, run.places)
     facts = camtrap.close(run.finished or run.started)
     if schemas is not None:
         facts = validated(out_dir / CAMTRAP_FOLDER, facts, schemas)
@@ -111,12 +112,23 @@ def _closed_on_error(camtrap: CamtrapWriter) -> Iterator[None]:
         raise
 
 
-def _event_tables(events: EventTables, excel: ExcelReport, out_dir: Path, tally: Tally) -> None:
+def _event_tables(
+    events: EventTables,
+    excel: ExcelReport,
+    out_dir: Path,
+    tally: Tally,
+    places: dict[str, Place],
+) -> None:
     tally.deployments = len(events.deployments)
     tally.events.update(e.outcome for e in events.events)
     for name, rows, columns, sheet in (
         ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
-        ("deployments.csv", events.deployment_rows(), DEPLOYMENT_COLUMNS, excel.deployments),
+        (
+            "deployments.csv",
+            events.deployment_rows(places),
+            DEPLOYMENT_COLUMNS,
+            excel.deployments,
+        ),
     ):
         with (out_dir / name).open("w", encoding="utf-8-sig", newline="") as fh:
             table = CsvTable(fh, columns)

@@ -4,12 +4,14 @@ validated offline against the published 1.0.2 schemas."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tests.camtrap import descriptor, problems, rows
@@ -65,6 +67,41 @@ def test_offset_and_coordinates_with_the_upload(client, run_worker, tmp_path: Pa
     assert {c["id"]: c["given_coordinates"] for c in cameras} == {
         "heron": [51.18, 5.65],
         "station-c": [-1.5, 35.2],
+    }
+    check_places_in_every_output(client, job_id)
+
+
+def check_places_in_every_output(client, job_id: str) -> None:
+    """The coordinates given reach the Deployments sheet and CSV and the GeoJSON too, not only
+    the Camtrap DP package (these photos carry no GPS at all)."""
+    with client.get(f"/download/{job_id}") as response:
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+    with archive.open("deployments.csv") as fh:
+        table = list(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8-sig")))
+    assert {r["deployment"]: (r["latitude"], r["longitude"], r["position"]) for r in table} == {
+        "heron": ("51.18", "5.65", "given by the uploader"),
+        "station-c": ("-1.5", "35.2", "given by the uploader"),
+    }
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("report.xlsx")), read_only=True)
+    sheet = list(book["Deployments"].iter_rows(values_only=True))
+    book.close()
+    header = list(sheet[0])
+    sheet_places = {
+        row[header.index("deployment")]: (
+            row[header.index("latitude")],
+            row[header.index("longitude")],
+        )
+        for row in sheet[1:]
+    }
+    assert sheet_places == {"heron": (51.18, 5.65), "station-c": (-1.5, 35.2)}
+    with client.get(f"/api/jobs/{job_id}/cameras.geojson") as geo:
+        features = geo.get_json()["features"]
+    assert {
+        f["properties"]["folder"]: (f["geometry"]["coordinates"], f["properties"]["position"])
+        for f in features
+    } == {
+        "heron": ([5.65, 51.18], "given by the uploader"),
+        "station-c": ([35.2, -1.5], "given by the uploader"),
     }
 
 
