@@ -210,13 +210,14 @@
   });
   $("page-prev").addEventListener("click", function () { T.loadPage(state.page - 1); });
   $("page-next").addEventListener("click", function () { T.loadPage(state.page + 1); });
-  $("review-species").addEventListener("click", function () {
-    T.setFilters({ reviewed: "no", order: "species_uncertain" });
-  });
-  $("review-uncertain").addEventListener("click", function () {
-    T.setFilters({ reviewed: "no", order: "uncertain" });
+  // both load the gallery in their order before the viewer opens on its first image, so what
+  // is shown is the filter a following bulk accept acts on
+  function reviewIn(order) {
+    T.setFilters({ reviewed: "no", order: order });
     T.loadPage(1).then(function () { if (state.total) { T.openViewer(0); } else { T.message("Nothing left to review in this filter."); } });
-  });
+  }
+  $("review-species").addEventListener("click", function () { reviewIn("species_uncertain"); });
+  $("review-uncertain").addEventListener("click", function () { reviewIn("uncertain"); });
 
   $("bulk-accept").addEventListener("click", function () {
     var who = T.reviewer();
