@@ -6,17 +6,16 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
 from shared.contract import JobStatus
 from web import job_status, resources
+from web.downloads import zip_download
 from web.errors import error_response
 from web.species_jobs import species_context
 
@@ -66,15 +65,4 @@ def download(job_id: str) -> Any:
         return error_response(409, "The job is not finished yet.")
     kind = "-reports" if path == store.reports_zip(job_id) else ""
     filename = f"trapline-{job_id[:8]}{kind}.zip"  # ids are [A-Za-z0-9_-]: safe in a header
-    accel = resources.settings().accel_redirect_prefix
-    if accel:
-        # nginx sends the bytes from its internal location; the app only checked the job.
-        return Response(
-            status=200,
-            mimetype="application/zip",
-            headers={
-                "X-Accel-Redirect": f"{accel.rstrip('/')}/{path.name}",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-            },
-        )
-    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=filename)
+    return zip_download(path, filename)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, url_for
 
 from shared.contract import TransitionRefused
 from shared.people.projects import Project, job_ids_of
@@ -16,6 +16,7 @@ from shared.store.project_queries import finished_job_ids, project_summary
 from shared.surveys.project_exports import ExportStatus, export_record, request_export
 from web import resources
 from web.audit_trail import note
+from web.downloads import zip_download
 from web.errors import Refusal
 from web.projects import project_for
 
@@ -87,14 +88,4 @@ def download(project_id: int) -> Any:
     path = resources.storage().project_zip(project.id)
     if not path.is_file():
         raise Refusal("The project has not been exported yet: ask for an export first.", 404)
-    accel = resources.settings().accel_redirect_prefix
-    if accel:  # nginx sends the bytes from its internal location; the app checked the role
-        return Response(
-            status=200,
-            mimetype="application/zip",
-            headers={
-                "X-Accel-Redirect": f"{accel.rstrip('/')}/projects/{path.name}",
-                "Content-Disposition": f'attachment; filename="{_file_name(project)}"',
-            },
-        )
-    return send_file(path, as_attachment=True, download_name=_file_name(project), max_age=0)
+    return zip_download(path, _file_name(project))

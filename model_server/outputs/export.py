@@ -82,7 +82,7 @@ def write_outputs(
             level=run.deployment_level,
         )
         tally, warnings = write_reports(
-            _counted(iter_media(target.engine, target.job_id), "report", progress),
+            counted(iter_media(target.engine, target.job_id), "report", progress),
             reports,
             run,
             excel_max_rows=excel_max_rows,
@@ -104,7 +104,7 @@ def write_outputs(
     )
     annotated = (
         _annotated_entries(
-            _counted(iter_media(target.engine, target.job_id), "zip", progress), copies, rename
+            counted(iter_media(target.engine, target.job_id), "zip", progress), copies, rename
         )
         if copies is not None
         else iter(())
@@ -117,7 +117,7 @@ def write_outputs(
     return tally, warnings
 
 
-def _counted(
+def counted(
     records: Iterator[MediaRecord],
     stage: str,
     progress: Callable[[str, int], None],

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from model_server.outputs.export import counted
 from model_server.outputs.project_tables import file_key, project_tables
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import write_result_zip
@@ -72,16 +73,10 @@ def project_run(cards: list[JobRow], project: Project) -> tuple[RunInfo, list[st
     return run, warnings
 
 
-def _records(
-    engine: Engine, cards: list[JobRow], progress: Callable[[str, int], None], every: int = 500
-) -> Iterator[MediaRecord]:
-    done = 0
+def _records(engine: Engine, cards: list[JobRow]) -> Iterator[MediaRecord]:
     for card in cards:
         for record in iter_media(engine, card.id):
             yield replace(record, file=file_key(card.id, record.file))
-            done += 1
-            if done % every == 0:
-                progress("report", done)
 
 
 def write_project_outputs(
@@ -108,7 +103,7 @@ def write_project_outputs(
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
         tally, more = write_reports(
-            _records(target.engine, cards, progress),
+            counted(_records(target.engine, cards), "report", progress),
             reports,
             run,
             events=found.tables,
