@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from shared.camtrap_options import places_from_json
 from shared.events.grouping import deployments, events
-from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP
+from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP, Event
 from shared.store.event_data import event_items
 from shared.store.reads import job_row
 from shared.video_options import parse_deployment_level, parse_event_gap
@@ -72,11 +72,21 @@ def job_events(job_id: str) -> Any:
                 "start": _iso(e.start),
                 "end": _iso(e.end),
                 "files": e.files,
-                "outcome": e.outcome,
-                "maxn": e.maxn,
-                "max_conf": e.max_conf,
-                "note": e.note,
+                **event_figures(e),
             }
             for e in found
         ],
     )
+
+
+def event_figures(e: Event) -> dict[str, Any]:
+    """An event's counts as the API gives them, saying where they come from."""
+    return {
+        "outcome": e.outcome,
+        "maxn": e.maxn,
+        "species": e.species,
+        "max_conf": e.max_conf,
+        "reviewed": e.reviewed,
+        "counts_from": e.source,
+        "note": e.note,
+    }

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, jsonify
 from shared.camtrap_options import FROM_GPS, GIVEN, Place, places_from_json
 from shared.events.grouping import folder_at
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL
+from shared.store.figures import basis
 from shared.store.insights import by_day, by_hour, cameras
 from shared.store.reads import job_row
 from web.charts.bars import stacked_bars
@@ -96,7 +97,8 @@ def chart(job_id: str, name: str) -> Any:
 @bp.get("/api/jobs/<job_id>/cameras.geojson")
 def geojson(job_id: str) -> Any:
     """The cameras with a GPS position as points (longitude, latitude; WGS 84) with their
-    counts, for QGIS or any GIS."""
+    counts (the review's where there is one: `counts_from` machine | mixed | reviewed), for
+    QGIS or any GIS."""
     threshold = job_threshold(job_id)
     if threshold is None:
         return missing(job_id)
@@ -114,6 +116,8 @@ def geojson(job_id: str) -> Any:
                 "person_detections": c["person"],
                 "vehicle_detections": c["vehicle"],
                 "detections": c["detections"],
+                "images_reviewed": c["reviewed"],
+                "counts_from": basis(c["reviewed"], c["images"]),
                 "first_capture": c["first"],
                 "last_capture": c["last"],
                 "threshold": threshold,

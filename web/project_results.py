@@ -33,6 +33,7 @@ from web.access import now, reviewer_name
 from web.accuracy import finished, options_from
 from web.audit_trail import note
 from web.errors import Refusal
+from web.events import event_figures
 from web.projects import project_for
 from web.results import media_query, number_arg, with_urls
 from web.review import action_from, json_body, media_item
@@ -150,10 +151,7 @@ def event_listing(
                 "end": _iso(e.end),
                 "files": [dict(zip(("job", "path"), card_of(f), strict=True)) for f in e.files],
                 "cards": len({card_of(f)[0] for f in e.files}),
-                "outcome": e.outcome,
-                "maxn": e.maxn,
-                "max_conf": e.max_conf,
-                "note": e.note,
+                **event_figures(e),
             }
             for e in found.events
         ],

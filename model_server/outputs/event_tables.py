@@ -21,7 +21,10 @@ EVENT_COLUMNS = (
     "animals_maxn",
     "persons_maxn",
     "vehicles_maxn",
+    "species",  # named by reviewers, each with its MaxN: "Odocoileus virginianus (2)"
     "max_confidence",
+    "reviewed_files",
+    "counts_from",  # machine | reviewed | mixed: where the outcome and MaxN come from
     "first_file",
     "notes",
 )
@@ -70,7 +73,10 @@ class EventTables:
                 "animals_maxn": e.maxn["animal"],
                 "persons_maxn": e.maxn["person"],
                 "vehicles_maxn": e.maxn["vehicle"],
+                "species": "; ".join(f"{name} ({n})" for name, n in e.species.items()),
                 "max_confidence": e.max_conf,
+                "reviewed_files": e.reviewed,
+                "counts_from": e.source,
                 "first_file": e.files[0],
                 "notes": e.note,
             }

@@ -106,7 +106,7 @@ class ExcelReport:
             for s in self._sheets()
             if s.truncated
         ]
-        rows: list[tuple[str, Any]] = [
+        rows: list[tuple[Any, ...]] = [
             ("Model", run.model.name),
             ("Model file", run.model.detector_id),
             ("Threshold used for outcomes and counts", run.threshold),
@@ -122,7 +122,20 @@ class ExcelReport:
             rows.append(("Video frames checked", tally.frames_checked))
         if run.model.notes:
             rows.insert(1, ("Note", run.model.notes))
-        rows += [(f"Media: {outcome}", n) for outcome, n in sorted(tally.outcomes.items())]
+        rows.append(
+            (
+                "Counts from",
+                (
+                    "the review where a person reviewed a file, the model elsewhere "
+                    f"({sum(tally.verified.values()):,} of {tally.images:,} files reviewed; "
+                    "the Detections sheet keeps the model's own values)"
+                ),
+            )
+        )
+        rows += [
+            (f"Media: {outcome}", n, _reviewed(tally.verified[outcome], n))
+            for outcome, n in sorted(tally.outcomes.items())
+        ]
         rows += [(f"Detections: {c.label}", tally.detections[c.value]) for c in Category]
         rows.append(("Deployments (cameras)", tally.deployments))
         rows.append(
@@ -131,7 +144,14 @@ class ExcelReport:
                 sum(tally.events.values()),
             )
         )
-        rows += [(f"Events: {outcome}", n) for outcome, n in sorted(tally.events.items())]
+        rows += [
+            (
+                f"Events: {outcome}",
+                n,
+                _reviewed(tally.events_reviewed[outcome], n, "with a reviewed file"),
+            )
+            for outcome, n in sorted(tally.events.items())
+        ]
         rows.append(("Files skipped (not photos or videos)", len(run.skipped)))
         rows.append(("Media reviewed by a person", sum(tally.verified.values())))
         rows += [
@@ -143,9 +163,12 @@ class ExcelReport:
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 60)
         ws.write_string(0, 0, "Trapline detection report", self.bold)
-        for i, (label, value) in enumerate(rows, start=1):
+        ws.set_column(2, 2, 28)
+        for i, (label, value, *reviewed) in enumerate(rows, start=1):
             ws.write_string(i, 0, label)
             self.write_cell(ws, i, 1, label, value)
+            if reviewed and reviewed[0]:
+                ws.write_string(i, 2, reviewed[0])
         write_activity(self.book, ws, len(rows) + 2, tally, run.threshold, self.bold)
         return warnings
 
@@ -156,3 +179,10 @@ class ExcelReport:
             sheet.finish()
         self.book.close()
         return warnings
+
+
+def _reviewed(reviewed: int, of: int, what: str = "reviewed") -> str:
+    """ "12 reviewed", "all reviewed" or "" beside a count."""
+    if not reviewed:
+        return ""
+    return f"all {what}" if reviewed >= of else f"{reviewed:,} {what}"

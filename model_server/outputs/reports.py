@@ -121,6 +121,7 @@ def _event_tables(
 ) -> None:
     tally.deployments = len(events.deployments)
     tally.events.update(e.outcome for e in events.events)
+    tally.events_reviewed.update(e.outcome for e in events.events if e.reviewed)
     for name, rows, columns, sheet in (
         ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
         (

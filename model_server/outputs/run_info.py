@@ -56,6 +56,7 @@ class Tally:
     hours: Counter[tuple[int, str]] = field(default_factory=Counter)
     folders: Counter[tuple[str, str]] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)  # events by outcome
+    events_reviewed: Counter[str] = field(default_factory=Counter)  # with a reviewed file
     deployments: int = 0
     camtrap: dict[str, Any] = field(default_factory=dict)  # the Camtrap DP package's facts
 
@@ -66,13 +67,14 @@ class Tally:
             self.frames_checked += len((record.video or {}).get("frames_processed") or [])
         if record.review:
             self.verified[record.verified_outcome or "empty"] += 1
-        self.outcomes[record.outcome(threshold)] += 1
+        # every figure counts the review where there is one (`verified` says how much of each)
+        self.outcomes[record.final_outcome(threshold)] += 1
         if record.failure is not None and len(self.failures) < LISTED_FAILURES:
             self.failures.append({"file": record.file, "reason": record.failure})
         self.folders[(record.folder, "images")] += 1
         captured = record.captured
         # a video counts the most boxes seen in one frame, not one per frame it was seen in
-        for category, n in record.counts(threshold).items():
+        for category, n in record.final_counts(threshold).items():
             if not n:
                 continue
             self.detections[category] += n

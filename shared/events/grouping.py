@@ -70,21 +70,9 @@ def described(deployment: Deployment) -> Deployment:
 
 
 def _event(number: int, deployment: str, members: list[Item], note: str = "") -> Event:
-    if len(members) == 1:  # most events on a quiet camera: no sorting through lists
-        m = members[0]
-        return Event(
-            f"E{number:06d}",
-            deployment,
-            [m.path],
-            m.captured,
-            m.captured,
-            {label: m.counts.get(label, 0) for label in LABELS},
-            m.max_conf,
-            1 if m.failed else 0,
-            note,
-        )
     times = [m.captured for m in members if m.captured is not None]
     confs = [m.max_conf for m in members if m.max_conf is not None]
+    named = {name for m in members for name in m.species}
     return Event(
         f"E{number:06d}",
         deployment,
@@ -95,6 +83,9 @@ def _event(number: int, deployment: str, members: list[Item], note: str = "") ->
         max(confs) if confs else None,
         sum(1 for m in members if m.failed),
         note,
+        reviewed=sum(1 for m in members if m.reviewed),
+        species={name: max(m.species.get(name, 0) for m in members) for name in sorted(named)},
+        reviewers=tuple(sorted({m.reviewer for m in members if m.reviewed and m.reviewer})),
     )
 
 

@@ -14,7 +14,8 @@ DEFAULT_DEPLOYMENT_LEVEL = 1  # top-level folders of the upload are deployments
 @dataclass(frozen=True)
 class Item:
     """One stored file as events see it: `counts` are its boxes per label at the threshold (a
-    video's most crowded frame)."""
+    video's most crowded frame), or what its reviewer kept when `reviewed`; `species` the
+    animals its reviewer named, counted the same way."""
 
     path: str
     captured: datetime | None
@@ -26,6 +27,9 @@ class Item:
     model: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    reviewed: bool = False
+    species: dict[str, int] = field(default_factory=dict)
+    reviewer: str = ""
 
 
 @dataclass
@@ -54,6 +58,17 @@ class Event:
     max_conf: float | None
     failed: int = 0
     note: str = ""
+    reviewed: int = 0  # of its files, how many a person reviewed
+    species: dict[str, int] = field(default_factory=dict)  # named by reviewers, their MaxN
+    reviewers: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """Where its counts come from: machine, reviewed (every readable file) or mixed."""
+        readable = len(self.files) - self.failed
+        if not self.reviewed:
+            return "machine"
+        return "reviewed" if self.reviewed >= readable else "mixed"
 
     @property
     def outcome(self) -> str:

@@ -65,6 +65,9 @@ def bulk_accept(
                 .values(
                     review="accepted",
                     verified_outcome=media.c.outcome,
+                    verified_animals=media.c.animals,
+                    verified_persons=media.c.persons,
+                    verified_vehicles=media.c.vehicles,
                     reviewer=reviewer,
                     reviewed_at=now,
                     version=media.c.version + 1,
@@ -135,6 +138,9 @@ def undo_bulk(
                 .values(
                     review="",
                     verified_outcome=None,
+                    verified_animals=None,
+                    verified_persons=None,
+                    verified_vehicles=None,
                     reviewer="",
                     reviewed_at=None,
                     version=media.c.version + 1,

@@ -1,21 +1,26 @@
 """A job's stored files as deployments and events see them: one light row each (no boxes), in
-upload order."""
+upload order, counted as every figure counts them (the review where there is one), with the
+species its reviewer named."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from collections import Counter
 
+from sqlalchemy import Connection, Engine, func, select
+
+from shared.categories import CATEGORY_LABELS
 from shared.events.model import Item
-from shared.store.schema import media
+from shared.store.final_counts import final_count
+from shared.store.records import KEPT_VERDICTS
+from shared.store.schema import detections, media
 
 
 def event_items(engine: Engine, job_id: str) -> list[Item]:
     columns = (
+        media.c.id,
         media.c.path,
         media.c.captured,
-        media.c.animals,
-        media.c.persons,
-        media.c.vehicles,
+        *(final_count(value).label(f"n{value}") for value in CATEGORY_LABELS),
         media.c.max_conf,
         media.c.failure,
         media.c.serial,
@@ -23,16 +28,19 @@ def event_items(engine: Engine, job_id: str) -> list[Item]:
         media.c.model,
         media.c.latitude,
         media.c.longitude,
+        media.c.verified_outcome,
+        media.c.reviewer,
     )
     with engine.connect() as conn:
         rows = conn.execute(
             select(*columns).where(media.c.job_id == job_id).order_by(media.c.ordinal, media.c.id)
         ).all()
+        named = named_species(conn, job_id)
     return [
         Item(
             r.path,
             r.captured,
-            {"animal": r.animals, "person": r.persons, "vehicle": r.vehicles},
+            {label: int(r._mapping[f"n{value}"] or 0) for value, label in CATEGORY_LABELS.items()},
             r.max_conf,
             r.failure is not None,
             r.serial,
@@ -40,6 +48,31 @@ def event_items(engine: Engine, job_id: str) -> list[Item]:
             r.model,
             r.latitude,
             r.longitude,
+            reviewed=r.verified_outcome is not None,
+            species=named.get(r.id, {}),
+            reviewer=r.reviewer if r.verified_outcome is not None else "",
         )
         for r in rows
     ]
+
+
+def named_species(conn: Connection, job_id: str) -> dict[int, dict[str, int]]:
+    """{media id: {species: boxes}} of the animal boxes reviewers kept and named (a video's
+    most in any one checked frame)."""
+    rows = conn.execute(
+        select(detections.c.media_id, detections.c.frame, detections.c.species, func.count())
+        .join(media, media.c.id == detections.c.media_id)
+        .where(
+            media.c.job_id == job_id,
+            media.c.review > "",
+            detections.c.verdict.in_(KEPT_VERDICTS),
+            detections.c.verified_category == "1",
+            detections.c.species.is_not(None),
+        )
+        .group_by(detections.c.media_id, detections.c.frame, detections.c.species)
+    ).all()
+    found: dict[int, Counter[str]] = {}
+    for media_id, _, species, n in rows:
+        into = found.setdefault(media_id, Counter())
+        into[species] = max(into[species], int(n))
+    return {media_id: dict(counts) for media_id, counts in found.items()}

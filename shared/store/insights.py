@@ -1,7 +1,8 @@
 """What the cameras saw, for the results dashboard: detections by hour of day and by day (the
 camera's own clock), and each folder's camera position with its counts. Counts are boxes at the
 job's threshold (the `animals`/`persons`/`vehicles` columns), so they follow a new threshold
-once it is applied."""
+once it is applied, except on a reviewed file, which counts what its reviewer kept; `reviewed`
+says how many of a row's images were."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, extract, func, select
 
+from shared.categories import CATEGORY_LABELS
+from shared.store.final_counts import final_sums
 from shared.store.schema import media
 
 DAILY_UP_TO, WEEKLY_UP_TO = 180, 3 * 366  # survey spans (days) beyond which bars get wider
@@ -27,19 +30,16 @@ def _of(jobs: str | Sequence[str]) -> ColumnElement[bool]:
 def _counts(row: Any) -> dict[str, int]:
     return {
         "images": int(row.images),
-        "animal": int(row.animal or 0),
-        "person": int(row.person or 0),
-        "vehicle": int(row.vehicle or 0),
+        **{label: int(row[f"n{value}"] or 0) for value, label in CATEGORY_LABELS.items()},
+        "reviewed": int(row.reviewed or 0),
     }
 
 
 def _sums() -> tuple[Any, ...]:
-    return (
-        func.count().label("images"),
-        func.sum(media.c.animals).label("animal"),
-        func.sum(media.c.persons).label("person"),
-        func.sum(media.c.vehicles).label("vehicle"),
-    )
+    return (*final_sums(), func.count(media.c.verified_outcome).label("reviewed"))
+
+
+ZERO = {"images": 0, "animal": 0, "person": 0, "vehicle": 0, "reviewed": 0}
 
 
 def by_hour(engine: Engine, jobs: str | Sequence[str]) -> list[dict[str, int]]:
@@ -51,9 +51,8 @@ def by_hour(engine: Engine, jobs: str | Sequence[str]) -> list[dict[str, int]]:
             .where(_of(jobs), media.c.captured.is_not(None))
             .group_by(hour)
         ).all()
-    found = {int(r.hour): _counts(r) for r in rows}
-    empty = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
-    return [{"hour": h, **found.get(h, empty)} for h in range(24)]
+    found = {int(r.hour): _counts(r._mapping) for r in rows}
+    return [{"hour": h, **found.get(h, ZERO)} for h in range(24)]
 
 
 def _bin_start(day: date, unit: str) -> date:
@@ -81,7 +80,7 @@ def by_day(engine: Engine, jobs: str | Sequence[str]) -> dict[str, Any]:
             .where(_of(jobs), media.c.captured.is_not(None))
             .group_by(day)
         ).all()
-    counts = {date.fromisoformat(str(r.day)[:10]): _counts(r) for r in rows}
+    counts = {date.fromisoformat(str(r.day)[:10]): _counts(r._mapping) for r in rows}
     if not counts:
         return {"unit": "day", "rows": []}
     first, last = min(counts), max(counts)
@@ -90,7 +89,7 @@ def by_day(engine: Engine, jobs: str | Sequence[str]) -> dict[str, Any]:
     bins: dict[date, dict[str, int]] = {}
     at = _bin_start(first, unit)
     while at <= last:
-        bins[at] = {"images": 0, "animal": 0, "person": 0, "vehicle": 0}
+        bins[at] = dict(ZERO)
         at = _next(at, unit)
     for when, values in counts.items():
         into = bins[_bin_start(when, unit)]
@@ -132,7 +131,7 @@ def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "folder": r.folder,
-                **_counts(r),
+                **_counts(r._mapping),
                 "first": r.first.isoformat() if r.first else None,
                 "last": r.last.isoformat() if r.last else None,
                 "with_gps": len(lats),

@@ -11,15 +11,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
-from shared.categories import CATEGORY_LABELS
+from shared.store.figures import FigureTally, by_label
+from shared.store.final_counts import MACHINE, VERIFIED, final_outcome, final_sums, is_reviewed
 from shared.store.queries import (
     ORDERS,
     BadQuery,
     MediaQuery,
-    by_label,
     filtered,
     media_json,
-    outcome_sums,
 )
 from shared.store.reads import detections_of
 from shared.store.schema import jobs, media
@@ -60,7 +59,7 @@ def project_media_page(
             reviewed = conn.execute(
                 where(func.count(), of=bare).where(media.c.review > "").order_by(None)
             ).scalar_one()
-            everything = sum(n for _, _, n, *_ in _outcome_rows(conn, scope))
+            everything = sum(n for _, _, _, n, *_ in _outcome_rows(conn, scope))
             total = {"": everything, "no": everything - reviewed, "yes": reviewed}[query.reviewed]
         rows = _page_rows(conn, where, query, offset)
         dets = detections_of(conn, [r.id for r in rows])
@@ -146,60 +145,65 @@ def finished_job_ids(engine: Engine, job_ids: Sequence[str]) -> list[str]:
 
 
 def project_summary(engine: Engine, job_ids: Sequence[str]) -> dict[str, Any]:
-    """Counts per outcome and category over every upload, and each upload's own: a finished
-    upload's from the counts it keeps (`by_outcome`), the others' grouped from their files."""
+    """Counts per outcome and category over every upload, and each upload's own, each file as
+    its review says where it has one: a finished upload's from the machine's counts it keeps
+    (`by_outcome`) corrected by its reviewed files, the others' grouped from their files."""
     scope = list(job_ids)
     with engine.connect() as conn:
         models = dict(
             conn.execute(select(jobs.c.id, jobs.c.model_name).where(jobs.c.id.in_(scope))).all()
         )
-        rows = _outcome_rows(conn, scope)
-    outcomes: dict[str, int] = {}
-    per_job: dict[str, dict[str, int]] = {}
-    boxes = [0, 0, 0]
-    for job_id, outcome, n, *sums in rows:
-        outcomes[outcome] = outcomes.get(outcome, 0) + int(n)
-        per_job.setdefault(job_id, {})[outcome] = int(n)
-        boxes = [total + int(s or 0) for total, s in zip(boxes, sums, strict=True)]
-    labelled = by_label(outcomes)
+        tally = FigureTally()
+        for job_id, outcome, reviewed, n, *sums in _outcome_rows(conn, scope):
+            tally.add(job_id, outcome, bool(reviewed), int(n), sums)
+    per_job = {row["job"]: row for row in tally.group_rows("job")}
+    nothing = {"images": 0, **by_label({}), "reviewed": 0, "basis": "machine"}
     return {
-        "images": sum(outcomes.values()),
+        **tally.figures(),
         "uploads": len(scope),
-        "outcomes": labelled,
-        "categories": {
-            label: {"images": labelled[label], "detections": int(n or 0)}
-            for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)
-        },
         "jobs": [
-            {
-                "job": job_id,
-                "model": models.get(job_id),
-                "images": sum(per_job.get(job_id, {}).values()),
-                **by_label(per_job.get(job_id, {})),
-            }
+            {**per_job.get(job_id, nothing), "job": job_id, "model": models.get(job_id)}
             for job_id in scope
         ],
     }
 
 
 def _outcome_rows(conn: Connection, job_ids: list[str]) -> list[Any]:
-    """(job, outcome, images, animal, person, vehicle boxes) of each upload: a finished one's
-    from the counts it keeps (`by_outcome`), the others' grouped from their files."""
+    """(job, outcome, reviewed?, images, animal, person, vehicle boxes) of each upload: a
+    finished one's from the counts it keeps (`by_outcome`), each of its reviewed files moved
+    from its machine outcome to its verified one; the others' grouped from their files."""
     kept = {
         r.id: r.counts["by_outcome"]
         for r in conn.execute(select(jobs.c.id, jobs.c.counts).where(jobs.c.id.in_(job_ids)))
         if isinstance(r.counts, dict) and isinstance(r.counts.get("by_outcome"), dict)
     }
     rows: list[Any] = [
-        (job_id, outcome, *values)
+        (job_id, outcome, False, *values)
         for job_id, counts in kept.items()
         for outcome, values in counts.items()
     ]
+    if kept:
+        moved = conn.execute(
+            select(
+                media.c.job_id,
+                media.c.outcome,
+                media.c.verified_outcome,
+                func.count(),
+                *(func.sum(c) for c in MACHINE.values()),
+                *(func.sum(c) for c in VERIFIED.values()),
+            )
+            .where(media.c.job_id.in_(list(kept)), media.c.review > "", is_reviewed())
+            .group_by(media.c.job_id, media.c.outcome, media.c.verified_outcome)
+        ).all()
+        for job_id, machine, verified, n, *sums in moved:
+            rows.append((job_id, machine, False, -n, *(-int(v or 0) for v in sums[:3])))
+            rows.append((job_id, verified, True, n, *sums[3:]))
     live = [job_id for job_id in job_ids if job_id not in kept]
     if live:
+        reviewed = is_reviewed()
         rows += conn.execute(
-            select(media.c.job_id, *outcome_sums())
+            select(media.c.job_id, final_outcome(), reviewed, *final_sums())
             .where(media.c.job_id.in_(live))
-            .group_by(media.c.job_id, media.c.outcome)
+            .group_by(media.c.job_id, final_outcome(), reviewed)
         ).all()
     return rows

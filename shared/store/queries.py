@@ -11,10 +11,11 @@ from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, sel
 
 from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
 from shared.store.event_pages import EventIndex, event_index
+from shared.store.figures import FigureTally
+from shared.store.final_counts import final_outcome, final_sums, is_reviewed
 from shared.store.reads import aware, detections_of
 from shared.store.records import OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
-from shared.store.writes import outcome_sums
 
 # A file's least certain species suggestion: the smallest margin between its boxes' answer and
 # runner-up ("unknown" counts as no margin at all); files without a suggestion come last.
@@ -303,53 +304,33 @@ def species_used(engine: Engine, job_id: str) -> list[str]:
 
 def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
     """Counts per outcome, per category (images and boxes at the job's threshold) and per
-    folder; None for an unknown job."""
+    folder, each file as its review says where it has one; `reviewed` says how many of each
+    count a person reviewed. None for an unknown job."""
     with engine.connect() as conn:
         job = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if job is None:
             return None
         # one pass over one covering index: everything else is added up from its rows
+        reviewed = is_reviewed()
         folders = conn.execute(
-            select(media.c.folder, *outcome_sums())
+            select(media.c.folder, final_outcome(), reviewed, *final_sums())
             .where(media.c.job_id == job_id)
-            .group_by(media.c.folder, media.c.outcome)
+            .group_by(media.c.folder, final_outcome(), reviewed)
         ).all()
-    outcomes: dict[str, int] = {}
-    boxes = [0, 0, 0]
-    for _, outcome, n, *sums in folders:
-        outcomes[outcome] = outcomes.get(outcome, 0) + n
-        boxes = [total + int(s or 0) for total, s in zip(boxes, sums, strict=True)]
+    tally = FigureTally()
+    for folder, outcome, was_reviewed, n, *sums in folders:
+        tally.add(folder, outcome, bool(was_reviewed), int(n), sums)
     return {
         "job": job_id,
         "model": job.model_name,
         "threshold": job.threshold,
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job.finished_at),
-        "images": sum(outcomes.values()),
-        "outcomes": by_label(outcomes),
-        "categories": {
-            label: {"images": by_label(outcomes)[label], "detections": int(n or 0)}
-            for label, n in zip(CATEGORY_LABELS.values(), boxes, strict=True)
-        },
-        "folders": _folders(folders),
+        **tally.figures(),
+        "folders": tally.folder_rows(),
     }
 
 
 def _iso(moment: Any) -> str | None:
     found = aware(moment)
     return found.isoformat() if found else None
-
-
-def by_label(counts: dict[str, int]) -> dict[str, int]:
-    """{outcome label: images}; an image with an animal and a person counts under both."""
-    return {label: sum(counts.get(o, 0) for o in outcomes_with(label)) for label in OUTCOMES}
-
-
-def _folders(rows: Sequence[Any]) -> list[dict[str, Any]]:
-    grouped: dict[str, dict[str, int]] = {}
-    for folder, outcome, n, *_ in rows:
-        grouped.setdefault(folder, {})[outcome] = n
-    return [
-        {"folder": folder, "images": sum(counts.values()), **by_label(counts)}
-        for folder, counts in sorted(grouped.items())
-    ]

@@ -4,6 +4,8 @@ them (MegaDetector's JSON truncates)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +55,16 @@ def outcomes_with(label: str) -> list[str]:
     return ["+".join(c) for c in combos if label in c]
 
 
+def most_in_a_frame(boxes: Iterable[tuple[Any, str]]) -> dict[str, int]:
+    """{category id: boxes} from (frame, category) pairs: a photo's boxes (frame None), or for
+    a video the most of a category in any one checked frame."""
+    per_frame = Counter(boxes)
+    found = dict.fromkeys(CATEGORY_LABELS, 0)
+    for (_, category), n in per_frame.items():
+        found[category] = max(found.get(category, 0), n)
+    return found
+
+
 @dataclass
 class MediaRecord:
     """`detections` are {"category": "1", "conf": 0.93, "bbox": [x, y, w, h]} (normalised).
@@ -88,20 +100,28 @@ class MediaRecord:
         return [d for d in self.machine if d["conf"] >= threshold]
 
     def counts(self, threshold: float) -> dict[str, int]:
-        """Boxes per category at `threshold`; for a video, the most seen in any one checked frame
-        (two frames of one deer are one deer, not two)."""
-        per_frame: dict[tuple[Any, str], int] = {}
-        for d in self.above(threshold):
-            key = (d.get("frame"), d["category"])
-            per_frame[key] = per_frame.get(key, 0) + 1
-        found = {value: 0 for value in CATEGORY_LABELS}
-        for (_, category), n in per_frame.items():
-            found[category] = max(found.get(category, 0), n)
-        return found
+        """The detector's boxes per category at `threshold`; for a video, the most seen in any
+        one checked frame (two frames of one deer are one deer, not two)."""
+        return most_in_a_frame((d.get("frame"), d["category"]) for d in self.above(threshold))
 
     def kept(self) -> list[dict[str, Any]]:
         """The boxes a reviewer confirmed, changed or drew."""
         return [d for d in self.detections if d.get("verdict") in KEPT_VERDICTS]
+
+    def verified_counts(self) -> dict[str, int]:
+        """The reviewer's boxes per category they gave, counted as `counts` counts."""
+        return most_in_a_frame(
+            (d.get("frame"), d.get("verified_category") or d["category"]) for d in self.kept()
+        )
+
+    def final_counts(self, threshold: float) -> dict[str, int]:
+        """What every figure counts: the review where there is one, the detector elsewhere."""
+        return self.verified_counts() if self.review else self.counts(threshold)
+
+    def final_outcome(self, threshold: float) -> str:
+        if self.review:
+            return self.verified_outcome or "empty"
+        return self.outcome(threshold)
 
     def doubt(self, threshold: float) -> float | None:
         if self.failure is not None:

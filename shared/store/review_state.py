@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from shared.store.records import KEPT_VERDICTS, outcome_of
+from shared.store.records import COUNT_COLUMNS, KEPT_VERDICTS, most_in_a_frame, outcome_of
 from shared.store.schema import detections, media
+
+VERIFIED_COLUMNS = {value: f"verified_{column}" for value, column in COUNT_COLUMNS.items()}
 
 MEDIA_FIELDS = ("review", "verified_outcome", "reviewer", "reviewed_at")
 BOX_FIELDS = ("verdict", "verified_category", "species", "reviewer")
@@ -50,7 +52,13 @@ def restore(
         conn.execute(
             update(media)
             .where(media.c.id == media_id)
-            .values(review="", verified_outcome=None, reviewer="", reviewed_at=None)
+            .values(
+                review="",
+                verified_outcome=None,
+                reviewer="",
+                reviewed_at=None,
+                **dict.fromkeys(VERIFIED_COLUMNS.values()),
+            )
         )
         return
     for box_id, fields in before["detections"].items():
@@ -63,6 +71,24 @@ def restore(
     if image["reviewed_at"]:
         image["reviewed_at"] = datetime.fromisoformat(image["reviewed_at"])
     conn.execute(update(media).where(media.c.id == media_id).values(**image))
+    recount(conn, media_id, reviewed=bool(image["review"]))
+
+
+def recount(conn: Connection, media_id: int, *, reviewed: bool) -> None:
+    """Stores what the reviewer's kept boxes count (None on a file nobody reviewed)."""
+    counts: dict[str, int | None] = dict.fromkeys(VERIFIED_COLUMNS)
+    if reviewed:
+        kept = conn.execute(
+            select(detections.c.frame, detections.c.verified_category).where(
+                detections.c.media_id == media_id, detections.c.verdict.in_(KEPT_VERDICTS)
+            )
+        ).all()
+        counts.update(most_in_a_frame((b.frame, b.verified_category) for b in kept))
+    conn.execute(
+        update(media)
+        .where(media.c.id == media_id)
+        .values(**{VERIFIED_COLUMNS[value]: n for value, n in counts.items()})
+    )
 
 
 def summarise(
@@ -96,3 +122,4 @@ def summarise(
             reviewed_at=now,
         )
     )
+    recount(conn, media_id, reviewed=True)

@@ -103,11 +103,28 @@ media = Table(
     # the project of its upload (migration 0010): a project's pages walk one index in order
     # instead of merging every card's
     Column("project_id", BigId),
+    # what a reviewer counted (migration 0011), counted as `animals`.. are; None until reviewed.
+    # Every figure counts these where they are set and the machine's columns elsewhere.
+    Column("verified_animals", Integer),
+    Column("verified_persons", Integer),
+    Column("verified_vehicles", Integer),
     UniqueConstraint("job_id", "path", name="uq_media_job_path"),
     Index("ix_media_job_ordinal", "job_id", "ordinal"),
     # the counts ride along in the folder index so the summary never reads the table itself
     Index("ix_media_job_outcome", "job_id", "outcome"),
-    Index("ix_media_job_folder", "job_id", "folder", "outcome", "animals", "persons", "vehicles"),
+    Index(
+        "ix_media_job_folder",
+        "job_id",
+        "folder",
+        "outcome",
+        "verified_outcome",
+        "animals",
+        "persons",
+        "vehicles",
+        "verified_animals",
+        "verified_persons",
+        "verified_vehicles",
+    ),
     Index("ix_media_job_max_conf", "job_id", "max_conf"),
     Index("ix_media_job_captured", "job_id", "captured", "ordinal"),
     # "most uncertain first", over the whole job and over what is not reviewed yet

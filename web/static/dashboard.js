@@ -27,7 +27,7 @@
     rows.textContent = "";
     cameras.forEach(function (c) {
       var tr = document.createElement("tr");
-      ["folder", "images", "detections", "animal", "person", "vehicle", "first", "last", "position"].forEach(function (k) {
+      ["folder", "images", "detections", "animal", "person", "vehicle", "reviewed", "first", "last", "position"].forEach(function (k) {
         var td = document.createElement("td"); td.textContent = shown(c, k); tr.appendChild(td);
       });
       rows.appendChild(tr);

@@ -34,18 +34,29 @@
   function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
   function row(cells) { var tr = document.createElement("tr"); cells.forEach(function (c) { tr.appendChild(cell(c)); }); return tr; }
 
-  function showCounts(outcomes, boxes) {
+  // `reviewed` (the summary's): how many of each count a person reviewed; the slider's counts
+  // at another threshold are the detector's own, so they have none
+  function showCounts(outcomes, boxes, reviewed) {
     var rows = $("outcome-rows");
     rows.textContent = "";
     ["animal", "person", "vehicle", "empty", "error"].forEach(function (o) {
-      rows.appendChild(row([o, String(outcomes[o] || 0), boxes[o] === undefined ? "" : String(boxes[o])]));
+      rows.appendChild(row([o, String(outcomes[o] || 0), boxes[o] === undefined ? "" : String(boxes[o]),
+        reviewed ? String(reviewed.outcomes[o] || 0) : "–"]));
     });
+  }
+  function countsFrom(s) {
+    var n = s.reviewed.images;
+    if (!n) { return "Counts from the model: nobody has reviewed a file yet."; }
+    if (s.basis === "reviewed") { return "Counts from the review: every file was reviewed."; }
+    return "Counts from the review for " + n.toLocaleString() + " of " + s.images.toLocaleString() +
+      " files, from the model for the rest.";
   }
   function showSummary(s) {
     state.jobThreshold = s.threshold;
     var boxes = {};
     Object.keys(s.categories).forEach(function (k) { boxes[k] = s.categories[k].detections; });
-    showCounts(s.outcomes, boxes);
+    showCounts(s.outcomes, boxes, s.reviewed);
+    $("counts-from").textContent = countsFrom(s);
     var list = $("species-list");
     list.textContent = "";
     (s.species || []).forEach(function (name) { var o = document.createElement("option"); o.value = name; list.appendChild(o); });
@@ -53,7 +64,7 @@
     if (!folders || !select) { return; }
     folders.textContent = "";
     (s.folders || []).forEach(function (f) {
-      folders.appendChild(row([f.folder || "(top level)", f.images, f.animal, f.person, f.vehicle, f.empty, f.error].map(String)));
+      folders.appendChild(row([f.folder || "(top level)", f.images, f.animal, f.person, f.vehicle, f.empty, f.error, f.reviewed].map(String)));
       if (!select.dataset.filled) {
         var opt = document.createElement("option");
         opt.value = f.folder; opt.textContent = f.folder || "(top level)";
@@ -64,6 +75,15 @@
   }
   T.refreshSummary = function () {
     return fetch(root.dataset.summaryUrl).then(function (r) { return r.json(); }).then(showSummary);
+  };
+  // the counts follow the review: after a burst of corrections, one summary request
+  var countsTimer = null;
+  T.countsChanged = function () {
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(function () {
+      T.refreshSummary();
+      if (T.refreshDashboard) { T.refreshDashboard(); }
+    }, 400);
   };
 
   var slideTimer = null;
@@ -78,7 +98,11 @@
     slideTimer = setTimeout(function () {
       fetch(root.dataset.summaryUrl + "?threshold=" + state.threshold)
         .then(function (r) { return r.json(); })
-        .then(function (s) { showCounts(s.at_threshold.outcomes, s.at_threshold.detections); });
+        .then(function (s) {
+          showCounts(s.at_threshold.outcomes, s.at_threshold.detections, null);
+          $("counts-from").textContent = "The model's own counts at " + state.threshold.toFixed(2) +
+            "; reviewed files keep their review at any threshold.";
+        });
     }, 150);
   }
   $("threshold").addEventListener("input", onSlide);

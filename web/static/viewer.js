@@ -226,6 +226,7 @@
       if (res.status === 201) {
         if (body.action !== "undo") { T.undoStack.push({ review_id: res.body.review_id }); }
         replace(res.body.media);
+        T.countsChanged();
       } else if (res.status === 409) {
         if (res.body.media) { replace(res.body.media); }
         say(res.body.error);
@@ -263,7 +264,7 @@
     if (!last) { say("Nothing of yours to undo."); return; }
     if (last.batch) {
       T.post(root.dataset.reviewsUrl, { action: "undo_bulk", batch: last.batch, reviewer: T.reviewer() })
-        .then(function () { T.loadPage(state().page).then(function () { if (!$("viewer").hidden) { T.openViewer(v.index); } }); });
+        .then(function () { T.countsChanged(); T.loadPage(state().page).then(function () { if (!$("viewer").hidden) { T.openViewer(v.index); } }); });
       return;
     }
     send({ action: "undo", review_id: last.review_id }).then(function (res) {

@@ -268,27 +268,51 @@ def _video_observations(boxes: list[dict[str, Any]], human: bool) -> list[dict[s
 
 
 def event_observations(event: Event, zone: timezone, model: str) -> list[dict[str, Any]]:
-    """The event's count per type is its MaxN: the most of them in any one of its files."""
+    """The event's consensus, as its files' figures count them (the review where a file has
+    one): per type its MaxN, the most of them in any one of its files; animals reviewers named
+    one row per species with its MaxN, and any more animals than those a row without a name.
+    An event every readable file of which was reviewed is `human`; one partly reviewed is
+    `machine` and says how much was reviewed."""
+    comments = [event.note] if event.note else []
+    if event.source == "mixed":
+        comments.append(f"{event.reviewed} of {len(event.files)} files reviewed")
+    who = ", ".join(event.reviewers) or "reviewer"
     base = {
         "deploymentID": event.deployment,
         "eventID": event.id,
         "eventStart": stamp(event.start, zone),
         "eventEnd": stamp(event.end, zone),
         "observationLevel": "event",
-        "classificationMethod": "machine",
-        "classifiedBy": model,
-        "observationComments": event.note or None,
+        "classificationMethod": "human" if event.source == "reviewed" else "machine",
+        "classifiedBy": {"reviewed": who, "mixed": f"{model}; {who}"}.get(event.source, model),
+        "observationComments": "; ".join(comments) or None,
     }
     found = [(label, n) for label, n in event.maxn.items() if n]
     if not found:
         kind = "unclassified" if event.outcome == "error" else "blank"
         return [{**base, "observationID": f"{event.id}_{kind}", "observationType": kind}]
-    return [
-        {
-            **base,
-            "observationID": f"{event.id}_{OBSERVATION_TYPES[label]}",
-            "observationType": OBSERVATION_TYPES[label],
-            "count": n,
-        }
-        for label, n in found
-    ]
+    rows: list[dict[str, Any]] = []
+    for label, n in found:
+        kind = OBSERVATION_TYPES[label]
+        named = event.species if label == "animal" else {}
+        for i, (name, count) in enumerate(named.items(), start=1):
+            rows.append(
+                {
+                    **base,
+                    "observationID": f"{event.id}_{kind}_{i}",
+                    "observationType": kind,
+                    "scientificName": name,
+                    "count": count,
+                }
+            )
+        rest = n - sum(named.values())
+        if rest > 0:
+            rows.append(
+                {
+                    **base,
+                    "observationID": f"{event.id}_{kind}",
+                    "observationType": kind,
+                    "count": rest,
+                }
+            )
+    return rows

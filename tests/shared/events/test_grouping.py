@@ -4,10 +4,12 @@ than a sum, cameras split by serial number, a deeper folder level, the median po
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+from model_server.outputs.camtrap_dp.tables import event_observations
 from shared.events.grouping import NO_TIME, by_file, deployments, events
-from shared.events.model import Item
+from shared.events.model import Event, Item
 
 T0 = datetime(2024, 6, 1, 5, 0, 0)
 
@@ -117,3 +119,33 @@ def test_a_deployment_has_its_span_camera_and_median_position() -> None:
     assert (found.start, found.end) == (T0, T0 + timedelta(hours=2))
     assert (found.make, found.model) == ("RECONYX", "HF2")
     assert (found.latitude, found.longitude) == (-33.1, 151.2)  # an outlier moves no median
+
+
+def test_an_event_says_how_much_of_it_was_reviewed_and_names_its_species() -> None:
+    """Reviewed files count what their reviewer kept; the event's species MaxN is per species,
+    and an event of reviewed and unreviewed files is `mixed`."""
+    deer = "Odocoileus virginianus"
+    timeline = [
+        replace(item("cam/a.jpg", 0, 3), reviewed=True, species={deer: 2}, reviewer="ana"),
+        replace(item("cam/b.jpg", 10, 1), reviewed=True, species={deer: 1}, reviewer="bo"),
+        item("cam/c.jpg", 20, 0),
+    ]
+    (event,) = events(deployments(timeline), 60)
+    assert (event.reviewed, event.source, event.species, event.maxn["animal"]) == (
+        2,
+        "mixed",
+        {deer: 2},
+        3,
+    )
+    rows = event_observations(event, UTC, "MDv5a")
+    assert [(r.get("scientificName"), r["count"]) for r in rows] == [
+        (deer, 2),
+        (None, 1),  # the third animal nobody named
+    ]
+    assert {r["classificationMethod"] for r in rows} == {"machine"}
+    assert rows[0]["classifiedBy"] == "MDv5a; ana, bo"
+    assert rows[0]["observationComments"] == "2 of 3 files reviewed"
+    whole = Event("E1", "cam", ["cam/a.jpg"], None, None, {"animal": 0}, None, reviewed=1)
+    assert whole.source == "reviewed" and whole.outcome == "empty"
+    (blank,) = event_observations(whole, UTC, "MDv5a")
+    assert (blank["observationType"], blank["classificationMethod"]) == ("blank", "human")
