@@ -75,6 +75,7 @@ class JobState:
     cancel_requested: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     model: str = ""
+    model_facts: dict[str, Any] = field(default_factory=dict)  # what it can see (ModelFacts)
     base_url: str = ""  # the site's address for links in the email notice
     in_flight: list[str] = field(default_factory=list)  # files in hand on the model server
     crashes: int = 0  # times its model server died while running it

@@ -10,25 +10,37 @@ from typing import cast
 from redis import Redis
 
 from shared.job_record import as_text
+from shared.model_facts import ModelFacts
 
 SERVERS_KEY = "trapline:model-servers"  # server name -> time its liveness lapses
 MODELS_KEY = "trapline:model-server-models"  # server name -> the detector it runs
+FACTS_KEY = "trapline:model-server-facts"  # server name -> its model's facts (JSON)
 LIVENESS_SECONDS = 30
 
 
-def beat(redis: Redis, name: str, model: str, now: float | None = None) -> None:
-    """Says this server is alive for the next LIVENESS_SECONDS, and forgets servers that lapsed
-    (killed without a goodbye) so the set stays as small as the fleet."""
+def beat(
+    redis: Redis,
+    name: str,
+    model: str,
+    now: float | None = None,
+    *,
+    facts: ModelFacts | None = None,
+) -> None:
+    """Says this server is alive for the next LIVENESS_SECONDS with its model (and what that
+    model can see), and forgets servers that lapsed (killed without a goodbye) so the set stays
+    as small as the fleet."""
     at = time.time() if now is None else now
     pipe = redis.pipeline()
     pipe.zadd(SERVERS_KEY, {name: at + LIVENESS_SECONDS})
     pipe.hset(MODELS_KEY, name, model)
+    pipe.hset(FACTS_KEY, name, (facts or ModelFacts(model)).dumps())
     pipe.zrangebyscore(SERVERS_KEY, "-inf", at)
     lapsed = pipe.execute()[-1]
     if lapsed:
         pipe = redis.pipeline()
         pipe.zrem(SERVERS_KEY, *lapsed)
         pipe.hdel(MODELS_KEY, *lapsed)
+        pipe.hdel(FACTS_KEY, *lapsed)
         pipe.execute()
 
 
@@ -36,6 +48,7 @@ def leave(redis: Redis, name: str) -> None:
     pipe = redis.pipeline()
     pipe.zrem(SERVERS_KEY, name)
     pipe.hdel(MODELS_KEY, name)
+    pipe.hdel(FACTS_KEY, name)
     pipe.execute()
 
 
@@ -55,3 +68,22 @@ def live_servers(redis: Redis, now: float | None = None) -> list[tuple[str, str]
         (name, as_text(model) if model else "")
         for name, model in zip(names, cast(list[bytes | None], models), strict=True)
     )
+
+
+def live_models(redis: Redis, now: float | None = None) -> list[ModelFacts]:
+    """The facts of each model the live servers run, one per model name, by name."""
+    at = time.time() if now is None else now
+    names = [as_text(n) for n in cast(list[bytes], redis.zrangebyscore(SERVERS_KEY, at, "+inf"))]
+    if not names:
+        return []
+    facts = cast(list[bytes | None], redis.hmget(FACTS_KEY, names))
+    models = cast(list[bytes | None], redis.hmget(MODELS_KEY, names))
+    found = {
+        f.name: f
+        for f in (
+            ModelFacts.loads(as_text(fact) if fact else None, as_text(model) if model else "")
+            for fact, model in zip(facts, models, strict=True)
+        )
+        if f.name
+    }
+    return [found[n] for n in sorted(found)]

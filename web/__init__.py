@@ -15,6 +15,7 @@ from shared.settings import Settings
 from web import resources
 from web.access import init_access
 from web.errors import error_response, init_errors
+from web.model_facts import init_model_facts
 from web.security import init_security
 
 UNREADABLE_FORM = (
@@ -68,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
 
     init_security(app)  # after the check above: CSRF would otherwise blame an expired form
     init_access(app)
+    init_model_facts(app)
 
     from web import (
         accounts,

@@ -21,6 +21,8 @@ from shared.store.reads import ended_as
 from shared.store.writes import delete_job, record_ended
 from web import resources
 from web.errors import error_response
+from web.model_facts import of_job
+from web.wording import model_line, progress_text, summary_text
 
 
 def human_size(n: int) -> str:
@@ -81,6 +83,7 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "error": state.error or None,
         "summary": state.summary or None,
         "model": state.model or None,
+        **_wording(state),
         "jobs_ahead": jobs_ahead,
         "images_ahead": images_ahead,
         "notice": model_notice() if waiting else None,
@@ -98,6 +101,21 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "exported_at": state.exported_at,
         # why the last export or classify was given up (its model server kept dying)
         "follow_up_error": state.follow_up_error or None,
+    }
+
+
+def _wording(state: JobState) -> dict[str, Any]:
+    """The page's sentences about the job's progress, its results and its model."""
+    facts = of_job(state)
+    threshold = (state.summary or {}).get("threshold")
+    if threshold is None and facts is not None:
+        threshold = resources.settings().detection_threshold or facts.threshold
+    return {
+        "videos": state.videos,
+        "progress_text": progress_text(state.processed, state.total, state.videos),
+        "summary_text": summary_text(state.summary, facts) if state.summary else None,
+        "model_line": model_line(facts, threshold) if facts else None,
+        "model_facts": facts.as_json() if facts else None,
     }
 
 

@@ -48,6 +48,7 @@ def _page(draft: str, **extra: Any) -> str:
         locations=_locations_offered(),
         chosen_project=request.values.get("project", ""),
         open_uploads=settings.open_uploads,
+        site_threshold=settings.detection_threshold,
         **extra,
     )
 

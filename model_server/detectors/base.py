@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from shared.categories import CATEGORY_LABELS
+from shared.model_facts import ModelFacts
 
 
 class Category(str, Enum):
@@ -52,6 +53,12 @@ class ModelInfo:
     is_megadetector: bool = False
     version: str = ""
     notes: str = ""
+
+    def facts(self) -> ModelFacts:
+        """What the site says about this model: its classes and suggested threshold."""
+        return ModelFacts.of_categories(
+            self.name, [c.value for c in self.categories], self.typical_threshold
+        )
 
 
 class Detector(Protocol):

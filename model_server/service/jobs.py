@@ -146,6 +146,7 @@ def _process(job_id: str) -> dict[str, object]:
         status=JobStatus.PROCESSING,
         started_at=time.time(),
         model=_runtime.detector.info.name,
+        model_facts=_runtime.detector.info.facts().as_json(),
         error="",
     )
     if state is None or not started:
@@ -159,6 +160,7 @@ def _process(job_id: str) -> dict[str, object]:
         return {"status": "skipped"}
     state.attempt, state.status = attempt, JobStatus.PROCESSING
     state.model = _runtime.detector.info.name
+    state.model_facts = _runtime.detector.info.facts().as_json()
     register_lease(lease)
     try:
         return _run(redis, state, settings, lease)

@@ -33,6 +33,7 @@ from shared.errors import ModelLoadError, ModelNotFoundError
 from shared.job_index import ensure_indexes
 from shared.leases import forget_lapsed
 from shared.logs import configure_logging
+from shared.model_facts import ModelFacts
 from shared.model_servers import beat, leave
 from shared.settings import Settings, settings_for_command
 from shared.storage import Storage
@@ -78,14 +79,14 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
 
 
 def _heartbeat(
-    redis: Redis, settings: Settings, name: str, model: str, stop: threading.Event
+    redis: Redis, settings: Settings, name: str, model: ModelFacts, stop: threading.Event
 ) -> None:
     """This server's liveness (/healthz counts live servers) and the leases of the work running
     here. Nothing slow runs on this thread: a lapse would make the site say no server runs."""
     interval = min(HEARTBEAT_SECONDS, max(settings.lease_seconds / 3, 0.5))
     while not stop.is_set():
         try:
-            beat(redis, name, model)
+            beat(redis, name, model.name, facts=model)
             redis.delete(NOTICE_KEY)
             for lease in list(jobs.running.values()):
                 if not confirm_lease(redis, lease, settings.lease_seconds):
@@ -152,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
     threads = [
         threading.Thread(
-            target=_heartbeat, args=(redis, settings, name, detector.info.name, stop), daemon=True
+            target=_heartbeat,
+            args=(redis, settings, name, detector.info.facts(), stop),
+            daemon=True,
         ),
         threading.Thread(target=_recovery, args=(redis, settings, stop), daemon=True),
     ]

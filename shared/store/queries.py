@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, case, exists, func, select
 
 from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
+from shared.model_facts import ModelFacts
 from shared.store.event_pages import EventIndex, event_index
 from shared.store.figures import FigureTally
 from shared.store.final_counts import final_outcome, final_sums, is_reviewed
@@ -323,6 +324,9 @@ def summary(engine: Engine, job_id: str) -> dict[str, Any] | None:
     return {
         "job": job_id,
         "model": job.model_name,
+        "model_facts": ModelFacts.of_categories(
+            job.model_name, (job.model_meta or {}).get("categories") or (), job.threshold
+        ).as_json(),
         "threshold": job.threshold,
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job.finished_at),

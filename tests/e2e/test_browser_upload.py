@@ -55,7 +55,7 @@ def test_drop_submit_watch_download(
     expect(page.locator("#status")).to_have_text("finished", timeout=120_000)
     progress = page.locator("#progress")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "3"
-    assert "3 of 3 images" in page.inner_text("#counts")
+    assert "3 of 3 photos" in page.inner_text("#counts")
     page.screenshot(path=str(ARTIFACTS / "job-finished.png"), full_page=True)
     with page.expect_download() as info:
         page.click("#download")

@@ -51,7 +51,7 @@ def test_a_video_job_from_upload_to_filmstrip(client, run_worker, settings, tmp_
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["images"] == 3 and status["summary"]["videos"] == 2
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
-    assert "1 images and 2 videos: 2 with animals" in " ".join(page.split())
+    assert "1 photo and 2 videos: 2 with animals" in " ".join(page.split())
     found = media(client, job_id)
     visit = found["visit.mp4"]
     assert visit["kind"] == "video" and visit["outcome"] == "animal+person"

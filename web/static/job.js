@@ -42,7 +42,7 @@
     $("position").textContent = job.queue_position ? "(number " + job.queue_position + " in the queue)" : "";
     $("progress").max = job.total || 1;
     $("progress").value = job.processed;
-    $("counts").textContent = job.processed + " of " + job.total + " images";
+    $("counts").textContent = job.progress_text;
     eta = job.eta_seconds;
     ahead = job.status === "queued" ? job.jobs_ahead : 0;
     $("eta").textContent = etaText();
@@ -51,15 +51,13 @@
     $("error").hidden = !job.error;
     $("error").textContent = job.error || "";
     $("cancel-form").hidden = !(job.status === "queued" || job.status === "processing");
-    if (job.model) { $("model").textContent = "Model: " + job.model; }
+    if (job.model) { $("model").textContent = job.model_line || ("Model: " + job.model); }
     if (job.status === "finished") {
       $("done").hidden = false;
       $("download").href = job.download_url;
       var s = job.summary;
       if (s) {
-        var media = s.videos ? (s.images - s.videos) + " images and " + s.videos + " videos" : s.images + " images";
-        $("summary").textContent = media + ": " + s.animal + " with animals, " + s.person +
-          " with people, " + s.vehicle + " with vehicles, " + s.empty + " empty, " + s.errors + " could not be read.";
+        $("summary").textContent = job.summary_text;
         showFailures(s);
       }
       if (job.expires_on) {

@@ -36,10 +36,17 @@
 
   // `reviewed` (the summary's): how many of each count a person reviewed; the slider's counts
   // at another threshold are the detector's own, so they have none
+  // a class the job's model cannot detect is said so, not counted as 0
+  var unseen = [];
   function showCounts(outcomes, boxes, reviewed) {
     var rows = $("outcome-rows");
     rows.textContent = "";
     ["animal", "person", "vehicle", "empty", "error"].forEach(function (o) {
+      if (unseen.indexOf(o) >= 0 && !outcomes[o]) {
+        var tr = row([o]), td = cell("not detected by this model");
+        td.colSpan = 3; td.className = "not-detected"; tr.appendChild(td); rows.appendChild(tr);
+        return;
+      }
       rows.appendChild(row([o, String(outcomes[o] || 0), boxes[o] === undefined ? "" : String(boxes[o]),
         reviewed ? String(reviewed.outcomes[o] || 0) : "–"]));
     });
@@ -53,6 +60,10 @@
   }
   function showSummary(s) {
     state.jobThreshold = s.threshold;
+    if (s.model_facts) {
+      unseen = ["animal", "person", "vehicle"].filter(function (c) { return s.model_facts.classes.indexOf(c) < 0; });
+      $("model-facts").textContent = s.model_facts.not_detected ? s.model_facts.name + ": " + s.model_facts.not_detected + "." : "";
+    }
     var boxes = {};
     Object.keys(s.categories).forEach(function (k) { boxes[k] = s.categories[k].detections; });
     showCounts(s.outcomes, boxes, s.reviewed);
