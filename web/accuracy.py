@@ -23,6 +23,23 @@ from web.results import job_threshold, missing, store
 bp = Blueprint("accuracy", __name__)
 
 
+def recall_wanted(raw: str) -> float | None:
+    """A recall as people write it: "95%", "95" or "0.95" are all 0.95."""
+    text = raw.strip()
+    if not text:
+        return None
+    percent = text.endswith("%")
+    try:
+        value = float(text.removesuffix("%").strip())
+    except ValueError:
+        raise Refusal("recall is a percentage (95%) or a fraction (0.95)") from None
+    if percent or 1 < value <= 100:
+        value /= 100
+    if not 0 < value <= 1:
+        raise Refusal("recall is a percentage above 0 and at most 100% (or 0-1)")
+    return value
+
+
 def options_from(args: Mapping[str, Any], default: float) -> dict[str, Any]:
     def fraction(name: str) -> float | None:
         raw = str(args.get(name) or "").strip()
@@ -41,7 +58,7 @@ def options_from(args: Mapping[str, Any], default: float) -> dict[str, Any]:
         raise Refusal("category is animal, person, vehicle or non-empty")
     return {
         "threshold": fraction("threshold") or default,
-        "recall": fraction("recall"),
+        "recall": recall_wanted(str(args.get("recall") or "")),
         "recall_label": label,
     }
 

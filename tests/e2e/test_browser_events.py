@@ -64,7 +64,10 @@ def test_events_in_the_gallery_and_coordinates_on_the_job_page(
     problems = page.locator("#camtrap-dp-problems li")
     expect(problems.first).to_have_text("1 deployment(s) without coordinates: station-c")
     expect(problems.nth(1)).to_contain_text(  # the package was validated, and agrees
-        "the validator (frictionless) found 2 problem(s): deployments row 3 (latitude)"
+        "The validator (frictionless) found, by kind:"
+    )
+    expect(page.locator("#camtrap-dp-validator li").first).to_contain_text(
+        "in deployments (latitude), rows 3"
     )
     expect(page.locator("#places-form tbody tr")).to_have_count(1)
     assert errors == []

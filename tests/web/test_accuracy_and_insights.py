@@ -132,8 +132,14 @@ def test_evaluation_against_the_review(client, run_worker, settings) -> None:
     higher = client.get(f"/api/jobs/{job_id}/evaluation?threshold=0.6").get_json()
     person = next(r for r in higher["categories"] if r["category"] == "person")
     assert (person["true_positives"], person["misses"]) == (0, 1)
-    for bad in ("threshold=2", "recall=x", "category=bird"):
+    # a recall as people write it: "100%", "100" and "1" are the same
+    for written in ("100%25", "100"):
+        same = client.get(f"/api/jobs/{job_id}/evaluation?recall={written}&category=person")
+        assert same.get_json()["recall_target"] == target, written
+    for bad in ("threshold=2", "recall=x", "recall=150", "recall=0%25", "category=bird"):
         assert client.get(f"/api/jobs/{job_id}/evaluation?{bad}").status_code == 400
+    said = client.get(f"/api/jobs/{job_id}/evaluation?recall=x").get_json()["error"]
+    assert said == "recall is a percentage (95%) or a fraction (0.95)"
 
 
 @BOTH

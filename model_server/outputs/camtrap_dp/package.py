@@ -25,7 +25,7 @@ from model_server.outputs.camtrap_dp.tables import (
     media_observations,
     media_row,
 )
-from model_server.outputs.camtrap_dp.validation import validate
+from model_server.outputs.camtrap_dp.validation import grouped, said, validate
 from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place, offset_zone
 from shared.events.model import Deployment
@@ -78,11 +78,14 @@ class PackageFacts:
     notes: list[str] = field(default_factory=list)  # worth saying, not in the way of publishing
     utc_offset: str = "+00:00"
     checked: bool = False  # validated by frictionless against the published schemas
+    # what frictionless found, grouped by kind, table and field (`validation.grouped`)
+    validator: list[dict[str, Any]] = field(default_factory=list)
 
     def as_summary(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
             "problems": self.problems,
+            "validator": self.validator,
             "missing_places": self.missing_places,
             "notes": self.notes,
             "utc_offset": self.utc_offset,
@@ -250,12 +253,15 @@ def validated(folder: Path, facts: PackageFacts, schemas: Path) -> PackageFacts:
             len(found),
             found[0],
         )
-    shown = "; ".join(str(p) for p in found[:SHOWN_PROBLEMS])
-    more = f" and {len(found) - SHOWN_PROBLEMS} more" if len(found) > SHOWN_PROBLEMS else ""
+    facts.validator = grouped(found)
+    shown = "; ".join(said(g) for g in facts.validator[:SHOWN_PROBLEMS])
+    more = len(facts.validator) - SHOWN_PROBLEMS
     facts.valid = False
     facts.problems = [
         *facts.problems,
-        f"the validator (frictionless) found {len(found)} problem(s): {shown}{more}",
+        f"the validator (frictionless) found {len(found)} problem(s) of "
+        f"{len(facts.validator)} kind(s): {shown}"
+        + (f" and {more} more kinds" if more > 0 else ""),
     ]
     descriptor_path = folder / "datapackage.json"
     package = json.loads(descriptor_path.read_text(encoding="utf-8"))

@@ -78,6 +78,7 @@ class Problem:
     row: int | None
     field: str
     message: str
+    kind: str = ""  # frictionless's error title ("Constraint Error"), "Descriptor" for the profile
 
     def __str__(self) -> str:
         place = self.where + (f" row {self.row}" if self.row is not None else "")
@@ -100,13 +101,15 @@ def validate(descriptor: Path, schemas: Path, *, limit: int = 1000) -> list[Prob
         try:
             package = Package(str(descriptor))
         except FrictionlessException as exc:
-            found.append(Problem("package", None, "", _messages(exc)))
+            found += [
+                Problem("package", None, "", message, "Descriptor") for message in _messages(exc)
+            ]
             plain = json.loads(descriptor.read_text(encoding="utf-8"))
             plain.pop("profile", None)
             package = Package(plain, basepath=str(descriptor.parent))
         report = package.validate(limit_errors=limit)
     for error in report.errors:
-        found.append(Problem("package", None, "", error.message))
+        found.append(Problem("package", None, "", error.message, error.title))
     for task in report.tasks:
         for error in task.errors:
             found.append(
@@ -115,11 +118,38 @@ def validate(descriptor: Path, schemas: Path, *, limit: int = 1000) -> list[Prob
                     getattr(error, "row_number", None),
                     getattr(error, "field_name", "") or "",
                     error.message,
+                    error.title,
                 )
             )
     return found
 
 
-def _messages(exc: Exception) -> str:
+def _messages(exc: Exception) -> list[str]:
     reasons = getattr(exc, "reasons", None) or []
-    return "; ".join(r.message for r in reasons) or str(exc)
+    return [r.message for r in reasons] or [str(exc)]
+
+
+def grouped(found: list[Problem]) -> list[dict[str, Any]]:
+    """The problems by kind, table and field, most frequent first, each with how many there
+    are, the rows they are on (the first few) and the first one's message: what a person
+    fixes, rather than every message in a row."""
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for p in found:
+        groups.setdefault((p.kind or "Problem", p.where, p.field), []).append(p)
+    return [
+        {
+            "kind": kind,
+            "where": where,
+            "field": name,
+            "count": len(items),
+            "rows": [p.row for p in items if p.row is not None][:5],
+            "first": items[0].message,
+        }
+        for (kind, where, name), items in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
+
+
+def said(group: dict[str, Any]) -> str:
+    """One group in a line: `3 × deployments (latitude): <the first message>`."""
+    place = group["where"] + (f" ({group['field']})" if group["field"] else "")
+    return f"{group['count']} × {place}: {group['first']}"

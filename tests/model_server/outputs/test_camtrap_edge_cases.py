@@ -162,6 +162,7 @@ def test_timed_files_with_coordinates_are_valid(tmp_path: Path) -> None:
         "notes": [],
         "utc_offset": "-05:00",
         "checked": False,
+        "validator": [],
     }
     meta = descriptor(tmp_path)
     assert meta["spatial"] == {"type": "Point", "coordinates": [-72.9, 44.5]}
@@ -180,6 +181,10 @@ def test_what_only_the_validator_sees_makes_the_package_invalid(tmp_path: Path, 
     facts = validated(tmp_path, PackageFacts(True, []), SCHEMAS)
     assert not facts.valid and "Trapline did not expect" in caplog.text
     assert facts.problems[0].startswith(
-        "the validator (frictionless) found 1 problem(s): observations row 2 (observationLevel)"
+        "the validator (frictionless) found 1 problem(s) of 1 kind(s): "
+        "1 × observations (observationLevel)"
     )
+    assert [(g["kind"], g["where"], g["field"], g["rows"]) for g in facts.validator] == [
+        ("Constraint Error", "observations", "observationLevel", [2])
+    ]
     assert descriptor(tmp_path)["trapline"]["validForPublication"] is False
