@@ -9,9 +9,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from shared.camtrap_options import places_from_json
-from shared.events.grouping import deployments, events
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP, Event
-from shared.store.event_data import event_items
+from shared.store import event_data
 from shared.store.reads import job_row
 from shared.video_options import parse_deployment_level, parse_event_gap
 from web.errors import Refusal
@@ -41,8 +40,7 @@ def job_events(job_id: str) -> Any:
         )
     except ValueError as exc:
         raise Refusal(str(exc)) from exc
-    cameras = deployments(event_items(store(), job_id), level)
-    found = events(cameras, gap)
+    cameras, found = event_data.job_events(store(), job_id, gap, level)
     given = places_from_json(options.get("places"))
     return jsonify(
         threshold=threshold,
@@ -88,5 +86,10 @@ def event_figures(e: Event) -> dict[str, Any]:
         "max_conf": e.max_conf,
         "reviewed": e.reviewed,
         "counts_from": e.source,
+        "confirmed": (
+            {"species": e.tag.species, "count": e.tag.count, "reviewer": e.tag.reviewer}
+            if e.tag
+            else None
+        ),
         "note": e.note,
     }

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from shared.contract import JobStatus, TransitionRefused
 from shared.storage import is_job_id
 from shared.store.bulk_review import bulk_accept, undo_bulk
+from shared.store.event_tags import tag_event
 from shared.store.queries import job_exists, one_media
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
@@ -76,7 +77,8 @@ def _job(job_id: str) -> None:
 @bp.post("/api/jobs/<job_id>/reviews")
 def review(job_id: str) -> Any:
     """One action: accept, reject, relabel, empty, add, species, undo; or bulk_accept with a
-    `filter` (the gallery's query fields) and undo_bulk with its `batch`."""
+    `filter` (the gallery's query fields), tag_event with an `event` id, `species` and
+    `count`, and undo_bulk with the `batch` either gave."""
     _job(job_id)
     body = json_body()
     reviewer = reviewer_name(str(body.get("reviewer", "")))
@@ -87,6 +89,19 @@ def review(job_id: str) -> Any:
         bulk = bulk_accept(store(), job_id, query, reviewer, now(), user_id)
         note_job(job_id, "bulk_accept", bulk, typed_name=reviewer)
         return jsonify(bulk), 201
+    if body.get("action") == "tag_event":
+        tagged = tag_event(
+            store(),
+            job_id,
+            str(body.get("event", "")),
+            species=_text_or_none(body.get("species")),
+            count=_count_or_none(body.get("count")),
+            reviewer=reviewer,
+            now=now(),
+            user_id=user_id,
+        )
+        note_job(job_id, "tag_event", tagged, typed_name=reviewer)
+        return jsonify(tagged), 201
     if body.get("action") == "undo_bulk":
         batch = str(body.get("batch", ""))
         undone = undo_bulk(store(), job_id, batch, reviewer, now(), user_id)
@@ -104,6 +119,26 @@ def review(job_id: str) -> Any:
         typed_name=reviewer,
     )
     return jsonify({**done, "media": media_item(job_id, done["media_id"])}), 201
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Refusal("species is text")
+    return value
+
+
+def _count_or_none(value: Any) -> int | None:
+    """A whole number of animals; None (or "") takes the event's MaxN as it stands."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Refusal("count is a whole number")
+    try:
+        return int(value)
+    except ValueError:
+        raise Refusal("count is a whole number") from None
 
 
 def media_item(job_id: str, media_id: int) -> dict[str, Any] | None:

@@ -24,7 +24,12 @@ EVENT_COLUMNS = (
     "species",  # named by reviewers, each with its MaxN: "Odocoileus virginianus (2)"
     "max_confidence",
     "reviewed_files",
-    "counts_from",  # machine | reviewed | mixed: where the outcome and MaxN come from
+    "counts_from",
+    # what a reviewer confirmed for the whole event (tagged at once): the count is the animals
+    # they counted, which may be more than the MaxN of its files
+    "confirmed_species",
+    "confirmed_count",
+    "confirmed_by",  # machine | reviewed | mixed: where the outcome and MaxN come from
     "first_file",
     "notes",
 )
@@ -57,6 +62,10 @@ class EventTables:
         sequences = events(found, gap_seconds)
         return cls(found, sequences, by_file(sequences))
 
+    @classmethod
+    def of(cls, found: list[Deployment], sequences: list[Event]) -> EventTables:
+        return cls(found, sequences, by_file(sequences))
+
     def media_columns(self, path: str) -> dict[str, Any]:
         event = self.of_file.get(path)
         return {"deployment": event.deployment, "event_id": event.id} if event else {}
@@ -77,6 +86,9 @@ class EventTables:
                 "max_confidence": e.max_conf,
                 "reviewed_files": e.reviewed,
                 "counts_from": e.source,
+                "confirmed_species": e.tag.species or "" if e.tag else "",
+                "confirmed_count": e.tag.count if e.tag else None,
+                "confirmed_by": e.tag.reviewer if e.tag else "",
                 "first_file": e.files[0],
                 "notes": e.note,
             }
@@ -88,7 +100,7 @@ class EventTables:
         before the median of the files' GPS, as in the Camtrap DP package."""
         animals: dict[str, int] = {}
         for e in self.events:
-            animals[e.deployment] = animals.get(e.deployment, 0) + (1 if e.maxn["animal"] else 0)
+            animals[e.deployment] = animals.get(e.deployment, 0) + (1 if e.counts["animal"] else 0)
         rows = []
         for d in self.deployments:
             given = next((places[n] for n in (d.id, d.folder) if places and n in places), None)

@@ -21,7 +21,7 @@ from model_server.outputs.run_info import RunInfo, Tally
 from model_server.outputs.sorted_copies import sorted_name
 from model_server.stage_clock import StageClock
 from shared.errors import JobLost, ResultsError
-from shared.store.event_data import event_items
+from shared.store.event_data import job_events
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
 from shared.surveys.project_settings import survey_of
@@ -76,10 +76,8 @@ def write_outputs(
         if reports.exists():
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
-        events = EventTables.build(
-            event_items(target.engine, target.job_id),
-            gap_seconds=run.event_gap,
-            level=run.deployment_level,
+        events = EventTables.of(
+            *job_events(target.engine, target.job_id, run.event_gap, run.deployment_level)
         )
         tally, warnings = write_reports(
             counted(iter_media(target.engine, target.job_id), "report", progress),

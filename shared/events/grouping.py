@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from shared.categories import LABELS
-from shared.events.model import Deployment, Event, Item
+from shared.events.model import Deployment, Event, EventTag, Item
 
 NO_TIME = "no capture time: an event of its own"
 
@@ -122,3 +122,13 @@ def events(found: list[Deployment], gap_seconds: float) -> list[Event]:
 
 def by_file(found: list[Event]) -> dict[str, Event]:
     return {path: event for event in found for path in event.files}
+
+
+def with_tags(found: list[Event], tags: Mapping[str, EventTag]) -> list[Event]:
+    """Gives each event the tag made for it: the one made on the event that starts with the
+    same file (a tag made before the event gap changed, on an event that now starts elsewhere,
+    is left out rather than put on the wrong animals)."""
+    if tags:
+        for event in found:
+            event.tag = tags.get(event.files[0])
+    return found

@@ -47,6 +47,17 @@ class Deployment:
     events: int = 0
 
 
+@dataclass(frozen=True)
+class EventTag:
+    """A reviewer's species and count for the event starting with `first_path`."""
+
+    first_path: str
+    files: int
+    species: str | None
+    count: int
+    reviewer: str
+
+
 @dataclass
 class Event:
     id: str
@@ -61,6 +72,7 @@ class Event:
     reviewed: int = 0  # of its files, how many a person reviewed
     species: dict[str, int] = field(default_factory=dict)  # named by reviewers, their MaxN
     reviewers: tuple[str, ...] = ()
+    tag: EventTag | None = None  # the count (and species) a reviewer confirmed for it
 
     @property
     def source(self) -> str:
@@ -71,8 +83,16 @@ class Event:
         return "reviewed" if self.reviewed >= readable else "mixed"
 
     @property
+    def counts(self) -> dict[str, int]:
+        """What the event counts per label: its MaxN, with the animals a reviewer confirmed
+        for the whole event where they did."""
+        if self.tag is None:
+            return self.maxn
+        return {**self.maxn, "animal": self.tag.count}
+
+    @property
     def outcome(self) -> str:
-        found = [label for label in LABELS if self.maxn.get(label)]
+        found = [label for label in LABELS if self.counts.get(label)]
         if found:
             return "+".join(found)
         return "error" if self.failed == len(self.files) else "empty"

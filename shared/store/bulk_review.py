@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from shared.store.queries import MediaQuery, filtered, with_event
+from shared.store.records import KEPT_VERDICTS
 from shared.store.review import NotInJob, ReviewAction, ReviewRefused
-from shared.store.schema import detections, jobs, media, reviews
+from shared.store.schema import detections, event_tags, jobs, media, reviews
 
 CHUNK = 2000
 
@@ -36,65 +37,90 @@ def bulk_accept(
     ReviewAction("accept", reviewer, media_id=0).check()
     reviewer, batch = reviewer.strip(), secrets.token_hex(8)
     with engine.begin() as conn:
-        threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar()
-        if threshold is None:
-            raise NotInJob("There is no such job.")
-        ids = list(
-            conn.execute(
-                filtered(job_id, query, media.c.id).where(
-                    media.c.review == "", media.c.failure.is_(None)
-                )
-            ).scalars()
+        images = accept_unreviewed(conn, job_id, query, reviewer, now, batch, user_id=user_id)
+    return {"batch": batch, "images": images}
+
+
+def accept_unreviewed(
+    conn: Connection,
+    job_id: str,
+    query: MediaQuery,
+    reviewer: str,
+    now: datetime,
+    batch: str,
+    *,
+    user_id: int | None = None,
+    species: str | None = None,
+) -> int:
+    """Accepts the filter's unreviewed, readable images in the caller's transaction (with
+    `species` named on every animal box they keep); returns how many."""
+    threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar()
+    if threshold is None:
+        raise NotInJob("There is no such job.")
+    ids = list(
+        conn.execute(
+            filtered(job_id, query, media.c.id).where(
+                media.c.review == "", media.c.failure.is_(None)
+            )
+        ).scalars()
+    )
+    for chunk in _chunks(ids):
+        conn.execute(
+            update(detections)
+            .where(
+                detections.c.media_id.in_(chunk),
+                detections.c.verdict.is_(None),
+                detections.c.source == "machine",
+                detections.c.confidence >= threshold,
+            )
+            .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)
         )
-        for chunk in _chunks(ids):
+        if species:
             conn.execute(
                 update(detections)
                 .where(
                     detections.c.media_id.in_(chunk),
-                    detections.c.verdict.is_(None),
-                    detections.c.source == "machine",
-                    detections.c.confidence >= threshold,
+                    detections.c.verdict.in_(KEPT_VERDICTS),
+                    detections.c.verified_category == "1",
                 )
-                .values(
-                    verdict="accepted", verified_category=detections.c.category, reviewer=reviewer
-                )
+                .values(species=species)
             )
-            conn.execute(
-                update(media)
-                .where(media.c.id.in_(chunk))
-                .values(
-                    review="accepted",
-                    verified_outcome=media.c.outcome,
-                    verified_animals=media.c.animals,
-                    verified_persons=media.c.persons,
-                    verified_vehicles=media.c.vehicles,
-                    reviewer=reviewer,
-                    reviewed_at=now,
-                    version=media.c.version + 1,
-                )
+        conn.execute(
+            update(media)
+            .where(media.c.id.in_(chunk))
+            .values(
+                review="accepted",
+                verified_outcome=media.c.outcome,
+                verified_animals=media.c.animals,
+                verified_persons=media.c.persons,
+                verified_vehicles=media.c.vehicles,
+                reviewer=reviewer,
+                reviewed_at=now,
+                version=media.c.version + 1,
             )
-            versions = conn.execute(
-                select(media.c.id, media.c.version).where(media.c.id.in_(chunk))
-            ).all()
-            conn.execute(
-                insert(reviews),
-                [
-                    {
-                        "job_id": job_id,
-                        "media_id": m,
-                        "action": "accept",
-                        "reviewer": reviewer,
-                        "user_id": user_id,
-                        "created_at": now,
-                        "detail": {"bulk": True},
-                        "before": None,
-                        "version": v,
-                        "batch": batch,
-                    }
-                    for m, v in versions
-                ],
-            )
-    return {"batch": batch, "images": len(ids)}
+        )
+        versions = conn.execute(
+            select(media.c.id, media.c.version).where(media.c.id.in_(chunk))
+        ).all()
+        conn.execute(
+            insert(reviews),
+            [
+                {
+                    "job_id": job_id,
+                    "media_id": m,
+                    "action": "accept",
+                    "reviewer": reviewer,
+                    "user_id": user_id,
+                    "created_at": now,
+                    "detail": {"bulk": True, **({"species": species} if species else {})},
+                    "before": None,
+                    "version": v,
+                    "batch": batch,
+                }
+                for m, v in versions
+            ],
+        )
+    return len(ids)
 
 
 def undo_bulk(
@@ -114,7 +140,16 @@ def undo_bulk(
             reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None)
         )
         rows = conn.execute(live).all()
-        if not rows:
+        tagged = conn.execute(
+            update(event_tags)
+            .where(
+                event_tags.c.job_id == job_id,
+                event_tags.c.batch == batch,
+                event_tags.c.undone_at.is_(None),
+            )
+            .values(undone_at=now)
+        ).rowcount
+        if not rows and not tagged:
             raise NotInJob("There is no such bulk action in this job (or it was undone).")
         blocked = set(
             conn.execute(

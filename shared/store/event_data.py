@@ -9,10 +9,11 @@ from collections import Counter
 from sqlalchemy import Connection, Engine, func, select
 
 from shared.categories import CATEGORY_LABELS
-from shared.events.model import Item
+from shared.events.grouping import deployments, events, with_tags
+from shared.events.model import Deployment, Event, EventTag, Item
 from shared.store.final_counts import final_count
 from shared.store.records import KEPT_VERDICTS
-from shared.store.schema import detections, media
+from shared.store.schema import detections, event_tags, media
 
 
 def event_items(engine: Engine, job_id: str) -> list[Item]:
@@ -76,3 +77,27 @@ def named_species(conn: Connection, job_id: str) -> dict[int, dict[str, int]]:
         into = found.setdefault(media_id, Counter())
         into[species] = max(into[species], int(n))
     return {media_id: dict(counts) for media_id, counts in found.items()}
+
+
+def tags_of(conn: Connection, job_id: str) -> dict[str, EventTag]:
+    """The live tags of a job's events (`shared.store.event_tags`) by first file; the newest
+    one where an event was tagged twice."""
+    rows = conn.execute(
+        select(event_tags)
+        .where(event_tags.c.job_id == job_id, event_tags.c.undone_at.is_(None))
+        .order_by(event_tags.c.id)
+    ).all()
+    return {
+        r.first_path: EventTag(r.first_path, r.files, r.species, r._mapping["count"], r.reviewer)
+        for r in rows
+    }
+
+
+def job_events(
+    engine: Engine, job_id: str, gap_seconds: float, level: int
+) -> tuple[list[Deployment], list[Event]]:
+    """The job's deployments and events, each event with the tag a reviewer gave it."""
+    found = deployments(event_items(engine, job_id), level)
+    with engine.connect() as conn:
+        tags = tags_of(conn, job_id)
+    return found, with_tags(events(found, gap_seconds), tags)

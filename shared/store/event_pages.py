@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from shared.events.grouping import by_file, deployments, events
+from shared.events.grouping import by_file
 from shared.events.model import DEFAULT_DEPLOYMENT_LEVEL, DEFAULT_EVENT_GAP, Event
-from shared.store.event_data import event_items
+from shared.store.event_data import job_events
 from shared.store.reads import job_row
-from shared.store.schema import media
+from shared.store.schema import event_tags, media, reviews
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,22 @@ class EventIndex:
             "end": event.end.isoformat() if event.end else None,
             "outcome": event.outcome,
             "maxn": event.maxn,
+            "species": event.species,
+            "reviewed": event.reviewed,
+            "counts_from": event.source,
+            "confirmed": (
+                {"species": event.tag.species, "count": event.tag.count, "by": event.tag.reviewer}
+                if event.tag
+                else None
+            ),
         }
 
 
 # Working events out reads every file of the job (about 0.5 s for 50,000); paging through the
 # gallery by event asks again for each page. The events change only with the files stored (a
-# running job), the job's threshold (the counts) and its gap and level: kept per job under
-# those, for the few jobs being looked at.
+# running job), the reviews and event tags (the counts are the review's where there is one),
+# the job's threshold and its gap and level: kept per job under those, for the few jobs being
+# looked at.
 CACHED_JOBS = 4
 _cache: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], EventIndex]] = OrderedDict()
 _lock = threading.Lock()
@@ -56,9 +65,18 @@ def _fingerprint(engine: Engine, job_id: str) -> tuple[tuple[Any, ...], dict[str
     job = job_row(engine, job_id)
     with engine.connect() as conn:
         files = conn.execute(select(func.count()).where(media.c.job_id == job_id)).scalar_one()
+        # every review action (and its undo) adds a review row; every event tag a tag row
+        reviewed = conn.execute(
+            select(func.max(reviews.c.id)).where(reviews.c.job_id == job_id)
+        ).scalar()
+        tagged = conn.execute(
+            select(func.max(event_tags.c.id)).where(event_tags.c.job_id == job_id)
+        ).scalar()
     options = job.options if job is not None else {}
     key = (
         files,
+        reviewed,
+        tagged,
         job.threshold if job else None,
         options.get("event_gap"),
         options.get("deployment_level"),
@@ -76,7 +94,7 @@ def event_index(engine: Engine, job_id: str) -> EventIndex:
             return hit[1]
     gap = float(options.get("event_gap") or DEFAULT_EVENT_GAP)
     level = int(options.get("deployment_level") or DEFAULT_DEPLOYMENT_LEVEL)
-    found = events(deployments(event_items(engine, job_id), level), gap)
+    _, found = job_events(engine, job_id, gap, level)
     order = [path for event in found for path in event.files]
     index = EventIndex(
         {e.id: e for e in found}, by_file(found), {path: n for n, path in enumerate(order)}

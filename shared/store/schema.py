@@ -245,6 +245,28 @@ reviews = Table(
     Index("ix_reviews_media", "media_id"),
 )
 
+# A reviewer's word on a whole event (migration 0012): the species and the count they confirmed,
+# for the event that starts with `first_path` (events are worked out, not stored: the tag holds
+# while the event keeps that first file). Made with a bulk review of its files (`batch`), and
+# undone with it.
+event_tags = Table(
+    "event_tags",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("first_path", Text, nullable=False),
+    Column("files", Integer, nullable=False),  # the event's files when it was tagged
+    Column("species", Text),  # None: the count alone was confirmed
+    Column("count", Integer, nullable=False),
+    Column("reviewer", Text, nullable=False, default=""),
+    Column("user_id", BigId),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("batch", String(32), nullable=False),
+    Column("undone_at", DateTime(timezone=True)),
+    Index("ix_event_tags_job", "job_id", "first_path"),
+    Index("ix_event_tags_batch", "batch"),
+)
+
 # People and projects (migration 0006). A user logs in with a password (argon2id hash) or sends an
 # API token; only a token's SHA-256 is kept (tokens are 256 random bits: a slow hash adds nothing).
 users = Table(

@@ -13,7 +13,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared.store.records import COUNT_COLUMNS, MediaRecord
-from shared.store.schema import detections, ended_jobs, jobs, media, project_jobs, reviews
+from shared.store.schema import (
+    detections,
+    ended_jobs,
+    event_tags,
+    jobs,
+    media,
+    project_jobs,
+    reviews,
+)
 
 
 class DuplicateMedia(Exception):
@@ -200,6 +208,7 @@ def delete_job(engine: Engine, job_id: str) -> bool:
     in_job = select(media.c.id).where(media.c.job_id == job_id).scalar_subquery()
     with engine.begin() as conn:
         conn.execute(delete(reviews).where(reviews.c.job_id == job_id))
+        conn.execute(delete(event_tags).where(event_tags.c.job_id == job_id))
         conn.execute(delete(detections).where(detections.c.media_id.in_(in_job)))
         conn.execute(delete(media).where(media.c.job_id == job_id))
         return bool(conn.execute(delete(jobs).where(jobs.c.id == job_id)).rowcount)

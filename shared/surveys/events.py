@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from shared.events.grouping import deployments, described, events
-from shared.events.model import Deployment, Event, Item
+from shared.events.grouping import deployments, described, events, with_tags
+from shared.events.model import Deployment, Event, EventTag, Item
 from shared.options import JobOptions
-from shared.store.event_data import event_items
+from shared.store.event_data import event_items, tags_of
 from shared.store.schema import jobs
 from shared.surveys.locations import Location, locations_of
 from shared.surveys.periods import periods_of, sync_periods
@@ -61,7 +61,12 @@ def project_events(
     items: dict[int, list[Item]] = {}
     seen: dict[int, set[str]] = {}
     period_of: dict[str, tuple[str, str]] = {}
+    tags: dict[str, EventTag] = {}
     for job_id in cards:
+        with engine.connect() as conn:  # tagged on a card's own page, by the card's first file
+            tags.update(
+                (f"{job_id}{SEPARATOR}{path}", tag) for path, tag in tags_of(conn, job_id).items()
+            )
         for d in deployments(event_items(engine, job_id), levels.get(job_id, 1)):
             at = where.get((job_id, d.id))
             if at is None:
@@ -76,4 +81,5 @@ def project_events(
             continue
         merged = described(Deployment(loc.name, loc.name, loc.camera_serial, items[loc.id]))
         found.append((loc, merged, len(seen[loc.id])))
-    return ProjectEvents(found, events([d for _, d, _ in found], gap_seconds), period_of)
+    grouped = with_tags(events([d for _, d, _ in found], gap_seconds), tags)
+    return ProjectEvents(found, grouped, period_of)

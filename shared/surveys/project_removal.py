@@ -20,6 +20,7 @@ from shared.store.schema import (
     deployment_periods,
     detections,
     ended_jobs,
+    event_tags,
     jobs,
     locations,
     media,
@@ -55,6 +56,7 @@ def delete_project(engine: Engine, project_id: int, *, now: datetime) -> Removed
         if job_ids:
             in_jobs = select(media.c.id).where(media.c.job_id.in_(job_ids)).scalar_subquery()
             conn.execute(delete(reviews).where(reviews.c.job_id.in_(job_ids)))
+            conn.execute(delete(event_tags).where(event_tags.c.job_id.in_(job_ids)))
             conn.execute(delete(detections).where(detections.c.media_id.in_(in_jobs)))
             conn.execute(delete(media).where(media.c.job_id.in_(job_ids)))
             conn.execute(delete(jobs).where(jobs.c.id.in_(job_ids)))

@@ -179,3 +179,55 @@ def test_every_figure_follows_the_review(client, run_worker, tmp_path: Path) -> 
     check_package(package_of(client, job_id, tmp_path))
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["summary"]["camtrap_dp"]["valid"] is True
+
+
+@pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
+def test_an_event_tagged_at_once(client, run_worker, tmp_path: Path) -> None:
+    """Issue 27, item 3 through the API: the species and the confirmed count reach every file
+    of the event, the Events table and Camtrap DP; one undo takes all of it back."""
+    job_id = upload(client, deployments=(io.BytesIO(PLACES), "cameras.csv"))
+    run_worker()
+    listed = client.get(f"/api/jobs/{job_id}/events").get_json()["events"]
+    pair = next(e for e in listed if tuple(e["files"]) == PAIR)
+    code, tagged = act(
+        client, job_id, action="tag_event", event=pair["id"], species=LEOPARD, count=4
+    )
+    assert code == 201, tagged
+    assert (tagged["images"], tagged["count"]) == (2, 4)
+    refused, said = act(client, job_id, action="tag_event", event=pair["id"], count="many")
+    assert refused == 400 and said["error"] == "count is a whole number"
+    found = media(client, job_id)
+    assert all(found[p]["review"] == "accepted" for p in PAIR)
+    again = next(
+        e
+        for e in client.get(f"/api/jobs/{job_id}/events").get_json()["events"]
+        if e["id"] == pair["id"]
+    )
+    assert again["confirmed"] == {"species": LEOPARD, "count": 4, "reviewer": "Ana"}
+    assert again["outcome"] == "animal+person"  # the person the model saw was accepted too
+    assert client.post(f"/api/jobs/{job_id}/exports", json={}, headers=SCRIPT).status_code == 202
+    run_worker()
+    with client.get(f"/download/{job_id}") as response:
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+    with archive.open("events.csv") as fh:
+        table = {r["first_file"]: r for r in csv.DictReader(io.TextIOWrapper(fh, "utf-8-sig"))}
+    row = table[PAIR[0]]
+    assert (row["confirmed_species"], row["confirmed_count"], row["confirmed_by"]) == (
+        LEOPARD,
+        "4",
+        "Ana",
+    )
+    package = package_of(client, job_id, tmp_path)
+    assert problems(package) == []
+    event_rows = [
+        (o["observationType"], o["scientificName"], o["count"], o["classificationMethod"])
+        for o in rows(package, "observations")
+        if o["observationLevel"] == "event" and o["eventID"] == pair["id"]
+    ]
+    assert sorted(event_rows) == [("animal", LEOPARD, "4", "human"), ("human", "", "1", "human")]
+    code, undone = act(client, job_id, action="undo_bulk", batch=tagged["batch"])
+    assert code == 200 and undone["undone"] == 2
+    back = media(client, job_id)
+    assert all(back[p]["review"] == "" for p in PAIR)
+    events = client.get(f"/api/jobs/{job_id}/events").get_json()["events"]
+    assert next(e for e in events if e["id"] == pair["id"])["confirmed"] is None

@@ -270,7 +270,8 @@ def _video_observations(boxes: list[dict[str, Any]], human: bool) -> list[dict[s
 def event_observations(event: Event, zone: timezone, model: str) -> list[dict[str, Any]]:
     """The event's consensus, as its files' figures count them (the review where a file has
     one): per type its MaxN, the most of them in any one of its files; animals reviewers named
-    one row per species with its MaxN, and any more animals than those a row without a name.
+    one row per species with its MaxN, and any more animals than those a row without a name;
+    an event a reviewer tagged has the species and count they confirmed.
     An event every readable file of which was reviewed is `human`; one partly reviewed is
     `machine` and says how much was reviewed."""
     comments = [event.note] if event.note else []
@@ -287,15 +288,15 @@ def event_observations(event: Event, zone: timezone, model: str) -> list[dict[st
         "classifiedBy": {"reviewed": who, "mixed": f"{model}; {who}"}.get(event.source, model),
         "observationComments": "; ".join(comments) or None,
     }
-    found = [(label, n) for label, n in event.maxn.items() if n]
-    if not found:
-        kind = "unclassified" if event.outcome == "error" else "blank"
-        return [{**base, "observationID": f"{event.id}_{kind}", "observationType": kind}]
+    counts = event.counts
+    named = dict(event.species)
+    if event.tag is not None:  # the species the reviewer confirmed for the whole event
+        named = {event.tag.species: event.tag.count} if event.tag.species else {}
     rows: list[dict[str, Any]] = []
-    for label, n in found:
+    for label, n in counts.items():
         kind = OBSERVATION_TYPES[label]
-        named = event.species if label == "animal" else {}
-        for i, (name, count) in enumerate(named.items(), start=1):
+        mine = named if label == "animal" else {}
+        for i, (name, count) in enumerate(mine.items(), start=1):
             rows.append(
                 {
                     **base,
@@ -305,7 +306,7 @@ def event_observations(event: Event, zone: timezone, model: str) -> list[dict[st
                     "count": count,
                 }
             )
-        rest = n - sum(named.values())
+        rest = n - sum(mine.values())
         if rest > 0:
             rows.append(
                 {
@@ -315,4 +316,7 @@ def event_observations(event: Event, zone: timezone, model: str) -> list[dict[st
                     "count": rest,
                 }
             )
+    if not rows:
+        kind = "unclassified" if event.outcome == "error" else "blank"
+        return [{**base, "observationID": f"{event.id}_{kind}", "observationType": kind}]
     return rows
