@@ -14,6 +14,7 @@ from shared.store.event_tags import tag_event
 from shared.store.queries import job_exists, one_media
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
+from shared.store.undoable import undoable
 from web import job_status
 from web.access import now, reviewer_name, signed_in
 from web.audit_trail import note_job
@@ -119,6 +120,19 @@ def review(job_id: str) -> Any:
         typed_name=reviewer,
     )
     return jsonify({**done, "media": media_item(job_id, done["media_id"])}), 201
+
+
+@bp.get("/api/jobs/<job_id>/reviews/undoable")
+def undoable_reviews(job_id: str) -> Any:
+    """The caller's own changes that can still be undone, oldest first (`?reviewer=` names
+    them on a site without accounts), so undo (Z) still works after the page is reloaded."""
+    _job(job_id)
+    user = signed_in()
+    name = str(request.args.get("reviewer", ""))
+    if user is None and not name.strip():
+        return jsonify(undoable=[])
+    found = undoable(store(), job_id, reviewer=name, user_id=user.id if user is not None else None)
+    return jsonify(undoable=found)
 
 
 def _text_or_none(value: Any) -> str | None:

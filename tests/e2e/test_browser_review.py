@@ -112,6 +112,7 @@ def test_review_in_the_browser_and_download_again(
     added = drawn.value.json()["media"]["detections"][-1]
     assert (added["source"], added["category"]) == ("human", "animal")
     assert added["bbox"][0] == pytest.approx(0.6, abs=0.02)
+    page.keyboard.press("l")  # the boxes below the threshold are hidden until L shows them
     page.keyboard.press("j")  # -> the vehicle box the AI was unsure of: it is a person
     relabelled = wait_review(page, "2")
     assert relabelled["media"]["detections"][1]["verified_category"] == "person"

@@ -66,7 +66,11 @@ def test_drop_videos_and_review_them_frame_by_frame(
     expect(page.locator("#filmstrip button.current")).to_have_attribute("data-frame", "0")
     expect(page.locator("#overlay .box.cat-animal")).to_have_count(0)
     expect(page.locator("#overlay .box.cat-person")).to_have_count(1)
-    expect(page.locator("#v-boxes li")).to_have_count(2)  # this frame's person and vehicle
+    expect(page.locator("#v-boxes li")).to_have_count(1)  # this frame's person; its vehicle
+    expect(page.locator("#v-low")).to_contain_text("1 box below the threshold")  # behind L
+    page.keyboard.press("l")
+    expect(page.locator("#v-boxes li")).to_have_count(2)
+    page.keyboard.press("l")
 
     page.keyboard.press("d")  # a box the detector missed, drawn on frame 0
     frame = page.locator("#frame").bounding_box()

@@ -223,3 +223,25 @@ def test_bulk_accept_threshold_and_a_reports_only_export(client, run_worker) -> 
     )
     assert summary_rows["Threshold used for outcomes and counts"] == 0.99
     assert [n for n in read_zip(client, job_id, "full").namelist() if n.endswith(".jpg")]
+
+
+def test_the_undoable_changes_survive_a_reload(client, run_worker) -> None:
+    """What the page asks on load so Z still undoes: the person's own live changes, oldest
+    first, a bulk accept once; undone ones and other people's are left out."""
+    job_id = finished_job(client, run_worker)
+    found = media(client, job_id)
+    code, first = act(client, job_id, action="accept", media_id=found["cam1/a.jpg"]["id"])
+    assert code == 201
+    act(client, job_id, action="accept", media_id=found["cam1/b.jpg"]["id"], reviewer="Bo")
+    code, bulk = act(client, job_id, action="bulk_accept", filter={})
+    assert code == 201 and bulk["images"] == 2
+
+    def undoable(name: str) -> list:
+        url = f"/api/jobs/{job_id}/reviews/undoable?reviewer={name}"
+        return client.get(url).get_json()["undoable"]
+
+    assert undoable("Ana") == [{"review_id": first["review_id"]}, {"batch": bulk["batch"]}]
+    assert undoable("Bo") == [{"review_id": first["review_id"] + 1}]
+    assert undoable("") == [] and undoable("Nobody") == []
+    act(client, job_id, action="undo_bulk", batch=bulk["batch"])
+    assert undoable("Ana") == [{"review_id": first["review_id"]}]

@@ -41,15 +41,16 @@
     return d.frame === (frame === undefined || frame === null ? item.video.best_frame : frame);
   };
 
+  // `options.low`: the boxes below the threshold too (drawn dashed)
   T.drawBoxes = function (overlay, item, threshold, options) {
     options = options || {};
     overlay.textContent = "";
     if (options.hidden) { return; }
     (item.detections || []).forEach(function (d, index) {
       var s = T.boxState(d, threshold);
-      if (!s.shown || !T.inFrame(item, d, options.frame)) { return; }
+      if ((!s.shown && !options.low) || !T.inFrame(item, d, options.frame)) { return; }
       var box = document.createElement("div");
-      box.className = "box cat-" + s.category + (s.rejected ? " rejected" : "") +
+      box.className = "box cat-" + s.category + (s.rejected ? " rejected" : "") + (s.shown ? "" : " below") +
         (index === options.selected ? " selected" : "") + (d.source === "human" ? " human" : "");
       box.style.left = (d.bbox[0] * 100) + "%";
       box.style.top = (d.bbox[1] * 100) + "%";

@@ -22,6 +22,7 @@
   };
   T.reviewer = function () {
     var name = $("reviewer").value.trim();
+    if (!name && T.viewerOpen && T.viewerOpen()) { T.askName(); return name; }  // the field is under the viewer
     if (!name) { T.message("Type your name first: it is recorded with each correction."); $("reviewer").focus(); }
     return name;
   };
@@ -29,7 +30,22 @@
   if (!$("reviewer").dataset.account) $("reviewer").value = localStorage.getItem("trapline.reviewer") || "";
   $("reviewer").addEventListener("change", function () {
     localStorage.setItem("trapline.reviewer", $("reviewer").value.trim());
+    seedUndo();
   });
+  T.setReviewer = function (name) {
+    $("reviewer").value = name;
+    localStorage.setItem("trapline.reviewer", name);
+    seedUndo();
+  };
+  // undo (Z) survives a reload: the server says which of this person's changes still can be
+  function seedUndo() {
+    if (!root.dataset.undoableUrl) { return; }
+    var name = $("reviewer").value.trim();
+    if (!name) { return; }
+    fetch(root.dataset.undoableUrl + "?reviewer=" + encodeURIComponent(name))
+      .then(function (r) { return r.json(); })
+      .then(function (body) { if (!T.undoStack.length) { T.undoStack.push.apply(T.undoStack, body.undoable || []); } });
+  }
 
   function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
   function row(cells) { var tr = document.createElement("tr"); cells.forEach(function (c) { tr.appendChild(cell(c)); }); return tr; }
@@ -310,6 +326,7 @@
   }
 
   T.undoStack = [];
+  seedUndo();
   T.refreshSummary().then(function () {
     $("threshold").value = state.jobThreshold;
     onSlide();

@@ -8,12 +8,16 @@
   var T = window.Trapline, root = T.root, $ = T.$;
   if (!root) { return; }
   var v = { index: 0, item: null, selected: -1, hidden: false, drawing: false, start: null,
-            frame: null };
+            frame: null, low: false, opener: null };
+  var ADVANCE_KEY = "trapline.advance";
 
   function state() { return T.state; }
   function current() { return v.item; }
 
   function say(text) { $("v-message").hidden = !text; $("v-message").textContent = text || ""; }
+  T.viewerSay = say;
+  T.viewerItem = function () { return v.item; };
+  T.viewerOpen = function () { return !$("viewer").hidden; };
 
   function layout() {
     var stage = $("stage"), strip = $("filmstrip");
@@ -23,7 +27,7 @@
   function redraw() {
     if (!v.item) { return; }
     T.drawBoxes($("overlay"), v.item, state().threshold,
-                { selected: v.selected, labels: true, hidden: v.hidden, frame: v.frame });
+                { selected: v.selected, labels: true, hidden: v.hidden, frame: v.frame, low: v.low });
     panel();
     film();
   }
@@ -38,7 +42,7 @@
     if (item.video) {
       var vid = item.video, shown = frameInfo(item, v.frame);
       parts.push("Video " + (vid.duration ? vid.duration.toFixed(1) + " s" : "") +
-        (vid.frame_rate ? " at " + vid.frame_rate + " fps" : "") + " (" + vid.codec + "), " +
+        (vid.frame_rate ? " at " + parseFloat(vid.frame_rate.toFixed(2)) + " fps" : "") + " (" + vid.codec + "), " +
         vid.frames.length + " frames checked");
       if (shown) {
         parts.push("Showing frame " + shown.number + " at " + shown.time.toFixed(1) + " s" +
@@ -140,11 +144,12 @@
       a.rel = "noopener"; a.target = "_blank";
       f.appendChild(a);
     }
-    var list = $("v-boxes");
+    var list = $("v-boxes"), low = 0;
     list.textContent = "";
     item.detections.forEach(function (d, i) {
       if (!T.inFrame(item, d, v.frame)) { return; }
       var st = T.boxState(d, s.threshold);
+      if (!st.shown && !v.low) { low += 1; return; }
       var li = document.createElement("li");
       li.className = (i === v.selected ? "selected " : "") + (st.shown ? "" : "below");
       li.dataset.index = String(i);
@@ -178,6 +183,9 @@
       }
       list.appendChild(li);
     });
+    $("v-low").textContent = low ? low + (low === 1 ? " box" : " boxes") + " below the threshold hidden (L shows them)"
+      : (v.low ? "Boxes below the threshold are shown dashed (L hides them)" : "");
+    T.showEvent(item);
   }
 
   function show(item) {
@@ -191,6 +199,7 @@
       : item.view_url || item.thumbnail_url || "";
     $("photo").alt = item.path;
     if (!item.video) { $("filmstrip").hidden = true; }
+    if (!same) { T.zoomReset(); }
     layout(); redraw();
   }
   T.viewerRefresh = function () {
@@ -201,17 +210,51 @@
     if (index < 0 || index >= s.total) { return; }
     var page = Math.floor(index / s.perPage) + 1;
     var go = page === s.page ? Promise.resolve() : T.loadPage(page);
-    go.then(function () {
+    return go.then(function () {
       v.index = index; v.selected = -1;
-      $("viewer").hidden = false;
-      document.body.classList.add("viewing");
+      if ($("viewer").hidden) {  // the dialog takes the focus; closing gives it back
+        v.opener = document.activeElement;
+        $("viewer").hidden = false;
+        document.body.classList.add("viewing");
+        $("viewer").focus();
+      }
       show(state().items[index - (state().page - 1) * s.perPage]);
     });
   };
   function close() {
     $("viewer").hidden = true; document.body.classList.remove("viewing"); v.drawing = false;
+    $("v-name-box").hidden = true;
     T.renderGallery();
+    // back to the tile of the image last shown (the gallery was drawn again), else the opener
+    var tile = document.querySelector(".tile[data-index='" + (v.index - (state().page - 1) * state().perPage) + "']");
+    (tile || v.opener || document.body).focus();
   }
+  // after A or E: the next image, when the setting says so (on unless turned off)
+  function advancing() { return localStorage.getItem(ADVANCE_KEY) !== "off"; }
+  $("v-advance").checked = advancing();
+  $("v-advance").addEventListener("change", function () {
+    localStorage.setItem(ADVANCE_KEY, $("v-advance").checked ? "on" : "off");
+  });
+  function actAndAdvance(action) {
+    var at = v.index, sent = act(action);
+    if (!sent) { return; }
+    sent.then(function (res) {
+      if (res && res.status === 201 && advancing() && v.index === at && at + 1 < state().total) {
+        T.openViewer(at + 1);
+      }
+    });
+  }
+  // after an event was tagged: its files are reviewed now; on to the next event's first file
+  T.afterEventTag = function (eventId) {
+    var at = v.index;
+    T.loadPage(state().page).then(function () {
+      var s = state(), start = (s.page - 1) * s.perPage;
+      var next = s.items.findIndex(function (m, i) {
+        return start + i > at && m.event && m.event.id !== eventId;
+      });
+      T.openViewer(advancing() && next >= 0 ? start + next : at);
+    });
+  };
 
   function replace(item) {
     var s = state(), i = s.items.findIndex(function (m) { return m.id === item.id; });
@@ -220,7 +263,7 @@
   }
   function send(body) {
     var who = T.reviewer();
-    if (!who) { say("Type your name in the box on the page first."); return Promise.resolve(); }
+    if (!who) { return Promise.resolve(); }
     body.reviewer = who;
     return T.post(root.dataset.reviewsUrl, body).then(function (res) {
       if (res.status === 201) {
@@ -241,10 +284,13 @@
     if (!body.detection_id) { body.media_id = item.id; }
     return send(body);
   }
-  // J / K: the next or previous box of the frame shown
+  // J / K: the next or previous box of the frame shown (those below the threshold only while
+  // L shows them)
   function cycle(delta) {
-    var item = v.item, shown = [];
-    item.detections.forEach(function (d, i) { if (T.inFrame(item, d, v.frame)) { shown.push(i); } });
+    var item = v.item, shown = [], threshold = state().threshold;
+    item.detections.forEach(function (d, i) {
+      if (T.inFrame(item, d, v.frame) && (v.low || T.boxState(d, threshold).shown)) { shown.push(i); }
+    });
     if (!shown.length) { return; }
     var at = shown.indexOf(v.selected);
     v.selected = shown[at < 0 ? (delta > 0 ? 0 : shown.length - 1) : (at + delta + shown.length) % shown.length];
@@ -329,8 +375,9 @@
   $("v-prev").addEventListener("click", function () { T.openViewer(v.index - 1); });
   $("v-next").addEventListener("click", function () { T.openViewer(v.index + 1); });
   $("v-close").addEventListener("click", close);
-  $("v-accept").addEventListener("click", function () { act("accept"); });
-  $("v-empty").addEventListener("click", function () { act("empty"); });
+  $("v-accept").addEventListener("click", function () { actAndAdvance("accept"); });
+  $("v-empty").addEventListener("click", function () { actAndAdvance("empty"); });
+  $("v-low-toggle").addEventListener("click", function () { v.low = !v.low; redraw(); });
   $("v-draw").addEventListener("click", startDrawing);
   $("v-undo").addEventListener("click", undo);
   window.addEventListener("resize", function () { if (v.item) { layout(); } });
@@ -352,8 +399,17 @@
   var KEYS = {
     ArrowLeft: function () { T.openViewer(v.index - 1); },
     ArrowRight: function () { T.openViewer(v.index + 1); },
-    a: function () { act("accept"); },
-    e: function () { act("empty"); },
+    a: function () { actAndAdvance("accept"); },
+    e: function () { actAndAdvance("empty"); },
+    t: function () {
+      if (!T.openEventTag(v.item)) { say("Order the gallery by event to tag a whole event at once."); }
+    },
+    "+": T.zoomIn,
+    "=": T.zoomIn,
+    "-": T.zoomOut,
+    0: T.zoomReset,
+    l: function () { v.low = !v.low; redraw(); },
+    "?": function () { $("v-shortcuts").open = !$("v-shortcuts").open; },
     d: startDrawing,
     j: function () { cycle(1); },
     k: function () { cycle(-1); },
@@ -370,11 +426,27 @@
     b: function () { v.hidden = !v.hidden; redraw(); },
     Escape: close
   };
+  // the name, asked inside the viewer when a first correction is made without one
+  T.askName = function () {
+    $("v-name-box").hidden = false;
+    $("v-name").focus();
+    say("Type your name: it is recorded with each correction. Then press the key again.");
+  };
+  $("v-name").addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" && event.key !== "Escape") { return; }
+    event.preventDefault(); event.stopPropagation();
+    if (event.key === "Enter" && $("v-name").value.trim()) {
+      T.setReviewer($("v-name").value.trim());
+      say("Thank you, " + $("v-name").value.trim() + ".");
+    }
+    $("v-name-box").hidden = true;
+    $("viewer").focus();
+  });
   document.addEventListener("keydown", function (event) {
     if ($("viewer").hidden || event.altKey || event.metaKey) { return; }
     var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
-    if (typing) {
-      if (event.key === "Enter" || event.key === "Escape") { event.target.blur(); }
+    if (typing) {  // Enter or Esc leaves the field, and the viewer's keys work again
+      if (event.key === "Enter" || event.key === "Escape") { event.target.blur(); $("viewer").focus(); }
       return;
     }
     var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
