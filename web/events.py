@@ -87,7 +87,12 @@ def event_figures(e: Event) -> dict[str, Any]:
         "reviewed": e.reviewed,
         "counts_from": e.source,
         "confirmed": (
-            {"species": e.tag.species, "count": e.tag.count, "reviewer": e.tag.reviewer}
+            {
+                "species": e.tag.species,
+                "count": e.tag.count,
+                "reviewer": e.tag.reviewer,
+                "fields": e.tag.fields,
+            }
             if e.tag
             else None
         ),

@@ -14,6 +14,7 @@ from flask import (
 )
 
 from shared.contract import JobStatus
+from shared.surveys.project_settings import fields_of
 from web import job_status, resources
 from web.downloads import zip_download
 from web.errors import error_response
@@ -27,7 +28,10 @@ def page(job_id: str) -> Any:
     state = job_status.job_or_404(job_id)
     finished = state.status is JobStatus.FINISHED
     species = species_context(job_id, state.options.reports_only) if finished else {}
-    return render_template("job.html", job=job_status.status_payload(state), species=species)
+    fields = [f.public() for f in fields_of(resources.results_store(), job_id)] if finished else []
+    return render_template(
+        "job.html", job=job_status.status_payload(state), species=species, fields=fields
+    )
 
 
 @bp.post("/jobs/<job_id>/cancel")

@@ -17,6 +17,7 @@ from shared.store.queries import ORDERS
 from shared.store.records import OUTCOMES
 from shared.surveys.locations import locations_of
 from shared.surveys.periods import periods_of, sync_periods
+from shared.surveys.project_settings import ProjectSettings
 from web import resources
 from web.access import login_manager, now, signed_in
 from web.project_results import project_query, sees_all, visible_jobs
@@ -88,4 +89,7 @@ def review_page(project_id: int) -> Any:
     if signed_in() is None:
         return login_manager.unauthorized()
     project, _, _ = project_for(project_id, Can.REVIEW)
-    return render_template("project_review.html", project=project, places=_places(project.id))
+    fields = [f.public() for f in ProjectSettings.from_json(project.settings).fields]
+    return render_template(
+        "project_review.html", project=project, places=_places(project.id), fields=fields
+    )

@@ -54,6 +54,9 @@ def action_from(body: dict[str, Any]) -> ReviewAction:
     category, species = body.get("category"), body.get("species")
     if any(v is not None and not isinstance(v, str) for v in (category, species)):
         raise ReviewRefused("category and species are text")
+    fields = body.get("fields")
+    if fields is not None and not isinstance(fields, dict):
+        raise ReviewRefused("fields is an object of {field name: value}")
     user = signed_in()
     return ReviewAction(
         action=str(body.get("action", "")),
@@ -67,6 +70,7 @@ def action_from(body: dict[str, Any]) -> ReviewAction:
         species=species,
         bbox=bbox,
         frame=_int(body, "frame"),
+        fields=fields,
     )
 
 
@@ -97,6 +101,7 @@ def review(job_id: str) -> Any:
             str(body.get("event", "")),
             species=_text_or_none(body.get("species")),
             count=_count_or_none(body.get("count")),
+            fields=body.get("fields"),
             reviewer=reviewer,
             now=now(),
             user_id=user_id,

@@ -89,6 +89,7 @@ class EventTables:
                 "confirmed_species": e.tag.species or "" if e.tag else "",
                 "confirmed_count": e.tag.count if e.tag else None,
                 "confirmed_by": e.tag.reviewer if e.tag else "",
+                **(e.tag.fields if e.tag else {}),  # the project's own fields, a column each
                 "first_file": e.files[0],
                 "notes": e.note,
             }

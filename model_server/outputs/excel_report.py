@@ -63,7 +63,10 @@ class _Sheet:
 
 
 class ExcelReport:
-    def __init__(self, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> None:
+    def __init__(
+        self, path: Path, *, max_rows: int = EXCEL_MAX_ROWS, fields: tuple[str, ...] = ()
+    ) -> None:
+        """`fields`: the project's own fields, a column each on Detections and Events."""
         self.book = xlsxwriter.Workbook(
             str(path),
             {
@@ -78,8 +81,8 @@ class ExcelReport:
         self.summary = self.book.add_worksheet("Summary")
         self.media = _Sheet(self, "Media", MEDIA_COLUMNS, max_rows)
         self.frames = _Sheet(self, "Frames", FRAME_COLUMNS, max_rows)
-        self.detections = _Sheet(self, "Detections", DETECTION_COLUMNS, max_rows)
-        self.events = _Sheet(self, "Events", EVENT_COLUMNS, max_rows)
+        self.detections = _Sheet(self, "Detections", (*DETECTION_COLUMNS, *fields), max_rows)
+        self.events = _Sheet(self, "Events", (*EVENT_COLUMNS, *fields), max_rows)
         self.deployments = _Sheet(self, "Deployments", DEPLOYMENT_COLUMNS, max_rows)
 
     def write_cell(self, ws: Any, row: int, col: int, key: str, value: Any) -> None:

@@ -56,7 +56,8 @@ def write_reports(
     """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
     tally = Tally()
     events = events or EventTables([], [], {})
-    excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows)
+    fields = tuple(f.name for f in survey.settings.fields) if survey is not None else ()
+    excel = ExcelReport(out_dir / "report.xlsx", max_rows=excel_max_rows, fields=fields)
     camtrap = CamtrapWriter(
         out_dir / CAMTRAP_FOLDER,
         events,
@@ -79,7 +80,7 @@ def write_reports(
         md_json = MdJsonWriter(json_fh, run)
         images_csv = CsvTable(images_fh, MEDIA_COLUMNS)
         frames_csv = CsvTable(frames_fh, FRAME_COLUMNS)
-        dets_csv = CsvTable(dets_fh, DETECTION_COLUMNS)
+        dets_csv = CsvTable(dets_fh, (*DETECTION_COLUMNS, *fields))
         for record in records:
             tally.add(record, run.threshold)
             md_json.add(record)
@@ -94,7 +95,7 @@ def write_reports(
                 dets_csv.add(det_row)
                 excel.detections.add(det_row)
         md_json.close()
-    _event_tables(events, excel, out_dir, tally, run.places)
+    _event_tables(events, excel, out_dir, tally, run.places, fields)
     facts = camtrap.close(run.finished or run.started)
     if schemas is not None:
         facts = validated(out_dir / CAMTRAP_FOLDER, facts, schemas)
@@ -118,12 +119,13 @@ def _event_tables(
     out_dir: Path,
     tally: Tally,
     places: dict[str, Place],
+    fields: tuple[str, ...] = (),
 ) -> None:
     tally.deployments = len(events.deployments)
     tally.events.update(e.outcome for e in events.events)
     tally.events_reviewed.update(e.outcome for e in events.events if e.reviewed)
     for name, rows, columns, sheet in (
-        ("events.csv", events.event_rows(), EVENT_COLUMNS, excel.events),
+        ("events.csv", events.event_rows(), (*EVENT_COLUMNS, *fields), excel.events),
         (
             "deployments.csv",
             events.deployment_rows(places),

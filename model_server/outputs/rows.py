@@ -198,6 +198,7 @@ def detection_rows(record: MediaRecord, threshold: float) -> Iterator[dict[str, 
             "reviewer": det.get("reviewer") or "",
             "verified_category": CATEGORY_LABELS.get(verified, "") if verified else "",
             **box_species(det),
+            **(det.get("fields") or {}),  # the project's own fields, a column each
             "x_min": x,
             "y_min": y,
             "width": w,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from shared.categories import LABELS
 
@@ -56,6 +57,7 @@ class EventTag:
     species: str | None
     count: int
     reviewer: str
+    fields: dict[str, Any] = field(default_factory=dict)  # the project's fields for it
 
 
 @dataclass

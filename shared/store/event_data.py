@@ -88,7 +88,9 @@ def tags_of(conn: Connection, job_id: str) -> dict[str, EventTag]:
         .order_by(event_tags.c.id)
     ).all()
     return {
-        r.first_path: EventTag(r.first_path, r.files, r.species, r._mapping["count"], r.reviewer)
+        r.first_path: EventTag(
+            r.first_path, r.files, r.species, r._mapping["count"], r.reviewer, r.fields or {}
+        )
         for r in rows
     }
 

@@ -44,7 +44,12 @@ class EventIndex:
             "reviewed": event.reviewed,
             "counts_from": event.source,
             "confirmed": (
-                {"species": event.tag.species, "count": event.tag.count, "by": event.tag.reviewer}
+                {
+                    "species": event.tag.species,
+                    "count": event.tag.count,
+                    "by": event.tag.reviewer,
+                    "fields": event.tag.fields,
+                }
                 if event.tag
                 else None
             ),

@@ -12,10 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from shared.people.errors import PeopleError
 from shared.store.bulk_review import accept_unreviewed
 from shared.store.queries import MediaQuery, with_event
 from shared.store.review import MAX_TEXT, ReviewAction, ReviewRefused
 from shared.store.schema import event_tags
+from shared.surveys.custom_fields import checked_values, merged
+from shared.surveys.project_settings import fields_of
 
 MAX_COUNT = 9999
 
@@ -27,6 +30,7 @@ def tag_event(
     *,
     species: str | None,
     count: int | None,
+    fields: Any = None,
     reviewer: str,
     now: datetime,
     user_id: int | None = None,
@@ -41,6 +45,12 @@ def tag_event(
         raise ReviewRefused("species: up to 120 characters")
     if count is not None and not 0 <= count <= MAX_COUNT:
         raise ReviewRefused(f"count is a whole number from 0 to {MAX_COUNT}")
+    values = None
+    if fields:  # the project's own fields, for the whole event
+        try:
+            values = merged(None, checked_values(fields_of(engine, job_id), fields))
+        except PeopleError as exc:
+            raise ReviewRefused(str(exc)) from None
     query, index = with_event(engine, job_id, MediaQuery(event=event_id, order="path"))
     assert index is not None
     event = index.events[event_id.upper()]
@@ -68,6 +78,7 @@ def tag_event(
                 user_id=user_id,
                 created_at=now,
                 batch=batch,
+                fields=values,
             )
         )
     return {
@@ -76,4 +87,5 @@ def tag_event(
         "event": event.id,
         "count": confirmed,
         "species": name,
+        "fields": values or {},
     }

@@ -167,6 +167,7 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
         "species_distance": d.get("species_distance"),
         "species_runner_up": d.get("species_runner_up") or None,
         "species_margin": d.get("species_margin"),
+        "fields": d.get("fields") or {},
     }
 
 

@@ -107,6 +107,8 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
             )
         if d.frame is not None:
             entry["frame"] = d.frame
+        if d.fields:
+            entry["fields"] = d.fields
         found[d.media_id].append(entry)
     return found
 

@@ -10,18 +10,21 @@ with `Conflict` (two people reviewing one job at once)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from shared.categories import CATEGORY_IDS
+from shared.people.errors import PeopleError
 from shared.store.records import KEPT_VERDICTS
 from shared.store.review_state import restore, snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
+from shared.surveys.custom_fields import checked_values, merged
+from shared.surveys.project_settings import fields_of
 
-ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "undo")
+ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "fields", "undo")
 MAX_TEXT = 120
 
 
@@ -54,6 +57,7 @@ class ReviewAction:
     review_id: int | None = None  # undo
     frame: int | None = None  # add, on a video: the checked frame the box was drawn on
     user_id: int | None = None  # the logged-in account that made it; None on an open site
+    fields: dict[str, Any] | None = None  # fields: {project field: value, or None to clear}
 
     def check(self) -> None:
         if self.action not in ACTIONS:
@@ -64,6 +68,7 @@ class ReviewAction:
             "reject": "detection_id",
             "relabel": "detection_id",
             "species": "detection_id",
+            "fields": "detection_id",
             "undo": "review_id",
             "add": "media_id",
             "empty": "media_id",
@@ -78,6 +83,8 @@ class ReviewAction:
             raise ReviewRefused("species: up to 120 characters")
         if self.action == "add":
             _check_box(self.bbox)
+        if self.action == "fields" and not isinstance(self.fields, dict):
+            raise ReviewRefused("fields needs fields: {field name: value}")
 
 
 def _check_box(bbox: tuple[float, ...] | None) -> None:
@@ -99,6 +106,13 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
     """Applies one action in one transaction; returns the review's id and the image's new
     version."""
     action.check()
+    if action.action == "fields":  # checked against the fields the job's project defines
+        try:
+            action = replace(
+                action, fields=checked_values(fields_of(engine, job_id), action.fields)
+            )
+        except PeopleError as exc:
+            raise ReviewRefused(str(exc)) from None
     with engine.begin() as conn:
         if action.action == "undo":
             assert action.review_id is not None
@@ -278,6 +292,22 @@ def _species(conn: Connection, media_id: int, action: ReviewAction, reviewer: st
     return {}
 
 
+def _fields(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    box = _box(conn, action)
+    if box.verdict == "rejected":
+        raise ReviewRefused("This box was rejected; accept it before recording its fields.")
+    verdict = box.verdict if box.verdict in KEPT_VERDICTS else "accepted"
+    _judge(
+        conn,
+        box.id,
+        reviewer,
+        verdict=verdict,
+        verified_category=box.verified_category or box.category,
+        fields=merged(box.fields, action.fields or {}),
+    )
+    return {"fields": action.fields}
+
+
 _ACTIONS = {
     "accept": _accept,
     "reject": _reject,
@@ -285,6 +315,7 @@ _ACTIONS = {
     "empty": _empty,
     "add": _add,
     "species": _species,
+    "fields": _fields,
 }
 
 

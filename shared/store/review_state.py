@@ -14,7 +14,7 @@ from shared.store.schema import detections, media
 VERIFIED_COLUMNS = {value: f"verified_{column}" for value, column in COUNT_COLUMNS.items()}
 
 MEDIA_FIELDS = ("review", "verified_outcome", "reviewer", "reviewed_at")
-BOX_FIELDS = ("verdict", "verified_category", "species", "reviewer")
+BOX_FIELDS = ("verdict", "verified_category", "species", "reviewer", "fields")
 
 
 def snapshot(conn: Connection, media_id: int) -> dict[str, Any]:

@@ -161,6 +161,8 @@ detections = Table(
     Column("species_distance", Double),  # cosine distance to that class's centroid
     Column("species_runner_up", Text),
     Column("species_margin", Double),  # runner-up's distance minus the answer's: small = unsure
+    # the project's own fields a reviewer set on this box: {name: value} (migration 0013)
+    Column("fields", JSON),
     Index("ix_detections_media", "media_id"),
 )
 
@@ -263,6 +265,7 @@ event_tags = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("batch", String(32), nullable=False),
     Column("undone_at", DateTime(timezone=True)),
+    Column("fields", JSON),  # the project's fields for the whole event (migration 0013)
     Index("ix_event_tags_job", "job_id", "first_path"),
     Index("ix_event_tags_batch", "batch"),
 )

@@ -1,7 +1,8 @@
 """A project's settings: the defaults every card uploaded into it gets (event gap, camera folder
 level, class set; the cameras' UTC offset is the project's own column), and what a Camtrap DP
 package says about the survey (title, contributors, licence, sampling design, capture method)
-instead of placeholders. Checked here, so the API, the page and the store agree."""
+instead of placeholders, and the fields its reviewers record beside the species. Checked
+here, so the API, the page and the store agree."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from sqlalchemy import Engine
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
 from shared.people.projects import Project, place_of, project_by_id
+from shared.surveys.custom_fields import CustomField
+from shared.surveys.custom_fields import from_json as fields_from_json
+from shared.surveys.custom_fields import parsed as parsed_fields
 from shared.video_options import parse_deployment_level, parse_event_gap
 
 # Camtrap DP 1.0's enumerations (camtrap-dp-profile.json)
@@ -55,6 +59,7 @@ class ProjectSettings:
     licence: str = ""
     sampling_design: str = ""
     capture_method: tuple[str, ...] = field(default_factory=tuple)
+    fields: tuple[CustomField, ...] = ()  # recorded on boxes and events (`custom_fields`)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any] | None) -> ProjectSettings:
@@ -69,12 +74,14 @@ class ProjectSettings:
             licence=str(raw.get("licence") or ""),
             sampling_design=str(raw.get("sampling_design") or ""),
             capture_method=tuple(raw.get("capture_method") or ()),
+            fields=fields_from_json(raw.get("fields")),
         )
 
     def to_json(self) -> dict[str, Any]:
         found = asdict(self)
         found["contributors"] = [c.public() for c in self.contributors]
         found["capture_method"] = list(self.capture_method)
+        found["fields"] = [f.public() for f in self.fields]
         return found
 
     def defaults_for(self, options: JobOptions, utc_offset: str) -> JobOptions:
@@ -176,6 +183,8 @@ def changed(current: ProjectSettings, body: dict[str, Any]) -> ProjectSettings:
         found["sampling_design"] = design
     if "capture_method" in body:
         found["capture_method"] = _capture_method(body["capture_method"] or [])
+    if "fields" in body:
+        found["fields"] = parsed_fields(body["fields"] or [])
     return replace(current, **found)
 
 
@@ -199,3 +208,9 @@ def survey_of(engine: Engine, job_id: str) -> Survey | None:
 def survey_for(project: Project) -> Survey:
     settings = ProjectSettings.from_json(project.settings)
     return Survey(project.id, project.name, project.description, settings)
+
+
+def fields_of(engine: Engine, job_id: str) -> tuple[CustomField, ...]:
+    """The fields the job's project records (none for an Inbox job)."""
+    survey = survey_of(engine, job_id)
+    return survey.settings.fields if survey is not None else ()

@@ -94,7 +94,12 @@ def test_a_day_of_review_from_the_keyboard(browser_page, live_server, run_worker
     # on to the next event's first file, reviewed and named as one action
     expect(page.locator("#v-file")).to_have_text("cam/d.jpg")
     first = events_of(page, live_server, job_id)[0]
-    assert first["confirmed"] == {"species": LEOPARD, "count": 3, "reviewer": "Ana Silva"}
+    assert first["confirmed"] == {
+        "species": LEOPARD,
+        "count": 3,
+        "reviewer": "Ana Silva",
+        "fields": {},
+    }
     assert (first["reviewed"], first["counts_from"], first["species"]) == (
         3,
         "reviewed",

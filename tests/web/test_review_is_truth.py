@@ -203,7 +203,7 @@ def test_an_event_tagged_at_once(client, run_worker, tmp_path: Path) -> None:
         for e in client.get(f"/api/jobs/{job_id}/events").get_json()["events"]
         if e["id"] == pair["id"]
     )
-    assert again["confirmed"] == {"species": LEOPARD, "count": 4, "reviewer": "Ana"}
+    assert again["confirmed"] == {"species": LEOPARD, "count": 4, "reviewer": "Ana", "fields": {}}
     assert again["outcome"] == "animal+person"  # the person the model saw was accepted too
     assert client.post(f"/api/jobs/{job_id}/exports", json={}, headers=SCRIPT).status_code == 202
     run_worker()

@@ -7,6 +7,33 @@
   var T = window.Trapline, root = T.root, $ = T.$;
   if (!root || !$("v-tag")) { return; }
   var shown = null;  // the event the form is for
+  T.fields = JSON.parse(root.dataset.fields || "[]");  // the project's own fields
+
+  // an input per project field (a choice is a list), for a box (`where` "box") or the event
+  T.fieldInputs = function (values, where) {
+    var box = document.createElement("div");
+    box.className = "fields";
+    T.fields.forEach(function (f) {
+      var label = document.createElement("label"), input;
+      label.textContent = f.name + " ";
+      if (f.kind === "choice") {
+        input = document.createElement("select");
+        [""].concat(f.choices).forEach(function (c) {
+          var o = document.createElement("option"); o.value = c; o.textContent = c || "(not set)"; input.appendChild(o);
+        });
+      } else {
+        input = document.createElement("input");
+        input.type = "text";
+        if (f.kind === "number") { input.inputMode = "decimal"; input.size = 6; }
+      }
+      input.value = values[f.name] === undefined || values[f.name] === null ? "" : String(values[f.name]);
+      input.dataset.act = where === "box" ? "field" : "";
+      input.dataset.field = f.name;
+      label.appendChild(input);
+      box.appendChild(label);
+    });
+    return box;
+  };
 
   function suggestion(event) {
     var found = "";
@@ -43,6 +70,9 @@
     if (!item || !item.event) { return false; }
     shown = item.event;
     $("v-tag").hidden = false;
+    var holder = $("v-tag-fields");
+    holder.textContent = "";
+    if (T.fields.length) { holder.appendChild(T.fieldInputs((shown.confirmed && shown.confirmed.fields) || {}, "event")); }
     $("v-tag-species").value = (shown.confirmed && shown.confirmed.species) || suggestion(shown);
     $("v-tag-count").value = String(shown.confirmed ? shown.confirmed.count : shown.maxn.animal);
     $("v-tag-species").focus();
@@ -56,8 +86,11 @@
   function submit() {
     var event = shown, who = T.reviewer();
     if (!event || !who) { return; }
-    var count = $("v-tag-count").value.trim();
-    T.post(root.dataset.reviewsUrl, { action: "tag_event", reviewer: who, event: event.id,
+    var count = $("v-tag-count").value.trim(), fields = {};
+    $("v-tag-fields").querySelectorAll("[data-field]").forEach(function (input) {
+      if (input.value !== "") { fields[input.dataset.field] = input.value; }
+    });
+    T.post(root.dataset.reviewsUrl, { action: "tag_event", reviewer: who, event: event.id, fields: fields,
       species: $("v-tag-species").value.trim() || null, count: count === "" ? null : parseInt(count, 10) })
       .then(function (res) {
         if (res.status !== 201) { T.viewerSay(res.body.error || "Not saved."); return; }

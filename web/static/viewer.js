@@ -181,6 +181,7 @@
         sp.setAttribute("aria-label", "species");
         li.appendChild(sp);
       }
+      if (i === v.selected && !st.rejected && T.fields.length) { li.appendChild(T.fieldInputs(d.fields || {}, "box")); }
       list.appendChild(li);
     });
     $("v-low").textContent = low ? low + (low === 1 ? " box" : " boxes") + " below the threshold hidden (L shows them)"
@@ -331,6 +332,11 @@
     var a = event.target.dataset.act;
     if (a === "relabel") { boxAct("relabel", { category: event.target.value }); }
     if (a === "species") { boxAct("species", { species: event.target.value }); }
+    if (a === "field") {  // one of the project's own fields, on the selected box
+      var change = {};
+      change[event.target.dataset.field] = event.target.value === "" ? null : event.target.value;
+      boxAct("fields", { fields: change });
+    }
   });
   $("overlay").addEventListener("click", function (event) {
     var box = event.target.closest(".box");
@@ -421,7 +427,11 @@
     2: function () { boxAct("relabel", { category: "person" }); },
     3: function () { boxAct("relabel", { category: "vehicle" }); },
     g: acceptSuggestion,
-    s: function () { var input = $("v-boxes").querySelector("li.selected input"); if (input) { input.focus(); } else { say("Select an animal box first."); } },
+    s: function () { var input = $("v-boxes").querySelector("li.selected input[data-act=species]"); if (input) { input.focus(); } else { say("Select an animal box first."); } },
+    f: function () {
+      var input = $("v-boxes").querySelector("li.selected [data-act=field]");
+      if (input) { input.focus(); } else { say(T.fields.length ? "Select a box first (J / K)." : "This project records no fields of its own."); }
+    },
     z: undo,
     b: function () { v.hidden = !v.hidden; redraw(); },
     Escape: close

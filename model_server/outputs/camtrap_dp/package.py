@@ -118,6 +118,7 @@ class CamtrapWriter:
         self.model, self.threshold, self.utc_offset = model, threshold, utc_offset
         self.places, self.zone = places, offset_zone(utc_offset)
         self.classifier, self.survey, self.scope = classifier, survey, scope
+        self.fields = survey.settings.fields if survey is not None else ()
         self._media_fh = (folder / "media.csv").open("w", encoding="utf-8", newline="")
         self._obs_fh = (folder / "observations.csv").open("w", encoding="utf-8", newline="")
         self._media = _Table(self._media_fh, MEDIA_FIELDS)
@@ -132,7 +133,14 @@ class CamtrapWriter:
         if record.captured is None:
             self._untimed.append(record.file)
         for row in media_observations(
-            record, event, deployment, self.zone, self.threshold, self.model, self.classifier
+            record,
+            event,
+            deployment,
+            self.zone,
+            self.threshold,
+            self.model,
+            self.classifier,
+            self.fields,
         ):
             if row.get("scientificName"):
                 self._species.add(row["scientificName"])
@@ -140,7 +148,7 @@ class CamtrapWriter:
 
     def close(self, created: datetime) -> PackageFacts:
         for event in self.events.events:
-            for row in event_observations(event, self.zone, self.model):
+            for row in event_observations(event, self.zone, self.model, self.fields):
                 self._observations.add(row)
         self._media_fh.close()
         self._obs_fh.close()

@@ -12,6 +12,7 @@ from shared.categories import CATEGORY_LABELS
 from shared.events.model import Deployment, Event
 from shared.species.classifier import UNKNOWN
 from shared.store.records import MediaRecord
+from shared.surveys.custom_fields import CustomField, camtrap_values
 
 DEPLOYMENT_FIELDS = (
     "deploymentID",
@@ -177,6 +178,7 @@ def media_observations(
     threshold: float,
     model: str,
     classifier: str = "",
+    fields: tuple[CustomField, ...] = (),
 ) -> list[dict[str, Any]]:
     """One observation per box (per category with its most boxes in one frame, for a video),
     `blank` for a file with none, `unclassified` for one that could not be read. A reviewed
@@ -216,7 +218,13 @@ def media_observations(
     if not boxes:
         return [{**base, "observationID": f"{mid}_1", "observationType": "blank", **who}]
     rows = (
-        [_box_observation(d, record.review != "", model, classifier) for d in boxes]
+        [
+            {
+                **_box_observation(d, record.review != "", model, classifier),
+                **camtrap_values(fields, d.get("fields")),
+            }
+            for d in boxes
+        ]
         if record.kind != "video"
         else _video_observations(boxes, record.review != "")
     )
@@ -267,7 +275,9 @@ def _video_observations(boxes: list[dict[str, Any]], human: bool) -> list[dict[s
     return rows
 
 
-def event_observations(event: Event, zone: timezone, model: str) -> list[dict[str, Any]]:
+def event_observations(
+    event: Event, zone: timezone, model: str, fields: tuple[CustomField, ...] = ()
+) -> list[dict[str, Any]]:
     """The event's consensus, as its files' figures count them (the review where a file has
     one): per type its MaxN, the most of them in any one of its files; animals reviewers named
     one row per species with its MaxN, and any more animals than those a row without a name;
@@ -277,6 +287,9 @@ def event_observations(event: Event, zone: timezone, model: str) -> list[dict[st
     comments = [event.note] if event.note else []
     if event.source == "mixed":
         comments.append(f"{event.reviewed} of {len(event.files)} files reviewed")
+    recorded = camtrap_values(fields, event.tag.fields if event.tag else None)
+    if "observationComments" in recorded:  # a project field for free notes
+        comments.append(recorded.pop("observationComments"))
     who = ", ".join(event.reviewers) or "reviewer"
     base = {
         "deploymentID": event.deployment,
@@ -287,6 +300,7 @@ def event_observations(event: Event, zone: timezone, model: str) -> list[dict[st
         "classificationMethod": "human" if event.source == "reviewed" else "machine",
         "classifiedBy": {"reviewed": who, "mixed": f"{model}; {who}"}.get(event.source, model),
         "observationComments": "; ".join(comments) or None,
+        **recorded,
     }
     counts = event.counts
     named = dict(event.species)
