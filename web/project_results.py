@@ -24,6 +24,7 @@ from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
 from shared.store.review import Conflict, NotInJob, ReviewAction, apply
 from shared.store.schema import detections, media, reviews
+from shared.store.undoable import undoable
 from shared.surveys.events import card_of, project_events
 from shared.surveys.periods import period_scope
 from shared.surveys.project_settings import ProjectSettings
@@ -292,6 +293,20 @@ def _undo_bulk(
         undone, kept = undone + int(found["undone"]), kept + int(found.get("kept", 0))
     note(project_id, "undo_bulk", {"undone": undone, "uploads": len(parts)})
     return {"undone": undone, "kept": kept}
+
+
+@bp.get("/reviews/undoable")
+def undoable_reviews(project_id: int) -> Any:
+    """The caller's own changes on the project's cards that can still be undone, oldest first
+    (a bulk accept one card at a time), so undo (Z) still works after a reload."""
+    project, role, user = project_for(project_id, Can.REVIEW)
+    found = undoable(
+        resources.results_store(),
+        visible_jobs(project.id, role, user),
+        reviewer="",
+        user_id=user.id,
+    )
+    return jsonify(undoable=found)
 
 
 @bp.post("/reviews")

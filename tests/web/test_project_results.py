@@ -155,3 +155,35 @@ def check_evaluation_over_cards(client, team: Team, cards: list[str]) -> None:
     assert client.get(page_url, headers=team.auth("bob")).status_code == 404
     bad = client.get(f"/projects/{team.p1.id}/accuracy?threshold=7", headers=rita)
     assert bad.status_code == 400 and 'id="error"' in bad.get_data(as_text=True)
+
+
+def test_undo_after_a_reload_on_the_projects_review_page(client, team, run_worker) -> None:
+    """The project's list of the caller's changes that can still be undone: her own review
+    actions on any card, a bulk accept one card at a time (as the project's undo takes it)."""
+    first = upload(client, team.auth("alice"), team.p1.id, n=1)
+    second = upload(client, team.auth("alice"), team.p1.id, n=2)
+    run_worker()
+    base = f"/api/projects/{team.p1.id}"
+    rita = team.auth("rita")
+    items = client.get(f"{base}/media?order=path", headers=rita).get_json()["media"]
+    one = next(m for m in items if m["job"] == first)
+    done = client.post(
+        f"{base}/reviews", json={"action": "empty", "media_id": one["id"]}, headers=rita
+    )
+    bulk = client.post(
+        f"{base}/reviews", json={"action": "bulk_accept", "filter": {}}, headers=rita
+    )
+    assert bulk.status_code == 201 and bulk.get_json()["images"] == 2
+    listed = client.get(f"{base}/reviews/undoable", headers=rita).get_json()["undoable"]
+    assert listed == [
+        {"review_id": done.get_json()["review_id"]},
+        {"batch": f"{second}:{bulk.get_json()['batches'][second]}"},
+    ]
+    assert client.get(f"{base}/reviews/undoable", headers=team.auth("alice")).get_json() == {
+        "undoable": []
+    }
+    assert client.get(f"{base}/reviews/undoable", headers=team.auth("vic")).status_code == 403
+    for entry in reversed(listed):
+        body = {"action": "undo_bulk", **entry} if "batch" in entry else {"action": "undo", **entry}
+        assert client.post(f"{base}/reviews", json=body, headers=rita).status_code in (200, 201)
+    assert client.get(f"{base}/media?reviewed=no", headers=rita).get_json()["total"] == 3
