@@ -86,15 +86,6 @@ def event_figures(e: Event) -> dict[str, Any]:
         "max_conf": e.max_conf,
         "reviewed": e.reviewed,
         "counts_from": e.source,
-        "confirmed": (
-            {
-                "species": e.tag.species,
-                "count": e.tag.count,
-                "reviewer": e.tag.reviewer,
-                "fields": e.tag.fields,
-            }
-            if e.tag
-            else None
-        ),
+        "confirmed": e.tag.public() if e.tag else None,
         "note": e.note,
     }

@@ -59,6 +59,15 @@ class EventTag:
     reviewer: str
     fields: dict[str, Any] = field(default_factory=dict)  # the project's fields for it
 
+    def public(self) -> dict[str, Any]:
+        """As the events API and the gallery give it."""
+        return {
+            "species": self.species,
+            "count": self.count,
+            "reviewer": self.reviewer,
+            "fields": self.fields,
+        }
+
 
 @dataclass
 class Event:

@@ -43,16 +43,7 @@ class EventIndex:
             "species": event.species,
             "reviewed": event.reviewed,
             "counts_from": event.source,
-            "confirmed": (
-                {
-                    "species": event.tag.species,
-                    "count": event.tag.count,
-                    "by": event.tag.reviewer,
-                    "fields": event.tag.fields,
-                }
-                if event.tag
-                else None
-            ),
+            "confirmed": event.tag.public() if event.tag else None,
         }
 
 

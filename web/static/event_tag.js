@@ -53,7 +53,7 @@
       " · " + event.reviewed + " reviewed";
     if (event.confirmed) {
       text += " · confirmed: " + (event.confirmed.species ? event.confirmed.species + " × " : "") +
-        event.confirmed.count + " by " + event.confirmed.by;
+        event.confirmed.count + " by " + event.confirmed.reviewer;
     }
     return text;
   }
