@@ -279,9 +279,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# options whose value may start with "-" (a western offset): argparse would take "-05:00" for
+# an option of its own and say "expected one argument"
+DASHED_VALUES = ("--utc-offset",)
+
+
+def dashed_values_joined(argv: list[str]) -> list[str]:
+    """`--utc-offset -05:00` as `--utc-offset=-05:00`, which argparse reads."""
+    out: list[str] = []
+    at = 0
+    while at < len(argv):
+        arg = argv[at]
+        following = argv[at + 1] if at + 1 < len(argv) else None
+        if arg in DASHED_VALUES and following is not None and following[1:2].isdigit():
+            out.append(f"{arg}={following}")
+            at += 2
+            continue
+        out.append(arg)
+        at += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(dashed_values_joined(sys.argv[1:] if argv is None else argv))
     try:
         return run(args, Settings.from_env())
     except TraplineError as exc:

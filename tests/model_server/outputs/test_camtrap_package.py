@@ -43,7 +43,7 @@ def test_package_with_coordinates_is_valid(
         "--threshold",
         "0.4",
         "--utc-offset",
-        "+02:00",
+        "-05:00",  # a western offset, written as people type it (issue 28, item 6)
         "--deployments",
         places,
     )
@@ -59,10 +59,10 @@ def test_package_with_coordinates_is_valid(
     assert meta["spatial"]["type"] == "Polygon"
     deployments = {d["deploymentID"]: d for d in rows(package, "deployments")}
     assert deployments["media"]["latitude"] == "51.2"
-    assert deployments["media"]["deploymentStart"] == "2021-04-11T20:43:09+02:00"
-    assert deployments["media"]["deploymentEnd"] == "2021-04-11T20:43:15+02:00"
+    assert deployments["media"]["deploymentStart"] == "2021-04-11T20:43:09-05:00"
+    assert deployments["media"]["deploymentEnd"] == "2021-04-11T20:43:15-05:00"
     media = rows(package, "media")
-    assert len(media) == 13 and all(m["timestamp"].endswith("+02:00") for m in media)
+    assert len(media) == 13 and all(m["timestamp"].endswith("-05:00") for m in media)
     assert {m["fileMediatype"] for m in media} == {"image/jpeg"}
     observations = rows(package, "observations")
     by_level = Counter(o["observationLevel"] for o in observations)
@@ -94,8 +94,8 @@ def test_package_with_coordinates_is_valid(
     } == {(e["event_id"], "human", "1") for e in result.sheet_values("Events")}
     heron_event = next(o for o in events if o["deploymentID"] == "media")
     assert (heron_event["eventStart"], heron_event["eventEnd"]) == (
-        "2021-04-11T20:43:09+02:00",
-        "2021-04-11T20:43:15+02:00",
+        "2021-04-11T20:43:09-05:00",
+        "2021-04-11T20:43:15-05:00",
     )
     ids = {m["mediaID"] for m in media}
     assert {o["mediaID"] for o in observations if o["mediaID"]} <= ids
