@@ -64,8 +64,9 @@ def described(deployment: Deployment) -> Deployment:
         if i.latitude is not None and i.longitude is not None
     ]
     if places:
-        deployment.latitude = statistics.median(p[0] for p in places)
-        deployment.longitude = statistics.median(p[1] for p in places)
+        # a median of two fixes is their mean: rounded to 7 decimals (about 1 cm), as EXIF's are
+        deployment.latitude = round(statistics.median(p[0] for p in places), 7)
+        deployment.longitude = round(statistics.median(p[1] for p in places), 7)
     return deployment
 
 

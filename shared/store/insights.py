@@ -135,8 +135,9 @@ def cameras(engine: Engine, job_id: str) -> list[dict[str, Any]]:
                 "first": r.first.isoformat() if r.first else None,
                 "last": r.last.isoformat() if r.last else None,
                 "with_gps": len(lats),
-                "latitude": statistics.median(lats) if lats else None,
-                "longitude": statistics.median(lons) if lons else None,
+                # rounded as EXIF's fixes are (7 decimals, about 1 cm): no float noise
+                "latitude": round(statistics.median(lats), 7) if lats else None,
+                "longitude": round(statistics.median(lons), 7) if lons else None,
             }
         )
     return out

@@ -4,6 +4,7 @@ than a sum, cameras split by serial number, a deeper folder level, the median po
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -149,3 +150,18 @@ def test_an_event_says_how_much_of_it_was_reviewed_and_names_its_species() -> No
     assert whole.source == "reviewed" and whole.outcome == "empty"
     (blank,) = event_observations(whole, UTC, "MDv5a")
     assert (blank["observationType"], blank["classificationMethod"]) == ("blank", "human")
+
+
+def test_a_median_position_carries_no_float_noise() -> None:
+    """Two fixes' median is their mean: 43.465768350000005 unrounded (issue 28, item 8)."""
+    assert statistics.median([43.4657683, 43.4657684]) == 43.465768350000005
+    (camera,) = deployments(
+        [
+            item("cam/a.jpg", 0, gps=(43.4657683, 11.8851267)),
+            item("cam/b.jpg", 10, gps=(43.4657684, 11.8851268)),
+        ]
+    )
+    assert camera.latitude is not None and camera.longitude is not None
+    assert len(repr(camera.latitude).split(".")[1]) <= 7
+    assert len(repr(camera.longitude).split(".")[1]) <= 7
+    assert abs(camera.latitude - 43.46576835) < 1e-7
