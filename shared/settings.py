@@ -173,6 +173,8 @@ class Settings:
     lease_seconds: int = 30
     # How often each model server sweeps the unfinished jobs for work whose server died.
     recovery_seconds: int = 60
+    # /readyz answers 503 once a queued job has waited longer than this (a monitor's alarm).
+    ready_max_wait_seconds: float = 3600.0
     # Cleanup ages, in days.
     results_max_age_days: float = 14.0
     uploads_max_age_days: float = 14.0
@@ -273,6 +275,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "admin_password_hash": _password_hash,
     "lease_seconds": _positive_int,
     "recovery_seconds": _positive_int,
+    "ready_max_wait_seconds": _positive_float,
     "results_max_age_days": _positive_float,
     "uploads_max_age_days": _positive_float,
 }

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import Engine
@@ -47,6 +48,7 @@ from shared.inputs import collect_upload
 from shared.leases import Lease, acquire, detect_lease, drop
 from shared.logs import job_context
 from shared.settings import Settings
+from shared.stats import count as count_stats
 from shared.storage import Storage
 from shared.store.writes import delete_job, record_ended
 
@@ -310,8 +312,17 @@ def _fail(
             storage.remove_job_files(state.id, keep_upload="upload" not in remove)
             _forget_results(storage, state.id)
         log.warning("job %s: failed: %s", state.id, message)
+        _counted(redis, state.model, jobs_failed=1)
         send_notice(settings, state)
     return {"status": "failed"}
+
+
+def _counted(redis: Redis, model: str, **added: int) -> None:
+    """The fleet's counters for /metrics; a Redis hiccup costs a count, never the job."""
+    try:
+        count_stats(redis, model or "unknown", **added)
+    except RedisError as exc:
+        log.warning("the counters for /metrics were not updated: %s", exc)
 
 
 def _forget_results(storage: Storage, job_id: str) -> None:
@@ -338,6 +349,13 @@ def _finished(
     ):
         return {"status": "lost"}
     retry_until_done(lambda: redis.set(RATE_KEY, rate), what="recording the speed")
+    _counted(
+        redis,
+        state.model,
+        images_processed=tally.images,
+        images_failed=tally.errors,
+        jobs_finished=1,
+    )
     storage.remove_job_files(state.id)
     log.info("job %s: finished, %d images, %d errors", state.id, tally.images, tally.errors)
     send_notice(settings, state)

@@ -177,12 +177,13 @@ def test_too_large_is_413(settings, redis_conn) -> None:
 
 def test_healthz_counts_model_servers(client, redis_conn) -> None:
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["model_servers"] == 0 and "queue" in body["notice"]
+    assert body["status"] == "degraded" and body["model_servers"] == 0 and "queue" in body["notice"]
     redis_conn.set(NOTICE_KEY, "No detector model at /m/md_v4.1.0.pb")
     assert "No detector model" in client.get("/healthz").get_json()["notice"]
     beat(redis_conn, "box-1", "MegaDetector v4.1.0")
     body = client.get("/healthz").get_json()
     assert body["model_servers"] == 1 and body["models"] == ["MegaDetector v4.1.0"]
+    assert body["status"] == "ok"
 
 
 def test_redis_down_is_503_not_a_traceback(settings, tmp_path) -> None:
