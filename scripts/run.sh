@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs the whole service on this machine: Redis, the upload site and
-# one model server. Prints the address; Ctrl-C stops all three cleanly.
+# one model server. Prints the address; Ctrl-C stops all three cleanly. If one of them stops on
+# its own, the script says which and stops the others: it is for trying Trapline on one
+# machine; production runs each under systemd, which restarts it (README, "Deploying").
 # Settings come from TRAPLINE_* variables (see README); sensible local defaults otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,7 @@ if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.setsockopt(soc
 fi
 
 pids=()
+names=()
 stop() {
     trap - INT TERM EXIT
     echo; echo "run: stopping"
@@ -74,14 +77,14 @@ if .venv/bin/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1]).ping
 else
     redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$TRAPLINE_DATA_DIR/redis" \
         --appendonly yes --save "" --loglevel warning &
-    pids+=($!)
+    pids+=($!); names+=("Redis")
 fi
 
 .venv/bin/trapline-worker &
-pids+=($!)
+pids+=($!); names+=("the model server")
 GUNICORN_BIND="127.0.0.1:${port}" GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" \
     .venv/bin/gunicorn -c deploy/gunicorn.conf.py "web:create_app()" &
-pids+=($!)
+pids+=($!); names+=("the upload site")
 # "up" only once the site really answers (a 503 from /healthz is an answer: it says why).
 if ! .venv/bin/python - "$port" "${pids[-1]}" <<'PY'
 import os, sys, time, urllib.error, urllib.request
@@ -105,4 +108,13 @@ then
     exit 1
 fi
 echo "run: Trapline is up at http://127.0.0.1:${port}/  (model: $TRAPLINE_MODEL_PATH; Ctrl-C stops it)"
-wait -n "${pids[@]}"
+code=0
+wait -n "${pids[@]}" || code=$?
+for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+        echo "run: ${names[$i]} stopped (exit status $code), so run.sh stops the rest too;" \
+            "start it again, or run Trapline under systemd, which restarts each part on its own" >&2
+        break
+    fi
+done
+exit "$code"

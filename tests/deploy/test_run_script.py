@@ -75,9 +75,22 @@ def test_up_is_said_only_once_the_site_answers(tmp_path: Path) -> None:
             assert response.status in (200, 503)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert b"Upload camera-trap photos" in response.read()
+        # the model server stops on its own: the script says which part stopped, and stops
+        found = subprocess.run(
+            ["pgrep", "-o", "-g", str(proc.pid), "-f", "bin/trapline-worker"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        os.kill(int(found.stdout.strip()), signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=60)
+        assert "run: the model server stopped (exit status 137)" in rest
+        assert "under systemd, which restarts each part on its own" in rest
+        assert proc.returncode == 137
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.communicate(timeout=60)
 
 
 def test_hash_password_prints_a_line_that_survives_the_env_file_and_a_shell(
