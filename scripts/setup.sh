@@ -3,7 +3,8 @@
 # virtual environment in .venv. Safe to run again; it only adds what is missing.
 #   scripts/setup.sh          the service (Redis, Python packages for web + model server)
 #   scripts/setup.sh --test   also what the test suite needs (nginx, Chromium, systemd-analyze,
-#                             a PostgreSQL server the tests start on their own)
+#                             a PostgreSQL server the tests start on their own, LibreOffice Calc
+#                             and pdftotext, which judge how the Excel report prints)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +14,8 @@ with_tests=0
 packages=(python3 python3-venv python3-pip redis-server)
 commands=(python3 python3 python3 redis-server)
 if (( with_tests )); then
-    packages+=(nginx chromium systemd)
-    commands+=(nginx chromium systemd-analyze)
+    packages+=(nginx chromium systemd libreoffice-calc poppler-utils)
+    commands+=(nginx chromium systemd-analyze soffice pdftotext)
 fi
 
 missing=()

@@ -97,8 +97,14 @@ def _chart(
             }
         )
     chart.set_title({"name": title})
-    chart.set_x_axis({"name": x_name})
-    chart.set_y_axis({"name": y_name})
+    # a bar chart lies on its side: xlsxwriter's x axis is then the value axis
+    category_axis, value_axis = (
+        (chart.set_y_axis, chart.set_x_axis)
+        if kind == "bar"
+        else (chart.set_x_axis, chart.set_y_axis)
+    )
+    category_axis({"name": x_name})
+    value_axis({"name": y_name})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": height})
     ws.insert_chart(*anchor, chart)

@@ -36,6 +36,11 @@ WIDTHS = {
     "deployment": 30,
     "first_file": 40,
     "notes": 30,
+    # dates and times as Excel shows them (yyyy-mm-dd hh:mm:ss): narrower prints ###
+    "start": 20,
+    "end": 20,
+    "species": 24,
+    "counts_from": 12,
 }
 
 
@@ -163,16 +168,28 @@ class ExcelReport:
         ]
         rows += [("Warning", text) for text in warnings]
         ws = self.summary
+        # the activity tables below share these columns: B stays a table's width and long
+        # values wrap inside it; C says how much of a count was reviewed
         ws.set_column(0, 0, 40)
-        ws.set_column(1, 1, 60)
+        ws.set_column(1, 1, 30)
+        ws.set_column(2, 2, 24)
+        ws.set_column(3, 5, 12)
+        wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
         ws.write_string(0, 0, "Trapline detection report", self.bold)
-        ws.set_column(2, 2, 28)
         for i, (label, value, *reviewed) in enumerate(rows, start=1):
             ws.write_string(i, 0, label)
-            self.write_cell(ws, i, 1, label, value)
+            if isinstance(value, str) and len(value) > 30:
+                ws.write_string(i, 1, value, wrap)
+            else:
+                self.write_cell(ws, i, 1, label, value)
             if reviewed and reviewed[0]:
                 ws.write_string(i, 2, reviewed[0])
         write_activity(self.book, ws, len(rows) + 2, tally, run.threshold, self.bold)
+        # printed: landscape A4, every column on one page's width (the charts whole)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
         return warnings
 
     def close(self, run: RunInfo, tally: Tally) -> list[str]:
