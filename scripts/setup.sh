@@ -46,6 +46,12 @@ extras="web,model"
 (( with_tests )) && extras="web,model,test"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
+# MegaDetector's own validator judges detections.json in the tests: the package alone, since
+# its declared dependencies pull in PyTorch and YOLOv5 (what the validator imports is in the
+# test extras)
+if (( with_tests )); then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps megadetector==10.0.28
+fi
 # The offline default detector: MegadetectorLite, built from the zamba wheel on the package
 # index (about 41 MB, checksums pinned; nothing of zamba or PyTorch is installed). The tests
 # need it; the service can still run MegaDetector or YOLOX-Nano without it.

@@ -7,6 +7,7 @@ import math
 from typing import IO, Any
 
 from model_server.outputs.run_info import RunInfo
+from shared.categories import CATEGORY_LABELS
 from shared.store.records import KEPT_VERDICTS, MediaRecord
 
 FORMAT_VERSION = "1.4"
@@ -33,6 +34,7 @@ def _info(run: RunInfo) -> dict[str, Any]:
         "conservative_detection_threshold": run.model.conservative_threshold,
         "threshold_used_in_report": run.threshold,
         "model_name": run.model.name,
+        "classes_detected": [c.label for c in run.model.categories],
     }
     if run.model.is_megadetector:
         meta["megadetector_version"] = run.model.version
@@ -83,11 +85,13 @@ def image_entry(
     `frames_processed` (the checked frames' numbers, ascending) and `frame_number` on each
     detection."""
     entry: dict[str, Any] = {"file": record.file}
-    video = record.video if record.kind == "video" else None
-    if video and video.get("frame_rate"):
-        entry["frame_rate"] = video["frame_rate"]
+    video = (record.video or {}) if record.kind == "video" else None
+    if video is not None:  # MegaDetector's -1.0 where a video could not be read
+        entry["frame_rate"] = video.get("frame_rate") or -1.0
     if record.failure is not None:
         entry.update(failure=record.failure, detections=None)
+        if video is not None:
+            entry["frames_processed"] = []
         return entry
     if video is not None:
         entry["frames_processed"] = sorted(video.get("frames_processed") or [])
@@ -142,7 +146,9 @@ class MdJsonWriter:
 
     def __init__(self, fh: IO[str], run: RunInfo) -> None:
         self._fh, self._run, self._first = fh, run, True
-        categories = {c.value: c.label for c in run.model.categories}
+        # MegaDetector's three, whatever the model finds (`detector_metadata` says which it
+        # does): comparison and postprocessing tools expect exactly these
+        categories = dict(CATEGORY_LABELS)
         self._ids = class_ids(run)
         heading: dict[str, Any] = {"detection_categories": categories}
         if self._ids:
