@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
@@ -53,6 +53,9 @@ class ModelInfo:
     is_megadetector: bool = False
     version: str = ""
     notes: str = ""
+    # results reused from a MegaDetector file: that file's own provenance (its name, detector,
+    # detection_completion_time and format_version), kept in the JSON written again
+    source: dict[str, str] = field(default_factory=dict)
 
     def facts(self) -> ModelFacts:
         """What the site says about this model: its classes and suggested threshold."""

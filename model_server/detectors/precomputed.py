@@ -24,6 +24,14 @@ def _info(info: dict, source: Path) -> ModelInfo:
             meta.get("conservative_detection_threshold", 0.05 if is_v5 else 0.3)
         ),
         is_megadetector="md" in detector.lower() or "megadetector" in detector.lower(),
+        source={
+            "file": source.name,
+            **{
+                key: str(info[key])
+                for key in ("detector", "detection_completion_time", "format_version")
+                if info.get(key)
+            },
+        },
     )
 
 

@@ -36,7 +36,7 @@ def _info(run: RunInfo) -> dict[str, Any]:
         "model_name": run.model.name,
         "classes_detected": [c.label for c in run.model.categories],
     }
-    if run.model.is_megadetector:
+    if run.model.is_megadetector and run.model.version:
         meta["megadetector_version"] = run.model.version
     if run.model.notes:
         meta["model_notes"] = run.model.notes
@@ -47,6 +47,16 @@ def _info(run: RunInfo) -> dict[str, Any]:
         "detector_metadata": meta,
         "producer": "Trapline",
     }
+    source = run.model.source
+    if source:  # results reused from a MegaDetector file: its provenance, Trapline's beside it
+        info["detection_completion_time"] = source.get(
+            "detection_completion_time", info["detection_completion_time"]
+        )
+        info["trapline"] = {
+            "reused_from": source.get("file", ""),
+            "source_format_version": source.get("format_version", ""),
+            "completion_time": finished.strftime("%Y-%m-%d %H:%M:%S"),
+        }
     species = run.species
     if species.get("classes"):
         info["classifier"] = f"Trapline class set {species['set']!r} ({species['embedder']})"

@@ -34,7 +34,13 @@ def test_reused_results_give_the_same_boxes_report_and_zip(run_batch_cli) -> Non
     data = result.json()
     assert data["info"]["detector"] == "md_v4.1.0.pb"
     assert data["info"]["format_version"] == "1.4"
+    # the source's own provenance, Trapline's run beside it (issue 28, item 3)
+    assert data["info"]["detection_completion_time"] == "2021-07-14 14:57:28"
+    trapline = data["info"]["trapline"]
+    assert trapline["reused_from"] == MD_JSON.name and trapline["source_format_version"] == "1.0"
+    assert trapline["completion_time"] != "2021-07-14 14:57:28"
     meta = data["info"]["detector_metadata"]
+    assert "megadetector_version" not in meta  # the source did not say: no empty string
     assert (meta["typical_detection_threshold"], meta["conservative_detection_threshold"]) == (
         0.8,
         0.3,
