@@ -164,3 +164,34 @@ def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
     assert not store.result_zip(job_id).exists() and not reports.exists()
     assert not thumbs.exists()
     assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED
+
+
+def test_the_cron_line_as_written(settings, redis_conn, tmp_path: Path) -> None:
+    """deploy/cron/trapline-cleanup's command, with this checkout and a settings file in place
+    of /opt/trapline and /etc/trapline, run by sh as cron runs it (issue 28, item 9): it removes
+    an expired job and logs into the data folder, which the service's user owns."""
+    line = next(
+        row
+        for row in (REPO / "deploy" / "cron" / "trapline-cleanup").read_text().splitlines()
+        if row and not row.startswith("#")
+    )
+    *when, user, command = line.split(None, 6)
+    assert (when, user) == (["30", "3", "*", "*", "*"], "trapline")
+    env = tmp_path / "trapline.env"
+    env.write_text(
+        f"TRAPLINE_DATA_DIR={settings.data_dir}\nTRAPLINE_REDIS_URL={settings.redis_url}\n"
+    )
+    venv_python = Path(sys.executable)
+    command = (
+        command.replace("/etc/trapline/trapline.env", str(env))
+        .replace("/opt/trapline/.venv/bin/python", str(venv_python))
+        .replace("/opt/trapline", str(REPO))
+    )
+    store = Storage(settings.data_dir)
+    store.ensure()
+    old = make_job(store, redis_conn, JobStatus.FINISHED, 30, now=time.time())  # its clock
+    done = subprocess.run(["sh", "-c", command], check=False, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == done.stderr == "", done
+    assert not store.result_zip(old).exists()
+    log = (settings.data_dir / "cleanup.log").read_text()
+    assert "removed 3 entries" in log
