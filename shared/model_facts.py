@@ -24,6 +24,7 @@ class ModelFacts:
     name: str
     classes: tuple[str, ...] = LABELS  # the labels it detects, in MegaDetector's order
     threshold: float | None = None  # the confidence it suggests counting from
+    embedder: str = ""  # the species embedder its server has ("": class sets cannot be used)
 
     @classmethod
     def of_categories(
@@ -54,6 +55,7 @@ class ModelFacts:
             "classes": list(self.classes),
             "threshold": self.threshold,
             "not_detected": self.not_detected(),
+            "embedder": self.embedder,
         }
 
     def dumps(self) -> str:
@@ -76,4 +78,5 @@ class ModelFacts:
             str(raw.get("name") or name),
             classes or LABELS,
             float(threshold) if isinstance(threshold, int | float) else None,
+            str(raw.get("embedder") or ""),
         )

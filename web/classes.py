@@ -45,6 +45,7 @@ from web.admin import admin_required
 from web.answers import answer
 from web.audit_trail import note
 from web.errors import Refusal
+from web.model_facts import installed
 from web.projects import project_for
 
 bp = Blueprint("classes", __name__)
@@ -141,13 +142,31 @@ def index() -> Any:
         for p, role in mine
         if user and (user.site_admin or (role and Can.REVIEW in role.can))
     ]
-    return render_template("classes.html", sets=sets, projects=teaching)
+    return render_template(
+        "classes.html", sets=sets, projects=teaching, embedder_missing=embedder_missing()
+    )
 
 
 @bp.get("/classes/<name>")
 def page(name: str) -> Any:
     row = _set_or_404(name)
-    return render_template("class_set.html", set=row, details=set_details(row))
+    return render_template(
+        "class_set.html", set=row, details=set_details(row), embedder_missing=embedder_missing()
+    )
+
+
+def embedder_missing() -> str:
+    """Why class sets cannot be taught or used now, "" when they can: model servers run and
+    none of them has a species embedder (with none running, work waits in the queue as
+    detection does)."""
+    models = installed()
+    if not models or any(m.embedder for m in models):
+        return ""
+    return (
+        "no species embedder is installed on the model servers, so class sets cannot be "
+        "taught or used. Administrators: `trapline-models download yolox_nano_onnx --dir "
+        "models` and TRAPLINE_SPECIES_EMBEDDER (see the README, Species from your own examples)."
+    )
 
 
 @bp.get("/classes/<name>/crops/<int:example_id>.jpg")
@@ -216,6 +235,9 @@ def add_examples(name: str) -> Any:
     here = url_for("classes.page", name=row.name)
     upload = request.files.get("file")
     try:
+        missing = embedder_missing()
+        if missing:  # said before the zip is taken in, not after a model server tried it
+            raise Refusal(f"Not added: {missing}", 409, page=here)
         if upload is None or not upload.filename:
             raise Refusal("Not added: attach a zip of example photos as `file`.", 400, page=here)
         if not upload.filename.lower().endswith(".zip"):

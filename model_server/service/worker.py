@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import replace
 from types import FrameType
 
 from redis import Redis
@@ -76,6 +77,13 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
         raise SystemExit(0)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _facts(detector: Detector, settings: Settings) -> ModelFacts:
+    """What the site says about this server's model, and whether it can classify species."""
+    embedder = settings.species_embedder
+    found = embedder.name if embedder is not None and embedder.is_file() else ""
+    return replace(detector.info.facts(), embedder=found)
 
 
 def _heartbeat(

@@ -6,6 +6,7 @@ why their rows are empty. The page's counts say "photo"/"photos" and name videos
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -98,3 +99,31 @@ def test_the_summary_line_of_a_job_with_videos() -> None:
     line = summary_text({"images": 47, "videos": 5, "animal": 2, "person": 1}, three)
     assert line.startswith("42 photos and 5 videos: 2 with animals, 1 with people, 0 with")
     assert summary_text({"images": 1, "videos": 1}, three).startswith("1 video: ")
+
+
+def test_class_sets_say_up_front_when_no_embedder_is_installed(client, redis_conn) -> None:
+    """Issue 28, item 11 (in part): the page and the teaching API say so before a zip is taken
+    in, not after a model server tried it; with no server live the zip waits, as uploads do."""
+    from tests.web.helpers import SCRIPT, zip_of
+
+    created = client.post("/api/class-sets", json={"name": "birds"}, headers=SCRIPT)
+    assert created.status_code in (200, 201), created.get_json()
+
+    def teach() -> int:
+        data = {"file": (io.BytesIO(zip_of({"heron/a.jpg": b"x"})), "ex.zip"), "species": "heron"}
+        response = client.post(
+            "/api/class-sets/birds/examples",
+            data=data,
+            content_type="multipart/form-data",
+            headers=SCRIPT,
+        )
+        return response.status_code
+
+    beat(redis_conn, "box-1", LITE, facts=ModelFacts(LITE, ("animal",), 0.25, embedder=""))
+    page = client.get("/classes").get_data(as_text=True)
+    assert 'id="embedder-missing"' in page and "No species embedder is installed" in page
+    assert teach() == 409
+    beat(redis_conn, "box-1", LITE, facts=ModelFacts(LITE, ("animal",), 0.25, "yolox_nano.onnx"))
+    assert 'id="embedder-missing"' not in client.get("/classes").get_data(as_text=True)
+    assert teach() == 202
+    leave(redis_conn, "box-1")
