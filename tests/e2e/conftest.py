@@ -45,9 +45,11 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
                 errors.append(msg.text)
 
         def request_failed(req: Any) -> None:
-            # a download ends its navigation as "aborted" in Chromium: that one is expected
-            if "/download" not in req.url:
-                errors.append(f"request failed: {req.url}")
+            # the browser itself cancels a request when the page navigates away (a download
+            # ends its navigation so too, and a summary the page was refreshing when a link was
+            # clicked): no server or page defect. Any other failure is one.
+            if req.failure != "net::ERR_ABORTED":
+                errors.append(f"request failed: {req.url} ({req.failure})")
 
         page.on("pageerror", page_error)
         page.on("console", console)
