@@ -12,6 +12,9 @@ ISO6709 = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?
 LOCATION_TAGS = ("location", "com.apple.quicktime.location.ISO6709", "location-eng")
 MAKE_TAGS = ("make", "com.apple.quicktime.make", "manufacturer")
 MODEL_TAGS = ("model", "com.apple.quicktime.model")
+# a phone's local capture time with its UTC offset (`2023-05-01T10:00:00+0800`); its
+# `creation_time` is then true UTC, not a camera's local time labelled UTC
+LOCAL_TIME_TAGS = ("com.apple.quicktime.creationdate", "date")
 
 
 def parse_iso6709(text: str) -> tuple[float, float, float | None] | None:
@@ -39,6 +42,21 @@ def parse_creation_time(text: str) -> datetime | None:
     return moment.replace(tzinfo=None, microsecond=0)
 
 
+def parse_local_time(text: str) -> datetime | None:
+    """A tag that gives the local time with an explicit offset: its local digits; None when
+    it has no offset (nothing says what it means then) or is not a usable date."""
+    raw = text.strip()
+    if re.search(r"[+-]\d{2}:?\d{2}$", raw) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.year < 1990:
+        return None
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
 def _first(tags: dict[str, str], names: tuple[str, ...]) -> str:
     return next((tags[n].strip() for n in names if tags.get(n, "").strip()), "")
 
@@ -49,8 +67,18 @@ def container_metadata(container: Any, stream: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"make": _first(tags, MAKE_TAGS), "model": _first(tags, MODEL_TAGS)}
     notes = []
     raw_time = tags.get("creation_time", "")
+    local = next(
+        (
+            (name, found)
+            for name in LOCAL_TIME_TAGS
+            if (found := parse_local_time(tags.get(name, ""))) is not None
+        ),
+        None,
+    )
     captured = parse_creation_time(raw_time) if raw_time else None
-    if captured is not None:
+    if local is not None:  # a phone: its own local time beats the UTC creation_time
+        meta.update(captured=local[1].isoformat(), captured_from=f"{local[0]} (container)")
+    elif captured is not None:
         meta.update(captured=captured.isoformat(), captured_from="creation_time (container)")
     elif raw_time:
         notes.append(f"creation_time {raw_time!r} is not a usable date")

@@ -54,7 +54,9 @@ def deployments(items: Iterable[Item], level: int = 1) -> list[Deployment]:
 def described(deployment: Deployment) -> Deployment:
     """Fills in its time span, most common camera and median GPS position from its files."""
     times = [i.captured for i in deployment.items if i.captured is not None]
-    deployment.start, deployment.end = (min(times), max(times)) if times else (None, None)
+    ends = [i.ends for i in deployment.items if i.ends is not None]
+    # a video runs on after its capture time: the deployment lasts until its end
+    deployment.start, deployment.end = (min(times), max(ends)) if times else (None, None)
     cameras = Counter((i.make, i.model) for i in deployment.items if i.make or i.model)
     if cameras:
         deployment.make, deployment.model = cameras.most_common(1)[0][0]
@@ -72,6 +74,7 @@ def described(deployment: Deployment) -> Deployment:
 
 def _event(number: int, deployment: str, members: list[Item], note: str = "") -> Event:
     times = [m.captured for m in members if m.captured is not None]
+    ends = [m.ends for m in members if m.ends is not None]
     confs = [m.max_conf for m in members if m.max_conf is not None]
     named = {name for m in members for name in m.species}
     return Event(
@@ -79,7 +82,7 @@ def _event(number: int, deployment: str, members: list[Item], note: str = "") ->
         deployment,
         [m.path for m in members],
         min(times) if times else None,
-        max(times) if times else None,
+        max(ends) if ends else None,  # the end of its last video, not only its start
         {label: max(m.counts.get(label, 0) for m in members) for label in LABELS},
         max(confs) if confs else None,
         sum(1 for m in members if m.failed),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.categories import LABELS
@@ -31,6 +31,13 @@ class Item:
     reviewed: bool = False
     species: dict[str, int] = field(default_factory=dict)
     reviewer: str = ""
+    duration: float = 0.0  # a video's seconds: it ends that long after it was captured
+
+    @property
+    def ends(self) -> datetime | None:
+        if self.captured is None or not self.duration:
+            return self.captured
+        return self.captured + timedelta(seconds=self.duration)
 
 
 @dataclass

@@ -31,6 +31,8 @@ def event_items(engine: Engine, job_id: str) -> list[Item]:
         media.c.longitude,
         media.c.verified_outcome,
         media.c.reviewer,
+        media.c.kind,
+        media.c.video,
     )
     with engine.connect() as conn:
         rows = conn.execute(
@@ -52,6 +54,7 @@ def event_items(engine: Engine, job_id: str) -> list[Item]:
             reviewed=r.verified_outcome is not None,
             species=named.get(r.id, {}),
             reviewer=r.reviewer if r.verified_outcome is not None else "",
+            duration=float((r.video or {}).get("duration") or 0.0) if r.kind == "video" else 0.0,
         )
         for r in rows
     ]

@@ -14,7 +14,11 @@ from PIL import Image
 
 from model_server.media import video_walk
 from model_server.media.video_decode import DecodeRequest, decode
-from model_server.media.video_metadata import parse_creation_time, parse_iso6709
+from model_server.media.video_metadata import (
+    parse_creation_time,
+    parse_iso6709,
+    parse_local_time,
+)
 from model_server.media.video_process import DecoderProcess, Frame
 from tests.conftest import DATA
 from tests.images import red_patch_image
@@ -116,6 +120,28 @@ def test_container_tags_give_capture_time_and_gps(tmp_path: Path) -> None:
     assert untagged.facts is not None
     assert "captured" not in untagged.facts["metadata"]  # never guessed from the name
     assert untagged.facts["metadata"]["exif_notes"] == "no capture time in the container"
+
+
+def test_a_phones_local_time_beats_its_utc_creation_time(tmp_path: Path) -> None:
+    """A phone writes true UTC in creation_time and its local time with the offset beside it
+    (issue 28, item 7): the capture time is the local one, as a camera trap's clock is."""
+    path = red_patch_clip(
+        tmp_path / "phone.mp4",
+        seconds=1,
+        fps=5,
+        patch_frames=range(0),
+        tags={
+            "creation_time": "2024-06-01T02:42:10.000000Z",
+            "com.apple.quicktime.creationdate": "2024-06-01T10:42:10+0800",
+        },
+    )
+    decoder, _ = decoded(path)
+    assert decoder.facts is not None
+    meta = decoder.facts["metadata"]
+    assert meta["captured"] == "2024-06-01T10:42:10"
+    assert meta["captured_from"] == "com.apple.quicktime.creationdate (container)"
+    assert parse_local_time("2024-06-01T10:42:10") is None  # no offset: nothing says what it is
+    assert str(parse_local_time("2024-06-01T10:42:10-05:00")) == "2024-06-01 10:42:10"
 
 
 @pytest.mark.parametrize(

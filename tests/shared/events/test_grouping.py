@@ -165,3 +165,15 @@ def test_a_median_position_carries_no_float_noise() -> None:
     assert len(repr(camera.latitude).split(".")[1]) <= 7
     assert len(repr(camera.longitude).split(".")[1]) <= 7
     assert abs(camera.latitude - 43.46576835) < 1e-7
+
+
+def test_a_video_lasts_to_its_end_in_its_event_and_deployment() -> None:
+    """A 30 s video captured at 05:00:10 ends at 05:00:40: its event and its deployment end
+    there too, so Camtrap DP's observation of it never ends after them (issue 28, item 7)."""
+    photo = item("cam/a.jpg", 0, 1)
+    video = replace(item("cam/b.mp4", 10, 1), duration=30.0)
+    found = deployments([photo, video])
+    (event,) = events(found, 60)
+    assert event.end == T0 + timedelta(seconds=40)
+    assert found[0].end == T0 + timedelta(seconds=40) and found[0].start == T0
+    assert video.ends == T0 + timedelta(seconds=40) and photo.ends == T0
