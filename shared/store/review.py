@@ -274,16 +274,14 @@ def _add(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -
     return {"added": added[0] if added else None, "bbox": [x, y, w, h]}
 
 
-def _keep(conn: Connection, action: ReviewAction, reviewer: str, what: str, **values: Any) -> Any:
+def _keep(conn: Connection, box: Any, reviewer: str, what: str, **values: Any) -> None:
     """Records `values` on a box that is kept (accepting it if nobody had judged it yet);
-    a rejected box is refused. Returns the box as it was."""
-    box = _box(conn, action)
+    a rejected box is refused."""
     if box.verdict == "rejected":
         raise ReviewRefused(f"This box was rejected; accept it before {what}.")
     verdict = box.verdict if box.verdict in KEPT_VERDICTS else "accepted"
     values.setdefault("verified_category", box.verified_category or box.category)
     _judge(conn, box.id, reviewer, verdict=verdict, **values)
-    return box
 
 
 def _species(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
@@ -291,14 +289,14 @@ def _species(conn: Connection, media_id: int, action: ReviewAction, reviewer: st
     if box.verdict != "rejected" and (box.verified_category or box.category) != "1":
         raise ReviewRefused("A species can only be named on an animal box.")
     name = (action.species or "").strip() or None
-    _keep(conn, action, reviewer, "naming its species", verified_category="1", species=name)
+    _keep(conn, box, reviewer, "naming its species", verified_category="1", species=name)
     return {}
 
 
 def _fields(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
     box = _box(conn, action)
     kept = merged(box.fields, action.fields or {})
-    _keep(conn, action, reviewer, "recording its fields", fields=kept)
+    _keep(conn, box, reviewer, "recording its fields", fields=kept)
     return {"fields": action.fields}
 
 
