@@ -1,6 +1,6 @@
 """Videos made by the tests themselves with PyAV: a grey clip with a red 'animal' patch in
 chosen frames, container tags, a Bushnell-style MJPEG AVI whose first frame has another pixel
-format, a sound-only file, and damaged copies of real videos."""
+format, an AVI that dropped a frame, a sound-only file, and damaged copies of real videos."""
 
 from __future__ import annotations
 
@@ -84,6 +84,27 @@ def bushnell_avi(path: Path, frames: int = 8, fps: int = 5) -> Path:
             Image.new("RGB", (64, 48), (200, 25 * i, 0)).save(
                 buf, "JPEG", subsampling=0 if i == 0 else 2
             )
+            packet = av.Packet(buf.getvalue())
+            packet.stream, packet.pts, packet.dts = stream, i, i
+            packet.time_base = Fraction(1, fps)
+            out.mux(packet)
+    return path
+
+
+def avi_with_a_dropped_frame(
+    path: Path, images: list[Image.Image], dropped: int, fps: int = 4
+) -> Path:
+    """MJPEG in AVI with an empty (0-byte) chunk in place of frame `dropped`, as a trap that
+    drops a frame writes it: the index counts every chunk, decoders have one frame fewer."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height = images[0].size
+        stream.pix_fmt = "yuvj420p"
+        stream.time_base = Fraction(1, fps)
+        for i, image in enumerate(images):
+            buf = io.BytesIO()
+            if i != dropped:
+                image.save(buf, "JPEG", quality=95)
             packet = av.Packet(buf.getvalue())
             packet.stream, packet.pts, packet.dts = stream, i, i
             packet.time_base = Fraction(1, fps)

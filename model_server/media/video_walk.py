@@ -2,9 +2,13 @@
 the next checked frame is long, a jump (seek) to the keyframe before it, so a video checked
 every 10 s, or an hour-long one whose interval widened to fit the cap, is not decoded whole.
 
-A frame is numbered by its time (when the stream has timestamps and a frame rate), so a frame
-lost to damage or skipped by a jump does not shift the ones after it; a frame that would come
-back in time is dropped (after a jump it was already seen; otherwise it is damage, and counted).
+Frames are numbered as MegaDetector's tools count them (OpenCV reads a video frame by frame and
+numbers what it decodes): a frame that could not be decoded takes no number, so `frame_number`
+in detections.json lands on the frame that MegaDetector's renderer and Timelapse show. Each
+frame's time (from its timestamp) is kept beside its number. A jump passes frames without
+decoding them; they are counted from the time gap. A frame that would come back in time is not
+checked (after a jump it was already seen; otherwise it is damage, counted, and takes its
+number as OpenCV gives it one).
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ class FrameWalker:
 
     def frames(self) -> Iterator[Walked]:
         first_pts: int | None = None
-        last, jumped = -1, False
+        last, last_time = -1, -1.0  # the number and time of the newest frame yielded
+        resync = False  # after a jump, until the first frame past `last_time`
         jumped_from: tuple[float, float] | None = None  # (from, to) until a frame after a jump
         demux = self.container.demux(self.stream)
         while True:
@@ -100,15 +105,12 @@ class FrameWalker:
                 self.counts.bad_packets += 1
                 continue
             for frame in decoded:
-                rate = self.rate
-                by_time = frame.pts is not None and frame.time_base is not None and bool(rate)
-                if by_time and rate:
+                by_time = frame.pts is not None and frame.time_base is not None and bool(self.rate)
+                if by_time:
                     first_pts = frame.pts if first_pts is None else first_pts
                     time = float((frame.pts - first_pts) * frame.time_base)
-                    number = round(time * rate)
                 else:
-                    number = last + 1
-                    time = number / self.rate if self.rate else float(number)
+                    time = (last + 1) / self.rate if self.rate else float(last + 1)
                 if jumped_from is not None:
                     if time <= jumped_from[0]:
                         # the keyframe before the target was behind us: keyframes are further
@@ -118,15 +120,26 @@ class FrameWalker:
                             self.sparse_gap, 2 * (jumped_from[1] - jumped_from[0])
                         )
                     jumped_from = None
-                if number <= last:
-                    if not jumped:
+                if time <= last_time:
+                    if not resync:  # decoded, so counted, but behind in time: damage
                         self.counts.out_of_order += 1
-                    continue
-                last = number
+                        last += 1
+                    continue  # else: seen before the jump
+                last = self._number(last, last_time, time, resync)
+                last_time, resync = time, False
                 self.counts.decoded += 1
-                yield Walked(number, time, frame)
+                yield Walked(last, time, frame)
                 target = self._seek_target(time) if by_time and first_pts is not None else None
                 if target is not None and first_pts is not None and self._seek(target, first_pts):
-                    jumped, jumped_from = True, (time, target)
+                    resync, jumped_from = True, (time, target)
                     demux = self.container.demux(self.stream)
                     break
+
+    def _number(self, last: int, last_time: float, time: float, resync: bool) -> int:
+        """A frame's number as MegaDetector's tools (OpenCV) count: one more than the frame
+        decoded before it, so a frame that could not be decoded is not counted. After a jump
+        the frames passed over were not decoded: they are counted from the time gap, as if
+        all of them could have been."""
+        if resync and self.rate and last >= 0:
+            return last + max(1, round((time - last_time) * self.rate))
+        return last + 1

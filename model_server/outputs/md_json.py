@@ -92,8 +92,9 @@ def image_entry(
     record: MediaRecord, min_conf: float, ids: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """An `images` entry; a video's is MegaDetector's video entry: `frame_rate`,
-    `frames_processed` (the checked frames' numbers, ascending) and `frame_number` on each
-    detection."""
+    `frames_processed` (the checked frames' numbers, ascending, counted as MegaDetector's
+    tools count decoded frames) and `frame_number` on each detection, with `frame_times` (each
+    checked frame's seconds from the start) beside `frames_processed`."""
     entry: dict[str, Any] = {"file": record.file}
     video = (record.video or {}) if record.kind == "video" else None
     if video is not None:  # MegaDetector's -1.0 where a video could not be read
@@ -104,7 +105,7 @@ def image_entry(
             entry["frames_processed"] = []
         return entry
     if video is not None:
-        entry["frames_processed"] = sorted(video.get("frames_processed") or [])
+        entry.update(_frames(video))
     dets = [
         d
         for d in record.detections
@@ -121,6 +122,15 @@ def image_entry(
         entry["datetime"] = captured.strftime("%Y:%m:%d %H:%M:%S")
     entry["width"], entry["height"] = record.width, record.height
     return entry
+
+
+def _frames(video: dict[str, Any]) -> dict[str, list[Any]]:
+    numbers = video.get("frames_processed") or []
+    times = video.get("frame_times") or []
+    if len(times) != len(numbers):  # stored before frame times were kept
+        return {"frames_processed": sorted(numbers)}
+    pairs = sorted(zip(numbers, times, strict=True))
+    return {"frames_processed": [n for n, _ in pairs], "frame_times": [t for _, t in pairs]}
 
 
 def _detection(

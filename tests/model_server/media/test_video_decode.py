@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -182,6 +183,22 @@ def test_broken_files_are_refused_with_their_reason(tmp_path: Path) -> None:
     assert decoder.unreadable == "the file has no video stream (sound only?)"
 
 
+def opencv_frames(path: Path) -> list[np.ndarray]:
+    """Every frame OpenCV reads, in RGB, as MegaDetector's video tools read them."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    found: list[np.ndarray] = []
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                return found
+            found.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(float))
+    finally:
+        capture.release()
+
+
 def test_damaged_videos_are_read_as_far_as_they_decode(tmp_path: Path) -> None:
     real = (VIDEOS / "chimp.mp4").read_bytes()
     (tmp_path / "garbled.mp4").write_bytes(garbled(real))
@@ -189,8 +206,17 @@ def test_damaged_videos_are_read_as_far_as_they_decode(tmp_path: Path) -> None:
     assert decoder.ending["bad_packets"] > 0
     assert 0 < decoder.ending["decoded"] < 450
     numbers = [f.number for f in frames]
-    # numbered by time: frames after the damage keep their place in the video
-    assert numbers[0] == 0 and numbers[-1] == 449 and numbers == sorted(set(numbers))
+    # numbered as OpenCV (and so MegaDetector's tools) count decoded frames: what is lost to
+    # damage takes no number
+    ending = decoder.ending
+    assert numbers[0] == 0 and numbers == sorted(set(numbers))
+    assert numbers[-1] == ending["decoded"] + ending["out_of_order"] - 1 < 449
+    opencv = opencv_frames(tmp_path / "garbled.mp4")  # it stops at the first damage it meets
+    seen = [f for f in frames if f.number < len(opencv)]
+    assert len(seen) >= 3
+    for frame in seen:  # the frame Trapline calls N is the one OpenCV reads as N
+        ours = np.asarray(Image.frombytes("RGB", frame.size, frame.rgb), dtype=float)
+        assert np.abs(ours - opencv[frame.number]).mean() < 2, frame.number
     avi = (VIDEOS / "PICT0265.AVI").read_bytes()
     (tmp_path / "cut.avi").write_bytes(avi[: int(len(avi) * 0.6)])
     decoder, frames = decoded(tmp_path / "cut.avi")
