@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SET_OR_ZIP",
         help="suggest species for animal boxes: a class set's name (from the "
         "site's database) or a zip of example photos, one folder per class "
-        "(needs TRAPLINE_SPECIES_EMBEDDER)",
+        "(uses the species embedder beside the model, or TRAPLINE_SPECIES_EMBEDDER)",
     )
     parser.add_argument(
         "--work-dir", type=Path, help="keep intermediate files here; rerunning with it resumes"
@@ -253,7 +253,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="trapline-") as tmp:
             species = (
-                batch_species(args.classes, settings, detector, Path(tmp) / "classes")
+                batch_species(
+                    args.classes, settings, detector, Path(tmp) / "classes", model=args.model
+                )
                 if args.classes
                 else None
             )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Trapline needs on a Debian machine, as root: system packages and a Python
 # virtual environment in .venv. Safe to run again; it only adds what is missing.
-#   scripts/setup.sh          the service (Redis, Python packages for web + model server)
+#   scripts/setup.sh          the service (Redis, Python packages for web + model server, and the
+#                             models: MegadetectorLite and the species embedder, into models/)
 #   scripts/setup.sh --test   also what the test suite needs (nginx, Chromium, systemd-analyze,
 #                             a PostgreSQL server the tests start on their own, LibreOffice Calc
 #                             and pdftotext, which judge how the Excel report prints)
@@ -61,5 +62,23 @@ if ! .venv/bin/trapline-models install megadetector-lite --dir models >/dev/null
         exit 1
     fi
     echo "setup: MegadetectorLite could not be installed; MegaDetector or YOLOX-Nano can be used"
+fi
+# The species embedder (class sets), beside the detector in models/, where the model server and
+# trapline-batch look for it: from its official release, or, on a machine that cannot reach it,
+# from a copy named by TRAPLINE_EMBEDDER_FILE (the test setup uses the one in ../shared/models);
+# either way checked against its pinned SHA-256.
+embedder_file="${TRAPLINE_EMBEDDER_FILE:-}"
+if [[ -z "$embedder_file" ]] && (( with_tests )) && [[ -f ../shared/models/yolox_nano.onnx ]]; then
+    embedder_file=../shared/models/yolox_nano.onnx
+fi
+if [[ -n "$embedder_file" ]]; then
+    embedder_from=(--file "$embedder_file")
+else
+    embedder_from=()
+fi
+if ! .venv/bin/trapline-models download yolox_nano_onnx --dir models "${embedder_from[@]}" >/dev/null; then
+    echo "setup: the species embedder could not be installed (see above): class sets cannot be"
+    echo "setup: taught until models/yolox_nano.onnx is there. Without access to its release, run"
+    echo "setup: TRAPLINE_EMBEDDER_FILE=/path/to/yolox_nano.onnx bash scripts/setup.sh"
 fi
 echo "setup: ready (.venv with extras ${extras})"

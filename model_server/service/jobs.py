@@ -31,7 +31,7 @@ from model_server.pipeline.writer import StoreTarget
 from model_server.service.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
 from model_server.service.notify import send_notice
 from model_server.service.redis_retry import retry_until_done
-from model_server.species.embedder import Embedder, load_embedder
+from model_server.species.embedder import Embedder, embedder_path, load_embedder
 from model_server.species.step import species_step
 from shared.contract import (
     RATE_KEY,
@@ -70,9 +70,8 @@ class _Runtime:
         name none or it cannot be read)."""
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = load_embedder(
-                    self.settings.species_embedder, threads=self.settings.inference_threads
-                )
+                path = embedder_path(self.settings.species_embedder, self.settings.model_path)
+                self._embedder = load_embedder(path, threads=self.settings.inference_threads)
             return self._embedder
 
 

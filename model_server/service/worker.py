@@ -29,6 +29,7 @@ from model_server.detectors.base import Detector
 from model_server.service import jobs
 from model_server.service.job_progress import confirm_lease
 from model_server.service.recovery import recover
+from model_server.species.embedder import embedder_path
 from shared.contract import NOTICE_KEY, job_queue
 from shared.errors import ModelLoadError, ModelNotFoundError
 from shared.job_index import ensure_indexes
@@ -81,7 +82,7 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
 
 def _facts(detector: Detector, settings: Settings) -> ModelFacts:
     """What the site says about this server's model, and whether it can classify species."""
-    embedder = settings.species_embedder
+    embedder = embedder_path(settings.species_embedder, settings.model_path)
     found = embedder.name if embedder is not None and embedder.is_file() else ""
     return replace(detector.info.facts(), embedder=found)
 

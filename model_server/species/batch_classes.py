@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model_server.detectors.base import Detector
-from model_server.species.embedder import load_embedder
+from model_server.species.embedder import embedder_path, load_embedder
 from model_server.species.examples import learn_from_zip
 from model_server.species.step import SpeciesStep, species_step
 from shared.errors import InputError
@@ -24,9 +24,13 @@ def batch_species(
     detector: Detector,
     scratch: Path,
     report: Callable[[str], None] = print,
+    *,
+    model: Path | None = None,
 ) -> SpeciesStep:
-    """The species step for a batch run; `scratch` holds a throwaway set's database and crops."""
-    embedder = load_embedder(settings.species_embedder, threads=settings.inference_threads)
+    """The species step for a batch run; `scratch` holds a throwaway set's database and crops.
+    Without TRAPLINE_SPECIES_EMBEDDER the default embedder is looked for beside `model`."""
+    found = embedder_path(settings.species_embedder, model or settings.model_path)
+    embedder = load_embedder(found, threads=settings.inference_threads)
     path = Path(spec)
     if path.suffix.lower() != ".zip":
         return species_step(open_configured_store(settings), spec, lambda: embedder)

@@ -27,6 +27,8 @@ from shared.errors import ModelLoadError
 # the class branch back from its scores: Sigmoid <- Conv (prediction) <- SiLU (Mul) <- Conv <-
 # SiLU <- Conv <- SiLU <- Conv (the stem), whose input is the neck
 STEPS = ("Sigmoid", "Conv", "Mul", "Conv", "Mul", "Conv", "Mul", "Conv")
+# The default embedder's file name: `setup.sh` and the deploy steps install it beside the detector
+DEFAULT_FILE = "yolox_nano.onnx"
 
 
 class Embedder(Protocol):
@@ -153,14 +155,25 @@ class KerasMobileNetEmbedder:
         return (found / norms).astype(np.float32)
 
 
+def embedder_path(configured: Path | None, model: Path | None) -> Path | None:
+    """The embedder to use: the one the settings name (`TRAPLINE_SPECIES_EMBEDDER`), else the
+    default one where it is installed, beside the detector model (`models/` of a checkout after
+    `setup.sh`, `/srv/trapline/models` after the deploy steps), so nothing else needs setting."""
+    if configured is not None:
+        return configured
+    if model is not None and (model.parent / DEFAULT_FILE).is_file():
+        return model.parent / DEFAULT_FILE
+    return None
+
+
 def load_embedder(path: Path | None, *, threads: int = 0) -> Embedder:
     """The embedder the settings name (`TRAPLINE_SPECIES_EMBEDDER`): a YOLOX ONNX export, or
     Keras's MobileNetV3-Large ImageNet weights (`.h5`)."""
     if path is None:
         raise ModelLoadError(
-            "no species embedder is installed: set TRAPLINE_SPECIES_EMBEDDER "
-            "to a YOLOX ONNX export (`trapline-models download "
-            "yolox_nano_onnx` fetches one)"
+            f"no species embedder is installed: put {DEFAULT_FILE} beside the detector model "
+            "(`trapline-models download yolox_nano_onnx --dir <the model's folder>`, with "
+            "`--file` for a copy you already have) or set TRAPLINE_SPECIES_EMBEDDER"
         )
     if not path.is_file():
         raise ModelLoadError(f"the species embedder {path} does not exist")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from model_server.detectors.download import MODELS, ModelSource, download, main
+from model_server.detectors.download import MODELS, ModelSource, download, install_file, main
 from shared.errors import DownloadError
 
 PAYLOAD = os.urandom(3 * 1024 * 1024 + 123)
@@ -145,3 +145,38 @@ def test_the_mobilenet_entry_pins_what_keras_itself_checks() -> None:
     assert entry.md5 == mobilenet_v3.WEIGHTS_HASHES["large_224_1.0_float"][1]
     assert entry.url == mobilenet_v3.BASE_WEIGHT_PATH + entry.filename
     assert entry.setting == "TRAPLINE_SPECIES_EMBEDDER"
+
+
+def test_a_copy_the_sysadmin_has_is_installed_after_its_checksum(
+    server: Server, tmp_path: Path
+) -> None:
+    """For a machine that cannot reach the official release: the file is checked as a download
+    is, and a wrong one leaves nothing behind."""
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(PAYLOAD)
+    models = tmp_path / "models"
+    path = install_file(server.source(), copy, models)
+    assert path == models / "model.pb" and path.read_bytes() == PAYLOAD
+    assert install_file(server.source(), copy, models) == path  # present and verified
+    assert server.requests == []  # nothing was downloaded
+    wrong = tmp_path / "wrong.bin"
+    wrong.write_bytes(PAYLOAD[:-1])
+    with pytest.raises(DownloadError, match="from .*wrong.bin has checksum"):
+        install_file(server.source(), wrong, tmp_path / "other")
+    assert list((tmp_path / "other").iterdir()) == []
+
+
+def test_cli_installs_the_embedder_from_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import MODELS as SHARED_MODELS
+
+    shared = SHARED_MODELS / "yolox_nano.onnx"
+    argv = ["download", "yolox_nano_onnx", "--dir", str(tmp_path), "--file", str(shared)]
+    assert main(argv) == 0
+    assert (tmp_path / "yolox_nano.onnx").read_bytes() == shared.read_bytes()
+    assert "sha256 verified" in capsys.readouterr().out
+    tflite = SHARED_MODELS / "yolox_nano_float16_quantize.tflite"
+    other = ["download", "yolox_nano_onnx", "--dir", str(tmp_path / "x"), "--file", str(tflite)]
+    assert main(other) == 1
+    assert "expected 695e750a" in capsys.readouterr().err

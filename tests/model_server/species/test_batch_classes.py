@@ -75,3 +75,28 @@ def test_an_unknown_set_name_leaves_the_detections(megadetector_lite: Path, run_
     assert code == 0 and result is not None
     assert "Species: none suggested: there is no class set named 'no-such-set'" in out
     assert "classification_categories" not in result.json()
+
+
+def test_the_embedder_installed_beside_the_model_needs_no_setting(
+    megadetector_lite: Path, run_batch_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `setup.sh` and the deploy steps leave it: the detector and yolox_nano.onnx in one
+    folder, TRAPLINE_SPECIES_EMBEDDER unset."""
+    monkeypatch.delenv("TRAPLINE_SPECIES_EMBEDDER")
+    models = tmp_path / "models"
+    models.mkdir()
+    model = models / megadetector_lite.name
+    model.symlink_to(megadetector_lite)
+    model.with_suffix(".json").symlink_to(megadetector_lite.with_suffix(".json"))
+    code, _, err, result = run_batch_cli(
+        ENA / "2595.jpg", "--model", model, "--classes", examples(tmp_path)
+    )
+    assert code != 0 and result is None
+    assert "no species embedder is installed: put yolox_nano.onnx beside the detector" in err
+    (models / "yolox_nano.onnx").symlink_to(MODELS / "yolox_nano.onnx")
+    code, out, _, result = run_batch_cli(
+        ENA / "2595.jpg", "--model", model, "--classes", examples(tmp_path)
+    )
+    assert code == 0 and result is not None, out
+    assert "Class set from examples.zip: 5 examples of 3 classes" in out
+    assert "classification_categories" in result.json()
