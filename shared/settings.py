@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from shared.errors import SettingsError
+from shared.repeats.grouping import RepeatRules
 from shared.video_options import (
     DEFAULT_FRAME_INTERVAL,
     DEFAULT_MAX_FRAMES,
@@ -38,6 +39,13 @@ def _fraction(raw: str) -> float:
     value = float(raw)
     if not 0.0 <= value <= 1.0:
         raise ValueError("must be between 0 and 1")
+    return value
+
+
+def _share(raw: str) -> float:
+    value = float(raw)
+    if not 0.0 < value <= 1.0:
+        raise ValueError("must be more than 0 and at most 1")
     return value
 
 
@@ -178,6 +186,14 @@ class Settings:
     # Cleanup ages, in days.
     results_max_age_days: float = 14.0
     uploads_max_age_days: float = 14.0
+    # Repeated false alarms at a location: boxes overlapping at this IoU are one place; a place
+    # with at least repeat_min_files files and more than one event (or more than
+    # repeat_min_share of the location's files) is a suspected repeat; boxes larger than
+    # repeat_max_box_area of the frame are never grouped.
+    repeat_iou: float = 0.85
+    repeat_min_files: int = 10
+    repeat_min_share: float = 0.2
+    repeat_max_box_area: float = 0.2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -215,6 +231,11 @@ class Settings:
             else:
                 shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    def repeat_rules(self) -> RepeatRules:
+        return RepeatRules(
+            self.repeat_iou, self.repeat_min_files, self.repeat_min_share, self.repeat_max_box_area
+        )
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -278,6 +299,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "ready_max_wait_seconds": _positive_float,
     "results_max_age_days": _positive_float,
     "uploads_max_age_days": _positive_float,
+    "repeat_iou": _share,
+    "repeat_min_files": _positive_int,
+    "repeat_min_share": _share,
+    "repeat_max_box_area": _share,
 }
 SECRETS = frozenset({"secret_key", "smtp_password", "api_key", "admin_password_hash"})
 
