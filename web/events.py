@@ -23,12 +23,8 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-@bp.get("/api/jobs/<job_id>/events")
-def job_events(job_id: str) -> Any:
-    threshold = job_threshold(job_id)
-    if threshold is None:
-        return missing(job_id)
-    job = job_row(store(), job_id)
+def event_options(job: Any) -> tuple[float, int]:
+    """The event gap and camera folder level: the query's, else the job's, else the defaults."""
     options = job.options if job is not None else {}
     try:
         gap = parse_event_gap(
@@ -40,6 +36,17 @@ def job_events(job_id: str) -> Any:
         )
     except ValueError as exc:
         raise Refusal(str(exc)) from exc
+    return gap, level
+
+
+@bp.get("/api/jobs/<job_id>/events")
+def job_events(job_id: str) -> Any:
+    threshold = job_threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    job = job_row(store(), job_id)
+    options = job.options if job is not None else {}
+    gap, level = event_options(job)
     cameras, found = event_data.job_events(store(), job_id, gap, level)
     given = places_from_json(options.get("places"))
     return jsonify(
