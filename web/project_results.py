@@ -5,7 +5,7 @@ and review actions on any of its media. Each answer holds only the uploads the c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -22,6 +22,7 @@ from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
+from shared.store.repeat_data import project_repeats
 from shared.store.review import Conflict, NotInJob, ReviewAction, apply
 from shared.store.schema import detections, media, reviews
 from shared.store.undoable import undoable
@@ -119,13 +120,7 @@ def event_listing(
 ) -> dict[str, Any]:
     """Independent events over every card, one camera location at a time, with the project's
     event gap or `event_gap` (seconds) to try another: what the API and the events page show."""
-    chosen = ProjectSettings.from_json(project.settings).event_gap
-    try:
-        gap = parse_event_gap(
-            args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
-        )
-    except ValueError as exc:
-        raise Refusal(str(exc)) from exc
+    gap = project_gap(project, args)
     found = project_events(
         resources.results_store(), project.id, visible_jobs(project.id, role, user), gap, now=now()
     )
@@ -157,6 +152,36 @@ def event_listing(
             for e in found.events
         ],
     }
+
+
+def project_gap(project: Project, args: Mapping[str, Any]) -> float:
+    """The project's event gap, or `event_gap` (seconds) from the query to try another."""
+    chosen = ProjectSettings.from_json(project.settings).event_gap
+    try:
+        return parse_event_gap(
+            args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
+        )
+    except ValueError as exc:
+        raise Refusal(str(exc)) from exc
+
+
+@bp.get("/repeats")
+def project_repeat_groups(project_id: int) -> Any:
+    """Suspected repeated false alarms at each location, over every card the caller may see."""
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    gap = project_gap(project, request.args)
+    rules = resources.settings().repeat_rules()
+    found = project_repeats(
+        resources.results_store(),
+        project.id,
+        visible_jobs(project.id, role, user),
+        rules,
+        gap_seconds=gap,
+        now=now(),
+    )
+    return jsonify(
+        project=project.id, event_gap=gap, rules=asdict(rules), groups=[g.public() for g in found]
+    )
 
 
 @bp.get("/events")

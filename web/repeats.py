@@ -5,6 +5,7 @@ the query, as the events API takes them)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -30,11 +31,6 @@ def job_repeat_groups(job_id: str) -> Any:
         threshold=threshold,
         event_gap=gap,
         deployment_level=level,
-        rules={
-            "iou": rules.iou,
-            "min_files": rules.min_files,
-            "min_share": rules.min_share,
-            "max_box_area": rules.max_box_area,
-        },
+        rules=asdict(rules),
         groups=[g.public() for g in found],
     )

@@ -1,11 +1,14 @@
-"""A job's suspected repeats, read from its stored boxes: the machine's boxes at the job's
-threshold, each with the location (deployment) and event of its file as the events API sees
-them, grouped location by location (`shared.repeats.grouping`)."""
+"""Suspected repeats of a job or a project, read from the stored boxes: the machine's boxes at
+each card's threshold, each with the location and event of its file as the events APIs see them
+(a job's camera folders; a project's registered locations, over every card), grouped location
+by location (`shared.repeats.grouping`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -13,7 +16,9 @@ from sqlalchemy import Engine, select
 from shared.categories import CATEGORY_LABELS
 from shared.repeats.grouping import Box, Group, RepeatRules, suspected_repeats
 from shared.store.event_data import job_events
+from shared.store.reads import job_row
 from shared.store.schema import detections, media
+from shared.surveys.events import SEPARATOR, card_of, project_events
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,47 @@ def job_repeats(
     gap_seconds: float,
     level: int,
 ) -> list[RepeatGroup]:
-    """The job's suspected repeats, location by location, largest first within each."""
+    """The job's suspected repeats, location (camera folder) by location, largest first within
+    each."""
     cameras, found = job_events(engine, job_id, gap_seconds, level)
     place = {path: (e.deployment, e.id) for e in found for path in e.files}
+    boxes = _boxes(engine, job_id, threshold, lambda path: place.get(path, ("", "")))
+    return _suspected(boxes, {d.id: len(d.items) for d in cameras}, rules)
+
+
+def project_repeats(
+    engine: Engine,
+    project_id: int,
+    job_ids: list[str],
+    rules: RepeatRules,
+    *,
+    gap_seconds: float,
+    now: datetime,
+) -> list[RepeatGroup]:
+    """A project's suspected repeats over the cards `job_ids` (those the caller may see): each
+    registered location's files of every card together, each card's boxes at its own threshold,
+    events across cards as the project's events API has them."""
+    found = project_events(engine, project_id, job_ids, gap_seconds, now=now)
+    place = {key: (e.deployment, e.id) for e in found.events for key in e.files}
+    boxes: list[tuple[str, Box]] = []
+    for job_id in sorted({card_of(key)[0] for key in place}):
+        job = job_row(engine, job_id)
+        if job is None:
+            continue
+        boxes += _boxes(engine, job_id, job.threshold, partial(_card_place, place, job_id))
+    files = {d.id: len(d.items) for _, d, _ in found.locations}
+    return _suspected(boxes, files, rules)
+
+
+def _card_place(place: dict[str, tuple[str, str]], job_id: str, path: str) -> tuple[str, str]:
+    return place.get(f"{job_id}{SEPARATOR}{path}", ("", ""))
+
+
+def _boxes(
+    engine: Engine, job_id: str, threshold: float, place: Callable[[str], tuple[str, str]]
+) -> list[tuple[str, Box]]:
+    """The job's machine boxes at `threshold`, each with its location; `place(path)` gives a
+    file's (location, event)."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -80,20 +123,22 @@ def job_repeats(
                 detections.c.confidence >= threshold,
             )
         ).all()
-    by_location: dict[str, list[Box]] = {}
+    found = []
     for r in rows:
-        location, event = place.get(r.path, ("", ""))
-        by_location.setdefault(location, []).append(
-            Box(
-                r.id,
-                r.media_id,
-                CATEGORY_LABELS.get(r.category, r.category),
-                (r.x, r.y, r.w, r.h),
-                r.captured,
-                event,
-            )
+        location, event = place(r.path)
+        label = CATEGORY_LABELS.get(r.category, r.category)
+        found.append(
+            (location, Box(r.id, r.media_id, label, (r.x, r.y, r.w, r.h), r.captured, event))
         )
-    files = {d.id: len(d.items) for d in cameras}
+    return found
+
+
+def _suspected(
+    boxes: list[tuple[str, Box]], files: dict[str, int], rules: RepeatRules
+) -> list[RepeatGroup]:
+    by_location: dict[str, list[Box]] = {}
+    for location, box in boxes:
+        by_location.setdefault(location, []).append(box)
     return [
         RepeatGroup(location, files.get(location, 0), group)
         for location in sorted(by_location)

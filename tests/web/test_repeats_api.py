@@ -29,33 +29,38 @@ def trap_photo(i: int, patch: tuple[int, int, int, int], when: datetime) -> byte
     return jpeg_bytes(image, exif_block(when=when.strftime("%Y:%m:%d %H:%M:%S"), gps=None))
 
 
-def card() -> tuple[bytes, set[str], set[str]]:
+def card(branch_days: range, others: range) -> tuple[bytes, set[str], set[str]]:
+    """A branch at one place on each of `branch_days`, and the animal elsewhere for `others`."""
     files: dict[str, bytes] = {}
     branch, elsewhere = set(), set()
-    for i in range(30):
+    for i in branch_days:
         name = f"cam1/IMG_{i:04d}.JPG"
         files[name] = trap_photo(i, BRANCH, START + timedelta(days=i, hours=i % 5))
         branch.add(name)
-    for i in range(10):
+    for i in others:
         name = f"cam1/IMG_{100 + i:04d}.JPG"
-        x = 5 + 14 * i
+        x = 5 + 14 * (i % 10)
         patch = (x, 75 + (i % 3) * 10, x + 12, 90 + (i % 3) * 10)
         files[name] = trap_photo(i, patch, START + timedelta(days=i, hours=12))
         elsewhere.add(name)
     return zip_of(files), branch, elsewhere
 
 
+def send(client, upload: bytes, headers: dict[str, str], project: int | None = None) -> str:
+    data = form(files=[(upload, "card.zip")])
+    if project is not None:
+        data["project"] = str(project)
+    with client.post(
+        "/api/jobs", data=data, content_type="multipart/form-data", headers=headers
+    ) as sent:
+        assert sent.status_code == 201, sent.get_json()
+        return sent.get_json()["id"]
+
+
 @BOTH
 def test_the_branch_and_the_fixed_person_are_the_repeats(client, run_worker, settings) -> None:
-    upload, branch, elsewhere = card()
-    with client.post(
-        "/api/jobs",
-        data=form(files=[(upload, "card.zip")]),
-        content_type="multipart/form-data",
-        headers=SCRIPT,
-    ) as sent:
-        assert sent.status_code == 201
-        job_id = sent.get_json()["id"]
+    upload, branch, elsewhere = card(range(30), range(10))
+    job_id = send(client, upload, SCRIPT)
     run_worker()
     media = client.get(f"/api/jobs/{job_id}/media?per_page=100").get_json()["media"]
     path_of = {m["id"]: m["path"] for m in media}
@@ -82,3 +87,32 @@ def test_the_branch_and_the_fixed_person_are_the_repeats(client, run_worker, set
 def test_repeats_of_a_job_the_store_does_not_hold(client, settings) -> None:
     assert client.get(f"/api/jobs/{new_job_id()}/repeats").status_code == 404
     assert client.get("/api/jobs/not-a-job/repeats").status_code == 404
+
+
+@BOTH
+def test_a_projects_repeats_span_its_cards(client, team, run_worker, settings) -> None:
+    """Two cards of one camera: the branch on 20 days of the first and 10 of the second is one
+    group of 30 files at the location; each card alone sees its own part."""
+    first, branch1, _ = card(range(20), range(5))
+    second, branch2, _ = card(range(20, 30), range(5, 10))
+    jobs = [send(client, c, team.auth("alice"), team.p1.id) for c in (first, second)]
+    run_worker()
+    url = f"/api/projects/{team.p1.id}/repeats"
+    body = client.get(url, headers=team.auth("vic")).get_json()  # a viewer sees them
+    animal = next(g for g in body["groups"] if g["category"] == "animal")
+    assert (animal["files"], animal["events"], animal["location"]) == (30, 30, "cam1")
+    assert animal["first"].startswith("2023-04-01") and animal["last"].startswith("2023-04-30")
+    paths = set()
+    for job_id in jobs:
+        media = client.get(f"/api/jobs/{job_id}/media?per_page=100", headers=team.auth("alice"))
+        paths |= {m["path"] for m in media.get_json()["media"] if m["id"] in animal["media"]}
+    assert paths == branch1 | branch2  # the 30 branch files of both cards
+    alone = [
+        client.get(f"/api/jobs/{j}/repeats", headers=team.auth("alice")).get_json() for j in jobs
+    ]
+    assert [next(g["files"] for g in a["groups"] if g["category"] == "animal") for a in alone] == [
+        20,
+        10,
+    ]
+    assert client.get(url, headers=team.auth("bob")).status_code == 404
+    assert client.get(url, headers=SCRIPT).status_code == 401
