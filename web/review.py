@@ -11,6 +11,7 @@ from shared.contract import JobStatus, TransitionRefused
 from shared.storage import is_job_id
 from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.event_tags import tag_event
+from shared.store.group_review import GROUP_ACTIONS
 from shared.store.queries import job_exists, one_media
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
@@ -20,6 +21,7 @@ from web.access import now, reviewer_name, signed_in
 from web.audit_trail import note_job
 from web.errors import Refusal
 from web.exporting import start_export
+from web.repeats import judge_job_group
 from web.results import media_query, store, with_urls
 
 bp = Blueprint("review", __name__)
@@ -81,9 +83,10 @@ def _job(job_id: str) -> None:
 
 @bp.post("/api/jobs/<job_id>/reviews")
 def review(job_id: str) -> Any:
-    """One action: accept, reject, relabel, empty, add, species, undo; or bulk_accept with a
-    `filter` (the gallery's query fields), tag_event with an `event` id, `species` and
-    `count`, and undo_bulk with the `batch` either gave."""
+    """One action: accept, reject, relabel, empty, add, species, fields, rescue, undo; or
+    bulk_accept with a `filter` (the gallery's query fields), tag_event with an `event` id,
+    `species` and `count`, reject_group or keep_group with a suspected repeat's `group` id, and
+    undo_bulk with the `batch` any of those gave."""
     _job(job_id)
     body = json_body()
     reviewer = reviewer_name(str(body.get("reviewer", "")))
@@ -108,6 +111,10 @@ def review(job_id: str) -> Any:
         )
         note_job(job_id, "tag_event", tagged, typed_name=reviewer)
         return jsonify(tagged), 201
+    if body.get("action") in GROUP_ACTIONS:
+        judged = judge_job_group(job_id, body, reviewer, user_id)
+        note_job(job_id, str(body["action"]), judged, typed_name=reviewer)
+        return jsonify(judged), 201
     if body.get("action") == "undo_bulk":
         batch = str(body.get("batch", ""))
         undone = undo_bulk(store(), job_id, batch, reviewer, now(), user_id)

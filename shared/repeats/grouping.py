@@ -47,6 +47,7 @@ class Box:
     bbox: tuple[float, float, float, float]
     captured: datetime | None = None
     event: str = ""  # the event the box's file belongs to ("" where unknown)
+    verdict: str | None = None  # a reviewer's, where the box was reviewed
 
     @property
     def area(self) -> float:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from shared.store.queries import MediaQuery, filtered, with_event
 from shared.store.records import KEPT_VERDICTS
 from shared.store.review import NotInJob, ReviewAction, ReviewRefused
+from shared.store.review_state import restore
 from shared.store.schema import detections, event_tags, jobs, media, reviews
 
 CHUNK = 2000
@@ -131,15 +132,19 @@ def undo_bulk(
     now: datetime,
     user_id: int | None = None,
 ) -> dict[str, Any]:
-    """Undoes a bulk accept on every image nobody has changed since; says how many were."""
+    """Undoes a bulk action (a bulk accept, an event's tag, a group's reject or keep) on every
+    image nobody has changed since; says how many were."""
     if not reviewer.strip():
         raise ReviewRefused("reviewer: give your name")
     later = reviews.alias("later")
     with engine.begin() as conn:
-        live = select(reviews.c.media_id, reviews.c.id).where(
+        live = select(reviews.c.media_id, reviews.c.id, reviews.c.before).where(
             reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None)
         )
         rows = conn.execute(live).all()
+        # a bulk accept touched only images nobody had reviewed (no snapshot: they are blanked
+        # set by set); a group's reject or keep kept each image's state (put back one by one)
+        kept_state = {m: before for m, _, before in rows if before is not None}
         tagged = conn.execute(
             update(event_tags)
             .where(
@@ -160,8 +165,13 @@ def undo_bulk(
                 )
             ).scalars()
         )
-        ids = [m for m, _ in rows if m not in blocked]
-        for chunk in _chunks(ids):
+        ids = [m for m, _, _ in rows if m not in blocked]
+        for media_id in (m for m in ids if m in kept_state):
+            restore(conn, media_id, kept_state[media_id], None)
+            conn.execute(
+                update(media).where(media.c.id == media_id).values(version=media.c.version + 1)
+            )
+        for chunk in _chunks([m for m in ids if m not in kept_state]):
             conn.execute(
                 update(detections)
                 .where(detections.c.media_id.in_(chunk))
@@ -181,6 +191,7 @@ def undo_bulk(
                     version=media.c.version + 1,
                 )
             )
+        for chunk in _chunks(ids):
             conn.execute(
                 update(reviews)
                 .where(reviews.c.batch == batch, reviews.c.media_id.in_(chunk))

@@ -16,7 +16,9 @@ from sqlalchemy import Engine, select
 from shared.categories import CATEGORY_LABELS
 from shared.repeats.grouping import Box, Group, RepeatRules, suspected_repeats
 from shared.store.event_data import job_events
+from shared.store.group_review import rescued
 from shared.store.reads import job_row
+from shared.store.records import KEPT_VERDICTS
 from shared.store.schema import detections, media
 from shared.surveys.events import SEPARATOR, card_of, project_events
 
@@ -28,6 +30,22 @@ class RepeatGroup:
     location: str
     location_files: int
     group: Group
+    rescued: frozenset[int] = frozenset()  # its boxes a reviewer rescued
+
+    @property
+    def state(self) -> str:
+        """rejected (every box rejected but those rescued), kept (every box judged and kept),
+        or suspected (not judged as a whole yet)."""
+        verdicts = [b.verdict for b in self.group.boxes]
+        rejected = verdicts.count("rejected")
+        if rejected and rejected + len(self.rescued) >= len(verdicts):
+            return "rejected"
+        if not rejected and all(v in KEPT_VERDICTS for v in verdicts):
+            return "kept"
+        return "suspected"
+
+    def box_ids(self) -> list[int]:
+        return [b.id for b in self.group.boxes]
 
     @property
     def id(self) -> str:
@@ -49,6 +67,9 @@ class RepeatGroup:
             "first": _iso(g.first),
             "last": _iso(g.last),
             "media": sorted({b.media_id for b in g.boxes}),
+            "state": self.state,
+            "rejected": sum(b.verdict == "rejected" for b in g.boxes),
+            "rescued": len(self.rescued),
         }
 
 
@@ -66,7 +87,7 @@ def job_repeats(
     cameras, found = job_events(engine, job_id, gap_seconds, level)
     place = {path: (e.deployment, e.id) for e in found for path in e.files}
     boxes = _boxes(engine, job_id, threshold, lambda path: place.get(path, ("", "")))
-    return _suspected(boxes, {d.id: len(d.items) for d in cameras}, rules)
+    return _suspected(engine, boxes, {d.id: len(d.items) for d in cameras}, rules)
 
 
 def project_repeats(
@@ -90,7 +111,7 @@ def project_repeats(
             continue
         boxes += _boxes(engine, job_id, job.threshold, partial(_card_place, place, job_id))
     files = {d.id: len(d.items) for _, d, _ in found.locations}
-    return _suspected(boxes, files, rules)
+    return _suspected(engine, boxes, files, rules)
 
 
 def _card_place(place: dict[str, tuple[str, str]], job_id: str, path: str) -> tuple[str, str]:
@@ -114,6 +135,7 @@ def _boxes(
                 detections.c.h,
                 media.c.path,
                 media.c.captured,
+                detections.c.verdict,
             )
             .join(media, media.c.id == detections.c.media_id)
             .where(
@@ -128,21 +150,35 @@ def _boxes(
         location, event = place(r.path)
         label = CATEGORY_LABELS.get(r.category, r.category)
         found.append(
-            (location, Box(r.id, r.media_id, label, (r.x, r.y, r.w, r.h), r.captured, event))
+            (
+                location,
+                Box(r.id, r.media_id, label, (r.x, r.y, r.w, r.h), r.captured, event, r.verdict),
+            )
         )
     return found
 
 
 def _suspected(
-    boxes: list[tuple[str, Box]], files: dict[str, int], rules: RepeatRules
+    engine: Engine, boxes: list[tuple[str, Box]], files: dict[str, int], rules: RepeatRules
 ) -> list[RepeatGroup]:
     by_location: dict[str, list[Box]] = {}
     for location, box in boxes:
         by_location.setdefault(location, []).append(box)
-    return [
-        RepeatGroup(location, files.get(location, 0), group)
+    found = [
+        (location, group)
         for location in sorted(by_location)
         for group in suspected_repeats(by_location[location], rules, files.get(location, 0))
+    ]
+    with engine.connect() as conn:
+        saved = rescued(conn, [b.id for _, g in found for b in g.boxes])
+    return [
+        RepeatGroup(
+            location,
+            files.get(location, 0),
+            group,
+            frozenset(b.id for b in group.boxes if b.id in saved),
+        )
+        for location, group in found
     ]
 
 

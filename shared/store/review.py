@@ -24,7 +24,7 @@ from shared.store.schema import detections, jobs, media, reviews
 from shared.surveys.custom_fields import checked_values, merged
 from shared.surveys.project_settings import fields_of
 
-ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "fields", "undo")
+ACTIONS = ("accept", "reject", "relabel", "empty", "add", "species", "fields", "rescue", "undo")
 MAX_TEXT = 120
 
 
@@ -69,6 +69,7 @@ class ReviewAction:
             "relabel": "detection_id",
             "species": "detection_id",
             "fields": "detection_id",
+            "rescue": "detection_id",
             "undo": "review_id",
             "add": "media_id",
             "empty": "media_id",
@@ -300,6 +301,16 @@ def _fields(conn: Connection, media_id: int, action: ReviewAction, reviewer: str
     return {"fields": action.fields}
 
 
+def _rescue(conn: Connection, media_id: int, action: ReviewAction, reviewer: str) -> dict:
+    """Keeps a box of a repeated group as the machine saw it (an animal that really stood where
+    the branch is), before or after its group is rejected: a later group reject leaves it."""
+    box = _box(conn, action)
+    if box.source != "machine":
+        raise ReviewRefused("Only the machine's boxes can be rescued.")
+    _judge(conn, box.id, reviewer, verdict="accepted", verified_category=box.category)
+    return {}
+
+
 _ACTIONS = {
     "accept": _accept,
     "reject": _reject,
@@ -308,6 +319,7 @@ _ACTIONS = {
     "add": _add,
     "species": _species,
     "fields": _fields,
+    "rescue": _rescue,
 }
 
 

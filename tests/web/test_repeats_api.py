@@ -116,3 +116,82 @@ def test_a_projects_repeats_span_its_cards(client, team, run_worker, settings) -
     ]
     assert client.get(url, headers=team.auth("bob")).status_code == 404
     assert client.get(url, headers=SCRIPT).status_code == 401
+
+
+def items(client, job_id: str) -> dict[str, dict]:
+    """Every file of the job by path, as the gallery has it."""
+    media = client.get(f"/api/jobs/{job_id}/media?per_page=100").get_json()["media"]
+    return {m["path"]: m for m in media}
+
+
+def review(client, job_id: str, **body) -> dict:
+    with client.post(
+        f"/api/jobs/{job_id}/reviews", json={"reviewer": "rita", **body}, headers=SCRIPT
+    ) as sent:
+        assert sent.status_code in (200, 201), sent.get_json()
+        return sent.get_json()
+
+
+@BOTH
+def test_reject_a_group_rescue_a_crop_undo(client, run_worker, settings) -> None:
+    """The person box (every file) and then the branch are rejected, each in one batch: a branch
+    file is left empty, the one crop rescued first stays an animal; undo of the branch's batch
+    puts back each file as it was, and the rescue holds."""
+    upload, branch, elsewhere = card(range(30), range(10))
+    job_id = send(client, upload, SCRIPT)
+    run_worker()
+    groups = {
+        g["category"]: g for g in client.get(f"/api/jobs/{job_id}/repeats").get_json()["groups"]
+    }
+    assert {g["state"] for g in groups.values()} == {"suspected"}
+    files = items(client, job_id)
+    saved_path = "cam1/IMG_0003.JPG"
+    saved_box = next(d["id"] for d in files[saved_path]["detections"] if d["category"] == "animal")
+    review(client, job_id, action="rescue", detection_id=saved_box)
+
+    person = review(client, job_id, action="reject_group", group=groups["person"]["id"])
+    assert (person["images"], person["boxes"], person["rescued"]) == (40, 40, 0)
+    branch_batch = review(client, job_id, action="reject_group", group=groups["animal"]["id"])
+    assert (branch_batch["images"], branch_batch["boxes"], branch_batch["rescued"]) == (30, 29, 1)
+
+    files = items(client, job_id)
+    assert {files[p]["verified_outcome"] for p in branch - {saved_path}} == {"empty"}
+    assert files[saved_path]["verified_outcome"] == "animal"
+    assert {files[p]["verified_outcome"] for p in elsewhere} == {"animal"}  # not in the group
+    after = {
+        g["category"]: g for g in client.get(f"/api/jobs/{job_id}/repeats").get_json()["groups"]
+    }
+    assert (after["animal"]["state"], after["animal"]["rejected"], after["animal"]["rescued"]) == (
+        "rejected",
+        29,
+        1,
+    )
+    assert after["person"]["state"] == "rejected"
+    summary = client.get(f"/api/jobs/{job_id}/summary").get_json()
+    assert summary["outcomes"]["empty"] == 29, summary
+
+    undone = review(client, job_id, action="undo_bulk", batch=branch_batch["batch"])
+    assert (undone["undone"], undone["kept"]) == (30, 0)
+    files = items(client, job_id)
+    assert {files[p]["verified_outcome"] for p in branch} == {
+        "animal"
+    }  # as the person reject left them
+    boxes = [d for p in branch for d in files[p]["detections"] if d["category"] == "animal"]
+    assert {d["review"] for d in boxes} == {"accepted"}
+    back = {
+        g["category"]: g for g in client.get(f"/api/jobs/{job_id}/repeats").get_json()["groups"]
+    }
+    assert back["animal"]["state"] == "kept" and back["animal"]["rescued"] == 1
+
+    kept = review(client, job_id, action="keep_group", group=groups["person"]["id"])
+    assert kept["images"] == 40
+    files = items(client, job_id)
+    assert {
+        d["review"] for m in files.values() for d in m["detections"] if d["category"] == "person"
+    } == {"accepted"}
+    with client.post(
+        f"/api/jobs/{job_id}/reviews",
+        json={"reviewer": "rita", "action": "reject_group", "group": "999999"},
+        headers=SCRIPT,
+    ) as missing:
+        assert missing.status_code == 404 and "no suspected repeat" in missing.get_json()["error"]
