@@ -1,19 +1,23 @@
 """A job's suspected repeated false alarms (a branch, a rock, a post the detector fires on file
 after file), for scripts and the Repeats page: grouped location by location from the stored
 boxes at the job's threshold, with the job's event gap and camera folder level (or others in
-the query, as the events API takes them)."""
+the query, as the events API takes them). The page shows each group as a strip of its crops,
+cut from the pictures the site keeps, with the spot drawn on one of its frames."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from PIL import Image
+from werkzeug.security import safe_join
 
 from shared.store.group_review import judge_group
 from shared.store.reads import job_row
-from shared.store.repeat_data import RepeatGroup, job_repeats
-from web import resources
+from shared.store.repeat_data import BoxPicture, RepeatGroup, box_pictures, job_repeats
+from web import job_status, resources
 from web.access import now
 from web.errors import Refusal
 from web.events import event_options
@@ -52,3 +56,82 @@ def job_repeat_groups(job_id: str) -> Any:
         return missing(job_id)
     found, terms = job_groups(job_id, threshold)
     return jsonify(threshold=threshold, **terms, groups=[g.public() for g in found])
+
+
+CROP_SIZE = 160  # the long side of a crop on the page, pixels
+SHOWN = 150  # crops shown per group
+
+
+@bp.get("/jobs/<job_id>/repeats")
+def page(job_id: str) -> Any:
+    """The Repeats page: each suspected repeat with its spot, crops and actions."""
+    state = job_status.job_or_404(job_id)
+    threshold = job_threshold(job_id)
+    if threshold is None:
+        return missing(job_id)
+    found, terms = job_groups(job_id, threshold)
+    shown = {g.id: g.shown(SHOWN) for g in found}
+    pictures = box_pictures(
+        store(),
+        job_id,
+        [b.id for g in found for b, _ in shown[g.id]] + [g.group.leader.id for g in found],
+    )
+    groups = [
+        {
+            **g.public(),
+            "spot": _picture_url(job_id, pictures.get(g.group.leader.id)),
+            "tiles": [
+                {
+                    "box": b.id,
+                    "media": b.media_id,
+                    "path": pictures[b.id].path if b.id in pictures else "",
+                    "typical": round(match, 2),
+                    "verdict": b.verdict or "",
+                    "rescued": b.id in g.rescued,
+                }
+                for b, match in shown[g.id]
+            ],
+        }
+        for g in found
+    ]
+    return render_template(
+        "repeats.html", job=state, threshold=threshold, terms=terms, groups=groups, shown=SHOWN
+    )
+
+
+def _picture_url(job_id: str, picture: BoxPicture | None) -> str:
+    if picture is None:
+        return ""
+    return url_for("results.thumbnail", job_id=job_id, name=picture.picture)
+
+
+@bp.get("/jobs/<job_id>/repeats/crops/<int:box_id>.jpg")
+def crop(job_id: str, box_id: int) -> Any:
+    """One box cut from the picture the site keeps of its file, with a little of what is
+    around it."""
+    found = box_pictures(store(), job_id, [box_id]).get(box_id)
+    if found is None:
+        abort(404)
+    path = safe_join(str(resources.storage().thumbnail_dir(job_id)), found.picture)
+    if path is None:
+        abort(404)
+    try:
+        with Image.open(path) as picture:
+            width, height = picture.size
+            x, y, w, h = found.bbox
+            margin_x, margin_y = w * 0.15, h * 0.15
+            box = (
+                max(0, int((x - margin_x) * width)),
+                max(0, int((y - margin_y) * height)),
+                min(width, int((x + w + margin_x) * width) + 1),
+                min(height, int((y + h + margin_y) * height) + 1),
+            )
+            piece = picture.convert("RGB").crop(box)
+    except FileNotFoundError:
+        abort(404)
+    piece.thumbnail((CROP_SIZE, CROP_SIZE))
+    out = io.BytesIO()
+    piece.save(out, "JPEG", quality=85)
+    response = Response(out.getvalue(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from shared.categories import CATEGORY_LABELS
-from shared.repeats.grouping import Box, Group, RepeatRules, suspected_repeats
+from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
 from shared.store.event_data import job_events
 from shared.store.group_review import rescued
 from shared.store.reads import job_row
-from shared.store.records import KEPT_VERDICTS
+from shared.store.records import KEPT_VERDICTS, frame_thumbnail
 from shared.store.schema import detections, media
 from shared.surveys.events import SEPARATOR, card_of, project_events
 
@@ -46,6 +46,19 @@ class RepeatGroup:
 
     def box_ids(self) -> list[int]:
         return [b.id for b in self.group.boxes]
+
+    def shown(self, limit: int = 150) -> list[tuple[Box, float]]:
+        """Up to `limit` boxes with how well each matches the group's place (IoU): the least
+        typical first (where a real animal in the same spot shows), then the most typical."""
+        place = self.group.bbox
+        ranked = sorted(
+            ((b, iou(b.bbox, place)) for b in self.group.boxes), key=lambda p: (p[1], p[0].id)
+        )
+        if len(ranked) <= limit:
+            return ranked
+        least = ranked[: limit // 2]
+        most = ranked[-(limit - limit // 2) :]
+        return least + most
 
     @property
     def id(self) -> str:
@@ -180,6 +193,48 @@ def _suspected(
         )
         for location, group in found
     ]
+
+
+@dataclass(frozen=True)
+class BoxPicture:
+    """Where a box's picture is: the file's web rendition (a photo) or its checked frame's
+    filmstrip thumbnail (a video), by name in the job's thumbnail folder."""
+
+    media_id: int
+    path: str
+    picture: str
+    bbox: tuple[float, float, float, float]
+
+
+def box_pictures(engine: Engine, job_id: str, box_ids: list[int]) -> dict[int, BoxPicture]:
+    """The pictures of `box_ids` that are this job's and have one."""
+    found: dict[int, BoxPicture] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(box_ids), 2000):
+            rows = conn.execute(
+                select(
+                    detections.c.id,
+                    detections.c.frame,
+                    detections.c.x,
+                    detections.c.y,
+                    detections.c.w,
+                    detections.c.h,
+                    media.c.id.label("media_id"),
+                    media.c.path,
+                    media.c.view,
+                    media.c.thumbnail,
+                )
+                .join(media, media.c.id == detections.c.media_id)
+                .where(detections.c.id.in_(box_ids[start : start + 2000]), media.c.job_id == job_id)
+            ).all()
+            for r in rows:
+                if r.frame is not None and r.thumbnail:
+                    picture = frame_thumbnail(r.thumbnail, r.frame)
+                else:
+                    picture = r.view or r.thumbnail
+                if picture:
+                    found[r.id] = BoxPicture(r.media_id, r.path, picture, (r.x, r.y, r.w, r.h))
+    return found
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,6 +5,7 @@ fixed person box (0.5) is in every file, a repeat of its own."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -195,3 +196,31 @@ def test_reject_a_group_rescue_a_crop_undo(client, run_worker, settings) -> None
         headers=SCRIPT,
     ) as missing:
         assert missing.status_code == 404 and "no suspected repeat" in missing.get_json()["error"]
+
+
+@BOTH
+def test_the_repeats_page_shows_each_group_with_its_crops(client, run_worker, settings) -> None:
+    upload, _, _ = card(range(30), range(10))
+    job_id = send(client, upload, SCRIPT)
+    run_worker()
+    body = client.get(f"/api/jobs/{job_id}/repeats").get_json()
+    with client.get(f"/jobs/{job_id}/repeats") as page:
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+    for group in body["groups"]:
+        assert f'id="group-{group["id"]}"' in html
+        assert f"{group['files']} files, {group['events']} events, {group['days']} days" in html
+    assert html.count('class="crop"') == 70  # the person's 40 crops and the branch's 30
+    animal = next(g for g in body["groups"] if g["category"] == "animal")
+    files = items(client, job_id)
+    box = next(d for d in files["cam1/IMG_0007.JPG"]["detections"] if d["category"] == "animal")
+    with client.get(f"/jobs/{job_id}/repeats/crops/{box['id']}.jpg") as crop:
+        assert crop.status_code == 200 and crop.mimetype == "image/jpeg"
+        with Image.open(io.BytesIO(crop.data)) as picture:
+            red = picture.convert("RGB").getpixel((picture.width // 2, picture.height // 2))
+    assert red[0] > 180 and red[1] < 90  # the branch (the red patch) is in the middle
+    assert animal["id"] in html
+    with client.get(f"/jobs/{job_id}/repeats/crops/999999999.jpg") as missing:
+        assert missing.status_code == 404
+    with client.get(f"/jobs/{job_id}") as results:
+        assert f'href="/jobs/{job_id}/repeats"' in results.get_data(as_text=True)
