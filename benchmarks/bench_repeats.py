@@ -26,7 +26,8 @@ from shared.repeats.grouping import Box, RepeatRules, group_boxes
 START = datetime(2024, 5, 1)
 
 
-def season(n: int, seed: int = 1) -> list[Box]:
+def season(n: int, jitter: float, seed: int = 1) -> list[Box]:
+    """`n` boxes; a fixed spot's boxes move by `jitter` of the spot's size (standard deviation)."""
     rng = random.Random(seed)
     spots = [
         (
@@ -41,7 +42,7 @@ def season(n: int, seed: int = 1) -> list[Box]:
     for i in range(n):
         if rng.random() < 0.6:
             x, y, w, h = rng.choice(spots)
-            bbox = (x + rng.gauss(0, 0.003), y + rng.gauss(0, 0.003), w, h)
+            bbox = (x + rng.gauss(0, jitter * w), y + rng.gauss(0, jitter * h), w, h)
         else:
             w, h = rng.uniform(0.01, 0.45), rng.uniform(0.01, 0.45)
             bbox = (rng.uniform(0, 1 - w), rng.uniform(0, 1 - h), w, h)
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.02,
+        help="how far a fixed spot's boxes move, as a share of its size (standard deviation)",
+    )
+    parser.add_argument(
         "--scan-up-to", type=int, default=10_000, help="largest size also run without the index"
     )
     args = parser.parse_args(argv)
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "boxes | groups | suspected | grid index min / median / max | peak MB | full scan | ratio"
     )
     for n in args.sizes:
-        boxes = season(n)
+        boxes = season(n, args.jitter)
         groups = group_boxes(boxes, rules)
         suspected = sum(g.suspected(rules, n) for g in groups)
         runs, peak = measure(partial(group_boxes, boxes, rules), args.repeat)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from shared.repeats.grouping import Box, RepeatRules, group_boxes, iou, reach, suspected_repeats
+from shared.repeats.grouping import Box, RepeatRules, group_boxes, iou, suspected_repeats
 
 START = datetime(2024, 5, 1, 6, 0)
 RULES = RepeatRules()
@@ -81,16 +81,25 @@ def test_the_iou_setting_decides_the_same_place() -> None:
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.85, 0.95])
-def test_reach_bounds_every_pair_that_overlaps_enough(threshold: float) -> None:
+def test_what_the_index_relies_on_holds_for_every_pair_that_overlaps_enough(
+    threshold: float,
+) -> None:
+    """Sizes within a factor of the threshold, centres within (1 - t) of the larger size."""
     rng = random.Random(11)
+    checked = 0
     for _ in range(20000):
         a = (rng.random() * 0.8, rng.random() * 0.8, rng.uniform(0.01, 0.2), rng.uniform(0.01, 0.2))
-        b = tuple(v + rng.uniform(-0.03, 0.03) for v in a)
+        jitter = rng.choice([0.3, 0.1, 0.02])  # of the box's own size
+        b = tuple(v + rng.uniform(-jitter, jitter) * a[2 + i % 2] for i, v in enumerate(a))
         if b[2] <= 0 or b[3] <= 0 or iou(a, b) < threshold:
             continue
-        dx, dy = reach(a, threshold)
-        assert abs((a[0] + a[2] / 2) - (b[0] + b[2] / 2)) <= dx + 1e-12
-        assert abs((a[1] + a[3] / 2) - (b[1] + b[3] / 2)) <= dy + 1e-12
+        checked += 1
+        for i in (0, 1):
+            size_a, size_b = a[2 + i], b[2 + i]
+            assert threshold * size_a <= size_b + 1e-12 and size_b * threshold <= size_a + 1e-12
+            apart = abs((a[i] + size_a / 2) - (b[i] + size_b / 2))
+            assert apart <= (1 - threshold) * max(size_a, size_b) + 1e-12
+    assert checked > 100
 
 
 def test_the_index_finds_exactly_what_a_full_scan_finds() -> None:
@@ -121,11 +130,12 @@ def test_the_index_finds_exactly_what_a_full_scan_finds() -> None:
                 None if when is None else START + timedelta(hours=when),
             )
         )
-    for rules in (RULES, RepeatRules(iou=0.5, max_box_area=0.5)):
+    for rules in (RULES, RepeatRules(iou=0.5, max_box_area=0.5), RepeatRules(iou=1.0)):
         mine = sorted(sorted(b.id for b in g.boxes) for g in group_boxes(boxes, rules))
         scanned = group_boxes(boxes, rules, indexed=False)
         assert mine == sorted(sorted(b.id for b in g.boxes) for g in scanned)
-        assert max(len(g) for g in mine) > 20  # the fixed spots were found
+        if rules.iou < 1:
+            assert max(len(g) for g in mine) > 20  # the fixed spots were found
 
 
 def test_rules_refuse_nonsense() -> None:
