@@ -87,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_exports,
         project_gallery,
         project_pages,
+        project_repeats,
         project_results,
         project_settings,
         projects,
@@ -121,6 +122,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_exports,
         project_deletion,
         project_pages,
+        project_repeats,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

@@ -12,7 +12,8 @@ from shared.store.insights import by_day, by_hour
 from web import resources
 from web.charts.camera_map import camera_map
 from web.insights import days_chart, hours_chart, svg
-from web.project_results import season_locations, visible_jobs
+from web.project_results import season_locations
+from web.project_scope import visible_jobs
 from web.projects import project_for
 
 bp = Blueprint("project_charts", __name__)

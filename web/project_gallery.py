@@ -20,7 +20,8 @@ from shared.surveys.periods import periods_of, sync_periods
 from shared.surveys.project_settings import ProjectSettings
 from web import resources
 from web.access import login_manager, now, signed_in
-from web.project_results import project_query, sees_all, visible_jobs
+from web.project_results import project_query
+from web.project_scope import sees_all, visible_jobs
 from web.projects import project_for
 from web.results import with_urls
 

@@ -12,12 +12,8 @@ from shared.people.roles import Can
 from web.access import login_manager, signed_in
 from web.charts.curves import precision_recall
 from web.errors import Refusal
-from web.project_results import (
-    event_listing,
-    newest_threshold,
-    project_evaluation,
-    visible_jobs,
-)
+from web.project_results import event_listing, newest_threshold, project_evaluation
+from web.project_scope import visible_jobs
 from web.projects import project_for
 
 bp = Blueprint("project_pages", __name__)

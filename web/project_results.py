@@ -5,7 +5,7 @@ and review actions on any of its media. Each answer holds only the uploads the c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -18,41 +18,30 @@ from shared.people.roles import Can, Role
 from shared.people.users import User
 from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.evaluation_data import flagged_in_job, reviewed_pairs
+from shared.store.group_review import GROUP_ACTIONS
 from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
-from shared.store.repeat_data import project_repeats
 from shared.store.review import Conflict, NotInJob, ReviewAction, apply
 from shared.store.schema import detections, media, reviews
 from shared.store.undoable import undoable
 from shared.surveys.events import card_of, project_events
 from shared.surveys.periods import period_scope
-from shared.surveys.project_settings import ProjectSettings
-from shared.video_options import parse_event_gap
 from web import resources
 from web.access import now, reviewer_name
 from web.accuracy import finished, options_from
 from web.audit_trail import note
 from web.errors import Refusal
 from web.events import event_figures
+from web.project_repeats import judge_project_group
+from web.project_scope import project_gap, sees_all, visible_jobs
 from web.projects import project_for
 from web.results import media_query, number_arg, with_urls
 from web.review import action_from, json_body, media_item
 
 NOTHING_STORED_THRESHOLD = 0.5  # shown with an empty report before any card has finished
 bp = Blueprint("project_results", __name__, url_prefix="/api/projects/<int:project_id>")
-
-
-def sees_all(role: Role | None, user: User) -> bool:
-    """Whether the caller sees every upload of the project (not only their own)."""
-    return user.site_admin or role is None or Can.READ in role.can
-
-
-def visible_jobs(project_id: int, role: Role | None, user: User) -> list[str]:
-    """The project's uploads the caller may see: every one, or an uploader's own."""
-    mine = not sees_all(role, user)
-    return job_ids_of(resources.results_store(), project_id, uploader_id=user.id if mine else None)
 
 
 def project_query(project_id: int, args: Mapping[str, Any]) -> MediaQuery:
@@ -152,36 +141,6 @@ def event_listing(
             for e in found.events
         ],
     }
-
-
-def project_gap(project: Project, args: Mapping[str, Any]) -> float:
-    """The project's event gap, or `event_gap` (seconds) from the query to try another."""
-    chosen = ProjectSettings.from_json(project.settings).event_gap
-    try:
-        return parse_event_gap(
-            args.get("event_gap") or (DEFAULT_EVENT_GAP if chosen is None else chosen)
-        )
-    except ValueError as exc:
-        raise Refusal(str(exc)) from exc
-
-
-@bp.get("/repeats")
-def project_repeat_groups(project_id: int) -> Any:
-    """Suspected repeated false alarms at each location, over every card the caller may see."""
-    project, role, user = project_for(project_id, Can.READ_OWN)
-    gap = project_gap(project, request.args)
-    rules = resources.settings().repeat_rules()
-    found = project_repeats(
-        resources.results_store(),
-        project.id,
-        visible_jobs(project.id, role, user),
-        rules,
-        gap_seconds=gap,
-        now=now(),
-    )
-    return jsonify(
-        project=project.id, event_gap=gap, rules=asdict(rules), groups=[g.public() for g in found]
-    )
 
 
 @bp.get("/events")
@@ -305,7 +264,8 @@ def _job_of(action: ReviewAction, job_ids: list[str]) -> str:
 def _undo_bulk(
     project_id: int, token: str, job_ids: list[str], who: str, user_id: int
 ) -> dict[str, int]:
-    """Undoes a project's bulk accept (its token from the answer) on every card it touched."""
+    """Undoes a project's bulk action (its token from the answer: a bulk accept, a repeated
+    group's reject or keep) on every card it touched."""
     parts = [part.partition(":") for part in token.split(",") if part]
     if not parts or any(job not in job_ids or not batch for job, _, batch in parts):
         raise Refusal("There is no such bulk action in this project.", 404)
@@ -361,6 +321,10 @@ def review(project_id: int) -> Any:
         ), 201
     if body.get("action") == "undo_bulk":
         return jsonify(_undo_bulk(project.id, str(body.get("batch", "")), job_ids, who, user.id))
+    if body.get("action") in GROUP_ACTIONS:
+        judged = judge_project_group(project, user, str(body["action"]), body.get("group"), who)
+        note(project.id, str(body["action"]), judged)
+        return jsonify(judged), 201
     action = action_from(body)
     job_id = _job_of(action, job_ids)
     try:

@@ -7,13 +7,14 @@ cut from the pictures the site keeps, with the spot drawn on one of its frames."
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
-from PIL import Image
 from werkzeug.security import safe_join
 
+from shared.repeats.grouping import Box
 from shared.store.group_review import judge_group
 from shared.store.reads import job_row
 from shared.store.repeat_data import BoxPicture, RepeatGroup, box_pictures, job_repeats
@@ -70,33 +71,54 @@ def page(job_id: str) -> Any:
     if threshold is None:
         return missing(job_id)
     found, terms = job_groups(job_id, threshold)
-    shown = {g.id: g.shown(SHOWN) for g in found}
-    pictures = box_pictures(
-        store(),
-        job_id,
-        [b.id for g in found for b, _ in shown[g.id]] + [g.group.leader.id for g in found],
+    return render_template(
+        "repeats.html",
+        heading=f"job {job_id[:8]}",
+        back_url=url_for("jobs.page", job_id=state.id) + "#results",
+        reviews_url=url_for("review.review", job_id=job_id),
+        undoable_url=url_for("review.undoable_reviews", job_id=job_id),
+        threshold=f"the job's threshold ({threshold})",
+        terms=terms,
+        groups=page_groups(found, lambda group, box_id: job_id),
+        shown=SHOWN,
     )
-    groups = [
+
+
+def page_groups(
+    found: list[RepeatGroup], job_of: Callable[[RepeatGroup, int], str]
+) -> list[dict[str, Any]]:
+    """Each group as the Repeats page shows it: its figures, the picture its spot is drawn on
+    and up to SHOWN crops; `job_of(group, box id)` names the card a box is on."""
+    shown = {g.id: g.shown(SHOWN) for g in found}
+    wanted: dict[str, list[int]] = {}
+    for g in found:
+        for box_id in [b.id for b, _ in shown[g.id]] + [g.group.leader.id]:
+            wanted.setdefault(job_of(g, box_id), []).append(box_id)
+    pictures: dict[int, BoxPicture] = {}
+    for job_id, box_ids in wanted.items():
+        pictures.update(box_pictures(store(), job_id, box_ids))
+
+    def tile(g: RepeatGroup, box: Box, match: float) -> dict[str, Any]:
+        found = pictures.get(box.id)
+        return {
+            "box": box.id,
+            "media": box.media_id,
+            "path": found.path if found is not None else "",
+            "crop": url_for("repeats.crop", job_id=job_of(g, box.id), box_id=box.id),
+            "typical": round(match, 2),
+            "verdict": box.verdict or "",
+            "rescued": box.id in g.rescued,
+        }
+
+    leader = {g.id: pictures.get(g.group.leader.id) for g in found}
+    return [
         {
             **g.public(),
-            "spot": _picture_url(job_id, pictures.get(g.group.leader.id)),
-            "tiles": [
-                {
-                    "box": b.id,
-                    "media": b.media_id,
-                    "path": pictures[b.id].path if b.id in pictures else "",
-                    "typical": round(match, 2),
-                    "verdict": b.verdict or "",
-                    "rescued": b.id in g.rescued,
-                }
-                for b, match in shown[g.id]
-            ],
+            "spot": _picture_url(job_of(g, g.group.leader.id), leader[g.id]),
+            "tiles": [tile(g, b, match) for b, match in shown[g.id]],
         }
         for g in found
     ]
-    return render_template(
-        "repeats.html", job=state, threshold=threshold, terms=terms, groups=groups, shown=SHOWN
-    )
 
 
 def _picture_url(job_id: str, picture: BoxPicture | None) -> str:
@@ -109,6 +131,8 @@ def _picture_url(job_id: str, picture: BoxPicture | None) -> str:
 def crop(job_id: str, box_id: int) -> Any:
     """One box cut from the picture the site keeps of its file, with a little of what is
     around it."""
+    from PIL import Image  # here, not at start: a site that never shows a crop never loads it
+
     found = box_pictures(store(), job_id, [box_id]).get(box_id)
     if found is None:
         abort(404)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from shared.store.review import NotInJob, ReviewRefused
+from shared.store.review import NotInJob, ReviewRefused, accept_unjudged
 from shared.store.review_state import snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
 
@@ -129,16 +129,7 @@ def _judge_image(
     reviewer: str,
     now: datetime,
 ) -> None:
-    conn.execute(  # a first look: what the machine counted and nobody judged is accepted
-        update(detections)
-        .where(
-            detections.c.media_id == media_id,
-            detections.c.verdict.is_(None),
-            detections.c.source == "machine",
-            detections.c.confidence >= threshold,
-        )
-        .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)
-    )
+    accept_unjudged(conn, media_id, threshold, reviewer)
     if boxes and action == "reject_group":
         conn.execute(
             update(detections)

@@ -6,7 +6,7 @@ by location (`shared.repeats.grouping`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -31,6 +31,17 @@ class RepeatGroup:
     location_files: int
     group: Group
     rescued: frozenset[int] = frozenset()  # its boxes a reviewer rescued
+    jobs: tuple[tuple[int, str], ...] = ()  # (box id, job id) of a project's group
+
+    def boxes_by_job(self) -> dict[str, list[int]]:
+        """A project's group's boxes, card by card."""
+        found: dict[str, list[int]] = {}
+        for box_id, job_id in self.jobs:
+            found.setdefault(job_id, []).append(box_id)
+        return found
+
+    def job_of(self, box_id: int) -> str:
+        return dict(self.jobs).get(box_id, "")
 
     @property
     def state(self) -> str:
@@ -118,13 +129,19 @@ def project_repeats(
     found = project_events(engine, project_id, job_ids, gap_seconds, now=now)
     place = {key: (e.deployment, e.id) for e in found.events for key in e.files}
     boxes: list[tuple[str, Box]] = []
+    card: dict[int, str] = {}
     for job_id in sorted({card_of(key)[0] for key in place}):
         job = job_row(engine, job_id)
         if job is None:
             continue
-        boxes += _boxes(engine, job_id, job.threshold, partial(_card_place, place, job_id))
+        mine = _boxes(engine, job_id, job.threshold, partial(_card_place, place, job_id))
+        card.update((box.id, job_id) for _, box in mine)
+        boxes += mine
     files = {d.id: len(d.items) for _, d, _ in found.locations}
-    return _suspected(engine, boxes, files, rules)
+    return [
+        replace(g, jobs=tuple((b.id, card[b.id]) for b in g.group.boxes))
+        for g in _suspected(engine, boxes, files, rules)
+    ]
 
 
 def _card_place(place: dict[str, tuple[str, str]], job_id: str, path: str) -> tuple[str, str]:

@@ -124,7 +124,7 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
         threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar_one()
         before = snapshot(conn, media_id)
         reviewer = action.reviewer.strip()
-        _accept_unjudged(conn, media_id, threshold, reviewer)
+        accept_unjudged(conn, media_id, threshold, reviewer)
         detail = _ACTIONS[action.action](conn, media_id, action, reviewer)
         summarise(conn, media_id, threshold, reviewer, now)
         review_id = conn.execute(
@@ -187,7 +187,9 @@ def _bump(conn: Connection, media_id: int, seen: int | None) -> int:
     return int(conn.execute(select(media.c.version).where(media.c.id == media_id)).scalar_one())
 
 
-def _accept_unjudged(conn: Connection, media_id: int, threshold: float, reviewer: str) -> None:
+def accept_unjudged(conn: Connection, media_id: int, threshold: float, reviewer: str) -> None:
+    """A first look at an image: the boxes the machine counted that nobody judged are accepted
+    as it saw them."""
     conn.execute(
         update(detections)
         .where(

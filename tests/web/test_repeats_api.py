@@ -225,3 +225,42 @@ def test_the_repeats_page_shows_each_group_with_its_crops(client, run_worker, se
         assert missing.status_code == 404
     with client.get(f"/jobs/{job_id}") as results:
         assert f'href="/jobs/{job_id}/repeats"' in results.get_data(as_text=True)
+
+
+@BOTH
+def test_a_projects_group_is_rejected_over_its_cards_and_undone(
+    client, team, run_worker, settings
+) -> None:
+    first, _, _ = card(range(20), range(5))
+    second, _, _ = card(range(20, 30), range(5, 10))
+    jobs = [send(client, c, team.auth("alice"), team.p1.id) for c in (first, second)]
+    run_worker()
+    url = f"/api/projects/{team.p1.id}/repeats"
+    animal = next(
+        g
+        for g in client.get(url, headers=team.auth("rita")).get_json()["groups"]
+        if g["category"] == "animal"
+    )
+    reviews = f"/api/projects/{team.p1.id}/reviews"
+    body = {"action": "reject_group", "group": animal["id"], "reviewer": "rita"}
+    assert client.post(reviews, json=body, headers=team.auth("vic")).status_code == 403
+    with client.post(reviews, json=body, headers=team.auth("rita")) as sent:
+        assert sent.status_code == 201, sent.get_json()
+        judged = sent.get_json()
+    assert (judged["images"], judged["boxes"], judged["uploads"]) == (30, 30, 2)
+    assert sorted(part.split(":")[0] for part in judged["batch"].split(",")) == sorted(jobs)
+    after = client.get(url, headers=team.auth("rita")).get_json()["groups"]
+    assert next(g for g in after if g["id"] == animal["id"])["state"] == "rejected"
+    for job_id in jobs:  # each card's own page says the same of its part
+        alone = client.get(f"/api/jobs/{job_id}/repeats", headers=team.auth("rita")).get_json()
+        assert {g["state"] for g in alone["groups"] if g["category"] == "animal"} == {"rejected"}
+    undo = {"action": "undo_bulk", "batch": judged["batch"], "reviewer": "rita"}
+    with client.post(reviews, json=undo, headers=team.auth("rita")) as sent:
+        assert sent.get_json()["undone"] == 30
+    again = client.get(url, headers=team.auth("rita")).get_json()["groups"]
+    assert next(g for g in again if g["id"] == animal["id"])["state"] == "suspected"
+    with client.get(f"/projects/{team.p1.id}/repeats", headers=team.auth("vic")) as page:
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+    assert "cam1 · animal · 30 files, 30 events, 30 days" in html
+    assert f"/jobs/{jobs[1]}/repeats/crops/" in html and f"/jobs/{jobs[0]}/repeats/crops/" in html
