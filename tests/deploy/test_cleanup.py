@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -166,10 +169,9 @@ def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
     assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED
 
 
-def test_the_cron_line_as_written(settings, redis_conn, tmp_path: Path) -> None:
-    """deploy/cron/trapline-cleanup's command, with this checkout and a settings file in place
-    of /opt/trapline and /etc/trapline, run by sh as cron runs it (issue 28, item 9): it removes
-    an expired job and logs into the data folder, which the service's user owns."""
+def cron_line() -> str:
+    """deploy/cron/trapline-cleanup's command (what cron hands to sh), checked to run daily as
+    the service's user."""
     line = next(
         row
         for row in (REPO / "deploy" / "cron" / "trapline-cleanup").read_text().splitlines()
@@ -177,6 +179,47 @@ def test_the_cron_line_as_written(settings, redis_conn, tmp_path: Path) -> None:
     )
     *when, user, command = line.split(None, 6)
     assert (when, user) == (["30", "3", "*", "*", "*"], "trapline")
+    return command
+
+
+def test_the_cron_lines_redirect_works_for_an_unprivileged_user() -> None:
+    """cron opens the line's log before the script starts; a user like `trapline`, who cannot
+    write to root's /var/log, must be able to (issue 28, item 9: the first line failed there).
+    Run as `nobody` when the tests run as root (as CI does), with the script replaced by a
+    marker: this checkout's Python lives where `nobody` cannot reach, and what the script does
+    is the next test's."""
+    data = Path(tempfile.mkdtemp(prefix="trapline-cron-"))
+    try:
+        env = data / "trapline.env"
+        env.write_text(f"TRAPLINE_DATA_DIR={data}\n")
+        command = re.sub(
+            r"/opt/trapline/\.venv/bin/python /opt/trapline/scripts/cleanup_cron\.py",
+            "echo cleanup ran",
+            cron_line().replace("/etc/trapline/trapline.env", str(env)),
+        )
+        assert "echo cleanup ran" in command
+        as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(data, "nobody", "nogroup")
+            data.chmod(0o755)
+            env.chmod(0o644)
+            as_user = ["runuser", "-u", "nobody", "--"]
+        done = subprocess.run(
+            [*as_user, "sh", "-c", command], check=False, capture_output=True, text=True
+        )
+        assert done.returncode == 0 and done.stderr == "", done
+        log = data / "cleanup.log"
+        assert log.read_text() == "cleanup ran\n"
+        assert log.stat().st_uid == (65534 if as_user else os.geteuid())
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_the_cron_line_as_written(settings, redis_conn, tmp_path: Path) -> None:
+    """deploy/cron/trapline-cleanup's command, with this checkout and a settings file in place
+    of /opt/trapline and /etc/trapline, run by sh as cron runs it (issue 28, item 9): it removes
+    an expired job and logs into the data folder, which the service's user owns."""
+    command = cron_line()
     env = tmp_path / "trapline.env"
     env.write_text(
         f"TRAPLINE_DATA_DIR={settings.data_dir}\nTRAPLINE_REDIS_URL={settings.redis_url}\n"
