@@ -12,14 +12,15 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from shared.store.queries import MediaQuery, filtered, with_event
 from shared.store.records import KEPT_VERDICTS
-from shared.store.review import NotInJob, ReviewAction, ReviewRefused
+from shared.store.review import NotInJob, ReviewAction, ReviewRefused, bump_version
 from shared.store.review_state import restore
 from shared.store.schema import detections, event_tags, jobs, media, reviews
 
 CHUNK = 2000
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
+def chunks(ids: list[int]) -> list[list[int]]:
+    """`ids` in pieces small enough for one `IN (...)` on either database."""
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
@@ -65,7 +66,7 @@ def accept_unreviewed(
             )
         ).scalars()
     )
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         conn.execute(
             update(detections)
             .where(
@@ -168,10 +169,8 @@ def undo_bulk(
         ids = [m for m, _, _ in rows if m not in blocked]
         for media_id in (m for m in ids if m in kept_state):
             restore(conn, media_id, kept_state[media_id], None)
-            conn.execute(
-                update(media).where(media.c.id == media_id).values(version=media.c.version + 1)
-            )
-        for chunk in _chunks([m for m in ids if m not in kept_state]):
+            bump_version(conn, media_id, None)
+        for chunk in chunks([m for m in ids if m not in kept_state]):
             conn.execute(
                 update(detections)
                 .where(detections.c.media_id.in_(chunk))
@@ -191,7 +190,7 @@ def undo_bulk(
                     version=media.c.version + 1,
                 )
             )
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             conn.execute(
                 update(reviews)
                 .where(reviews.c.batch == batch, reviews.c.media_id.in_(chunk))

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from shared.store.review import NotInJob, ReviewRefused, accept_unjudged
+from shared.store.bulk_review import chunks
+from shared.store.review import NotInJob, ReviewRefused, accept_unjudged, bump_version
 from shared.store.review_state import snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
 
@@ -54,12 +55,7 @@ def judge_group(
             mine = [b for b in boxes if b not in kept]
             before = snapshot(conn, media_id)
             _judge_image(conn, media_id, mine, action, threshold, reviewer, now)
-            version = conn.execute(
-                update(media)
-                .where(media.c.id == media_id)
-                .values(version=media.c.version + 1)
-                .returning(media.c.version)
-            ).scalar_one()
+            version = bump_version(conn, media_id, None)
             conn.execute(
                 insert(reviews).values(
                     job_id=job_id,
@@ -87,8 +83,7 @@ def judge_group(
 def rescued(conn: Connection, box_ids: list[int]) -> set[int]:
     """Of `box_ids`, those a reviewer rescued (and did not undo)."""
     found: set[int] = set()
-    for start in range(0, len(box_ids), 2000):
-        chunk = box_ids[start : start + 2000]
+    for chunk in chunks(box_ids):
         found |= set(
             conn.execute(
                 select(reviews.c.detection_id).where(
@@ -103,12 +98,12 @@ def rescued(conn: Connection, box_ids: list[int]) -> set[int]:
 
 def _boxes_by_media(conn: Connection, job_id: str, box_ids: list[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
-    for start in range(0, len(box_ids), 2000):
+    for chunk in chunks(box_ids):
         rows = conn.execute(
             select(detections.c.id, detections.c.media_id)
             .join(media, media.c.id == detections.c.media_id)
             .where(
-                detections.c.id.in_(box_ids[start : start + 2000]),
+                detections.c.id.in_(chunk),
                 media.c.job_id == job_id,
                 detections.c.source == "machine",
             )

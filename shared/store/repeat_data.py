@@ -5,8 +5,8 @@ by location (`shared.repeats.grouping`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from shared.categories import CATEGORY_LABELS
 from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
+from shared.store.bulk_review import chunks
 from shared.store.event_data import job_events
 from shared.store.group_review import rescued
 from shared.store.reads import job_row
@@ -31,17 +32,17 @@ class RepeatGroup:
     location_files: int
     group: Group
     rescued: frozenset[int] = frozenset()  # its boxes a reviewer rescued
-    jobs: tuple[tuple[int, str], ...] = ()  # (box id, job id) of a project's group
+    jobs: Mapping[int, str] = field(default_factory=dict)  # box id -> card, a project's group
 
     def boxes_by_job(self) -> dict[str, list[int]]:
         """A project's group's boxes, card by card."""
         found: dict[str, list[int]] = {}
-        for box_id, job_id in self.jobs:
+        for box_id, job_id in self.jobs.items():
             found.setdefault(job_id, []).append(box_id)
         return found
 
     def job_of(self, box_id: int) -> str:
-        return dict(self.jobs).get(box_id, "")
+        return self.jobs.get(box_id, "")
 
     @property
     def state(self) -> str:
@@ -139,7 +140,7 @@ def project_repeats(
         boxes += mine
     files = {d.id: len(d.items) for _, d, _ in found.locations}
     return [
-        replace(g, jobs=tuple((b.id, card[b.id]) for b in g.group.boxes))
+        replace(g, jobs={b.id: card[b.id] for b in g.group.boxes})
         for g in _suspected(engine, boxes, files, rules)
     ]
 
@@ -227,7 +228,7 @@ def box_pictures(engine: Engine, job_id: str, box_ids: list[int]) -> dict[int, B
     """The pictures of `box_ids` that are this job's and have one."""
     found: dict[int, BoxPicture] = {}
     with engine.connect() as conn:
-        for start in range(0, len(box_ids), 2000):
+        for chunk in chunks(box_ids):
             rows = conn.execute(
                 select(
                     detections.c.id,
@@ -242,7 +243,7 @@ def box_pictures(engine: Engine, job_id: str, box_ids: list[int]) -> dict[int, B
                     media.c.thumbnail,
                 )
                 .join(media, media.c.id == detections.c.media_id)
-                .where(detections.c.id.in_(box_ids[start : start + 2000]), media.c.job_id == job_id)
+                .where(detections.c.id.in_(chunk), media.c.job_id == job_id)
             ).all()
             for r in rows:
                 if r.frame is not None and r.thumbnail:

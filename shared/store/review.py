@@ -120,7 +120,7 @@ def apply(engine: Engine, job_id: str, action: ReviewAction, now: datetime) -> d
             reviewer = action.reviewer.strip()
             return _undo(conn, job_id, action.review_id, reviewer, now, action.user_id)
         media_id = _media_of(conn, job_id, action)
-        version = _bump(conn, media_id, action.version)
+        version = bump_version(conn, media_id, action.version)
         threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar_one()
         before = snapshot(conn, media_id)
         reviewer = action.reviewer.strip()
@@ -173,7 +173,7 @@ def _media_of(conn: Connection, job_id: str, action: ReviewAction) -> int:
     return media_id
 
 
-def _bump(conn: Connection, media_id: int, seen: int | None) -> int:
+def bump_version(conn: Connection, media_id: int, seen: int | None) -> int:
     """The image's next version; the update is the check (and, on PostgreSQL, the row lock)."""
     stmt = update(media).where(media.c.id == media_id)
     if seen is not None:
@@ -354,7 +354,7 @@ def _undo(
             "change first.",
             found.media_id,
         )
-    version = _bump(conn, found.media_id, None)
+    version = bump_version(conn, found.media_id, None)
     restore(conn, found.media_id, found.before, (found.detail or {}).get("added"))
     conn.execute(update(reviews).where(reviews.c.id == review_id).values(undone_at=now))
     conn.execute(
