@@ -91,6 +91,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_results,
         project_settings,
         projects,
+        repeat_rules,
         repeats,
         results,
         review,
@@ -123,6 +124,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_deletion,
         project_pages,
         project_repeats,
+        repeat_rules,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

@@ -14,6 +14,7 @@ from flask import (
 )
 
 from shared.contract import JobStatus
+from shared.store.repeat_rules import suppressed_in
 from shared.surveys.project_settings import fields_of
 from web import job_status, resources
 from web.downloads import zip_download
@@ -29,8 +30,13 @@ def page(job_id: str) -> Any:
     finished = state.status is JobStatus.FINISHED
     species = species_context(job_id, state.options.reports_only) if finished else {}
     fields = [f.public() for f in fields_of(resources.results_store(), job_id)] if finished else []
+    held = suppressed_in(resources.results_store(), job_id) if finished else {}
     return render_template(
-        "job.html", job=job_status.status_payload(state), species=species, fields=fields
+        "job.html",
+        job=job_status.status_payload(state),
+        species=species,
+        fields=fields,
+        suppressed={"boxes": sum(held.values()), "rules": len(held)},
     )
 
 

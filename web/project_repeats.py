@@ -19,7 +19,7 @@ from web.access import login_manager, now, signed_in
 from web.errors import Refusal
 from web.project_scope import project_gap, visible_jobs
 from web.projects import project_for
-from web.repeats import SHOWN, page_groups
+from web.repeats import SHOWN, page_groups, remember, rule_strips
 
 bp = Blueprint("project_repeats", __name__)
 
@@ -66,6 +66,7 @@ def page(project_id: int) -> Any:
         terms={"event_gap": gap, "rules": asdict(rules)},
         groups=page_groups(found, lambda group, box_id: group.job_of(box_id)),
         shown=SHOWN,
+        rules=rule_strips(project.id, visible_jobs(project.id, role, user), every=True),
     )
 
 
@@ -85,8 +86,10 @@ def judge_project_group(
         job_id: judge_group(engine, job_id, action, chosen.id, boxes, reviewer, now(), user.id)
         for job_id, boxes in sorted(chosen.boxes_by_job().items())
     }
+    token = ",".join(f"{j}:{p['batch']}" for j, p in parts.items())
     return {
-        "batch": ",".join(f"{j}:{p['batch']}" for j, p in parts.items()),
+        "batch": token,
+        "rule": remember(chosen, action, token, reviewer),
         "group": chosen.id,
         "images": sum(p["images"] for p in parts.values()),
         "boxes": sum(p["boxes"] for p in parts.values()),

@@ -23,6 +23,7 @@ from shared.store.insights import by_day, by_hour
 from shared.store.project_queries import project_media_page, project_summary
 from shared.store.queries import MediaQuery
 from shared.store.reads import job_row
+from shared.store.repeat_rules import forget_batch
 from shared.store.review import Conflict, NotInJob, ReviewAction, apply
 from shared.store.schema import detections, media, reviews
 from shared.store.undoable import undoable
@@ -263,7 +264,7 @@ def _job_of(action: ReviewAction, job_ids: list[str]) -> str:
 
 def _undo_bulk(
     project_id: int, token: str, job_ids: list[str], who: str, user_id: int
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Undoes a project's bulk action (its token from the answer: a bulk accept, a repeated
     group's reject or keep) on every card it touched."""
     parts = [part.partition(":") for part in token.split(",") if part]
@@ -276,8 +277,9 @@ def _undo_bulk(
         except NotInJob:
             continue  # that card's part was undone already
         undone, kept = undone + int(found["undone"]), kept + int(found.get("kept", 0))
+    forgotten = forget_batch(resources.results_store(), token, by=who, now=now())
     note(project_id, "undo_bulk", {"undone": undone, "uploads": len(parts)})
-    return {"undone": undone, "kept": kept}
+    return {"undone": undone, "kept": kept, "rules_off": forgotten}
 
 
 @bp.get("/reviews/undoable")

@@ -14,10 +14,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from werkzeug.security import safe_join
 
+from shared.people.projects import place_of
 from shared.repeats.grouping import Box
 from shared.store.group_review import judge_group
 from shared.store.reads import job_row
 from shared.store.repeat_data import BoxPicture, RepeatGroup, box_pictures, job_repeats
+from shared.store.repeat_rules import learn_rule, rules_of, suppressed_boxes
 from web import job_status, resources
 from web.access import now
 from web.errors import Refusal
@@ -45,9 +47,26 @@ def judge_job_group(job_id: str, body: dict[str, Any], reviewer: str, user_id: i
     group = next((g for g in found if g.id == wanted), None)
     if group is None:
         raise Refusal(f"This job has no suspected repeat {wanted!r}.", 404)
-    return judge_group(
+    judged = judge_group(
         store(), job_id, str(body["action"]), group.id, group.box_ids(), reviewer, now(), user_id
     )
+    return {**judged, "rule": remember(group, body["action"], str(judged["batch"]), reviewer)}
+
+
+def remember(group: RepeatGroup, action: Any, batch: str, reviewer: str) -> Any:
+    """A rejected group becomes a rule of its location (where its files are at a project's
+    location): the rule's public form, or None."""
+    if action != "reject_group":
+        return None
+    rule = learn_rule(
+        store(),
+        group.group,
+        iou_at_least=resources.settings().repeat_iou,
+        batch=batch,
+        by=reviewer,
+        now=now(),
+    )
+    return rule.public() if rule is not None else None
 
 
 @bp.get("/api/jobs/<job_id>/repeats")
@@ -81,7 +100,33 @@ def page(job_id: str) -> Any:
         terms=terms,
         groups=page_groups(found, lambda group, box_id: job_id),
         shown=SHOWN,
+        rules=rule_strips(place_of(store(), job_id).project_id, [job_id], every=False),
     )
+
+
+def rule_strips(project_id: int | None, job_ids: list[str], *, every: bool) -> list[dict[str, Any]]:
+    """The project's repeat rules as the Repeats page lists them, each with up to SHOWN crops of
+    the boxes it suppressed on `job_ids`: those that suppressed any there, or (`every`) all."""
+    if project_id is None:
+        return []
+    held = suppressed_boxes(store(), job_ids, SHOWN)
+    listed = []
+    for rule in rules_of(store(), project_id):
+        here, boxes = held.get(rule.id, (0, []))
+        if not here and not every:
+            continue
+        listed.append(
+            {
+                **rule.public(),
+                "here": here,
+                "off_url": url_for("repeat_rules.switch", project_id=project_id, rule_id=rule.id),
+                "tiles": [
+                    {"box": box_id, "crop": url_for("repeats.crop", job_id=j, box_id=box_id)}
+                    for j, box_id in boxes
+                ],
+            }
+        )
+    return listed
 
 
 def page_groups(

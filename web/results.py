@@ -80,6 +80,7 @@ def media_query(args: Mapping[str, Any]) -> MediaQuery:
         min_conf=number_arg(args, "min_conf", float),
         max_conf=number_arg(args, "max_conf", float),
         reviewed=_text(args, "reviewed"),
+        suppressed=_text(args, "suppressed"),
         order=_text(args, "order", "path"),
         page=number_arg(args, "page", int) or 1,
         per_page=number_arg(args, "per_page", int) or 50,

@@ -13,6 +13,7 @@ from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.event_tags import tag_event
 from shared.store.group_review import GROUP_ACTIONS
 from shared.store.queries import job_exists, one_media
+from shared.store.repeat_rules import forget_batch
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
 from shared.store.undoable import undoable
@@ -118,8 +119,9 @@ def review(job_id: str) -> Any:
     if body.get("action") == "undo_bulk":
         batch = str(body.get("batch", ""))
         undone = undo_bulk(store(), job_id, batch, reviewer, now(), user_id)
+        forgotten = forget_batch(store(), batch, by=reviewer, now=now())
         note_job(job_id, "undo_bulk", undone, typed_name=reviewer)
-        return jsonify(undone)
+        return jsonify({**undone, "rules_off": forgotten})
     action = action_from(body)
     try:
         done = apply(store(), job_id, action, now())

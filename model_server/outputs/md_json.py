@@ -112,7 +112,11 @@ def image_entry(
         if d.get("source", "machine") == "machine" and (d["conf"] >= min_conf or d.get("verdict"))
     ]
     entry["detections"] = [_detection(d, bool(record.review), ids or {}) for d in dets]
-    entry["max_detection_conf"] = max((d["conf"] for d in entry["detections"]), default=0.0)
+    # a box a repeat rule suppressed has a negative confidence, as MegaDetector's repeat
+    # detection elimination writes one: below every threshold, and not this image's best
+    entry["max_detection_conf"] = max(
+        (d["conf"] for d in entry["detections"] if d["conf"] >= 0), default=0.0
+    )
     # boxes a reviewer drew come after the machine's, marked as theirs
     entry["detections"] += [
         _detection(d, True) for d in record.detections if d.get("source") == "human"
@@ -138,12 +142,16 @@ def _detection(
 ) -> dict[str, Any]:
     """A detection as MegaDetector writes it; on a reviewed image, `verified` says whether a
     person kept it (with `verified_category` where they changed it and `species` where they
-    named one); a box a person drew has `source` "human" and confidence 1."""
+    named one); a box a person drew has `source` "human" and confidence 1; a box a location's
+    repeat rule suppressed has its confidence negated and `suppressed` true."""
     out: dict[str, Any] = {
         "category": d["category"],
         "conf": truncate(d["conf"], CONF_DIGITS),
         "bbox": [truncate(v, COORD_DIGITS) for v in d["bbox"]],
     }
+    if d.get("suppressed_by") is not None:
+        out["conf"] = -out["conf"]
+        out["suppressed"] = True
     if d.get("source") == "human":
         out["category"] = d.get("verified_category") or d["category"]
         out["source"] = "human"

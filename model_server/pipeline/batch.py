@@ -35,6 +35,7 @@ from model_server.stage_clock import StageClock
 from shared.errors import ImageError, JobCancelled, JobLost, NoImagesError, ResultsError
 from shared.inputs import MEDIA_WORDS, InputItem, Inventory
 from shared.store import open_store
+from shared.store.repeat_rules import suppress_card
 from shared.store.species_data import classification_of
 from shared.store.writes import done_paths, finish_job, start_job
 
@@ -294,6 +295,10 @@ def _run_locked(
     finally:
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
+    if hooks.may_publish():  # a later card of a location a reviewer taught its repeats
+        suppressed = suppress_card(target.engine, target.job_id)
+        if suppressed:
+            log.info("job %s: %d boxes suppressed by repeat rules", target.job_id, suppressed)
     if hooks.species is not None:
         hooks.species(
             target.engine,

@@ -6,10 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from shared.store.final_counts import counted_machine_box
 from shared.store.queries import MediaQuery, filtered, with_event
 from shared.store.records import KEPT_VERDICTS
 from shared.store.review import NotInJob, ReviewAction, ReviewRefused, bump_version
@@ -17,9 +18,10 @@ from shared.store.review_state import restore
 from shared.store.schema import detections, event_tags, jobs, media, reviews
 
 CHUNK = 2000
+T = TypeVar("T")
 
 
-def chunks(ids: list[int]) -> list[list[int]]:
+def chunks(ids: list[T]) -> list[list[T]]:
     """`ids` in pieces small enough for one `IN (...)` on either database."""
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
@@ -72,7 +74,7 @@ def accept_unreviewed(
             .where(
                 detections.c.media_id.in_(chunk),
                 detections.c.verdict.is_(None),
-                detections.c.source == "machine",
+                counted_machine_box(),
                 detections.c.confidence >= threshold,
             )
             .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)

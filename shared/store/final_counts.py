@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func
 
 from shared.store.records import COUNT_COLUMNS
-from shared.store.schema import media
+from shared.store.schema import detections, media
 
 # media columns by MegaDetector category id: the machine's and the reviewer's
 MACHINE = {value: media.c[column] for value, column in COUNT_COLUMNS.items()}
 VERIFIED = {value: media.c[f"verified_{column}"] for value, column in COUNT_COLUMNS.items()}
+
+
+def counted_machine_box() -> ColumnElement[bool]:
+    """A detector's box that counts: not drawn by a person, not suppressed by a repeat rule."""
+    return and_(detections.c.source == "machine", detections.c.suppressed_by.is_(None))
 
 
 def final_outcome() -> ColumnElement[str]:

@@ -13,7 +13,12 @@ from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
 from shared.model_facts import ModelFacts
 from shared.store.event_pages import EventIndex, event_index
 from shared.store.figures import FigureTally
-from shared.store.final_counts import final_outcome, final_sums, is_reviewed
+from shared.store.final_counts import (
+    counted_machine_box,
+    final_outcome,
+    final_sums,
+    is_reviewed,
+)
 from shared.store.reads import aware, detections_of
 from shared.store.records import OUTCOMES, outcomes_with
 from shared.store.schema import detections, jobs, media, reviews
@@ -61,6 +66,7 @@ class MediaQuery:
     min_conf: float | None = None
     max_conf: float | None = None
     reviewed: str = ""  # yes | no; "" for all
+    suppressed: str = ""  # yes: files with a box a repeat rule suppressed; no: without; "" all
     order: str = "path"
     page: int = 1
     per_page: int = 50
@@ -76,6 +82,8 @@ class MediaQuery:
             raise BadQuery("category must be animal, person or vehicle")
         if self.reviewed not in REVIEWED:
             raise BadQuery("reviewed must be yes or no")
+        if self.suppressed not in REVIEWED:
+            raise BadQuery("suppressed must be yes or no")
         if self.order not in ORDERS:
             raise BadQuery(f"order must be one of {', '.join(ORDERS)}")
         if self.page < 1 or not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -127,6 +135,11 @@ def filtered(
         stmt = stmt.where(
             (media.c.review != "") if REVIEWED[query.reviewed] else (media.c.review == "")
         )
+    if REVIEWED[query.suppressed] is not None:
+        held = exists().where(
+            detections.c.media_id == media.c.id, detections.c.suppressed_by.is_not(None)
+        )
+        stmt = stmt.where(held if REVIEWED[query.suppressed] else ~held)
     if query.category:
         return stmt.where(exists().where(_boxes_in_range(query)))
     if query.min_conf is not None:
@@ -140,7 +153,7 @@ def _boxes_in_range(query: MediaQuery) -> Any:
     """A detector's box of the query's category within its confidence range."""
     terms = [
         detections.c.media_id == media.c.id,
-        detections.c.source == "machine",
+        counted_machine_box(),
         detections.c.category == CATEGORY_IDS[query.category],
     ]
     if query.min_conf is not None:
@@ -168,6 +181,7 @@ def _detection_json(d: dict[str, Any]) -> dict[str, Any]:
         "species_runner_up": d.get("species_runner_up") or None,
         "species_margin": d.get("species_margin"),
         "fields": d.get("fields") or {},
+        "suppressed_by": d.get("suppressed_by"),
     }
 
 

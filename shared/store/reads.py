@@ -109,6 +109,8 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
             entry["frame"] = d.frame
         if d.fields:
             entry["fields"] = d.fields
+        if d.suppressed_by is not None:
+            entry["suppressed_by"] = d.suppressed_by
         found[d.media_id].append(entry)
     return found
 

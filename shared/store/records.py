@@ -95,9 +95,19 @@ class MediaRecord:
     def machine(self) -> list[dict[str, Any]]:
         return [d for d in self.detections if d.get("source", "machine") == "machine"]
 
+    @property
+    def counted(self) -> list[dict[str, Any]]:
+        """The detector's boxes but those a location's repeat rule suppressed."""
+        return [d for d in self.machine if d.get("suppressed_by") is None]
+
+    @property
+    def suppressed(self) -> list[dict[str, Any]]:
+        return [d for d in self.machine if d.get("suppressed_by") is not None]
+
     def above(self, threshold: float) -> list[dict[str, Any]]:
-        """The detector's boxes at or above `threshold` (a reviewer's drawn boxes are not)."""
-        return [d for d in self.machine if d["conf"] >= threshold]
+        """The detector's counted boxes at or above `threshold` (a reviewer's drawn boxes are
+        not, nor those a repeat rule suppressed)."""
+        return [d for d in self.counted if d["conf"] >= threshold]
 
     def counts(self, threshold: float) -> dict[str, int]:
         """The detector's boxes per category at `threshold`; for a video, the most seen in any
@@ -126,7 +136,7 @@ class MediaRecord:
     def doubt(self, threshold: float) -> float | None:
         if self.failure is not None:
             return None
-        return doubt_of([d["conf"] for d in self.machine], threshold)
+        return doubt_of([d["conf"] for d in self.counted], threshold)
 
     def outcome(self, threshold: float) -> str:
         return outcome_of({d["category"] for d in self.above(threshold)}, self.failure is not None)

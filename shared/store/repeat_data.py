@@ -17,6 +17,7 @@ from shared.categories import CATEGORY_LABELS
 from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
 from shared.store.bulk_review import chunks
 from shared.store.event_data import job_events
+from shared.store.final_counts import counted_machine_box
 from shared.store.group_review import rescued
 from shared.store.reads import job_row
 from shared.store.records import KEPT_VERDICTS, frame_thumbnail
@@ -172,7 +173,7 @@ def _boxes(
             .where(
                 media.c.job_id == job_id,
                 media.c.failure.is_(None),
-                detections.c.source == "machine",
+                counted_machine_box(),
                 detections.c.confidence >= threshold,
             )
         ).all()

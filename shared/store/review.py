@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from shared.categories import CATEGORY_IDS
 from shared.people.errors import PeopleError
+from shared.store.final_counts import counted_machine_box
 from shared.store.records import KEPT_VERDICTS
 from shared.store.review_state import restore, snapshot, summarise
 from shared.store.schema import detections, jobs, media, reviews
@@ -195,7 +196,7 @@ def accept_unjudged(conn: Connection, media_id: int, threshold: float, reviewer:
         .where(
             detections.c.media_id == media_id,
             detections.c.verdict.is_(None),
-            detections.c.source == "machine",
+            counted_machine_box(),
             detections.c.confidence >= threshold,
         )
         .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)

@@ -163,7 +163,11 @@ detections = Table(
     Column("species_margin", Double),  # runner-up's distance minus the answer's: small = unsure
     # the project's own fields a reviewer set on this box: {name: value} (migration 0013)
     Column("fields", JSON),
+    # the location's repeat rule that suppressed this machine box on a later card (migration
+    # 0014): it stays as the detector gave it but counts nowhere; None: not suppressed
+    Column("suppressed_by", BigId),
     Index("ix_detections_media", "media_id"),
+    Index("ix_detections_suppressed_by", "suppressed_by"),
 )
 
 # Class sets (migration 0004): classes taught by example. Each example keeps its embedding (the
@@ -396,4 +400,30 @@ deployment_periods = Table(
     Column("linked", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("job_id", "deployment", name="uq_deployment_periods_job_deployment"),
     Index("ix_deployment_periods_location", "location_id"),
+)
+
+# A location's repeat rules (migration 0014): a group of repeated false alarms a reviewer
+# rejected, remembered as its place in the frame and category; a later card's matching machine
+# boxes are suppressed (`detections.suppressed_by`). Switched off, never deleted, so what it did
+# stays explained.
+repeat_rules = Table(
+    "repeat_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("location_id", BigId, ForeignKey("locations.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(8), nullable=False),  # MegaDetector's id
+    Column("x", Double, nullable=False),  # the group's place, normalised, MegaDetector's order
+    Column("y", Double, nullable=False),
+    Column("w", Double, nullable=False),
+    Column("h", Double, nullable=False),
+    Column("iou", Double, nullable=False),  # a box matches at this overlap or more
+    Column("files", Integer, nullable=False),  # the files of the group it was learnt from
+    Column("source", Text, nullable=False, default=""),  # "group <id>" or "by hand"
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_by", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("switched_off_by", Text, nullable=False, default=""),
+    Column("switched_off_at", DateTime(timezone=True)),
+    Index("ix_repeat_rules_location", "location_id"),
 )

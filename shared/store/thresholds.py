@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, func, literal, select, update
 
 from shared.categories import CATEGORY_LABELS
+from shared.store.final_counts import counted_machine_box
 from shared.store.records import COUNT_COLUMNS, OUTCOMES
 from shared.store.schema import detections, jobs, media
 from shared.store.writes import by_outcome
@@ -30,7 +31,7 @@ def _per_image(job_id: str, threshold: float) -> Any:
         .join(media)
         .where(
             media.c.job_id == job_id,
-            detections.c.source == "machine",
+            counted_machine_box(),
             detections.c.confidence >= threshold,
             media.c.failure.is_(None),
         )
@@ -95,7 +96,7 @@ def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
             select(func.count())
             .where(
                 detections.c.media_id == media.c.id,
-                detections.c.source == "machine",
+                counted_machine_box(),
                 detections.c.category == value,
                 detections.c.confidence >= threshold,
             )
@@ -108,7 +109,7 @@ def apply_threshold(engine: Engine, job_id: str, threshold: float) -> None:
 
     nearest = (
         select(func.min(func.abs(detections.c.confidence - threshold)))
-        .where(detections.c.media_id == media.c.id, detections.c.source == "machine")
+        .where(detections.c.media_id == media.c.id, counted_machine_box())
         .scalar_subquery()
     )
     with engine.begin() as conn:

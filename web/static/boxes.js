@@ -6,11 +6,16 @@
   T.$ = function (id) { return document.getElementById(id); };
   T.root = document.getElementById("results");  // the results section, when the job is done
 
-  // What a box is now: the reviewer's word where there is one, else the machine's.
+  // What a box is now: the reviewer's word where there is one, else the machine's (a box a
+  // location's repeat rule suppressed counts nowhere; it is shown with the boxes below the
+  // threshold).
+  T.machineCounts = function (d, threshold) {
+    return d.source === "machine" && !d.suppressed_by && d.confidence >= threshold;
+  };
   T.boxState = function (d, threshold) {
     var category = d.verified_category || d.category;
     var kept = d.review === "accepted" || d.review === "changed" || d.review === "added";
-    var counted = d.review ? kept : (d.source === "machine" && d.confidence >= threshold);
+    var counted = d.review ? kept : T.machineCounts(d, threshold);
     return { category: category, counted: counted, rejected: d.review === "rejected",
              shown: counted || d.review === "rejected" };
   };
@@ -23,6 +28,7 @@
     if (d.review === "changed") { return text + " (AI: " + d.category + " " + pct + ") ✓"; }
     text += " " + pct;
     if (d.review === "rejected") { return text + " rejected"; }
+    if (d.suppressed_by && !d.review) { return text + " suppressed (repeat rule " + d.suppressed_by + ")"; }
     return d.review ? text + " ✓" : text;
   };
 
@@ -73,7 +79,7 @@
     var found = {};
     (item.detections || []).forEach(function (d) {
       if (machine) {
-        if (d.source === "machine" && d.confidence >= threshold) { found[d.category] = true; }
+        if (T.machineCounts(d, threshold)) { found[d.category] = true; }
         return;
       }
       var s = T.boxState(d, threshold);

@@ -71,7 +71,9 @@
       if (a.status !== 201) { return failed(a); }
       var what = action === "reject_group" ? "Rejected" : "Kept";
       done(what + " the group: " + a.body.boxes + " boxes in " + a.body.images + " files" +
-           (a.body.rescued ? " (" + a.body.rescued + " rescued left as they were)" : "") + ". Z undoes it.");
+           (a.body.rescued ? " (" + a.body.rescued + " rescued left as they were)" : "") + ". Z undoes it." +
+           (a.body.rule ? " Remembered as rule " + a.body.rule.id + " of " + a.body.rule.location +
+            ": its later cards' boxes there are suppressed." : ""));
     });
   }
   function rescue() {
@@ -95,10 +97,24 @@
         request.reviewer = who;
         post(request).then(function (a) {
           if (a.status !== 200 && a.status !== 201) { return failed(a); }
-          done(last.batch ? "Undone: " + a.body.undone + " files put back as they were." : "Undone.");
+          done(last.batch ? "Undone: " + a.body.undone + " files put back as they were" +
+               ((a.body.rules_off || []).length ? "; the rule it taught is switched off." : ".") : "Undone.");
         });
       });
   }
+
+  // a location's rule switched off: every box it suppressed counts again
+  Array.prototype.forEach.call(document.querySelectorAll(".rule-off"), function (button) {
+    button.addEventListener("click", function () {
+      fetch(button.dataset.url, { method: "DELETE", headers: { "Accept": "application/json",
+        "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content } })
+        .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
+        .then(function (a) {
+          if (a.status !== 200) { return failed(a); }
+          done("Rule " + a.body.id + " switched off: " + a.body.restored + " boxes count again.");
+        });
+    });
+  });
 
   groups.forEach(function (group, i) {
     group.querySelector(".reject-group").addEventListener("click", function () { cursor.group = i; judge("reject_group"); });

@@ -154,7 +154,7 @@
       li.className = (i === v.selected ? "selected " : "") + (st.shown ? "" : "below");
       li.dataset.index = String(i);
       var label = document.createElement("span");
-      label.textContent = T.boxLabel(d) + (st.shown ? "" : " (below threshold)");
+      label.textContent = T.boxLabel(d) + (st.shown || d.suppressed_by ? "" : " (below threshold)");
       li.appendChild(label);
       [["✓", "accept"], ["✗", "reject"]].forEach(function (b) {
         var btn = document.createElement("button");
