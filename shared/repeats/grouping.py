@@ -44,6 +44,7 @@ class Box:
     captured: datetime | None = None
     event: str = ""  # the event the box's file belongs to ("" where unknown)
     verdict: str | None = None  # a reviewer's, where the box was reviewed
+    appearance: float | None = None  # how unlike its group's typical crop (None: not measured)
 
     @property
     def area(self) -> float:

@@ -11,9 +11,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select, update
 
 from shared.categories import CATEGORY_LABELS
+from shared.repeats.appearance import APART
 from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
 from shared.store.bulk_review import chunks
 from shared.store.event_data import job_events
@@ -60,12 +61,23 @@ class RepeatGroup:
     def box_ids(self) -> list[int]:
         return [b.id for b in self.group.boxes]
 
+    def probably_animal(self) -> list[Box]:
+        """Its boxes whose crops look unlike the group's typical one (`shared.repeats.appearance`):
+        probably a real animal standing in the same place."""
+        return [b for b in self.group.boxes if b.appearance is not None and b.appearance > APART]
+
     def shown(self, limit: int = 150) -> list[tuple[Box, float]]:
-        """Up to `limit` boxes with how well each matches the group's place (IoU): the least
-        typical first (where a real animal in the same spot shows), then the most typical."""
+        """Up to `limit` boxes with how well each matches the group's place (IoU): those that
+        look like a real animal first, then the least typical in place (where an animal in the
+        same spot shows), then the most typical."""
         place = self.group.bbox
         ranked = sorted(
-            ((b, iou(b.bbox, place)) for b in self.group.boxes), key=lambda p: (p[1], p[0].id)
+            ((b, iou(b.bbox, place)) for b in self.group.boxes),
+            key=lambda p: (
+                -(p[0].appearance or 0.0) if (p[0].appearance or 0.0) > APART else 0.0,
+                p[1],
+                p[0].id,
+            ),
         )
         if len(ranked) <= limit:
             return ranked
@@ -93,6 +105,7 @@ class RepeatGroup:
             "first": _iso(g.first),
             "last": _iso(g.last),
             "media": sorted({b.media_id for b in g.boxes}),
+            "probably_animal": sorted({b.media_id for b in self.probably_animal()}),
             "state": self.state,
             "rejected": sum(b.verdict == "rejected" for b in g.boxes),
             "rescued": len(self.rescued),
@@ -168,6 +181,7 @@ def _boxes(
                 media.c.path,
                 media.c.captured,
                 detections.c.verdict,
+                detections.c.appearance,
             )
             .join(media, media.c.id == detections.c.media_id)
             .where(
@@ -184,7 +198,16 @@ def _boxes(
         found.append(
             (
                 location,
-                Box(r.id, r.media_id, label, (r.x, r.y, r.w, r.h), r.captured, event, r.verdict),
+                Box(
+                    r.id,
+                    r.media_id,
+                    label,
+                    (r.x, r.y, r.w, r.h),
+                    r.captured,
+                    event,
+                    r.verdict,
+                    r.appearance,
+                ),
             )
         )
     return found
@@ -258,3 +281,16 @@ def box_pictures(engine: Engine, job_id: str, box_ids: list[int]) -> dict[int, B
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def store_appearance(engine: Engine, scores: Mapping[int, float]) -> None:
+    """Each box's appearance score (how unlike its group's typical crop it looks)."""
+    if not scores:
+        return
+    statement = (
+        update(detections)
+        .where(detections.c.id == bindparam("box"))
+        .values(appearance=bindparam("score"))
+    )
+    with engine.begin() as conn:
+        conn.execute(statement, [{"box": k, "score": float(v)} for k, v in scores.items()])

@@ -166,6 +166,9 @@ detections = Table(
     # the location's repeat rule that suppressed this machine box on a later card (migration
     # 0014): it stays as the detector gave it but counts nowhere; None: not suppressed
     Column("suppressed_by", BigId),
+    # how unlike its suspected repeat group's typical crop the box looks (migration 0014;
+    # `shared.repeats.appearance`): above APART, probably a real animal in the same place
+    Column("appearance", Double),
     Index("ix_detections_media", "media_id"),
     Index("ix_detections_suppressed_by", "suppressed_by"),
 )

@@ -74,6 +74,7 @@ def test_the_branch_and_the_fixed_person_are_the_repeats(client, run_worker, set
     assert {path_of[m] for m in animal["media"]} == branch  # none of the other ten
     assert (animal["files"], animal["boxes"], animal["events"]) == (30, 30, 30)
     assert animal["location"] == "cam1" and animal["days"] == 30 and animal["share"] == 0.75
+    assert animal["probably_animal"] == []  # no embedder in these settings: nothing measured
     assert animal["first"].startswith("2023-04-01T06:00")
     assert animal["last"].startswith("2023-04-30T10:00")
     x, y, w, h = animal["bbox"]

@@ -1,5 +1,6 @@
-"""A location's rules learnt from rejected repeats, and the boxes of later cards a rule
-suppressed (the machine's box stays, naming the rule).
+"""A location's rules learnt from rejected repeats, the boxes of later cards a rule suppressed
+(the machine's box stays, naming the rule), and how unlike its repeat group's typical crop a
+box looks.
 
 Revision ID: 0014
 """
@@ -53,12 +54,14 @@ def upgrade() -> None:
     op.create_index("ix_repeat_rules_location", "repeat_rules", ["location_id"])
     with op.batch_alter_table("detections") as batch:
         batch.add_column(sa.Column("suppressed_by", BigId))
+        batch.add_column(sa.Column("appearance", sa.Double()))
     op.create_index("ix_detections_suppressed_by", "detections", ["suppressed_by"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_detections_suppressed_by", table_name="detections")
     with op.batch_alter_table("detections") as batch:
+        batch.drop_column("appearance")
         batch.drop_column("suppressed_by")
     op.drop_index("ix_repeat_rules_location", table_name="repeat_rules")
     op.drop_table("repeat_rules")
