@@ -29,7 +29,7 @@ from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.video_frames import VideoContext, detect_video
 from model_server.pipeline.work_lock import work_dir_lock
 from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
-from model_server.repeats.appearance import AppearanceStep
+from model_server.repeats.appearance import RepeatSteps
 from model_server.species.pictures import upload_pictures
 from model_server.species.step import SpeciesStep
 from model_server.stage_clock import StageClock
@@ -64,7 +64,7 @@ class _Hooks:
     may_publish: Callable[[], bool]
     in_flight: Callable[[list[str]], None] | None
     species: SpeciesStep | None
-    appearance: AppearanceStep | None = None
+    repeats: RepeatSteps | None = None
 
 
 Pending = list[tuple[int, InputItem, "Future[Loaded]"]]
@@ -162,7 +162,7 @@ def run_batch(
     exclusive: bool = True,
     in_flight: Callable[[list[str]], None] | None = None,
     species: SpeciesStep | None = None,
-    appearance: AppearanceStep | None = None,
+    repeats: RepeatSteps | None = None,
 ) -> BatchResult:
     """Processes every image not already stored for the job, then writes reports and the zip
     from the store. Safe to call again after a crash: it resumes. `store` is the database and
@@ -176,8 +176,9 @@ def run_batch(
     command); the service fences its writes with `may_publish` instead. `in_flight` hears the
     files being read and detected before each image (what a crash would have had in hand).
     `species`, when given, classifies the stored animal boxes (crops from the uploaded photos)
-    before the outputs are written; `appearance`, when given, scores the crops of the card's
-    suspected repeats against their group's typical one."""
+    before the outputs are written. The location's repeat rules (a project's card) suppress the
+    boxes on their spots; `repeats`, when given, has them spare what looks like an animal there
+    and scores the crops of the card's suspected repeats against their group's typical one."""
     if not inventory.items:
         raise NoImagesError(f"The upload contained no images or videos: no {MEDIA_WORDS}.")
     threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
@@ -203,7 +204,7 @@ def run_batch(
             f"The server could not create its work folder ({exc.strerror or exc})."
             " Your upload is kept."
         ) from exc
-    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight, species, appearance)
+    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight, species, repeats)
     with (
         work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
         _own_store(store, work_dir) as target,
@@ -299,15 +300,17 @@ def _run_locked(
     finally:
         budget.close()  # loaders still waiting for their turn go on, so the pool can end
         writer.finish()
-    if hooks.may_publish():  # a later card of a location a reviewer taught its repeats
-        suppressed = suppress_card(target.engine, target.job_id)
-        if suppressed:
-            log.info("job %s: %d boxes suppressed by repeat rules", target.job_id, suppressed)
     pictures = upload_pictures(
         inventory, opts.max_file_bytes, opts.max_image_pixels, folders.thumbnails
     )
-    if hooks.appearance is not None and hooks.may_publish():
-        hooks.appearance(target.engine, target.job_id, pictures, run.threshold)
+    if hooks.may_publish():  # a later card of a location a reviewer taught its repeats
+        if hooks.repeats is not None:
+            suppressed = hooks.repeats.suppress(target.engine, target.job_id, pictures)
+            hooks.repeats.score(target.engine, target.job_id, pictures, run.threshold)
+        else:
+            suppressed = suppress_card(target.engine, target.job_id)
+        if suppressed:
+            log.info("job %s: %d boxes suppressed by repeat rules", target.job_id, suppressed)
     if hooks.species is not None:
         hooks.species(target.engine, target.job_id, pictures, run.threshold)
         run.species = classification_of(target.engine, target.job_id)

@@ -28,7 +28,7 @@ from model_server.detectors.base import Detector
 from model_server.pipeline.batch import BatchResult, run_batch
 from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.writer import StoreTarget
-from model_server.repeats.appearance import appearance_step
+from model_server.repeats.appearance import RepeatSteps
 from model_server.service.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
 from model_server.service.notify import send_notice
 from model_server.service.redis_retry import retry_until_done
@@ -281,7 +281,7 @@ def _detect(
             if state.options.class_set
             else None
         ),
-        appearance=appearance_step(rt.embedder, settings.repeat_rules()),
+        repeats=RepeatSteps(rt.embedder, settings.repeat_rules()),
     )
 
 

@@ -22,6 +22,9 @@ place, as bare crops and framed in red at 160 x 120 as the tests' stand-in detec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 APART = 0.3  # a crop outlying in more than this share of dimensions is probably not the object
@@ -29,19 +32,47 @@ Z = 3.0  # robust standard deviations from the group's median: an outlying dimen
 FLOOR = 1e-4  # the least spread a dimension is taken to have
 
 
-def _scores(vectors: np.ndarray, typical: np.ndarray) -> np.ndarray:
-    median = np.median(vectors[typical], axis=0)
-    spread = np.median(np.abs(vectors[typical] - median), axis=0) * 1.4826
-    return np.mean(np.abs(vectors - median) > Z * np.maximum(spread, FLOOR), axis=1)
+@dataclass(frozen=True)
+class Look:
+    """A group's typical crop, dimension by dimension: what a later crop is compared with (a
+    location's rule keeps its group's, so an animal on a remembered spot is not suppressed)."""
+
+    median: np.ndarray
+    spread: np.ndarray  # robust standard deviation, at least FLOOR
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """One score per row: the share of dimensions further than Z spreads from typical."""
+        if len(vectors) == 0:
+            return np.zeros(0)
+        return np.mean(np.abs(vectors - self.median) > Z * self.spread, axis=1)
+
+    def public(self) -> dict[str, list[float]]:
+        return {"median": self.median.tolist(), "spread": self.spread.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Look:
+        return cls(np.asarray(data["median"], dtype=float), np.asarray(data["spread"], dtype=float))
+
+
+def _look(vectors: np.ndarray) -> Look:
+    median = np.median(vectors, axis=0)
+    spread = np.median(np.abs(vectors - median), axis=0) * 1.4826
+    return Look(median, np.maximum(spread, FLOOR))
+
+
+def group_look(vectors: np.ndarray) -> tuple[Look, np.ndarray]:
+    """The group's typical look and each crop's score (one row of `vectors` per crop)."""
+    look = _look(vectors)
+    first = look.scores(vectors)
+    typical = first <= APART
+    if typical.sum() < max(3, len(vectors) // 2):  # no clear majority: keep the first pass
+        return look, first
+    look = _look(vectors[typical])
+    return look, look.scores(vectors)
 
 
 def apart_scores(vectors: np.ndarray) -> np.ndarray:
     """One score per row of `vectors` (one embedding per crop of one group), from 0 to 1."""
     if len(vectors) == 0:
         return np.zeros(0)
-    everyone = np.ones(len(vectors), dtype=bool)
-    first = _scores(vectors, everyone)
-    typical = first <= APART
-    if typical.sum() < max(3, len(vectors) // 2):  # no clear majority: keep the first pass
-        return first
-    return _scores(vectors, typical)
+    return group_look(vectors)[1]

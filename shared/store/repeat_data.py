@@ -11,10 +11,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from shared.categories import CATEGORY_LABELS
-from shared.repeats.appearance import APART
+from shared.repeats.appearance import APART, Look
 from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
 from shared.store.bulk_review import chunks
 from shared.store.event_data import job_events
@@ -22,7 +22,7 @@ from shared.store.final_counts import counted_machine_box
 from shared.store.group_review import rescued
 from shared.store.reads import job_row
 from shared.store.records import KEPT_VERDICTS, frame_thumbnail
-from shared.store.schema import detections, media
+from shared.store.schema import detections, media, repeat_looks
 from shared.surveys.events import SEPARATOR, card_of, project_events
 
 
@@ -163,6 +163,18 @@ def _card_place(place: dict[str, tuple[str, str]], job_id: str, path: str) -> tu
     return place.get(f"{job_id}{SEPARATOR}{path}", ("", ""))
 
 
+# a box, where it is in the frame and the file it is in
+BOX_PLACE = (
+    detections.c.id,
+    detections.c.category,
+    detections.c.x,
+    detections.c.y,
+    detections.c.w,
+    detections.c.h,
+    media.c.path,
+)
+
+
 def _boxes(
     engine: Engine, job_id: str, threshold: float, place: Callable[[str], tuple[str, str]]
 ) -> list[tuple[str, Box]]:
@@ -171,14 +183,8 @@ def _boxes(
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                detections.c.id,
+                *BOX_PLACE,
                 detections.c.media_id,
-                detections.c.category,
-                detections.c.x,
-                detections.c.y,
-                detections.c.w,
-                detections.c.h,
-                media.c.path,
                 media.c.captured,
                 detections.c.verdict,
                 detections.c.appearance,
@@ -294,3 +300,33 @@ def store_appearance(engine: Engine, scores: Mapping[int, float]) -> None:
     )
     with engine.begin() as conn:
         conn.execute(statement, [{"box": k, "score": float(v)} for k, v in scores.items()])
+
+
+def store_looks(engine: Engine, looks: Mapping[int, tuple[str, Look]]) -> None:
+    """Each group's typical look by its first box, with the embedder that measured it."""
+    if not looks:
+        return
+    with engine.begin() as conn:
+        conn.execute(delete(repeat_looks).where(repeat_looks.c.leader_id.in_(list(looks))))
+        conn.execute(
+            insert(repeat_looks),
+            [
+                {"leader_id": leader, "embedder": name, "look": look.public()}
+                for leader, (name, look) in looks.items()
+            ],
+        )
+
+
+def look_among(conn: Connection, box_ids: list[int]) -> dict[str, Any] | None:
+    """A measured look of a group among these boxes ({"embedder", "median", "spread"}), the
+    first group's where they span several; None where none was measured."""
+    for chunk in chunks(sorted(box_ids)):
+        row = conn.execute(
+            select(repeat_looks.c.embedder, repeat_looks.c.look)
+            .where(repeat_looks.c.leader_id.in_(chunk))
+            .order_by(repeat_looks.c.leader_id)
+            .limit(1)
+        ).first()
+        if row is not None:
+            return {"embedder": row.embedder, **row.look}
+    return None

@@ -3,11 +3,13 @@ the frame and category, so the matching machine boxes of the location's later ca
 suppressed as each card is processed. A suppressed box stays as the detector gave it and names
 its rule (`detections.suppressed_by`); it counts in no outcome, figure or export (it is written to
 MegaDetector's JSON with its confidence negated, as MegaDetector's repeat detection elimination
-does). Switching a rule off puts every box it suppressed back and recounts those cards."""
+does). Where the model server measured the rejected group's look, the rule keeps it, and a box
+on the spot whose crop looks unlike it (an animal standing there) is spared. Switching a rule off
+puts every box it suppressed back and recounts those cards."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from shared.people.errors import PeopleError
 from shared.repeats.grouping import Group, iou
 from shared.store.bulk_review import chunks
 from shared.store.event_data import event_items
+from shared.store.repeat_data import BOX_PLACE, look_among
 from shared.store.schema import (
     deployment_periods,
     detections,
@@ -53,6 +56,8 @@ class Rule:
     switched_off_by: str
     switched_off_at: datetime | None
     suppressed: int = 0  # the boxes it holds suppressed now
+    # its group's typical look ({"embedder", "median", "spread"}), where one was measured
+    appearance: dict[str, Any] | None = None
 
     def matches(self, category: str, bbox: Bbox) -> bool:
         return category == self.category and iou(bbox, self.bbox) >= self.iou
@@ -73,6 +78,7 @@ class Rule:
             "switched_off_by": self.switched_off_by or None,
             "switched_off_at": self.switched_off_at.isoformat() if self.switched_off_at else None,
             "suppressed": self.suppressed,
+            "appearance": self.appearance["embedder"] if self.appearance else None,
         }
 
 
@@ -108,6 +114,7 @@ def _rules(conn: Connection, project_id: int, *, active_only: bool = False) -> l
             r.switched_off_by,
             r.switched_off_at,
             int(r.n or 0),
+            r.appearance,
         )
         for r in conn.execute(query)
     ]
@@ -131,6 +138,7 @@ def add_rule(
     source: str,
     by: str,
     now: datetime,
+    appearance: dict[str, Any] | None = None,
 ) -> Rule:
     """A new active rule of one of the project's locations; PeopleError when it is not one."""
     if category not in CATEGORY_LABELS:
@@ -168,6 +176,7 @@ def add_rule(
                 created_by=by,
                 created_at=now,
                 switched_off_by="",
+                appearance=appearance,
             )
         ).scalar_one()
         return next(r for r in _rules(conn, project_id) if r.id == rule_id)
@@ -214,6 +223,7 @@ def learn_rule(
         project_id = conn.execute(
             select(locations.c.project_id).where(locations.c.id == location_id)
         ).scalar_one()
+        look = look_among(conn, [b.id for b in group.boxes])
     return add_rule(
         engine,
         project_id,
@@ -225,6 +235,7 @@ def learn_rule(
         source=f"{BATCH}{batch}",
         by=by,
         now=now,
+        appearance=look,
     )
 
 
@@ -285,10 +296,16 @@ def _recount(engine: Engine, cards: list[str]) -> None:
             apply_threshold(engine, job_id, threshold)
 
 
-def suppress_card(engine: Engine, job_id: str) -> int:
+# Of the boxes each rule matched ({rule id: box ids}), those that look like a real animal on the
+# rule's spot (the model server embeds their crops and compares them with the rule's look).
+Spare = Callable[[Mapping[int, list[int]], Mapping[int, Rule]], set[int]]
+
+
+def suppress_card(engine: Engine, job_id: str, spare: Spare | None = None) -> int:
     """Applies the active rules of the card's locations to its machine boxes nobody judged: each
     match is suppressed by the first rule it matches, and the card is recounted. Returns how
     many boxes were suppressed (0 for a card outside a project or at a location with no rule).
+    `spare` names matched boxes to leave counted (those that look like an animal on the spot).
     Safe to run again: a box already suppressed is left as it is."""
     with engine.connect() as conn:
         card = conn.execute(
@@ -315,6 +332,10 @@ def suppress_card(engine: Engine, job_id: str) -> int:
     if not paths:
         return 0
     chosen = _matching_boxes(engine, job_id, paths)
+    if spare is not None and chosen:
+        spared = spare(chosen, {rule.id: rule for rule in rules})
+        chosen = {r: [b for b in ids if b not in spared] for r, ids in chosen.items()}
+        chosen = {r: ids for r, ids in chosen.items() if ids}
     if not chosen:
         return 0
     with engine.begin() as conn:
@@ -336,15 +357,7 @@ def _matching_boxes(
     file's location matches."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(
-                detections.c.id,
-                detections.c.category,
-                detections.c.x,
-                detections.c.y,
-                detections.c.w,
-                detections.c.h,
-                media.c.path,
-            )
+            select(*BOX_PLACE)
             .join(media, media.c.id == detections.c.media_id)
             .where(
                 media.c.job_id == job_id,

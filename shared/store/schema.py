@@ -428,5 +428,18 @@ repeat_rules = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("switched_off_by", Text, nullable=False, default=""),
     Column("switched_off_at", DateTime(timezone=True)),
+    # the group's typical look ({"embedder", "median", "spread"}; `shared.repeats.appearance`)
+    # where the model server measured it: a later box on the spot that looks unlike it is spared
+    Column("appearance", JSON),
     Index("ix_repeat_rules_location", "location_id"),
+)
+
+# A card's suspected repeat's typical look (migration 0014), by the group's first box, as the
+# model server measured it: what a rule learnt from the group keeps.
+repeat_looks = Table(
+    "repeat_looks",
+    metadata,
+    Column("leader_id", BigId, ForeignKey("detections.id", ondelete="CASCADE"), primary_key=True),
+    Column("embedder", Text, nullable=False),
+    Column("look", JSON, nullable=False),  # {"median": [...], "spread": [...]}
 )

@@ -90,3 +90,58 @@ def test_an_animal_where_the_branch_is_is_flagged(client, run_worker, settings) 
     assert [t.endswith("probably-animal") for t in tiles] == [True] * 4 + [False] * 26  # first
     ids = {media[f"cam1/IMG_{i:04d}.JPG"]["id"] for i in ANIMALS_AT}
     assert ids == set(branch["probably_animal"])
+
+
+def bark_card(days: range, animals_at: dict[int, Image.Image]) -> tuple[bytes, set[str]]:
+    """The framed bark on each of `days`, an animal in its place on the days `animals_at` names;
+    the paths of the animals' files."""
+    with Image.open(ENA / "2968.jpg") as frame:
+        bark = frame.convert("RGB").crop((100, 100, 500, 500))
+    files, animal_files = {}, set()
+    for i in days:
+        inside = animals_at.get(i)
+        if inside is None:
+            inside = ImageEnhance.Brightness(bark).enhance(0.6 + 0.025 * (i % 30))
+            if i % 3 == 0:
+                inside = inside.convert("L").convert("RGB")
+        else:
+            animal_files.add(f"cam1/IMG_{i:04d}.JPG")
+        files[f"cam1/IMG_{i:04d}.JPG"] = framed(i, inside)
+    return zip_of(files), animal_files
+
+
+def test_a_rule_spares_an_animal_on_its_spot(client, team, run_worker, settings) -> None:
+    """The first card's bark is rejected over the project: the rule keeps the group's look. On
+    the next card of the location the bark is suppressed, and the three animals standing in its
+    place are not: they count as animals."""
+    alice, rita = team.auth("alice"), team.auth("rita")
+    first, _ = bark_card(range(20), {})
+    send(client, first, alice, team.p1.id)
+    run_worker()
+    project = f"/api/projects/{team.p1.id}"
+    groups = client.get(f"{project}/repeats", headers=rita).get_json()["groups"]
+    branch = next(g for g in groups if g["category"] == "animal")
+    assert (branch["files"], branch["probably_animal"]) == (20, [])
+    with client.post(
+        f"{project}/reviews",
+        json={"action": "reject_group", "group": branch["id"], "reviewer": "rita"},
+        headers=rita,
+    ) as sent:
+        rule = sent.get_json()["rule"]
+    assert rule["appearance"].startswith("YOLOX neck features (yolox_nano.onnx")
+
+    animals = ena_animals()
+    standing = {24: animals[0], 27: animals[1], 31: animals[2]}
+    second, animal_files = bark_card(range(20, 33), standing)
+    second_id = send(client, second, alice, team.p1.id)
+    run_worker()
+    media = items(client, second_id, alice)
+    held = {
+        path: next(d for d in m["detections"] if d["category"] == "animal")["suppressed_by"]
+        for path, m in media.items()
+    }
+    assert {p for p, by in held.items() if by is None} == animal_files
+    assert {by for p, by in held.items() if p not in animal_files} == {rule["id"]}  # the bark
+    assert {media[p]["outcome"] for p in animal_files} == {"animal+person"}
+    summary = client.get(f"/api/jobs/{second_id}/summary", headers=alice).get_json()
+    assert summary["outcomes"]["animal"] == 3

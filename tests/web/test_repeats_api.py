@@ -120,9 +120,10 @@ def test_a_projects_repeats_span_its_cards(client, team, run_worker, settings) -
     assert client.get(url, headers=SCRIPT).status_code == 401
 
 
-def items(client, job_id: str) -> dict[str, dict]:
+def items(client, job_id: str, headers: dict[str, str] | None = None) -> dict[str, dict]:
     """Every file of the job by path, as the gallery has it."""
-    media = client.get(f"/api/jobs/{job_id}/media?per_page=100").get_json()["media"]
+    url = f"/api/jobs/{job_id}/media?per_page=100"
+    media = client.get(url, headers=headers or {}).get_json()["media"]
     return {m["path"]: m for m in media}
 
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("switched_off_by", sa.Text(), nullable=False),
         sa.Column("switched_off_at", sa.DateTime(timezone=True)),
+        sa.Column("appearance", sa.JSON()),
         sa.ForeignKeyConstraint(
             ["project_id"],
             ["projects.id"],
@@ -52,6 +53,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_repeat_rules"),
     )
     op.create_index("ix_repeat_rules_location", "repeat_rules", ["location_id"])
+    op.create_table(
+        "repeat_looks",
+        sa.Column("leader_id", BigId, nullable=False),
+        sa.Column("embedder", sa.Text(), nullable=False),
+        sa.Column("look", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["leader_id"],
+            ["detections.id"],
+            name="fk_repeat_looks_leader_id_detections",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("leader_id", name="pk_repeat_looks"),
+    )
     with op.batch_alter_table("detections") as batch:
         batch.add_column(sa.Column("suppressed_by", BigId))
         batch.add_column(sa.Column("appearance", sa.Double()))
@@ -63,5 +77,6 @@ def downgrade() -> None:
     with op.batch_alter_table("detections") as batch:
         batch.drop_column("appearance")
         batch.drop_column("suppressed_by")
+    op.drop_table("repeat_looks")
     op.drop_index("ix_repeat_rules_location", table_name="repeat_rules")
     op.drop_table("repeat_rules")
