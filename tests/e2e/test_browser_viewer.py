@@ -151,7 +151,7 @@ def test_a_day_of_review_from_the_keyboard(browser_page, live_server, run_worker
     assert undone.value.json()["media"]["path"] == "cam/d.jpg"
     with page.expect_response(lambda r: r.url.endswith("/reviews")) as whole:
         page.keyboard.press("z")  # the event's tag and its three files
-    assert whole.value.json() == {"batch": body["batch"], "undone": 3, "kept": 0}
+    assert whole.value.json() == {"batch": body["batch"], "undone": 3, "kept": 0, "rules_off": []}
     after = events_of(page, live_server, job_id)
     assert after[0]["confirmed"] is None and after[0]["reviewed"] == 0
     assert errors == []

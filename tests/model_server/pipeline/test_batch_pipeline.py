@@ -313,8 +313,9 @@ def test_the_store_takes_whole_batches_and_never_a_file_twice(
         PipelineOptions(commit_every=3),
         may_publish=count_commits,
     )
-    # asked before each commit (3, 3, 1 images) and before the zip and the job's end
-    assert commits == [0, 3, 6, 7, 7]
+    # asked before each commit (3, 3, 1 images), before the location's repeat rules are applied,
+    # and before the zip and the job's end
+    assert commits == [0, 3, 6, 7, 7, 7]
     again = MediaRecord("05.jpg", ordinal=5)
     new = MediaRecord("zz-new.jpg", ordinal=9)
     with pytest.raises(DuplicateMedia):
