@@ -339,8 +339,16 @@ def _undo(
     ).first()
     if found is None or found.action == "undo":
         raise NotInJob("There is no such review in this job.")
-    if found.undone_at is not None:
-        raise ReviewRefused("This change was already undone.")
+    # the image's version first: it is the lock (a row lock on PostgreSQL, the write lock on
+    # SQLite), so an undo or change of the image made meanwhile is seen by the checks below
+    version = bump_version(conn, found.media_id, None)
+    marked = conn.execute(
+        update(reviews)
+        .where(reviews.c.id == review_id, reviews.c.undone_at.is_(None))
+        .values(undone_at=now)
+    )
+    if not marked.rowcount:
+        raise Conflict("This change was already undone.", found.media_id)
     later = conn.execute(
         select(reviews.c.reviewer).where(
             reviews.c.media_id == found.media_id,
@@ -355,9 +363,7 @@ def _undo(
             "change first.",
             found.media_id,
         )
-    version = bump_version(conn, found.media_id, None)
     restore(conn, found.media_id, found.before, (found.detail or {}).get("added"))
-    conn.execute(update(reviews).where(reviews.c.id == review_id).values(undone_at=now))
     conn.execute(
         insert(reviews).values(
             job_id=job_id,
