@@ -13,6 +13,7 @@ from shared.store.bulk_review import bulk_accept, undo_bulk
 from shared.store.event_tags import tag_event
 from shared.store.group_review import GROUP_ACTIONS
 from shared.store.queries import job_exists, one_media
+from shared.store.reads import job_row
 from shared.store.repeat_rules import forget_batch
 from shared.store.review import Conflict, ReviewAction, ReviewRefused, apply
 from shared.store.thresholds import apply_threshold
@@ -199,6 +200,12 @@ def threshold(job_id: str) -> Any:
     chosen = _threshold(json_body())
     if chosen is None:
         raise Refusal('Give the threshold, for example {"threshold": 0.3}.')
+    found = job_row(store(), job_id)
+    if found is None or found.finished_at is None:  # the model server still writes outcomes
+        raise Refusal(
+            "This job is still being processed: its threshold can change once it has finished.",
+            409,
+        )
     apply_threshold(store(), job_id, chosen)
     note_job(job_id, "threshold", {"threshold": chosen})
     return jsonify(threshold=chosen)
