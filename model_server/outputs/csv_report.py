@@ -9,13 +9,19 @@ from typing import IO, Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def as_text(value: str) -> str:
+    """Text a spreadsheet program would run as a formula, kept as text (a leading apostrophe,
+    as spreadsheets write it): a file or a species named `=HYPERLINK(...)` stays a name."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value  # spreadsheet programs would run it as a formula otherwise
+    if isinstance(value, str):
+        return as_text(value)
     return value
 
 

@@ -26,6 +26,7 @@ from model_server.outputs.camtrap_dp.tables import (
     media_row,
 )
 from model_server.outputs.camtrap_dp.validation import grouped, said, validate
+from model_server.outputs.csv_report import as_text
 from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place, offset_zone
 from shared.events.model import Deployment
@@ -55,6 +56,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):  # text from names and reviewers: never a formula
+        return as_text(value)
     return str(value)
 
 

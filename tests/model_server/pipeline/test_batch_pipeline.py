@@ -169,6 +169,8 @@ def test_formulas_in_names_stay_text(tmp_path: Path, red_patch_model: Path, run_
 
     with (result.root / "images.csv").open(encoding="utf-8-sig", newline="") as fh:
         assert next(csv.DictReader(fh))["file"] == "'" + photo.name  # no formula in a spreadsheet
+    with (result.root / "camtrap-dp" / "media.csv").open(encoding="utf-8", newline="") as fh:
+        assert next(csv.DictReader(fh))["fileName"] == "'" + photo.name  # Camtrap DP's too
 
 
 def test_excel_row_limit_refused_with_a_message(tmp_path: Path, red_patch_model: Path) -> None:
