@@ -145,4 +145,9 @@ def _error_pages(app: Flask) -> None:
             413: "The upload is larger than this site accepts.",
             404: "There is nothing here. Check the link you were given.",
         }.get(exc.code or 500, exc.description or "")
-        return error_response(exc.code or 500, message)
+        response = app.make_response(error_response(exc.code or 500, message))
+        # what the exception's own answer carries: Allow on a 405, WWW-Authenticate on a 401
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

@@ -33,6 +33,15 @@ from web.errors import Refusal, error_response, refusal_response
 from web.security import RateLimited, check_login_failures
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """The admin's pages hold other people's jobs and emails: no cache keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 RECENT = 100
 
 

@@ -185,6 +185,24 @@ def test_admin_page_needs_the_password(admin, settings, redis_conn) -> None:
     assert make_client(settings).get("/admin/").status_code == 404  # no hash configured: no page
 
 
+def test_admin_pages_are_never_cached(admin) -> None:
+    """Issue 33, item 17: the admin's pages (other people's jobs and emails) say no-store, the
+    password prompt too."""
+    client, headers = admin
+    asked: list[dict[str, str]] = [{}, headers]
+    for sent in asked:
+        with client.get("/admin/", headers=sent) as page:
+            assert page.headers["Cache-Control"] == "no-store", page.status_code
+
+
+def test_a_wrong_method_says_which_are_allowed(client) -> None:
+    """Issue 33, item 17: a 405 carries Allow, as HTTP asks, for scripts and pages alike."""
+    for accept in ("application/json", "text/html"):
+        with client.get(f"/api/jobs/{'A' * 32}/threshold", headers={"Accept": accept}) as sent:
+            assert sent.status_code == 405
+            assert set(sent.headers["Allow"].split(", ")) >= {"POST"}
+
+
 def test_admin_sees_queue_and_can_cancel_and_requeue(admin, redis_conn) -> None:
     client, headers = admin
     job_id = client.post(
