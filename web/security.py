@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -157,28 +158,52 @@ def check_upload_rate(email: str) -> None:
 
 
 LOGIN_WINDOW_SECONDS, LOGIN_FAILURES = 15 * 60, 10
+BACKOFF_CAP_SECONDS = 60
 
 
 def check_login_failures(user: str, *, count: bool) -> None:
-    """Failed admin logins, per client address and per user name: past 10 in 15 minutes every
-    attempt is refused (429) until the window ends. `count` records one more failure."""
-    what = "failed logins"
+    """Failed logins (the admin's and accounts'). From one client address, past 10 in 15 minutes
+    every attempt from there is refused (429) until the window ends. For one user name from
+    anywhere, past 10 failures each further attempt waits a back-off from the last failure (1 s,
+    doubling with each failure, at most a minute): guesses from many addresses slow that account
+    to one a minute, and never lock its owner out for longer. `count` records one more failure."""
     _count(
         "login-ip",
         _address(),
         LOGIN_FAILURES,
         LOGIN_WINDOW_SECONDS,
         add=count,
-        what=f"{what} from this address",
+        what="failed logins from this address",
     )
-    _count(
-        "login-user",
-        user,
-        LOGIN_FAILURES,
-        LOGIN_WINDOW_SECONDS,
-        add=count,
-        what=f"{what} for this user name",
-    )
+    _back_off(user, add=count)
+
+
+def _back_off(user: str, *, add: bool) -> None:
+    digest = hashlib.sha256(user.encode()).hexdigest()[:32]
+    key = f"trapline:login-backoff:{digest}"
+    now = _now()
+    try:
+        r = resources.redis()
+        if add:
+            pipe = r.pipeline()
+            pipe.hincrby(key, "failures", 1)
+            pipe.hset(key, "last", repr(now))
+            pipe.expire(key, LOGIN_WINDOW_SECONDS * 2)
+            pipe.execute()
+            return
+        failures, last = r.hmget(key, ["failures", "last"])
+    except RedisError as exc:
+        current_app.logger.warning("login back-off not checked, Redis unreachable: %s", exc)
+        return
+    over = int(failures or 0) - LOGIN_FAILURES
+    if over < 0 or last is None:
+        return
+    left = float(last) + min(2.0**over, BACKOFF_CAP_SECONDS) - now
+    if left > 0:
+        raise RateLimited(
+            f"Too many failed logins for this user name. Please try again in {math.ceil(left)} s.",
+            math.ceil(left),
+        )
 
 
 def check_chunk_rate(*, first_of_upload: bool) -> None:
