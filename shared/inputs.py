@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -44,6 +45,15 @@ def clean_relative_path(name: str) -> str:
     if parts and len(parts[0]) == 2 and parts[0][1] == ":":
         parts = parts[1:]
     return "/".join(parts)
+
+
+def visible_name(rel: str) -> str:
+    """The name as every page and output shows it: a control or formatting character (a bell,
+    a right-to-left override that turns `\u202egpj.exe` into `exe.jpg` on screen) is written
+    out as `[U+202E]`; the file is still read by its own name."""
+    return "".join(
+        f"[U+{ord(c):04X}]" if unicodedata.category(c) in ("Cc", "Cf") else c for c in rel
+    )
 
 
 def _is_junk(rel: str) -> bool:
@@ -117,7 +127,7 @@ class Inventory:
     skipped: list[str] = field(default_factory=list)  # not media: listed in the summary
 
     def add(self, rel: str, root: Path, member: str = "", *, in_zip: bool = False) -> None:
-        rel = clean_relative_path(rel)
+        rel = visible_name(clean_relative_path(rel))
         if not rel or _is_junk(rel):
             return
         if not is_media_name(rel):
