@@ -41,8 +41,10 @@ def bulk_accept(
     ReviewAction("accept", reviewer, media_id=0).check()
     reviewer, batch = reviewer.strip(), secrets.token_hex(8)
     with engine.begin() as conn:
-        images = accept_unreviewed(conn, job_id, query, reviewer, now, batch, user_id=user_id)
-    return {"batch": batch, "images": images}
+        images, skipped = accept_unreviewed(
+            conn, job_id, query, reviewer, now, batch, user_id=user_id
+        )
+    return {"batch": batch, "images": images, "skipped": skipped}
 
 
 def accept_unreviewed(
@@ -55,9 +57,12 @@ def accept_unreviewed(
     *,
     user_id: int | None = None,
     species: str | None = None,
-) -> int:
+) -> tuple[int, int]:
     """Accepts the filter's unreviewed, readable images in the caller's transaction (with
-    `species` named on every animal box they keep); returns how many."""
+    `species` named on every animal box they keep); returns how many, and how many it skipped
+    because someone reviewed them while it ran. An image is taken only if it is still
+    unreviewed when its row is written (the update is the check, and on PostgreSQL the row
+    lock), so a review made meanwhile is never overwritten."""
     threshold = conn.execute(select(jobs.c.threshold).where(jobs.c.id == job_id)).scalar()
     if threshold is None:
         raise NotInJob("There is no such job.")
@@ -68,30 +73,11 @@ def accept_unreviewed(
             )
         ).scalars()
     )
+    taken = 0
     for chunk in chunks(ids):
-        conn.execute(
-            update(detections)
-            .where(
-                detections.c.media_id.in_(chunk),
-                detections.c.verdict.is_(None),
-                counted_machine_box(),
-                detections.c.confidence >= threshold,
-            )
-            .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)
-        )
-        if species:
-            conn.execute(
-                update(detections)
-                .where(
-                    detections.c.media_id.in_(chunk),
-                    detections.c.verdict.in_(KEPT_VERDICTS),
-                    detections.c.verified_category == "1",
-                )
-                .values(species=species)
-            )
-        conn.execute(
+        versions = conn.execute(
             update(media)
-            .where(media.c.id.in_(chunk))
+            .where(media.c.id.in_(chunk), media.c.review == "")
             .values(
                 review="accepted",
                 verified_outcome=media.c.outcome,
@@ -102,10 +88,32 @@ def accept_unreviewed(
                 reviewed_at=now,
                 version=media.c.version + 1,
             )
-        )
-        versions = conn.execute(
-            select(media.c.id, media.c.version).where(media.c.id.in_(chunk))
+            .returning(media.c.id, media.c.version)
         ).all()
+        mine = [m for m, _ in versions]
+        if not mine:
+            continue
+        taken += len(mine)
+        conn.execute(
+            update(detections)
+            .where(
+                detections.c.media_id.in_(mine),
+                detections.c.verdict.is_(None),
+                counted_machine_box(),
+                detections.c.confidence >= threshold,
+            )
+            .values(verdict="accepted", verified_category=detections.c.category, reviewer=reviewer)
+        )
+        if species:
+            conn.execute(
+                update(detections)
+                .where(
+                    detections.c.media_id.in_(mine),
+                    detections.c.verdict.in_(KEPT_VERDICTS),
+                    detections.c.verified_category == "1",
+                )
+                .values(species=species)
+            )
         conn.execute(
             insert(reviews),
             [
@@ -124,7 +132,7 @@ def accept_unreviewed(
                 for m, v in versions
             ],
         )
-    return len(ids)
+    return taken, len(ids) - taken
 
 
 def undo_bulk(
@@ -136,18 +144,13 @@ def undo_bulk(
     user_id: int | None = None,
 ) -> dict[str, Any]:
     """Undoes a bulk action (a bulk accept, an event's tag, a group's reject or keep) on every
-    image nobody has changed since; says how many were."""
+    image nobody has changed since; says how many were. The batch's images are locked first
+    (the event tag's write takes SQLite's write lock, `FOR UPDATE` PostgreSQL's rows), so what
+    "changed since" means is decided after any review racing the undo has committed or waits."""
     if not reviewer.strip():
         raise ReviewRefused("reviewer: give your name")
     later = reviews.alias("later")
     with engine.begin() as conn:
-        live = select(reviews.c.media_id, reviews.c.id, reviews.c.before).where(
-            reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None)
-        )
-        rows = conn.execute(live).all()
-        # a bulk accept touched only images nobody had reviewed (no snapshot: they are blanked
-        # set by set); a group's reject or keep kept each image's state (put back one by one)
-        kept_state = {m: before for m, _, before in rows if before is not None}
         tagged = conn.execute(
             update(event_tags)
             .where(
@@ -157,6 +160,27 @@ def undo_bulk(
             )
             .values(undone_at=now)
         ).rowcount
+        touched = list(
+            conn.execute(
+                select(reviews.c.media_id).where(
+                    reviews.c.job_id == job_id, reviews.c.batch == batch
+                )
+            ).scalars()
+        )
+        for chunk in chunks(sorted(touched)):  # in id order: two undos cannot deadlock
+            conn.execute(
+                select(media.c.id)
+                .where(media.c.id.in_(chunk))
+                .order_by(media.c.id)
+                .with_for_update()
+            ).all()
+        live = select(reviews.c.media_id, reviews.c.id, reviews.c.before).where(
+            reviews.c.job_id == job_id, reviews.c.batch == batch, reviews.c.undone_at.is_(None)
+        )
+        rows = conn.execute(live).all()
+        # a bulk accept touched only images nobody had reviewed (no snapshot: they are blanked
+        # set by set); a group's reject or keep kept each image's state (put back one by one)
+        kept_state = {m: before for m, _, before in rows if before is not None}
         if not rows and not tagged:
             raise NotInJob("There is no such bulk action in this job (or it was undone).")
         blocked = set(

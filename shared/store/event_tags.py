@@ -57,7 +57,7 @@ def tag_event(
     confirmed = event.maxn["animal"] if count is None else count
     reviewer, batch = reviewer.strip(), secrets.token_hex(8)
     with engine.begin() as conn:
-        images = accept_unreviewed(
+        images, _ = accept_unreviewed(
             conn,
             job_id,
             query,

@@ -1,7 +1,8 @@
-"""Undo against other reviewers at the same moment, on SQLite and PostgreSQL (issue 33, items 1
-and 3), with real threads on the real databases: two undos of one change, and an undo racing
-another reviewer's reject on the same image, started together many times. Exactly one undo
-wins; a reject that won is never wiped (the undo that came after it is refused)."""
+"""Reviewers at the same moment, on SQLite and PostgreSQL (issue 33, items 1 to 3), with real
+threads on the real databases: two undos of one change, and an undo racing another reviewer's
+reject on the same image, started together many times; a bulk accept, and its undo, while
+another reviewer rejects images in it. Exactly one undo wins; a reject that won is never wiped
+or overwritten."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from shared.store.queries import one_media
+from shared.store.bulk_review import bulk_accept, undo_bulk
+from shared.store.queries import MediaQuery, one_media
 from shared.store.review import Conflict, ReviewAction, apply
-from shared.store.schema import media, reviews
+from shared.store.schema import detections, media, reviews
 from shared.store.writes import add_media, start_job
 from tests.shared.store.test_results_store import job, record
 from tests.shared.store.test_review import NOW, box
@@ -126,3 +128,72 @@ def test_an_undo_never_wipes_a_reject_made_meanwhile(image) -> None:
             apply(store, "job-a", ReviewAction("undo", "Ann", review_id=review_id), NOW)
         assert {d["review"] for d in boxes(store, media_id)} == {""}
     assert seen <= {(True, False), (False, True), (True, True)}
+
+
+@pytest.fixture
+def card(store) -> tuple[Any, list[int], dict[int, int]]:
+    """300 images with one animal box each: the media ids and each one's box."""
+    start_job(store, job("job-a"))
+    add_media(
+        store,
+        "job-a",
+        [record(i, f"a/{i:03d}.jpg", detections=[box("1", 0.9)]) for i in range(300)],
+        0.4,
+        "m",
+    )
+    with store.connect() as conn:
+        rows = conn.execute(
+            select(media.c.id, detections.c.id)
+            .join(detections, detections.c.media_id == media.c.id)
+            .where(media.c.job_id == "job-a")
+            .order_by(media.c.id)
+        ).all()
+    return store, [m for m, _ in rows], dict(rows)
+
+
+def bobs_rejects(store, media_ids: list[int], box_of: dict[int, int]) -> Callable[[], list[int]]:
+    def run() -> list[int]:
+        done = []
+        for media_id in media_ids:
+            action = ReviewAction("reject", "Bob", detection_id=box_of[media_id])
+            apply(store, "job-a", action, NOW)
+            done.append(media_id)
+        return done
+
+    return run
+
+
+def assert_bob_stands(store, media_ids: list[int]) -> None:
+    for media_id in media_ids:
+        found = one_media(store, "job-a", media_id)
+        assert found is not None
+        assert (found["review"], found["reviewer"]) == ("rejected", "Bob"), found
+        assert [d["review"] for d in found["detections"]] == ["rejected"]
+
+
+def test_a_bulk_accept_never_overwrites_a_review_made_meanwhile(card) -> None:
+    """Issue 33, item 2: Bob rejects 30 images while a bulk accept of all 300 runs."""
+    store, ids, box_of = card
+    chosen = ids[5::10]
+    accepted, rejected = together(
+        partial(bulk_accept, store, "job-a", MediaQuery(), "Ann", NOW),
+        bobs_rejects(store, chosen, box_of),
+    )
+    assert isinstance(accepted, dict) and rejected == chosen, (accepted, rejected)
+    assert accepted["images"] + accepted["skipped"] == 300
+    assert_bob_stands(store, chosen)
+
+
+def test_an_undone_bulk_accept_never_erases_a_review_made_meanwhile(card) -> None:
+    """Issue 33, item 2: the bulk accept is undone while Bob rejects 30 of its images."""
+    store, ids, box_of = card
+    accepted = bulk_accept(store, "job-a", MediaQuery(), "Ann", NOW)
+    assert accepted["images"] == 300
+    chosen = ids[5::10]
+    undone, rejected = together(
+        partial(undo_bulk, store, "job-a", accepted["batch"], "Ann", NOW),
+        bobs_rejects(store, chosen, box_of),
+    )
+    assert isinstance(undone, dict) and rejected == chosen, (undone, rejected)
+    assert undone["undone"] + undone["kept"] == 300
+    assert_bob_stands(store, chosen)
