@@ -51,7 +51,7 @@ def make_clip(path: Path, seconds: int, size: tuple[int, int], fps: int) -> Path
 
 
 def request(path: Path, interval: float) -> DecodeRequest:
-    return DecodeRequest(str(path), "", 10**10, interval, 600, 320)
+    return DecodeRequest(str(path), "", 10**10, interval, 600, 320, 10**9)
 
 
 def in_child(path: Path, interval: float) -> int:

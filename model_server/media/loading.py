@@ -78,6 +78,7 @@ def load_video(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
             ctx.frame_interval,
             ctx.max_frames,
             ctx.thumbnail_size,
+            ctx.max_image_pixels,
         )
         decoder = DecoderProcess(request)
         ctx.clock.add("read", t)

@@ -58,6 +58,7 @@ class DecodeRequest:
     frame_interval: float
     max_frames: int
     thumbnail_size: int
+    max_pixels: int  # a frame larger than a photo may be is never converted
 
 
 class VideoUnreadable(Exception):
@@ -96,6 +97,13 @@ def _open(request: DecodeRequest) -> Any:
         container.close()
         raise VideoUnreadable(_why_unreadable(head, None))
     return container
+
+
+def oversized(width: int, height: int, max_pixels: int) -> str:
+    return (
+        f"its frames are {width}x{height} pixels, over the safety limit of "
+        f"{max_pixels / 1e6:.0f} megapixels"
+    )
 
 
 def _why_unreadable(head: bytes, exc: Exception | None) -> str:
@@ -140,6 +148,8 @@ def facts_of(container: Any, request: DecodeRequest) -> tuple[VideoFacts, Any]:
         request.frame_interval, request.max_frames, frame_rate=rate, duration=duration
     )
     ctx = stream.codec_context
+    if ctx.width * ctx.height > request.max_pixels:
+        raise VideoUnreadable(oversized(ctx.width, ctx.height, request.max_pixels))
     facts = VideoFacts(
         codec=ctx.name,
         width=ctx.width,
@@ -199,6 +209,10 @@ def _decode_frames(
     last: Walked | None = None
     last_sent = -1
     for item in walker.frames():
+        width, height = item.frame.width, item.frame.height
+        if width * height > request.max_pixels:  # larger than its header said
+            send(("crashed", oversized(width, height, request.max_pixels)))
+            return
         if sampler.take(item.time):
             send(_message(item, request.thumbnail_size))
             last_sent = item.number

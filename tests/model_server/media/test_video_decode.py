@@ -35,7 +35,7 @@ def decoded(
     path: Path, *, interval: float = 1.0, member: str = "", max_frames: int = 600, **kwargs
 ) -> tuple[DecoderProcess, list[Frame]]:
     decoder = DecoderProcess(
-        DecodeRequest(str(path), member, 10**9, interval, max_frames, 320), **kwargs
+        DecodeRequest(str(path), member, 10**9, interval, max_frames, 320, 10**8), **kwargs
     )
     try:
         frames = list(decoder.frames()) if decoder.facts else []
@@ -93,7 +93,9 @@ def test_a_video_inside_a_zip_is_read_from_the_zip(tmp_path: Path) -> None:
     assert decoder.facts is not None and len(frames) == 61
     decoder, _ = decoded(archive, member="DCIM/EMPTY.AVI")
     assert decoder.unreadable == "the file is empty (0 bytes)"
-    small = DecoderProcess(DecodeRequest(str(archive), "DCIM/PICT0265.AVI", 1000, 1.0, 600, 320))
+    small = DecoderProcess(
+        DecodeRequest(str(archive), "DCIM/PICT0265.AVI", 1000, 1.0, 600, 320, 10**8)
+    )
     small.close()
     assert small.unreadable == "file is 54,370 bytes, over the 1,000-byte limit"
 
@@ -251,7 +253,7 @@ def test_a_decoder_that_segfaults_takes_only_its_own_process(tmp_path: Path) -> 
 
 def frames_in_process(path: Path, interval: float) -> tuple[list[tuple], dict]:
     sent: list[tuple] = []
-    decode(DecodeRequest(str(path), "", 10**9, interval, 600, 320), sent.append)
+    decode(DecodeRequest(str(path), "", 10**9, interval, 600, 320, 10**8), sent.append)
     return [m for m in sent if m[0] == "frame"], sent[-1][1]
 
 
@@ -286,3 +288,20 @@ def test_real_videos_give_the_same_frames_with_or_without_jumps(
     monkeypatch.setattr(video_walk, "SEEK_GAP", 1e9)
     walked, _ = frames_in_process(VIDEOS / name, interval)
     assert [(m[1], m[2], m[4]) for m in jumped] == [(m[1], m[2], m[4]) for m in walked]
+
+
+def test_frames_over_the_pixel_limit_are_never_converted(tmp_path: Path) -> None:
+    """Issue 33, item 6: a video's frames are held to the photos' pixel limit before one is
+    converted (a 12 MB AVI of 16000 x 16000 frames took a model server to 8 GB). Here the limit
+    is lowered below a small clip's frames: the video is refused with the reason, and the same
+    clip under a limit it fits is read."""
+    path = red_patch_clip(tmp_path / "clip.mp4", seconds=2, fps=5, patch_frames=range(3))
+    sent: list = []
+    decode(DecodeRequest(str(path), "", 10**9, 1.0, 600, 320, 160 * 120 - 1), sent.append)
+    assert sent == [
+        ("unreadable", "its frames are 160x120 pixels, over the safety limit of 0 megapixels")
+    ]
+    sent.clear()
+    decode(DecodeRequest(str(path), "", 10**9, 1.0, 600, 320, 160 * 120), sent.append)
+    assert sent[0][0] == "facts" and sent[-1][0] == "end"
+    assert [m[0] for m in sent[1:-1]] == ["frame"] * (len(sent) - 2) and len(sent) > 2

@@ -275,7 +275,9 @@ def test_cancelling_mid_video_leaves_no_decoder_running(
     pool = video_process._shared_pool()
     assert decoder_pids() == {w.process.pid for w in pool.idle}  # only idle ones wait on
     decoder, frames = (
-        DecoderProcess(DecodeRequest(str(VIDEOS / "01170043.MP4"), "", 10**9, 1.0, 600, 320)),
+        DecoderProcess(
+            DecodeRequest(str(VIDEOS / "01170043.MP4"), "", 10**9, 1.0, 600, 320, 10**8)
+        ),
         [],
     )
     frames = list(decoder.frames())
