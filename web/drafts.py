@@ -155,6 +155,31 @@ def write_chunk(
             )
     elif not meta.exists():
         raise Refusal("This file's upload was not started or was removed; please drop it again.")
+    try:
+        written = _write_at(part, meta, chunk, stream, chunk_bytes)
+    except Refusal:  # a refused file never lingers half-written to block Submit
+        discard(folder, uuid=chunk.uuid)
+        raise
+    with _locked(folder):
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        info.setdefault("received", {})[str(chunk.index)] = written
+        meta.write_text(json.dumps(info), encoding="utf-8")
+    if chunk.index < chunk.total - 1:
+        return None
+    # the bytes that arrived, chunk by chunk (a retried chunk counts once): a file made of its
+    # first and last chunks has the right size on disk, but holes in between
+    if part.stat().st_size != chunk.size or sum(info["received"].values()) != chunk.size:
+        discard(folder, uuid=chunk.uuid)
+        raise Refusal("The upload was incomplete; please drop the file again.")
+    target = folder / info["name"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, target)
+    meta.unlink()
+    return str(info["name"])
+
+
+def _write_at(part: Path, meta: Path, chunk: Chunk, stream: IO[bytes], chunk_bytes: int) -> int:
+    """Writes the chunk at its offset; how many bytes it held."""
     info = json.loads(meta.read_text(encoding="utf-8"))
     if info["size"] != chunk.size or not 0 <= chunk.offset < max(chunk.size, 1):
         raise Refusal("This chunk does not belong to the file being uploaded.")
@@ -167,16 +192,7 @@ def write_chunk(
             if written > allowed:
                 raise Refusal("A chunk was larger than its file allows.", 413)
             fh.write(block)
-    if chunk.index < chunk.total - 1:
-        return None
-    if part.stat().st_size != chunk.size:
-        discard(folder, uuid=chunk.uuid)
-        raise Refusal("The upload was incomplete; please drop the file again.")
-    target = folder / info["name"]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(part, target)
-    meta.unlink()
-    return str(info["name"])
+    return written
 
 
 def problem_with(path: Path) -> str | None:

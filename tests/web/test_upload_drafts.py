@@ -251,3 +251,47 @@ def test_a_waiting_job_says_when_no_model_server_can_run_it(client, redis_conn) 
     assert "No model server is running right now" in page
     beat(redis_conn, "test-1", "some model")
     assert client.get(f"/api/jobs/{job_id}").get_json()["notice"] is None
+
+
+def chunk_at(client, fields, body: bytes, *, index: int, chunks: int, step: int, size: int):
+    return client.post(
+        "/upload/chunk",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": fields["csrf_token"]},
+        data={
+            "dzuuid": UUIDS[0],
+            "dzchunkindex": str(index),
+            "dztotalchunkcount": str(chunks),
+            "dzchunkbyteoffset": str(index * step),
+            "dztotalfilesize": str(size),
+            "draft": fields["draft"],
+            "file": (io.BytesIO(body), "card.zip"),
+        },
+    )
+
+
+def test_a_file_of_its_first_and_last_chunks_is_not_finished(client, settings) -> None:
+    """Issue 33, item 9: only bytes that arrived count. The first and last of 15 chunks make a
+    file of the declared size on disk, holes between: refused as incomplete, and nothing of it
+    is left to block Submit."""
+    fields = page_fields(client)
+    step, chunks = 1000, 15
+    size = step * chunks
+    assert chunk_at(client, fields, b"a" * step, index=0, chunks=chunks, step=step, size=size)
+    last = chunk_at(client, fields, b"z" * step, index=14, chunks=chunks, step=step, size=size)
+    assert last.status_code == 400 and "incomplete" in last.get_json()["error"]
+    draft = Storage(settings.data_dir).draft_dir(fields["draft"])
+    assert [p.name for p in draft.iterdir() if p.name != ".lock"] == []  # no part, note or file
+    whole = send_chunks(client, fields, photo(), "a.jpg", step=step, uuid=UUIDS[1])
+    assert whole.status_code == 200  # every chunk arrives: the file is finished
+    assert [p.name for p in draft.iterdir() if p.name != ".lock"] == ["a.jpg"]
+
+
+def test_a_refused_chunk_leaves_nothing_behind(settings, redis_conn) -> None:
+    """Issue 33, item 9: a chunk larger than its file allows is refused and its part removed."""
+    client = small_site(settings, redis_conn)
+    fields = page_fields(client)
+    response = first_chunk(client, fields, b"x" * 3000, "a.jpg", size=2000, chunks=1)
+    assert response.status_code == 413
+    draft = Storage(settings.data_dir).draft_dir(fields["draft"])
+    assert [p.name for p in draft.iterdir() if p.name != ".lock"] == []
