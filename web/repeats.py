@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from werkzeug.security import safe_join
 
 from shared.people.projects import place_of
-from shared.repeats.appearance import APART
+from shared.repeats.appearance import looks_apart
 from shared.repeats.grouping import Box
 from shared.store.group_review import judge_group
 from shared.store.reads import job_row
@@ -154,7 +154,7 @@ def page_groups(
             "typical": round(match, 2),
             "verdict": box.verdict or "",
             "rescued": box.id in g.rescued,
-            "animal": box.appearance is not None and box.appearance > APART,
+            "animal": looks_apart(box.appearance),
         }
 
     leader = {g.id: pictures.get(g.group.leader.id) for g in found}

@@ -94,9 +94,13 @@ class RateLimited(Refusal):
         self.retry_after = retry_after
 
 
+def _digest(value: str) -> str:
+    """A client address or user name as Redis keys hold it: never the value itself."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
 def _rate_key(kind: str, value: str, window: int) -> str:
-    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    return f"trapline:rate:{kind}:{digest}:{window}"
+    return f"trapline:rate:{kind}:{_digest(value)}:{window}"
 
 
 def _now() -> float:
@@ -179,8 +183,7 @@ def check_login_failures(user: str, *, count: bool) -> None:
 
 
 def _back_off(user: str, *, add: bool) -> None:
-    digest = hashlib.sha256(user.encode()).hexdigest()[:32]
-    key = f"trapline:login-backoff:{digest}"
+    key = f"trapline:login-backoff:{_digest(user)}"
     now = _now()
     try:
         r = resources.redis()

@@ -54,6 +54,11 @@ class Look:
         return cls(np.asarray(data["median"], dtype=float), np.asarray(data["spread"], dtype=float))
 
 
+def looks_apart(score: float | None) -> bool:
+    """Whether a crop's score (None: not measured) says it is probably not the group's object."""
+    return score is not None and score > APART
+
+
 def _look(vectors: np.ndarray) -> Look:
     median = np.median(vectors, axis=0)
     spread = np.median(np.abs(vectors - median), axis=0) * 1.4826

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from shared.categories import CATEGORY_LABELS
-from shared.repeats.appearance import APART, Look
+from shared.repeats.appearance import Look, looks_apart
 from shared.repeats.grouping import Box, Group, RepeatRules, iou, suspected_repeats
 from shared.store.bulk_review import chunks
 from shared.store.event_data import job_events
@@ -64,7 +64,7 @@ class RepeatGroup:
     def probably_animal(self) -> list[Box]:
         """Its boxes whose crops look unlike the group's typical one (`shared.repeats.appearance`):
         probably a real animal standing in the same place."""
-        return [b for b in self.group.boxes if b.appearance is not None and b.appearance > APART]
+        return [b for b in self.group.boxes if looks_apart(b.appearance)]
 
     def shown(self, limit: int = 150) -> list[tuple[Box, float]]:
         """Up to `limit` boxes with how well each matches the group's place (IoU): those that
@@ -74,7 +74,7 @@ class RepeatGroup:
         ranked = sorted(
             ((b, iou(b.bbox, place)) for b in self.group.boxes),
             key=lambda p: (
-                -(p[0].appearance or 0.0) if (p[0].appearance or 0.0) > APART else 0.0,
+                -(p[0].appearance or 0.0) if looks_apart(p[0].appearance) else 0.0,
                 p[1],
                 p[0].id,
             ),
