@@ -13,7 +13,13 @@ JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 def new_job_id() -> str:
-    return secrets.token_urlsafe(24)
+    """A new id that starts with a letter or digit: one starting `-` would be taken for an
+    option on a command line and, as the first characters of a Camtrap DP `filePath`, escaped
+    as a spreadsheet formula (one id in 64 was, and its package named no real file)."""
+    while True:
+        job_id = secrets.token_urlsafe(24)
+        if job_id[0].isalnum():
+            return job_id
 
 
 def is_job_id(value: str) -> bool:

@@ -24,6 +24,7 @@ from shared.errors import JobLost, ResultsError
 from shared.store.event_data import job_events
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
+from shared.store.snapshot import Snapshot, snapshot
 from shared.surveys.project_settings import survey_of
 
 # A record's annotated files in the zip, each with where it comes from: a file in the work
@@ -70,6 +71,24 @@ def write_outputs(
     every few hundred images. Returns the tallies and warnings; raises JobLost when publishing
     was refused."""
     clock = clock or StageClock()
+    with snapshot(target.engine) as store:
+        return _write_outputs(
+            store, target, run, copies, may_publish, excel_max_rows, clock, progress
+        )
+
+
+def _write_outputs(
+    store: Snapshot,
+    target: ExportTarget,
+    run: RunInfo,
+    copies: CopySource | None,
+    may_publish: Callable[[], bool],
+    excel_max_rows: int,
+    clock: StageClock,
+    progress: Callable[[str, int], None],
+) -> tuple[Tally, list[str]]:
+    """write_outputs, every read from one snapshot of the store: the reports and the zip
+    agree with each other and with one instant of the review (issue 33, item 4)."""
     reports = target.reports_dir
     t = time.perf_counter()
     try:
@@ -77,17 +96,17 @@ def write_outputs(
             shutil.rmtree(reports)
         reports.mkdir(parents=True)
         events = EventTables.of(
-            *job_events(target.engine, target.job_id, run.event_gap, run.deployment_level)
+            *job_events(store, target.job_id, run.event_gap, run.deployment_level)
         )
         tally, warnings = write_reports(
-            counted(iter_media(target.engine, target.job_id), "report", progress),
+            counted(iter_media(store, target.job_id), "report", progress),
             reports,
             run,
             excel_max_rows=excel_max_rows,
             events=events,
             job_id=target.job_id,
             schemas=target.camtrap_dp_schemas,
-            survey=survey_of(target.engine, target.job_id),
+            survey=survey_of(store, target.job_id),
         )
     except OSError as exc:
         raise ResultsError(
@@ -102,7 +121,7 @@ def write_outputs(
     )
     annotated = (
         _annotated_entries(
-            counted(iter_media(target.engine, target.job_id), "zip", progress), copies, rename
+            counted(iter_media(store, target.job_id), "zip", progress), copies, rename
         )
         if copies is not None
         else iter(())

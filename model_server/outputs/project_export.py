@@ -25,7 +25,9 @@ from shared.events.model import DEFAULT_EVENT_GAP
 from shared.people.projects import Project
 from shared.store.reads import iter_media, job_row
 from shared.store.records import MediaRecord
+from shared.store.snapshot import Reader, snapshot
 from shared.store.writes import JobRow
+from shared.surveys.periods import sync_periods
 from shared.surveys.project_settings import ProjectSettings, survey_for
 
 
@@ -39,7 +41,7 @@ class ProjectTarget:
     camtrap_dp_schemas: Path | None = None
 
 
-def finished_cards(engine: Engine, job_ids: list[str]) -> list[JobRow]:
+def finished_cards(engine: Reader, job_ids: list[str]) -> list[JobRow]:
     rows = [job_row(engine, job_id) for job_id in job_ids]
     return [row for row in rows if row is not None and row.finished_at is not None]
 
@@ -73,7 +75,7 @@ def project_run(cards: list[JobRow], project: Project) -> tuple[RunInfo, list[st
     return run, warnings
 
 
-def _records(engine: Engine, cards: list[JobRow]) -> Iterator[MediaRecord]:
+def _records(engine: Reader, cards: list[JobRow]) -> Iterator[MediaRecord]:
     for card in cards:
         for record in iter_media(engine, card.id):
             yield replace(record, file=file_key(card.id, record.file))
@@ -89,32 +91,34 @@ def write_project_outputs(
     """Returns the export's summary (the cards' tallies, warnings and how many cards it
     holds); raises ResultsError
     when no card has finished yet, JobLost when publishing was refused."""
-    cards = finished_cards(target.engine, target.job_ids)
-    if not cards:
-        raise ResultsError("The project has no finished upload yet: there is nothing to export.")
-    run, warnings = project_run(cards, target.project)
-    found = project_tables(
-        target.engine, target.project.id, [c.id for c in cards], run.event_gap, now=now
-    )
-    run.places = found.places
-    reports = target.reports_dir
-    try:
-        if reports.exists():
-            shutil.rmtree(reports)
-        reports.mkdir(parents=True)
-        tally, more = write_reports(
-            counted(_records(target.engine, cards), "report", progress),
-            reports,
-            run,
-            events=found.tables,
-            job_id=f"project-{target.project.id}",
-            schemas=target.camtrap_dp_schemas,
-            survey=survey_for(target.project),
-            scope=found.scope,
-        )
-    except OSError as exc:
-        why = exc.strerror or exc
-        raise ResultsError(f"The server could not write the reports ({why}).") from exc
+    sync_periods(target.engine, target.project.id, now=now)  # new cards matched to locations
+    with snapshot(target.engine) as store:  # then every read from one instant (issue 33, item 4)
+        cards = finished_cards(store, target.job_ids)
+        if not cards:
+            raise ResultsError(
+                "The project has no finished upload yet: there is nothing to export."
+            )
+        run, warnings = project_run(cards, target.project)
+        found = project_tables(store, target.project.id, [c.id for c in cards], run.event_gap)
+        run.places = found.places
+        reports = target.reports_dir
+        try:
+            if reports.exists():
+                shutil.rmtree(reports)
+            reports.mkdir(parents=True)
+            tally, more = write_reports(
+                counted(_records(store, cards), "report", progress),
+                reports,
+                run,
+                events=found.tables,
+                job_id=f"project-{target.project.id}",
+                schemas=target.camtrap_dp_schemas,
+                survey=survey_for(target.project),
+                scope=found.scope,
+            )
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise ResultsError(f"The server could not write the reports ({why}).") from exc
     progress("zip", tally.images)
     entries = ((name, reports / name, True) for name in REPORT_FILES)
     if not write_result_zip(target.zip_path, entries, may_publish):

@@ -8,17 +8,15 @@ under the period of its first file."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Engine
 
 from model_server.outputs.camtrap_dp.package import SurveyScope
 from model_server.outputs.event_tables import EventTables
 from shared.camtrap_options import Place
 from shared.events.grouping import by_file, described
 from shared.events.model import Deployment, Event, Item
-from shared.surveys.events import card_of, project_events
+from shared.store.snapshot import Reader
+from shared.surveys.events import card_of, events_as_stored
 from shared.surveys.locations import Location
 from shared.surveys.periods import Period, periods_of
 
@@ -80,9 +78,11 @@ def _comment(loc: Location, period: Period, number: int, periods: int) -> str:
 
 
 def project_tables(
-    engine: Engine, project_id: int, job_ids: list[str], gap_seconds: float, *, now: datetime
+    engine: Reader, project_id: int, job_ids: list[str], gap_seconds: float
 ) -> ProjectTables:
-    found = project_events(engine, project_id, job_ids, gap_seconds, now=now)
+    """Read only (from the export's snapshot): the caller has matched the cards to their
+    locations (`sync_periods`) first."""
+    found = events_as_stored(engine, project_id, job_ids, gap_seconds)
     wanted = set(job_ids)
     periods = periods_of(engine, project_id)
     deployments: list[Deployment] = []

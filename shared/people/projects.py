@@ -23,6 +23,7 @@ from shared.store.schema import (
     projects,
     users,
 )
+from shared.store.snapshot import Reader
 
 UTC_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
@@ -114,7 +115,7 @@ def create_project(
     return Project(new_id, name, description, utc_offset, {}, False, now)
 
 
-def project_by_id(engine: Engine, project_id: int) -> Project | None:
+def project_by_id(engine: Reader, project_id: int) -> Project | None:
     with engine.connect() as conn:
         row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
     return _project(row) if row else None
@@ -241,7 +242,7 @@ class JobPlace:
 INBOX = JobPlace(None, True, None)
 
 
-def place_of(engine: Engine, job_id: str) -> JobPlace:
+def place_of(engine: Reader, job_id: str) -> JobPlace:
     query = (
         select(project_jobs.c.project_id, project_jobs.c.uploader_id, projects.c.link_access)
         .join(projects, projects.c.id == project_jobs.c.project_id)

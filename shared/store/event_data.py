@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, func, select
 
 from shared.categories import CATEGORY_LABELS
 from shared.events.grouping import deployments, events, with_tags
@@ -14,9 +14,10 @@ from shared.events.model import Deployment, Event, EventTag, Item
 from shared.store.final_counts import final_count
 from shared.store.records import KEPT_VERDICTS
 from shared.store.schema import detections, event_tags, media
+from shared.store.snapshot import Reader
 
 
-def event_items(engine: Engine, job_id: str) -> list[Item]:
+def event_items(engine: Reader, job_id: str) -> list[Item]:
     columns = (
         media.c.id,
         media.c.path,
@@ -99,7 +100,7 @@ def tags_of(conn: Connection, job_id: str) -> dict[str, EventTag]:
 
 
 def job_events(
-    engine: Engine, job_id: str, gap_seconds: float, level: int
+    engine: Reader, job_id: str, gap_seconds: float, level: int
 ) -> tuple[list[Deployment], list[Event]]:
     """The job's deployments and events, each event with the tag a reviewer gave it."""
     found = deployments(event_items(engine, job_id), level)

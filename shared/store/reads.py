@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Row, func, select, tuple_
 
 from shared.store.records import MediaRecord, map_link
 from shared.store.schema import detections, ended_jobs, jobs, media
+from shared.store.snapshot import Reader
 from shared.store.writes import JobRow
 
 PAGE = 500
@@ -25,7 +26,7 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def job_row(engine: Engine, job_id: str) -> JobRow | None:
+def job_row(engine: Reader, job_id: str) -> JobRow | None:
     with engine.connect() as conn:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
     if row is None:
@@ -116,7 +117,7 @@ def detections_of(engine_or_conn: Any, media_ids: list[int]) -> dict[int, list[d
 
 
 def iter_media(
-    engine: Engine, job_id: str, page: int = PAGE, *, reviewed_only: bool = False
+    engine: Reader, job_id: str, page: int = PAGE, *, reviewed_only: bool = False
 ) -> Iterator[MediaRecord]:
     """Every media record of the job (or every one a person reviewed) in upload order (keyset
     paging: no OFFSET, each page is one index range however deep into the job)."""

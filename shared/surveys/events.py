@@ -15,6 +15,7 @@ from shared.events.model import Deployment, Event, EventTag, Item
 from shared.options import JobOptions
 from shared.store.event_data import event_items, tags_of
 from shared.store.schema import jobs
+from shared.store.snapshot import Reader
 from shared.surveys.locations import Location, locations_of
 from shared.surveys.periods import periods_of, sync_periods
 
@@ -36,7 +37,7 @@ def card_of(key: str) -> tuple[str, str]:
     return job_id, path
 
 
-def _levels(engine: Engine, job_ids: list[str]) -> dict[str, int]:
+def _levels(engine: Reader, job_ids: list[str]) -> dict[str, int]:
     if not job_ids:
         return {}
     with engine.connect() as conn:
@@ -50,6 +51,14 @@ def project_events(
     """The events of `job_ids` (the project's cards the caller may see), one deployment per
     location; numbered in location-name order, then time."""
     sync_periods(engine, project_id, now=now)
+    return events_as_stored(engine, project_id, job_ids, gap_seconds)
+
+
+def events_as_stored(
+    engine: Reader, project_id: int, job_ids: list[str], gap_seconds: float
+) -> ProjectEvents:
+    """project_events without first matching new cards to locations: reads only, so it can
+    read from a snapshot (an export's)."""
     wanted = set(job_ids)
     where: dict[tuple[str, str], int] = {}
     for location_id, periods in periods_of(engine, project_id).items():

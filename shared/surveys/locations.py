@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.camtrap_options import Place, parse_place
 from shared.people.errors import PeopleError
 from shared.store.schema import locations
+from shared.store.snapshot import Reader
 
 FIELDS = ("camera_serial", "camera_model", "bait", "notes")
 
@@ -121,7 +122,7 @@ def update_location(engine: Engine, location: Location, values: dict[str, Any]) 
     return _location(row)
 
 
-def locations_of(target: Engine | Connection, project_id: int) -> list[Location]:
+def locations_of(target: Reader | Connection, project_id: int) -> list[Location]:
     query = select(locations).where(locations.c.project_id == project_id).order_by(locations.c.name)
     if isinstance(target, Connection):
         return [_location(r) for r in target.execute(query)]

@@ -25,6 +25,7 @@ from shared.people.errors import PeopleError
 from shared.store.event_data import event_items
 from shared.store.queries import BadQuery
 from shared.store.schema import deployment_periods, jobs, locations, media, project_jobs
+from shared.store.snapshot import Reader
 from shared.surveys.locations import Location, add_location, locations_of
 
 
@@ -188,7 +189,7 @@ def sync_periods(engine: Engine, project_id: int, *, now: datetime) -> int:
     return done
 
 
-def periods_of(engine: Engine, project_id: int) -> dict[int, list[Period]]:
+def periods_of(engine: Reader, project_id: int) -> dict[int, list[Period]]:
     """location id -> its periods, in time order."""
     query = (
         select(deployment_periods)

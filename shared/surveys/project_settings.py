@@ -10,11 +10,10 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Engine
-
 from shared.options import JobOptions
 from shared.people.errors import PeopleError
 from shared.people.projects import Project, place_of, project_by_id
+from shared.store.snapshot import Reader
 from shared.surveys.custom_fields import CustomField
 from shared.surveys.custom_fields import from_json as fields_from_json
 from shared.surveys.custom_fields import parsed as parsed_fields
@@ -198,7 +197,7 @@ class Survey:
     settings: ProjectSettings
 
 
-def survey_of(engine: Engine, job_id: str) -> Survey | None:
+def survey_of(engine: Reader, job_id: str) -> Survey | None:
     """The job's project with its settings; None for an Inbox job."""
     place = place_of(engine, job_id)
     project = project_by_id(engine, place.project_id) if place.project_id is not None else None
@@ -210,7 +209,7 @@ def survey_for(project: Project) -> Survey:
     return Survey(project.id, project.name, project.description, settings)
 
 
-def fields_of(engine: Engine, job_id: str) -> tuple[CustomField, ...]:
+def fields_of(engine: Reader, job_id: str) -> tuple[CustomField, ...]:
     """The fields the job's project records (none for an Inbox job)."""
     survey = survey_of(engine, job_id)
     return survey.settings.fields if survey is not None else ()
