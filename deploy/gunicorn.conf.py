@@ -22,6 +22,12 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = "127.0.0.1,::1"
+# `gunicornc -s /run/trapline/gunicorn.ctl` (worker status, reload): the socket in the runtime
+# folder systemd makes for the service (RuntimeDirectory=trapline), readable by its user only.
+# gunicorn's default is under $HOME, which the unit hides (ProtectHome) and which two sites on
+# one machine would share.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "/run/trapline/gunicorn.ctl")
+control_socket_mode = 0o600
 
 
 def post_worker_init(worker: object) -> None:

@@ -122,6 +122,8 @@ class Settings:
     # One file inside an upload may not be larger than this when read (bytes).
     max_file_bytes: int = 200 * 1024 * 1024
     max_upload_bytes: int = 20 * 1024**3
+    # Truth files uploaded to evaluate a job, all of one request together (bytes).
+    max_truth_bytes: int = 64 * 1024**2
     jpeg_quality: int = 88
     # Threads that read, decode and parse EXIF ahead of inference.
     loader_threads: int = 2
@@ -179,6 +181,9 @@ class Settings:
     # A running job's lease: a model server silent for this long is taken as dead, and its job
     # is queued again to resume elsewhere.
     lease_seconds: int = 30
+    # A model server waits this long for a PostgreSQL server that stopped answering (a restart)
+    # before it fails the job it is running.
+    database_patience_seconds: float = 120.0
     # How often each model server sweeps the unfinished jobs for work whose server died.
     recovery_seconds: int = 60
     # /readyz answers 503 once a queued job has waited longer than this (a monitor's alarm).
@@ -265,6 +270,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "max_image_pixels": _positive_int,
     "max_file_bytes": _positive_int,
     "max_upload_bytes": _positive_int,
+    "max_truth_bytes": _positive_int,
     "jpeg_quality": _positive_int,
     "loader_threads": _positive_int,
     "max_pixels_in_flight": _positive_int,
@@ -295,6 +301,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "admin_user": str,
     "admin_password_hash": _password_hash,
     "lease_seconds": _positive_int,
+    "database_patience_seconds": _positive_float,
     "recovery_seconds": _positive_int,
     "ready_max_wait_seconds": _positive_float,
     "results_max_age_days": _positive_float,

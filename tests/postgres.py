@@ -60,7 +60,12 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        with (self.folder / "server.log").open("wb") as log:
+        self.run()
+
+    def run(self) -> None:
+        """Starts the server on the cluster made by start() and waits until it answers."""
+        data = self.folder / "data"
+        with (self.folder / "server.log").open("ab") as log:
             self.proc = subprocess.Popen(
                 self._as_owner(
                     _binary("postgres"),
@@ -112,6 +117,21 @@ class PostgresServer:
         ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def pause(self) -> None:
+        """Stops the server as an administrator's restart does (fast shutdown: every session
+        is ended), keeping its cluster for run()."""
+        if self.proc is not None:
+            subprocess.run(
+                self._as_owner(
+                    _binary("pg_ctl"), "stop", "-D", str(self.folder / "data"), "-m", "fast"
+                ),
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            self.proc.wait(timeout=30)
+            self.proc = None
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -8,12 +8,14 @@ from flask import Flask, request
 from flask_dropzone import Dropzone
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings
 from web import resources
 from web.access import init_access
+from web.body_limits import init_body_limits, too_large
 from web.errors import error_response, init_errors
 from web.model_facts import init_model_facts
 from web.security import init_security
@@ -25,6 +27,10 @@ UNREADABLE_FORM = (
     "send it again."
 )
 UNREADABLE_CHECKED = {"upload.submit", "upload.chunk", "upload.remove", "api.create"}
+DATABASE_DOWN = (
+    "The results database is not answering right now (a restart or maintenance), so results "
+    "cannot be shown or changed. Nothing stored is lost; please try again in a minute."
+)
 REDIS_DOWN = (
     "The job queue is not reachable right now, so no job can be created or looked up. "
     "Your files are safe if the upload finished; please try again in a few minutes."
@@ -45,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         CHUNK_BYTES=8 * 1024 * 1024,
     )
     app.config.update(overrides or {})
+    init_body_limits(app, settings)  # before anything below reads a body
     if settings.behind_proxy:
         # One nginx in front: trust its X-Forwarded-For/Proto/Host for links and client address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -139,10 +146,18 @@ def _error_pages(app: Flask) -> None:
         app.logger.error("Redis unreachable: %s", exc)
         return error_response(503, REDIS_DOWN)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_down(exc: Exception) -> Any:
+        app.logger.error("results database unreachable: %s", exc)
+        response = app.make_response(error_response(503, DATABASE_DOWN))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         message = {
-            413: "The upload is larger than this site accepts.",
+            413: too_large(),
             404: "There is nothing here. Check the link you were given.",
         }.get(exc.code or 500, exc.description or "")
         response = app.make_response(error_response(exc.code or 500, message))

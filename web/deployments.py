@@ -20,7 +20,6 @@ from web.exporting import start_export
 from web.results import store
 
 bp = Blueprint("deployments", __name__)
-MAX_BODY = 1 << 20
 
 
 def _from_json(body: Any) -> tuple[dict[str, Place], str | None]:
@@ -50,8 +49,6 @@ def _from_form() -> tuple[dict[str, Place], str | None]:
 
 
 def _given() -> tuple[dict[str, Place], str | None]:
-    if (request.content_length or 0) > MAX_BODY:
-        raise ValueError("at most 1 MB of coordinates")
     if request.is_json:
         return _from_json(request.get_json(silent=True))
     if request.mimetype == "text/csv":

@@ -36,14 +36,17 @@ def store() -> Engine:
 
 def missing(job_id: str) -> Any:
     """For a job whose results the store does not hold: 410 when the store says they are gone
-    (expired, cancelled), 409 while the live record says it waits for a model server (Redis owns
-    that), 404 for anything else."""
+    (expired, cancelled), 409 while the live record says it waits for a model server or has
+    just been taken by one that has not stored its first row yet (Redis owns that), 404 for
+    anything else."""
     gone = job_status.gone_response(job_id)
     if gone is not None:
         return gone
     state = job_status.find_job(job_id)
     if state is not None and state.status is JobStatus.QUEUED:
         return error_response(409, "No results yet: the job is waiting for a model server.")
+    if state is not None and state.status is JobStatus.PROCESSING:
+        return error_response(409, "No results yet: a model server has just started the job.")
     abort(404)
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from model_server.detectors.base import Detection, Detector
 from model_server.media.imaging import pixels_of
@@ -26,10 +27,12 @@ from model_server.media.pixel_budget import PixelBudget
 from model_server.outputs.export import ExportTarget, work_folder_copies, write_outputs
 from model_server.outputs.run_info import RunInfo, Tally, job_row_for
 from model_server.pipeline.options import PipelineOptions
+from model_server.pipeline.store_outage import through_outage
 from model_server.pipeline.video_frames import VideoContext, detect_video
 from model_server.pipeline.work_lock import work_dir_lock
 from model_server.pipeline.writer import ResultWriter, StoreTarget, WriterFolders
 from model_server.repeats.appearance import RepeatSteps
+from model_server.species.classify import ImageSource
 from model_server.species.pictures import upload_pictures
 from model_server.species.step import SpeciesStep
 from model_server.stage_clock import StageClock
@@ -41,6 +44,7 @@ from shared.store.species_data import classification_of
 from shared.store.writes import done_paths, finish_job, start_job
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ProgressFn = Callable[[int, int], None]
 # classifies a job's stored animal boxes: (store, job id, where pictures come from, threshold)
@@ -261,8 +265,12 @@ def _run_locked(
         "utc_offset": opts.utc_offset,
         "places": {name: list(place) for name, place in opts.places.items()},
     }
-    start_job(target.engine, row)
-    todo = _todo(inventory, target)
+
+    def patiently(action: Callable[[], T], what: str) -> T:
+        return through_outage(target.engine, action, what=what, patience=opts.database_patience)
+
+    patiently(lambda: start_job(target.engine, row), "starting the job")
+    todo = patiently(lambda: _todo(inventory, target), "reading what is stored")
     total, progress = len(inventory.items), [len(inventory.items) - len(todo)]
     clock = StageClock()
 
@@ -304,40 +312,55 @@ def _run_locked(
         inventory, opts.max_file_bytes, opts.max_image_pixels, folders.thumbnails
     )
     if hooks.may_publish():  # a later card of a location a reviewer taught its repeats
-        if hooks.repeats is not None:
-            suppressed = hooks.repeats.suppress(target.engine, target.job_id, pictures)
-            hooks.repeats.score(target.engine, target.job_id, pictures, run.threshold)
-        else:
-            suppressed = suppress_card(target.engine, target.job_id)
+        suppressed = patiently(lambda: _repeats(target, hooks, pictures, run), "repeat rules")
         if suppressed:
             log.info("job %s: %d boxes suppressed by repeat rules", target.job_id, suppressed)
     if hooks.species is not None:
-        hooks.species(target.engine, target.job_id, pictures, run.threshold)
-        run.species = classification_of(target.engine, target.job_id)
-    run.finished = now()
+        species = hooks.species
+        patiently(lambda: species(target.engine, target.job_id, pictures, run.threshold), "species")
+        run.species = patiently(
+            lambda: classification_of(target.engine, target.job_id), "reading species"
+        )
+    run.finished = finished = now()
     export = ExportTarget(
         target.engine, target.job_id, work_dir / "reports", result_zip, opts.camtrap_dp_schemas
     )
     copies = work_folder_copies(folders.annotated) if opts.copies else None
-    tally, warnings = write_outputs(
-        export,
-        run,
-        copies,
-        may_publish=hooks.may_publish,
-        excel_max_rows=opts.excel_max_rows,
-        clock=clock,
+    tally, warnings = patiently(
+        lambda: write_outputs(
+            export,
+            run,
+            copies,
+            may_publish=hooks.may_publish,
+            excel_max_rows=opts.excel_max_rows,
+            clock=clock,
+        ),
+        "writing the outputs",
     )
     if not hooks.may_publish():
         raise JobLost("this model server no longer owns the job")
-    finish_job(
-        target.engine,
-        target.job_id,
-        run.finished,
-        images=tally.images,
-        failures=tally.errors,
-        counts=tally.as_counts(),
+    patiently(
+        lambda: finish_job(
+            target.engine,
+            target.job_id,
+            finished,
+            images=tally.images,
+            failures=tally.errors,
+            counts=tally.as_counts(),
+        ),
+        "finishing the job",
     )
     return BatchResult(result_zip, run, tally, warnings, clock)
+
+
+def _repeats(target: StoreTarget, hooks: _Hooks, pictures: ImageSource, run: RunInfo) -> int:
+    """The card's boxes that repeat rules suppress (and, with an embedder, each suspected
+    repeat's look scored); how many were suppressed."""
+    if hooks.repeats is None:
+        return suppress_card(target.engine, target.job_id)
+    suppressed = hooks.repeats.suppress(target.engine, target.job_id, pictures)
+    hooks.repeats.score(target.engine, target.job_id, pictures, run.threshold)
+    return suppressed
 
 
 def _feed(

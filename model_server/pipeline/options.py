@@ -28,6 +28,7 @@ class PipelineOptions:
     # seconds have passed since the last one (a slow model loses little to a crash).
     commit_every: int = 250
     commit_seconds: float = 15.0
+    database_patience: float = 120.0  # seconds to wait for a restarting PostgreSQL
     thumbnail_size: int = 320  # the long side of the browser's thumbnails, in pixels
     view_size: int = 1280  # the long side of the review page's web rendition
     site_frame_interval: float = DEFAULT_FRAME_INTERVAL  # when the job names none
@@ -87,6 +88,7 @@ class PipelineOptions:
             loader_threads=settings.loader_threads,
             max_pixels_in_flight=settings.max_pixels_in_flight,
             commit_every=settings.store_batch_images,
+            database_patience=settings.database_patience_seconds,
             view_size=settings.view_size,
             site_frame_interval=settings.video_frame_interval,
             max_frames=settings.video_max_frames,

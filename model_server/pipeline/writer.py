@@ -23,11 +23,12 @@ from model_server.outputs.drawing import draw_detections, encode_copy
 from model_server.outputs.run_info import RunInfo
 from model_server.outputs.thumbnails import renditions
 from model_server.pipeline.options import PipelineOptions
+from model_server.pipeline.store_outage import through_outage
 from model_server.pipeline.video_frames import VideoResult
 from model_server.stage_clock import StageClock
 from shared.errors import JobLost, ResultsError
 from shared.store.records import MediaRecord, frame_thumbnail, map_link
-from shared.store.writes import DuplicateMedia, add_media
+from shared.store.writes import DuplicateMedia, add_media, done_paths
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class ResultWriter(threading.Thread):
         self.counter = 0
         self.pending: list[MediaRecord] = []
         self.last_commit = time.monotonic()
+        self.retried = False  # the pending results were sent once already (an outage)
 
     def run(self) -> None:
         try:
@@ -111,13 +113,13 @@ class ResultWriter(threading.Thread):
             )
             raise JobLost("this model server no longer owns the job")
         t = time.perf_counter()
+        self.retried = False
         try:
-            add_media(
+            through_outage(
                 self.target.engine,
-                self.target.job_id,
-                self.pending,
-                self.run_info.threshold,
-                self.run_info.model.name,
+                self._store_pending,
+                what=f"storing {len(self.pending)} results",
+                patience=self.opts.database_patience,
             )
         except DuplicateMedia as exc:
             raise JobLost(f"another run already stored these results ({exc})") from exc
@@ -131,6 +133,21 @@ class ResultWriter(threading.Thread):
         self.clock.add("store", t)
         self.pending = []
         self.last_commit = time.monotonic()
+
+    def _store_pending(self) -> None:
+        """add_media, once more after an outage: a commit whose answer the restart lost may have
+        landed, and then its files are all stored already (stored again, they would clash)."""
+        engine, job_id = self.target.engine, self.target.job_id
+        try:
+            add_media(
+                engine, job_id, self.pending, self.run_info.threshold, self.run_info.model.name
+            )
+        except DuplicateMedia:
+            if not self.retried or not {r.file for r in self.pending} <= done_paths(engine, job_id):
+                raise
+            log.warning("the %d results sent before the outage were stored", len(self.pending))
+        finally:
+            self.retried = True
 
     def _drain(self) -> None:
         """Keeps taking jobs so the producer never blocks on a dead writer."""

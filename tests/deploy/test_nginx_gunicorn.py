@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import REPO, free_port
+from tests.deploy.gunicorn import gunicorn, gunicorn_env
 from tests.processes import wait_for
 from tests.web.helpers import SCRIPT, photo, zip_of
 
@@ -29,23 +30,19 @@ def stack(settings, redis_conn, tmp_path: Path):
     sys.path.insert(0, str(REPO / "scripts"))
     from render_nginx import render
 
-    app_port, web_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "TRAPLINE_DATA_DIR": str(settings.data_dir),
-        "TRAPLINE_REDIS_URL": settings.redis_url,
-        "TRAPLINE_BEHIND_PROXY": "true",
-        "TRAPLINE_ACCEL_REDIRECT_PREFIX": "/_protected_results/",
-        "GUNICORN_BIND": f"127.0.0.1:{app_port}",
-        "GUNICORN_WORKERS": "2",
-    }
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = gunicorn_env(
+        settings,
+        tmp_path,
+        TRAPLINE_BEHIND_PROXY="true",
+        TRAPLINE_ACCEL_REDIRECT_PREFIX="/_protected_results/",
+    )
+    web_port = free_port()
     prefix = tmp_path / "nginx"
     (prefix / "logs").mkdir(parents=True)
     server = render(
         data_dir=settings.data_dir,
         listen=f"127.0.0.1:{web_port}",
-        upstream=f"127.0.0.1:{app_port}",
+        upstream=env["GUNICORN_BIND"],
         max_body="64m",
     )
     # The test runs as its own user: nginx workers must read the result files (PITFALLS.md).
@@ -65,40 +62,26 @@ http {{
     scgi_temp_path {prefix}/scgi;
     {server}
 }}""")
-    with (tmp_path / "gunicorn.log").open("wb") as log:
-        gunicorn = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "-c",
-                "deploy/gunicorn.conf.py",
-                "web:create_app()",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    with gunicorn(env, tmp_path / "gunicorn.log"):
+        nginx = subprocess.Popen(
+            ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{web_port}"
+        base = f"http://127.0.0.1:{web_port}"
 
-    def up() -> bool:
+        def up() -> bool:
+            try:
+                return requests.get(base + "/healthz", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
         try:
-            return requests.get(base + "/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(up, timeout=30, what="nginx + gunicorn")
-        yield base
-    finally:
-        nginx.terminate()
-        gunicorn.terminate()
-        nginx.wait(timeout=10)
-        gunicorn.wait(timeout=30)
+            wait_for(up, timeout=30, what="nginx")
+            yield base
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
 
 
 def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> None:
