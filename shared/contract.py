@@ -321,10 +321,11 @@ def _rq_enqueue(
     )
 
 
-def enqueue_class_upload(redis: Redis, upload_id: int) -> str:
+def enqueue_class_upload(redis: Redis, upload_id: int, rq_id: str = "") -> str:
     """Queues the model server's work on an upload of example photos for a class set (its
-    status lives in the results database, `class_uploads`)."""
-    rq_id = f"class-upload-{upload_id}"
+    status lives in the results database, `class_uploads`); `rq_id` names an attempt after the
+    first (recovery)."""
+    rq_id = rq_id or f"class-upload-{upload_id}"
     job_queue(redis).enqueue(
         CLASS_UPLOAD_FUNCTION,
         args=(upload_id,),

@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable
 
 from redis import Redis
+from sqlalchemy import Engine
 
+from model_server.service.class_upload_recovery import recover_class_uploads
 from model_server.service.follow_up_recovery import recover_follow_ups, rq_job_alive
 from model_server.service.notify import send_notice
 from shared.contract import (
@@ -203,10 +205,19 @@ def recover(
     storage: Storage,
     settings: Settings | None = None,
     now: Callable[[], float] = time.time,
+    engine: Engine | None = None,
 ) -> list[str]:
+    """What was queued again: job ids, and `class-upload-<id>` for class-example uploads (those
+    need the results database: `engine`)."""
+    uploads = (
+        recover_class_uploads(redis, engine, storage, settings, rq_job_alive)
+        if engine is not None and settings is not None
+        else []
+    )
     return (
         requeue_orphans(redis, settings)
         + recover_follow_ups(redis, settings)
         + requeue_lost_queue_entries(redis, now)
         + enqueue_stranded_uploads(redis, storage)
+        + [f"class-upload-{upload_id}" for upload_id in uploads]
     )

@@ -5,8 +5,13 @@ learning from its review, when asked), then making its outputs again."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from redis import Redis
+from rq import get_current_job
+
+from model_server.service.class_upload_recovery import holding
 from model_server.service.exports import export_outputs
 from model_server.service.follow_up import FollowUp, run_follow_up
 from model_server.service.jobs import runtime
@@ -21,7 +26,9 @@ from shared.logs import job_context
 from shared.storage import Storage
 from shared.store.class_sets import (
     ClassSetError,
-    add_examples,
+    SetRow,
+    UploadRow,
+    add_upload_examples,
     bind_embedder,
     finish_upload,
     get_set,
@@ -42,7 +49,21 @@ def add_examples_job(upload_id: int) -> dict[str, object]:
     if upload is None or target is None:
         log.warning("class upload %s: its set or record is gone", upload_id)
         return {"status": "skipped"}
-    finish_upload(rt.store, upload_id, status="running")
+    current = get_current_job()
+    redis = current.connection if current is not None else Redis.from_url(rt.settings.redis_url)
+    with holding(redis, upload_id, rt.settings.lease_seconds) as still_mine:
+        finish_upload(rt.store, upload_id, status="running")  # after the lease: see recovery
+        return _learn(upload_id, upload, target, storage, still_mine)
+
+
+def _learn(
+    upload_id: int,
+    upload: UploadRow,
+    target: SetRow,
+    storage: Storage,
+    still_mine: Callable[[], bool],
+) -> dict[str, object]:
+    rt = runtime()
     zip_path = storage.class_upload_file(upload_id)
     try:
         embedder = rt.embedder()
@@ -56,21 +77,22 @@ def add_examples_job(upload_id: int) -> dict[str, object]:
             max_file_bytes=rt.settings.max_file_bytes,
             max_pixels=rt.settings.max_image_pixels,
         )
-        added = add_examples(rt.store, target.id, learned.examples, datetime.now(UTC))
+        if not still_mine():  # stalled past the lease: another server learns from it now
+            log.warning("class upload %s: taken over by another model server", upload_id)
+            return {"status": "skipped"}
+        added = add_upload_examples(
+            rt.store, upload_id, learned.examples, learned.without_animal, datetime.now(UTC)
+        )
     except (InputError, ClassSetError, ModelLoadError) as exc:
         finish_upload(rt.store, upload_id, status="failed", error=str(exc), now=datetime.now(UTC))
+        zip_path.unlink(missing_ok=True)
         log.warning("class upload %s: %s", upload_id, exc)
         return {"status": "failed", "error": str(exc)}
-    finally:
-        zip_path.unlink(missing_ok=True)
-    finish_upload(
-        rt.store,
-        upload_id,
-        status="done",
-        added=added,
-        without_animal=learned.without_animal,
-        now=datetime.now(UTC),
-    )
+    # kept until an attempt ends: a server that dies learning leaves it for the next attempt
+    zip_path.unlink(missing_ok=True)
+    if added is None:
+        log.warning("class upload %s: already finished by another attempt", upload_id)
+        return {"status": "skipped"}
     return {"status": "done", "added": added, "without_animal": len(learned.without_animal)}
 
 

@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from model_server.detectors import MODEL_HELP, load_detector
 from model_server.detectors.base import Detector
@@ -119,9 +120,11 @@ def _recovery(redis: Redis, settings: Settings, stop: threading.Event) -> None:
     storage = Storage(settings.data_dir)
     while not stop.wait(settings.recovery_seconds):
         try:
-            recover(redis, storage, settings)
+            recover(redis, storage, settings, engine=jobs.runtime().store)
         except RedisError as exc:
             log.warning("Redis is unreachable (%s); recovery sweep skipped", exc)
+        except SQLAlchemyError as exc:
+            log.warning("the results database is unreachable (%s); class uploads not checked", exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     try:
         ensure_indexes(redis)  # once, after an upgrade from a release without them
-        recover(redis, storage, settings)  # warm start: orphans and uploads that missed the queue
-    except RedisError as exc:
-        log.warning("Redis unreachable at start (%s); recovery runs once it is back", exc)
+        # warm start: orphans and uploads that missed the queue
+        recover(redis, storage, settings, engine=jobs.runtime().store)
+    except (RedisError, SQLAlchemyError) as exc:
+        log.warning("Redis or the database unreachable at start (%s); recovery runs later", exc)
     threads = [
         threading.Thread(
             target=_heartbeat,

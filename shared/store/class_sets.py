@@ -159,7 +159,43 @@ def add_examples(engine: Engine, set_id: int, examples: list[Example], now: date
     """Adds examples (any classes); nothing else in the set changes. Returns how many."""
     if not examples:
         return 0
-    rows = [
+    with engine.begin() as conn:
+        conn.execute(insert(class_examples), _example_rows(set_id, examples, now))
+    return len(examples)
+
+
+def add_upload_examples(
+    engine: Engine,
+    upload_id: int,
+    examples: list[Example],
+    without_animal: list[str],
+    now: datetime,
+) -> int | None:
+    """An upload's examples added and the upload marked done in one transaction, only while it
+    is still marked running: a second attempt at the same zip (its server died after learning)
+    never adds them twice. How many were added; None when the upload was no longer running."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            update(class_uploads)
+            .where(class_uploads.c.id == upload_id, class_uploads.c.status == "running")
+            .values(
+                status="done",
+                added=len(examples),
+                without_animal=without_animal,
+                error="",
+                finished_at=now,
+            )
+            .returning(class_uploads.c.set_id)
+        ).first()
+        if row is None:
+            return None
+        if examples:
+            conn.execute(insert(class_examples), _example_rows(row.set_id, examples, now))
+    return len(examples)
+
+
+def _example_rows(set_id: int, examples: list[Example], now: datetime) -> list[dict[str, Any]]:
+    return [
         {
             "set_id": set_id,
             "species": check_species(e.species),
@@ -171,9 +207,6 @@ def add_examples(engine: Engine, set_id: int, examples: list[Example], now: date
         }
         for e in examples
     ]
-    with engine.begin() as conn:
-        conn.execute(insert(class_examples), rows)
-    return len(rows)
 
 
 def load_classes(
