@@ -23,7 +23,7 @@ from tests.processes import Workers, wait_for
 from tests.web.test_species_service import TEACH, examples_zip, json_post
 
 pytestmark = pytest.mark.slow
-LEASE = {"TRAPLINE_LEASE_SECONDS": "2"}
+LEASE = "2"  # seconds: a dead server's lease lapses soon
 
 
 @pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
@@ -51,7 +51,7 @@ def test_a_server_killed_while_learning_examples_is_recovered_once(
     workers = Workers(mine, tmp_path)
     engine = open_configured_store(mine)
     try:
-        first = workers.start(**LEASE)
+        first = workers.start(TRAPLINE_LEASE_SECONDS=LEASE)
 
         def status() -> str:
             found = get_upload(engine, upload_id)
@@ -67,7 +67,7 @@ def test_a_server_killed_while_learning_examples_is_recovered_once(
             timeout=10,
             what="the dead server's lease lapsing",
         )
-        second = workers.start("--burst", **LEASE)
+        second = workers.start("--burst", TRAPLINE_LEASE_SECONDS=LEASE)
         assert second.wait(timeout=300) == 0, workers.log(1)[-3000:]
         assert (
             f"class upload {upload_id}: its model server stopped answering (1 of 2 allowed); "
