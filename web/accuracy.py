@@ -15,7 +15,7 @@ from shared.evaluation.model import NON_EMPTY
 from shared.evaluation.report import against_truth, recall_sentence
 from shared.evaluation.truth_files import read_truth_files
 from shared.store.evaluation_data import flagged_in_job, job_predictions, reviewed_pairs
-from web import job_status
+from web import job_status, resources
 from web.charts.curves import precision_recall
 from web.errors import Refusal
 from web.results import job_threshold, missing, store
@@ -81,7 +81,7 @@ def _from_truth(job_id: str, options: dict[str, Any]) -> dict[str, Any]:
         raise TruthError("Choose a truth file to upload (field 'truth').")
     report = against_truth(
         job_predictions(store(), job_id),
-        read_truth_files(files),
+        read_truth_files(files, resources.settings().max_truth_bytes),
         options["threshold"],
         recall=options["recall"],
         recall_label=options["recall_label"],

@@ -136,3 +136,64 @@ def test_csv_with_boxes_empty_rows_and_several_rows_per_file(tmp_path: Path) -> 
 def test_unreadable_truth_says_what_is_wrong(files: dict, message: str) -> None:
     with pytest.raises(TruthError, match=message):
         read_truth_files(files)
+
+
+def test_overlapping_events_give_each_file_every_kind_that_covers_it() -> None:
+    """Issue 33, item 7: events found by one sweep over time. Overlaps, ends that touch a
+    file's time, an event ending before it starts, two deployments, and a thousand events that
+    all cover one hour (each file takes each kind once, not once per event)."""
+    media = "mediaID,deploymentID,timestamp,filePath\n" + "".join(
+        f"{m},{d},2024-01-01T{t}Z,{d}/{m}.jpg\n"
+        for m, d, t in [
+            ("a", "d1", "00:15:00"),
+            ("b", "d1", "00:45:00"),
+            ("c", "d1", "02:30:00"),
+            ("d", "d1", "03:00:00"),
+            ("e", "d1", "04:00:00"),
+            ("f", "d2", "00:15:00"),
+            ("g", "d3", "05:30:00"),
+        ]
+    )
+    events = [
+        ("d1", "00:00:00", "01:00:00", "Vulpes vulpes"),
+        ("d1", "00:30:00", "02:00:00", "human"),
+        ("d1", "03:00:00", "04:00:00", "vehicle"),
+        ("d1", "02:20:00", "02:10:00", "human"),  # ends before it starts: covers nothing
+        *[("d3", "05:00:00", "06:00:00", "animal")] * 1000,
+    ]
+    observations = (
+        "observationID,deploymentID,mediaID,eventStart,eventEnd,observationLevel,"
+        "observationType\n"
+        + "".join(
+            f"o{i},{d},,2024-01-01T{start}Z,2024-01-01T{end}Z,event,{kind}\n"
+            for i, (d, start, end, kind) in enumerate(events)
+        )
+    )
+    truth = read_truth_files(
+        {"observations.csv": observations.encode(), "media.csv": media.encode()}
+    )
+    found = {name: set(t.categories) for name, t in truth.items.items()}
+    assert found == {
+        "d1/a.jpg": {"animal"},
+        "d1/b.jpg": {"animal", "person"},
+        "d1/d.jpg": {"vehicle"},
+        "d1/e.jpg": {"vehicle"},
+        "d3/g.jpg": {"animal"},
+    }
+    assert set(truth.unusable) == {"d1/c.jpg", "d2/f.jpg"}
+
+
+def test_a_zip_whose_truth_unpacks_past_the_limit_is_refused_before_unpacking() -> None:
+    """Issue 33, item 7: a 775 KB zip had made 0.9 GB in a web worker. Three members whose
+    sizes add up past the limit are refused by their headers; under it they are read."""
+    row = b"file,category\n" + b"cam/IMG.jpg,animal\n" * 20_000  # 380 KB, deflates to ~1 KB
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            archive.writestr(name, row)
+    data = packed.getvalue()
+    assert len(data) < 10_000
+    with pytest.raises(TruthError, match="unpack to more than 1 MB"):
+        read_truth_files({"truth.zip": data}, max_unpacked=2**20)
+    with pytest.raises(TruthError, match="expected one truth file"):  # read, then judged
+        read_truth_files({"truth.zip": data}, max_unpacked=2 * 2**20)
