@@ -47,6 +47,7 @@ from web.audit_trail import note
 from web.errors import Refusal
 from web.model_facts import installed
 from web.projects import project_for
+from web.request_body import body_fields
 
 bp = Blueprint("classes", __name__)
 MAX_EVALUATED = 3000  # examples: leave-one-out beyond this takes too long for a page
@@ -203,9 +204,9 @@ def api_show(name: str) -> Any:
 
 @bp.post("/api/class-sets")
 def create() -> Any:
-    body = request.get_json(silent=True) if request.is_json else request.form
-    name = str((body or {}).get("name") or "")
-    raw = str((body or {}).get("project") or "").strip()
+    body = body_fields()
+    name = str(body.get("name") or "")
+    raw = str(body.get("project") or "").strip()
     project_id: int | None = None
     if raw:
         if not raw.isdigit():
@@ -283,7 +284,7 @@ def set_class_threshold(name: str) -> Any:
     use it; classify a job again to apply it there."""
     row = _set_or_404(name, Can.REVIEW)
     here = url_for("classes.page", name=row.name)
-    body = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    body = body_fields(page=here)
     species = str(body.get("species") or "")
     raw = body.get("threshold")
     try:

@@ -23,6 +23,7 @@ from web import resources
 from web.access import now
 from web.errors import Refusal
 from web.projects import project_for
+from web.request_body import body_fields
 
 bp = Blueprint("project_deletion", __name__)
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def remove(project: Project, confirm: str) -> dict[str, Any]:
 @bp.delete("/api/projects/<int:project_id>")
 def api_delete(project_id: int) -> Any:
     project, _, _ = project_for(project_id, Can.MANAGE)
-    body = request.get_json(silent=True) or {}
+    body = body_fields()
     return jsonify(remove(project, str(body.get("confirm") or "")))
 
 

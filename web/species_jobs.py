@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, url_for
 
 from shared.contract import JobKind, JobStatus, TransitionRefused, enqueue_job
 from shared.people.projects import job_ids_of, place_of
@@ -19,6 +19,7 @@ from web.audit_trail import note, note_job
 from web.classes import usable_set
 from web.errors import Refusal
 from web.projects import project_for
+from web.request_body import body_fields
 
 bp = Blueprint("species_jobs", __name__)
 NO_PICTURES = (
@@ -59,7 +60,7 @@ def _classify_request(body: Any, project_id: int | None, back: str | None) -> di
 
 
 def _body() -> Any:
-    return (request.get_json(silent=True) or {}) if request.is_json else request.form
+    return body_fields()
 
 
 @bp.post("/api/jobs/<job_id>/classify")
