@@ -43,18 +43,28 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://{env['GUNICORN_BIND']}"
+    with serving(process, f"http://{env['GUNICORN_BIND']}", "gunicorn", log) as base:
+        yield base
+
+
+@contextmanager
+def serving(
+    process: subprocess.Popen[bytes], base: str, what: str, log: Path | None = None
+) -> Iterator[str]:
+    """Waits until `base`/healthz answers 200 (the process dying first fails the test, with
+    its log), yields `base`; stops the process after."""
 
     def up() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited: {log.read_text()[-2000:]}")
+            said = log.read_text(errors="replace")[-2000:] if log else ""
+            raise AssertionError(f"{what} exited: {said}")
         try:
             return requests.get(base + "/healthz", timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
     try:
-        wait_for(up, timeout=30, what="gunicorn")
+        wait_for(up, timeout=30, what=what)
         yield base
     finally:
         process.terminate()

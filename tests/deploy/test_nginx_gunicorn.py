@@ -14,8 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import REPO, free_port
-from tests.deploy.gunicorn import gunicorn, gunicorn_env
-from tests.processes import wait_for
+from tests.deploy.gunicorn import gunicorn, gunicorn_env, serving
 from tests.web.helpers import SCRIPT, photo, zip_of
 
 pytestmark = [
@@ -68,20 +67,8 @@ http {{
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        base = f"http://127.0.0.1:{web_port}"
-
-        def up() -> bool:
-            try:
-                return requests.get(base + "/healthz", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        try:
-            wait_for(up, timeout=30, what="nginx")
+        with serving(nginx, f"http://127.0.0.1:{web_port}", "nginx") as base:
             yield base
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
 
 
 def test_upload_and_download_through_nginx(stack: str, run_worker, settings) -> None:
