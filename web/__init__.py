@@ -156,10 +156,12 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        message = {
-            413: too_large(),
-            404: "There is nothing here. Check the link you were given.",
-        }.get(exc.code or 500, exc.description or "")
+        if exc.code == 413:
+            message = too_large()
+        elif exc.code == 404:
+            message = "There is nothing here. Check the link you were given."
+        else:
+            message = exc.description or ""
         response = app.make_response(error_response(exc.code or 500, message))
         # what the exception's own answer carries: Allow on a 405, WWW-Authenticate on a 401
         for name, value in exc.get_headers():

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from redis import Redis
 from rq import get_current_job
 
 from model_server.service.class_upload_recovery import holding
@@ -50,8 +49,9 @@ def add_examples_job(upload_id: int) -> dict[str, object]:
         log.warning("class upload %s: its set or record is gone", upload_id)
         return {"status": "skipped"}
     current = get_current_job()
-    redis = current.connection if current is not None else Redis.from_url(rt.settings.redis_url)
-    with holding(redis, upload_id, rt.settings.lease_seconds) as still_mine:
+    if current is None:
+        raise RuntimeError("class uploads are learned inside an RQ worker")
+    with holding(current.connection, upload_id, rt.settings.lease_seconds) as still_mine:
         finish_upload(rt.store, upload_id, status="running")  # after the lease: see recovery
         return _learn(upload_id, upload, target, storage, still_mine)
 
