@@ -1,22 +1,28 @@
 """The ground-truth formats researchers already have: a Camtrap DP package (`observations.csv`
 with `media.csv`), a plain CSV of `file,category` with optional box columns, and a COCO Camera
-Traps JSON."""
+Traps JSON. Each is read as a stream: CSV rows one at a time, a COCO file's images and
+annotations one JSON item at a time (ijson), so a 64 MB file never becomes a tree in memory."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import heapq
-import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
+
+import ijson
 
 from shared.errors import TruthError
 from shared.evaluation.model import TruthSet
 from shared.evaluation.truth_builder import Bbox, TruthBuilder, checked_box
 
+# opens a fresh binary stream on one truth file, each time it is called (a COCO file is read
+# in several passes)
+Opener = Callable[[], IO[bytes]]
 FILE_COLUMNS = ("file", "filepath", "path", "filename", "image", "imagepath", "media")
 CATEGORY_COLUMNS = ("category", "label", "class", "species", "observationtype")
 BOX_COLUMNS = (
@@ -26,11 +32,28 @@ BOX_COLUMNS = (
 )
 
 
-def _rows(text: str, what: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames:
-        raise TruthError(f"{what} is empty")
-    return [{_key(k): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+class _Rows:
+    """A CSV's rows as dicts keyed by its normalised column names, read as they are needed."""
+
+    def __init__(self, lines: Iterable[str], what: str) -> None:
+        self._reader = csv.reader(lines)
+        self.what = what
+        header = self._next()
+        if header is None:
+            raise TruthError(f"{what} is empty")
+        self.columns = [_key(name) for name in header]
+
+    def _next(self) -> list[str] | None:
+        try:
+            return next(self._reader, None)
+        except csv.Error as exc:  # a field past csv's limit, a NUL byte
+            raise TruthError(f"{self.what} line {self._reader.line_num}: {exc}") from None
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        width = len(self.columns)
+        while (row := self._next()) is not None:
+            values = [v.strip() for v in row[:width]] + [""] * (width - len(row))
+            yield dict(zip(self.columns, values, strict=True))
 
 
 def _key(name: str) -> str:
@@ -47,9 +70,9 @@ def _box(row: dict[str, str], columns: tuple[str, ...] | None, where: str) -> Bb
     return checked_box(values, where)
 
 
-def read_csv(text: str) -> TruthSet:
-    rows = _rows(text, "the CSV")
-    head = set(rows[0]) if rows else set()
+def read_csv(lines: Iterable[str]) -> TruthSet:
+    rows = _Rows(lines, "the CSV")
+    head = set(rows.columns)
     file_col = next((c for c in FILE_COLUMNS if c in head), None)
     cat_col = next((c for c in CATEGORY_COLUMNS if c in head), None)
     if file_col is None or cat_col is None:
@@ -103,12 +126,12 @@ class _Events:
         return found
 
 
-def read_camtrap_dp(observations: str, media: str) -> TruthSet:
+def read_camtrap_dp(observations: Iterable[str], media: Iterable[str]) -> TruthSet:
     """Media-level observations say what is in each file (with its box); a file that has none
     takes the event-level observations of its deployment whose time span covers it."""
     files: dict[str, tuple[str, str]] = {}  # mediaID -> (path, deploymentID)
     stamps: dict[str, datetime | None] = {}
-    for n, row in enumerate(_rows(media, "media.csv"), start=2):
+    for n, row in enumerate(_Rows(media, "media.csv"), start=2):
         if not row.get("mediaid"):
             raise TruthError(f"media.csv row {n}: no mediaID")
         files[row["mediaid"]] = (
@@ -120,7 +143,7 @@ def read_camtrap_dp(observations: str, media: str) -> TruthSet:
         )
     by_media: dict[str, list[tuple[int, dict[str, str]]]] = {}
     events: dict[str, _Events] = {}
-    for n, row in enumerate(_rows(observations, "observations.csv"), start=2):
+    for n, row in enumerate(_Rows(observations, "observations.csv"), start=2):
         if row.get("observationlevel") == "event":
             where = f"observations.csv row {n}"
             events.setdefault(row.get("deploymentid", ""), _Events()).add(
@@ -164,33 +187,65 @@ def read_camtrap_dp(observations: str, media: str) -> TruthSet:
     return truth.build()
 
 
-def read_coco(data: Any) -> TruthSet:
-    """COCO Camera Traps: boxes in pixels, made relative with the image's width and height."""
+def read_coco(opener: Opener, name: str, formats: str) -> TruthSet:
+    """COCO Camera Traps: boxes in pixels, made relative with the image's width and height.
+    Read in three passes over the file (categories, images, annotations), each a stream of JSON
+    items; only each image's name and size are kept."""
     try:
-        images = {img["id"]: img for img in data["images"]}
-        names = {cat["id"]: str(cat["name"]) for cat in data["categories"]}
-        annotations = list(data.get("annotations") or [])
-    except (KeyError, TypeError):
+        names = {cat["id"]: str(cat["name"]) for cat in _items(opener, name, "categories.item")}
+        images = {
+            img["id"]: (str(img["file_name"]), img.get("width"), img.get("height"))
+            for img in _items(opener, name, "images.item")
+        }
+        truth = TruthBuilder("COCO Camera Traps JSON")
+        annotated = set()
+        for n, ann in enumerate(_items(opener, name, "annotations.item")):
+            image = images.get(ann.get("image_id"))
+            if image is None or ann.get("category_id") not in names:
+                raise TruthError(
+                    f"annotation {n} names an image or category the file does not have"
+                )
+            annotated.add(ann["image_id"])
+            truth.add(image[0], names[ann["category_id"]], _pixel_box(ann, image, n))
+    except (KeyError, TypeError, AttributeError):
         raise TruthError(
             "a COCO Camera Traps file needs 'images' (id, file_name) and 'categories' (id, name)"
         ) from None
-    truth = TruthBuilder("COCO Camera Traps JSON")
-    annotated = set()
-    for n, ann in enumerate(annotations):
-        image = images.get(ann.get("image_id"))
-        if image is None or ann.get("category_id") not in names:
-            raise TruthError(f"annotation {n} names an image or category the file does not have")
-        annotated.add(image["id"])
-        truth.add(str(image["file_name"]), names[ann["category_id"]], _pixel_box(ann, image, n))
-    for image_id, image in images.items():
+    if not names and not annotated:
+        raise TruthError(
+            f"{name} is not a COCO Camera Traps file (no 'annotations' and 'categories'); "
+            + formats
+        )
+    for image_id, (file_name, _, _) in images.items():
         if image_id not in annotated:
-            truth.unusable(str(image["file_name"]), "the COCO file has no annotation for it")
+            truth.unusable(file_name, "the COCO file has no annotation for it")
     return truth.build()
 
 
-def _pixel_box(ann: dict[str, Any], image: dict[str, Any], n: int) -> Bbox | None:
-    box, width, height = ann.get("bbox"), image.get("width"), image.get("height")
+def _json_stream(opener: Opener) -> IO[bytes]:
+    stream = opener()
+    if stream.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        stream.seek(0)
+    return stream
+
+
+def _items(opener: Opener, name: str, prefix: str) -> Iterator[Any]:
+    with _json_stream(opener) as stream:
+        try:
+            yield from ijson.items(stream, prefix, use_float=True)
+        except ijson.JSONError as exc:
+            raise TruthError(f"{name} is not valid JSON: {exc or 'it ends too soon'}") from None
+        except UnicodeDecodeError:
+            raise TruthError(f"{name} is not UTF-8 text") from None
+
+
+def _pixel_box(ann: dict[str, Any], image: tuple[str, Any, Any], n: int) -> Bbox | None:
+    box, width, height = ann.get("bbox"), image[1], image[2]
     if not box or not width or not height:
         return None
-    x, y, w, h = (float(v) for v in box)
-    return checked_box([x / width, y / height, w / width, h / height], f"annotation {n}")
+    try:
+        x, y, w, h = (float(v) for v in box)
+        values = [x / width, y / height, w / width, h / height]
+    except (TypeError, ValueError):
+        raise TruthError(f"annotation {n}: bbox and the image's size must be numbers") from None
+    return checked_box(values, f"annotation {n}")

@@ -4,15 +4,18 @@ is wrong."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from shared.errors import TruthError
-from shared.evaluation.truth_files import read_truth_files, read_truth_path
+from shared.evaluation.model import Box
+from shared.evaluation.truth_files import read_truth, read_truth_files, read_truth_path
 from tests.conftest import DATA
 
 PACKAGE = DATA / "camtrap-dp" / "example"
@@ -197,3 +200,89 @@ def test_a_zip_whose_truth_unpacks_past_the_limit_is_refused_before_unpacking() 
         read_truth_files({"truth.zip": data}, max_unpacked=2**20)
     with pytest.raises(TruthError, match="expected one truth file"):  # read, then judged
         read_truth_files({"truth.zip": data}, max_unpacked=2 * 2**20)
+
+
+class Trickle(io.BytesIO):
+    """A file that refuses to be read whole: any read that would return more than 1 MB fails
+    (zipfile reads a zip's last 64 KB in one read, which is allowed)."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        left = len(self.getbuffer()) - self.tell()
+        wanted = left if size is None or size < 0 else min(size, left)
+        assert wanted <= 2**20, f"read({size}) with {left:,} bytes left"
+        return super().read(size)
+
+    def read1(self, size: int | None = -1, /) -> bytes:
+        return self.read(size)
+
+
+def big_coco(images: int) -> bytes:
+    return json.dumps(
+        {
+            "info": {"version": "1"},
+            "images": [
+                {"id": i, "file_name": f"cam/{i:06d}.jpg", "width": 1000, "height": 500}
+                for i in range(images)
+            ],
+            "categories": [{"id": 1, "name": "deer"}, {"id": 2, "name": "empty"}],
+            "annotations": [
+                {"id": i, "image_id": i, "category_id": 1 + i % 2, "bbox": [100, 50, 200, 100]}
+                for i in range(images)
+            ],
+        }
+    ).encode()
+
+
+def test_truth_files_are_read_as_streams() -> None:
+    """Issue 33, item 7: a COCO JSON and a CSV of several MB each are read in pieces of at most
+    1 MB (the old reader held the whole text and then the whole JSON tree)."""
+    coco = big_coco(40_000)
+    csv_text = b"file,category\n" + b"".join(
+        f"cam/{i:06d}.jpg,Red fox\n".encode() for i in range(200_000)
+    )
+    assert len(coco) > 4 * 2**20 and len(csv_text) > 4 * 2**20
+    truth = read_truth({"truth.json": partial(Trickle, coco)})
+    assert len(truth.items) == 40_000 and len(truth.unusable) == 0
+    assert truth.items["cam/000000.jpg"].boxes == [Box("animal", (0.1, 0.1, 0.2, 0.2))]
+    assert truth.items["cam/000001.jpg"].categories == frozenset()
+    assert len(read_truth({"truth.csv": partial(Trickle, csv_text)}).items) == 200_000
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("survey/truth.json", coco)
+    streamed = read_truth({"truth.zip": partial(Trickle, packed.getvalue())})
+    assert streamed.items == truth.items
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"t.json": b""}, "not valid JSON"),
+        ({"t.json": b'{"images": [1], "categories": [], "annotations": []}'}, "needs 'images'"),
+        ({"t.json": b'[{"annotations": 1, "categories": 2}]'}, "not a COCO Camera Traps"),
+        (
+            {"t.json": b'{"annotations": [], "categories": [], "images": [{"id": 1'},
+            "not valid JSON",
+        ),
+        ({"t.csv": b"file,category\na.jpg,\xff\xfeanimal\n"}, "t.csv is not UTF-8 text"),
+        (
+            {"t.csv": b"file,category\n" + b"a" * 200_000 + b",animal\n"},
+            "the CSV line 2: field larger",
+        ),
+        (
+            {
+                "t.json": b'{"images": [{"id": 1, "file_name": "a.jpg", "width": "wide", '
+                b'"height": 5}], "categories": [{"id": 1, "name": "deer"}], '
+                b'"annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 1, 1]}]}'
+            },
+            "annotation 0: bbox and the image's size must be numbers",
+        ),
+    ],
+)
+def test_unreadable_streams_say_what_is_wrong(files: dict, message: str) -> None:
+    with pytest.raises(TruthError, match=message):
+        read_truth_files(files)
+
+
+def test_a_coco_file_with_a_byte_order_mark_is_read() -> None:
+    data = codecs.BOM_UTF8 + big_coco(3)
+    assert len(read_truth_files({"t.json": data}).items) == 3
