@@ -142,11 +142,12 @@ class Cleaner:
         )
 
     def _forget(self, job_id: str) -> None:
-        """A job whose results are gone loses its other zips, its thumbnails and its rows (one
-        transaction)."""
+        """A job whose results are gone loses its other zips, its thumbnails, its truth
+        comparisons and its rows (one transaction)."""
         for path in self.storage.result_zips(job_id):
             path.unlink(missing_ok=True)
         shutil.rmtree(self.storage.thumbnail_dir(job_id), ignore_errors=True)
+        shutil.rmtree(self.storage.truth_dir(job_id), ignore_errors=True)
         if self.store is not None:
             if delete_job(self.store, job_id):
                 log.info("removed the stored results of job %s", job_id)
@@ -212,6 +213,8 @@ class Cleaner:
         self._sweep(s.work_root, self.uploads_days, results=False)
         self._sweep(s.drafts_root, self.uploads_days, results=False)
         self._sweep(s.thumbnails_root, self.results_days, results=True)
+        # truth files compared on a model server, and its report: results of their job
+        self._sweep(s.truth_root, self.results_days, results=True)
         self._sweep_rows()
         return self.report
 

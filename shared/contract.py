@@ -23,11 +23,11 @@ Where each fact lives:
 Every kind of work is written, fenced, leased, recovered and timed alike:
 - detect: fenced by the record's `attempt`, leased as `trapline:lease:<id>`, timed by
   `job_timeout`; an orphan (processing, no lease) is queued again at the front to resume;
-- follow-ups (export, classify, and a project's export on the project's own record,
-  `shared.surveys.project_exports`): fenced by the record's `follow_up` (its RQ id, which holds
-  the follow-up attempt), leased as `trapline:lease:<id>:follow-up`, timed by
-  `follow_up_timeout`; an orphan (running, no lease) is queued again once per death of its
-  server, up to the same attempt cap as detection.
+- follow-ups (export, classify, evaluate against a large truth file, and a project's export
+  on the project's own record, `shared.surveys.project_exports`): fenced by the record's
+  `follow_up` (its RQ id, which holds the follow-up attempt), leased as
+  `trapline:lease:<id>:follow-up`, timed by `follow_up_timeout`; an orphan (running, no lease)
+  is queued again once per death of its server, up to the same attempt cap as detection.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ class JobKind(str, Enum):
     # project), never an upload's job, so it is fenced, leased, recovered and timed as a
     # follow-up is
     PROJECT_EXPORT = "project_export"
+    # the job's detections compared with a truth file too large to compare in a web request
+    # (`truth` in the record names the stored files; the report is written beside them)
+    EVALUATE = "evaluate"
 
 
 JOB_FUNCTIONS = {
@@ -112,6 +115,7 @@ JOB_FUNCTIONS = {
     JobKind.EXPORT: "model_server.service.exports.export_job",
     JobKind.CLASSIFY: "model_server.service.species_jobs.classify_job",
     JobKind.PROJECT_EXPORT: "model_server.service.project_exports.export_project",
+    JobKind.EVALUATE: "model_server.service.evaluations.evaluate_job",
 }
 # Examples for a class set, from an uploaded zip: not a job's work, queued by `enqueue_class_upload`
 CLASS_UPLOAD_FUNCTION = "model_server.service.species_jobs.add_examples_job"
@@ -127,8 +131,14 @@ SECONDS_PER_VIDEO_ALLOWANCE = DEFAULT_MAX_FRAMES * SECONDS_PER_VIDEO_FRAME_ALLOW
 # A follow-up's own work per stored file, with a wide margin: an export redraws or copies one
 # annotated photo (about 50 ms measured) and writes its report rows; a classify embeds its
 # animal boxes (about 15 ms a box measured) and then exports; a project's export writes report
-# rows only, no pictures.
-FOLLOW_UP_SECONDS_PER_FILE = {JobKind.EXPORT: 5, JobKind.CLASSIFY: 10, JobKind.PROJECT_EXPORT: 2}
+# rows only, no pictures; an evaluation compares stored rows (a 64 MB truth file reads in
+# about 10 s, within the base allowance).
+FOLLOW_UP_SECONDS_PER_FILE = {
+    JobKind.EXPORT: 5,
+    JobKind.CLASSIFY: 10,
+    JobKind.PROJECT_EXPORT: 2,
+    JobKind.EVALUATE: 1,
+}
 
 
 def job_queue(redis: Redis) -> Queue:

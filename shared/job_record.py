@@ -97,6 +97,9 @@ class JobState:
     # the queued or running CLASSIFY follow-up: {"set": name, "unreviewed_only": bool,
     # "learn": bool (first add the job's reviewed species boxes to the set)}
     classify: dict[str, Any] = field(default_factory=dict)
+    # the queued or running EVALUATE follow-up: the folder (in the job's truth folder) holding
+    # the truth files it compares and what it was asked
+    truth: str = ""
     # a project's export record (`shared.surveys.project_exports`) names its project here; 0 for
     # an upload's job
     project: int = 0

@@ -124,6 +124,9 @@ class Settings:
     max_upload_bytes: int = 20 * 1024**3
     # Truth files uploaded to evaluate a job, all of one request together (bytes).
     max_truth_bytes: int = 64 * 1024**2
+    # Truth files up to this size (all of one request) are compared while the page waits;
+    # larger ones are stored and compared by a model server, as a follow-up of the job.
+    truth_inline_bytes: int = 4 * 1024**2
     jpeg_quality: int = 88
     # Threads that read, decode and parse EXIF ahead of inference.
     loader_threads: int = 2
@@ -271,6 +274,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "max_file_bytes": _positive_int,
     "max_upload_bytes": _positive_int,
     "max_truth_bytes": _positive_int,
+    "truth_inline_bytes": _positive_int,
     "jpeg_quality": _positive_int,
     "loader_threads": _positive_int,
     "max_pixels_in_flight": _positive_int,

@@ -79,6 +79,15 @@ class Storage:
     def project_zip(self, project_id: int) -> Path:
         return self.projects_root / f"project-{int(project_id)}.zip"
 
+    @property
+    def truth_root(self) -> Path:
+        """Truth files sent to evaluate a job, kept until a model server has compared them,
+        and the report it wrote."""
+        return self.root / "truth"
+
+    def truth_dir(self, job_id: str) -> Path:
+        return self.truth_root / self._checked(job_id)
+
     def upload_dir(self, job_id: str) -> Path:
         return self.uploads_root / self._checked(job_id)
 

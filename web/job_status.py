@@ -92,6 +92,7 @@ def status_payload(state: JobState) -> dict[str, Any]:
         "export": (
             {
                 "running": bool(state.follow_up),
+                "kind": state.follow_up_kind or None,
                 "photos": state.export_photos,
                 **state.export_progress,
             }

@@ -3,11 +3,15 @@ for the files a person reviewed, what the review says is really there."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Engine, func, select
 
 from shared.categories import CATEGORY_IDS, CATEGORY_LABELS
 from shared.evaluation.metrics import Flagged, Pair
-from shared.evaluation.model import NON_EMPTY, Box, Predicted, Truth, bbox_of
+from shared.evaluation.model import NON_EMPTY, Box, Predicted, Truth, TruthSet, bbox_of
+from shared.evaluation.report import against_truth
 from shared.store.reads import iter_media
 from shared.store.records import MediaRecord
 from shared.store.schema import detections, media
@@ -73,3 +77,20 @@ def flagged_in_job(engine: Engine, job_id: str) -> Flagged:
             return int(conn.execute(query).scalar_one())
 
     return count
+
+
+def job_against_truth(
+    engine: Engine, job_id: str, truth: TruthSet, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The job's figures against a truth file, with `options` as the Accuracy page gives them
+    (threshold, recall, recall_label): in a web request, or on a model server for large files."""
+    report = against_truth(
+        job_predictions(engine, job_id),
+        truth,
+        options["threshold"],
+        recall=options["recall"],
+        recall_label=options["recall_label"],
+        flagged=flagged_in_job(engine, job_id),
+    )
+    report["source"] = "truth"
+    return report

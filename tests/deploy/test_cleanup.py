@@ -158,14 +158,19 @@ def test_a_jobs_zips_and_thumbnails_go_together(settings, redis_conn) -> None:
     thumbs = store.thumbnail_dir(job_id)
     thumbs.mkdir(parents=True)
     (thumbs / "0000000.jpg").write_bytes(b"t")
+    truth = store.truth_dir(job_id)  # a comparison with a large truth file, made on day 3
+    truth.mkdir(parents=True)
+    (truth / "report.json").write_text("{}")
     age(reports, 2)
     age(thumbs, 20)
+    age(truth, 17)
     Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=NOW).run()
     assert store.result_zip(job_id).exists() and reports.exists() and thumbs.exists()
+    assert truth.exists()
     later = NOW + 13 * DAY
     Cleaner(settings, redis_conn, dry_run=False, results_days=14, uploads_days=14, now=later).run()
     assert not store.result_zip(job_id).exists() and not reports.exists()
-    assert not thumbs.exists()
+    assert not thumbs.exists() and not truth.exists()
     assert state_of(redis_conn, job_id).status is JobStatus.EXPIRED
 
 

@@ -186,12 +186,18 @@ def test_kill_9_mid_classify_is_classified_once_by_the_next_server(
     assert "animal boxes classified" not in workers.log(1)
 
 
-def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one_is_fenced(
-    redis_conn,
+@pytest.mark.parametrize(
+    ("kind", "request_"),
+    [
+        (JobKind.CLASSIFY, {"classify": {"set": "birds", "learn": True, "unreviewed_only": True}}),
+        (JobKind.EVALUATE, {"truth": "5f1c0a9e2b7d4c13"}),  # the stored truth files' folder
+    ],
+)
+def test_a_running_follow_up_without_its_server_is_queued_again_and_the_stale_one_is_fenced(
+    redis_conn, kind: JobKind, request_: dict
 ) -> None:
     state = create_state(redis_conn, JobState(id=new_job_id(), status=JobStatus.FINISHED, total=12))
-    request = {"set": "birds", "learn": True, "unreviewed_only": True}
-    enqueue_job(redis_conn, state, kind=JobKind.CLASSIFY, request={"classify": request})
+    enqueue_job(redis_conn, state, kind=kind, request=request_)
     stale = state_of(redis_conn, state.id).follow_up
     job_queue(redis_conn).remove(stale)  # a server took it from the queue ...
     fence = {"follow_up": stale}
@@ -204,8 +210,9 @@ def test_a_running_classify_without_its_server_is_queued_again_and_the_stale_one
     )
     assert recover_follow_ups(redis_conn) == [state.id]
     again = state_of(redis_conn, state.id)
-    assert again.follow_up == f"{state.id}-classify-2" and again.follow_up_kind == "classify"
-    assert again.classify == request and again.follow_up_crashes == 1
+    assert again.follow_up == f"{state.id}-{kind.value}-2" and again.follow_up_kind == kind.value
+    assert all(getattr(again, name) == value for name, value in request_.items())
+    assert again.follow_up_crashes == 1
     assert again.export_progress == {"stage": "queued", "done": 0}  # not the dead one's
     assert job_queue(redis_conn).get_job_ids() == [again.follow_up]
     assert recover_follow_ups(redis_conn) == []  # queued once, not on every sweep

@@ -303,8 +303,10 @@
       list.appendChild(li);
     });
     var e = job.export;
-    $("export-progress").textContent = e ? "Making the zip: " + (e.stage === "queued" ? "waiting for the model server" :
-      (e.stage || "starting") + ", " + (e.done || 0) + " of " + job.total + " images") : (job.follow_up_error || "");
+    var waiting = e && e.stage === "queued" ? "waiting for the model server" : "";
+    $("export-progress").textContent = !e ? (job.follow_up_error || "") :
+      e.kind === "evaluate" ? "Comparing with your truth file on the model server" + (waiting ? ": " + waiting : "") + "; the zips can be made again after it." :
+      "Making the zip: " + (waiting || (e.stage || "starting") + ", " + (e.done || 0) + " of " + job.total + " images");
     $("export-full").disabled = $("export-reports").disabled = !!e;
     return !!e;
   }
