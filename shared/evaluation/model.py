@@ -13,7 +13,7 @@ def bbox_of(detection: dict[str, Any]) -> tuple[float, float, float, float]:
     return (float(x), float(y), float(w), float(h))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """`category` is a label (animal/person/vehicle); `bbox` MegaDetector's normalised
     [x_min, y_min, width, height]; `conf` is 1 for a truth box; `frame` the video frame it is
@@ -25,7 +25,7 @@ class Box:
     frame: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Predicted:
     file: str
     boxes: list[Box] = field(default_factory=list)
@@ -40,7 +40,7 @@ class Predicted:
         return frozenset(b.category for b in self.boxes if b.conf >= threshold)
 
 
-@dataclass
+@dataclass(slots=True)
 class Truth:
     """`categories` empty means the file is truly empty. `boxes` None: the truth says what is
     in the file but not where, so the file counts at image level only."""

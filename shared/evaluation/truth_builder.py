@@ -54,12 +54,14 @@ class TruthBuilder:
         self._unanswered.setdefault(file, reason)
 
     def build(self) -> TruthSet:
+        """The truth, once: what was collected is handed over file by file, so the collection
+        and the result are never both whole in memory."""
         items = {}
-        for file, labels in self._labels.items():
-            boxed = file not in self._boxless and (file in self._boxes or not labels)
-            items[file] = Truth(
-                file, frozenset(labels), self._boxes.get(file, []) if boxed else None
-            )
+        for file in list(self._labels):
+            labels = self._labels.pop(file)
+            boxes = self._boxes.pop(file, [])
+            boxed = file not in self._boxless and (bool(boxes) or not labels)
+            items[file] = Truth(file, frozenset(labels), boxes if boxed else None)
         unusable = {f: r for f, r in self._unanswered.items() if f not in items}
         notes = list(self.notes)
         if self.species:

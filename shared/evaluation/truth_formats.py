@@ -219,6 +219,7 @@ def read_coco(opener: Opener, name: str, formats: str) -> TruthSet:
     for image_id, (file_name, _, _) in images.items():
         if image_id not in annotated:
             truth.unusable(file_name, "the COCO file has no annotation for it")
+    del images, annotated  # not needed while the truth is built
     return truth.build()
 
 
