@@ -3,7 +3,11 @@
 Each page load opens its own draft (so two tabs never share files), listed in the session so only
 the browser that loaded the page can write to it. Dropzone sends each file in chunks; a file in
 flight is `.<uuid>.part` with a `.<uuid>.json` beside it that holds its name and declared size,
-so quotas count files still arriving and the page can name a file that never finished.
+so quotas count files still arriving and the page can name a file that never finished. A
+finished file leaves `.<uuid>.done` naming it. Every chunk may arrive again (a retry after a
+lost answer or a restart of the site): it is written at its offset once more, and a repeated
+last chunk of a finished file answers that file's name, so the page can resume from what
+`arrived` says the server holds.
 Dropped folders keep their structure: `CamA/IMG_0001.JPG` and `CamB/IMG_0001.JPG` stay apart.
 """
 
@@ -68,6 +72,33 @@ def _meta(folder: Path, uuid: str) -> Path:
 
 def _part(folder: Path, uuid: str) -> Path:
     return folder / f".{uuid}.part"
+
+
+def _done(folder: Path, uuid: str) -> Path:
+    return folder / f".{uuid}.done"
+
+
+def arrived(folder: Path, uuid: str) -> dict[str, object]:
+    """What the server holds of the file Dropzone calls `uuid`: `done` with its name in the
+    draft, `arriving` with the chunk indices received, or `unknown` (never started, or
+    removed)."""
+    name = _finished_name(folder, uuid)
+    if name is not None:
+        return {"state": "done", "name": name}
+    try:
+        info = json.loads(_meta(folder, uuid).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"state": "unknown"}
+    received = sorted(int(i) for i in info.get("received", {}))
+    return {"state": "arriving", "received": received, "size": info.get("size", 0)}
+
+
+def _finished_name(folder: Path, uuid: str) -> str | None:
+    try:
+        name = _done(folder, uuid).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return name if (folder / name).is_file() else None
 
 
 def relative_target(folder: Path, filename: str, fullpath: str) -> str:
@@ -154,6 +185,9 @@ def write_chunk(
                 encoding="utf-8",
             )
     elif not meta.exists():
+        finished = _finished_name(folder, chunk.uuid)
+        if finished is not None and chunk.index == chunk.total - 1:
+            return finished  # its last chunk again: the answer was lost, the file is whole
         raise Refusal("This file's upload was not started or was removed; please drop it again.")
     try:
         written = _write_at(part, meta, chunk, stream, chunk_bytes)
@@ -174,6 +208,7 @@ def write_chunk(
     target = folder / info["name"]
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(part, target)
+    _done(folder, chunk.uuid).write_text(str(info["name"]), encoding="utf-8")
     meta.unlink()
     return str(info["name"])
 
@@ -213,7 +248,7 @@ def discard(folder: Path, *, name: str = "", uuid: str = "") -> bool:
     """Removes a finished file (by its name in the draft) or one still arriving (by uuid)."""
     removed = False
     if uuid:
-        for path in (_part(folder, uuid), _meta(folder, uuid)):
+        for path in (_part(folder, uuid), _meta(folder, uuid), _done(folder, uuid)):
             if path.exists():
                 path.unlink()
                 removed = True

@@ -144,6 +144,19 @@ def chunk() -> Any:
     return jsonify(ok=True, name=name)
 
 
+@bp.get("/upload/arrived")
+def arrived() -> Any:
+    """What the server holds of one file of this page's draft (`?draft=&uuid=`): the page asks
+    before it sends a chunk again after the site did not answer (a restart, a dropped link)."""
+    if _members_only():
+        return error_response(401, intake.CLOSED_SITE)
+    uuid = request.args.get("uuid", "")
+    if not DZ_UUID.match(uuid):
+        raise Refusal("not a Dropzone file id")
+    folder = drafts.owned(resources.storage(), request.args.get("draft", ""))
+    return jsonify(drafts.arrived(folder, uuid))
+
+
 def _form_draft() -> tuple[str, Path]:
     """The draft this form names, if this browser's session opened it (else Refusal)."""
     draft = request.form.get("draft", "")

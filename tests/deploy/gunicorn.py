@@ -31,11 +31,10 @@ def gunicorn_env(settings, folder: Path, **more: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
-    """Starts gunicorn, waits until /healthz answers, yields its base URL; stops it after."""
+def start_gunicorn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """gunicorn with the repo's config, its output appended to `log`."""
     with log.open("ab") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
             + ["web:create_app()"],
             cwd=REPO,
@@ -43,6 +42,12 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
+    """Starts gunicorn, waits until /healthz answers, yields its base URL; stops it after."""
+    process = start_gunicorn(env, log)
     with serving(process, f"http://{env['GUNICORN_BIND']}", "gunicorn", log) as base:
         yield base
 

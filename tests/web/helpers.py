@@ -60,26 +60,42 @@ def send_chunks(
     fullpath: str = "",
 ):
     """Sends `data` as Dropzone does, in chunks of `step` bytes; returns the last response."""
-    import io
-
-    chunks = [data[i : i + step] for i in range(0, len(data), step)] or [b""]
     response = None
-    for index, piece in enumerate(chunks):
-        response = client.post(
-            "/upload/chunk",
-            content_type="multipart/form-data",
-            headers={"X-CSRFToken": fields["csrf_token"]},
-            data={
-                "dzuuid": uuid,
-                "dzchunkindex": str(index),
-                "dztotalchunkcount": str(len(chunks)),
-                "dzchunkbyteoffset": str(index * step),
-                "dztotalfilesize": str(len(data)),
-                "draft": fields["draft"],
-                "fullpath": fullpath,
-                "file": (io.BytesIO(piece), name),
-            },
+    for index in range(max(1, -(-len(data) // step))):
+        response = post_chunk(
+            client, fields, data, name, index, step=step, uuid=uuid, fullpath=fullpath
         )
         if response.status_code != 200:
             return response
     return response
+
+
+def post_chunk(
+    client,
+    fields: dict[str, str],
+    data: bytes,
+    name: str,
+    index: int,
+    *,
+    step: int = 1000,
+    uuid: str = "0b5d4c2e-1111-4222-8333-444455556666",
+    fullpath: str = "",
+):
+    """Chunk `index` of `data` (in chunks of `step` bytes), as Dropzone sends it."""
+    import io
+
+    return client.post(
+        "/upload/chunk",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": fields["csrf_token"]},
+        data={
+            "dzuuid": uuid,
+            "dzchunkindex": str(index),
+            "dztotalchunkcount": str(max(1, -(-len(data) // step))),
+            "dzchunkbyteoffset": str(index * step),
+            "dztotalfilesize": str(len(data)),
+            "draft": fields["draft"],
+            "fullpath": fullpath,
+            "file": (io.BytesIO(data[index * step : (index + 1) * step]), name),
+        },
+    )

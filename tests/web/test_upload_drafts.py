@@ -12,7 +12,7 @@ import openpyxl
 from shared.model_servers import beat
 from shared.storage import Storage
 from tests.conftest import open_site, pinned_clock
-from tests.web.helpers import form, page_fields, photo, send_chunks, zip_of
+from tests.web.helpers import form, page_fields, photo, post_chunk, send_chunks, zip_of
 
 UUIDS = [f"0b5d4c2e-1111-4222-8333-44445555{i:04d}" for i in range(10)]
 
@@ -284,7 +284,7 @@ def test_a_file_of_its_first_and_last_chunks_is_not_finished(client, settings) -
     assert [p.name for p in draft.iterdir() if p.name != ".lock"] == []  # no part, note or file
     whole = send_chunks(client, fields, photo(), "a.jpg", step=step, uuid=UUIDS[1])
     assert whole.status_code == 200  # every chunk arrives: the file is finished
-    assert [p.name for p in draft.iterdir() if p.name != ".lock"] == ["a.jpg"]
+    assert [p.name for p in draft.iterdir() if not p.name.startswith(".")] == ["a.jpg"]
 
 
 def test_a_refused_chunk_leaves_nothing_behind(settings, redis_conn) -> None:
@@ -295,3 +295,42 @@ def test_a_refused_chunk_leaves_nothing_behind(settings, redis_conn) -> None:
     assert response.status_code == 413
     draft = Storage(settings.data_dir).draft_dir(fields["draft"])
     assert [p.name for p in draft.iterdir() if p.name != ".lock"] == []
+
+
+def test_a_chunk_sent_again_is_taken_again_and_the_page_can_ask_what_arrived(
+    client, settings
+) -> None:
+    """Issue 33, item 9: after a restart of the site the page asks what the server holds and
+    sends a chunk again; any chunk may arrive twice, and the last one of a finished file (its
+    answer lost) answers the file's name instead of a refusal."""
+    fields = page_fields(client)
+    data = photo(3)
+    step = len(data) // 3 + 1  # three chunks
+    asked = {"draft": fields["draft"], "uuid": UUIDS[0]}
+    assert client.get("/upload/arrived", query_string=asked).get_json() == {"state": "unknown"}
+    for index in (0, 1, 1):  # the second chunk twice: its answer was lost
+        assert post_chunk(client, fields, data, "a.jpg", index, step=step, uuid=UUIDS[0]).json == {
+            "ok": True
+        }
+    held = client.get("/upload/arrived", query_string=asked).get_json()
+    assert held == {"state": "arriving", "received": [0, 1], "size": len(data)}
+    last = post_chunk(client, fields, data, "a.jpg", 2, step=step, uuid=UUIDS[0])
+    assert last.get_json() == {"ok": True, "name": "a.jpg"}
+    again = post_chunk(client, fields, data, "a.jpg", 2, step=step, uuid=UUIDS[0])
+    assert again.get_json() == {"ok": True, "name": "a.jpg"}  # not "was not started"
+    done = {"state": "done", "name": "a.jpg"}
+    assert client.get("/upload/arrived", query_string=asked).get_json() == done
+    folder = Storage(settings.data_dir).draft_dir(fields["draft"])
+    assert (folder / "a.jpg").read_bytes() == data
+    assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == ["a.jpg"]
+    removed = client.post(
+        "/upload/remove",
+        data={**fields, "name": "a.jpg", "uuid": UUIDS[0]},
+        headers={"X-CSRFToken": fields["csrf_token"], "Accept": "application/json"},
+    )
+    assert removed.get_json() == {"ok": True}
+    assert client.get("/upload/arrived", query_string=asked).get_json() == {"state": "unknown"}
+    replay = post_chunk(client, fields, data, "a.jpg", 2, step=step, uuid=UUIDS[0])
+    assert replay.status_code == 400  # a removed file is not brought back by a late chunk
+    other = client.get("/upload/arrived", query_string={**asked, "draft": "x" * 22})
+    assert other.status_code == 400 and "expired" in other.get_json()["error"]

@@ -18,8 +18,7 @@
     chunking: true,
     forceChunking: true,
     chunkSize: parseInt(el.dataset.chunkBytes, 10),
-    retryChunks: true,          // a chunk lost to a restart or a dropped link is sent again
-    retryChunksLimit: 10,
+    retryChunks: false,         // resumeAfter() below sends a lost chunk again, patiently
     parallelUploads: 2,
     timeout: 0,
     maxFilesize: parseInt(el.dataset.maxMb, 10),
@@ -29,6 +28,52 @@
     dictRemoveFile: "Remove",
     dictCancelUpload: "Cancel"
   });
+  // A chunk the site did not answer (a restart of the site, a dropped link, a proxy saying the
+  // site is away) is not an error yet: after a pause, growing, the page asks the server what it
+  // holds of the file, then sends the chunk again, moves on past it, or takes the finished file.
+  // A refusal (4xx) is the server's answer, and shown at once.
+  var PAUSES = [500, 1000, 2000, 4000, 8000, 15000, 30000, 30000, 30000];  // about 2 minutes
+  var giveUp = zone._handleUploadError.bind(zone);
+  function transient(xhr) {
+    return !xhr || xhr.status === 0 || xhr.status === 502 || xhr.status === 503 || xhr.status === 504;
+  }
+  function resumeAfter(files, chunk, pause) {
+    var file = files[0];
+    state.textContent = "The server is not answering; trying again in " +
+      Math.round(PAUSES[pause] / 1000 * 10) / 10 + " s. Nothing sent so far is lost.";
+    setTimeout(function () {
+      if (file.status === Dropzone.CANCELED) { return; }
+      var url = el.dataset.arrivedUrl + "?draft=" + encodeURIComponent(el.dataset.draft) +
+        "&uuid=" + encodeURIComponent(file.upload.uuid);
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (held) {
+          chunk.pauses = pause + 1;
+          state.textContent = "Uploading… please wait before starting detection.";
+          if (held.state === "done") {
+            zone._finished(files, { ok: true, name: held.name }, null);
+          } else if (held.state === "arriving" && held.received.indexOf(chunk.index) >= 0 &&
+                     chunk.index < file.upload.totalChunkCount - 1) {
+            file.upload.finishedChunkUpload(chunk, { ok: true });
+          } else {
+            zone._uploadData(files, [chunk.dataBlock]);
+          }
+        })
+        .catch(function () {
+          if (pause + 1 < PAUSES.length) { resumeAfter(files, chunk, pause + 1); }
+          else { giveUp(files, null, "The server did not come back; drop the file again later."); }
+        });
+    }, PAUSES[pause]);
+  }
+  zone._handleUploadError = function (files, xhr, response) {
+    var file = files[0];
+    var chunk = file.upload && file.upload.chunked ? zone._getChunk(file, xhr) : null;
+    var pause = chunk ? (chunk.pauses || 0) : PAUSES.length;
+    if (file.status === Dropzone.CANCELED || !chunk || !transient(xhr) || pause >= PAUSES.length) {
+      return giveUp(files, xhr, response);
+    }
+    resumeAfter(files, chunk, pause);
+  };
   zone.on("sending", function (file, xhr, data) {
     data.append("draft", el.dataset.draft);
     data.append("fullpath", file.fullPath || "");  // keeps dropped camera folders apart
