@@ -82,6 +82,34 @@ def post_chunk(
     fullpath: str = "",
 ):
     """Chunk `index` of `data` (in chunks of `step` bytes), as Dropzone sends it."""
+    return chunk_post(
+        client,
+        fields,
+        data[index * step : (index + 1) * step],
+        name,
+        uuid=uuid,
+        index=index,
+        chunks=max(1, -(-len(data) // step)),
+        size=len(data),
+        offset=index * step,
+        fullpath=fullpath,
+    )
+
+
+def chunk_post(
+    client,
+    fields: dict[str, str],
+    body: bytes,
+    name: str,
+    *,
+    uuid: str,
+    index: int,
+    chunks: int,
+    size: int,
+    offset: int,
+    fullpath: str = "",
+):
+    """One chunk with the Dropzone fields given as they are (a test may make them lie)."""
     import io
 
     return client.post(
@@ -91,11 +119,11 @@ def post_chunk(
         data={
             "dzuuid": uuid,
             "dzchunkindex": str(index),
-            "dztotalchunkcount": str(max(1, -(-len(data) // step))),
-            "dzchunkbyteoffset": str(index * step),
-            "dztotalfilesize": str(len(data)),
+            "dztotalchunkcount": str(chunks),
+            "dzchunkbyteoffset": str(offset),
+            "dztotalfilesize": str(size),
             "draft": fields["draft"],
             "fullpath": fullpath,
-            "file": (io.BytesIO(data[index * step : (index + 1) * step]), name),
+            "file": (io.BytesIO(body), name),
         },
     )

@@ -12,7 +12,15 @@ import openpyxl
 from shared.model_servers import beat
 from shared.storage import Storage
 from tests.conftest import open_site, pinned_clock
-from tests.web.helpers import form, page_fields, photo, post_chunk, send_chunks, zip_of
+from tests.web.helpers import (
+    chunk_post,
+    form,
+    page_fields,
+    photo,
+    post_chunk,
+    send_chunks,
+    zip_of,
+)
 
 UUIDS = [f"0b5d4c2e-1111-4222-8333-44445555{i:04d}" for i in range(10)]
 
@@ -153,19 +161,8 @@ def first_chunk(
     uuid: str = UUIDS[0],
 ):
     """Chunk 0 of a file declared as `size` bytes in `chunks` chunks, carrying `body`."""
-    return client.post(
-        "/upload/chunk",
-        content_type="multipart/form-data",
-        headers={"X-CSRFToken": fields["csrf_token"]},
-        data={
-            "dzuuid": uuid,
-            "dzchunkindex": "0",
-            "dztotalchunkcount": str(chunks),
-            "dzchunkbyteoffset": "0",
-            "dztotalfilesize": str(size),
-            "draft": fields["draft"],
-            "file": (io.BytesIO(body), name),
-        },
+    return chunk_post(
+        client, fields, body, name, uuid=uuid, index=0, chunks=chunks, size=size, offset=0
     )
 
 
