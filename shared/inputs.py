@@ -8,6 +8,7 @@ relative path is cleaned to plain components before it is used in an output.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import unicodedata
 import zipfile
@@ -45,6 +46,20 @@ def clean_relative_path(name: str) -> str:
     if parts and len(parts[0]) == 2 and parts[0][1] == ":":
         parts = parts[1:]
     return "/".join(parts)
+
+
+def plain_name(original: str) -> str:
+    """The researcher's own file name, made safe to store: last path component only, no control
+    characters, no leading dots, at most 200 bytes. Spaces, parentheses and accents stay, because
+    names like `StationC (2).JPG` carry meaning and appear in every report (werkzeug's
+    secure_filename would turn them into `StationC_2.JPG`)."""
+    name = original.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    name = name.strip().lstrip(".").strip()
+    stem, suffix = os.path.splitext(name)
+    while len((stem + suffix).encode()) > 200 and stem:
+        stem = stem[:-1]
+    return (stem + suffix) or "upload"
 
 
 def visible_name(rel: str) -> str:

@@ -26,10 +26,10 @@ from typing import IO
 from flask import session
 
 from shared.errors import InputError
-from shared.inputs import MEDIA_WORDS, clean_relative_path, collect_inputs
+from shared.inputs import MEDIA_WORDS, clean_relative_path, collect_inputs, plain_name
 from shared.storage import Storage, new_job_id
 from web.errors import Refusal
-from web.intake import plain_name, safe_name
+from web.intake import safe_name
 
 SESSION_KEY = "drafts"
 MAX_DRAFTS = 20  # open pages remembered per browser session

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +20,7 @@ from shared.camtrap_options import Place, parse_places, parse_utc_offset
 from shared.contract import JobState, enqueue_job
 from shared.errors import InputError
 from shared.events.grouping import folder_at
-from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload
+from shared.inputs import MEDIA_SUFFIXES, MEDIA_WORDS, collect_upload, plain_name
 from shared.options import JobOptions
 from shared.people.projects import project_by_id, put_job
 from shared.people.roles import Can
@@ -62,20 +61,6 @@ def clean_email(raw: str | None) -> str:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise Refusal("Please give a valid email address (for example name@example.org).") from None
-
-
-def plain_name(original: str) -> str:
-    """The researcher's own file name, made safe to store: last path component only, no control
-    characters, no leading dots, at most 200 bytes. Spaces, parentheses and accents stay, because
-    names like `StationC (2).JPG` carry meaning and appear in every report (werkzeug's
-    secure_filename would turn them into `StationC_2.JPG`)."""
-    name = original.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-    name = name.strip().lstrip(".").strip()
-    stem, suffix = os.path.splitext(name)
-    while len((stem + suffix).encode()) > 200 and stem:
-        stem = stem[:-1]
-    return (stem + suffix) or "upload"
 
 
 def safe_name(original: str, folder: Path) -> str:

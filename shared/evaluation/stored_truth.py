@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
+
+from shared.inputs import plain_name
 
 REQUEST = "request.json"
 REPORT = "report.json"
@@ -33,14 +34,7 @@ class TruthRequest:
 
     @property
     def paths(self) -> list[Path]:
-        return [self.folder / str(i) / _stored_name(n) for i, n in enumerate(self.names)]
-
-
-def _stored_name(name: str) -> str:
-    """The file's own name, safe on disk, keeping what the reader goes by (its extension, and
-    `observations.csv` or `media.csv`)."""
-    own = PurePosixPath(name.replace("\\", "/")).name
-    return re.sub(r"[^A-Za-z0-9._-]", "_", own).lstrip(".") or "truth"
+        return [self.folder / str(i) / plain_name(n) for i, n in enumerate(self.names)]
 
 
 def store_request(
@@ -55,7 +49,7 @@ def store_request(
     folder = job_folder / token
     names = []
     for i, (name, save) in enumerate(files):
-        target = folder / str(i) / _stored_name(name)
+        target = folder / str(i) / plain_name(name)
         target.parent.mkdir(parents=True)
         save(target)
         names.append(name)
