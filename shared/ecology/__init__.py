@@ -1,0 +1,1 @@
+"""From events to ecology: effort, relative abundance, detection histories and activity."""
