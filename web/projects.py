@@ -38,6 +38,7 @@ from web import resources
 from web.access import LOGIN_NEEDED, login_manager, now, signed_in
 from web.audit_trail import note
 from web.errors import Refusal, error_response
+from web.request_body import body_dict
 
 bp = Blueprint("projects", __name__)
 NOT_HERE = "There is no such project, or you are not one of its members."
@@ -60,13 +61,6 @@ def project_for(project_id: int, need: Can) -> tuple[Project, Role | None, User]
             f"Your role in this project ({role.value if role else '-'}) does not allow this.", 403
         )
     return project, role, user
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-    if not isinstance(body, dict):
-        raise Refusal("Send a JSON object.")
-    return body
 
 
 def _jobs(project_id: int, role: Role | None, user: User) -> list[dict[str, Any]]:
@@ -225,7 +219,7 @@ def api_create() -> Any:
     user = signed_in()
     if user is None:
         return error_response(401, LOGIN_NEEDED)
-    project = _new_project(_body(), user)
+    project = _new_project(body_dict(), user)
     return jsonify({**project.public(), "role": Role.OWNER.value}), 201
 
 
@@ -260,7 +254,7 @@ def api_members(project_id: int) -> Any:
 @bp.post("/api/projects/<int:project_id>/members")
 def api_set_member(project_id: int) -> Any:
     project, _, _ = project_for(project_id, Can.MANAGE)
-    user, role, added = _set_member(project, _body())
+    user, role, added = _set_member(project, body_dict())
     return jsonify(user=user.name, role=role.value), 201 if added else 200
 
 
@@ -304,7 +298,7 @@ def api_deployments(project_id: int) -> Any:
 @bp.post("/api/projects/<int:project_id>/deployments")
 def api_add_deployment(project_id: int) -> Any:
     project, _, _ = project_for(project_id, Can.MANAGE)
-    return jsonify(_add_location(project, _body())), 201
+    return jsonify(_add_location(project, body_dict())), 201
 
 
 @bp.post("/projects/<int:project_id>/locations")
@@ -319,7 +313,7 @@ def location_page(project_id: int) -> Any:
     return redirect(back, code=303)
 
 
-def _camera_time(raw: Any) -> datetime | None:
+def camera_time(raw: Any) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
@@ -335,8 +329,8 @@ def _camera_time(raw: Any) -> datetime | None:
 def api_edit_period(project_id: int, period_id: int) -> Any:
     """A person's start and end for one deployment period (camera clock, no offset)."""
     project, _, _ = project_for(project_id, Can.MANAGE)
-    body = _body()
-    start, end = _camera_time(body.get("start")), _camera_time(body.get("end"))
+    body = body_dict()
+    start, end = camera_time(body.get("start")), camera_time(body.get("end"))
     try:
         if not edit_period(resources.results_store(), project.id, period_id, start, end):
             raise Refusal("This project has no such deployment period.", 404)

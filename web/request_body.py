@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from web.errors import Refusal
 
@@ -24,3 +25,9 @@ def body_fields(page: str | None = None) -> Mapping[str, Any]:
     if not isinstance(body, dict):
         raise Refusal("Send a JSON object ({...}) as the body.", page=page)
     return body
+
+
+def body_dict(page: str | None = None) -> dict[str, Any]:
+    """`body_fields` as a plain dict (a form's first value of each field)."""
+    body = body_fields(page)
+    return body.to_dict() if isinstance(body, MultiDict) else dict(body)

@@ -104,6 +104,18 @@ class ExcelReport:
         else:
             ws.write_string(row, col, str(value))
 
+    def table(self, name: str, rows: list[list[Any]]) -> None:
+        """A small sheet written whole: the first row is its header."""
+        ws = self.book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for col, value in enumerate(row):
+                if r == 0:
+                    ws.set_column(col, col, 14 if col else 24)
+                    ws.write_string(0, col, str(value), self.bold)
+                else:
+                    self.write_cell(ws, r, col, "", value)
+        ws.freeze_panes(1, 0)
+
     def _sheets(self) -> tuple[_Sheet, ...]:
         return (self.media, self.frames, self.detections, self.events, self.deployments)
 

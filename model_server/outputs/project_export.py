@@ -15,13 +15,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from model_server.outputs.ecology_files import ecology_tables
 from model_server.outputs.export import counted
 from model_server.outputs.project_tables import file_key, project_tables
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import write_result_zip
 from model_server.outputs.run_info import RunInfo, run_from_job
+from shared.ecology.effort import DEFAULT_SILENT_DAYS
+from shared.ecology.histories import DEFAULT_OCCASION_DAYS
+from shared.ecology.survey import SurveyEcology, survey_ecology
+from shared.ecology.tables import gap_text
 from shared.errors import JobLost, ResultsError
-from shared.events.model import DEFAULT_EVENT_GAP
+from shared.events.model import DEFAULT_EVENT_GAP, Deployment
 from shared.people.projects import Project
 from shared.store.reads import iter_media, job_row
 from shared.store.records import MediaRecord
@@ -101,6 +106,17 @@ def write_project_outputs(
         run, warnings = project_run(cards, target.project)
         found = project_tables(store, target.project.id, [c.id for c in cards], run.event_gap)
         run.places = found.places
+        settings = ProjectSettings.from_json(target.project.settings)
+        survey = survey_ecology(
+            store,
+            target.project.id,
+            [c.id for c in cards],
+            run.event_gap,
+            settings.silent_days or DEFAULT_SILENT_DAYS,
+            target.project.utc_offset,
+        )
+        ecology = ecology_tables(survey, settings.occasion_days or DEFAULT_OCCASION_DAYS)
+        _note_gaps(found.tables.deployments, survey, found.scope.comments)
         reports = target.reports_dir
         try:
             if reports.exists():
@@ -115,12 +131,30 @@ def write_project_outputs(
                 schemas=target.camtrap_dp_schemas,
                 survey=survey_for(target.project),
                 scope=found.scope,
+                ecology=ecology,
             )
         except OSError as exc:
             why = exc.strerror or exc
             raise ResultsError(f"The server could not write the reports ({why}).") from exc
     progress("zip", tally.images)
-    entries = ((name, reports / name, True) for name in REPORT_FILES)
+    names = [*REPORT_FILES, *(t.file for t in ecology)]
+    entries = ((name, reports / name, True) for name in names)
     if not write_result_zip(target.zip_path, entries, may_publish):
         raise JobLost("this model server no longer owns the project's export")
     return {**tally.summary(run.threshold, [*warnings, *more]), "cards": len(cards)}
+
+
+def _note_gaps(
+    deployments: list[Deployment], survey: SurveyEcology, comments: dict[str, str]
+) -> None:
+    """Each deployment's Camtrap DP comment names the operation gaps inside its span."""
+    by_name = {e.name: e for e in survey.effort.values()}
+    for d in deployments:
+        effort = by_name.get(d.folder)
+        if effort is None or d.start is None or d.end is None:
+            continue
+        start, end = d.start, d.end
+        inside = [g for g in effort.gaps if g.start < end and start < g.end]
+        if inside:
+            text = gap_text(replace(effort, gaps=inside))
+            comments[d.id] = comments.get(d.id, "") + f"not operating: {text}; "

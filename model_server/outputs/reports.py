@@ -4,7 +4,7 @@ media, with the job's deployments and events worked out beforehand from a light 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from model_server.outputs.camtrap_dp.package import FILES as CAMTRAP_FILES
@@ -12,6 +12,7 @@ from model_server.outputs.camtrap_dp.package import FOLDER as CAMTRAP_FOLDER
 from model_server.outputs.camtrap_dp.package import CamtrapWriter, SurveyScope, validated
 from model_server.outputs.camtrap_dp.tables import classifier_name
 from model_server.outputs.csv_report import CsvTable
+from model_server.outputs.ecology_files import EcologyTable, write_ecology_files
 from model_server.outputs.event_tables import DEPLOYMENT_COLUMNS, EVENT_COLUMNS, EventTables
 from model_server.outputs.excel_report import EXCEL_MAX_ROWS, ExcelReport
 from model_server.outputs.md_json import MdJsonWriter
@@ -52,8 +53,10 @@ def write_reports(
     schemas: Path | None = None,
     survey: Survey | None = None,
     scope: SurveyScope | None = None,
+    ecology: Sequence[EcologyTable] = (),
 ) -> tuple[Tally, list[str]]:
-    """Returns the tallies and any warnings (such as Excel's row limit) for the summary."""
+    """Returns the tallies and any warnings (such as Excel's row limit) for the summary.
+    `ecology`: a project export's effort, abundance, activity and occupancy tables."""
     tally = Tally()
     events = events or EventTables([], [], {})
     fields = tuple(f.name for f in survey.settings.fields) if survey is not None else ()
@@ -96,6 +99,10 @@ def write_reports(
                 excel.detections.add(det_row)
         md_json.close()
     _event_tables(events, excel, out_dir, tally, run.places, fields)
+    write_ecology_files(list(ecology), out_dir)
+    for table in ecology:
+        if table.sheet:
+            excel.table(table.sheet, table.rows)
     facts = camtrap.close(run.finished or run.started)
     if schemas is not None:
         facts = validated(out_dir / CAMTRAP_FOLDER, facts, schemas)

@@ -405,6 +405,25 @@ deployment_periods = Table(
     Index("ix_deployment_periods_location", "location_id"),
 )
 
+# A location's operation gaps a person recorded (migration 0015): "not working from ... to ..."
+# on the camera's clock, as periods are. Removing one keeps its row (`removed_at`), so the
+# effort a past export used can be explained.
+operation_gaps = Table(
+    "operation_gaps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("location_id", BigId, ForeignKey("locations.id", ondelete="CASCADE"), nullable=False),
+    Column("start", DateTime(timezone=False), nullable=False),
+    Column("end", DateTime(timezone=False), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_by", Text, nullable=False, default="", server_default=""),
+    Column("removed_at", DateTime(timezone=True)),
+    Index("ix_operation_gaps_location", "location_id"),
+)
+
 # A location's repeat rules (migration 0014): a group of repeated false alarms a reviewer
 # rejected, remembered as its place in the frame and category; a later card's matching machine
 # boxes are suppressed (`detections.suppressed_by`). Switched off, never deleted, so what it did

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from shared.species.classifier import Suggestion
+from shared.store.final_counts import counted_machine_box
 from shared.store.schema import detections, jobs, media
+from shared.store.snapshot import Reader
 
 
 def store_suggestions(engine: Engine, found: list[tuple[int, Suggestion]]) -> None:
@@ -78,3 +80,29 @@ def record_classification(engine: Engine, job_id: str, info: dict[str, Any]) -> 
             .where(jobs.c.id == job_id)
             .values(options={**(row.options or {}), "species": info})
         )
+
+
+def suggestions_by_file(engine: Reader, job_id: str) -> dict[str, dict[str, int]]:
+    """{path: {species: boxes}} of the class set's answers on the animal boxes that count
+    (machine boxes at the job's threshold, not suppressed) of files no person reviewed;
+    "unknown" is no answer."""
+    threshold = select(jobs.c.threshold).where(jobs.c.id == job_id).scalar_subquery()
+    query = (
+        select(media.c.path, detections.c.suggested_species, func.count())
+        .join(media, media.c.id == detections.c.media_id)
+        .where(
+            media.c.job_id == job_id,
+            media.c.verified_outcome.is_(None),
+            detections.c.category == "1",
+            counted_machine_box(),
+            detections.c.confidence >= threshold,
+            detections.c.suggested_species.is_not(None),
+            detections.c.suggested_species != "unknown",
+        )
+        .group_by(media.c.path, detections.c.suggested_species)
+    )
+    found: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for path, species, n in conn.execute(query):
+            found.setdefault(path, {})[species] = int(n)
+    return found

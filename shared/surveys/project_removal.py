@@ -25,6 +25,7 @@ from shared.store.schema import (
     locations,
     media,
     memberships,
+    operation_gaps,
     project_jobs,
     projects,
     reviews,
@@ -77,7 +78,7 @@ def delete_project(engine: Engine, project_id: int, *, now: datetime) -> Removed
         conn.execute(
             delete(deployment_periods).where(deployment_periods.c.location_id.in_(in_project))
         )
-        for table in (locations, audit_log, memberships, project_jobs):
+        for table in (operation_gaps, locations, audit_log, memberships, project_jobs):
             conn.execute(delete(table).where(table.c.project_id == project_id))
         conn.execute(delete(projects).where(projects.c.id == project_id))
     return Removed(job_ids, set_ids)

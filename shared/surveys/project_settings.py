@@ -59,6 +59,8 @@ class ProjectSettings:
     sampling_design: str = ""
     capture_method: tuple[str, ...] = field(default_factory=tuple)
     fields: tuple[CustomField, ...] = ()  # recorded on boxes and events (`custom_fields`)
+    silent_days: float | None = None  # a silence this long while others recorded: a gap
+    occasion_days: int | None = None  # detection histories' occasion length
 
     @classmethod
     def from_json(cls, raw: dict[str, Any] | None) -> ProjectSettings:
@@ -74,6 +76,8 @@ class ProjectSettings:
             sampling_design=str(raw.get("sampling_design") or ""),
             capture_method=tuple(raw.get("capture_method") or ()),
             fields=fields_from_json(raw.get("fields")),
+            silent_days=raw.get("silent_days"),
+            occasion_days=raw.get("occasion_days"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -184,7 +188,27 @@ def changed(current: ProjectSettings, body: dict[str, Any]) -> ProjectSettings:
         found["capture_method"] = _capture_method(body["capture_method"] or [])
     if "fields" in body:
         found["fields"] = parsed_fields(body["fields"] or [])
+    if "silent_days" in body:
+        found["silent_days"] = _number(body["silent_days"], "silent_days", 0.5, 366.0)
+    if "occasion_days" in body:
+        days = _number(body["occasion_days"], "occasion_days", 1, 366)
+        found["occasion_days"] = None if days is None else int(days)
+        if days is not None and days != int(days):
+            raise PeopleError("occasion_days is a whole number of days.")
     return replace(current, **found)
+
+
+def _number(raw: Any, name: str, low: float, high: float) -> float | None:
+    """A number of days between `low` and `high`; None for a blank value (the default)."""
+    if _blank(raw):
+        return None
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise PeopleError(f"{name} is a number of days.") from None
+    if not low <= value <= high:
+        raise PeopleError(f"{name} is {low:g}-{high:g} days.")
+    return value
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from shared.ecology.abundance import SURVEY, abundance
 from shared.ecology.activity import overlap
 from shared.ecology.effort import Gap, Span, location_effort, silent_gaps
 from shared.ecology.histories import detection_history, history_csv_rows
-from shared.ecology.records import Detection
+from shared.ecology.records import Detection, event_species
 from shared.ecology.sun import camera_zone, sun_day, sun_hours
+from shared.events.model import Event, EventTag
 
 
 def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -134,3 +135,23 @@ def test_overlap_against_its_formula() -> None:
     apart = overlap(night, day)
     assert apart is not None and apart.value < 0.1
     assert overlap([1.0], day) is None  # one time has no bandwidth
+
+
+def test_an_events_species_is_the_review_then_the_suggestion_then_animal() -> None:
+    def event(**kw) -> Event:
+        base = {"id": "E1", "deployment": "A", "files": ["a.jpg"], "start": at(1), "end": at(1)}
+        return Event(**{**base, "maxn": {"animal": 1}, "max_conf": 0.9, **kw})
+
+    tag = EventTag("a.jpg", 1, "Vulpes vulpes", 2, "rita")
+    assert event_species(event(tag=tag, species={"Meles meles": 1}), {"x": 3}) == (
+        "Vulpes vulpes",
+        "reviewed",
+    )
+    named = event(species={"Meles meles": 2, "Vulpes vulpes": 1})
+    assert event_species(named, {"x": 3}) == ("Meles meles", "reviewed")
+    assert event_species(event(), {"Sus scrofa": 2, "Meles meles": 1}) == (
+        "Sus scrofa",
+        "suggested",
+    )
+    assert event_species(event(), {}) == ("animal", "machine")
+    assert event_species(event(maxn={"animal": 0, "person": 1}), {"x": 1}) is None
