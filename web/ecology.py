@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from shared.ecology.abundance import SURVEY, abundance
 from shared.ecology.activity import density_curve, overlap
+from shared.ecology.camera_checks import CameraCheck, camera_checks
 from shared.ecology.effort import DEFAULT_SILENT_DAYS
 from shared.ecology.gaps import add_gap, remove_gap
 from shared.ecology.histories import (
@@ -20,7 +22,7 @@ from shared.ecology.histories import (
     detection_history,
     history_csv_rows,
 )
-from shared.ecology.survey import INTERVALS_MINUTES, SurveyEcology, survey_ecology
+from shared.ecology.survey import INTERVALS_MINUTES, SurveyEcology, offset_of, survey_ecology
 from shared.ecology.tables import Rows, abundance_rows, activity_rows, as_csv, effort_rows
 from shared.ecology.timing import timed
 from shared.people.errors import PeopleError
@@ -40,6 +42,7 @@ from web.projects import camera_time, project_for
 from web.request_body import body_dict
 
 bp = Blueprint("ecology", __name__)
+LATEST_ZONE = timedelta(hours=14)  # UTC+14, Kiribati: no camera clock is further ahead
 API = "/api/projects/<int:project_id>"
 
 
@@ -234,6 +237,28 @@ def _hours(rows: list[Any], clock: str) -> list[float]:
     return [t.sun_hours for t in rows if t.sun_hours is not None]
 
 
+def _checks(project_id: int) -> list[CameraCheck]:
+    project, role, user = project_for(project_id, Can.READ_OWN)
+    store = resources.results_store()
+    sync_periods(store, project.id, now=now())
+    # the cameras' clock now: the project's offset, else the latest any clock on Earth shows
+    ahead = offset_of(project.utc_offset) if project.utc_offset else None
+    camera_now = (now() + (ahead if ahead is not None else LATEST_ZONE)).replace(tzinfo=None)
+    return camera_checks(
+        store,
+        project.id,
+        visible_jobs(project.id, role, user),
+        project.utc_offset,
+        now=camera_now,
+    )
+
+
+@bp.get(f"{API}/camera-checks")
+def checks(project_id: int) -> Any:
+    """Each location's clock against the sun and its times against the calendar."""
+    return jsonify(project=project_id, locations=[c.public() for c in _checks(project_id)])
+
+
 @bp.get("/projects/<int:project_id>/ecology")
 def page(project_id: int) -> Any:
     project, found = _survey(project_id, request.args)
@@ -247,6 +272,7 @@ def page(project_id: int) -> Any:
         minutes=found.interval_seconds / 60,
         intervals=INTERVALS_MINUTES,
         species=sorted({d.species for d in found.detections}),
+        checks=[c.public() for c in _checks(project_id)],
     )
 
 

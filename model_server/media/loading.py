@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from PIL import Image
 
 from model_server.media.exif import PhotoMetadata, read_metadata
 from model_server.media.imaging import open_checked, upright_rgb
+from model_server.media.look import image_look
 from model_server.media.pixel_budget import PixelBudget
 from model_server.media.video_decode import DecodeRequest
 from model_server.media.video_process import DecoderProcess
@@ -42,6 +43,7 @@ class Loaded:
     original: bytes = b""
     video: DecoderProcess | None = None  # a video whose frames are still to come
     video_result: VideoResult | None = None  # a video once its frames were detected
+    look: dict[str, float] = field(default_factory=dict)  # chroma and brightness (`look.py`)
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,18 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
             # DCT scaling by 1/2, 1/4 or 1/8 while decoding, never below the detector's size
             header.draft("RGB", (ctx.draft_size, ctx.draft_size))
         image, exif = upright_rgb(header)
+        look = image_look(image)
         ctx.clock.add("decode", t)
         size = image.size if image.size in (full, full[::-1]) else _upright(full, image.size)
         return Loaded(
-            item, image, exif, metadata, pixels=pixels, size=size, original=data if as_is else b""
+            item,
+            image,
+            exif,
+            metadata,
+            pixels=pixels,
+            size=size,
+            original=data if as_is else b"",
+            look=look,
         )
     except ImageError as exc:
         error = str(exc)

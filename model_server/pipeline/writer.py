@@ -167,7 +167,7 @@ class ResultWriter(threading.Thread):
             )
         image = loaded.image
         width, height = loaded.size or image.size
-        meta = loaded.metadata.as_dict() if loaded.metadata else {}
+        meta = {**(loaded.metadata.as_dict() if loaded.metadata else {}), **loaded.look}
         stored = [d.as_stored() for d in dets]
         if not self.opts.copies:  # the reports alone: nothing to draw or encode
             return MediaRecord(

@@ -86,6 +86,9 @@ media = Table(
     Column("height", Integer),
     Column("failure", Text),
     Column("notes", Text, nullable=False, default=""),  # EXIF and encoding remarks
+    # a photo's colourfulness and brightness, 0-1 (migration 0015): grey = infrared night
+    Column("chroma", Double),
+    Column("brightness", Double),
     Column("annotated", Text, nullable=False, default=""),  # the annotated copy in the work folder
     Column("thumbnail", Text, nullable=False, default=""),  # relative to the job's media folder
     # review (migration 0002): the machine's columns above never change when a person reviews

@@ -1,5 +1,6 @@
 """A location's operation gaps a person recorded: spans its camera was not working, which the
-survey's effort (trap nights) leaves out.
+survey's effort (trap nights) leaves out; and each photo's colourfulness and brightness, which
+the camera clock check reads (an infrared night frame is grey).
 
 Revision ID: 0015
 """
@@ -45,8 +46,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_operation_gaps"),
     )
     op.create_index("ix_operation_gaps_location", "operation_gaps", ["location_id"])
+    with op.batch_alter_table("media") as batch:
+        batch.add_column(sa.Column("chroma", sa.Double()))
+        batch.add_column(sa.Column("brightness", sa.Double()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("media") as batch:
+        batch.drop_column("brightness")
+        batch.drop_column("chroma")
     op.drop_index("ix_operation_gaps_location", table_name="operation_gaps")
     op.drop_table("operation_gaps")
