@@ -218,6 +218,22 @@ def test_a_surveys_effort_abundance_history_and_activity(
     assert "(silent)" in comments["South"]
     assert problems(tmp_path / "camtrap-dp") == []  # frictionless passes the package
 
+    # the project's own silence and occasion length
+    for bad, says in (
+        ({"silent_days": "a week"}, "number of days"),
+        ({"occasion_days": 2.5}, "whole"),
+    ):
+        refused = client.patch(url, json=bad, headers=alice)
+        assert refused.status_code == 400 and says in refused.get_json()["error"]
+    assert (
+        client.patch(url, json={"silent_days": 9, "occasion_days": 14}, headers=alice).status_code
+        == 200
+    )
+    quiet = client.get(f"{url}/effort", headers=vic).get_json()["locations"]
+    assert next(e for e in quiet if e["name"] == "South")["gaps"] == []  # 8 days < 9
+    fortnight = client.get(f"{url}/detection-history?species=animal", headers=vic).get_json()
+    assert fortnight["occasion_days"] == 14 and len(fortnight["occasions"]) == 1
+
     # the gap removed, North's nights come back
     assert client.delete(f"{url}/gaps/{made.get_json()['id']}", headers=rita).status_code == 200
     assert client.delete(f"{url}/gaps/{made.get_json()['id']}", headers=rita).status_code == 404
