@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from shared.categories import LABELS
-from web.charts.svg import FILLS, Svg, nice_ticks, number
+from web.charts.svg import FILLS, Svg
 
 
 def stacked_bars(
@@ -24,13 +24,8 @@ def stacked_bars(
     left, right, top, bottom = 64, 16, 40, 64
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(r[label] for label in LABELS) for r in rows]
-    ticks = nice_ticks(max(totals, default=0))
-    scale = plot_h / ticks[-1]
     svg.text(left, 22, title, size=15, weight="bold")
-    for tick in ticks:
-        y = top + plot_h - tick * scale
-        svg.line(left, y, left + plot_w, y, colour="#ccc", width=0.6)
-        svg.text(left - 6, y + 4, number(tick), anchor="end", size=11)
+    scale = svg.value_axis(left, top, plot_w, plot_h, max(totals, default=0))
     slot = plot_w / max(len(rows), 1)
     label_px = 6.5 * max((len(k) for k in keys), default=1) + 8  # at font size 10
     label_every = max(1, math.ceil(label_px / slot))

@@ -3,7 +3,7 @@ the clock."""
 
 from __future__ import annotations
 
-from web.charts.svg import DASHES, Svg, nice_ticks, number
+from web.charts.svg import DASHES, Svg
 
 
 def rai_bars(species: str, rows: list[tuple[str, float | None]]) -> str:
@@ -13,13 +13,8 @@ def rai_bars(species: str, rows: list[tuple[str, float | None]]) -> str:
     svg = Svg(width, height, title)
     left, right, top, bottom = 64, 16, 40, 70
     plot_w, plot_h = width - left - right, height - top - bottom
-    ticks = nice_ticks(max((v or 0.0 for _, v in rows), default=0.0))
-    scale = plot_h / ticks[-1]
     svg.text(left, 22, title, size=15, weight="bold")
-    for tick in ticks:
-        y = top + plot_h - tick * scale
-        svg.line(left, y, left + plot_w, y, colour="#ccc", width=0.6)
-        svg.text(left - 6, y + 4, number(tick), anchor="end", size=11)
+    scale = svg.value_axis(left, top, plot_w, plot_h, max((v or 0.0 for _, v in rows), default=0))
     slot = plot_w / max(len(rows), 1)
     bar = max(slot * 0.7, 1)
     for i, (name, value) in enumerate(rows):
@@ -41,14 +36,10 @@ def activity_curves(
     svg = Svg(width, height, title)
     left, right, top, bottom = 64, 16, 48, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    ticks = nice_ticks(max((v for _, pts in curves for _, v in pts), default=0.0))
-    scale = plot_h / ticks[-1]
     svg.text(left, 22, title, size=15, weight="bold")
     svg.legend(left, 40, [name for name, _ in curves], lines=True)
-    for tick in ticks:
-        y = top + plot_h - tick * scale
-        svg.line(left, y, left + plot_w, y, colour="#ccc", width=0.6)
-        svg.text(left - 6, y + 4, number(tick), anchor="end", size=11)
+    highest = max((v for _, pts in curves for _, v in pts), default=0.0)
+    scale = svg.value_axis(left, top, plot_w, plot_h, highest)
     for hour in range(0, 25, 3):
         x = left + hour / 24 * plot_w
         svg.text(x, top + plot_h + 16, f"{hour:02d}", anchor="middle", size=10)

@@ -90,6 +90,19 @@ class Svg:
                 self.rect(at, y - 11, 14, 12, FILLS[i % len(FILLS)])
             self.text(at + (34 if lines else 20), y, name)
 
+    def value_axis(
+        self, left: float, top: float, plot_w: float, plot_h: float, highest: float
+    ) -> float:
+        """Grid lines and labels at round values from 0 to at least `highest` up the plot's
+        left side; returns the pixels per unit."""
+        ticks = nice_ticks(highest)
+        scale = plot_h / ticks[-1]
+        for tick in ticks:
+            y = top + plot_h - tick * scale
+            self.line(left, y, left + plot_w, y, colour="#ccc", width=0.6)
+            self.text(left - 6, y + 4, number(tick), anchor="end", size=11)
+        return scale
+
     def render(self) -> str:
         return "".join([*self.parts, "</svg>"])
 
