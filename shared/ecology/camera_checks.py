@@ -15,6 +15,7 @@ from shared.ecology.clock_check import (
     clock_shift,
     time_warnings,
 )
+from shared.ecology.exposure import exposure_warnings
 from shared.ecology.sun import camera_zone
 from shared.ecology.survey import offset_of
 from shared.store.schema import deployment_periods, media
@@ -63,6 +64,7 @@ def _frames(engine: Reader, job_ids: list[str]) -> dict[int, list[Frame]]:
             media.c.ordinal,
             media.c.captured,
             media.c.chroma,
+            media.c.brightness,
         )
         .join(deployment_periods, deployment_periods.c.id == media.c.period_id)
         .where(
@@ -76,7 +78,7 @@ def _frames(engine: Reader, job_ids: list[str]) -> dict[int, list[Frame]]:
     with engine.connect() as conn:
         for r in conn.execute(query):
             found.setdefault(r.location_id, []).append(
-                Frame(r.job_id, r.path, r.ordinal, r.captured, r.chroma)
+                Frame(r.job_id, r.path, r.ordinal, r.captured, r.chroma, r.brightness)
             )
     return found
 
@@ -102,5 +104,6 @@ def camera_checks(
             zone = camera_zone(offset, loc.longitude)
             clock = clock_shift(mine, loc.latitude, loc.longitude, zone)
         warnings = time_warnings(mine, now=now, set_up=min(set_ups) if set_ups else None)
+        warnings += exposure_warnings(mine)
         checks.append(CameraCheck(loc.id, loc.name, clock, warnings))
     return checks

@@ -33,6 +33,7 @@ class Frame:
     ordinal: int
     captured: datetime
     chroma: float | None
+    brightness: float | None = None
 
 
 @dataclass(frozen=True)

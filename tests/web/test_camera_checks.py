@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from shared.ecology.clock_check import Frame, time_warnings
+from shared.ecology.exposure import exposure_warnings
 from tests.conftest import DATA
 from tests.web.test_survey_locations import send
 
@@ -109,3 +110,22 @@ def test_times_in_the_future_before_the_set_up_and_going_backwards() -> None:
         ),
     ]
     assert time_warnings(frames[:3], now=datetime(2026, 12, 7)) == []
+
+
+def test_a_run_of_black_frames_is_named_and_a_single_one_is_not() -> None:
+    def frame(minute: int, level: float) -> Frame:
+        return Frame(
+            "cardA", f"A/{minute:02d}.jpg", minute, datetime(2026, 6, 1, 3, minute), 0.0, level
+        )
+
+    night = [frame(0, 0.3), frame(1, 0.01), frame(2, 0.3)]  # one dark frame says nothing
+    covered = [frame(10 + i, 0.01) for i in range(5)]
+    glare = [frame(20 + i, 0.99) for i in range(4)]  # four: below the run of five
+    said = exposure_warnings(night + covered + glare)
+    assert said == [
+        (
+            "5 near-black frames in a row from 2026-06-01 03:10:00 to 2026-06-01 03:14:00"
+            " (A/10.jpg to A/14.jpg): lens covered or flash failed?"
+        )
+    ]
+    assert exposure_warnings(glare, run=4)[0].startswith("4 near-white frames in a row")
