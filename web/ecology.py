@@ -24,7 +24,7 @@ from shared.ecology.histories import (
 )
 from shared.ecology.survey import INTERVALS_MINUTES, SurveyEcology, offset_of, survey_ecology
 from shared.ecology.tables import Rows, abundance_rows, activity_rows, as_csv, effort_rows
-from shared.ecology.timing import timed
+from shared.ecology.timing import Timed, timed
 from shared.people.errors import PeopleError
 from shared.people.projects import Project
 from shared.people.roles import Can
@@ -57,21 +57,29 @@ def interval_seconds(project: Project, args: Mapping[str, Any]) -> float:
     return int(str(raw)) * 60.0
 
 
-def _survey(project_id: int, args: Mapping[str, Any]) -> tuple[Project, SurveyEcology]:
+def _scope(project_id: int) -> tuple[Project, list[str]]:
+    """The project and the uploads the caller may see, new cards matched to locations."""
     project, role, user = project_for(project_id, Can.READ_OWN)
-    store = resources.results_store()
-    sync_periods(store, project.id, now=now())
+    sync_periods(resources.results_store(), project.id, now=now())
+    return project, visible_jobs(project.id, role, user)
+
+
+def _ecology(project: Project, job_ids: list[str], args: Mapping[str, Any]) -> SurveyEcology:
     settings = ProjectSettings.from_json(project.settings)
     silent = settings.silent_days if settings.silent_days is not None else DEFAULT_SILENT_DAYS
-    found = survey_ecology(
-        store,
+    return survey_ecology(
+        resources.results_store(),
         project.id,
-        visible_jobs(project.id, role, user),
+        job_ids,
         interval_seconds(project, args),
         silent,
         project.utc_offset,
     )
-    return project, found
+
+
+def _survey(project_id: int, args: Mapping[str, Any]) -> tuple[Project, SurveyEcology]:
+    project, job_ids = _scope(project_id)
+    return project, _ecology(project, job_ids, args)
 
 
 def _csv(rows: Rows, name: str) -> Response:
@@ -231,37 +239,32 @@ def activity(project_id: int) -> Any:
     return jsonify(answer)
 
 
-def _hours(rows: list[Any], clock: str) -> list[float]:
+def _hours(rows: list[Timed], clock: str) -> list[float]:
     if clock == "clock":
         return [t.clock_hours for t in rows]
     return [t.sun_hours for t in rows if t.sun_hours is not None]
 
 
-def _checks(project_id: int) -> list[CameraCheck]:
-    project, role, user = project_for(project_id, Can.READ_OWN)
-    store = resources.results_store()
-    sync_periods(store, project.id, now=now())
+def _checks(project: Project, job_ids: list[str]) -> list[CameraCheck]:
     # the cameras' clock now: the project's offset, else the latest any clock on Earth shows
     ahead = offset_of(project.utc_offset) if project.utc_offset else None
     camera_now = (now() + (ahead if ahead is not None else LATEST_ZONE)).replace(tzinfo=None)
     return camera_checks(
-        store,
-        project.id,
-        visible_jobs(project.id, role, user),
-        project.utc_offset,
-        now=camera_now,
+        resources.results_store(), project.id, job_ids, project.utc_offset, now=camera_now
     )
 
 
 @bp.get(f"{API}/camera-checks")
 def checks(project_id: int) -> Any:
     """Each location's clock against the sun and its times against the calendar."""
-    return jsonify(project=project_id, locations=[c.public() for c in _checks(project_id)])
+    project, job_ids = _scope(project_id)
+    return jsonify(project=project.id, locations=[c.public() for c in _checks(project, job_ids)])
 
 
 @bp.get("/projects/<int:project_id>/ecology")
 def page(project_id: int) -> Any:
-    project, found = _survey(project_id, request.args)
+    project, job_ids = _scope(project_id)
+    found = _ecology(project, job_ids, request.args)
     rows = abundance(found.detections, found.effort)
     return render_template(
         "ecology.html",
@@ -272,7 +275,7 @@ def page(project_id: int) -> Any:
         minutes=found.interval_seconds / 60,
         intervals=INTERVALS_MINUTES,
         species=sorted({d.species for d in found.detections}),
-        checks=[c.public() for c in _checks(project_id)],
+        checks=[c.public() for c in _checks(project, job_ids)],
     )
 
 
@@ -291,8 +294,9 @@ def chart(project_id: int, name: str) -> Any:
         clock = _clock(request.args)
         named = [s for s in (species, str(request.args.get("compare") or "")) if s]
         curves = []
+        every = timed(found)  # each location's sun worked out once for all the species
         for each in named or sorted({d.species for d in found.detections}):
-            points = density_curve(_hours(timed(found, each), clock))
+            points = density_curve(_hours([t for t in every if t.species == each], clock))
             if points is not None:
                 curves.append((each, points))
         axis = "Sun time (sunrise 06, sunset 18)" if clock == "sun" else "Camera clock (hours)"

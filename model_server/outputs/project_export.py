@@ -156,5 +156,4 @@ def _note_gaps(
         start, end = d.start, d.end
         inside = [g for g in effort.gaps if g.start < end and start < g.end]
         if inside:
-            text = gap_text(replace(effort, gaps=inside))
-            comments[d.id] = comments.get(d.id, "") + f"not operating: {text}; "
+            comments[d.id] = comments.get(d.id, "") + f"not operating: {gap_text(inside)}; "

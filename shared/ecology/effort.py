@@ -121,6 +121,10 @@ class LocationEffort:
         """Camera days (trap nights): 24 hours of operation each."""
         return sum(s.days for s in self.operating)
 
+    @property
+    def gap_days(self) -> float:
+        return sum(Span(g.start, g.end).days for g in self.gaps)
+
     def days_within(self, start: datetime, end: datetime) -> float:
         return sum(s.overlap(start, end) for s in self.operating)
 
@@ -132,7 +136,7 @@ class LocationEffort:
             "end": self.end.isoformat() if self.end else None,
             "periods": len(self.periods),
             "gaps": [g.public() for g in self.gaps],
-            "gap_days": round(sum(Span(g.start, g.end).days for g in self.gaps), 4),
+            "gap_days": round(self.gap_days, 4),
             "trap_nights": round(self.days, 4),
         }
 

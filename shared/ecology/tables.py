@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 
 from shared.ecology.abundance import Abundance
-from shared.ecology.effort import LocationEffort, Span
+from shared.ecology.effort import Gap
 from shared.ecology.survey import SurveyEcology
 from shared.ecology.timing import Timed
 
@@ -29,12 +29,12 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
-def gap_text(effort: LocationEffort) -> str:
-    """A location's gaps in one cell: `start – end (reason)`; what Camtrap DP's comments say."""
+def gap_text(gaps: Sequence[Gap]) -> str:
+    """Gaps in one cell: `start – end (reason, by)`; what Camtrap DP's comments say."""
     return "; ".join(
         f"{g.start.isoformat(timespec='seconds')} – {g.end.isoformat(timespec='seconds')} "
         f"({g.reason}{', ' + g.by if g.by else ''})"
-        for g in effort.gaps
+        for g in gaps
     )
 
 
@@ -54,7 +54,6 @@ def effort_rows(survey: SurveyEcology) -> Rows:
     ]
     for e in sorted(survey.effort.values(), key=lambda e: e.name):
         loc = survey.locations[e.location_id]
-        gap_days = sum(Span(g.start, g.end).days for g in e.gaps)
         rows.append(
             [
                 e.name,
@@ -63,8 +62,8 @@ def effort_rows(survey: SurveyEcology) -> Rows:
                 e.start.isoformat(timespec="seconds") if e.start else None,
                 e.end.isoformat(timespec="seconds") if e.end else None,
                 len(e.periods),
-                gap_text(e),
-                _number(gap_days),
+                gap_text(e.gaps),
+                _number(e.gap_days),
                 _number(e.days),
             ]
         )
