@@ -16,6 +16,7 @@ from shared.people.roles import Role
 from shared.people.users import User
 from shared.store.reads import aware
 from shared.store.schema import (
+    clock_corrections,
     deployment_periods,
     media,
     memberships,
@@ -274,6 +275,8 @@ def put_job(
             .values(project_id=project_id, location_id=location_id)
         )
         if moved.rowcount:
+            of_job = select(deployment_periods.c.id).where(deployment_periods.c.job_id == job_id)
+            conn.execute(delete(clock_corrections).where(clock_corrections.c.period_id.in_(of_job)))
             conn.execute(delete(deployment_periods).where(deployment_periods.c.job_id == job_id))
         conn.execute(  # stored before it was put here (an Inbox job moved): it follows
             update(media)

@@ -89,6 +89,8 @@ media = Table(
     # a photo's colourfulness and brightness, 0-1 (migration 0015): grey = infrared night
     Column("chroma", Double),
     Column("brightness", Double),
+    # what the camera faces, a 12 x 12 grey thumbnail as hex (migration 0016): the view check
+    Column("layout", Text),
     Column("annotated", Text, nullable=False, default=""),  # the annotated copy in the work folder
     Column("thumbnail", Text, nullable=False, default=""),  # relative to the job's media folder
     # review (migration 0002): the machine's columns above never change when a person reviews
@@ -425,6 +427,28 @@ operation_gaps = Table(
     Column("removed_by", Text, nullable=False, default="", server_default=""),
     Column("removed_at", DateTime(timezone=True)),
     Index("ix_operation_gaps_location", "location_id"),
+)
+
+# A clock correction a person made to one deployment period (migration 0016): every survey-level
+# reader (events, effort, checks, the project export) adds `shift_seconds` to the period's
+# capture times and keeps the camera's own; undone, never deleted.
+clock_corrections = Table(
+    "clock_corrections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "period_id",
+        BigId,
+        ForeignKey("deployment_periods.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("shift_seconds", Integer, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("undone_by", Text, nullable=False, default="", server_default=""),
+    Column("undone_at", DateTime(timezone=True)),
+    Index("ix_clock_corrections_period", "period_id"),
 )
 
 # A location's repeat rules (migration 0014): a group of repeated false alarms a reviewer

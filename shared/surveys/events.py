@@ -1,15 +1,17 @@
-"""A project's independent events: every card's files of one location in one capture-time order,
-so an event never stops at a card's edge (the last photo of one visit's card and the first of the
-next can be one event). Each file keeps the card it came from; only finished cards count (their
-deployment periods say which location each of their deployments is)."""
+"""A project's independent events: every card's files of one location in one capture-time order, so
+an event never stops at a card's edge (the last photo of one visit's card and the first of the
+next can be one event). Times are the period's corrected ones where a person fixed its clock.
+Each file keeps the card it came from; only finished cards count (their deployment periods say
+which location each of their deployments is)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from shared.ecology.clock_fix import shifted
 from shared.events.grouping import deployments, described, events, with_tags
 from shared.events.model import Deployment, Event, EventTag, Item
 from shared.options import JobOptions
@@ -61,10 +63,12 @@ def events_as_stored(
     read from a snapshot (an export's)."""
     wanted = set(job_ids)
     where: dict[tuple[str, str], int] = {}
+    shifts: dict[tuple[str, str], timedelta] = {}
     for location_id, periods in periods_of(engine, project_id).items():
         for period in periods:
             if period.job_id in wanted:
                 where[(period.job_id, period.deployment)] = location_id
+                shifts[(period.job_id, period.deployment)] = period.clock_shift
     cards = sorted({job_id for job_id, _ in where}, key=job_ids.index)
     levels = _levels(engine, cards)
     items: dict[int, list[Item]] = {}
@@ -80,7 +84,11 @@ def events_as_stored(
             at = where.get((job_id, d.id))
             if at is None:
                 continue  # a card whose deployment was never matched (cannot happen after sync)
-            keyed = [replace(i, path=f"{job_id}{SEPARATOR}{i.path}") for i in d.items]
+            shift = shifts[(job_id, d.id)]  # a person's clock correction of the period
+            keyed = [
+                replace(i, path=f"{job_id}{SEPARATOR}{i.path}", captured=shifted(i.captured, shift))
+                for i in d.items
+            ]
             items.setdefault(at, []).extend(keyed)
             period_of.update((i.path, (job_id, d.id)) for i in keyed)
             seen.setdefault(at, set()).add(job_id)

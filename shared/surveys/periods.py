@@ -11,13 +11,14 @@ say (folder, serial, camera model, median GPS position)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from shared.ecology.clock_fix import clock_shifts, shifted
 from shared.events.grouping import deployments
 from shared.events.model import Deployment
 from shared.options import JobOptions
@@ -39,6 +40,9 @@ class Period:
     end: datetime | None
     media: int
     edited: bool
+    # a person's clock correction in force (`shared.ecology.clock_fix`): start and end above
+    # already have it, unless a person set them (then they are true times)
+    clock_shift: timedelta = timedelta(0)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -49,6 +53,7 @@ class Period:
             "end": self.end.isoformat() if self.end else None,
             "media": self.media,
             "edited": self.edited,
+            "clock_shift_seconds": int(self.clock_shift.total_seconds()),
         }
 
 
@@ -199,12 +204,20 @@ def periods_of(engine: Reader, project_id: int) -> dict[int, list[Period]]:
     )
     found: dict[int, list[Period]] = {}
     with engine.connect() as conn:
-        for r in conn.execute(query):
-            found.setdefault(r.location_id, []).append(
-                Period(
-                    r.id, r.location_id, r.job_id, r.deployment, r.start, r.end, r.media, r.edited
-                )
+        rows = conn.execute(query).all()
+        shifts = clock_shifts(conn, [r.id for r in rows])
+    for r in rows:
+        shift = shifts.get(r.id, timedelta(0))
+        start, end = (
+            (r.start, r.end) if r.edited else (shifted(r.start, shift), shifted(r.end, shift))
+        )
+        found.setdefault(r.location_id, []).append(
+            Period(
+                r.id, r.location_id, r.job_id, r.deployment, start, end, r.media, r.edited, shift
             )
+        )
+    for periods in found.values():
+        periods.sort(key=lambda p: (p.start is None, p.start or datetime.min, p.id))
     return found
 
 

@@ -17,6 +17,7 @@ from shared.store.schema import (
     class_examples,
     class_sets,
     class_uploads,
+    clock_corrections,
     deployment_periods,
     detections,
     ended_jobs,
@@ -75,6 +76,10 @@ def delete_project(engine: Engine, project_id: int, *, now: datetime) -> Removed
             conn.execute(delete(class_uploads).where(class_uploads.c.set_id.in_(set_ids)))
             conn.execute(delete(class_sets).where(class_sets.c.id.in_(set_ids)))
         in_project = select(locations.c.id).where(locations.c.project_id == project_id)
+        in_periods = select(deployment_periods.c.id).where(
+            deployment_periods.c.location_id.in_(in_project)
+        )
+        conn.execute(delete(clock_corrections).where(clock_corrections.c.period_id.in_(in_periods)))
         conn.execute(
             delete(deployment_periods).where(deployment_periods.c.location_id.in_(in_project))
         )
