@@ -43,7 +43,7 @@ class Loaded:
     original: bytes = b""
     video: DecoderProcess | None = None  # a video whose frames are still to come
     video_result: VideoResult | None = None  # a video once its frames were detected
-    look: dict[str, float] = field(default_factory=dict)  # chroma and brightness (`look.py`)
+    look: dict[str, float | str] = field(default_factory=dict)  # chroma, brightness, layout
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 
+from shared.ecology.findings import Finding
 from shared.ecology.sun import sun_elevation
 
 GREY_BELOW = 0.02  # chroma of an infrared frame (R = G = B but for JPEG noise)
@@ -34,6 +35,9 @@ class Frame:
     captured: datetime
     chroma: float | None
     brightness: float | None = None
+    layout: str | None = None  # what the camera faces (`view_check`)
+    empty: bool = False  # nothing counted on it (the review where there is one)
+    period: int | None = None  # its deployment period
 
 
 @dataclass(frozen=True)
@@ -107,19 +111,21 @@ def clock_looks_off(found: ClockShift) -> bool:
 
 def time_warnings(
     frames: Sequence[Frame], *, now: datetime, set_up: datetime | None = None
-) -> list[str]:
+) -> list[Finding]:
     """Capture times in the future, before the set-up, and going backwards within a card."""
-    said: list[str] = []
+    said: list[Finding] = []
     future = [f for f in frames if f.captured > now]
     if future:
-        said.append(f"{len(future)} file(s) are dated in the future (first: {future[0].path})")
+        text = f"{len(future)} file(s) are dated in the future (first: {future[0].path})"
+        said.append(Finding("future", text))
     if set_up is not None:
         early = [f for f in frames if f.captured < set_up]
         if early:
-            said.append(
+            text = (
                 f"{len(early)} file(s) are dated before the set-up at "
                 f"{set_up.isoformat(sep=' ')} (first: {early[0].path})"
             )
+            said.append(Finding("before-set-up", text))
     by_card: dict[str, list[Frame]] = {}
     for f in frames:
         by_card.setdefault(f.card, []).append(f)
@@ -132,11 +138,12 @@ def time_warnings(
         ]
         if back:
             a, b = back[0]
-            said.append(
+            text = (
                 f"time goes backwards {len(back)} time(s) in card {card[:12]} (first: "
                 f"{b.path} at {b.captured.isoformat(sep=' ')} after {a.path} at "
                 f"{a.captured.isoformat(sep=' ')})"
             )
+            said.append(Finding("backwards", text))
     return said
 
 

@@ -105,6 +105,7 @@ def _media_row(job_id: str, record: MediaRecord, threshold: float) -> dict[str, 
         "notes": meta.get("exif_notes") or "",
         "chroma": meta.get("chroma"),
         "brightness": meta.get("brightness"),
+        "layout": meta.get("layout"),
         "annotated": record.annotated,
         "thumbnail": record.thumbnail,
         "view": record.view,
@@ -126,7 +127,7 @@ def add_media(
         # nothing measured (results imported from a JSON file): the columns are left out, so
         # the same insert also fits a store not yet migrated to 0015 (its upgrade tests)
         for r in rows:
-            del r["chroma"], r["brightness"]
+            del r["chroma"], r["brightness"], r["layout"]
     try:
         with engine.begin() as conn:
             project = conn.execute(
