@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup
 
 from shared.ecology.abundance import SURVEY, abundance
 from shared.ecology.activity import density_curve, overlap
-from shared.ecology.camera_checks import CameraCheck, camera_checks
+from shared.ecology.camera_checks import CameraCheck
 from shared.ecology.effort import DEFAULT_SILENT_DAYS
 from shared.ecology.gaps import add_gap, remove_gap
 from shared.ecology.histories import (
@@ -22,27 +22,27 @@ from shared.ecology.histories import (
     detection_history,
     history_csv_rows,
 )
-from shared.ecology.survey import INTERVALS_MINUTES, SurveyEcology, offset_of, survey_ecology
+from shared.ecology.survey import INTERVALS_MINUTES, SurveyEcology, survey_ecology
 from shared.ecology.tables import Rows, abundance_rows, activity_rows, as_csv, effort_rows
 from shared.ecology.timing import Timed, timed
 from shared.people.errors import PeopleError
 from shared.people.projects import Project
 from shared.people.roles import Can
 from shared.surveys.locations import locations_of
-from shared.surveys.periods import sync_periods
 from shared.surveys.project_settings import ProjectSettings
 from web import resources
 from web.access import now, reviewer_name
 from web.audit_trail import note
+from web.camera_checks import project_checks
 from web.charts.ecology import activity_curves, rai_bars
+from web.charts.timeline import Lane, timelines
 from web.errors import Refusal
 from web.insights import svg
-from web.project_scope import project_gap, visible_jobs
+from web.project_scope import project_gap, survey_scope
 from web.projects import camera_time, project_for
 from web.request_body import body_dict
 
 bp = Blueprint("ecology", __name__)
-LATEST_ZONE = timedelta(hours=14)  # UTC+14, Kiribati: no camera clock is further ahead
 API = "/api/projects/<int:project_id>"
 
 
@@ -55,13 +55,6 @@ def interval_seconds(project: Project, args: Mapping[str, Any]) -> float:
         minutes = ", ".join(str(m) for m in INTERVALS_MINUTES)
         raise Refusal(f"interval is one of {minutes} minutes (or leave it out).")
     return int(str(raw)) * 60.0
-
-
-def _scope(project_id: int) -> tuple[Project, list[str]]:
-    """The project and the uploads the caller may see, new cards matched to locations."""
-    project, role, user = project_for(project_id, Can.READ_OWN)
-    sync_periods(resources.results_store(), project.id, now=now())
-    return project, visible_jobs(project.id, role, user)
 
 
 def _ecology(project: Project, job_ids: list[str], args: Mapping[str, Any]) -> SurveyEcology:
@@ -78,8 +71,8 @@ def _ecology(project: Project, job_ids: list[str], args: Mapping[str, Any]) -> S
 
 
 def _survey(project_id: int, args: Mapping[str, Any]) -> tuple[Project, SurveyEcology]:
-    project, job_ids = _scope(project_id)
-    return project, _ecology(project, job_ids, args)
+    scope = survey_scope(project_id)
+    return scope.project, _ecology(scope.project, scope.job_ids, args)
 
 
 def _csv(rows: Rows, name: str) -> Response:
@@ -245,27 +238,37 @@ def _hours(rows: list[Timed], clock: str) -> list[float]:
     return [t.sun_hours for t in rows if t.sun_hours is not None]
 
 
-def _checks(project: Project, job_ids: list[str]) -> list[CameraCheck]:
-    # the cameras' clock now: the project's offset, else the latest any clock on Earth shows
-    ahead = offset_of(project.utc_offset) if project.utc_offset else None
-    camera_now = (now() + (ahead if ahead is not None else LATEST_ZONE)).replace(tzinfo=None)
-    return camera_checks(
-        resources.results_store(), project.id, job_ids, project.utc_offset, now=camera_now
-    )
-
-
-@bp.get(f"{API}/camera-checks")
-def checks(project_id: int) -> Any:
-    """Each location's clock against the sun and its times against the calendar."""
-    project, job_ids = _scope(project_id)
-    return jsonify(project=project.id, locations=[c.public() for c in _checks(project, job_ids)])
+def lanes(found: SurveyEcology, checks: list[CameraCheck]) -> list[Lane]:
+    """The timeline's lanes: each location's periods, gaps and dated findings."""
+    by_location = {c.location_id: c for c in checks}
+    made = []
+    for e in sorted(found.effort.values(), key=lambda e: e.name):
+        check = by_location.get(e.location_id)
+        findings = []
+        for f in check.findings if check is not None else []:
+            if f.start is not None:
+                findings.append((f.start, f.end or f.start, f.text))
+        made.append(
+            Lane(
+                e.name,
+                [
+                    (p.start, p.end, f"deployed {p.start:%Y-%m-%d} to {p.end:%Y-%m-%d}")
+                    for p in e.periods
+                ],
+                [(g.start, g.end, f"not working: {g.reason}") for g in e.gaps],
+                findings,
+            )
+        )
+    return made
 
 
 @bp.get("/projects/<int:project_id>/ecology")
 def page(project_id: int) -> Any:
-    project, job_ids = _scope(project_id)
-    found = _ecology(project, job_ids, request.args)
+    scope = survey_scope(project_id)
+    project = scope.project
+    found = _ecology(project, scope.job_ids, request.args)
     rows = abundance(found.detections, found.effort)
+    found_checks = project_checks(project, scope.job_ids)
     return render_template(
         "ecology.html",
         project=project,
@@ -275,7 +278,10 @@ def page(project_id: int) -> Any:
         minutes=found.interval_seconds / 60,
         intervals=INTERVALS_MINUTES,
         species=sorted({d.species for d in found.detections}),
-        checks=[c.public() for c in _checks(project, job_ids)],
+        checks=[c.public() for c in found_checks],
+        timeline=Markup(timelines(lanes(found, found_checks))),
+        can_manage=Can.MANAGE in scope.can,
+        can_review=Can.REVIEW in scope.can,
     )
 
 

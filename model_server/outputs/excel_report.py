@@ -25,6 +25,7 @@ WIDTHS = {
     "folder": 24,
     "outcome": 16,
     "captured": 20,
+    "camera_clock": 20,
     "make": 14,
     "model": 20,
     "serial": 14,

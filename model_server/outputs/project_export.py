@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,12 @@ from sqlalchemy import Engine
 
 from model_server.outputs.ecology_files import ecology_tables
 from model_server.outputs.export import counted
-from model_server.outputs.project_tables import file_key, project_tables
+from model_server.outputs.project_tables import ProjectTables, file_key, project_tables
 from model_server.outputs.reports import REPORT_FILES, write_reports
 from model_server.outputs.result_zip import write_result_zip
 from model_server.outputs.run_info import RunInfo, run_from_job
+from shared.ecology.camera_checks import CameraCheck, camera_checks
+from shared.ecology.clock_fix import shifted_files
 from shared.ecology.effort import DEFAULT_SILENT_DAYS
 from shared.ecology.histories import DEFAULT_OCCASION_DAYS
 from shared.ecology.survey import SurveyEcology, survey_ecology
@@ -80,9 +82,19 @@ def project_run(cards: list[JobRow], project: Project) -> tuple[RunInfo, list[st
     return run, warnings
 
 
-def _records(engine: Reader, cards: list[JobRow]) -> Iterator[MediaRecord]:
+def _records(
+    engine: Reader, cards: list[JobRow], shifts: dict[tuple[str, str], timedelta]
+) -> Iterator[MediaRecord]:
+    """Each card's files under their card's name, on the corrected clock where a person fixed
+    their period's (the camera's own time kept as `camera_clock`)."""
     for card in cards:
         for record in iter_media(engine, card.id):
+            shift = shifts.get((card.id, record.file))
+            if shift is not None and record.captured is not None:
+                own = record.metadata["captured"]
+                corrected = (record.captured + shift).isoformat()
+                meta = {**record.metadata, "captured": corrected, "camera_clock": own}
+                record = replace(record, metadata=meta)
             yield replace(record, file=file_key(card.id, record.file))
 
 
@@ -117,13 +129,19 @@ def write_project_outputs(
         )
         ecology = ecology_tables(survey, settings.occasion_days or DEFAULT_OCCASION_DAYS)
         _note_gaps(found.tables.deployments, survey, found.scope.comments)
+        checks = camera_checks(
+            store, target.project.id, [c.id for c in cards], target.project.utc_offset, now=now
+        )
+        _note_clocks(found, checks)
+        with store.connect() as conn:
+            shifts = shifted_files(conn, found.clock_shifts)
         reports = target.reports_dir
         try:
             if reports.exists():
                 shutil.rmtree(reports)
             reports.mkdir(parents=True)
             tally, more = write_reports(
-                counted(_records(store, cards), "report", progress),
+                counted(_records(store, cards, shifts), "report", progress),
                 reports,
                 run,
                 events=found.tables,
@@ -157,3 +175,19 @@ def _note_gaps(
         inside = [g for g in effort.gaps if g.start < end and start < g.end]
         if inside:
             comments[d.id] = comments.get(d.id, "") + f"not operating: {gap_text(inside)}; "
+
+
+def _note_clocks(found: ProjectTables, checks: list[CameraCheck]) -> None:
+    """A deployment whose clock still disagrees with the sun has `timestampIssues`; one a
+    person corrected says so in its comment."""
+    off = {period for c in checks for period in c.uncorrected_periods}
+    for period, deployment in found.deployment_of_period.items():
+        if period in off:
+            found.scope.fields.setdefault(deployment, {})["timestampIssues"] = True
+        shift = found.clock_shifts.get(period)
+        if shift:
+            hours = shift.total_seconds() / 3600
+            found.scope.comments[deployment] = (
+                found.scope.comments.get(deployment, "")
+                + f"times corrected by {hours:+g} h from the camera's clock; "
+            )

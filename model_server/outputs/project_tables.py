@@ -7,7 +7,8 @@ under the period of its first file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from model_server.outputs.camtrap_dp.package import SurveyScope
@@ -43,6 +44,8 @@ class ProjectTables:
     places: dict[str, Place]  # deployment id -> the location's registered coordinates
     scope: SurveyScope
     cards: dict[str, int]  # job id -> its files that belong to a deployment period
+    deployment_of_period: dict[int, str] = field(default_factory=dict)  # period id -> its row
+    clock_shifts: dict[int, timedelta] = field(default_factory=dict)  # corrected periods
 
 
 def _period_deployment(
@@ -91,6 +94,8 @@ def project_tables(
     comments: dict[str, str] = {}
     fields: dict[str, dict[str, Any]] = {}
     cards: dict[str, int] = {}
+    of_period: dict[int, str] = {}
+    shifts: dict[int, timedelta] = {}
     for loc, merged, _ in found.locations:
         by_period: dict[tuple[str, str], list[Item]] = {}
         for item in merged.items:
@@ -107,6 +112,9 @@ def project_tables(
             deployment_of.update((i.path, d.id) for i in items)
             cards[period.job_id] = cards.get(period.job_id, 0) + len(items)
             comments[d.id] = _comment(loc, period, number, len(mine))
+            of_period[period.id] = d.id
+            if period.clock_shift:
+                shifts[period.id] = period.clock_shift
             if loc.place is not None:
                 places[d.id] = loc.place
             if loc.camera_height is not None:
@@ -122,6 +130,8 @@ def project_tables(
         places,
         SurveyScope(comments, fields),
         cards,
+        of_period,
+        shifts,
     )
 
 

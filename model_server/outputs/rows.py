@@ -29,6 +29,7 @@ MEDIA_COLUMNS = (
     *REVIEW_COLUMNS,
     "species_source",
     "captured",
+    "camera_clock",
     "make",
     "model",
     "serial",
@@ -152,6 +153,8 @@ def media_row(record: MediaRecord, threshold: float) -> dict[str, Any]:
         "verified_category": record.verified_outcome if record.review else "",
         **dict(zip(("species", "species_source"), species_of(record, threshold), strict=True)),
         "captured": record.captured,
+        # the camera's own time where a person corrected its clock (`captured` has the fix)
+        "camera_clock": record.camera_clock,
         **{
             k: meta.get(k)
             for k in (

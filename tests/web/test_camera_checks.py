@@ -6,15 +6,20 @@ pipeline measures each photo's colour, so the check needs nothing but the store.
 
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import openpyxl
 import piexif
 import pytest
 from PIL import Image
 
 from shared.ecology.clock_check import Frame, time_warnings
 from shared.ecology.exposure import exposure_warnings
+from tests.camtrap import problems
 from tests.conftest import DATA
 from tests.web.test_survey_locations import send
 
@@ -58,7 +63,9 @@ def copy_of(name: str, shift: timedelta) -> bytes:
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
-def test_a_clock_twelve_hours_off_is_found_from_the_pictures(client, team, run_worker) -> None:
+def test_a_clock_twelve_hours_off_is_found_and_corrected(
+    client, team, run_worker, tmp_path: Path
+) -> None:
     url = f"/api/projects/{team.p1.id}"
     alice, vic = team.auth("alice"), team.auth("vic")
     assert client.patch(url, json={"utc_offset": "-07:00"}, headers=alice).status_code == 200
@@ -82,10 +89,99 @@ def test_a_clock_twelve_hours_off_is_found_from_the_pictures(client, team, run_w
     assert abs(wrong["clock"]["shift_hours"]) == 12 and wrong["clock"]["wrong_after"] == 0
     # all but the rabbit, taken at 06:08 on 8 December: 18:08 is dark in December too
     assert wrong["clock"]["wrong"] == 11
-    assert "looks shifted by about 12 h" in wrong["warnings"][0]
+    assert "looks shifted by about 12 h in card" in wrong["warnings"][0]
     page = client.get(f"/projects/{team.p1.id}/ecology", headers=vic).get_data(as_text=True)
     assert "looks shifted by about 12 h" in page
+    assert 'class="fix-clock"' not in page  # a viewer is offered no correction
     assert client.get(f"{url}/camera-checks", headers=team.auth("bob")).status_code == 404
+    (finding,) = [f for f in wrong["findings"] if f["kind"] == "clock"]
+    fix = finding["correction"]
+    assert abs(fix["shift_hours"]) == 12 and right["findings"] == []
+    page = client.get(f"/projects/{team.p1.id}/ecology", headers=alice).get_data(as_text=True)
+    assert f'class="fix-clock" data-period="{fix["period"]}"' in page and 'id="timeline"' in page
+
+    # before the fix the export says the wrong camera's times have issues
+    exported = export(client, team, run_worker, tmp_path / "before")
+    assert exported["deployments"] == {"Right": "", "Wrong": "true"}
+
+    clock_url = f"{url}/periods/{fix['period']}/clock"
+    body = {"shift_hours": fix["shift_hours"]}
+    assert client.post(clock_url, json=body, headers=team.auth("rita")).status_code == 403
+    for bad in ({"shift_hours": "12"}, {"shift_hours": 0}, {}, {"shift_hours": 10**9}):
+        assert client.post(clock_url, json=bad, headers=alice).status_code == 400, bad
+    assert client.post(f"{url}/periods/99999/clock", json=body, headers=alice).status_code == 404
+    assert client.post(clock_url, json=body, headers=alice).status_code == 201
+    fixed = {
+        c["name"]: c
+        for c in client.get(f"{url}/camera-checks", headers=vic).get_json()["locations"]
+    }
+    assert fixed["Wrong"]["clock_off"] is False and fixed["Wrong"]["clock"]["wrong"] == 0
+    assert fixed["Wrong"]["periods"][0]["clock_shift_seconds"] == fix["shift_hours"] * 3600
+    # every survey figure moves with it: the effort's span is the corrected one
+    effort = {
+        e["name"]: e for e in client.get(f"{url}/effort", headers=vic).get_json()["locations"]
+    }
+    moved = datetime.fromisoformat(effort["Wrong"]["start"]) - datetime.fromisoformat(
+        effort["Right"]["start"]
+    )
+    assert moved == timedelta(hours=12 + fix["shift_hours"])
+
+    exported = export(client, team, run_worker, tmp_path / "after")
+    assert exported["deployments"] == {"Right": "", "Wrong": ""}
+    assert "times corrected by" in exported["comments"]["Wrong"]
+    first = min(exported["media"]["Wrong"], key=lambda m: m["filePath"])
+    camera_own = taken(min(NIGHT_IR + DAY_COLOUR, key=taken)) + timedelta(hours=12)
+    assert first["timestamp"].startswith(
+        (camera_own + timedelta(hours=fix["shift_hours"])).isoformat()
+    )
+    assert (
+        f"the camera's clock said {camera_own.isoformat(sep=' ')} (corrected)"
+        in first["mediaComments"]
+    )
+    assert exported["camera_clock"]["Wrong/00.jpg"] == camera_own
+    assert exported["camera_clock"]["Right/00.jpg"] is None
+    assert problems(tmp_path / "after" / "camtrap-dp") == []  # frictionless passes
+
+    # undone: the check finds the shift again; nothing left to undo
+    assert client.delete(clock_url, headers=alice).status_code == 200
+    again = {
+        c["name"]: c
+        for c in client.get(f"{url}/camera-checks", headers=vic).get_json()["locations"]
+    }
+    assert again["Wrong"]["clock_off"] is True
+    assert client.delete(clock_url, headers=alice).status_code == 404
+
+
+def export(client, team, run_worker, into: Path) -> dict:
+    """The project's export, unpacked into `into`: each deployment's timestampIssues and
+    comment, the Camtrap DP media rows by location, and the report's camera_clock column."""
+    url = f"/api/projects/{team.p1.id}"
+    alice = team.auth("alice")
+    assert client.post(f"{url}/exports", headers=alice).status_code == 202
+    run_worker()
+    assert client.get(f"{url}/exports", headers=alice).get_json()["state"] == "done"
+    got = client.get(f"{url}/download", headers=alice)
+    zipfile.ZipFile(io.BytesIO(got.get_data())).extractall(into)
+    got.close()
+    with (into / "camtrap-dp" / "deployments.csv").open(encoding="utf-8") as fh:
+        deployments = list(csv.DictReader(fh))
+    with (into / "camtrap-dp" / "media.csv").open(encoding="utf-8") as fh:
+        media = list(csv.DictReader(fh))
+    where = {d["deploymentID"]: d["locationName"] for d in deployments}
+    by_place: dict[str, list[dict]] = {}
+    for m in media:
+        by_place.setdefault(where[m["deploymentID"]], []).append(m)
+    book = openpyxl.load_workbook(into / "report.xlsx", read_only=True)
+    rows = list(book["Media"].iter_rows(values_only=True))
+    book.close()
+    header = list(rows[0])
+    file_at, clock_at = header.index("file"), header.index("camera_clock")
+    return {
+        "deployments": {d["locationName"]: d["timestampIssues"] for d in deployments},
+        "comments": {d["locationName"]: d["deploymentComments"] for d in deployments},
+        "media": by_place,
+        "camera_clock": {str(r[file_at]).split("/", 1)[1]: r[clock_at] for r in rows[1:]},
+    }
 
 
 def test_times_in_the_future_before_the_set_up_and_going_backwards() -> None:
@@ -101,7 +197,7 @@ def test_times_in_the_future_before_the_set_up_and_going_backwards() -> None:
         frame("A/5.jpg", 5, datetime(2027, 1, 1)),
     ]
     said = time_warnings(frames, now=datetime(2026, 12, 7), set_up=datetime(2026, 5, 15))
-    assert said == [
+    assert [f.text for f in said] == [
         "1 file(s) are dated in the future (first: A/5.jpg)",
         "2 file(s) are dated before the set-up at 2026-05-15 00:00:00 (first: A/4.jpg)",
         (
@@ -122,10 +218,14 @@ def test_a_run_of_black_frames_is_named_and_a_single_one_is_not() -> None:
     covered = [frame(10 + i, 0.01) for i in range(5)]
     glare = [frame(20 + i, 0.99) for i in range(4)]  # four: below the run of five
     said = exposure_warnings(night + covered + glare)
-    assert said == [
+    assert [f.text for f in said] == [
         (
             "5 near-black frames in a row from 2026-06-01 03:10:00 to 2026-06-01 03:14:00"
             " (A/10.jpg to A/14.jpg): lens covered or flash failed?"
         )
     ]
-    assert exposure_warnings(glare, run=4)[0].startswith("4 near-white frames in a row")
+    assert said[0].start == datetime(2026, 6, 1, 3, 10) and said[0].end == datetime(
+        2026, 6, 1, 3, 14
+    )
+    assert said[0].public()["gap"]["end"] == "2026-06-01T03:14:00"  # what the page's button sends
+    assert exposure_warnings(glare, run=4)[0].text.startswith("4 near-white frames in a row")

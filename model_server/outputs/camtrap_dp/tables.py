@@ -149,8 +149,17 @@ def media_row(record: MediaRecord, deployment: str, zone: timezone) -> dict[str,
         "filePublic": False,
         "fileName": PurePosixPath(record.file).name,
         "fileMediatype": media_type(record.file),
-        "mediaComments": f"not readable: {record.failure}" if record.failure else None,
+        "mediaComments": _media_comment(record),
     }
+
+
+def _media_comment(record: MediaRecord) -> str | None:
+    said = []
+    if record.failure:
+        said.append(f"not readable: {record.failure}")
+    if own := record.metadata.get("camera_clock"):
+        said.append(f"the camera's clock said {own.replace('T', ' ')} (corrected)")
+    return "; ".join(said) or None
 
 
 def _box(bbox: list[float]) -> dict[str, float]:
