@@ -151,5 +151,12 @@ class MediaRecord:
         return datetime.fromisoformat(raw) if raw else None
 
     @property
+    def camera_clock(self) -> datetime | None:
+        """The camera's own capture time where a person corrected its clock (a project
+        export's records; `captured` then has the corrected one)."""
+        raw = self.metadata.get("camera_clock")
+        return datetime.fromisoformat(raw) if raw else None
+
+    @property
     def max_conf(self) -> float | None:
         return max((d["conf"] for d in self.machine), default=None)
