@@ -126,6 +126,7 @@ def write_project_outputs(
             run.event_gap,
             settings.silent_days or DEFAULT_SILENT_DAYS,
             target.project.utc_offset,
+            events=found.events,  # grouped at the same gap: the files are read once
         )
         ecology = ecology_tables(survey, settings.occasion_days or DEFAULT_OCCASION_DAYS)
         _note_gaps(found.tables.deployments, survey, found.scope.comments)

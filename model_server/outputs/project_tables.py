@@ -17,7 +17,7 @@ from shared.camtrap_options import Place
 from shared.events.grouping import by_file, described
 from shared.events.model import Deployment, Event, Item
 from shared.store.snapshot import Reader
-from shared.surveys.events import card_of, events_as_stored
+from shared.surveys.events import ProjectEvents, card_of, events_as_stored
 from shared.surveys.locations import Location
 from shared.surveys.periods import Period, periods_of
 
@@ -44,6 +44,7 @@ class ProjectTables:
     places: dict[str, Place]  # deployment id -> the location's registered coordinates
     scope: SurveyScope
     cards: dict[str, int]  # job id -> its files that belong to a deployment period
+    events: ProjectEvents  # as read from the store, before they were filed by deployment
     deployment_of_period: dict[int, str] = field(default_factory=dict)  # period id -> its row
     clock_shifts: dict[int, timedelta] = field(default_factory=dict)  # corrected periods
 
@@ -130,6 +131,7 @@ def project_tables(
         places,
         SurveyScope(comments, fields),
         cards,
+        found,
         of_period,
         shifts,
     )

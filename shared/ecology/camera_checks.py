@@ -90,7 +90,6 @@ def _frames(
             media.c.kind == "image",
             media.c.captured.is_not(None),
         )
-        .order_by(media.c.captured, media.c.id)
     )
     found: dict[int, list[Frame]] = {}
     with engine.connect() as conn:

@@ -16,7 +16,7 @@ from shared.ecology.gaps import gaps_of
 from shared.ecology.records import Detection, event_species
 from shared.store.snapshot import Reader
 from shared.store.species_data import suggestions_by_file
-from shared.surveys.events import card_of, events_as_stored
+from shared.surveys.events import ProjectEvents, card_of, events_as_stored
 from shared.surveys.locations import Location
 from shared.surveys.periods import periods_of
 
@@ -44,9 +44,13 @@ def survey_ecology(
     interval_seconds: float,
     silent_days: float,
     utc_offset: str = "",
+    *,
+    events: ProjectEvents | None = None,
 ) -> SurveyEcology:
-    """Read only: the caller has matched new cards to locations (`sync_periods`)."""
-    found = events_as_stored(engine, project_id, job_ids, interval_seconds)
+    """Read only: the caller has matched new cards to locations (`sync_periods`). `events`:
+    the same cards' events grouped at `interval_seconds` where the caller has them already
+    (the project export), so a season's files are not read twice."""
+    found = events or events_as_stored(engine, project_id, job_ids, interval_seconds)
     wanted = set(job_ids)
     spans: dict[int, list[Span]] = {}
     for location_id, periods in periods_of(engine, project_id).items():
