@@ -44,7 +44,7 @@ if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv
 fi
 extras="web,model"
-(( with_tests )) && extras="web,model,test"
+(( with_tests )) && extras="web,model,test,docs"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 # MegaDetector's own validator judges detections.json in the tests: the package alone, since

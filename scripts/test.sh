@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need, then lints, type-checks and runs the whole test suite.
-# Extra arguments go to pytest. Any ruff or mypy finding fails the run before pytest starts.
+# Extra arguments go to pytest. Any ruff or mypy finding, or a docs build warning (a broken link,
+# a setting or column without its meaning), fails the run before pytest starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -9,5 +10,7 @@ echo "test: ruff"
 .venv/bin/ruff format --check shared web model_server scripts benchmarks tests
 echo "test: mypy"
 .venv/bin/mypy
+echo "test: docs"
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 export TF_CPP_MIN_LOG_LEVEL=3
 exec .venv/bin/python -m pytest "$@"

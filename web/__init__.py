@@ -86,11 +86,13 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         camera_checks,
         classes,
         deployments,
+        docs_site,
         ecology,
         events,
         insights,
         jobs,
         metrics,
+        openapi,
         project_charts,
         project_deletion,
         project_exports,
@@ -136,6 +138,8 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
         project_pages,
         project_repeats,
         repeat_rules,
+        openapi,
+        docs_site,
     ):
         app.register_blueprint(module.bp)
     init_errors(app)

@@ -166,7 +166,7 @@ def embedder_missing() -> str:
     return (
         "no species embedder is installed on the model servers, so class sets cannot be "
         "taught or used. Administrators: `trapline-models download yolox_nano_onnx --dir "
-        "models` and TRAPLINE_SPECIES_EMBEDDER (see the README, Species from your own examples)."
+        "models` and TRAPLINE_SPECIES_EMBEDDER (see the docs, Researchers: Species)."
     )
 
 

@@ -45,7 +45,7 @@ def model_notice() -> str | None:
     if notice:
         return (
             "No detector model is installed on the model server yet, so jobs wait in the "
-            "queue. Administrators: see `trapline-models download` in the README."
+            "queue. Administrators: see `trapline-models download` in the docs (Sysadmins, Models)."
         )
     return "No model server is running right now; jobs wait in the queue until one starts."
 

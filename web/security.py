@@ -38,7 +38,7 @@ WINDOW_SECONDS = 3600
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_TOKEN_FOR_SCRIPT = (
     "This request carries neither the page's CSRF token nor an X-API-Key header. Scripts send "
-    "X-API-Key (any value when the site sets no key; see the README's HTTP API)."
+    "X-API-Key (any value when the site sets no key; see the docs, Scripts)."
 )
 EXPIRED_FORM = (
     "This form has expired or did not come from this site. Please reload the page and try again."

@@ -56,7 +56,7 @@ DESCRIPTION: dict[str, Any] = {
         "One class (animal): people and vehicles are not detected. 0.25 is zamba's own "
         "default confidence; on the shared ENA24 frames it found 12 of MegaDetector "
         "v4.1's 13 animals with 1 extra box, and it scores a night-IR heron at most 0.12 "
-        "(see the README)."
+        "(see the docs, Sysadmins: Models)."
     ),
     "source": {
         "package": "zamba",

@@ -29,7 +29,7 @@ EVENT_COLUMNS = (
     # they counted, which may be more than the MaxN of its files
     "confirmed_species",
     "confirmed_count",
-    "confirmed_by",  # machine | reviewed | mixed: where the outcome and MaxN come from
+    "confirmed_by",  # the reviewer who tagged the event
     "first_file",
     "notes",
 )

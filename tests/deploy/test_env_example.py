@@ -1,4 +1,4 @@
-"""The deploy steps end with a working model (issue 28, item 10): the settings file the README
+"""The deploy steps end with a working model (issue 28, item 10): the settings file the deploy guide
 installs points at the files its step 4 installs, and those are files `trapline-models` makes
 without a checksum the sysadmin must find first."""
 
@@ -19,7 +19,7 @@ def settings(path: Path) -> dict[str, str]:
 
 def test_the_env_example_points_at_what_step_4_installs() -> None:
     env = settings(REPO / "deploy" / "trapline.env.example")
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "docs" / "sysadmins" / "deploy.md").read_text(encoding="utf-8")
     models = Path("/srv/trapline/models")
     assert Path(env["TRAPLINE_MODEL_PATH"]) == models / FILENAME
     assert "trapline-models install megadetector-lite --dir /srv/trapline/models" in readme

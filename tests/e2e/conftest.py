@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,9 @@ import pytest
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
+# The docs' screenshots are these tests' own: with TRAPLINE_DOCS_SCREENSHOTS=1 a test's `shoot`
+# also writes its picture into docs/img/ (commit what changed).
+DOCS_IMAGES = REPO / "docs" / "img"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
@@ -56,3 +60,12 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
         page.on("requestfailed", request_failed)
         yield page, errors
         browser.close()
+
+
+def shoot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A screenshot into test-artifacts/, and into the docs when they are being refreshed."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+    if os.environ.get("TRAPLINE_DOCS_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ARTIFACTS / name, DOCS_IMAGES / name)

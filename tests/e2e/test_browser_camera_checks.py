@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from shared.people.projects import create_project
 from shared.people.tokens import create_token
 from shared.people.users import create_user
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, shoot
 from tests.e2e.test_browser_repeat_rules import send
 from tests.e2e.test_browser_teams import PASSWORD, log_in
 from tests.web.test_camera_checks import DAY_COLOUR, NIGHT_IR, SOUTHWEST, copy_of, taken
@@ -79,7 +79,7 @@ def test_a_clock_fix_and_a_gap_from_the_page(browser_page, live_server, run_work
     )
     expect(page.locator("p.corrected")).to_contain_text(f"times shifted by {hours:+d} h")
     assert checks()["Wrong"]["clock_off"] is False
-    page.screenshot(path=str(ARTIFACTS / "camera-checks-corrected.png"), full_page=True)
+    shoot(page, "camera-checks-corrected.png")
     page.locator("button.undo-clock").click()
     expect(page.locator("#checks-message")).to_contain_text("The clock correction is undone.")
     expect(page.locator("button.fix-clock")).to_have_count(1)

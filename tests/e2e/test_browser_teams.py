@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shared.people.users import create_user
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, shoot
 from tests.web.helpers import BURST
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -69,7 +69,7 @@ def review_across_cards(page, jobs: list[str]) -> None:
         page.keyboard.press("a")
     assert saved.value.status == 201, saved.value.json()
     assert saved.value.json()["job"] in jobs and saved.value.json()["media"]["review"]
-    page.screenshot(path=str(ARTIFACTS / "project-review-viewer.png"), full_page=True)
+    shoot(page, "project-review-viewer.png")
     page.keyboard.press("Escape")
     with page.expect_response(lambda r: r.url.endswith("/reviews")) as bulk:
         page.click("#bulk-accept")
@@ -107,7 +107,7 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
     jobs = [upload_card(page, project_url, card, run_worker) for card in CARDS]
     page.goto(project_url)
     expect(page.locator("#project-jobs tbody tr")).to_have_count(2)
-    page.screenshot(path=str(ARTIFACTS / "project-page.png"), full_page=True)
+    shoot(page, "project-page.png")
     log_out(page)
 
     log_in(page, live_server, "rita")
@@ -132,7 +132,7 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
         "#project-gallery img", "imgs => imgs.filter(i => i.naturalWidth > 0).length"
     )
     assert loaded == tiles.count()
-    page.screenshot(path=str(ARTIFACTS / "project-gallery.png"), full_page=True)
+    shoot(page, "project-gallery.png")
     page.select_option("#g-location", label="StationC")
     page.click("#project-filters button[type=submit]")
     expect(page.locator("#gallery-count")).to_have_text("3 files")
@@ -151,7 +151,7 @@ def test_a_team_shares_a_project(browser_page, live_server, run_worker, app) -> 
         assert "camtrap-dp/datapackage.json" in archive.namelist()
         package = json.loads(archive.read("camtrap-dp/datapackage.json"))
     assert package["title"] == "StationC season: camera-trap survey"
-    page.screenshot(path=str(ARTIFACTS / "project-export.png"), full_page=True)
+    shoot(page, "project-export.png")
     log_out(page)
 
     log_in(page, live_server, "bob")

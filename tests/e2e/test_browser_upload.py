@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from shared.model_servers import live_count
 from tests.conftest import DATA
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, shoot
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,7 +36,7 @@ def test_drop_submit_watch_download(
     page.goto(live_server + "/")
     assert page.locator("script[src*='cdn']").count() == 0  # Dropzone comes from the app itself
     page.wait_for_selector("input.dz-hidden-input", state="attached")  # Dropzone is running
-    page.screenshot(path=str(ARTIFACTS / "upload-page.png"), full_page=True)
+    shoot(page, "upload-page.png")
     page.fill("#email", "ranger@example.org")
     extra = DATA / "camera-trap" / "ena24" / "2480.jpg"  # dropped by mistake, then removed
     page.set_input_files("input.dz-hidden-input", [str(p) for p in [*PHOTOS, extra]])
@@ -56,7 +56,7 @@ def test_drop_submit_watch_download(
     progress = page.locator("#progress")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "3"
     assert "3 of 3 photos" in page.inner_text("#counts")
-    page.screenshot(path=str(ARTIFACTS / "job-finished.png"), full_page=True)
+    shoot(page, "job-finished.png")
     with page.expect_download() as info:
         page.click("#download")
     target = tmp_path / "result.zip"
