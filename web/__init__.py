@@ -11,6 +11,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from shared.settings import Settings
 from web import resources
@@ -37,9 +38,19 @@ REDIS_DOWN = (
 )
 
 
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` in routes: at most 18 digits, which a database id (64-bit signed) can hold; a
+    longer number matches no route (404)."""
+
+    regex = r"\d{1,18}"
+
+
 def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    # ids in URLs are database integers: a larger number is no such thing (404), not an
+    # overflow in the database driver (500); set before any route is added
+    app.url_map.converters["int"] = DatabaseInteger
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,

@@ -38,7 +38,7 @@ from web import resources
 from web.access import LOGIN_NEEDED, login_manager, now, signed_in
 from web.audit_trail import note
 from web.errors import Refusal, error_response
-from web.request_body import body_dict
+from web.request_body import body_dict, text_field
 
 bp = Blueprint("projects", __name__)
 NOT_HERE = "There is no such project, or you are not one of its members."
@@ -112,11 +112,11 @@ def _new_project(body: dict[str, Any], user: User) -> Project:
     try:
         project = create_project(
             resources.results_store(),
-            str(body.get("name", "")),
+            text_field(body, "name"),
             user,
             now=now(),
-            description=str(body.get("description", "")),
-            utc_offset=str(body.get("utc_offset", "")),
+            description=text_field(body, "description"),
+            utc_offset=text_field(body, "utc_offset"),
         )
     except PeopleError as exc:
         raise Refusal(str(exc)) from None

@@ -17,6 +17,7 @@ from web.access import now, reviewer_name
 from web.audit_trail import note
 from web.errors import Refusal
 from web.projects import project_for
+from web.request_body import is_row_id
 from web.review import json_body
 
 bp = Blueprint("repeat_rules", __name__, url_prefix="/api/projects/<int:project_id>/rules")
@@ -51,7 +52,7 @@ def create(project_id: int) -> Any:
     if category is None:
         raise Refusal(f"category must be one of {', '.join(CATEGORY_IDS)}.")
     location = body.get("location")
-    if not isinstance(location, int) or isinstance(location, bool):
+    if not is_row_id(location):
         raise Refusal("location must be the id of one of the project's locations.")
     overlap = body.get("iou", resources.settings().repeat_iou)
     if not isinstance(overlap, int | float) or isinstance(overlap, bool):

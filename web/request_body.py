@@ -5,7 +5,7 @@ string or number, or JSON that does not parse, is a 400 saying so, not a 500 fro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask import request
 from werkzeug.datastructures import MultiDict
@@ -31,3 +31,24 @@ def body_dict(page: str | None = None) -> dict[str, Any]:
     """`body_fields` as a plain dict (a form's first value of each field)."""
     body = body_fields(page)
     return body.to_dict() if isinstance(body, MultiDict) else dict(body)
+
+
+def text_field(body: Mapping[str, Any], name: str) -> str:
+    """A text field of the body ("" when absent): a JSON list, number or object there is a 400
+    naming the field, never its Python spelling stored as text."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Refusal(f"`{name}` must be text.")
+    return value
+
+
+# The largest id a database row can have (a 64-bit signed integer)
+LARGEST_ID = 2**63 - 1
+
+
+def is_row_id(value: Any) -> TypeGuard[int]:
+    """A JSON whole number that can name a database row: a larger one is no row at all, not an
+    overflow in the database driver."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_ID

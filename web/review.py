@@ -24,6 +24,7 @@ from web.audit_trail import note_job
 from web.errors import Refusal
 from web.exporting import start_export
 from web.repeats import judge_job_group
+from web.request_body import LARGEST_ID, is_row_id
 from web.results import media_query, store, with_urls
 
 bp = Blueprint("review", __name__)
@@ -42,6 +43,8 @@ def _int(body: dict[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ReviewRefused(f"{name} must be a whole number")
+    if not is_row_id(value) and name.endswith("_id"):
+        raise ReviewRefused(f"{name} names nothing: ids are whole numbers from 0 to {LARGEST_ID}")
     return value
 
 
