@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.web.helpers import SCRIPT
+from tests.web.helpers import SCRIPT, photo
 from tests.web.test_survey_locations import send
 from tests.web.test_teams import Team
 from web.openapi import documented_operations, load_spec
@@ -52,7 +52,7 @@ def fuzz(operation: Any, mode: GenerationMode, fill: dict[str, Any], call: Any) 
 def test_the_api_holds_to_its_document_under_fuzzing(
     app, client, live_server: str, run_worker, team: Team
 ) -> None:
-    card = send(client, team, "alice", {"cam1/a.jpg": _photo(0), "cam1/b.jpg": _photo(9)})
+    card = send(client, team, "alice", {"cam1/a.jpg": photo(0), "cam1/b.jpg": photo(9)})
     assert card.status_code == 201, card.get_json()
     job = card.get_json()["id"]
     run_worker()
@@ -83,9 +83,3 @@ def test_the_api_holds_to_its_document_under_fuzzing(
             except Unsatisfiable:  # nothing to negate: no parameters and no body
                 assert mode is GenerationMode.NEGATIVE, operation.label
     assert not failures, "\n\n".join(f"{op}: {why}" for op, why in failures.items())
-
-
-def _photo(i: int) -> bytes:
-    from tests.web.helpers import photo
-
-    return photo(i)
