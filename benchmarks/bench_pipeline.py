@@ -30,9 +30,11 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -44,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
 YOLOX = REPO.parent / "shared" / "models" / "yolox_nano_float16_quantize.tflite"
 MDLITE = REPO / "models" / "megadetector_lite_yolox_tiny_640.tflite"
+T = TypeVar("T")
 PHOTO_DIRS = [DATA / "camtrap-dp" / "example" / "media", DATA / "camera-trap" / "ena24"]
 
 
@@ -94,8 +97,9 @@ def load_model(kind: str, tmp: Path, threads: int = 0) -> Any:
     return load_detector(build_mdlike_graph(tmp / "mdlike.pb"))
 
 
-def detector_alone(detector: Any, photos: list[Path]) -> float:
-    """Images per second of detect() alone, on photos decoded beforehand (decoding not timed)."""
+def detector_alone(detector: Any, photos: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of detect() alone, on photos decoded beforehand (decoding not
+    timed)."""
     decoded: dict[str, np.ndarray] = {}
     for p in photos:
         key = p.name.split("_", 1)[1]
@@ -105,27 +109,44 @@ def detector_alone(detector: Any, photos: list[Path]) -> float:
                 decoded[key] = np.asarray(upright.convert("RGB"))
     arrays = [decoded[p.name.split("_", 1)[1]] for p in photos]
     detector.detect(arrays[0])  # warm-up, as the pipeline's detector is warm too
-    start = time.perf_counter()
-    for array in arrays:
-        detector.detect(array)
-    return len(arrays) / (time.perf_counter() - start)
+    return timed(lambda: [detector.detect(array) for array in arrays])[1:]
 
 
-def run_pipeline(detector: Any, folder: Path, work: Path, copies: bool = True) -> tuple[Any, float]:
+def timed(work: Callable[[], T]) -> tuple[T, float, float]:
+    """What `work` returns, its wall seconds and the CPU seconds of the whole process meanwhile
+    (every thread's: loaders, writer and the runtime's own)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = work()
+    return done, time.perf_counter() - wall, time.process_time() - cpu
+
+
+class Unprepared:
+    """The detector with its input preparation hidden: the pipeline then letterboxes on the
+    thread that runs the model, as before the loaders took it."""
+
+    def __init__(self, detector: Any) -> None:
+        self.info, self._detector = detector.info, detector
+
+    def detect(self, image: np.ndarray, source: str = "") -> list[Any]:
+        return list(self._detector.detect(image, source))
+
+    def close(self) -> None:
+        pass
+
+
+def run_pipeline(detector: Any, folder: Path, work: Path, copies: bool = True) -> Any:
     from model_server.pipeline.batch import run_batch
     from model_server.pipeline.options import PipelineOptions
     from shared.inputs import collect_inputs
     from shared.options import JobOptions
 
-    start = time.perf_counter()
-    result = run_batch(
+    return run_batch(
         collect_inputs([folder]),
         detector,
         work,
         work.parent / "result.zip",
         PipelineOptions(job=JobOptions(reports_only=not copies)),
     )
-    return result, time.perf_counter() - start
 
 
 def _spread(values: list[float]) -> str:
@@ -143,31 +164,57 @@ def speed(args: argparse.Namespace) -> None:
             speed(argparse.Namespace(**{**vars(args), "detector": kind}))
             print()
         return
-    alone, serial, piped = [], [], []
+    # per row: images/s and CPU seconds per image of every repeat
+    rows: dict[str, tuple[list[float], list[float]]] = {}
+
+    def record(row: str, wall: float, cpu: float) -> None:
+        rate, cost = rows.setdefault(row, ([], []))
+        rate.append(args.images / wall)
+        cost.append(cpu / args.images)
+
     with tempfile.TemporaryDirectory(prefix="trapline-bench-") as tmp_name:
         tmp = Path(tmp_name)
         photos = make_batch(tmp / "photos", args.images)
         detector = load_model(args.detector, tmp, args.threads)
-        for i in range(args.repeat):  # interleaved, so drift in the machine hits all three
-            alone.append(detector_alone(detector, photos))
+        from model_server.detectors.base import PreparingDetector
+
+        ways = {"pipeline": detector}
+        if isinstance(detector, PreparingDetector):
+            ways["pipeline, letterbox on the model's thread"] = Unprepared(detector)
+        for i in range(args.repeat):  # interleaved, so drift in the machine hits every row
+            record("detector alone", *detector_alone(detector, photos))
             work = tmp / f"serial{i}"
-            seconds = run_serial(detector, tmp / "photos", work, work.parent / f"serial{i}.zip")
-            serial.append(args.images / seconds)
-            result, seconds = run_pipeline(
-                detector, tmp / "photos", tmp / f"work{i}", copies=not args.reports_only
-            )
-            piped.append(args.images / seconds)
+            zipped = work.parent / f"serial{i}.zip"
+            _, wall, cpu = timed(partial(run_serial, detector, tmp / "photos", work, zipped))
+            record("serial stages", wall, cpu)
             shutil.rmtree(work, ignore_errors=True)
+            for row, way in ways.items():
+                work = tmp / f"work{i}"
+                copies = not args.reports_only
+                done, wall, cpu = timed(partial(run_pipeline, way, tmp / "photos", work, copies))
+                record(row, wall, cpu)
+                if row == "pipeline":
+                    result = done
+                shutil.rmtree(work, ignore_errors=True)
         name = detector.info.name
-    print(f"model: {name}; images: {args.images}; repeats: {args.repeat} (images/s)")
-    print(f"detector alone : {_spread(alone)}")
-    print(f"serial stages  : {_spread(serial)}")
-    print(f"pipeline       : {_spread(piped)}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"model: {name}; images: {args.images}; repeats: {args.repeat}")
+    for row, (rate, cost) in rows.items():
+        print(f"{row:42} images/s     {_spread(rate)}")
+        print(f"{'':42} CPU s/image  {_spread(cost)}")
     med = statistics.median
-    print(f"ratio pipeline/detector (medians): {med(piped) / med(alone):.3f}")
-    print(f"ratio pipeline/serial   (medians): {med(piped) / med(serial):.3f}")
+    piped, alone = med(rows["pipeline"][0]), med(rows["detector alone"][0])
+    print(f"ratio pipeline/detector (medians): {piped / alone:.3f}")
+    print(f"ratio pipeline/serial   (medians): {piped / med(rows['serial stages'][0]):.3f}")
+    if len(ways) > 1:
+        before = med(rows["pipeline, letterbox on the model's thread"][0])
+        print(
+            f"ratio letterbox on the loaders / on the model's thread (medians): "
+            f"{piped / before:.3f}"
+        )
     cores = os.cpu_count() or 1
-    print(f"pipeline images/s per core ({cores} cores, median): {med(piped) / cores:.3f}")
+    print(f"pipeline images/s per core ({cores} cores, median): {piped / cores:.3f}")
+    print(f"peak RSS of the whole benchmark process: {peak:.0f} MB")
     print("where the pipeline's time went in its last run (seconds summed over threads):")
     for stage in STAGES:
         secs, calls = result.clock.seconds[stage], result.clock.calls[stage]
@@ -185,7 +232,7 @@ def one_memory_run(count: int, kind: str) -> None:
         make_batch(tmp / "photos", count)
         detector = load_model(kind, tmp)
         tracemalloc.start()
-        result, seconds = run_pipeline(detector, tmp / "photos", tmp / "work")
+        result, seconds, _ = timed(lambda: run_pipeline(detector, tmp / "photos", tmp / "work"))
         heap_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         zip_mb = (tmp / "result.zip").stat().st_size / 1e6

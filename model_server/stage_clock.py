@@ -8,7 +8,18 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-STAGES = ("read", "decode", "exif", "inference", "drawing", "encoding", "store", "report", "zip")
+STAGES = (
+    "read",
+    "decode",
+    "letterbox",
+    "exif",
+    "inference",
+    "drawing",
+    "encoding",
+    "store",
+    "report",
+    "zip",
+)
 
 
 @dataclass

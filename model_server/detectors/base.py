@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -74,6 +74,18 @@ class Detector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PreparingDetector(Detector, Protocol):
+    """A detector whose input preparation (the letterbox resize) can run on a loader thread,
+    so that the thread running the model does only inference."""
+
+    def prepare(self, image: np.ndarray) -> Any:
+        """What `detect_prepared` takes, made from the same array `detect` takes."""
+        ...
+
+    def detect_prepared(self, prepared: Any) -> list[Detection]: ...
 
 
 def clip_bbox(x1: float, y1: float, x2: float, y2: float) -> tuple[float, float, float, float]:

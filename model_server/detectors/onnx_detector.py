@@ -14,7 +14,13 @@ import numpy as np
 from PIL import Image
 
 from model_server.detectors.base import Category, Detection, ModelInfo
-from model_server.detectors.yolo_decode import decode_yolox, detections, grids, letterbox
+from model_server.detectors.yolo_decode import (
+    Letterboxed,
+    decode_yolox,
+    detections,
+    grids,
+    letterbox,
+)
 from model_server.detectors.yolox_spec import YoloxSpec, spec_for
 from shared.errors import ModelLoadError
 
@@ -101,6 +107,9 @@ class OnnxDetector:
         log.info("loaded %s from %s (onnxruntime)", self.info.name, path)
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:
+        return self.detect_prepared(self.prepare(image))
+
+    def prepare(self, image: np.ndarray) -> Letterboxed:
         spec = self.spec
         canvas, r, offset = letterbox(
             image,
@@ -113,18 +122,21 @@ class OnnxDetector:
         if spec.pixel_scale != 1.0:
             canvas *= spec.pixel_scale
         tensor = np.ascontiguousarray(canvas.transpose(2, 0, 1)[np.newaxis])
-        out: Any = self._session.run(None, {self._input: tensor})[0][0]
+        return Letterboxed(tensor, r, offset, (image.shape[1], image.shape[0]))
+
+    def detect_prepared(self, prepared: Letterboxed) -> list[Detection]:
+        out: Any = self._session.run(None, {self._input: prepared.tensor})[0][0]
         centres = (
             decode_yolox(out[:, :4], self._cells, self._strides) if self._yolox else out[:, :4]
         )
         return detections(
             centres,
             out[:, 4:5] * out[:, 5:],
-            spec.classes,
-            scale=r,
-            offset=offset,
-            image_size=(image.shape[1], image.shape[0]),
-            nms_iou=spec.nms_iou,
+            self.spec.classes,
+            scale=prepared.scale,
+            offset=prepared.offset,
+            image_size=prepared.image_size,
+            nms_iou=self.spec.nms_iou,
         )
 
     def close(self) -> None:

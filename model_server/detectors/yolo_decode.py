@@ -4,6 +4,8 @@ non-maximum suppression per category, so one deer scored as both "sheep" and "co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -32,6 +34,17 @@ def letterbox(
     left, top = ((size - nw) // 2, (size - nh) // 2) if centred else (0, 0)
     canvas[top : top + nh, left : left + nw] = resized[..., ::-1] if bgr else resized
     return canvas, r, (left, top)
+
+
+@dataclass(frozen=True)
+class Letterboxed:
+    """A photo made ready for a YOLO-family model (on a loader thread, off the detector's):
+    the input tensor, batch of one in the model's layout, and how to map boxes back."""
+
+    tensor: np.ndarray
+    scale: float
+    offset: tuple[int, int]
+    image_size: tuple[int, int]  # the photo's (width, height)
 
 
 def grids(size: int) -> tuple[np.ndarray, np.ndarray]:

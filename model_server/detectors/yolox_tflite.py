@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from model_server.detectors.base import Detection
-from model_server.detectors.tf_runtime import import_tensorflow
-from model_server.detectors.yolo_decode import decode_yolox, detections, grids, letterbox
+from model_server.detectors.tflite_runtime import tflite_interpreter
+from model_server.detectors.yolo_decode import (
+    Letterboxed,
+    decode_yolox,
+    detections,
+    grids,
+    letterbox,
+)
 from model_server.detectors.yolox_spec import spec_for
 from shared.errors import ModelLoadError
 
@@ -26,19 +31,14 @@ log = logging.getLogger(__name__)
 
 class YoloxTFLite:
     def __init__(self, path: Path, *, threads: int = 0) -> None:
-        tf = import_tensorflow()
         self.spec = spec_for(path)
         self.info = self.spec.info
-        with warnings.catch_warnings():
-            # tf.lite.Interpreter announces its move to ai_edge_litert; it still works in 2.21.
-            warnings.simplefilter("ignore")
-            try:
-                # TFLite's own default is one thread; the model's spec says what served best
-                count = threads or self.spec.default_threads or os.cpu_count() or 1
-                self._interp = tf.lite.Interpreter(model_path=str(path), num_threads=count)
-                self._interp.allocate_tensors()
-            except (ValueError, RuntimeError) as exc:
-                raise ModelLoadError(f"{path} is not a usable TFLite model: {exc}") from exc
+        # TFLite's own default is one thread; the model's spec says what served best
+        count = threads or self.spec.default_threads or os.cpu_count() or 1
+        try:
+            self._interp, runtime = tflite_interpreter(path, count)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"{path} is not a usable TFLite model: {exc}") from exc
         inp = self._interp.get_input_details()[0]
         out = self._interp.get_output_details()[0]
         shape = tuple(int(v) for v in inp["shape"])
@@ -55,26 +55,34 @@ class YoloxTFLite:
         self._cells, self._strides = grids(self._size)
         if self._cells.shape[0] != out["shape"][1]:
             raise ModelLoadError(f"{path}: output rows do not match YOLOX strides 8/16/32.")
-        log.info("loaded %s from %s", self.info.name, path)
+        log.info("loaded %s from %s on %s", self.info.name, path, runtime)
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:
+        return self.detect_prepared(self.prepare(image))
+
+    def prepare(self, image: np.ndarray) -> Letterboxed:
         spec = self.spec
         canvas, r, offset = letterbox(
             image, self._size, resample=spec.resample, pad_value=spec.pad_value, bgr=spec.bgr
         )
         tensor = canvas.transpose(2, 0, 1) if self._nchw else canvas
-        self._interp.set_tensor(self._in_index, np.ascontiguousarray(tensor[np.newaxis]))
+        return Letterboxed(
+            np.ascontiguousarray(tensor[np.newaxis]), r, offset, (image.shape[1], image.shape[0])
+        )
+
+    def detect_prepared(self, prepared: Letterboxed) -> list[Detection]:
+        self._interp.set_tensor(self._in_index, prepared.tensor)
         self._interp.invoke()
         out = self._interp.get_tensor(self._out_index)[0]
         centres = decode_yolox(out[:, :4], self._cells, self._strides)
         return detections(
             centres,
             out[:, 4:5] * out[:, 5:],
-            spec.classes,
-            scale=r,
-            offset=offset,
-            image_size=(image.shape[1], image.shape[0]),
-            nms_iou=spec.nms_iou,
+            self.spec.classes,
+            scale=prepared.scale,
+            offset=prepared.offset,
+            image_size=prepared.image_size,
+            nms_iou=self.spec.nms_iou,
         )
 
     def close(self) -> None:

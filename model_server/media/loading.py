@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 
 from model_server.media.exif import PhotoMetadata, read_metadata
-from model_server.media.imaging import open_checked, upright_rgb
+from model_server.media.imaging import open_checked, pixels_of, upright_rgb
 from model_server.media.look import image_look
 from model_server.media.pixel_budget import PixelBudget
 from model_server.media.video_decode import DecodeRequest
@@ -44,6 +46,7 @@ class Loaded:
     video: DecoderProcess | None = None  # a video whose frames are still to come
     video_result: VideoResult | None = None  # a video once its frames were detected
     look: dict[str, float | str] = field(default_factory=dict)  # chroma, brightness, layout
+    prepared: object | None = None  # the detector's input, made here (`PreparingDetector`)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class LoadContext:
     # decode JPEGs no larger than needed to give the detector this many pixels a side (None:
     # full size, for the annotated copies)
     draft_size: int | None = None
+    # the detector's own input preparation (its letterbox resize), run here on the loader
+    # thread so that the thread running the model does only inference
+    prepare: Callable[[np.ndarray], object] | None = None
 
 
 def load_media(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
@@ -128,7 +134,11 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
             header.draft("RGB", (ctx.draft_size, ctx.draft_size))
         image, exif = upright_rgb(header)
         look = image_look(image)
-        ctx.clock.add("decode", t)
+        t = ctx.clock.add("decode", t)
+        prepared = None
+        if ctx.prepare is not None:
+            prepared = ctx.prepare(pixels_of(image))
+            ctx.clock.add("letterbox", t)
         size = image.size if image.size in (full, full[::-1]) else _upright(full, image.size)
         return Loaded(
             item,
@@ -139,6 +149,7 @@ def load_image(item: InputItem, ticket: int, ctx: LoadContext) -> Loaded:
             size=size,
             original=data if as_is else b"",
             look=look,
+            prepared=prepared,
         )
     except ImageError as exc:
         error = str(exc)

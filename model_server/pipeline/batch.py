@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from model_server.detectors.base import Detection, Detector
+from model_server.detectors.base import Detection, Detector, PreparingDetector
 from model_server.media.imaging import pixels_of
 from model_server.media.loading import LoadContext, Loaded, load_media
 from model_server.media.pixel_budget import PixelBudget
@@ -96,7 +96,10 @@ def _detect(
     if loaded.image is None:
         return []
     t = time.perf_counter()
+    prepared, loaded.prepared = loaded.prepared, None
     try:
+        if prepared is not None and isinstance(detector, PreparingDetector):
+            return detector.detect_prepared(prepared)
         return detector.detect(pixels_of(loaded.image), loaded.item.rel_path)
     except ImageError as exc:
         loaded.error = str(exc)
@@ -292,6 +295,7 @@ def _run_locked(
         opts.max_frames,
         opts.thumbnail_size,
         None if opts.copies else getattr(detector, "input_size", None),
+        detector.prepare if isinstance(detector, PreparingDetector) else None,
     )
     writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
     video = VideoContext(
