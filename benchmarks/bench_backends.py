@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,10 +64,13 @@ def child(model: str, photos: int, intra: int, inter: int, folder: Path) -> None
     paths = sorted(p for d in PHOTO_DIRS for p in d.iterdir() if p.suffix.lower() == ".jpg")
     images = [np.asarray(Image.open(p).convert("RGB")) for p in paths[:photos]]
     detector.detect(images[0], "warm-up")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for image in images:
         detector.detect(image, "")
-    print(json.dumps({"rate": len(images) / (time.perf_counter() - start)}))
+    rate = len(images) / (time.perf_counter() - start)
+    cost = (time.process_time() - cpu) / len(images)  # every thread of the process
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rate": rate, "cpu": cost, "peak": peak}))
 
 
 def main() -> None:
@@ -85,6 +89,8 @@ def main() -> None:
         return
     configs = [c for c in CONFIGS if not args.only or args.only in c[0]]
     rates: dict[str, list[float]] = {c[0]: [] for c in configs}
+    costs: dict[str, list[float]] = {c[0]: [] for c in configs}
+    peaks: dict[str, list[float]] = {c[0]: [] for c in configs}
     for _ in range(args.repeat):
         for label, model, onednn, intra, inter in configs:
             env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -105,14 +111,21 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            rates[label].append(json.loads(done.stdout.strip().splitlines()[-1])["rate"])
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            rates[label].append(measured["rate"])
+            costs[label].append(measured["cpu"])
+            peaks[label].append(measured["peak"])
     print(
-        f"{args.photos} real photos, detect() alone, {args.repeat} rounds; images/s "
-        f"min / median / max ({os.cpu_count()} CPUs)"
+        f"{args.photos} real photos, detect() alone, {args.repeat} rounds; images/s and CPU "
+        f"seconds per image (every thread) min / median / max, median peak RSS "
+        f"({os.cpu_count()} CPUs)"
     )
     for label, values in rates.items():
+        cost = costs[label]
         print(
-            f"  {label:<56} {min(values):7.3f} {statistics.median(values):7.3f} {max(values):7.3f}"
+            f"  {label:<56} {min(values):7.3f} {statistics.median(values):7.3f} "
+            f"{max(values):7.3f} img/s  {min(cost):6.3f} {statistics.median(cost):6.3f} "
+            f"{max(cost):6.3f} CPU s/img  {statistics.median(peaks[label]):5.0f} MB"
         )
     med = {label: statistics.median(v) for label, v in rates.items()}
     pairs = [
