@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from benchmarks.bench_pipeline import make_batch, run_pipeline, timed
+from benchmarks.bench_pipeline import _spread, make_batch, run_pipeline, timed
 from benchmarks.mdlike_graph import build_mdlike_graph
 from model_server.detectors.megadetector_tf import INPUT, OUTPUTS
 
@@ -138,12 +138,6 @@ def _matches(ours: Boxes, reference: Boxes) -> int:
         ):
             same += 1
     return same
-
-
-def _spread(values: list[float]) -> str:
-    return (
-        f"min {min(values):7.3f}  median {statistics.median(values):7.3f}  max {max(values):7.3f}"
-    )
 
 
 def main() -> None:

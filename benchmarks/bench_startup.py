@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_pipeline import MDLITE, make_batch
+from benchmarks.bench_pipeline import MDLITE, _spread, make_batch
 
 RUNTIMES = ("tensorflow", "litert")
 # the command as its console script runs it, with LiteRT hidden for the "tensorflow" runs
@@ -113,12 +113,6 @@ def _redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         if b"Ready to accept connections" in line:
             return proc, f"redis://127.0.0.1:{port}/0"
     raise SystemExit("redis-server did not start")
-
-
-def _spread(values: list[float]) -> str:
-    return (
-        f"min {min(values):7.2f}  median {statistics.median(values):7.2f}  max {max(values):7.2f}"
-    )
 
 
 def main() -> None:
