@@ -29,8 +29,12 @@ def load_detector(path: Path, *, threads: int = 0, inter_threads: int = 0) -> De
         ) from None
     suffix = path.suffix.lower()
     if suffix == ".pb":
+        from model_server.detectors.megadetector_onnx import MegaDetectorOnnx, verified_twin
         from model_server.detectors.megadetector_tf import MegaDetectorGraph
 
+        twin = verified_twin(path)  # made by `trapline-models convert`, checked on photos
+        if twin is not None:
+            return MegaDetectorOnnx(path, twin, threads=threads, inter_threads=inter_threads)
         return MegaDetectorGraph(path, threads=threads, inter_threads=inter_threads)
     if suffix == ".tflite":
         from model_server.detectors.yolox_tflite import YoloxTFLite

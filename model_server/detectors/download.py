@@ -244,7 +244,25 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="use this already downloaded zamba wheel (its checksum is checked as a download's is)",
     )
+    convert = sub.add_parser(
+        "convert",
+        help="convert a MegaDetector v3/v4 frozen graph (.pb) once to ONNX, run faster by "
+        "onnxruntime; kept beside the graph only if it finds the same boxes on your photos",
+    )
+    convert.add_argument("graph", type=Path, help="the installed .pb file")
+    convert.add_argument(
+        "--check",
+        type=Path,
+        required=True,
+        help="a folder of your own camera-trap photos (some with animals, people or vehicles) "
+        "that both models run on",
+    )
+    convert.add_argument(
+        "--limit", type=int, default=50, help="photos of the folder to check, at most"
+    )
     args = parser.parse_args(argv)
+    if args.command == "convert":
+        return _convert(args.graph, args.check, args.limit)
     if args.command == "list":
         for source in MODELS.values():
             pinned = (
@@ -279,6 +297,27 @@ def main(argv: list[str] | None = None) -> int:
     setting = MODELS[args.name].setting if args.command == "download" else "TRAPLINE_MODEL_PATH"
     hint = " (or pass --model {path})" if setting == "TRAPLINE_MODEL_PATH" else ""
     print(f"Set {setting}={path.resolve()}{hint.format(path=path)}.")
+    return 0
+
+
+def _convert(graph: Path, folder: Path, limit: int) -> int:
+    from model_server.detectors.graph_conversion import check_photos, convert
+
+    if not graph.is_file() or graph.suffix.lower() != ".pb":
+        print(f"Error: {graph} is not a frozen graph (.pb) file", file=sys.stderr)
+        return 1
+    if not folder.is_dir():
+        print(f"Error: {folder} is not a folder of photos", file=sys.stderr)
+        return 1
+    try:
+        twin = convert(graph, check_photos(folder, limit), report=print)
+    except ModelLoadError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"The model server runs {twin.name} in place of {graph.name} from its next start "
+        f"(TRAPLINE_MODEL_PATH stays {graph.resolve()}); delete both {twin.name} files to go back."
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,22 @@ KNOWN_VERSIONS: dict[str, ModelInfo] = {
         categories=(Category.ANIMAL, Category.PERSON),
     ),
 }
+
+
+def graph_detections(outputs: Sequence[np.ndarray], info: ModelInfo) -> list[Detection]:
+    """The boxes of one image from the graph's four outputs (in `OUTPUTS` order), down to
+    `RAW_FLOOR`, of the categories the release detects."""
+    boxes, scores, classes, count = outputs
+    allowed = {c.value for c in info.categories}
+    found: list[Detection] = []
+    for i in range(int(count[0])):
+        score = float(scores[0, i])
+        category = str(int(classes[0, i]))
+        if score < RAW_FLOOR or category not in allowed:
+            continue
+        y1, x1, y2, x2 = (float(v) for v in boxes[0, i])
+        found.append(Detection(Category(category), score, clip_bbox(x1, y1, x2, y2)))
+    return found
 
 
 def model_info_for(path: Path) -> ModelInfo:
@@ -87,19 +104,8 @@ class MegaDetectorGraph:
         log.info("loaded %s from %s", self.info.name, path)
 
     def detect(self, image: np.ndarray, source: str = "") -> list[Detection]:
-        boxes, scores, classes, count = self._session.run(
-            self._outputs, feed_dict={self._input: image[np.newaxis, ...]}
-        )
-        allowed = {c.value for c in self.info.categories}
-        found: list[Detection] = []
-        for i in range(int(count[0])):
-            score = float(scores[0, i])
-            category = str(int(classes[0, i]))
-            if score < RAW_FLOOR or category not in allowed:
-                continue
-            y1, x1, y2, x2 = (float(v) for v in boxes[0, i])
-            found.append(Detection(Category(category), score, clip_bbox(x1, y1, x2, y2)))
-        return found
+        outputs = self._session.run(self._outputs, feed_dict={self._input: image[np.newaxis, ...]})
+        return graph_detections(outputs, self.info)
 
     def close(self) -> None:
         self._session.close()
