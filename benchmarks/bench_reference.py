@@ -6,10 +6,11 @@ interleaved.
 The reference, as MegaDetector's `TFDetector` runs a frozen graph: a TF1 session with the
 default `ConfigProto`, photos opened with PIL and converted to RGB one after another, one image
 per `session.run`, boxes kept from 0.005 up. Trapline's rows are the whole job (annotated
-copies, Excel, MegaDetector JSON, Camtrap DP, zip) and reports only. Where `tf2onnx` is
-installed (`pip install tf2onnx==1.17.0`, not one of Trapline's dependencies), the graph is
-also converted to ONNX and run by onnxruntime in the reference's loop: the lever the issue
-names, measured, not adopted; so is XLA's just-in-time compilation of the same session.
+copies, Excel, MegaDetector JSON, Camtrap DP, zip) and reports only, with the graph on
+TensorFlow and with its ONNX twin (`trapline-models convert`: converted by tf2onnx, checked on
+the benchmark's photos, run by onnxruntime), which is what the model server runs once the twin
+is there. The reference's own loop is also timed with the twin and with XLA's just-in-time
+compilation of the same session (a lever measured, not adopted).
 
 Prints images/s and CPU seconds per image (every thread), min / median / max, the ratios of the
 medians to the reference, the peak RSS, and whether Trapline's boxes match the reference's
@@ -37,7 +38,9 @@ from PIL import Image
 
 from benchmarks.bench_pipeline import _spread, make_batch, run_pipeline, timed
 from benchmarks.mdlike_graph import build_mdlike_graph
-from model_server.detectors.megadetector_tf import INPUT, OUTPUTS
+from model_server.detectors.graph_conversion import convert
+from model_server.detectors.megadetector_onnx import TwinSession
+from model_server.detectors.megadetector_tf import INPUT, OUTPUTS, MegaDetectorGraph
 
 Boxes = dict[str, list[tuple[float, list[float]]]]  # photo name: (conf, [x, y, w, h]) per box
 
@@ -82,34 +85,18 @@ class ReferenceRunner:
         self.session.close()
 
 
-class OnnxReferenceRunner(ReferenceRunner):
-    """The reference's loop with the graph converted to ONNX by tf2onnx, run by onnxruntime."""
+class TwinReferenceRunner(ReferenceRunner):
+    """The reference's loop with the graph's ONNX twin (made by `trapline-models convert`) on
+    onnxruntime, as the model server runs it."""
 
-    def __init__(self, graph: Path, folder: Path) -> None:
-        import onnxruntime as ort
-        import tf2onnx
-
-        from model_server.detectors.tf_runtime import import_tensorflow
-
-        tf = import_tensorflow()
-        graph_def = tf.compat.v1.GraphDef()
-        graph_def.ParseFromString(graph.read_bytes())
-        converted = folder / "mdlike.onnx"
-        tf2onnx.convert.from_graph_def(
-            graph_def,
-            input_names=[INPUT],
-            output_names=list(OUTPUTS),
-            opset=17,
-            output_path=str(converted),
-        )
-        self.ort = ort.InferenceSession(str(converted), providers=["CPUExecutionProvider"])
-        self.input_name = self.ort.get_inputs()[0].name
+    def __init__(self, twin: Path) -> None:
+        self.twin = TwinSession(twin)
 
     def _one(self, pixels: np.ndarray) -> list[np.ndarray]:
-        return list(self.ort.run(None, {self.input_name: pixels[np.newaxis]}))
+        return self.twin.run(pixels)
 
     def close(self) -> None:
-        self.ort = None
+        self.twin.close()
 
 
 def _pil_rgb(path: Path) -> np.ndarray:
@@ -155,22 +142,28 @@ def main() -> None:
         graph = build_mdlike_graph(tmp / "mdlike.pb")
         from model_server.detectors import load_detector
 
-        detector = load_detector(graph)
+        detector = MegaDetectorGraph(graph)  # on TensorFlow, as before any conversion
+        twin = convert(graph, photos, report=lambda line: None)  # checked on these photos
+        onnx = load_detector(graph)  # what the model server loads once the twin is there
         reference = ReferenceRunner(graph)
         runners: dict[str, ReferenceRunner] = {
             "reference (TFDetector's way)": reference,
             "reference loop, XLA JIT on the CPU": ReferenceRunner(graph, xla=True),
+            "reference loop, the graph's ONNX twin": TwinReferenceRunner(twin),
         }
-        try:
-            runners["reference loop, graph converted to ONNX"] = OnnxReferenceRunner(graph, tmp)
-        except ImportError:
-            print("tf2onnx is not installed: the ONNX row is left out")
         for runner in runners.values():  # warm-up (XLA compiles here), as a served model is
             expected = runner.run(photos[:1])
-        detector.detect(_pil_rgb(photos[0]), "")
+        for served in (detector, onnx):
+            served.detect(_pil_rgb(photos[0]), "")
         trapline: dict[str, Callable[[Path], Any]] = {
             "Trapline, full job": partial(run_pipeline, detector, tmp / "photos", copies=True),
             "Trapline, reports only": partial(run_pipeline, detector, tmp / "photos", copies=False),
+            "Trapline, full job, ONNX twin": partial(
+                run_pipeline, onnx, tmp / "photos", copies=True
+            ),
+            "Trapline, reports only, ONNX twin": partial(
+                run_pipeline, onnx, tmp / "photos", copies=False
+            ),
         }
         for i in range(args.repeat):
             for row, runner in runners.items():
@@ -191,6 +184,7 @@ def main() -> None:
         for runner in runners.values():
             runner.close()
         detector.close()
+        onnx.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cores = os.cpu_count()
     print(f"MegaDetector-like graph; {args.images} photos; {args.repeat} rounds; {cores} cores")

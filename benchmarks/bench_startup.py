@@ -5,7 +5,12 @@ is a fresh process; rounds take the two runtimes in turn so drift hits both. Pri
 seconds, CPU seconds (user + system, all threads) and peak RSS, min / median / max, and the
 ratios of the medians.
 
+With `--graph`, the model is the MegaDetector-like frozen graph instead (`mdlike_graph.py`),
+converted once by `trapline-models convert`, and the two sides are the graph on TensorFlow (its
+ONNX twin moved aside for those runs) and its twin on onnxruntime, with no TensorFlow import.
+
     python -m benchmarks.bench_startup --repeat 5
+    python -m benchmarks.bench_startup --repeat 3 --graph
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ from pathlib import Path
 
 from benchmarks.bench_pipeline import MDLITE, _spread, make_batch
 
-RUNTIMES = ("tensorflow", "litert")
+# (what the launch line is given, its label) of the two sides compared, baseline first
+SIDES = {
+    "tflite": (("tensorflow", "tf.lite (TensorFlow)"), ("litert", "LiteRT")),
+    "graph": (("graph", "graph on TensorFlow"), ("twin", "ONNX twin")),
+}
 # the command as its console script runs it, with LiteRT hidden for the "tensorflow" runs
 LAUNCH = (
     "import sys\n"
@@ -34,6 +43,12 @@ LAUNCH = (
     "sys.exit(import_module(sys.argv.pop(1)).main(sys.argv[1:]))\n"
 )
 TICKS = os.sysconf("SC_CLK_TCK")
+BUILD_GRAPH = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from benchmarks.mdlike_graph import build_mdlike_graph\n"
+    "build_mdlike_graph(Path(sys.argv[1]))\n"
+)
 
 
 def _command(runtime: str, module: str, *args: str) -> list[str]:
@@ -115,16 +130,47 @@ def _redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("redis-server did not start")
 
 
+def _converted_graph(folder: Path, photos: Path) -> Path:
+    """The MegaDetector-like graph with its ONNX twin beside it, checked on the photos; both made
+    in child processes, so that this one stays small (a child's peak RSS starts from its
+    parent's at the fork)."""
+    graph = folder / "mdlike.pb"
+    subprocess.run(
+        [sys.executable, "-c", BUILD_GRAPH, str(graph)], env=_env(), check=True, capture_output=True
+    )
+    convert = [sys.executable, "-m", "model_server.detectors.download", "convert", str(graph)]
+    subprocess.run([*convert, "--check", str(photos)], env=_env(), check=True, capture_output=True)
+    return graph
+
+
+def _twin_in_place(model: Path, wanted: bool) -> None:
+    """Puts the graph's twin files beside it, or moves them aside (for the TensorFlow runs)."""
+    from model_server.detectors.megadetector_onnx import twin_paths
+
+    for path in twin_paths(model):
+        aside = path.with_name(path.name + ".aside")
+        source, dest = (aside, path) if wanted else (path, aside)
+        if source.exists():
+            source.rename(dest)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--images", type=int, default=10)
     parser.add_argument("--model", type=Path, default=MDLITE, help="a .tflite model")
+    parser.add_argument(
+        "--graph", action="store_true", help="the MegaDetector-like graph against its ONNX twin"
+    )
     args = parser.parse_args()
+    sides = SIDES["graph" if args.graph else "tflite"]
     figures: dict[tuple[str, str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="trapline-startup-") as tmp_name:
         tmp = Path(tmp_name)
         make_batch(tmp / "photos", args.images)
+        if args.graph:
+            (tmp / "model").mkdir()
+            args.model = _converted_graph(tmp / "model", tmp / "photos")
         redis, redis_url = _redis(tmp)
         env = _env(
             TRAPLINE_REDIS_URL=redis_url,
@@ -133,7 +179,8 @@ def main() -> None:
         )
         try:
             for i in range(args.repeat):
-                for runtime in RUNTIMES:
+                for runtime, _ in sides:
+                    _twin_in_place(args.model, runtime != "graph")
                     out = tmp / f"{runtime}{i}.zip"
                     batch = batch_run(runtime, args.model, tmp / "photos", out)
                     ready = worker_ready(runtime, args.model, env)
@@ -153,12 +200,12 @@ def main() -> None:
     for what, title in titles.items():
         print(title)
         for name in ("wall s", "CPU s", "peak MB"):
-            for runtime in RUNTIMES:
-                label = "tf.lite (TensorFlow)" if runtime == "tensorflow" else "LiteRT"
+            for runtime, label in sides:
                 print(f"  {name:8} {label:21} {_spread(figures[(what, name, runtime)])}")
-            before = statistics.median(figures[(what, name, "tensorflow")])
-            after = statistics.median(figures[(what, name, "litert")])
-            print(f"  {name:8} LiteRT / tf.lite (medians): {after / before:.2f}")
+            (base, base_label), (other, other_label) = sides
+            before = statistics.median(figures[(what, name, base)])
+            after = statistics.median(figures[(what, name, other)])
+            print(f"  {name:8} {other_label} / {base_label} (medians): {after / before:.2f}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,6 +80,14 @@ class Check:
     max_conf_diff: float = 0.0
     max_box_diff: float = 0.0
     problems: list[str] = field(default_factory=list)
+    graph_seconds: list[float] = field(default_factory=list)  # per photo, inference only
+    twin_seconds: list[float] = field(default_factory=list)
+
+    @staticmethod
+    def per_photo(seconds: list[float]) -> float:
+        """Mean seconds a photo, the first (a warm-up) left out."""
+        timed = seconds[1:] or seconds
+        return round(sum(timed) / len(timed), 4)
 
     def compare(self, photo: str, graph: list[Detection], twin: list[Detection]) -> None:
         self.photos += 1
@@ -192,6 +201,8 @@ def convert(
         boxes=check.boxes,
         max_conf_diff=round(check.max_conf_diff, 6),
         max_box_diff=round(check.max_box_diff, 6),
+        graph_s_per_photo=check.per_photo(check.graph_seconds),
+        twin_s_per_photo=check.per_photo(check.twin_seconds),
         converted_at=now().astimezone(UTC).isoformat(timespec="seconds"),
     )
     os.replace(part, onnx_path)
@@ -199,6 +210,12 @@ def convert(
     staged.write_text(record.dumps(), encoding="utf-8")
     os.replace(staged, record_path)
     report(f"{onnx_path.name} kept beside {graph.name}: {record.summary()}.")
+    if record.twin_s_per_photo > 1.1 * record.graph_s_per_photo:
+        report(
+            "On this machine the twin runs a photo slower than TensorFlow does; what it saves is "
+            "the start-up and the memory of importing TensorFlow. Delete both "
+            f"{onnx_path.name} files to keep the graph on TensorFlow."
+        )
     return onnx_path
 
 
@@ -214,11 +231,13 @@ def _run_check(
             except ImageError as exc:
                 report(f"{photo.name} left out of the check: {exc}")
                 continue
-            check.compare(
-                photo.name,
-                original.detect(pixels),
-                graph_detections(twin.run(pixels), original.info),
-            )
+            start = time.perf_counter()
+            from_graph = original.detect(pixels)
+            middle = time.perf_counter()
+            from_twin = graph_detections(twin.run(pixels), original.info)
+            check.graph_seconds.append(middle - start)
+            check.twin_seconds.append(time.perf_counter() - middle)
+            check.compare(photo.name, from_graph, from_twin)
     finally:
         twin.close()
     if check.photos < MIN_CHECK_PHOTOS:

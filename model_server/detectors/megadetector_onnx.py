@@ -39,6 +39,10 @@ class TwinRecord:
     boxes: int  # boxes compared
     max_conf_diff: float
     max_box_diff: float
+    # inference seconds per photo on the machine that converted it (the first photo, a warm-up,
+    # left out): the twin is kept for its boxes; these say whether it is faster there
+    graph_s_per_photo: float
+    twin_s_per_photo: float
     converted_at: str  # ISO 8601, UTC
 
     def dumps(self) -> str:
@@ -53,7 +57,8 @@ class TwinRecord:
         return (
             f"checked against the TensorFlow graph on {self.photos} photos: {self.boxes} boxes, "
             f"confidences within {self.max_conf_diff:.5f}, coordinates within "
-            f"{self.max_box_diff:.5f}"
+            f"{self.max_box_diff:.5f}; {self.twin_s_per_photo:.3f} s a photo against the "
+            f"graph's {self.graph_s_per_photo:.3f} s on TensorFlow"
         )
 
 

@@ -76,6 +76,7 @@ def test_the_twin_is_kept_with_its_record_and_finds_what_the_graph_finds(
     assert record["max_conf_diff"] <= 0.005 and record["max_box_diff"] <= 0.001
     assert record["converter"].startswith("tf2onnx 1.17.0")
     assert record["converted_at"] == "2026-11-03T09:30:00+00:00"
+    assert record["graph_s_per_photo"] > 0 and record["twin_s_per_photo"] > 0
     assert any("kept beside md_v4.1.0.pb" in line for line in lines)
 
     served = load_detector(graph)
