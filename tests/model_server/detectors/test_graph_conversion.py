@@ -167,6 +167,18 @@ print(json.dumps({"tensorflow": "tensorflow" in sys.modules, "class": type(detec
 """
 
 
+def _convert_command(graph: Path, photos: Path) -> subprocess.CompletedProcess[str]:
+    """`trapline-models convert` as a sysadmin runs it."""
+    cli = Path(sys.executable).with_name("trapline-models")
+    return subprocess.run(
+        [str(cli), "convert", str(graph), "--check", str(photos)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 @pytest.mark.slow
 def test_trapline_models_convert_then_the_server_runs_the_twin_without_tensorflow(
     graph: Path, check_set: list[Path], tmp_path: Path
@@ -175,14 +187,7 @@ def test_trapline_models_convert_then_the_server_runs_the_twin_without_tensorflo
     folder.mkdir()
     for photo in check_set:
         shutil.copy(photo, folder / photo.name)
-    cli = Path(sys.executable).with_name("trapline-models")
-    done = subprocess.run(
-        [str(cli), "convert", str(graph), "--check", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _convert_command(graph, folder)
     assert done.returncode == 0, done.stderr
     assert "runs md_v4.1.0.pb.onnx in place of md_v4.1.0.pb" in done.stdout
     probe = subprocess.run(
@@ -199,12 +204,6 @@ def test_trapline_models_convert_then_the_server_runs_the_twin_without_tensorflo
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    refused = subprocess.run(
-        [str(cli), "convert", str(graph), "--check", str(empty)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    refused = _convert_command(graph, empty)
     assert refused.returncode == 1
     assert "check set has 0 photos" in refused.stderr
