@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from benchmarks.bench_pipeline import REPO, ConstantDetector
+from benchmarks.bench_pipeline import REPO, ConstantDetector, _spread, timed
 
 UNLIMITED = 10**12
 
@@ -43,12 +43,14 @@ def child(zip_path: Path, budget: int) -> None:
     from shared.inputs import collect_inputs
 
     with tempfile.TemporaryDirectory(prefix="trapline-hostile-") as tmp:
-        result = run_batch(
-            collect_inputs([zip_path]),
-            ConstantDetector(),
-            Path(tmp) / "work",
-            Path(tmp) / "r.zip",
-            PipelineOptions(max_pixels_in_flight=budget),
+        result, wall, cpu = timed(
+            lambda: run_batch(
+                collect_inputs([zip_path]),
+                ConstantDetector(),
+                Path(tmp) / "work",
+                Path(tmp) / "r.zip",
+                PipelineOptions(max_pixels_in_flight=budget),
+            )
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -57,6 +59,8 @@ def child(zip_path: Path, budget: int) -> None:
                 "peak_rss_mb": round(peak, 1),
                 "images": result.tally.images,
                 "errors": result.tally.errors,
+                "wall_s": round(wall, 2),
+                "cpu_s_per_image": round(cpu / max(result.tally.images, 1), 3),
             }
         )
     )
@@ -83,6 +87,7 @@ def main() -> None:
             f"{args.megapixels:g} megapixels"
         )
         peaks: dict[str, list[float]] = {"with budget": [], "without budget": []}
+        costs: dict[str, list[float]] = {label: [] for label in peaks}
         for _ in range(args.repeat):
             for label, budget in (("with budget", args.budget), ("without budget", UNLIMITED)):
                 out = subprocess.run(
@@ -101,14 +106,16 @@ def main() -> None:
                 )
                 run = json.loads(out.stdout.strip().splitlines()[-1])
                 peaks[label].append(run["peak_rss_mb"])
+                costs[label].append(run["cpu_s_per_image"])
                 print(
-                    f"{label:15}: peak RSS {run['peak_rss_mb']:8.1f} MB "
+                    f"{label:15}: peak RSS {run['peak_rss_mb']:8.1f} MB, {run['wall_s']:.2f} s, "
+                    f"CPU {run['cpu_s_per_image']:.3f} s/image "
                     f"({run['images']} images, {run['errors']} errors)"
                 )
     for label, values in peaks.items():
         print(
             f"{label:15}: min {min(values):8.1f}  median {statistics.median(values):8.1f}  "
-            f"max {max(values):8.1f} MB"
+            f"max {max(values):8.1f} MB;  CPU s/image {_spread(costs[label])}"
         )
     ratio = statistics.median(peaks["without budget"]) / statistics.median(peaks["with budget"])
     print(f"ratio without/with (medians): {ratio:.2f}")
