@@ -246,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     convert = sub.add_parser(
         "convert",
-        help="convert a MegaDetector v3/v4 frozen graph (.pb) once to ONNX, run faster by "
-        "onnxruntime; kept beside the graph only if it finds the same boxes on your photos",
+        help="convert a MegaDetector v3/v4 frozen graph (.pb) once to ONNX, run by onnxruntime "
+        "without TensorFlow (faster start-up; per photo as fast as your CPU allows, printed); "
+        "kept beside the graph only if it finds the same boxes on your photos",
     )
     convert.add_argument("graph", type=Path, help="the installed .pb file")
     convert.add_argument(
