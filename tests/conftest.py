@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -281,16 +282,62 @@ def workers(settings, tmp_path: Path):
     pool.stop_all()
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real loopback port (werkzeug's threaded server), for the browser."""
+def files_read_whole(app: Any) -> Any:
+    """`app` with every file response read into memory and its file closed before it is sent.
+
+    werkzeug's development server skips closing a response when the client resets the connection
+    just after the last byte (reading the socket's remainder raises first): a thumbnail the
+    browser dropped on navigating away was then closed by the garbage collector, as a
+    ResourceWarning in a later test. Production servers (gunicorn behind nginx) close it."""
+
+    def read_whole(file: Any, buffer_size: int = 8192) -> list[bytes]:
+        with file:
+            return [file.read()]
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.file_wrapper"] = read_whole
+        return app(environ, start_response)
+
+    return wrapped
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[Any]:
+    """The app on a real loopback port (werkzeug's threaded server); its `answered()` counts
+    the connections it has finished with, so that a test can wait for them."""
     import threading
 
-    from werkzeug.serving import make_server
+    from werkzeug.serving import ThreadedWSGIServer
 
+    class CountingServer(ThreadedWSGIServer):
+        finished = 0
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                with counter:
+                    self.finished += 1
+
+        def answered(self) -> int:
+            with counter:
+                return self.finished
+
+    counter = threading.Lock()
     app.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    server = CountingServer("127.0.0.1", free_port(), files_read_whole(app.wsgi_app))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real loopback port, for the browser."""
+    with serving(app) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
