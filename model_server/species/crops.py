@@ -17,11 +17,13 @@ CROP_THUMBNAIL = 160  # long side of the class page's crops, in pixels
 MIN_SIDE = 8  # a box this small in pixels says nothing about its species
 
 
-def crop_box(image: Image.Image, bbox: Sequence[float]) -> Image.Image | None:
-    """The normalised box `[x, y, w, h]` cut from `image`; None when it is under 8 pixels on a
-    side (nothing to learn from or classify)."""
+def crop_box(image: Image.Image, bbox: Sequence[float], margin: float = 0.0) -> Image.Image | None:
+    """The normalised box `[x, y, w, h]` cut from `image`, widened by `margin` of its width and
+    height on each side (within the picture); None when it is under 8 pixels on a side
+    (nothing to learn from or classify)."""
     width, height = image.size
     x, y, w, h = bbox
+    x, y, w, h = x - margin * w, y - margin * h, w * (1 + 2 * margin), h * (1 + 2 * margin)
     left, top = max(0, round(x * width)), max(0, round(y * height))
     right, bottom = min(width, round((x + w) * width)), min(height, round((y + h) * height))
     if right - left < MIN_SIDE or bottom - top < MIN_SIDE:
