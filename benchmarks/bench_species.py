@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.bench_pipeline import REPO
+from benchmarks.species_truth import ena24
 from model_server.species.crops import crop_box
 from model_server.species.embedder import load_embedder
 from shared.species.classifier import ClassSet
@@ -29,22 +30,7 @@ EMBEDDER = REPO.parent / "shared" / "models" / "yolox_nano.onnx"
 
 def boxes() -> list[tuple[Image.Image, list[float]]]:
     """The real MegaDetector v4.1 animal boxes on the shared ENA24 frames, with their photos."""
-    import json
-
-    reference = json.loads((DATA / "megadetector-format" / "ena.md.4.1.0.json").read_text())
-    found = []
-    for entry in reference["images"]:
-        path = DATA / "camera-trap" / "ena24" / Path(entry["file"]).name
-        if not path.is_file():
-            continue
-        with Image.open(path) as image:
-            rgb = image.convert("RGB")
-        found += [
-            (rgb, d["bbox"])
-            for d in entry["detections"]
-            if d["category"] == "1" and d["conf"] >= 0.8
-        ]
-    return found
+    return [(photo.image, list(photo.bbox)) for photo in ena24()]
 
 
 def timed(work: Callable[[], object], repeat: int) -> list[float]:
