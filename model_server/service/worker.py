@@ -54,6 +54,15 @@ class TraplineWorker(SimpleWorker):
         jobs.stopping.set()
         super().request_stop(signum, frame)
 
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry clean-up, which its work loop does not guard: Redis going away during
+        it (the first thing a worker does) made the whole model server quit. Here the clean-up
+        waits for the next loop, and the loop's own wait for Redis rides out the outage."""
+        try:
+            super().run_maintenance_tasks()
+        except RedisError as exc:
+            log.warning("Redis is unreachable (%s); RQ's registry clean-up runs later", exc)
+
 
 def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
     stop = threading.Event()
