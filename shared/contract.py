@@ -40,6 +40,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue
+from rq.group import Group
 from rq.serializers import JSONSerializer
 
 from shared.job_record import (
@@ -74,6 +75,7 @@ __all__ = [
     "as_kind",
     "as_text",
     "create_state",
+    "enqueue_chunks",
     "enqueue_class_upload",
     "enqueue_job",
     "follow_up_attempt_of",
@@ -117,6 +119,9 @@ JOB_FUNCTIONS = {
     JobKind.PROJECT_EXPORT: "model_server.service.project_exports.export_project",
     JobKind.EVALUATE: "model_server.service.evaluations.evaluate_job",
 }
+# One chunk of a large detect job (`shared.chunks`), queued by `enqueue_chunks`: args are the job
+# id, its attempt and the chunk's number
+CHUNK_FUNCTION = "model_server.service.chunk_jobs.detect_chunk"
 # Examples for a class set, from an uploaded zip: not a job's work, queued by `enqueue_class_upload`
 CLASS_UPLOAD_FUNCTION = "model_server.service.species_jobs.add_examples_job"
 CLASS_UPLOAD_TIMEOUT = 4 * 3600
@@ -347,6 +352,31 @@ def enqueue_class_upload(redis: Redis, upload_id: int, rq_id: str = "") -> str:
         description=f"trapline class-set examples, upload {upload_id}",
     )
     return rq_id
+
+
+def enqueue_chunks(
+    redis: Redis, job_id: str, attempt: int, chunks: Mapping[int, tuple[int, int]]
+) -> list[str]:
+    """Queues chunks of a detect job's attempt, at the front (the job is running: its chunks
+    go before jobs that wait), in order, as one RQ group named after the attempt. `chunks` maps
+    each chunk's number to its (files, videos), which set its timeout."""
+    queue = job_queue(redis)
+    datas = [
+        Queue.prepare_data(
+            CHUNK_FUNCTION,
+            args=(job_id, attempt, number),
+            job_id=f"{job_id}-{attempt}-chunk-{number}",
+            timeout=job_timeout(files, videos),
+            result_ttl=24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"trapline chunk {number} of {job_id[:8]} ({files} files)",
+            at_front=True,
+        )
+        # each goes to the front in turn: the last pushed is taken first
+        for number, (files, videos) in sorted(chunks.items(), reverse=True)
+    ]
+    group = Group.create(redis, name=f"{job_id}-{attempt}-chunks")
+    return [job.id for job in group.enqueue_many(queue, datas)]
 
 
 def follow_up_attempt_of(rq_id: str) -> int:

@@ -2,7 +2,8 @@
 lives. Without a lease, running work is an orphan and recovery queues it again.
 
 Each lease is a key with a TTL (`trapline:lease:<job id>` for detection,
-`trapline:lease:<job id>:follow-up` for an export or classify) holding "<server>#<attempt>",
+`trapline:lease:<job id>:follow-up` for an export or classify, `trapline:lease:<job id>:chunk:<n>`
+for one chunk of a large detection) holding "<server>#<attempt>",
 and a member of the `LEASES_KEY` sorted set scored by its expiry, as rq's registries are, so
 "what is running now" is one range read and never a scan.
 """
@@ -21,6 +22,7 @@ from shared.job_record import JobStatus, as_text, encode, state_key
 LEASE_PREFIX = "trapline:lease:"
 LEASES_KEY = "trapline:leases"  # lease name -> expiry (Unix seconds)
 FOLLOW_UP_SUFFIX = ":follow-up"
+CHUNK_INFIX = ":chunk:"
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,12 @@ class Lease:
     fence: dict[str, Any]
     status: JobStatus  # what the record's status must be to take a lapsed lease again
     follow_up: bool = False
+    chunk: int | None = None  # one chunk of the job's detection (`shared.chunks`)
 
     @property
     def name(self) -> str:
+        if self.chunk is not None:
+            return f"{self.job_id}{CHUNK_INFIX}{self.chunk}"
         return self.job_id + (FOLLOW_UP_SUFFIX if self.follow_up else "")
 
     @property
@@ -47,6 +52,11 @@ class Lease:
 
 def detect_lease(job_id: str, holder: str, attempt: int) -> Lease:
     return Lease(job_id, holder, attempt, {"attempt": attempt}, JobStatus.PROCESSING)
+
+
+def chunk_lease(job_id: str, holder: str, attempt: int, chunk: int) -> Lease:
+    """One chunk of the job's detection attempt `attempt`: it lives while that attempt does."""
+    return Lease(job_id, holder, attempt, {"attempt": attempt}, JobStatus.PROCESSING, chunk=chunk)
 
 
 def follow_up_lease(job_id: str, holder: str, attempt: int, rq_id: str) -> Lease:
@@ -140,7 +150,7 @@ def running_detections(redis: Redis, now: float | None = None) -> list[str]:
     """Jobs whose detection a live model server holds now (leases not yet expired)."""
     names = redis.zrangebyscore(LEASES_KEY, time.time() if now is None else now, "+inf")
     texts = [as_text(n) for n in cast(list[bytes], names)]
-    return [name for name in texts if not name.endswith(FOLLOW_UP_SUFFIX)]
+    return [name for name in texts if ":" not in name]  # not a follow-up's, not a chunk's
 
 
 def forget_lapsed(redis: Redis, before: float) -> None:

@@ -147,6 +147,10 @@ class Settings:
     camtrap_dp_schemas: Path | None = None
     # A job whose model server died this many times is failed, naming the images in hand.
     max_attempts: int = 3
+    # A detect job with more files than this (a video counts as the frames it may check) is
+    # split into chunks of this many that any model server may run; its outputs are made once,
+    # when every chunk is stored.
+    chunk_images: int = 1000
     # The detector runtime's intra-op and inter-op threads (0: the runtime decides).
     inference_threads: int = 0
     inference_inter_threads: int = 0
@@ -284,6 +288,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "video_max_frames": parse_max_frames,
     "camtrap_dp_schemas": _schema_folder,
     "max_attempts": _positive_int,
+    "chunk_images": _positive_int,
     "inference_threads": int,
     "inference_inter_threads": int,
     "accel_redirect_prefix": str,

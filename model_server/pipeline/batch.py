@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from model_server.detectors.base import Detection, Detector, PreparingDetector
 from model_server.media.imaging import pixels_of
@@ -49,6 +50,17 @@ T = TypeVar("T")
 ProgressFn = Callable[[int, int], None]
 # classifies a job's stored animal boxes: (store, job id, where pictures come from, threshold)
 BATCH_JOB_ID = "batch"  # the one job in a batch command's own SQLite file
+Todo = list[tuple[int, InputItem]]  # (ordinal in the inventory, file) not stored yet
+# detects and stores some of the files, calling the second argument once per file stored
+DetectFn = Callable[[Todo, Callable[[], None]], None]
+
+
+class Distributor(Protocol):
+    """Shares one job's detection with other model servers: `distribute` returns once every
+    file of `todo` is stored by some server, running its own share through `detect`; what it
+    leaves unstored (a chunk nobody could finish) the batch detects itself afterwards."""
+
+    def distribute(self, todo: Todo, detect: DetectFn) -> None: ...
 
 
 @dataclass
@@ -69,6 +81,7 @@ class _Hooks:
     in_flight: Callable[[list[str]], None] | None
     species: SpeciesStep | None
     repeats: RepeatSteps | None = None
+    chunks: Distributor | None = None
 
 
 Pending = list[tuple[int, InputItem, "Future[Loaded]"]]
@@ -170,6 +183,7 @@ def run_batch(
     in_flight: Callable[[list[str]], None] | None = None,
     species: SpeciesStep | None = None,
     repeats: RepeatSteps | None = None,
+    chunks: Distributor | None = None,
 ) -> BatchResult:
     """Processes every image not already stored for the job, then writes reports and the zip
     from the store. Safe to call again after a crash: it resumes. `store` is the database and
@@ -185,33 +199,16 @@ def run_batch(
     `species`, when given, classifies the stored animal boxes (crops from the uploaded photos)
     before the outputs are written. The location's repeat rules (a project's card) suppress the
     boxes on their spots; `repeats`, when given, has them spare what looks like an animal there
-    and scores the crops of the card's suspected repeats against their group's typical one."""
+    and scores the crops of the card's suspected repeats against their group's typical one.
+    `chunks`, when given, shares the detection with other model servers (`Distributor`); the
+    outputs are made here, from the store, once every file is stored."""
     if not inventory.items:
         raise NoImagesError(f"The upload contained no images or videos: no {MEDIA_WORDS}.")
-    threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
-    run = RunInfo(
-        detector.info,
-        threshold,
-        opts.render_threshold if opts.render_threshold is not None else threshold,
-        opts.output_min_confidence,
-        now(),
-        skipped=inventory.skipped,
-        event_gap=opts.event_gap,
-        deployment_level=opts.deployment_level,
-        sorted_copies=opts.sorted_copies,
-        utc_offset=opts.utc_offset,
-        places=dict(opts.places),
+    run = _run_info(detector, opts, now(), inventory.skipped)
+    folders = _folders(work_dir, thumbnails)
+    hooks = _Hooks(
+        on_progress, should_stop, fatal, may_publish, in_flight, species, repeats, chunks
     )
-    folders = WriterFolders(work_dir / "annotated", thumbnails or work_dir / "thumbnails")
-    try:
-        for folder in (folders.annotated, folders.thumbnails):
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ResultsError(
-            f"The server could not create its work folder ({exc.strerror or exc})."
-            " Your upload is kept."
-        ) from exc
-    hooks = _Hooks(on_progress, should_stop, fatal, may_publish, in_flight, species, repeats)
     with (
         work_dir_lock(work_dir) if exclusive else contextlib.nullcontext(),
         _own_store(store, work_dir) as target,
@@ -219,6 +216,30 @@ def run_batch(
         return _run_locked(
             inventory, detector, work_dir, result_zip, opts, run, folders, target, hooks, now
         )
+
+
+def run_chunk(
+    items: Todo,
+    detector: Detector,
+    work_dir: Path,
+    opts: PipelineOptions,
+    *,
+    store: StoreTarget,
+    thumbnails: Path | None,
+    skipped: list[str],
+    on_stored: Callable[[], None],
+    should_stop: Callable[[], bool],
+    fatal: tuple[type[BaseException], ...],
+    may_publish: Callable[[], bool],
+    now: Callable[[], datetime] = datetime.now,
+) -> None:
+    """One chunk of a job that another server coordinates (`Distributor`): its files not
+    stored yet are detected and stored, into the job's work folder and thumbnails as the
+    coordinator's own would be; no outputs. `on_stored` hears each file stored."""
+    folders = _folders(work_dir, thumbnails)
+    run = _run_info(detector, opts, now(), skipped)
+    hooks = _Hooks(None, should_stop, fatal, may_publish, None, None)
+    _detect_unstored(detector, opts, run, folders, store, hooks, StageClock(), items, on_stored)
 
 
 @contextlib.contextmanager
@@ -233,10 +254,42 @@ def _own_store(store: StoreTarget | None, work_dir: Path) -> Iterator[StoreTarge
         engine.dispose()
 
 
-def _todo(inventory: Inventory, target: StoreTarget) -> list[tuple[int, InputItem]]:
+def _run_info(
+    detector: Detector, opts: PipelineOptions, started: datetime, skipped: list[str]
+) -> RunInfo:
+    threshold = opts.threshold if opts.threshold is not None else detector.info.typical_threshold
+    return RunInfo(
+        detector.info,
+        threshold,
+        opts.render_threshold if opts.render_threshold is not None else threshold,
+        opts.output_min_confidence,
+        started,
+        skipped=skipped,
+        event_gap=opts.event_gap,
+        deployment_level=opts.deployment_level,
+        sorted_copies=opts.sorted_copies,
+        utc_offset=opts.utc_offset,
+        places=dict(opts.places),
+    )
+
+
+def _folders(work_dir: Path, thumbnails: Path | None) -> WriterFolders:
+    folders = WriterFolders(work_dir / "annotated", thumbnails or work_dir / "thumbnails")
+    try:
+        for folder in (folders.annotated, folders.thumbnails):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(
+            f"The server could not create its work folder ({exc.strerror or exc})."
+            " Your upload is kept."
+        ) from exc
+    return folders
+
+
+def _todo(inventory: Inventory, target: StoreTarget, *, quiet: bool = False) -> Todo:
     done = done_paths(target.engine, target.job_id)
     todo = [(i, item) for i, item in enumerate(inventory.items) if item.rel_path not in done]
-    if len(todo) < len(inventory.items):
+    if len(todo) < len(inventory.items) and not quiet:
         log.info(
             "resuming: %d of %d images already stored",
             len(inventory.items) - len(todo),
@@ -284,34 +337,13 @@ def _run_locked(
 
     if hooks.on_progress:
         hooks.on_progress(progress[0], total)
-    budget = PixelBudget(opts.max_pixels_in_flight)
-    loading = LoadContext(
-        opts.max_file_bytes,
-        opts.max_image_pixels,
-        clock,
-        run.started,
-        budget,
-        opts.frame_interval,
-        opts.max_frames,
-        opts.thumbnail_size,
-        None if opts.copies else getattr(detector, "input_size", None),
-        detector.prepare if isinstance(detector, PreparingDetector) else None,
-    )
-    writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
-    video = VideoContext(
-        detector,
-        clock,
-        hooks.fatal,
-        hooks.should_stop,
-        run.render_threshold,
-        folders.annotated if opts.video_clips else None,
-    )
-    writer.start()
-    try:
-        _feed(todo, detector, writer, clock, hooks, budget, loading, opts, video)
-    finally:
-        budget.close()  # loaders still waiting for their turn go on, so the pool can end
-        writer.finish()
+    if hooks.chunks is not None and todo:
+        detect = partial(_detect_unstored, detector, opts, run, folders, target, hooks, clock)
+        hooks.chunks.distribute(todo, detect)
+        todo = patiently(lambda: _todo(inventory, target, quiet=True), "reading what is stored")
+        progress[0] = total - len(todo)
+    if todo:
+        _detect_items(detector, opts, run, folders, target, hooks, clock, todo, advance)
     pictures = upload_pictures(
         inventory, opts.max_file_bytes, opts.max_image_pixels, folders.thumbnails
     )
@@ -355,6 +387,72 @@ def _run_locked(
         "finishing the job",
     )
     return BatchResult(result_zip, run, tally, warnings, clock)
+
+
+def _detect_items(
+    detector: Detector,
+    opts: PipelineOptions,
+    run: RunInfo,
+    folders: WriterFolders,
+    target: StoreTarget,
+    hooks: _Hooks,
+    clock: StageClock,
+    todo: Todo,
+    advance: Callable[[], None],
+) -> None:
+    """Detects `todo` and stores each file's results, `advance` called as each is stored."""
+    budget = PixelBudget(opts.max_pixels_in_flight)
+    loading = LoadContext(
+        opts.max_file_bytes,
+        opts.max_image_pixels,
+        clock,
+        run.started,
+        budget,
+        opts.frame_interval,
+        opts.max_frames,
+        opts.thumbnail_size,
+        None if opts.copies else getattr(detector, "input_size", None),
+        detector.prepare if isinstance(detector, PreparingDetector) else None,
+    )
+    writer = ResultWriter(target, folders, run, opts, clock, advance, hooks.may_publish, budget)
+    video = VideoContext(
+        detector,
+        clock,
+        hooks.fatal,
+        hooks.should_stop,
+        run.render_threshold,
+        folders.annotated if opts.video_clips else None,
+    )
+    writer.start()
+    try:
+        _feed(todo, detector, writer, clock, hooks, budget, loading, opts, video)
+    finally:
+        budget.close()  # loaders still waiting for their turn go on, so the pool can end
+        writer.finish()
+
+
+def _detect_unstored(
+    detector: Detector,
+    opts: PipelineOptions,
+    run: RunInfo,
+    folders: WriterFolders,
+    target: StoreTarget,
+    hooks: _Hooks,
+    clock: StageClock,
+    items: Todo,
+    advance: Callable[[], None],
+) -> None:
+    """`_detect_items` on those of `items` the store does not hold yet (a chunk that another
+    server began and let go)."""
+    done = through_outage(
+        target.engine,
+        lambda: done_paths(target.engine, target.job_id),
+        what="reading what is stored",
+        patience=opts.database_patience,
+    )
+    todo = [(ordinal, item) for ordinal, item in items if item.rel_path not in done]
+    if todo:
+        _detect_items(detector, opts, run, folders, target, hooks, clock, todo, advance)
 
 
 def _repeats(target: StoreTarget, hooks: _Hooks, pictures: ImageSource, run: RunInfo) -> int:

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from model_server.service.redis_retry import retry_until_done
 from shared.contract import (
+    JobStatus,
     load_state,
     update_fields,
 )
@@ -134,4 +135,6 @@ class Progress:
             return False  # cannot tell: keep working while the lease holds
         if state is not None and state.attempt != self.attempt:
             raise JobLost(f"attempt {state.attempt} of it was started elsewhere")
+        if state is not None and state.status is not JobStatus.PROCESSING:
+            raise JobLost(f"the job is {state.status.value} now")
         return state is None or state.cancel_requested

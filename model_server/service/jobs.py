@@ -29,6 +29,7 @@ from model_server.pipeline.batch import BatchResult, run_batch
 from model_server.pipeline.options import PipelineOptions
 from model_server.pipeline.writer import StoreTarget
 from model_server.repeats.appearance import RepeatSteps
+from model_server.service.chunk_coordinator import ChunkCoordinator
 from model_server.service.job_progress import Progress, WorkerStopping, lease_confirmed, stopping
 from model_server.service.notify import send_notice
 from model_server.service.redis_retry import retry_until_done
@@ -262,12 +263,24 @@ def _detect(
         storage.upload_files(state.id), max_file_bytes=settings.max_file_bytes
     )
     created = datetime.fromtimestamp(state.created_at, UTC)
+    options = PipelineOptions.from_settings(settings, state.options)
+    chunks = ChunkCoordinator(
+        redis,
+        lease,
+        progress,
+        size=settings.chunk_images,
+        video_weight=options.max_frames,
+        total=len(inventory.items),
+        lease_seconds=settings.lease_seconds,
+        register=register_lease,
+        unregister=unregister_lease,
+    )
     return run_batch(
         inventory,
         rt.detector,
         storage.work_dir(state.id),
         storage.result_zip(state.id),
-        PipelineOptions.from_settings(settings, state.options),
+        options,
         store=StoreTarget(rt.store, state.id, created),
         thumbnails=storage.thumbnail_dir(state.id),
         on_progress=progress,
@@ -282,6 +295,7 @@ def _detect(
             else None
         ),
         repeats=RepeatSteps(rt.embedder, settings.repeat_rules()),
+        chunks=chunks,
     )
 
 
