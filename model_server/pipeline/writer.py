@@ -71,6 +71,7 @@ class ResultWriter(threading.Thread):
         self.pending: list[MediaRecord] = []
         self.last_commit = time.monotonic()
         self.retried = False  # the pending results were sent once already (an outage)
+        self.ended = False  # the producer's end (None) was taken: nothing more will come
 
     def run(self) -> None:
         try:
@@ -89,6 +90,7 @@ class ResultWriter(threading.Thread):
                     or time.monotonic() - self.last_commit >= self.opts.commit_seconds
                 ):
                     self._commit()
+            self.ended = True
             self._commit()
         except OSError as exc:  # disk full, folder unwritable: the job fails, the upload stays
             self.failure = ResultsError(
@@ -150,8 +152,9 @@ class ResultWriter(threading.Thread):
             self.retried = True
 
     def _drain(self) -> None:
-        """Keeps taking jobs so the producer never blocks on a dead writer."""
-        while (job := self.jobs.get()) is not None:
+        """Keeps taking jobs so the producer never blocks on a dead writer; once the end was
+        taken (the last commit failed), nothing more comes, and waiting would hang `finish`."""
+        while not self.ended and (job := self.jobs.get()) is not None:
             self.budget.release(job[0].pixels)
 
     def _record(self, loaded: Loaded, dets: list[Detection], ordinal: int) -> MediaRecord:

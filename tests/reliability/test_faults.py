@@ -415,6 +415,10 @@ def test_a_stalled_server_writes_nothing_once_another_took_its_job(
         lambda: f"job {job_id}: finished" in workers.log(1), timeout=30, what="the finished line"
     )
     assert f"job {job_id}: finished" not in workers.log(0)
+    # and the first server's job thread has ended: it still serves (a stop request is heard)
+    wait_for(lambda: "writes nothing more" in workers.log(0), timeout=30, what="its job let go")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=30) == 0
 
 
 def test_redis_down_as_a_job_ends_the_same_server_finishes_it(settings, own_redis, workers) -> None:
