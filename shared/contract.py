@@ -23,6 +23,9 @@ Where each fact lives:
 Every kind of work is written, fenced, leased, recovered and timed alike:
 - detect: fenced by the record's `attempt`, leased as `trapline:lease:<id>`, timed by
   `job_timeout`; an orphan (processing, no lease) is queued again at the front to resume;
+- a detect's chunks (`shared.chunks`, a job larger than `chunk_images`): fenced by the same
+  `attempt`, leased as `trapline:lease:<id>:chunk:<n>`, timed by `job_timeout` of the chunk's
+  files; a chunk not stored whose lease lapsed is run again by the job's coordinator;
 - follow-ups (export, classify, evaluate against a large truth file, and a project's export
   on the project's own record, `shared.surveys.project_exports`): fenced by the record's
   `follow_up` (its RQ id, which holds the follow-up attempt), leased as
