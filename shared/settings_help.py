@@ -59,6 +59,10 @@ HELP: dict[str, str] = {
     "max_attempts": (
         "a job whose model server died this many times on it fails, naming the files in hand"
     ),
+    "chunk_images": (
+        "a detect job with more files than this (a video counts as the frames it may check) is "
+        "split into chunks of this many that every model server works on"
+    ),
     "inference_threads": (
         "the detector runtime's intra-op threads; 0: TensorFlow and onnxruntime decide, TFLite "
         "gets every core (its own default is one)"

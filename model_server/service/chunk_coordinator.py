@@ -24,7 +24,7 @@ from shared.chunks import ChunkKeys
 from shared.contract import enqueue_chunks
 from shared.errors import JobCancelled
 from shared.inputs import InputItem, is_video_name
-from shared.leases import LEASE_PREFIX, Lease, acquire, chunk_lease, drop
+from shared.leases import Lease, acquire, chunk_lease, drop
 
 log = logging.getLogger(__name__)
 NEWS_WAIT_SECONDS = 1.0  # the longest between two looks at the chunks while others run them
@@ -147,8 +147,7 @@ class ChunkCoordinator:
         next file), or their leases would have lapsed, so nothing is written after the job's
         results are removed."""
         names = [
-            LEASE_PREFIX + chunk_lease(self.lease.job_id, "", self.lease.attempt, n).name
-            for n in range(self.count)
+            chunk_lease(self.lease.job_id, "", self.lease.attempt, n).key for n in range(self.count)
         ]
         deadline = time.monotonic() + self.lease_seconds
         while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from shared.contract import JobStatus
+from shared.contract import JobStatus, transition
 from shared.model_servers import live_count
 from shared.store import open_configured_store
 from shared.store.writes import done_paths
@@ -84,3 +84,40 @@ def test_a_killed_servers_chunk_runs_again_elsewhere(workers, redis_conn, settin
     assert [image["file"] for image in got] == [f"img{i:03d}.jpg" for i in range(PHOTOS)]
     assert got == want
     assert got_pictures == want_pictures
+
+
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
+def test_a_cancel_stops_every_servers_chunks_and_leaves_nothing_stored(
+    workers, redis_conn, settings
+) -> None:
+    """Cancelled while two servers run its chunks: the job's server waits until the other has
+    let its chunk go before it removes the results, so no late write brings a row back."""
+    servers = [workers.start(**LEASE, **CHUNKS) for _ in range(2)]
+    wait_for(lambda: live_count(redis_conn) == 2, timeout=120, what="two model servers")
+    job_id = queue_job(redis_conn, settings, PHOTOS, size=(2400, 1800))
+    engine = open_configured_store(settings)
+    try:
+        wait_for(
+            lambda: any(
+                how == "started"
+                for index in range(2)
+                for _, how in _chunk_lines(workers.log(index), job_id)
+            ),
+            timeout=120,
+            what="a queued chunk running on the other server",
+        )
+        wait_for(lambda: len(done_paths(engine, job_id)) >= 2, what="some photos stored")
+        assert transition(redis_conn, job_id, (JobStatus.PROCESSING,), cancel_requested=True)
+        wait_for(
+            lambda: f"job {job_id}: cancelled" in "".join(workers.log(i) for i in range(2)),
+            timeout=120,
+            what="the job cancelled and its results removed",
+        )
+        assert state_of(redis_conn, job_id).status is JobStatus.CANCELLED
+        assert len(done_paths(engine, job_id)) == 0
+        # no server holds a chunk any more, so nothing can be written after the removal
+        assert not redis_conn.keys(f"trapline:lease:{job_id}:chunk:*")
+        assert all(proc.poll() is None for proc in servers)  # both still serving
+        assert len(done_paths(engine, job_id)) == 0
+    finally:
+        engine.dispose()
