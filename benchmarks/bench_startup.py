@@ -116,7 +116,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
@@ -171,7 +171,7 @@ def main() -> None:
         if args.graph:
             (tmp / "model").mkdir()
             args.model = _converted_graph(tmp / "model", tmp / "photos")
-        redis, redis_url = _redis(tmp)
+        redis, redis_url = start_redis(tmp)
         env = _env(
             TRAPLINE_REDIS_URL=redis_url,
             TRAPLINE_DATA_DIR=str(tmp / "data"),

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from types import FrameType
 
@@ -64,7 +65,10 @@ class TraplineWorker(SimpleWorker):
             log.warning("Redis is unreachable (%s); RQ's registry clean-up runs later", exc)
 
 
-def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
+Loader = Callable[..., Detector]  # (model path, threads=, inter_threads=) -> the detector
+
+
+def _wait_for_model(settings: Settings, redis: Redis, poll: float, load: Loader) -> Detector:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -73,7 +77,7 @@ def _wait_for_model(settings: Settings, redis: Redis, poll: float) -> Detector:
             try:
                 if path is None:
                     raise ModelNotFoundError(f"TRAPLINE_MODEL_PATH is not set. {MODEL_HELP}")
-                return load_detector(
+                return load(
                     path,
                     threads=settings.inference_threads,
                     inter_threads=settings.inference_inter_threads,
@@ -136,7 +140,8 @@ def _recovery(redis: Redis, settings: Settings, stop: threading.Event) -> None:
             log.warning("the results database is unreachable (%s); class uploads not checked", exc)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, load: Loader = load_detector) -> int:
+    """`load` makes the detector from the model path (a benchmark's stand-in replaces it)."""
     parser = argparse.ArgumentParser(prog="trapline-worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument(
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     storage = Storage(settings.data_dir)
     storage.ensure()
     redis = Redis.from_url(settings.redis_url, health_check_interval=30)
-    detector = _wait_for_model(settings, redis, args.model_poll)
+    detector = _wait_for_model(settings, redis, args.model_poll, load)
     # Unique per process: a server restarted right after kill -9 must not collide with the
     # registration its dead predecessor left in Redis ("There exists an active worker named").
     name = f"{args.name or socket.gethostname()}-{uuid.uuid4().hex[:6]}"
