@@ -239,7 +239,8 @@ def run_chunk(
     folders = _folders(work_dir, thumbnails)
     run = _run_info(detector, opts, now(), skipped)
     hooks = _Hooks(None, should_stop, fatal, may_publish, None, None)
-    _detect_unstored(detector, opts, run, folders, store, hooks, StageClock(), items, on_stored)
+    how = _Detection(detector, opts, run, folders, store, hooks, StageClock())
+    _detect_unstored(how, items, on_stored)
 
 
 @contextlib.contextmanager
@@ -337,13 +338,13 @@ def _run_locked(
 
     if hooks.on_progress:
         hooks.on_progress(progress[0], total)
+    how = _Detection(detector, opts, run, folders, target, hooks, clock)
     if hooks.chunks is not None and todo:
-        detect = partial(_detect_unstored, detector, opts, run, folders, target, hooks, clock)
-        hooks.chunks.distribute(todo, detect)
+        hooks.chunks.distribute(todo, partial(_detect_unstored, how))
         todo = patiently(lambda: _todo(inventory, target, quiet=True), "reading what is stored")
         progress[0] = total - len(todo)
     if todo:
-        _detect_items(detector, opts, run, folders, target, hooks, clock, todo, advance)
+        _detect_items(how, todo, advance)
     pictures = upload_pictures(
         inventory, opts.max_file_bytes, opts.max_image_pixels, folders.thumbnails
     )
@@ -389,18 +390,23 @@ def _run_locked(
     return BatchResult(result_zip, run, tally, warnings, clock)
 
 
-def _detect_items(
-    detector: Detector,
-    opts: PipelineOptions,
-    run: RunInfo,
-    folders: WriterFolders,
-    target: StoreTarget,
-    hooks: _Hooks,
-    clock: StageClock,
-    todo: Todo,
-    advance: Callable[[], None],
-) -> None:
+@dataclass(frozen=True)
+class _Detection:
+    """What detecting and storing files needs, the same for every share of one run."""
+
+    detector: Detector
+    opts: PipelineOptions
+    run: RunInfo
+    folders: WriterFolders
+    target: StoreTarget
+    hooks: _Hooks
+    clock: StageClock
+
+
+def _detect_items(how: _Detection, todo: Todo, advance: Callable[[], None]) -> None:
     """Detects `todo` and stores each file's results, `advance` called as each is stored."""
+    detector, opts, run, folders = how.detector, how.opts, how.run, how.folders
+    target, hooks, clock = how.target, how.hooks, how.clock
     budget = PixelBudget(opts.max_pixels_in_flight)
     loading = LoadContext(
         opts.max_file_bytes,
@@ -431,28 +437,19 @@ def _detect_items(
         writer.finish()
 
 
-def _detect_unstored(
-    detector: Detector,
-    opts: PipelineOptions,
-    run: RunInfo,
-    folders: WriterFolders,
-    target: StoreTarget,
-    hooks: _Hooks,
-    clock: StageClock,
-    items: Todo,
-    advance: Callable[[], None],
-) -> None:
+def _detect_unstored(how: _Detection, items: Todo, advance: Callable[[], None]) -> None:
     """`_detect_items` on those of `items` the store does not hold yet (a chunk that another
     server began and let go)."""
+    target = how.target
     done = through_outage(
         target.engine,
         lambda: done_paths(target.engine, target.job_id),
         what="reading what is stored",
-        patience=opts.database_patience,
+        patience=how.opts.database_patience,
     )
     todo = [(ordinal, item) for ordinal, item in items if item.rel_path not in done]
     if todo:
-        _detect_items(detector, opts, run, folders, target, hooks, clock, todo, advance)
+        _detect_items(how, todo, advance)
 
 
 def _repeats(target: StoreTarget, hooks: _Hooks, pictures: ImageSource, run: RunInfo) -> int:
