@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from shared.job_record import STATE_TTL_SECONDS, as_text
 
@@ -87,11 +88,6 @@ def publish(redis: Redis, keys: ChunkKeys, chunks: Sequence[ChunkFiles], stored:
     pipe.execute()
 
 
-def chunk_count(redis: Redis, keys: ChunkKeys) -> int:
-    value = redis.hget(keys.plan, "count")
-    return int(as_text(cast(bytes, value))) if value is not None else 0
-
-
 def files_of(redis: Redis, keys: ChunkKeys, chunk: int) -> ChunkFiles | None:
     """The chunk's files, or None once its attempt's plan is gone (the job moved on)."""
     value = redis.hget(keys.plan, str(chunk))
@@ -120,9 +116,13 @@ def note_let_go(redis: Redis, keys: ChunkKeys, chunk: int) -> None:
     redis.rpush(keys.news, f"let go {chunk}")
 
 
-def add_stored(redis: Redis, keys: ChunkKeys, files: int = 1) -> int:
-    """One more file stored by some server; the job's files stored so far."""
-    return int(redis.incrby(keys.stored, files))
+def note_stored(redis: Redis, keys: ChunkKeys) -> int | None:
+    """One more file stored by some server; the job's files stored so far, or None when Redis
+    did not answer (a progress figure only: the store is the truth)."""
+    try:
+        return int(redis.incr(keys.stored))
+    except RedisError:
+        return None
 
 
 def stored(redis: Redis, keys: ChunkKeys) -> int:

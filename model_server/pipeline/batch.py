@@ -58,9 +58,10 @@ DetectFn = Callable[[Todo, Callable[[], None]], None]
 class Distributor(Protocol):
     """Shares one job's detection with other model servers: `distribute` returns once every
     file of `todo` is stored by some server, running its own share through `detect`; what it
-    leaves unstored (a chunk nobody could finish) the batch detects itself afterwards."""
+    leaves unstored (a chunk nobody could finish) the batch detects itself afterwards. It
+    returns False, having done nothing, when `todo` is too small to share."""
 
-    def distribute(self, todo: Todo, detect: DetectFn) -> None: ...
+    def distribute(self, todo: Todo, detect: DetectFn) -> bool: ...
 
 
 @dataclass
@@ -339,8 +340,11 @@ def _run_locked(
     if hooks.on_progress:
         hooks.on_progress(progress[0], total)
     how = _Detection(detector, opts, run, folders, target, hooks, clock)
-    if hooks.chunks is not None and todo:
-        hooks.chunks.distribute(todo, partial(_detect_unstored, how))
+    if (
+        hooks.chunks is not None
+        and todo
+        and hooks.chunks.distribute(todo, partial(_detect_unstored, how))
+    ):
         todo = patiently(lambda: _todo(inventory, target, quiet=True), "reading what is stored")
         progress[0] = total - len(todo)
     if todo:

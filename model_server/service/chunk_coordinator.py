@@ -54,21 +54,14 @@ class ChunkCoordinator:
         self.keys = ChunkKeys(lease.job_id, lease.attempt)
         self.count = 0
 
-    def distribute(self, todo: Todo, detect: DetectFn) -> None:
+    def distribute(self, todo: Todo, detect: DetectFn) -> bool:
         weighted = [
             (ordinal, item.rel_path, self.video_weight if is_video_name(item.rel_path) else 1)
             for ordinal, item in todo
         ]
         plan = chunks.split(weighted, self.size)
         if len(plan) <= 1:
-            stored = [self.total - len(todo)]
-
-            def advance() -> None:
-                stored[0] += 1
-                self.progress(stored[0], self.total)
-
-            detect(todo, advance)
-            return
+            return False  # one chunk: the batch runs it whole, as it always did
         by_ordinal = dict(todo)
         self.count = len(plan)
         for earlier in range(1, self.lease.attempt):  # plans of attempts that died
@@ -89,6 +82,7 @@ class ChunkCoordinator:
             raise
         finally:
             chunks.forget(self.redis, self.keys)
+        return True
 
     def _queue(self, plan: list[chunks.ChunkFiles]) -> None:
         """Chunk 0 is this server's to start with; the rest go on the queue. Should Redis refuse,
@@ -137,10 +131,9 @@ class ChunkCoordinator:
             drop(self.redis, lease)
 
     def _advance(self) -> None:
-        try:
-            self.progress(chunks.add_stored(self.redis, self.keys), self.total)
-        except RedisError:
-            pass  # progress display only: the store is the truth
+        stored = chunks.note_stored(self.redis, self.keys)
+        if stored is not None:
+            self.progress(stored, self.total)
 
     def _wait_for_others(self) -> None:
         """After a cancel: until no other server still works on a chunk (they stop at their

@@ -14,7 +14,6 @@ import threading
 from datetime import UTC, datetime
 
 from redis import Redis
-from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
@@ -39,21 +38,6 @@ log = logging.getLogger(__name__)
 # listing once: (job id, attempt) -> inventory
 _inventories: dict[tuple[str, int], Inventory] = {}
 _inventories_lock = threading.Lock()
-
-
-class _ChunkProgress(Progress):
-    """The job's checks (cancel, stop, attempt, this chunk's lease) without its progress
-    writes: each stored file adds to the attempt's shared count instead."""
-
-    def __init__(self, redis: Redis, lease: Lease, lease_seconds: int) -> None:
-        super().__init__(redis, lease, lease_seconds)
-        self.keys = ChunkKeys(lease.job_id, lease.attempt)
-
-    def stored_one(self) -> None:
-        try:
-            chunks.add_stored(self.redis, self.keys)
-        except RedisError:
-            pass  # progress display only: the store is the truth
 
 
 def detect_chunk(job_id: str, attempt: int, chunk: int) -> dict[str, object]:
@@ -86,13 +70,15 @@ def _take(redis: Redis, job_id: str, attempt: int, chunk: int) -> dict[str, obje
     try:
         if chunks.is_finished(redis, keys, chunk):
             return {"status": "skipped"}
-        return _run(redis, state, lease, files)
+        return _run(redis, state, lease, chunk, files)
     finally:
         unregister_lease(lease)
         retry_until_done(lambda: drop(redis, lease), what="releasing the chunk's lease")
 
 
-def _run(redis: Redis, state: JobState, lease: Lease, files: ChunkFiles) -> dict[str, object]:
+def _run(
+    redis: Redis, state: JobState, lease: Lease, chunk: int, files: ChunkFiles
+) -> dict[str, object]:
     rt = runtime()
     settings = rt.settings
     keys = ChunkKeys(state.id, lease.attempt)
@@ -102,13 +88,15 @@ def _run(redis: Redis, state: JobState, lease: Lease, files: ChunkFiles) -> dict
     missing = [path for _, path in files if path not in by_path]
     if missing:  # the upload changed under the job: the coordinator will see what is unstored
         log.error(
-            "job %s: chunk %d names files not in the upload: %s", state.id, lease.chunk, missing[:5]
+            "job %s: chunk %d names files not in the upload: %s", state.id, chunk, missing[:5]
         )
-        chunks.note_let_go(redis, keys, lease.chunk or 0)
+        chunks.note_let_go(redis, keys, chunk)
         return {"status": "failed"}
     items: Todo = [(ordinal, by_path[path]) for ordinal, path in files]
-    progress = _ChunkProgress(redis, lease, settings.lease_seconds)
-    log.info("job %s: chunk %d (%d files) started", state.id, lease.chunk, len(items))
+    # the job's checks (cancel, stop, attempt, this chunk's lease); its progress is the
+    # attempt's shared count, not this server's record writes
+    progress = Progress(redis, lease, settings.lease_seconds)
+    log.info("job %s: chunk %d (%d files) started", state.id, chunk, len(items))
     try:
         run_chunk(
             items,
@@ -118,25 +106,23 @@ def _run(redis: Redis, state: JobState, lease: Lease, files: ChunkFiles) -> dict
             store=StoreTarget(rt.store, state.id, datetime.fromtimestamp(state.created_at, UTC)),
             thumbnails=storage.thumbnail_dir(state.id),
             skipped=inventory.skipped,
-            on_stored=progress.stored_one,
+            on_stored=lambda: _note_stored(redis, keys),
             should_stop=progress.should_stop,
             fatal=(JobTimeoutException, WorkerStopping, JobLost),
             may_publish=progress.still_owner,
         )
     except (JobCancelled, WorkerStopping, JobLost, JobTimeoutException) as exc:
-        log.warning("job %s: chunk %d let go: %s", state.id, lease.chunk, exc or type(exc).__name__)
-        chunks.note_let_go(redis, keys, lease.chunk or 0)
+        log.warning("job %s: chunk %d let go: %s", state.id, chunk, exc or type(exc).__name__)
+        chunks.note_let_go(redis, keys, chunk)
         return {"status": "let go"}
     except Exception:
-        log.exception(
-            "job %s: chunk %d failed; its coordinator runs it again", state.id, lease.chunk
-        )
-        chunks.note_let_go(redis, keys, lease.chunk or 0)
+        log.exception("job %s: chunk %d failed; its coordinator runs it again", state.id, chunk)
+        chunks.note_let_go(redis, keys, chunk)
         raise
     if not progress.still_owner():
         return {"status": "lost"}
-    chunks.mark_finished(redis, keys, lease.chunk or 0)
-    log.info("job %s: chunk %d stored", state.id, lease.chunk)
+    chunks.mark_finished(redis, keys, chunk)
+    log.info("job %s: chunk %d stored", state.id, chunk)
     return {"status": "stored", "files": len(items)}
 
 
@@ -148,3 +134,7 @@ def _inventory(storage: Storage, state: JobState, attempt: int, max_file_bytes: 
             _inventories.clear()
             _inventories[(state.id, attempt)] = found
         return found
+
+
+def _note_stored(redis: Redis, keys: ChunkKeys) -> None:
+    chunks.note_stored(redis, keys)
